@@ -1,0 +1,55 @@
+/* Board support interface: what every platform host (mps2-an386, stm32f405, lin) provides to
+ * the runtime. Interrupt handlers only fill C buffers; script runs from the main loop. */
+#ifndef BOARD_H
+#define BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BOARD_UART_CONSOLE 0   /* shell (MNSH) */
+#define BOARD_UART_AUX     1   /* optical port (meter) / host link */
+#define BOARD_UART_MODEM   2   /* PLC modem port */
+#define BOARD_UART_MAX     3
+
+void board_init(void);
+const char *board_name(void);
+
+/* Monotonic milliseconds since reset; never goes backwards (guarded). */
+uint32_t board_millis(void);
+
+/* UARTs: blocking transmit; receive drains a ring buffer that the RX interrupt fills.
+ * Bytes that arrive while the ring is full are dropped and counted. */
+void board_uart_write(unsigned port, const void *data, size_t len);
+size_t board_uart_read(unsigned port, void *buf, size_t max);
+size_t board_uart_available(unsigned port);
+uint32_t board_uart_dropped(unsigned port);
+
+/* Sleep until an interrupt or until max_ms elapse (WFI on boards). */
+void board_idle(uint32_t max_ms);
+
+/* Stop the emulator with an exit code (semihosting on boards, exit() on lin). */
+void board_exit(int code) __attribute__((noreturn));
+/* System reset (SCB AIRCR.SYSRESETREQ on boards, re-exec on lin). */
+void board_reset(void) __attribute__((noreturn));
+
+/* Main stack: size and high-water mark (painted at reset, measured on demand). */
+size_t board_stack_size(void);
+size_t board_stack_high_water(void);
+/* Lowest address the C stack may reach before XS reports a stack overflow. */
+void *board_stack_limit(void);
+/* Heap (newlib _sbrk arena): size of the arena. */
+size_t board_heap_size(void);
+/* Unrecoverable error already reported on the console: restart (device) or exit (emulated). */
+void board_fatal(int code) __attribute__((noreturn));
+/* Some entropy for seeding non-cryptographic generators (timer jitter, unique ids). */
+uint32_t board_entropy(void);
+
+/* Flash regions holding the part images (addresses and maximum sizes). */
+typedef struct {
+	const char *name;          /* "legal", "plc", "nonlegal" */
+	const uint8_t *address;
+	size_t size;
+} board_region_t;
+const board_region_t *board_region(const char *name);
+
+#endif

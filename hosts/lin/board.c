@@ -1,0 +1,248 @@
+/* Linux host: the firmware as a native process. UART0 is stdin/stdout (the shell); the other
+ * UARTs are optional Unix-domain socket connections given on the command line. Reads are
+ * non-blocking into per-port ring buffers of the same size as on the boards, so overflow
+ * behaves (and is counted) the same way. */
+#define _GNU_SOURCE
+#include "board.h"
+#include "ringbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef BOARD_UART_RX_SIZE
+#define BOARD_UART_RX_SIZE 512
+#endif
+
+typedef struct {
+	int in, out;        /* file descriptors, -1 when absent */
+	int eof;
+	uint32_t dropped;
+	ringbuf_t rx;
+	uint8_t storage[BOARD_UART_RX_SIZE];
+} lin_uart_t;
+
+static lin_uart_t uarts[BOARD_UART_MAX];
+static struct timespec start;
+static uint32_t last_ms;
+static char **saved_argv;
+static char *stack_base;
+static size_t stack_size = 8 * 1024 * 1024;
+
+const char *board_name(void)
+{
+	return "lin";
+}
+
+static int connect_unix(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un addr;
+	if (fd < 0)
+		return -1;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		close(fd);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int lin_uart_attach(unsigned port, const char *path)
+{
+	if (port >= BOARD_UART_MAX)
+		return -1;
+	int fd = connect_unix(path);
+	if (fd < 0)
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	uarts[port].in = uarts[port].out = fd;
+	return 0;
+}
+
+void lin_board_args(int argc, char **argv)
+{
+	(void)argc;
+	saved_argv = argv;
+}
+
+void board_init(void)
+{
+	char here;
+	struct rlimit rl;
+	stack_base = &here;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		stack_size = rl.rlim_cur;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < BOARD_UART_MAX; i++) {
+		uarts[i].in = uarts[i].out = -1;
+		ringbuf_init(&uarts[i].rx, uarts[i].storage, sizeof(uarts[i].storage));
+	}
+	uarts[0].in = 0;
+	uarts[0].out = 1;
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+}
+
+uint32_t board_millis(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint32_t ms = (uint32_t)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+	if ((int32_t)(ms - last_ms) < 0)
+		ms = last_ms;
+	last_ms = ms;
+	return ms;
+}
+
+/* Moves what the OS has for this port into its ring; bytes beyond the ring are dropped
+ * and counted, like an RX interrupt that finds the ring full. */
+static void pump(unsigned port)
+{
+	lin_uart_t *u = &uarts[port];
+	uint8_t buf[256];
+	if (u->in < 0 || u->eof)
+		return;
+	for (;;) {
+		ssize_t n = read(u->in, buf, sizeof(buf));
+		if (n > 0) {
+			size_t put = 0;
+			while (put < (size_t)n && ringbuf_put(&u->rx, buf[put]))
+				put++;
+			u->dropped += (uint32_t)((size_t)n - put);
+			if (put < (size_t)n)
+				break;
+			continue;
+		}
+		if (n == 0) {
+			u->eof = 1;
+			if (port == BOARD_UART_CONSOLE && ringbuf_count(&u->rx) == 0)
+				exit(0);   /* console closed: the simulated node powers off */
+		}
+		break;
+	}
+}
+
+void board_uart_write(unsigned port, const void *data, size_t len)
+{
+	if (port >= BOARD_UART_MAX || uarts[port].out < 0)
+		return;
+	const uint8_t *p = data;
+	while (len) {
+		ssize_t n = write(uarts[port].out, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		}
+		else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			struct pollfd pfd = { uarts[port].out, POLLOUT, 0 };
+			poll(&pfd, 1, 100);
+		}
+		else
+			return;   /* peer gone: a UART with nothing attached */
+	}
+}
+
+size_t board_uart_available(unsigned port)
+{
+	if (port >= BOARD_UART_MAX)
+		return 0;
+	pump(port);
+	return ringbuf_count(&uarts[port].rx);
+}
+
+size_t board_uart_read(unsigned port, void *buf, size_t max)
+{
+	if (port >= BOARD_UART_MAX)
+		return 0;
+	return ringbuf_read(&uarts[port].rx, buf, max);
+}
+
+uint32_t board_uart_dropped(unsigned port)
+{
+	return port < BOARD_UART_MAX ? uarts[port].dropped : 0;
+}
+
+void board_idle(uint32_t max_ms)
+{
+	struct pollfd fds[BOARD_UART_MAX];
+	int n = 0;
+	for (int i = 0; i < BOARD_UART_MAX; i++) {
+		if (uarts[i].in >= 0 && !uarts[i].eof) {
+			fds[n].fd = uarts[i].in;
+			fds[n].events = POLLIN;
+			fds[n].revents = 0;
+			n++;
+		}
+	}
+	if (uarts[0].eof && ringbuf_count(&uarts[0].rx) == 0)
+		exit(0);
+	if (poll(fds, (nfds_t)n, (int)max_ms) > 0) {
+		for (int i = 0; i < BOARD_UART_MAX; i++)
+			pump((unsigned)i);   /* notices end of input on the console too */
+	}
+}
+
+void board_exit(int code)
+{
+	fflush(stdout);
+	exit(code);
+}
+
+void board_fatal(int code)
+{
+	board_exit(code);
+}
+
+void board_reset(void)
+{
+	/* Same process image, fresh state: what a reset does to a device. */
+	fflush(stdout);
+	execv("/proc/self/exe", saved_argv);
+	exit(99);
+}
+
+size_t board_stack_size(void)
+{
+	return stack_size;
+}
+
+void *board_stack_limit(void)
+{
+	/* Leave room for C below the last JS frame, as XS's own Linux default does. */
+	return stack_base - stack_size + 128 * 1024;
+}
+
+size_t board_stack_high_water(void)
+{
+	/* Not painted on Linux: report what the kernel has mapped for the stack so far. */
+	return 0;
+}
+
+size_t board_heap_size(void)
+{
+	return 0;   /* unbounded: the process heap */
+}
+
+uint32_t board_entropy(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint32_t)now.tv_nsec ^ ((uint32_t)getpid() << 16);
+}

@@ -1,0 +1,118 @@
+/* Linux host entry: the same firmware as on the boards, as a process. The part images the
+ * build produced are linked in; --image replaces one, as writing its flash region would. */
+#include "board.h"
+#include "xsruntime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIN_REGION_SIZE (512 * 1024)
+
+extern const uint8_t part_image_legal[], part_image_plc[], part_image_nonlegal[];
+extern const uint32_t part_image_legal_size, part_image_plc_size, part_image_nonlegal_size;
+
+int lin_uart_attach(unsigned port, const char *path);
+void lin_board_args(int argc, char **argv);
+
+static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
+		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
+		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
+		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket\n"
+		"The shell (MNSH) is on standard input and output.\n");
+}
+
+static int part_index(const char *name, size_t len)
+{
+	static const char *const names[] = { "generic", "legal", "plc", "nonlegal" };
+	for (int i = IMAGE_PART_LEGAL; i < IMAGE_PART_COUNT; i++)
+		if (strlen(names[i]) == len && !strncmp(names[i], name, len))
+			return i;
+	return -1;
+}
+
+static int program_region(int part, const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		fprintf(stderr, "firmware: cannot open %s\n", file);
+		return -1;
+	}
+	memset(regions[part], 0xFF, LIN_REGION_SIZE);
+	size_t n = fread(regions[part], 1, LIN_REGION_SIZE, f);
+	int more = fgetc(f) != EOF;
+	fclose(f);
+	if (more) {
+		fprintf(stderr, "firmware: %s is larger than the %u-byte region\n", file, LIN_REGION_SIZE);
+		return -1;
+	}
+	(void)n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	runtime_config_t config;
+	const uint8_t *builtin[IMAGE_PART_COUNT] = { NULL, part_image_legal, part_image_plc, part_image_nonlegal };
+	const uint32_t builtin_size[IMAGE_PART_COUNT] = { 0, part_image_legal_size, part_image_plc_size, part_image_nonlegal_size };
+	const char *uart1 = NULL, *modem = NULL;
+
+	board_init();
+	lin_board_args(argc, argv);
+	for (int i = IMAGE_PART_LEGAL; i < IMAGE_PART_COUNT; i++) {
+		memset(regions[i], 0xFF, LIN_REGION_SIZE);
+		if (builtin_size[i] <= LIN_REGION_SIZE)
+			memcpy(regions[i], builtin[i], builtin_size[i]);
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem")) && i + 1 >= argc) {
+			fprintf(stderr, "firmware: %s needs a value\n", arg);
+			return 2;
+		}
+		if (!strcmp(arg, "--image")) {
+			const char *spec = argv[++i];
+			const char *eq = strchr(spec, '=');
+			int part = eq ? part_index(spec, (size_t)(eq - spec)) : -1;
+			if (part < 0) {
+				fprintf(stderr, "firmware: --image expects legal|plc|nonlegal=FILE, got '%s'\n", spec);
+				return 2;
+			}
+			if (program_region(part, eq + 1) < 0)
+				return 2;
+		}
+		else if (!strcmp(arg, "--uart1"))
+			uart1 = argv[++i];
+		else if (!strcmp(arg, "--modem"))
+			modem = argv[++i];
+		else {
+			fprintf(stderr, "firmware: unknown option '%s'\n", arg);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (uart1 && lin_uart_attach(BOARD_UART_AUX, uart1) < 0) {
+		fprintf(stderr, "firmware: cannot connect UART1 to %s\n", uart1);
+		return 2;
+	}
+	if (modem && lin_uart_attach(BOARD_UART_MODEM, modem) < 0) {
+		fprintf(stderr, "firmware: cannot connect the modem port to %s\n", modem);
+		return 2;
+	}
+	config.region[IMAGE_PART_GENERIC] = NULL;
+	config.region_size[IMAGE_PART_GENERIC] = 0;
+	for (int i = IMAGE_PART_LEGAL; i < IMAGE_PART_COUNT; i++) {
+		config.region[i] = regions[i];
+		config.region_size[i] = LIN_REGION_SIZE;
+	}
+	return runtime_main(&config);
+}

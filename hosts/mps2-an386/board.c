@@ -1,0 +1,237 @@
+/* Board support for QEMU mps2-an386 (Cortex-M4F, ARM AN386 FPGA image).
+ * Peripherals: CMSDK APB UART (ARM DDI 0479, "Cortex-M System Design Kit TRM") x3, SysTick.
+ * Clocks (QEMU `info qtree`): cpuclk 25 MHz, SysTick refclk 1 MHz; SysTick runs on cpuclk. */
+#include <stdint.h>
+#include "board.h"
+#include "cm4.h"
+#include "../common/ringbuf.h"
+
+#ifndef BOARD_UART_RX_SIZE
+#define BOARD_UART_RX_SIZE 512
+#endif
+_Static_assert(RINGBUF_IS_POW2(BOARD_UART_RX_SIZE), "BOARD_UART_RX_SIZE must be a power of two");
+
+#define CPU_HZ      25000000u
+#define UART_BAUD   115200u
+
+/* CMSDK APB UART */
+typedef struct {
+	volatile uint32_t DATA;
+	volatile uint32_t STATE;
+	volatile uint32_t CTRL;
+	volatile uint32_t INTSTATUS;          /* write 1 to clear (INTCLEAR) */
+	volatile uint32_t BAUDDIV;
+} cmsdk_uart_t;
+
+#define UART_STATE_TXFULL  (1u << 0)
+#define UART_STATE_RXFULL  (1u << 1)
+#define UART_STATE_RXOVR   (1u << 3)
+#define UART_CTRL_TXEN     (1u << 0)
+#define UART_CTRL_RXEN     (1u << 1)
+#define UART_CTRL_RXINTEN  (1u << 3)
+#define UART_INT_RX        (1u << 1)
+#define UART_INT_RXOVR     (1u << 3)
+
+/* UARTn RX interrupt is IRQ 2n (TX is 2n+1); QEMU hw/arm/mps2.c, AN386 TRM table 4-2. */
+static cmsdk_uart_t *const uarts[BOARD_UART_MAX] = {
+	(cmsdk_uart_t *)0x40004000u,          /* UART0: serial0, console */
+	(cmsdk_uart_t *)0x40005000u,          /* UART1: serial1 */
+	(cmsdk_uart_t *)0x40006000u,          /* UART2: serial2 */
+};
+static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4 };
+
+static uint8_t rx_storage[BOARD_UART_MAX][BOARD_UART_RX_SIZE];
+static ringbuf_t rx_ring[BOARD_UART_MAX];
+static volatile uint32_t rx_dropped[BOARD_UART_MAX];
+static volatile uint32_t ticks;
+
+const char *board_name(void)
+{
+	return "mps2-an386";
+}
+
+static void uart_tx_enable(cmsdk_uart_t *u)
+{
+	/* QEMU ignores a UART whose BAUDDIV is below 16 (the CMSDK minimum). */
+	u->BAUDDIV = CPU_HZ / UART_BAUD;
+	u->CTRL |= UART_CTRL_TXEN;
+}
+
+/* MPU guard (trap 2 of XS-ON-CORTEX-M.md: the code memory at 0 is writable RAM).
+ *   region 0: 0x000000-0x27FFFF, the generic image (vectors, code, rodata, .data image):
+ *             read-only + executable. A 4 MB region with subregions 5..7 (the part slots)
+ *             disabled, so the slots keep the default read-write map.
+ *   region 1: 0x000000-0x0000FF: no access, XN. NULL reads, writes and calls fault. Exception
+ *             vector fetches always use the default map, so the table itself keeps working.
+ *   region 2: the 4 KB below RAM, under the main stack (link.ld): no access. A stack overflow
+ *             faults at once instead of running into data. */
+void board_early_init(void)
+{
+	SCB_VTOR = 0x00000000u;
+	cm4_mpu_region(0, 0x00000000u, MPU_RASR_AP_RO | MPU_RASR_NORMAL | MPU_RASR_SRD(0xE0) |
+		MPU_RASR_SIZE(22));
+	cm4_mpu_region(1, 0x00000000u, MPU_RASR_AP_NONE | MPU_RASR_XN | MPU_RASR_SIZE(8));
+	cm4_mpu_region(2, (uint32_t)__stack_guard, MPU_RASR_AP_NONE | MPU_RASR_XN |
+		MPU_RASR_SIZE(12));
+	cm4_mpu_enable();
+}
+
+void board_init(void)
+{
+	for (unsigned i = 0; i < BOARD_UART_MAX; i++) {
+		cmsdk_uart_t *u = uarts[i];
+		ringbuf_init(&rx_ring[i], rx_storage[i], BOARD_UART_RX_SIZE);
+		rx_dropped[i] = 0;
+		uart_tx_enable(u);
+		u->INTSTATUS = UART_INT_RX | UART_INT_RXOVR;
+		u->CTRL |= UART_CTRL_RXEN | UART_CTRL_RXINTEN;
+		NVIC_IPR(uart_rx_irq[i]) = 0x80;
+		cm4_irq_enable(uart_rx_irq[i]);
+	}
+
+	SYST_RVR = CPU_HZ / 1000u - 1u;
+	SYST_CVR = 0;
+	/* SysTick above the UARTs: a flood of input must not stop the clock. */
+	SCB_SHPR3 = (SCB_SHPR3 & 0x00FFFFFFu) | (0x40u << 24);
+	SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+	__asm volatile("cpsie i" ::: "memory");
+}
+
+/* ---- time ---- */
+
+void SysTick_Handler(void)
+{
+	ticks++;
+}
+
+uint32_t board_millis(void)
+{
+	/* ticks only ever increments, so it cannot go backwards (trap 5 concerns reading the
+	 * SysTick counter itself); the guard keeps that promise if sub-ms interpolation is added. */
+	static uint32_t last;
+	uint32_t now = ticks;
+	if ((int32_t)(now - last) < 0)
+		now = last;
+	last = now;
+	return now;
+}
+
+static int rx_pending(void)
+{
+	for (unsigned i = 0; i < BOARD_UART_MAX; i++)
+		if (ringbuf_count(&rx_ring[i]))
+			return 1;
+	return 0;
+}
+
+void board_idle(uint32_t max_ms)
+{
+	uint32_t start = ticks;
+	for (;;) {
+		/* Check and sleep with interrupts masked: an IRQ arriving between the check and WFI
+		 * still wakes WFI (it only needs to be pending), so no wake-up is lost. */
+		__asm volatile("cpsid i" ::: "memory");
+		if (rx_pending() || ticks - start >= max_ms) {
+			__asm volatile("cpsie i" ::: "memory");
+			return;
+		}
+		__asm volatile("dsb\n wfi" ::: "memory");
+		__asm volatile("cpsie i" ::: "memory");  /* the pending handler runs here */
+	}
+}
+
+/* ---- UARTs ---- */
+
+/* One byte per interrupt: QEMU's UARTs have no baud-rate timing and refill DATA as soon as it
+ * is read, so a draining loop would never end during a paste. Returning after each byte lets
+ * SysTick in between; the still-pending RX interrupt tail-chains straight back. */
+static void uart_rx_isr(unsigned port)
+{
+	cmsdk_uart_t *u = uarts[port];
+	/* Clear before reading: a byte that lands after the read raises the interrupt again. */
+	u->INTSTATUS = UART_INT_RX | UART_INT_RXOVR;
+	if (u->STATE & UART_STATE_RXOVR) {        /* hardware overrun: a byte was lost */
+		u->STATE = UART_STATE_RXOVR;
+		rx_dropped[port]++;
+	}
+	if (u->STATE & UART_STATE_RXFULL) {
+		uint8_t byte = (uint8_t)u->DATA;
+		if (!ringbuf_put(&rx_ring[port], byte))
+			rx_dropped[port]++;
+	}
+}
+
+void UART0RX_Handler(void) { uart_rx_isr(0); }
+void UART1RX_Handler(void) { uart_rx_isr(1); }
+void UART2RX_Handler(void) { uart_rx_isr(2); }
+
+void board_uart_write(unsigned port, const void *data, size_t len)
+{
+	if (port >= BOARD_UART_MAX)
+		return;
+	cmsdk_uart_t *u = uarts[port];
+	const uint8_t *p = data;
+	while (len--) {
+		while (u->STATE & UART_STATE_TXFULL)
+			;
+		u->DATA = *p++;
+	}
+}
+
+size_t board_uart_read(unsigned port, void *buf, size_t max)
+{
+	return port < BOARD_UART_MAX ? ringbuf_read(&rx_ring[port], buf, max) : 0;
+}
+
+size_t board_uart_available(unsigned port)
+{
+	return port < BOARD_UART_MAX ? ringbuf_count(&rx_ring[port]) : 0;
+}
+
+uint32_t board_uart_dropped(unsigned port)
+{
+	return port < BOARD_UART_MAX ? rx_dropped[port] : 0;
+}
+
+void board_flush(void)
+{
+	for (unsigned i = 0; i < BOARD_UART_MAX; i++)
+		if (uarts[i]->CTRL & UART_CTRL_TXEN)
+			while (uarts[i]->STATE & UART_STATE_TXFULL)
+				;
+}
+
+void board_fault_puts(const char *s)
+{
+	cmsdk_uart_t *u = uarts[BOARD_UART_CONSOLE];
+	if (!(u->CTRL & UART_CTRL_TXEN))      /* fault before board_init() */
+		uart_tx_enable(u);
+	while (*s) {
+		while (u->STATE & UART_STATE_TXFULL)
+			;
+		u->DATA = (uint8_t)*s++;
+	}
+}
+
+/* ---- part slots ---- */
+
+extern const uint8_t __region_legal_start[], __region_legal_size[];
+extern const uint8_t __region_plc_start[], __region_plc_size[];
+extern const uint8_t __region_nonlegal_start[], __region_nonlegal_size[];
+
+const board_region_t *board_region(const char *name)
+{
+	static const board_region_t regions[] = {
+		{ "legal", __region_legal_start, (size_t)__region_legal_size },
+		{ "plc", __region_plc_start, (size_t)__region_plc_size },
+		{ "nonlegal", __region_nonlegal_start, (size_t)__region_nonlegal_size },
+	};
+	for (unsigned i = 0; i < sizeof regions / sizeof regions[0]; i++) {
+		const char *a = regions[i].name, *b = name;
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			return &regions[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,88 @@
+/* Minimal newlib (nano) system calls: stdio goes to the console UART, the heap is the arena
+ * between the end of .bss and the stack guard (link.ld). Board-independent. */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include "board.h"
+#include "cm4.h"
+
+#undef errno
+extern int errno;
+
+void *_sbrk(ptrdiff_t incr)
+{
+	static uint8_t *brk = __heap_start;
+	/* Compare sizes, not pointers, so a huge request cannot wrap past the end. */
+	if (incr > (ptrdiff_t)(__heap_end - brk) || incr < -(ptrdiff_t)(brk - __heap_start)) {
+		errno = ENOMEM;
+		return (void *)-1;
+	}
+	uint8_t *old = brk;
+	brk += incr;
+	return old;
+}
+
+int _write(int fd, const char *buf, int len)
+{
+	if (fd != 1 && fd != 2) {
+		errno = EBADF;
+		return -1;
+	}
+	board_uart_write(BOARD_UART_CONSOLE, buf, (size_t)len);
+	return len;
+}
+
+/* Blocks until at least one byte is there, as a terminal read would. */
+int _read(int fd, char *buf, int len)
+{
+	if (fd != 0) {
+		errno = EBADF;
+		return -1;
+	}
+	size_t n;
+	while ((n = board_uart_read(BOARD_UART_CONSOLE, buf, (size_t)len)) == 0)
+		board_idle(1000);
+	return (int)n;
+}
+
+int _close(int fd)
+{
+	(void)fd;
+	errno = EBADF;
+	return -1;
+}
+
+int _fstat(int fd, struct stat *st)
+{
+	(void)fd;
+	st->st_mode = S_IFCHR;
+	return 0;
+}
+
+int _isatty(int fd)
+{
+	return fd >= 0 && fd <= 2;
+}
+
+int _lseek(int fd, int offset, int whence)
+{
+	(void)fd, (void)offset, (void)whence;
+	errno = ESPIPE;
+	return -1;
+}
+
+void _exit(int code)
+{
+	board_exit(code);
+}
+
+int _kill(int pid, int sig)
+{
+	(void)pid;
+	board_exit(128 + sig);                /* abort() lands here: exit like a signalled process */
+}
+
+int _getpid(void)
+{
+	return 1;
+}

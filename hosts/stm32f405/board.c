@@ -1,0 +1,264 @@
+/* Board support for QEMU netduinoplus2 (STM32F405RG, Cortex-M4F).
+ * Peripherals: USART (RM0090 section 30) x3, SysTick.
+ * Clocks (QEMU `info qtree`): cpuclk 168 MHz, SysTick refclk 21 MHz (HCLK/8); SysTick runs on
+ * cpuclk. QEMU does not model RCC (reads return 0), so the PLL is not set up here: on silicon
+ * the chip starts on the 16 MHz HSI and CPU_HZ / the BRR values need a clock init first. */
+#include <stdint.h>
+#include "board.h"
+#include "cm4.h"
+#include "../common/ringbuf.h"
+
+#ifndef BOARD_UART_RX_SIZE
+#define BOARD_UART_RX_SIZE 512
+#endif
+_Static_assert(RINGBUF_IS_POW2(BOARD_UART_RX_SIZE), "BOARD_UART_RX_SIZE must be a power of two");
+
+#define CPU_HZ      168000000u
+#define APB1_HZ     (CPU_HZ / 4)              /* USART2, USART3 */
+#define APB2_HZ     (CPU_HZ / 2)              /* USART1 */
+#define UART_BAUD   115200u
+
+typedef struct {
+	volatile uint32_t SR;
+	volatile uint32_t DR;
+	volatile uint32_t BRR;
+	volatile uint32_t CR1;
+	volatile uint32_t CR2;
+	volatile uint32_t CR3;
+	volatile uint32_t GTPR;
+} stm32_usart_t;
+
+#define USART_SR_ORE     (1u << 3)
+#define USART_SR_RXNE    (1u << 5)
+#define USART_SR_TC      (1u << 6)
+#define USART_SR_TXE     (1u << 7)
+#define USART_CR1_RE     (1u << 2)
+#define USART_CR1_TE     (1u << 3)
+#define USART_CR1_RXNEIE (1u << 5)
+#define USART_CR1_UE     (1u << 13)
+
+#define RCC_AHB1ENR REG32(0x40023830u)
+#define RCC_APB1ENR REG32(0x40023840u)
+#define RCC_APB2ENR REG32(0x40023844u)
+
+/* Which USART QEMU binds to which -serial (`info qtree`): serial0 = USART1, serial1 = USART2,
+ * serial2 = USART3. NVIC positions from RM0090 table 61: USART1 37, USART2 38, USART3 39. */
+static stm32_usart_t *const uarts[BOARD_UART_MAX] = {
+	(stm32_usart_t *)0x40011000u,         /* USART1: console */
+	(stm32_usart_t *)0x40004400u,         /* USART2 */
+	(stm32_usart_t *)0x40004800u,         /* USART3 */
+};
+static const uint8_t uart_irq[BOARD_UART_MAX] = { 37, 38, 39 };
+static const uint32_t uart_pclk[BOARD_UART_MAX] = { APB2_HZ, APB1_HZ, APB1_HZ };
+
+static uint8_t rx_storage[BOARD_UART_MAX][BOARD_UART_RX_SIZE];
+static ringbuf_t rx_ring[BOARD_UART_MAX];
+static volatile uint32_t rx_dropped[BOARD_UART_MAX];
+static volatile uint32_t ticks;
+
+const char *board_name(void)
+{
+	return "stm32f405";
+}
+
+static void uart_tx_enable(unsigned port)
+{
+	stm32_usart_t *u = uarts[port];
+	/* Clock gates and pins: ignored by QEMU, needed on silicon. USART1 TX/RX on PA9/PA10,
+	 * USART2 on PA2/PA3, USART3 on PB10/PB11, all alternate function 7. */
+	static const uint32_t apb_bit[BOARD_UART_MAX] = { 1u << 4, 1u << 17, 1u << 18 };
+	if (port == 0)
+		RCC_APB2ENR |= apb_bit[0];
+	else
+		RCC_APB1ENR |= apb_bit[port];
+	RCC_AHB1ENR |= (1u << 0) | (1u << 1);     /* GPIOA, GPIOB */
+	static const struct { uint32_t gpio; uint8_t tx, rx; } pins[BOARD_UART_MAX] = {
+		{ 0x40020000u, 9, 10 }, { 0x40020000u, 2, 3 }, { 0x40020400u, 10, 11 },
+	};
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned pin = k ? pins[port].rx : pins[port].tx;
+		uint32_t gpio = pins[port].gpio;
+		REG32(gpio + 0x00) = (REG32(gpio + 0x00) & ~(3u << (2 * pin))) | (2u << (2 * pin));
+		volatile uint32_t *afr = &REG32(gpio + 0x20 + 4 * (pin / 8));
+		*afr = (*afr & ~(15u << (4 * (pin % 8)))) | (7u << (4 * (pin % 8)));
+	}
+	u->BRR = (uart_pclk[port] + UART_BAUD / 2) / UART_BAUD;   /* OVER8 = 0 */
+	u->CR1 |= USART_CR1_UE | USART_CR1_TE;
+}
+
+/* MPU guard.
+ *   region 0: flash 0x08000000-0x080FFFFF read-only + executable, so a stray write faults
+ *             (QEMU would otherwise ignore it silently).
+ *   region 1: 0x00000000-0x000FFFFF, the boot alias of flash: no access, XN. NULL reads,
+ *             writes and calls fault. Vector fetches use VTOR and the default map.
+ *   region 2: the 4 KB below RAM, under the main stack (link.ld): no access. A stack overflow
+ *             faults at once instead of running into data. */
+void board_early_init(void)
+{
+	SCB_VTOR = 0x08000000u;
+	cm4_mpu_region(0, 0x08000000u, MPU_RASR_AP_RO | MPU_RASR_NORMAL | MPU_RASR_SIZE(20));
+	cm4_mpu_region(1, 0x00000000u, MPU_RASR_AP_NONE | MPU_RASR_XN | MPU_RASR_SIZE(20));
+	cm4_mpu_region(2, (uint32_t)__stack_guard, MPU_RASR_AP_NONE | MPU_RASR_XN |
+		MPU_RASR_SIZE(12));
+	cm4_mpu_enable();
+}
+
+void board_init(void)
+{
+	for (unsigned i = 0; i < BOARD_UART_MAX; i++) {
+		ringbuf_init(&rx_ring[i], rx_storage[i], BOARD_UART_RX_SIZE);
+		rx_dropped[i] = 0;
+		uart_tx_enable(i);
+		uarts[i]->CR1 |= USART_CR1_RE | USART_CR1_RXNEIE;
+		NVIC_IPR(uart_irq[i]) = 0x80;
+		cm4_irq_enable(uart_irq[i]);
+	}
+
+	SYST_RVR = CPU_HZ / 1000u - 1u;
+	SYST_CVR = 0;
+	/* SysTick above the UARTs: a flood of input must not stop the clock. */
+	SCB_SHPR3 = (SCB_SHPR3 & 0x00FFFFFFu) | (0x40u << 24);
+	SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+	__asm volatile("cpsie i" ::: "memory");
+}
+
+/* ---- time ---- */
+
+void SysTick_Handler(void)
+{
+	ticks++;
+}
+
+uint32_t board_millis(void)
+{
+	/* ticks only ever increments, so it cannot go backwards (trap 5 concerns reading the
+	 * SysTick counter itself); the guard keeps that promise if sub-ms interpolation is added. */
+	static uint32_t last;
+	uint32_t now = ticks;
+	if ((int32_t)(now - last) < 0)
+		now = last;
+	last = now;
+	return now;
+}
+
+static int rx_pending(void)
+{
+	for (unsigned i = 0; i < BOARD_UART_MAX; i++)
+		if (ringbuf_count(&rx_ring[i]))
+			return 1;
+	return 0;
+}
+
+void board_idle(uint32_t max_ms)
+{
+	uint32_t start = ticks;
+	for (;;) {
+		/* Check and sleep with interrupts masked: an IRQ arriving between the check and WFI
+		 * still wakes WFI (it only needs to be pending), so no wake-up is lost. */
+		__asm volatile("cpsid i" ::: "memory");
+		if (rx_pending() || ticks - start >= max_ms) {
+			__asm volatile("cpsie i" ::: "memory");
+			return;
+		}
+		__asm volatile("dsb\n wfi" ::: "memory");
+		__asm volatile("cpsie i" ::: "memory");  /* the pending handler runs here */
+	}
+}
+
+/* ---- UARTs ---- */
+
+/* One byte per interrupt: QEMU's USARTs have no baud-rate timing and refill DR as soon as it
+ * is read, so a draining loop would never end during a paste. Returning after each byte lets
+ * SysTick in between; the still-pending RX interrupt tail-chains straight back. */
+static void uart_rx_isr(unsigned port)
+{
+	stm32_usart_t *u = uarts[port];
+	uint32_t sr = u->SR;
+	if (sr & USART_SR_ORE)                    /* hardware overrun: a byte was lost */
+		rx_dropped[port]++;
+	if (sr & (USART_SR_RXNE | USART_SR_ORE)) {  /* SR then DR read clears RXNE and ORE */
+		uint8_t byte = (uint8_t)u->DR;
+		if ((sr & USART_SR_RXNE) && !ringbuf_put(&rx_ring[port], byte))
+			rx_dropped[port]++;
+	}
+	/* QEMU 7.2 (hw/char/stm32f2xx_usart.c) delivers the next byte inside the DR read and then
+	 * lowers the IRQ line, so RXNE can be set with no interrupt pending: input would stall.
+	 * Pend the IRQ again by hand; on silicon this only costs a spurious entry. */
+	if (u->SR & USART_SR_RXNE)
+		NVIC_ISPR(uart_irq[port] >> 5) = 1u << (uart_irq[port] & 31);
+}
+
+void USART1_IRQHandler(void) { uart_rx_isr(0); }
+void USART2_IRQHandler(void) { uart_rx_isr(1); }
+void USART3_IRQHandler(void) { uart_rx_isr(2); }
+
+static void uart_putc(stm32_usart_t *u, uint8_t c)
+{
+	while (!(u->SR & USART_SR_TXE))
+		;
+	u->DR = c;
+}
+
+void board_uart_write(unsigned port, const void *data, size_t len)
+{
+	if (port >= BOARD_UART_MAX)
+		return;
+	const uint8_t *p = data;
+	while (len--)
+		uart_putc(uarts[port], *p++);
+}
+
+size_t board_uart_read(unsigned port, void *buf, size_t max)
+{
+	return port < BOARD_UART_MAX ? ringbuf_read(&rx_ring[port], buf, max) : 0;
+}
+
+size_t board_uart_available(unsigned port)
+{
+	return port < BOARD_UART_MAX ? ringbuf_count(&rx_ring[port]) : 0;
+}
+
+uint32_t board_uart_dropped(unsigned port)
+{
+	return port < BOARD_UART_MAX ? rx_dropped[port] : 0;
+}
+
+void board_flush(void)
+{
+	for (unsigned i = 0; i < BOARD_UART_MAX; i++)
+		if (uarts[i]->CR1 & USART_CR1_TE)
+			while (!(uarts[i]->SR & USART_SR_TC))
+				;
+}
+
+void board_fault_puts(const char *s)
+{
+	stm32_usart_t *u = uarts[BOARD_UART_CONSOLE];
+	if (!(u->CR1 & USART_CR1_TE))         /* fault before board_init() */
+		uart_tx_enable(BOARD_UART_CONSOLE);
+	while (*s)
+		uart_putc(u, (uint8_t)*s++);
+}
+
+/* ---- part slots ---- */
+
+extern const uint8_t __region_legal_start[], __region_legal_size[];
+extern const uint8_t __region_plc_start[], __region_plc_size[];
+extern const uint8_t __region_nonlegal_start[], __region_nonlegal_size[];
+
+const board_region_t *board_region(const char *name)
+{
+	static const board_region_t regions[] = {
+		{ "legal", __region_legal_start, (size_t)__region_legal_size },
+		{ "plc", __region_plc_start, (size_t)__region_plc_size },
+		{ "nonlegal", __region_nonlegal_start, (size_t)__region_nonlegal_size },
+	};
+	for (unsigned i = 0; i < sizeof regions / sizeof regions[0]; i++) {
+		const char *a = regions[i].name, *b = name;
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			return &regions[i];
+	}
+	return NULL;
+}

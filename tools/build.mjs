@@ -1,0 +1,367 @@
+#!/usr/bin/env node
+// Firmware build: manifest.json -> tsc -> host-compiled XS bytecode -> one image per part ->
+// C (gcc / arm-none-eabi-gcc) linked with the XS engine -> build/<platform>/<role>/.
+//
+//   node tools/build.mjs [--platform P]... [--role R]... [--quiet] [--jobs N]
+//
+// Incremental: objects are rebuilt when their source, a header they include (gcc -MMD) or
+// their command line changes.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, readdirSync, rmSync } from 'node:fs';
+import { join, dirname, relative, resolve, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
+import { loadManifest } from './manifest.mjs';
+import { packImage, PARTS } from './image.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pins = JSON.parse(readFileSync(join(root, 'tools', 'deps.json'), 'utf8'));
+const XS = join(root, 'deps', `xsnap-${pins.xsnap.version}`, 'xs');
+const MBEDTLS = join(root, 'deps', `mbedtls-${pins.mbedtls.upstream}`);
+const BUILD = join(root, 'build');
+
+export const PLATFORMS = ['lin', 'mps2-an386', 'stm32f405'];
+export const ROLES = ['meter', 'concentrator'];
+
+// XS engine sources. The parser files are linked only where a manifest asks for the parser.
+const XS_PARSER = ['xsLexical.c', 'xsSyntaxical.c', 'xsTree.c', 'xsScope.c', 'xsCode.c', 'xsScript.c'];
+const XS_EXCLUDED = ['xsmc.c', 'xsSnapshot.c', 'xsProfile.c'];
+const XS_DEFINES = ['-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="xsplatform.h"', '-DmxRun=1', '-DmxNoConsole=1', '-DmxLockdown=1'];
+
+const TOOLCHAINS = {
+  host: { cc: 'gcc', flags: ['-O2', '-g0', '-fno-strict-aliasing'], ldflags: ['-lm'] },
+  lin: { cc: 'gcc', flags: ['-O2', '-g', '-fno-strict-aliasing', '-ffunction-sections', '-fdata-sections'], ldflags: ['-Wl,--gc-sections', '-lm'] },
+  cm4: {
+    cc: 'arm-none-eabi-gcc',
+    flags: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os', '-g', '-fno-strict-aliasing',
+      '-ffunction-sections', '-fdata-sections', '-fno-common'],
+    ldflags: ['-Wl,--gc-sections', '--specs=nano.specs', '-nostartfiles', '-lm'],
+  },
+};
+const PLATFORM_TOOLCHAIN = { lin: 'lin', 'mps2-an386': 'cm4', 'stm32f405': 'cm4' };
+
+const args = process.argv.slice(2);
+function flagValues(name) { const out = []; args.forEach((a, i) => { if (a === name && args[i + 1]) out.push(args[i + 1]); }); return out; }
+const quiet = args.includes('--quiet');
+const jobs = Number(flagValues('--jobs')[0] ?? cpus().length) || 2;
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--quiet') continue;
+  if (['--platform', '--role', '--jobs'].includes(a)) { i++; continue; }
+  if (a === '--help' || a === '-h') {
+    process.stdout.write('usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405]... [--role meter|concentrator]... [--quiet] [--jobs N]\n');
+    process.exit(0);
+  }
+  process.stderr.write(`build: unknown option '${a}' (try --help)\n`);
+  process.exit(2);
+}
+const platforms = flagValues('--platform');
+const roles = flagValues('--role');
+for (const p of platforms) if (!PLATFORMS.includes(p)) { process.stderr.write(`build: unknown platform '${p}' (${PLATFORMS.join(', ')})\n`); process.exit(2); }
+for (const r of roles) if (!ROLES.includes(r)) { process.stderr.write(`build: unknown role '${r}' (${ROLES.join(', ')})\n`); process.exit(2); }
+
+function log(msg) { if (!quiet) process.stdout.write(msg + '\n'); }
+function mkdirp(d) { mkdirSync(d, { recursive: true }); return d; }
+function sha256(data) { return createHash('sha256').update(data).digest('hex'); }
+function writeIfChanged(file, text) {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return false;
+  mkdirp(dirname(file));
+  writeFileSync(file, text);
+  return true;
+}
+function mtime(file) { try { return statSync(file).mtimeMs; } catch { return -1; } }
+
+// ---- a small job pool for compilers ----
+async function pool(tasks, width) {
+  const results = [];
+  let next = 0, failed = null;
+  async function worker() {
+    while (next < tasks.length && !failed) {
+      const i = next++;
+      try { results[i] = await tasks[i](); } catch (e) { failed = failed ?? e; }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
+  if (failed) throw failed;
+  return results;
+}
+function exec(cmd, argv, opts = {}) {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolveP({ out, err });
+      else reject(new Error(`${cmd} ${argv.join(' ')}\n${err}${out}`));
+    });
+  });
+}
+
+// ---- C compilation with dependency tracking ----
+function upToDate(obj, src, cmdline) {
+  const cmdFile = obj + '.cmd';
+  if (!existsSync(obj) || !existsSync(cmdFile) || readFileSync(cmdFile, 'utf8') !== cmdline) return false;
+  const t = mtime(obj);
+  if (mtime(src) > t) return false;
+  const dep = obj.replace(/\.o$/, '.d');
+  if (!existsSync(dep)) return false;
+  const deps = readFileSync(dep, 'utf8').replace(/\\\n/g, ' ').split(':').slice(1).join(':').split(/\s+/).filter(Boolean);
+  return deps.every((d) => mtime(d) !== -1 && mtime(d) <= t);
+}
+function compileTask(tc, src, obj, flags) {
+  const argv = [...tc.flags, ...flags, '-MMD', '-MP', '-c', src, '-o', obj];
+  const cmdline = [tc.cc, ...argv].join(' ');
+  return async () => {
+    if (upToDate(obj, src, cmdline)) return obj;
+    mkdirp(dirname(obj));
+    await exec(tc.cc, argv);
+    writeFileSync(obj + '.cmd', cmdline);
+    return obj;
+  };
+}
+function objName(dir, src) {
+  const rel = relative(root, src).replace(/\.\.\//g, '_/').replace(/[\\/]/g, '__');
+  return join(dir, rel.replace(/\.c$/, '.o'));
+}
+
+// ---- the XS engine (with a patch set applied to a private copy) ----
+function xsSourceTree() {
+  const patched = join(BUILD, 'xs-src');
+  const patches = readdirSync(join(root, 'patches', 'xs')).filter((f) => f.endsWith('.patch')).sort();
+  const stamp = sha256(patches.map((p) => readFileSync(join(root, 'patches', 'xs', p), 'utf8')).join('\0') + pins.xsnap.version);
+  const stampFile = join(patched, '.patches');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return patched;
+  rmSync(patched, { recursive: true, force: true });
+  mkdirp(patched);
+  execFileSync('cp', ['-r', join(XS, 'sources'), join(XS, 'includes'), join(XS, 'platforms'), patched]);
+  for (const p of patches) {
+    execFileSync('patch', ['-p1', '-s', '-d', patched, '-i', join(root, 'patches', 'xs', p)], { stdio: 'inherit' });
+  }
+  writeFileSync(stampFile, stamp);
+  return patched;
+}
+function xsIncludes(xs) {
+  return [`-I${join(root, 'hosts', 'common')}`, `-I${join(xs, 'includes')}`, `-I${join(xs, 'sources')}`, `-I${join(xs, 'platforms')}`];
+}
+function xsVersion() {
+  const h = readFileSync(join(XS, 'sources', 'xsCommon.h'), 'utf8');
+  const v = (n) => Number(new RegExp(`#define XS_${n}_VERSION (\\d+)`).exec(h)[1]);
+  return { major: v('MAJOR'), minor: v('MINOR'), patch: v('PATCH') };
+}
+function xsEngineFiles(xs, withParser) {
+  return readdirSync(join(xs, 'sources'))
+    .filter((f) => f.endsWith('.c') && !XS_EXCLUDED.includes(f) && (withParser || !XS_PARSER.includes(f)))
+    .sort()
+    .map((f) => join(xs, 'sources', f));
+}
+const XS_WARNINGS = ['-w'];   // third-party code: its warnings are not ours to fix here
+
+// ---- the host bytecode compiler ----
+async function buildXsc(xs) {
+  const tc = TOOLCHAINS.host;
+  const dir = join(BUILD, 'host', 'xsc');
+  const flags = [...XS_DEFINES, '-DmxParse=1', ...xsIncludes(xs), ...XS_WARNINGS];
+  const srcs = [...xsEngineFiles(xs, true), join(root, 'tools', 'xsc', 'xsc.c')];
+  const objs = await pool(srcs.map((s) => compileTask(tc, s, objName(dir, s), flags)), jobs);
+  const exe = join(dir, 'xsc');
+  const cmdline = [tc.cc, ...objs, '-o', exe, ...tc.ldflags].join(' ');
+  if (!existsSync(exe) || readFileSync(exe + '.cmd', 'utf8') !== cmdline || objs.some((o) => mtime(o) > mtime(exe))) {
+    await exec(tc.cc, [...objs, '-o', exe, ...tc.ldflags]);
+    writeFileSync(exe + '.cmd', cmdline);
+  }
+  return exe;
+}
+
+// ---- TypeScript ----
+function tsc() {
+  const bin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [bin, '-p', join(root, 'tsconfig.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    process.stderr.write(String(e.stdout ?? '') + String(e.stderr ?? ''));
+    throw new Error('tsc failed');
+  }
+}
+
+// Compiles JS modules to .xsb, reusing results keyed by the JS text.
+async function compileModules(xsc, modules) {
+  const cacheDir = mkdirp(join(BUILD, 'xsb'));
+  const todo = [];
+  for (const m of modules) {
+    const js = readFileSync(m.js);
+    m.xsb = join(cacheDir, sha256(js) + '.xsb');
+    if (!existsSync(m.xsb)) todo.push(m);
+  }
+  for (let i = 0; i < todo.length; i += 32) {
+    const batch = todo.slice(i, i + 32);
+    await exec(xsc, batch.flatMap((m) => [m.js, m.xsb]));
+  }
+  for (const m of modules) {
+    const b = readFileSync(m.xsb);
+    const symbolsSize = b.readUInt32LE(4), codeSize = b.readUInt32LE(8);
+    m.symbols = b.subarray(16, 16 + symbolsSize);
+    m.code = b.subarray(16 + symbolsSize, 16 + symbolsSize + codeSize);
+  }
+}
+
+// native("xs_...") names used by the JS of one role: the generated table holds exactly these.
+function nativeNames(modules) {
+  const names = new Set();
+  for (const m of modules) {
+    for (const match of readFileSync(m.js, 'utf8').matchAll(/\bnative\(\s*["'](xs_[A-Za-z0-9_]+)["']/g)) names.add(match[1]);
+  }
+  return [...names].sort();
+}
+
+function cArray(name, bytes, section) {
+  const lines = [];
+  for (let i = 0; i < bytes.length; i += 16) lines.push('\t' + Array.from(bytes.subarray(i, i + 16), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ') + ',');
+  const attr = section ? ` __attribute__((section("${section}"), used, aligned(8)))` : ' __attribute__((aligned(8)))';
+  return `const uint8_t ${name}[${Math.max(bytes.length, 1)}]${attr} = {\n${lines.join('\n') || '\t0'}\n};\nconst uint32_t ${name}_size = ${bytes.length};\n`;
+}
+
+function cString(s) { return JSON.stringify(String(s)); }
+
+function generate(dir, ctx) {
+  const { manifest, role, platform, images, natives, version } = ctx;
+  const c = manifest.creation;
+  const buildId = sha256(images.map((i) => i.sha256).join('')).slice(0, 12);
+  const natDecl = natives.map((n) => `extern void ${n}(xsMachine *the);`).join('\n');
+  const natTable = natives.map((n) => `\t{ ${cString(n)}, ${n}, ${manifest.nativeLengths?.[n] ?? 0} },`).join('\n');
+  writeIfChanged(join(dir, 'natives.c'), `/* generated by tools/build.mjs: native() bindings used by this role */
+#include "xsruntime.h"
+${natDecl}
+const native_entry_t native_table[] = {
+${natTable || '\t{ 0, 0, 0 }'}
+};
+const unsigned native_count = ${natives.length};
+`);
+  const generic = images.find((i) => i.part === 'generic');
+  let parts = '';
+  for (const img of images) {
+    if (img.part === 'generic') continue;
+    const section = platform === 'lin' ? null : `.part_${img.part}`;
+    parts += cArray(`part_image_${img.part}`, img.bytes, section);
+  }
+  writeIfChanged(join(dir, 'config.c'), `/* generated by tools/build.mjs for ${role} on ${platform} */
+#include "xsruntime.h"
+const char *const build_role = ${cString(role)};
+const char *const build_platform = ${cString(platform)};
+const char *const build_id = ${cString(buildId)};
+const char *const build_main_module = ${cString(manifest.main)};
+const xsCreation build_creation = {
+	${c.chunk.initial}, ${c.chunk.incremental},   /* chunks: initial, incremental (bytes) */
+	${c.heap.initial}, ${c.heap.incremental},     /* slots: initial, incremental */
+	${c.stack},                                   /* stack slots */
+	${c.keys.initial}, ${c.keys.incremental},     /* keys */
+	${c.keys.name}, ${c.keys.symbol},             /* name and symbol table moduli */
+	${c.parser.buffer}, ${c.parser.table},        /* parser (only where linked) */
+	0                                             /* static */
+};
+${cArray('generic_image', generic.bytes, null)}
+${parts}`);
+  return buildId;
+}
+
+async function buildRole(xs, xsc, platform, role, tsModules, version) {
+  const manifest = loadManifest(root, role, platform);
+  const tcName = PLATFORM_TOOLCHAIN[platform];
+  const tc = TOOLCHAINS[tcName];
+  const out = mkdirp(join(BUILD, platform, role));
+  const gen = mkdirp(join(out, 'gen'));
+
+  // modules of this role, with the generated frozen config module (Moddable's mc/config)
+  const modules = manifest.modules.map((m) => ({ ...m, js: join(BUILD, 'js', m.specifier + '.js') }));
+  for (const m of modules) if (!existsSync(m.js)) throw new Error(`${m.specifier}: no compiled JavaScript (is ${m.source} in tsconfig?)`);
+  const configJs = join(gen, 'mc-config.js');
+  writeIfChanged(configJs, `// generated by tools/build.mjs\nfunction freeze(o) { if (o && typeof o === 'object') { Object.values(o).forEach(freeze); Object.freeze(o); } return o; }\nexport default freeze(${JSON.stringify(manifest.config)});\n`);
+  modules.push({ part: 'generic', specifier: 'mc/config', js: configJs, source: 'manifest.json' });
+  await compileModules(xsc, modules);
+
+  const images = PARTS.map((part) => {
+    const mods = modules.filter((m) => m.part === part);
+    const info = manifest.parts[part] ?? {};
+    const bytes = packImage({ part, version: info.version ?? manifest.version, xs: version, modules: mods });
+    writeFileSync(join(out, `${part}.img`), bytes);
+    return { part, bytes, sha256: sha256(bytes), modules: mods.length };
+  });
+  const natives = nativeNames(modules);
+  const buildId = generate(gen, { manifest, role, platform, images, natives, version });
+
+  const defines = Object.entries(manifest.defines).map(([k, v]) => `-D${k}=${v === true ? 1 : v === false ? 0 : v}`);
+  const versionDefs = [`-DXS_ENGINE_MAJOR=${version.major}`, `-DXS_ENGINE_MINOR=${version.minor}`, `-DXS_ENGINE_PATCH=${version.patch}`,
+    `-DXS_ENGINE_VERSION="${version.major}.${version.minor}.${version.patch}"`];
+  const includes = [...xsIncludes(xs), `-I${join(root, 'hosts', platform)}`, ...manifest.includeDirs.map((d) => `-I${d}`),
+    `-I${join(MBEDTLS, 'include')}`, `-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"`];
+  const parser = manifest.parser === true;
+  const engineFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
+  const engineDir = join(BUILD, 'obj', tcName, parser ? 'xs-parser' : 'xs');
+  const appFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...includes, ...versionDefs, ...defines, '-Wall', '-Wextra', '-Wno-unused-parameter'];
+  const thirdFlags = [...includes, ...defines, '-w'];
+  const cFiles = [...new Set(manifest.c)];
+  const hostFiles = readdirSync(join(root, 'hosts', platform)).filter((f) => f.endsWith('.c') && !f.startsWith('selftest')).map((f) => join(root, 'hosts', platform, f));
+  const commonFiles = ['xsruntime.c', 'image.c'].map((f) => join(root, 'hosts', 'common', f));
+  const mbedFiles = ['sha256.c', 'platform_util.c'].map((f) => join(MBEDTLS, 'library', f));
+  const appDir = join(BUILD, 'obj', tcName, 'app', createHash('sha1').update(appFlags.join(' ') + platform).digest('hex').slice(0, 10));
+  const tasks = [
+    ...xsEngineFiles(xs, parser).map((s) => compileTask(tc, s, objName(engineDir, s), engineFlags)),
+    ...mbedFiles.map((s) => compileTask(tc, s, objName(join(BUILD, 'obj', tcName, 'mbedtls'), s), thirdFlags)),
+    ...[...commonFiles, ...hostFiles, ...cFiles].map((s) => compileTask(tc, s, objName(appDir, s), appFlags)),
+    ...['natives.c', 'config.c'].map((f) => compileTask(tc, join(gen, f), join(gen, f.replace('.c', '.o')), appFlags)),
+  ];
+  const objs = await pool(tasks, jobs);
+  const exe = join(out, platform === 'lin' ? 'firmware' : 'firmware.elf');
+  const ld = platform === 'lin' ? [] : [`-T${join(root, 'hosts', platform, 'link.ld')}`, `-Wl,-Map=${join(out, 'firmware.map')}`];
+  await exec(tc.cc, [...tc.flags, ...objs, ...ld, '-o', exe, ...tc.ldflags]);
+  if (platform !== 'lin') {
+    execFileSync('arm-none-eabi-objcopy', ['-O', 'binary', exe, join(out, 'firmware.bin')]);
+  }
+  const size = execFileSync(platform === 'lin' ? 'size' : 'arm-none-eabi-size', ['-B', exe], { encoding: 'utf8' }).split('\n')[1].trim().split(/\s+/).map(Number);
+  const report = {
+    platform, role, file: relative(root, exe), build: buildId,
+    text: size[0], data: size[1], bss: size[2],
+    creation: manifest.creation, parser,
+    images: Object.fromEntries(images.map((i) => [i.part, { bytes: i.bytes.length, modules: i.modules }])),
+    natives: natives.length,
+  };
+  writeFileSync(join(out, 'size.json'), JSON.stringify(report, null, 2) + '\n');
+  return report;
+}
+
+export async function build({ platforms: ps = PLATFORMS, roles: rs = ROLES } = {}) {
+  if (!existsSync(join(XS, 'sources', 'xsAll.h')) || !existsSync(join(MBEDTLS, 'library', 'sha256.c'))) {
+    throw new Error('dependencies missing: run npm install (tools/setup.mjs)');
+  }
+  const xs = xsSourceTree();
+  const version = xsVersion();
+  const t0 = Date.now();
+  const xsc = await buildXsc(xs);
+  tsc();
+  const reports = [];
+  for (const platform of ps) for (const role of rs) reports.push(await buildRole(xs, xsc, platform, role, null, version));
+  writeFileSync(join(BUILD, 'size-report.json'), JSON.stringify(reports, null, 2) + '\n');
+  return { reports, seconds: (Date.now() - t0) / 1000 };
+}
+
+function printReport(reports) {
+  const rows = reports.map((r) => [r.platform, r.role, r.text, r.data, r.bss,
+    `${r.creation.chunk.initial}+${r.creation.chunk.incremental}`, `${r.creation.heap.initial}+${r.creation.heap.incremental}`,
+    r.creation.stack, r.parser ? 'yes' : 'no',
+    PARTS.map((p) => r.images[p].bytes).join('/')]);
+  const head = ['platform', 'role', 'text', 'data', 'bss', 'chunks B', 'slots', 'stack', 'parser', 'images G/L/P/N B'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padStart(widths[i])).join('  ');
+  process.stdout.write(line(head) + '\n' + rows.map(line).join('\n') + '\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  build({ platforms: platforms.length ? platforms : PLATFORMS, roles: roles.length ? roles : ROLES })
+    .then(({ reports, seconds }) => {
+      if (!quiet) printReport(reports);
+      log(`build: ${reports.length} firmware(s) in ${seconds.toFixed(1)} s`);
+    })
+    .catch((e) => { process.stderr.write(`build: ${e.message}\n`); process.exit(1); });
+}
