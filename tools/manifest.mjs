@@ -29,9 +29,14 @@ function forPlatform(m, platform) {
   return o ? merge(rest, forPlatform(o, platform)) : rest;
 }
 
+// modules: file patterns ("*.ts", "sub/*.ts", "file.ts") whose specifier is their path under
+// modules/, and objects mapping an explicit specifier to a file ({ "timer": "./timer.ts" }).
 function expandModules(root, dir, patterns) {
   const out = [];
+  const named = new Map();
+  for (const p of patterns) if (p && typeof p === 'object') for (const [spec, file] of Object.entries(p)) named.set(resolve(dir, file), spec);
   for (const p of patterns) {
+    if (typeof p !== 'string') continue;
     if (p.endsWith('*.ts') || p === '*') {
       const sub = join(dir, dirname(p) === '.' ? '' : dirname(p));
       for (const f of readdirSync(sub).sort()) {
@@ -40,7 +45,8 @@ function expandModules(root, dir, patterns) {
     }
     else out.push(join(dir, p));
   }
-  return out;
+  return [...new Set(out)].map((file) => ({ file, specifier: named.get(resolve(file)) }))
+    .concat([...named].filter(([file]) => !out.some((f) => resolve(f) === file)).map(([file, specifier]) => ({ file, specifier })));
 }
 
 export function loadManifest(root, role, platform) {
@@ -64,11 +70,11 @@ export function loadManifest(root, role, platform) {
       const { include, ...rest } = r;
       merge(result, pick(rest));
     }
-    for (const src of expandModules(root, dir, m.modules ?? [])) {
-      const rel = relative(modulesRoot, src);
-      if (rel.startsWith('..')) throw new Error(`${relative(root, abs)}: module ${src} outside modules/`);
+    for (const { file, specifier } of expandModules(root, dir, m.modules ?? [])) {
+      const rel = relative(modulesRoot, file);
+      if (rel.startsWith('..')) throw new Error(`${relative(root, abs)}: module ${file} outside modules/`);
       if (!part) throw new Error(`${relative(root, abs)}: modules need a part`);
-      result.modules.push({ part, specifier: rel.replace(/\.ts$/, ''), source: relative(root, src) });
+      result.modules.push({ part, specifier: specifier ?? rel.replace(/\.ts$/, ''), path: rel.replace(/\.ts$/, ''), source: relative(root, file) });
     }
     for (const c of m.c ?? []) result.c.push(join(dir, c));
     for (const d of m.includeDirs ?? []) result.includeDirs.push(join(dir, d));

@@ -5,6 +5,26 @@
 #define MBEDTLS_SHA256_C          /* image verification */
 #define MBEDTLS_SHA256_SMALLER    /* smaller code on Cortex-M, slower hash */
 
+/* drivers/crypto: AES-128 CCM* (G3-PLC MAC), CMAC + CTR for EAX (EAP-PSK), GCM (DLMS suite 0) */
+#define MBEDTLS_AES_C
+#define MBEDTLS_AES_ROM_TABLES    /* tables in flash, not RAM */
+#define MBEDTLS_AES_FEWER_TABLES  /* 2 KiB of tables instead of 8 KiB, a few rotates per round */
+#define MBEDTLS_CIPHER_C          /* CCM, GCM and CMAC go through the cipher layer */
+#define MBEDTLS_CIPHER_MODE_CTR   /* EAX */
+#define MBEDTLS_CCM_C
+#define MBEDTLS_GCM_C
+#define MBEDTLS_CMAC_C
+
+/* The cipher layer allocates its key schedule: route mbed TLS's calloc/free to the static
+ * pool in drivers/crypto/crypto.c, so no crypto call touches the C heap. */
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_PLATFORM_CALLOC_MACRO crypto_pool_calloc
+#define MBEDTLS_PLATFORM_FREE_MACRO   crypto_pool_free
+#include <stddef.h>
+void *crypto_pool_calloc(size_t count, size_t size);
+void crypto_pool_free(void *ptr);
+
 #include "mbedtls/check_config.h"
 
 #endif

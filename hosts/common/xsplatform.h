@@ -30,6 +30,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Module specifiers are short: "legal/metro/ring". */
+#define C_PATH_MAX 128
+
 /* Every hook below is ours (hosts/common/xsruntime.c), except key building and the allocators,
  * which only call c_malloc, and parsing, which exists only where the parser is linked. */
 #define mxUseDefaultBuildKeys 1

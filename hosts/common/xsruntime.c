@@ -434,7 +434,7 @@ static void call_hook(txMachine *the, const char *name, int argc, double a0, dou
 	{
 		xsTry {
 			xsVars(1);
-			xsVar(0) = xsGet(hooks, xsID(name));
+			xsVar(0) = xsGet(hooks, xsID((char *)name));
 			if (xsTypeOf(xsVar(0)) != xsUndefinedType) {
 				if (argc == 1)
 					xsCallFunction1(xsVar(0), hooks, xsNumber(a0));
@@ -510,6 +510,11 @@ int runtime_main(const runtime_config_t *config)
 			xsVars(1);
 			xsVar(0) = xsNewHostFunction(xs_native, 1);
 			xsDefine(xsGlobal, xsID("native"), xsVar(0), xsDontEnum);
+			/* SES-style freezing of the intrinsics before any part runs (XS's mxLockdown) */
+			xsVar(0) = xsNewHostFunction(fx_harden, 1);
+			xsDefine(xsGlobal, xsID("harden"), xsVar(0), xsDontEnum);
+			xsVar(0) = xsNewHostFunction(fx_lockdown, 0);
+			xsDefine(xsGlobal, xsID("lockdown"), xsVar(0), xsDontEnum);
 			xsResult = xsAwaitImport(build_main_module, XS_IMPORT_NAMESPACE);
 		}
 		xsCatch {

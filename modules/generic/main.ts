@@ -1,2 +1,204 @@
-const write = native<(port: number, data: string) => void>("xs_uart_write");
-write(0, "hello from XS\r\n");
+// GENERIC: boots the firmware. Freezes the intrinsics, starts the message service, the shell
+// on UART0 and the traces, checks the part images (the C runtime verified their hashes before
+// any script ran), then its lowest-priority background task calls entryPoint of LEGAL, PLC and
+// NON-LEGAL in that order, each in its own compartment.
+import config from 'mc/config';
+import { Kernel, type Message } from './kernel.js';
+import { Shell } from './shell.js';
+import { Trace, TraceLevel, TRACE_NAMES } from './trace.js';
+import { Lcd } from './lcd.js';
+import { makeTimer, type TimerModule } from './timer.js';
+import { makeRunService, PART_TITLES, type PartName, type PartVersion, type ServiceContext } from './services.js';
+import { startPart } from './parts.js';
+import * as platform from './platform.js';
+import { dispatch, listen } from './io.js';
+import { CRC8, CRC16, CRC32 } from 'crc';
+import * as ids from './ids.js';
+
+lockdown();
+
+interface FirmwareConfig {
+  readonly role: string;
+  readonly grants: { readonly [part: string]: readonly string[] };
+  readonly parts: { readonly [part: string]: unknown };
+  readonly shell: { readonly maxLine: number };
+}
+const cfg = config as unknown as FirmwareConfig;
+
+const PART_ORDER: readonly PartName[] = ['legal', 'plc', 'nonlegal'];
+const PART_INDEX: { readonly [p in PartName]: number } = { legal: 1, plc: 2, nonlegal: 3 };
+const X_BG_START = 1;
+
+const print = platform.consoleWrite;
+const kernel = new Kernel({ now: platform.millis, wakeAt: platform.wake });
+const shell = new Shell(print, cfg.shell.maxLine);
+const trace = new Trace(print);
+const lcd = new Lcd();
+kernel.onError = (where, e) => trace.log(TraceLevel.Error, 'GENERIC', `${where}: ${e instanceof Error ? e.message : String(e)}`);
+
+platform.attach({
+  onTimer: (now) => kernel.tick(now),
+  onReadable: (port, count) => {
+    if (port === platform.UART_CONSOLE) shell.input(new Uint8Array(platform.uartRead(port, count)));
+    else dispatch(port, count);
+  },
+});
+listen(platform.UART_CONSOLE, () => {});
+
+const info = platform.sysInfo();
+const images = platform.sysImages();
+const partStatus: { [p: string]: string } = {};
+
+function versions(): readonly PartVersion[] {
+  return Object.freeze(images.map((img) => Object.freeze({
+    part: img.part, version: platform.versionText(img.version), sha256: img.sha256,
+    status: partStatus[img.part] ?? img.status,
+  })));
+}
+
+function spin(ms: number) {
+  const end = platform.millis() + ms;
+  while (platform.millis() < end);
+}
+
+const timerModules = new Map<string, TimerModule>();
+function timerModule(owner: string): TimerModule {
+  let t = timerModules.get(owner);
+  if (!t) {
+    t = makeTimer(kernel, owner, spin);
+    timerModules.set(owner, t);
+  }
+  return t;
+}
+
+const drivers = harden({
+  crc: { CRC8, CRC16, CRC32 },
+});
+
+const ctx: ServiceContext = {
+  kernel, shell, trace, lcd, print,
+  random: () => platform.sysRandom(),
+  uptime: () => platform.millis(),
+  versions,
+  timerModule,
+  drivers,
+  config: cfg.parts,
+};
+
+// ---- SYS commands ----
+
+shell.register({
+  module: 'SYS', command: 'VERSION', params: 0, help: '- one line per part: name, version, SHA-256, status', owner: 'generic',
+  handler: (_p, out) => {
+    out(`FIRMWARE ${cfg.role} board=${info.board} build=${info.build} xs=${info.xs}\r\n`);
+    for (const v of versions()) out(`${v.part} ${v.version} ${v.sha256} ${v.status}\r\n`);
+  },
+});
+shell.register({
+  module: 'SYS', command: 'TASKS', params: 0, help: '- tasks, priorities, queue depths, discarded messages', owner: 'generic',
+  handler: (_p, out) => {
+    out('ID NAME OWNER PRIO DEPTH/CAP PEAK HANDLED DROPPED\r\n');
+    for (const t of kernel.taskList()) {
+      out(`${t.id} ${t.name} ${PART_TITLES[t.owner as PartName] ?? t.owner} ${t.priority} ${t.depth}/${t.capacity} ${t.peak} ${t.handled} ${t.dropped}\r\n`);
+    }
+    for (const d of kernel.deletedList()) out(`${d.id} ${d.name} DELETED discarded=${d.discarded}\r\n`);
+    out(`discarded=${kernel.discarded} refused=${kernel.refused} errors=${kernel.handlerErrors} timers=${kernel.timerCount()}\r\n`);
+  },
+});
+shell.register({
+  module: 'SYS', command: 'MEM', params: 0, help: '- XS chunks and slots with peaks, C heap, C stack high-water', owner: 'generic',
+  handler: (_p, out) => {
+    const m = platform.sysMem();
+    out(`xs.chunks=${m.chunks} xs.chunks.peak=${m.chunksPeak} xs.chunks.reserved=${m.chunksMax}\r\n`);
+    out(`xs.slots=${m.slots} xs.slots.peak=${m.slotsPeak} xs.slots.reserved=${m.slotsMax} xs.slot.size=${m.slotSize}\r\n`);
+    out(`xs.keys=${m.keys} xs.stack.slots=${m.stackSlots}\r\n`);
+    out(`c.heap.used=${m.heapUsed} c.heap.peak=${m.heapPeak} c.heap.size=${m.heapSize}\r\n`);
+    out(`c.stack.size=${m.cStack} c.stack.peak=${m.cStackPeak}\r\n`);
+  },
+});
+shell.register({
+  module: 'SYS', command: 'TRACE', params: 1, help: '<level> - 0 off, 1 error, 2 warn, 3 info, 4 debug', owner: 'generic',
+  handler: (p, out) => {
+    trace.setLevel(p[0]!);
+    out(`trace=${TRACE_NAMES[trace.level]}\r\n`);
+  },
+});
+shell.register({
+  module: 'SYS', command: 'REBOOT', params: 0, help: '- restart the firmware', owner: 'generic',
+  handler: (_p, out) => {
+    out('rebooting\r\n');
+    platform.sysReboot();
+  },
+});
+shell.register({
+  module: 'SYS', command: 'SHELL', params: 0, help: '- shell counters: lines, errors, overlong, binary, UART drops', owner: 'generic',
+  handler: (_p, out) => {
+    const s = shell.stats;
+    out(`lines=${s.lines} errors=${s.errors} overlong=${s.overlong} binary=${s.binary} uart.dropped=${platform.uartDropped(platform.UART_CONSOLE)}\r\n`);
+  },
+});
+shell.register({
+  module: 'LCD', command: 'SHOW', params: 0, help: '- the LCD text, one line each', owner: 'generic',
+  handler: (_p, out) => { lcd.text().forEach((line, i) => out(`LCD${i} ${line}\r\n`)); },
+});
+
+// ---- parts ----
+
+function startParts() {
+  const legal = images[PART_INDEX.legal]!;
+  if (legal.status !== 'ok') {
+    safeState(`LEGAL image ${legal.status}`);
+    return;
+  }
+  for (const part of PART_ORDER) {
+    const img = images[PART_INDEX[part]]!;
+    const title = PART_TITLES[part];
+    if (img.status !== 'ok') {
+      partStatus[img.part] = `skipped (${img.status})`;
+      print(`PART ${title} skipped: image ${img.status}\r\n`);
+      trace.log(TraceLevel.Error, 'GENERIC', `${title} image ${img.status}`);
+      continue;
+    }
+    try {
+      const runService = makeRunService(part, cfg.grants[part] ?? [], ctx);
+      const handle = startPart(part, runService, { timer: harden({ default: timerModule(part) }), 'generic/ids': ids }, platform.sysModules(PART_INDEX[part]));
+      (handle.namespace.entryPoint as () => void)();
+      partStatus[img.part] = 'running';
+      print(`PART ${title} ${platform.versionText(img.version)} started\r\n`);
+    }
+    catch (e) {
+      const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      partStatus[img.part] = 'failed';
+      kernel.deleteOwner(part);
+      shell.unregisterOwner(part);
+      if (part === 'legal') {
+        safeState(`LEGAL entryPoint failed: ${why}`);
+        return;
+      }
+      print(`PART ${title} failed: ${why}\r\n`);
+    }
+  }
+  print('PARTS started\r\n');
+}
+
+// Legal metrology cannot run: nothing else starts, the shell stays up to say why.
+function safeState(why: string) {
+  const text = `SAFE STATE: ${why}; metrology stopped, PLC and NON-LEGAL not started\r\n`;
+  print(text);
+  lcd.print(0, 'LEGAL FAULT');
+  lcd.print(1, why);
+  const t = kernel.createTimer({ name: 'safe', owner: 'generic', period: 10000, repeat: true, callback: () => print(text) });
+  kernel.startTimer(t);
+}
+
+const background = kernel.createTask({
+  name: 'BG', owner: 'generic', priority: 0, queue: 4,
+  handler: (m: Message) => { if (m.id === X_BG_START) startParts(); },
+});
+
+print(`\r\nmeterfw ${cfg.role} on ${info.board} (${info.platform}), XS ${info.xs}, build ${info.build}\r\n`);
+for (const v of versions()) {
+  if (v.status !== 'ok') print(`IMAGE ${v.part} ${v.status}\r\n`);
+}
+kernel.send(0, background, X_BG_START);
+print('MNSH ready\r\n');

@@ -86,3 +86,25 @@ int _getpid(void)
 {
 	return 1;
 }
+
+/* Wall clock for Date: milliseconds since reset plus an offset that clock synchronisation sets
+ * (board_set_time_ms). Until then the meter's time starts at the epoch, as an RTC without a
+ * backup battery would. */
+#include <sys/time.h>
+static int64_t time_offset_ms;
+
+void board_set_time_ms(int64_t now_ms)
+{
+	time_offset_ms = now_ms - (int64_t)board_millis();
+}
+
+int _gettimeofday(struct timeval *tv, void *tz)
+{
+	(void)tz;
+	if (tv) {
+		int64_t now = time_offset_ms + (int64_t)board_millis();
+		tv->tv_sec = (time_t)(now / 1000);
+		tv->tv_usec = (suseconds_t)((now % 1000) * 1000);
+	}
+	return 0;
+}

@@ -1,0 +1,24 @@
+// NON-LEGAL part entry: the APP task. It reaches the other parts only through messages; the
+// `SYS PING` command sends X_SYS_PING to every part's task and prints the replies.
+import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
+
+export function entryPoint(): void {
+  const app = RunService('task.create', {
+    name: 'APP', priority: 4, queue: 32,
+    onMessage: (m) => {
+      if (m.id === X_SYS_PONG) {
+        const p = m.payload as { readonly part?: string } | undefined;
+        RunService('shell.print', `PONG ${p?.part ?? '?'} from task ${m.from}\r\n`);
+      }
+      else if (m.id === X_SYS_PING) RunService('msg.send', app, m.from, X_SYS_PONG, { part: 'NON-LEGAL' });
+    },
+  });
+  RunService('shell.register', 'APP', 'PING', 0, '- ping the METRO, G3 and APP tasks through the message service', (_p, out) => {
+    for (const name of ['METRO', 'G3', 'APP']) {
+      const to = RunService('task.find', name);
+      if (to === undefined) out(`PING ${name}: no task\r\n`);
+      else RunService('msg.send', app, to, X_SYS_PING);
+    }
+  });
+  RunService('trace', 3, 'APP task started');
+}

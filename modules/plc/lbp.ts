@@ -1,0 +1,573 @@
+// LoWPAN Bootstrapping Protocol (G.9903 annex E): message and configuration-parameter codecs,
+// the device (LBD) state machine, the agent (LBA) relay rule and the coordinator (LBS) with its
+// bounded device table, white/black lists, short address allocation, kick and re-keying.
+// I/O-free: every method returns the messages to send.
+import { ByteReader, ByteWriter, hex4, toHex } from "./bytes.js";
+import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
+import type { PlcCrypto, RandomSource, Trace } from "./crypto.js";
+import { decodeEap, PskPeer, PskServer, type PChannelContent } from "./eap-psk.js";
+import {
+  LBP_DEFAULT_JOIN_TIMEOUT_MS, LBP_DEFAULT_MAX_CANDIDATES, LBP_DEFAULT_MAX_DEVICES, LBP_DEFAULT_MAX_LIST, LBP_HEADER_LENGTH,
+  LBP_MAX_LENGTH, LBP_SHORT_MAX, LBP_SHORT_MIN, LBP_T_FROM_SERVER, LbpAttr, LbpCode, LbpParamResult, PSK_EXT_G3_PARAMS, PskResult, EapCode,
+} from "./lbp-const.js";
+
+export interface LbpMessage {
+  code: LbpCode;
+  /** Second octet (reserved / transaction id); kept as received. */
+  reserved?: number;
+  /** A_LBD: the EUI-64 of the bootstrapping device. */
+  lbd: Uint8Array;
+  /** Bootstrapping data: an EAP packet or configuration parameters. */
+  data: Uint8Array;
+}
+
+const SERVER_CODES = new Set([LbpCode.ACCEPTED, LbpCode.CHALLENGE, LbpCode.DECLINE, LbpCode.KICK_TO_LBD]);
+const DEVICE_CODES = new Set([LbpCode.JOINING, LbpCode.KICK_FROM_LBD]);
+
+export function encodeLbp(m: LbpMessage): Uint8Array {
+  if (m.lbd.length !== 8) throw new EncodeError("lbp: A_LBD is an EUI-64");
+  if (LBP_HEADER_LENGTH + m.data.length > LBP_MAX_LENGTH) throw new EncodeError("lbp: message too long");
+  return new ByteWriter(LBP_HEADER_LENGTH + m.data.length).u8(m.code << 4).u8(m.reserved ?? 0).bytes(m.lbd).bytes(m.data).finish();
+}
+
+export function decodeLbp(b: Uint8Array): LbpMessage {
+  const r: ByteReader = new ByteReader(b);
+  if (b.length > LBP_MAX_LENGTH) r.fail("lbp.length", `${b.length} > ${LBP_MAX_LENGTH}`, 0);
+  const b0 = r.u8("lbp.code");
+  const code = b0 >> 4;
+  if (!SERVER_CODES.has(code) && !DEVICE_CODES.has(code)) r.fail("lbp.code", `unknown T/code 0x${code.toString(16)}`, 0);
+  const reserved = r.u8("lbp.reserved");
+  const lbd = r.take(8, "lbp.lbd");
+  return { code, reserved, lbd, data: r.rest() };
+}
+
+export function fromServer(code: LbpCode): boolean {
+  return (code << 4 & LBP_T_FROM_SERVER) !== 0;
+}
+
+// ---------------- configuration parameters ----------------
+
+export interface LbpParam {
+  id: number;
+  /** Type bit (bit 1): 0 = device-specific information (DSI), 1 = PAN-specific (PSI). */
+  dsi: boolean;
+  value: Uint8Array;
+}
+
+export function encodeParams(ps: LbpParam[]): Uint8Array {
+  const w = new ByteWriter(64);
+  for (const p of ps) {
+    if (p.id < 0 || p.id > 63 || p.value.length > 255) throw new EncodeError("lbp: parameter id/length");
+    w.u8((p.id << 2) | (p.dsi ? 0 : 2) | 1).u8(p.value.length).bytes(p.value);
+  }
+  return w.finish();
+}
+
+export function decodeParams(b: Uint8Array, max = 16): LbpParam[] {
+  const r: ByteReader = new ByteReader(b);
+  const out: LbpParam[] = [];
+  while (r.remaining > 0) {
+    if (out.length >= max) r.fail("lbp.params", `more than ${max} parameters`);
+    const at = r.pos;
+    const x = r.u8("lbp.param.id");
+    if ((x & 1) === 0) r.fail("lbp.param.m", "M bit clear", at);
+    const len = r.u8("lbp.param.length");
+    out.push({ id: x >> 2, dsi: (x & 2) === 0, value: r.take(len, "lbp.param.value") });
+  }
+  return out;
+}
+
+export const param = {
+  shortAddr: (a: number): LbpParam => ({ id: LbpAttr.SHORT_ADDR, dsi: true, value: Uint8Array.of(a >> 8, a & 0xff) }),
+  gmk: (index: number, key: Uint8Array): LbpParam => {
+    const v = new Uint8Array(17);
+    v[0] = index;
+    v.set(key, 1);
+    return { id: LbpAttr.GMK, dsi: false, value: v };
+  },
+  gmkActivation: (index: number): LbpParam => ({ id: LbpAttr.GMK_ACTIVATION, dsi: false, value: Uint8Array.of(index) }),
+  gmkRemoval: (index: number): LbpParam => ({ id: LbpAttr.GMK_REMOVAL, dsi: false, value: Uint8Array.of(index) }),
+  result: (attr: number, res: LbpParamResult): LbpParam => ({ id: LbpAttr.PARAM_RESULT, dsi: true, value: Uint8Array.of(res, attr) }),
+};
+
+/** True when the bootstrapping data is configuration parameters (M bit), not an EAP packet. */
+export function isParams(data: Uint8Array): boolean {
+  const b = data[0];
+  // EAP codes 1..4 have bits 7..2 clear; a parameter octet has M set and a non-zero id.
+  return b !== undefined && (b & 1) === 1 && b >> 2 !== 0;
+}
+
+// ---------------- device (LBD) ----------------
+
+export interface Candidate {
+  panId: number;
+  agent: number;
+  lqi: number;
+  rcCoord: number;
+}
+
+export type LbdState = "idle" | "discovering" | "joining" | "joined" | "failed";
+
+export interface LbdOptions {
+  eui64: Uint8Array;
+  psk: Uint8Array;
+  crypto: PlcCrypto;
+  random: RandomSource;
+  now: () => number;
+  /** Link cost estimate from an LQI (e.g. loadng directionalLinkCost); default: the LQI deficit to 255. */
+  linkCostOf?: (lqi: number) => number;
+  maxCandidates?: number;
+  joinTimeoutMs?: number;
+  trace?: Trace;
+}
+
+export interface JoinResult {
+  panId: number;
+  shortAddress: number;
+  gmkIndex: number;
+  gmk: Uint8Array;
+}
+
+export interface LbdHooks {
+  setGmk?: (index: number, key: Uint8Array) => void;
+  activateGmk?: (index: number) => void;
+  removeGmk?: (index: number) => void;
+  joined?: (r: JoinResult) => void;
+  left?: (why: string) => void;
+}
+
+export class LbpDevice {
+  state: LbdState = "idle";
+  failure = "";
+  agent: Candidate | null = null;
+  shortAddress = 0xfffe;
+  readonly hooks: LbdHooks = {};
+  private readonly o: LbdOptions;
+  private readonly candidates: Candidate[] = [];
+  private peer: PskPeer;
+  private pending: { short?: number; gmks: Map<number, Uint8Array>; activate?: number } = { gmks: new Map() };
+  private deadline = 0;
+  private readonly trace: Trace;
+
+  constructor(o: LbdOptions) {
+    this.o = o;
+    this.trace = o.trace ?? (() => {});
+    this.peer = this.newPeer();
+  }
+
+  private newPeer(): PskPeer {
+    return new PskPeer({
+      crypto: this.o.crypto, random: this.o.random, psk: this.o.psk, idP: this.o.eui64, trace: this.trace,
+      onExtension: (ext) => this.onParams(ext),
+    });
+  }
+
+  /** Starts discovery: the caller sends a beacon request and feeds beacons to `beacon`. */
+  startDiscovery(): void {
+    this.candidates.length = 0;
+    this.state = "discovering";
+  }
+
+  beacon(c: Candidate): void {
+    if (this.state !== "discovering") return;
+    const i = this.candidates.findIndex((x) => x.agent === c.agent && x.panId === c.panId);
+    if (i >= 0) this.candidates[i] = c;
+    else if (this.candidates.length < (this.o.maxCandidates ?? LBP_DEFAULT_MAX_CANDIDATES)) this.candidates.push(c);
+    else {
+      const worst = this.candidates.reduce((a, b, j) => (this.score(b) > this.score(this.candidates[a] as Candidate) ? j : a), 0);
+      if (this.score(c) < this.score(this.candidates[worst] as Candidate)) this.candidates[worst] = c;
+    }
+  }
+
+  private score(c: Candidate): number {
+    const lc = this.o.linkCostOf ? this.o.linkCostOf(c.lqi) : 255 - c.lqi;
+    return c.rcCoord + lc;
+  }
+
+  /** Best agent: lowest route cost to the coordinator through it (its RC_COORD + our link cost). */
+  chooseAgent(): Candidate | null {
+    let best: Candidate | null = null;
+    for (const c of this.candidates) if (!best || this.score(c) < this.score(best)) best = c;
+    return best;
+  }
+
+  /** JOINING through the chosen agent; returns { to: agent short, message }. */
+  join(): { to: number; panId: number; message: Uint8Array } | null {
+    const a = this.chooseAgent();
+    if (!a) {
+      this.state = "failed";
+      this.failure = "no agent";
+      return null;
+    }
+    this.agent = a;
+    this.state = "joining";
+    this.peer = this.newPeer();
+    this.pending = { gmks: new Map() };
+    this.deadline = this.o.now() + (this.o.joinTimeoutMs ?? LBP_DEFAULT_JOIN_TIMEOUT_MS);
+    this.trace(`lbp: joining PAN ${hex4(a.panId)} via ${hex4(a.agent)}`);
+    return { to: a.agent, panId: a.panId, message: encodeLbp({ code: LbpCode.JOINING, lbd: this.o.eui64, data: new Uint8Array(0) }) };
+  }
+
+  /** Leaving: KICK from LBD (sent to the coordinator). */
+  leave(): Uint8Array {
+    this.state = "idle";
+    this.hooks.left?.("leave");
+    return encodeLbp({ code: LbpCode.KICK_FROM_LBD, lbd: this.o.eui64, data: new Uint8Array(0) });
+  }
+
+  private onParams(ext: { type: number; payload: Uint8Array }): { result: PskResult; ext?: { type: number; payload: Uint8Array } } {
+    const results: LbpParam[] = [];
+    let ok = true;
+    let ps: LbpParam[] = [];
+    try {
+      ps = ext.type === PSK_EXT_G3_PARAMS ? decodeParams(ext.payload) : [];
+    } catch (e) {
+      if (!(e instanceof DecodeError || e instanceof NeedMoreData)) throw e;
+      ok = false;
+    }
+    for (const p of ps) {
+      if (p.id === LbpAttr.SHORT_ADDR && p.value.length === 2) {
+        const a = ((p.value[0] as number) << 8) | (p.value[1] as number);
+        if (a >= 0xfffe) (ok = false), results.push(param.result(p.id, LbpParamResult.INVALID_VALUE));
+        else this.pending.short = a;
+      } else if (p.id === LbpAttr.GMK && p.value.length === 17 && (p.value[0] as number) < 2) {
+        this.pending.gmks.set(p.value[0] as number, p.value.slice(1));
+      } else if (p.id === LbpAttr.GMK_ACTIVATION && p.value.length === 1 && (p.value[0] as number) < 2) {
+        this.pending.activate = p.value[0] as number;
+      } else {
+        ok = false;
+        results.push(param.result(p.id, LbpParamResult.INVALID_VALUE));
+      }
+    }
+    if (this.state === "joining" && (this.pending.short === undefined || this.pending.gmks.size === 0)) {
+      ok = false;
+      results.push(param.result(this.pending.short === undefined ? LbpAttr.SHORT_ADDR : LbpAttr.GMK, LbpParamResult.MISSING));
+    }
+    if (ok) results.push(param.result(0, LbpParamResult.SUCCESS));
+    return { result: ok ? PskResult.DONE_SUCCESS : PskResult.DONE_FAILURE, ext: { type: PSK_EXT_G3_PARAMS, payload: encodeParams(results) } };
+  }
+
+  /** Handles an LBP message from the LBS (through the agent). Returns the LBP reply, or null. */
+  input(bytes: Uint8Array): Uint8Array | null {
+    const m = decodeLbp(bytes);
+    if (!fromServer(m.code)) return null;
+    if (toHex(m.lbd) !== toHex(this.o.eui64)) return null;
+    const reply = (data: Uint8Array): Uint8Array => encodeLbp({ code: LbpCode.JOINING, lbd: this.o.eui64, data });
+    switch (m.code) {
+      case LbpCode.CHALLENGE: {
+        // While joined, a new EAP-PSK message 1 restarts the method: that is re-keying.
+        const out = this.peer.input(m.data);
+        if (this.peer.state === "failed") return this.failed(this.peer.failure, out ? reply(out) : null);
+        return out ? reply(out) : null;
+      }
+      case LbpCode.ACCEPTED: {
+        if (isParams(m.data)) {
+          // Parameters outside EAP (G3: GMK activation after re-keying).
+          const res = this.onParams({ type: PSK_EXT_G3_PARAMS, payload: m.data });
+          this.commitKeys();
+          return reply(res.ext?.payload ?? new Uint8Array(0));
+        }
+        this.peer.input(m.data);
+        if (this.peer.state !== "done") return this.failed("accepted without EAP success", null);
+        const first = this.state === "joining";
+        const idx = this.pending.activate ?? ([...this.pending.gmks.keys()][0] as number);
+        const key = this.pending.gmks.get(idx);
+        this.commitKeys();
+        if (first) {
+          if (this.pending.short === undefined) return this.failed("no short address", null);
+          if (!key) return this.failed("no GMK", null);
+          this.shortAddress = this.pending.short;
+          this.pending.activate = undefined;
+          this.hooks.activateGmk?.(idx);
+          this.state = "joined";
+          this.trace(`lbp: joined as ${hex4(this.shortAddress)}, GMK ${idx}`);
+          this.hooks.joined?.({ panId: this.agent?.panId ?? 0, shortAddress: this.shortAddress, gmkIndex: idx, gmk: key });
+        }
+        return null;
+      }
+      case LbpCode.DECLINE:
+        return this.failed("declined", null);
+      case LbpCode.KICK_TO_LBD:
+        this.state = "idle";
+        this.shortAddress = 0xfffe;
+        this.trace("lbp: kicked by the coordinator");
+        this.hooks.left?.("kicked");
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  private commitKeys(): void {
+    for (const [i, k] of this.pending.gmks) this.hooks.setGmk?.(i, k);
+    this.pending.gmks.clear();
+    if (this.pending.activate !== undefined && this.state === "joined") {
+      this.hooks.activateGmk?.(this.pending.activate);
+      this.trace(`lbp: GMK ${this.pending.activate} activated`);
+      this.pending.activate = undefined;
+    }
+  }
+
+  private failed(why: string, out: Uint8Array | null): Uint8Array | null {
+    this.state = "failed";
+    this.failure = why;
+    this.trace(`lbp: join failed (${why})`);
+    return out;
+  }
+
+  tick(): void {
+    if (this.state === "joining" && this.o.now() >= this.deadline) {
+      this.state = "failed";
+      this.failure = "timeout";
+      this.trace("lbp: join timeout");
+    }
+  }
+}
+
+// ---------------- agent (LBA) ----------------
+
+/**
+ * Relay rule of an LBA (G.9903 annex E): a T=0 message from a one-hop LBD (extended address,
+ * unsecured) goes to the LBS; a T=1 message from the LBS whose A_LBD is not us goes to that LBD
+ * by its extended address.
+ */
+export function agentRelay(bytes: Uint8Array, selfEui: Uint8Array): { toServer: boolean; lbd: Uint8Array } | null {
+  const m = decodeLbp(bytes);
+  if (!fromServer(m.code)) return { toServer: true, lbd: m.lbd };
+  if (toHex(m.lbd) === toHex(selfEui)) return null;
+  return { toServer: false, lbd: m.lbd };
+}
+
+// ---------------- coordinator (LBS) ----------------
+
+export type LbsDeviceState = "authenticating" | "joined" | "rekeying" | "left";
+
+export interface LbsDevice {
+  eui64: Uint8Array;
+  shortAddress: number;
+  state: LbsDeviceState;
+  /** GMK index the device has (last one it acknowledged). */
+  gmkIndex: number;
+  lastSeen: number;
+  /** Where to answer (the agent's short address, or the device itself if a neighbour). */
+  via: number;
+  session: PskServer | null;
+}
+
+export interface LbsOptions {
+  crypto: PlcCrypto;
+  random: RandomSource;
+  now: () => number;
+  idS: Uint8Array;
+  /** PSK for an EUI-64 (null = unknown device). */
+  pskFor: (eui64: Uint8Array) => Uint8Array | null;
+  gmk: Uint8Array;
+  gmkIndex?: number;
+  maxDevices?: number;
+  maxList?: number;
+  trace?: Trace;
+}
+
+export interface LbsOutput {
+  /** Short address of the next LBP hop (agent) to send to. */
+  to: number;
+  message: Uint8Array;
+}
+
+export class LbpServer {
+  readonly devices = new Map<string, LbsDevice>();
+  readonly whitelist = new Set<string>();
+  readonly blacklist = new Set<string>();
+  /** When true, only whitelisted EUI-64s may join. */
+  whitelistOnly = false;
+  readonly counters = { joined: 0, declined: 0, blacklisted: 0, tableFull: 0, kicked: 0, left: 0 };
+  private readonly o: LbsOptions;
+  private readonly trace: Trace;
+  private gmks: (Uint8Array | null)[] = [null, null];
+  private activeGmk: number;
+  private rekeyIndex = -1;
+  private nextShort = LBP_SHORT_MIN;
+
+  constructor(o: LbsOptions) {
+    this.o = o;
+    this.trace = o.trace ?? (() => {});
+    this.activeGmk = o.gmkIndex ?? 0;
+    this.gmks[this.activeGmk] = o.gmk.slice();
+  }
+
+  private maxList(): number {
+    return this.o.maxList ?? LBP_DEFAULT_MAX_LIST;
+  }
+  allow(eui: Uint8Array): void {
+    if (this.whitelist.size >= this.maxList()) throw new RangeError("whitelist full");
+    this.whitelist.add(toHex(eui));
+  }
+  deny(eui: Uint8Array): void {
+    if (this.blacklist.size >= this.maxList()) throw new RangeError("blacklist full");
+    this.blacklist.add(toHex(eui));
+  }
+
+  private allocateShort(): number | null {
+    const used = new Set<number>();
+    for (const d of this.devices.values()) used.add(d.shortAddress);
+    for (let i = 0; i <= LBP_SHORT_MAX - LBP_SHORT_MIN; i++) {
+      const a = this.nextShort;
+      this.nextShort = a >= LBP_SHORT_MAX ? LBP_SHORT_MIN : a + 1;
+      if (!used.has(a)) return a;
+    }
+    return null;
+  }
+
+  private session(): PskServer {
+    return new PskServer({ crypto: this.o.crypto, random: this.o.random, idS: this.o.idS, pskFor: this.o.pskFor, trace: this.trace });
+  }
+
+  private out(d: { via: number; eui64: Uint8Array }, code: LbpCode, data: Uint8Array): LbsOutput {
+    return { to: d.via, message: encodeLbp({ code, lbd: d.eui64, data }) };
+  }
+
+  private decline(via: number, lbd: Uint8Array, why: string, data: Uint8Array = new Uint8Array(0)): LbsOutput[] {
+    this.counters.declined++;
+    this.trace(`lbs: decline ${toHex(lbd)} (${why})`);
+    return [{ to: via, message: encodeLbp({ code: LbpCode.DECLINE, lbd, data }) }];
+  }
+
+  /** An LBP message received from `via` (agent short address). Returns what to send. */
+  input(via: number, bytes: Uint8Array): LbsOutput[] {
+    const m = decodeLbp(bytes);
+    if (fromServer(m.code)) return [];
+    const key = toHex(m.lbd);
+    const now = this.o.now();
+    if (m.code === LbpCode.KICK_FROM_LBD) {
+      const d = this.devices.get(key);
+      if (d) {
+        this.devices.delete(key);
+        this.counters.left++;
+        this.trace(`lbs: ${key} left`);
+      }
+      return [];
+    }
+    if (this.blacklist.has(key)) {
+      this.counters.blacklisted++;
+      return this.decline(via, m.lbd, "blacklisted");
+    }
+    if (this.whitelistOnly && !this.whitelist.has(key)) return this.decline(via, m.lbd, "not whitelisted");
+    let d = this.devices.get(key);
+    if (m.data.length === 0) {
+      // First JOINING: (re)start authentication.
+      if (!d) {
+        if (this.devices.size >= (this.o.maxDevices ?? LBP_DEFAULT_MAX_DEVICES)) {
+          this.counters.tableFull++;
+          return this.decline(via, m.lbd, "device table full");
+        }
+        const s = this.allocateShort();
+        if (s === null) return this.decline(via, m.lbd, "no short address");
+        d = { eui64: m.lbd, shortAddress: s, state: "authenticating", gmkIndex: -1, lastSeen: now, via, session: null };
+        this.devices.set(key, d);
+      }
+      d.state = "authenticating";
+      d.via = via;
+      d.lastSeen = now;
+      d.session = this.session();
+      return [this.out(d, LbpCode.CHALLENGE, d.session.start())];
+    }
+    if (!d) return this.decline(via, m.lbd, "unknown device");
+    d.via = via;
+    d.lastSeen = now;
+    if (isParams(m.data)) {
+      // Parameter results (answer to a GMK activation).
+      const ps = decodeParams(m.data);
+      const ok = ps.some((p) => p.id === LbpAttr.PARAM_RESULT && p.value[0] === LbpParamResult.SUCCESS);
+      if (ok && d.state === "rekeying" && this.rekeyIndex >= 0) {
+        d.gmkIndex = this.rekeyIndex;
+        d.state = "joined";
+      }
+      return [];
+    }
+    const s = d.session;
+    if (!s) return this.decline(via, m.lbd, "no session");
+    const eap = decodeEap(m.data);
+    if (eap.code !== EapCode.RESPONSE) return this.decline(via, m.lbd, "not an EAP response");
+    const reply = s.input(m.data, () => this.contentFor(d as LbsDevice));
+    if (s.state === "failed") {
+      if (d.state === "authenticating") this.devices.delete(key);
+      return this.decline(via, m.lbd, s.failure, reply);
+    }
+    if (s.state === "done") {
+      d.session = null;
+      if (d.state === "authenticating") {
+        d.state = "joined";
+        d.gmkIndex = this.activeGmk;
+        this.counters.joined++;
+        this.trace(`lbs: ${key} joined as ${hex4(d.shortAddress)}`);
+      }
+      return [this.out(d, LbpCode.ACCEPTED, reply)];
+    }
+    return [this.out(d, LbpCode.CHALLENGE, reply)];
+  }
+
+  private contentFor(d: LbsDevice): PChannelContent {
+    const ps: LbpParam[] = [];
+    if (d.state === "authenticating") {
+      ps.push(param.shortAddr(d.shortAddress));
+      ps.push(param.gmk(this.activeGmk, this.gmks[this.activeGmk] as Uint8Array));
+      ps.push(param.gmkActivation(this.activeGmk));
+    } else if (this.rekeyIndex >= 0) {
+      ps.push(param.gmk(this.rekeyIndex, this.gmks[this.rekeyIndex] as Uint8Array));
+    }
+    return { result: PskResult.DONE_SUCCESS, ext: { type: PSK_EXT_G3_PARAMS, payload: encodeParams(ps) } };
+  }
+
+  /** Removes a device: KICK to it. */
+  kick(eui: Uint8Array): LbsOutput[] {
+    const d = this.devices.get(toHex(eui));
+    if (!d) return [];
+    this.devices.delete(toHex(eui));
+    this.counters.kicked++;
+    this.trace(`lbs: kick ${toHex(eui)}`);
+    return [{ to: d.shortAddress, message: encodeLbp({ code: LbpCode.KICK_TO_LBD, lbd: d.eui64, data: new Uint8Array(0) }) }];
+  }
+
+  /** Re-keying step 1: distribute a new GMK in the other slot with a fresh EAP-PSK run per device. */
+  startRekey(newGmk: Uint8Array): LbsOutput[] {
+    if (newGmk.length !== 16) throw new RangeError("GMK is 16 bytes");
+    this.rekeyIndex = this.activeGmk ^ 1;
+    this.gmks[this.rekeyIndex] = newGmk.slice();
+    this.trace(`lbs: rekey, new GMK in slot ${this.rekeyIndex}`);
+    const out: LbsOutput[] = [];
+    for (const d of this.devices.values()) {
+      if (d.state !== "joined") continue;
+      d.state = "rekeying";
+      d.session = this.session();
+      out.push({ to: d.shortAddress, message: encodeLbp({ code: LbpCode.CHALLENGE, lbd: d.eui64, data: d.session.start() }) });
+    }
+    return out;
+  }
+
+  /** Devices that still have not received the new key. */
+  rekeyPending(): number {
+    let n = 0;
+    for (const d of this.devices.values()) if (d.state === "rekeying" && d.session) n++;
+    return n;
+  }
+
+  /** Re-keying step 2: activation of the new GMK (ACCEPTED with GMK-activation). */
+  activateRekey(): LbsOutput[] {
+    if (this.rekeyIndex < 0) return [];
+    this.activeGmk = this.rekeyIndex;
+    const data = encodeParams([param.gmkActivation(this.activeGmk)]);
+    const out: LbsOutput[] = [];
+    for (const d of this.devices.values()) {
+      if (d.state === "rekeying" || d.state === "joined") {
+        d.state = "rekeying";
+        out.push({ to: d.shortAddress, message: encodeLbp({ code: LbpCode.ACCEPTED, lbd: d.eui64, data }) });
+      }
+    }
+    this.trace(`lbs: GMK ${this.activeGmk} activated`);
+    return out;
+  }
+
+  get activeGmkIndex(): number {
+    return this.activeGmk;
+  }
+}
