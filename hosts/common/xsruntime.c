@@ -152,15 +152,39 @@ static int resolve_path(char *out, size_t size, const char *referrer, const char
 	return 1;
 }
 
+/* The part a module belongs to is the first segment of its specifier ("legal/metro/ring");
+ * everything else ("crc", "mc/config", "generic/...") is GENERIC's. A module is looked up only
+ * in its own part's image, so no image can shadow or add modules of another part. */
+static int module_part(const char *path)
+{
+	static const char *const prefixes[IMAGE_PART_COUNT] = { NULL, "legal/", "plc/", "nonlegal/" };
+	for (int i = IMAGE_PART_LEGAL; i < IMAGE_PART_COUNT; i++)
+		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+			return i;
+	return IMAGE_PART_GENERIC;
+}
+
 static const image_t *find_module(const char *path, const uint8_t **symbols, uint32_t *symbolsSize,
 	const uint8_t **code, uint32_t *codeSize)
 {
-	for (int i = 0; i < IMAGE_PART_COUNT; i++) {
-		if (image_find(&images[i], path, symbols, symbolsSize, code, codeSize))
-			return &images[i];
-	}
-	return NULL;
+	const image_t *image = &images[module_part(path)];
+	return image_find(image, path, symbols, symbolsSize, code, codeSize) ? image : NULL;
 }
+
+/* Isolation between parts, enforced where modules are resolved: a module of LEGAL, PLC or
+ * NON-LEGAL may import only modules of its own part and the constant-only module GENERIC
+ * shares (generic/ids). GENERIC may import anything. */
+static int import_allowed(const char *referrer, const char *path)
+{
+	if (!referrer)
+		return 1;
+	int from = module_part(referrer);
+	if (from == IMAGE_PART_GENERIC)
+		return 1;
+	return module_part(path) == from || !strcmp(path, "generic/ids");
+}
+
+static uint32_t refused_imports;
 
 txID fxFindModule(txMachine *the, txSlot *realm, txID moduleID, txSlot *slot)
 {
@@ -168,9 +192,14 @@ txID fxFindModule(txMachine *the, txSlot *realm, txID moduleID, txSlot *slot)
 	const uint8_t *symbols, *code;
 	uint32_t symbolsSize, codeSize;
 	(void)realm;
+	const char *referrer = moduleID == XS_NO_ID ? NULL : fxGetKeyName(the, moduleID);
 	fxToStringBuffer(the, slot, name, sizeof(name));
-	if (!resolve_path(path, sizeof(path), moduleID == XS_NO_ID ? NULL : fxGetKeyName(the, moduleID), name))
+	if (!resolve_path(path, sizeof(path), referrer, name))
 		return XS_NO_ID;
+	if (!import_allowed(referrer, path)) {
+		refused_imports++;
+		mxTypeError("%s may not import %s", referrer, path);
+	}
 	if (!find_module(path, &symbols, &symbolsSize, &code, &codeSize))
 		return XS_NO_ID;
 	return fxNewNameC(the, path);
@@ -346,7 +375,13 @@ void xs_sys_mem(xsMachine *the)
 	xsSet(xsResult, xsID("cStack"), xsNumber(board_stack_size()));
 	xsSet(xsResult, xsID("cStackPeak"), xsNumber(board_stack_high_water()));
 	xsSet(xsResult, xsID("rejections"), xsNumber(rejections));
+	xsSet(xsResult, xsID("refusedImports"), xsNumber(refused_imports));
 	xsSet(xsResult, xsID("callbackErrors"), xsNumber(callback_errors));
+}
+
+void xs_sys_gc(xsMachine *the)
+{
+	xsCollectGarbage();
 }
 
 void xs_sys_images(xsMachine *the)

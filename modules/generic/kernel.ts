@@ -366,6 +366,10 @@ export class Kernel {
     return true;
   }
 
+  timerOwner(id: number): string | undefined {
+    return this.timers.get(id)?.owner;
+  }
+
   timerCount(): number {
     return this.timers.size;
   }

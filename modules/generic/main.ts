@@ -9,11 +9,10 @@ import { Trace, TraceLevel, TRACE_NAMES } from './trace.js';
 import { Lcd } from './lcd.js';
 import { makeTimer, type TimerModule } from './timer.js';
 import { makeRunService, PART_TITLES, type PartName, type PartVersion, type ServiceContext } from './services.js';
-import { startPart } from './parts.js';
+import { startPart, sealGlobals } from './parts.js';
 import * as platform from './platform.js';
 import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
-import * as ids from './ids.js';
 
 lockdown();
 
@@ -108,6 +107,7 @@ shell.register({
 shell.register({
   module: 'SYS', command: 'MEM', params: 0, help: '- XS chunks and slots with peaks, C heap, C stack high-water', owner: 'generic',
   handler: (_p, out) => {
+    platform.sysGc();   // live figures, not garbage waiting for the collector
     const m = platform.sysMem();
     out(`xs.chunks=${m.chunks} xs.chunks.peak=${m.chunksPeak} xs.chunks.reserved=${m.chunksMax}\r\n`);
     out(`xs.slots=${m.slots} xs.slots.peak=${m.slotsPeak} xs.slots.reserved=${m.slotsMax} xs.slot.size=${m.slotSize}\r\n`);
@@ -144,7 +144,8 @@ shell.register({
 
 // ---- parts ----
 
-function startParts() {
+async function startParts() {
+  sealGlobals();
   const legal = images[PART_INDEX.legal]!;
   if (legal.status !== 'ok') {
     safeState(`LEGAL image ${legal.status}`);
@@ -161,8 +162,7 @@ function startParts() {
     }
     try {
       const runService = makeRunService(part, cfg.grants[part] ?? [], ctx);
-      const handle = startPart(part, runService, { timer: harden({ default: timerModule(part) }), 'generic/ids': ids }, platform.sysModules(PART_INDEX[part]));
-      (handle.namespace.entryPoint as () => void)();
+      await startPart(part, runService);
       partStatus[img.part] = 'running';
       print(`PART ${title} ${platform.versionText(img.version)} started\r\n`);
     }
@@ -179,7 +179,7 @@ function startParts() {
     }
   }
   print('PARTS started\r\n');
-}
+  }
 
 // Legal metrology cannot run: nothing else starts, the shell stays up to say why.
 function safeState(why: string) {
@@ -193,7 +193,7 @@ function safeState(why: string) {
 
 const background = kernel.createTask({
   name: 'BG', owner: 'generic', priority: 0, queue: 4,
-  handler: (m: Message) => { if (m.id === X_BG_START) startParts(); },
+  handler: (m: Message) => { if (m.id === X_BG_START) void startParts(); },
 });
 
 print(`\r\nmeterfw ${cfg.role} on ${info.board} (${info.platform}), XS ${info.xs}, build ${info.build}\r\n`);

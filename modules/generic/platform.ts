@@ -42,6 +42,7 @@ export const sysModules = native<(part: number) => string[]>('xs_sys_modules');
 export const sysInfo = native<() => SysInfo>('xs_sys_info');
 export const sysReboot = native<() => never>('xs_sys_reboot');
 export const sysExit = native<(code: number) => never>('xs_sys_exit');
+export const sysGc = native<() => void>('xs_sys_gc');
 export const sysRandom = native<() => number>('xs_sys_random');
 
 export const UART_CONSOLE = 0;

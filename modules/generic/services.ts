@@ -72,57 +72,72 @@ export class ServiceError extends Error {
 
 const freeze: <T>(v: T) => T = typeof harden === 'function' ? harden : (v) => Object.freeze(v);
 
-export function makeRunService(part: PartName, grants: readonly string[], ctx: ServiceContext): RunServiceFn {
-  const title = PART_TITLES[part];
-  const granted = new Set(grants);
-  const ownTask = (id: number) => ctx.kernel.taskOwner(id) === part;
-  const sem = (max: number, initial: number): SemaphoreHandle => {
+type Impl = { [K in ServiceName]: (caller: Caller, ...args: Parameters<Services[K]>) => ReturnType<Services[K]> };
+interface Caller { readonly part: PartName; readonly title: string; readonly granted: ReadonlySet<string> }
+
+// One table serves every part (each closure costs RAM on the STM32F405); the caller's identity
+// comes from the RunService function bound to it.
+function makeTable(ctx: ServiceContext): Impl {
+  const ownTask = (c: Caller, id: number) => ctx.kernel.taskOwner(id) === c.part;
+  const sem = (c: Caller, max: number, initial: number): SemaphoreHandle => {
     const s = ctx.kernel.semaphore(max, initial);
-    return freeze({ take: (t?: number) => s.take(t ?? Infinity, part), give: () => s.give(), value: () => s.value });
+    return freeze({ take: (t?: number) => s.take(t ?? Infinity, c.part), give: () => s.give(), value: () => s.value });
   };
-  const table: { [K in ServiceName]: Services[K] } = {
-    'task.create': (o) => ctx.kernel.createTask({ name: o.name, owner: part, priority: o.priority, queue: o.queue, handler: o.onMessage }),
-    'task.delete': (id) => ctx.kernel.deleteTask(id, part),
-    'task.find': (name) => ctx.kernel.findTask(name),
-    'msg.send': (from, to, id, payload) => {
-      if (!ownTask(from)) throw new ServiceError(`${title} cannot send as task ${from}`);
+  return {
+    'task.create': (c, o) => ctx.kernel.createTask({ name: o.name, owner: c.part, priority: o.priority, queue: o.queue, handler: o.onMessage }),
+    'task.delete': (c, id) => ctx.kernel.deleteTask(id, c.part),
+    'task.find': (_c, name) => ctx.kernel.findTask(name),
+    'msg.send': (c, from, to, id, payload) => {
+      if (!ownTask(c, from)) throw new ServiceError(`${c.title} cannot send as task ${from}`);
       return ctx.kernel.send(from, to, id, payload);
     },
-    'msg.receive': (task, timeout) => {
-      if (!ownTask(task)) throw new ServiceError(`${title} cannot receive for task ${task}`);
+    'msg.receive': (c, task, timeout) => {
+      if (!ownTask(c, task)) throw new ServiceError(`${c.title} cannot receive for task ${task}`);
       return ctx.kernel.receive(task, timeout ?? Infinity);
     },
-    'timer.create': (o) => ctx.kernel.createTimer({ name: o.name, owner: part, period: o.period, repeat: o.repeat, callback: o.onTimer }),
-    'timer.start': (id, period) => ctx.kernel.startTimer(id, period),
-    'timer.stop': (id) => ctx.kernel.stopTimer(id),
-    'timer.delete': (id) => ctx.kernel.deleteTimer(id, part),
-    'timer.module': () => ctx.timerModule(part),
-    'sem.binary': (initial) => sem(1, initial ?? 0),
-    'sem.counting': (max, initial) => sem(max, initial ?? 0),
-    'trace': (level, text) => ctx.trace.log(level, title, text),
-    'shell.register': (module, command, params, help, handler) =>
-      ctx.shell.register({ module, command, params, help, owner: part, handler }),
-    'shell.print': (text) => ctx.print(String(text)),
-    'lcd.print': (line, text) => ctx.lcd.print(line, text),
+    'timer.create': (c, o) => ctx.kernel.createTimer({ name: o.name, owner: c.part, period: o.period, repeat: o.repeat, callback: o.onTimer }),
+    'timer.start': (c, id, period) => ctx.kernel.timerOwner(id) === c.part && ctx.kernel.startTimer(id, period),
+    'timer.stop': (c, id) => ctx.kernel.timerOwner(id) === c.part && ctx.kernel.stopTimer(id),
+    'timer.delete': (c, id) => ctx.kernel.deleteTimer(id, c.part),
+    'timer.module': (c) => ctx.timerModule(c.part),
+    'sem.binary': (c, initial) => sem(c, 1, initial ?? 0),
+    'sem.counting': (c, max, initial) => sem(c, max, initial ?? 0),
+    'trace': (c, level, text) => ctx.trace.log(level, c.title, text),
+    'shell.register': (c, module, command, params, help, handler) =>
+      ctx.shell.register({ module, command, params, help, owner: c.part, handler }),
+    'shell.print': (_c, text) => ctx.print(String(text)),
+    'lcd.print': (_c, line, text) => ctx.lcd.print(line, text),
     'lcd.text': () => ctx.lcd.text(),
     'misc.random': () => ctx.random(),
     'misc.time': () => Date.now(),
     'misc.uptime': () => ctx.uptime(),
     'misc.versions': () => ctx.versions(),
-    'config': () => ctx.config[part],
-    'driver.get': (name) => {
-      if (!granted.has(`driver.${name}`)) throw new ServiceError(`driver ${name} not granted to ${title}`);
+    'config': (c) => ctx.config[c.part],
+    'driver.get': (c, name) => {
+      if (!c.granted.has(`driver.${name}`)) throw new ServiceError(`driver ${name} not granted to ${c.title}`);
       const d = ctx.drivers[name];
       if (d === undefined) throw new ServiceError(`no driver ${name}`);
       return d;
     },
   };
+}
+
+const tables = new WeakMap<ServiceContext, Impl>();
+
+export function makeRunService(part: PartName, grants: readonly string[], ctx: ServiceContext): RunServiceFn {
+  let table = tables.get(ctx);
+  if (!table) {
+    table = makeTable(ctx);
+    tables.set(ctx, table);
+  }
+  const impl = table;
+  const caller: Caller = Object.freeze({ part, title: PART_TITLES[part], granted: new Set(grants) });
   function RunService<K extends ServiceName>(name: K, ...args: Parameters<Services[K]>): ReturnType<Services[K]> {
-    const fn = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+    const fn = Object.prototype.hasOwnProperty.call(impl, name) ? impl[name] : undefined;
     if (!fn) throw new ServiceError(`unknown service ${String(name)}`);
     const group = String(name).split('.')[0]!;
-    if (!granted.has(group) && !granted.has(String(name))) throw new ServiceError(`service ${String(name)} not granted to ${title}`);
-    return (fn as (...a: unknown[]) => ReturnType<Services[K]>)(...args);
+    if (!caller.granted.has(group) && !caller.granted.has(String(name))) throw new ServiceError(`service ${String(name)} not granted to ${caller.title}`);
+    return (fn as (c: Caller, ...a: unknown[]) => ReturnType<Services[K]>)(caller, ...args);
   }
   return freeze(RunService);
 }

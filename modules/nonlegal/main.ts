@@ -1,8 +1,9 @@
 // NON-LEGAL part entry: the APP task. It reaches the other parts only through messages; the
 // `SYS PING` command sends X_SYS_PING to every part's task and prints the replies.
 import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
+import type { RunServiceFn } from '../generic/services.js';
 
-export function entryPoint(): void {
+export function entryPoint(RunService: RunServiceFn): void {
   const app = RunService('task.create', {
     name: 'APP', priority: 4, queue: 32,
     onMessage: (m) => {

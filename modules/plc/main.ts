@@ -1,7 +1,8 @@
 // PLC part entry: the G3-PLC stack's task. The stack itself arrives with the PLC issue.
 import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
+import type { RunServiceFn } from '../generic/services.js';
 
-export function entryPoint(): void {
+export function entryPoint(RunService: RunServiceFn): void {
   const g3 = RunService('task.create', {
     name: 'G3', priority: 5, queue: 32,
     onMessage: (m) => {
