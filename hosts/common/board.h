@@ -17,6 +17,10 @@ const char *board_name(void);
 /* Monotonic milliseconds since reset; never goes backwards (guarded). */
 uint32_t board_millis(void);
 
+/* Clock cycles since reset (SysTick on boards, nanoseconds on lin) and their rate. */
+uint64_t board_cycles(void);
+uint32_t board_cycle_hz(void);
+
 /* UARTs: blocking transmit; receive drains a ring buffer that the RX interrupt fills.
  * Bytes that arrive while the ring is full are dropped and counted. */
 void board_uart_write(unsigned port, const void *data, size_t len);

@@ -299,6 +299,16 @@ void xs_runtime_wake(xsMachine *the)
 	wake_armed = 1;
 }
 
+void xs_runtime_cycles(xsMachine *the)
+{
+	xsResult = xsNumber((double)board_cycles());
+}
+
+void xs_runtime_cycle_hz(xsMachine *the)
+{
+	xsResult = xsNumber(board_cycle_hz());
+}
+
 void xs_runtime_millis(xsMachine *the)
 {
 	xsResult = xsNumber(board_millis());

@@ -139,6 +139,18 @@ static void pump(unsigned port)
 	}
 }
 
+uint64_t board_cycles(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - start.tv_sec) * 1000000000u + (uint64_t)now.tv_nsec - (uint64_t)start.tv_nsec;
+}
+
+uint32_t board_cycle_hz(void)
+{
+	return 1000000000u;   /* nanoseconds */
+}
+
 void board_uart_write(unsigned port, const void *data, size_t len)
 {
 	if (port >= BOARD_UART_MAX || uarts[port].out < 0)

@@ -141,6 +141,29 @@ uint32_t board_millis(void)
 	return now;
 }
 
+/* CPU clock cycles since reset, from SysTick: whole milliseconds plus the counter's progress
+ * in the current one. Under `qemu -icount shift=0` a cycle count converts to guest instructions
+ * (1 instruction per virtual nanosecond). */
+uint64_t board_cycles(void)
+{
+	uint32_t t1, t2, cvr, pending;
+	do {
+		t1 = ticks;
+		cvr = SYST_CVR;
+		pending = SCB_ICSR & (1u << 26);   /* PENDSTSET: wrapped, handler not run yet */
+		t2 = ticks;
+	} while (t1 != t2);
+	uint32_t reload = SYST_RVR;
+	if (pending && cvr > reload / 2)
+		t1++;
+	return (uint64_t)t1 * (reload + 1u) + (reload - cvr);
+}
+
+uint32_t board_cycle_hz(void)
+{
+	return CPU_HZ;
+}
+
 static int rx_pending(void)
 {
 	for (unsigned i = 0; i < BOARD_UART_MAX; i++)

@@ -117,6 +117,10 @@ shell.register({
   },
 });
 shell.register({
+  module: 'SYS', command: 'BOOT', params: 0, help: '- clock cycles from reset to shell-ready, and the clock rate', owner: 'generic',
+  handler: (_p, out) => { out(`boot.cycles=${readyCycles} clock.hz=${platform.cycleHz()} uptime.ms=${platform.millis()}\r\n`); },
+});
+shell.register({
   module: 'SYS', command: 'TRACE', params: 1, help: '<level> - 0 off, 1 error, 2 warn, 3 info, 4 debug', owner: 'generic',
   handler: (p, out) => {
     trace.setLevel(p[0]!);
@@ -201,4 +205,5 @@ for (const v of versions()) {
   if (v.status !== 'ok') print(`IMAGE ${v.part} ${v.status}\r\n`);
 }
 kernel.send(0, background, X_BG_START);
+const readyCycles = platform.cycles();
 print('MNSH ready\r\n');

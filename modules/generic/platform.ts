@@ -31,6 +31,8 @@ export interface SysInfo {
 
 export const attach = native<(hooks: RuntimeHooks) => void>('xs_runtime_attach');
 export const wake = native<(when: number | undefined) => void>('xs_runtime_wake');
+export const cycles = native<() => number>('xs_runtime_cycles');
+export const cycleHz = native<() => number>('xs_runtime_cycle_hz');
 export const millis = native<() => number>('xs_runtime_millis');
 export const uartListen = native<(port: number, on: boolean) => void>('xs_uart_listen');
 export const uartRead = native<(port: number, max: number) => ArrayBuffer>('xs_uart_read');
