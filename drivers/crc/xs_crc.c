@@ -1,7 +1,6 @@
 /* XS binding of the "crc" module (Moddable's CRC8/CRC16 shape, plus CRC32): any width 8, 16 or
  * 32, polynomial, initial value, input/output reflection and final xor. The state (table and
  * running register) lives in a host chunk, validated on every call. */
-#include "xsAll.h"
 #include "xsruntime.h"
 
 #include <string.h>

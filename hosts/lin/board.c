@@ -111,8 +111,7 @@ uint32_t board_millis(void)
 	return ms;
 }
 
-/* Moves what the OS has for this port into its ring; bytes beyond the ring are dropped
- * and counted, like an RX interrupt that finds the ring full. */
+/* Moves what the OS has for this port into its ring. */
 static void pump(unsigned port)
 {
 	lin_uart_t *u = &uarts[port];
@@ -120,7 +119,12 @@ static void pump(unsigned port)
 	if (u->in < 0 || u->eof)
 		return;
 	for (;;) {
-		ssize_t n = read(u->in, buf, sizeof(buf));
+		/* Take from the OS only what the ring can hold: the pipe or socket holds the rest
+		 * (flow control), so nothing is lost however fast the sender writes. */
+		size_t room = (size_t)u->rx.mask + 1 - ringbuf_count(&u->rx);
+		if (room == 0)
+			break;
+		ssize_t n = read(u->in, buf, room < sizeof(buf) ? room : sizeof(buf));
 		if (n > 0) {
 			size_t put = 0;
 			while (put < (size_t)n && ringbuf_put(&u->rx, buf[put]))

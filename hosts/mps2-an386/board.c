@@ -43,6 +43,7 @@ static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4 };
 static uint8_t rx_storage[BOARD_UART_MAX][BOARD_UART_RX_SIZE];
 static ringbuf_t rx_ring[BOARD_UART_MAX];
 static volatile uint32_t rx_dropped[BOARD_UART_MAX];
+static volatile uint8_t rx_held[BOARD_UART_MAX];   /* RX interrupt masked: ring was full */
 static volatile uint32_t ticks;
 
 const char *board_name(void)
@@ -178,9 +179,14 @@ static void uart_rx_isr(unsigned port)
 		rx_dropped[port]++;
 	}
 	if (u->STATE & UART_STATE_RXFULL) {
-		uint8_t byte = (uint8_t)u->DATA;
-		if (!ringbuf_put(&rx_ring[port], byte))
-			rx_dropped[port]++;
+		if (ringbuf_count(&rx_ring[port]) > rx_ring[port].mask) {
+			/* Ring full: leave the byte in the UART and stop taking interrupts until the main
+			 * loop has made room (receive flow control: the sender is held, as RTS would). */
+			rx_held[port] = 1;
+			cm4_irq_mask(uart_rx_irq[port]);
+			return;
+		}
+		ringbuf_put(&rx_ring[port], (uint8_t)u->DATA);
 	}
 }
 
@@ -203,7 +209,14 @@ void board_uart_write(unsigned port, const void *data, size_t len)
 
 size_t board_uart_read(unsigned port, void *buf, size_t max)
 {
-	return port < BOARD_UART_MAX ? ringbuf_read(&rx_ring[port], buf, max) : 0;
+	if (port >= BOARD_UART_MAX)
+		return 0;
+	size_t n = ringbuf_read(&rx_ring[port], buf, max);
+	if (n && rx_held[port]) {
+		rx_held[port] = 0;
+		cm4_irq_unmask_pend(uart_rx_irq[port]);
+	}
+	return n;
 }
 
 size_t board_uart_available(unsigned port)

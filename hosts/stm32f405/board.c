@@ -54,6 +54,7 @@ static const uint32_t uart_pclk[BOARD_UART_MAX] = { APB2_HZ, APB1_HZ, APB1_HZ };
 static uint8_t rx_storage[BOARD_UART_MAX][BOARD_UART_RX_SIZE];
 static ringbuf_t rx_ring[BOARD_UART_MAX];
 static volatile uint32_t rx_dropped[BOARD_UART_MAX];
+static volatile uint8_t rx_held[BOARD_UART_MAX];   /* RX interrupt masked: ring was full */
 static volatile uint32_t ticks;
 
 const char *board_name(void)
@@ -197,6 +198,13 @@ static void uart_rx_isr(unsigned port)
 {
 	stm32_usart_t *u = uarts[port];
 	uint32_t sr = u->SR;
+	if ((sr & USART_SR_RXNE) && !(sr & USART_SR_ORE) && ringbuf_count(&rx_ring[port]) > rx_ring[port].mask) {
+		/* Ring full: leave the byte in DR and stop taking interrupts until the main loop has
+		 * made room (receive flow control: the sender is held, as RTS would). */
+		rx_held[port] = 1;
+		cm4_irq_mask(uart_irq[port]);
+		return;
+	}
 	if (sr & USART_SR_ORE)                    /* hardware overrun: a byte was lost */
 		rx_dropped[port]++;
 	if (sr & (USART_SR_RXNE | USART_SR_ORE)) {  /* SR then DR read clears RXNE and ORE */
@@ -233,7 +241,14 @@ void board_uart_write(unsigned port, const void *data, size_t len)
 
 size_t board_uart_read(unsigned port, void *buf, size_t max)
 {
-	return port < BOARD_UART_MAX ? ringbuf_read(&rx_ring[port], buf, max) : 0;
+	if (port >= BOARD_UART_MAX)
+		return 0;
+	size_t n = ringbuf_read(&rx_ring[port], buf, max);
+	if (n && rx_held[port]) {
+		rx_held[port] = 0;
+		cm4_irq_unmask_pend(uart_irq[port]);
+	}
+	return n;
 }
 
 size_t board_uart_available(unsigned port)

@@ -39,6 +39,7 @@
 
 /* NVIC */
 #define NVIC_ISER(n) REG32(0xE000E100u + 4u * (n))
+#define NVIC_ICER(n) REG32(0xE000E180u + 4u * (n))
 #define NVIC_ISPR(n) REG32(0xE000E200u + 4u * (n))
 #define NVIC_ICPR(n) REG32(0xE000E280u + 4u * (n))
 #define NVIC_IPR(n)  REG8(0xE000E400u + (n))
@@ -63,6 +64,20 @@ static inline void cm4_irq_enable(unsigned irq)
 {
 	NVIC_ICPR(irq >> 5) = 1u << (irq & 31);
 	NVIC_ISER(irq >> 5) = 1u << (irq & 31);
+}
+
+static inline void cm4_irq_mask(unsigned irq)
+{
+	NVIC_ICER(irq >> 5) = 1u << (irq & 31);
+	__asm volatile("dsb\n isb" ::: "memory");
+}
+
+/* Re-enables an interrupt and pends it, so that a condition that is still there (a byte waiting
+ * in a UART) is served even if the peripheral raises its line only on edges. */
+static inline void cm4_irq_unmask_pend(unsigned irq)
+{
+	NVIC_ISER(irq >> 5) = 1u << (irq & 31);
+	NVIC_ISPR(irq >> 5) = 1u << (irq & 31);
 }
 
 static inline void cm4_mpu_region(unsigned n, uint32_t base, uint32_t rasr)
