@@ -108,7 +108,9 @@ function upToDate(obj, src, cmdline) {
   if (mtime(src) > t) return false;
   const dep = obj.replace(/\.o$/, '.d');
   if (!existsSync(dep)) return false;
-  const deps = readFileSync(dep, 'utf8').replace(/\\\n/g, ' ').split(':').slice(1).join(':').split(/\s+/).filter(Boolean);
+  // first rule of the gcc -MMD -MP file: "obj: src header..." (the -MP phony rules follow)
+  const rule = readFileSync(dep, 'utf8').replace(/\\\n/g, ' ').split('\n')[0] ?? '';
+  const deps = rule.slice(rule.indexOf(': ') + 2).split(/\s+/).filter(Boolean);
   return deps.every((d) => mtime(d) !== -1 && mtime(d) <= t);
 }
 function compileTask(tc, src, obj, flags) {
