@@ -1,18 +1,17 @@
 // GENERIC: boots the firmware. Freezes the intrinsics, starts the message service, the shell
 // on UART0 and the traces, checks the part images (the C runtime verified their hashes before
 // any script ran), then its lowest-priority background task calls entryPoint of LEGAL, PLC and
-// NON-LEGAL in that order, each in its own compartment.
+// NON-LEGAL in that order (see parts.ts for how they are kept apart).
 import config from 'mc/config';
-import { Kernel, type Message } from './kernel.js';
-import { Shell } from './shell.js';
-import { Trace, TraceLevel, TRACE_NAMES } from './trace.js';
-import { Lcd } from './lcd.js';
-import { makeTimer, type TimerModule } from './timer.js';
+import type { Message } from './kernel.js';
+import { TraceLevel, TRACE_NAMES } from './trace.js';
+import { kernel, shell, trace, lcd, print, timerModule } from './system.js';
 import { makeRunService, PART_TITLES, type PartName, type PartVersion, type ServiceContext } from './services.js';
 import { startPart, sealGlobals } from './parts.js';
 import * as platform from './platform.js';
 import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
+import Timer from 'timer';
 
 lockdown();
 
@@ -28,11 +27,6 @@ const PART_ORDER: readonly PartName[] = ['legal', 'plc', 'nonlegal'];
 const PART_INDEX: { readonly [p in PartName]: number } = { legal: 1, plc: 2, nonlegal: 3 };
 const X_BG_START = 1;
 
-const print = platform.consoleWrite;
-const kernel = new Kernel({ now: platform.millis, wakeAt: platform.wake });
-const shell = new Shell(print, cfg.shell.maxLine);
-const trace = new Trace(print);
-const lcd = new Lcd();
 kernel.onError = (where, e) => trace.log(TraceLevel.Error, 'GENERIC', `${where}: ${e instanceof Error ? e.message : String(e)}`);
 
 platform.attach({
@@ -53,21 +47,6 @@ function versions(): readonly PartVersion[] {
     part: img.part, version: platform.versionText(img.version), sha256: img.sha256,
     status: partStatus[img.part] ?? img.status,
   })));
-}
-
-function spin(ms: number) {
-  const end = platform.millis() + ms;
-  while (platform.millis() < end);
-}
-
-const timerModules = new Map<string, TimerModule>();
-function timerModule(owner: string): TimerModule {
-  let t = timerModules.get(owner);
-  if (!t) {
-    t = makeTimer(kernel, owner, spin);
-    timerModules.set(owner, t);
-  }
-  return t;
 }
 
 const drivers = harden({
@@ -191,8 +170,7 @@ function safeState(why: string) {
   print(text);
   lcd.print(0, 'LEGAL FAULT');
   lcd.print(1, why);
-  const t = kernel.createTimer({ name: 'safe', owner: 'generic', period: 10000, repeat: true, callback: () => print(text) });
-  kernel.startTimer(t);
+  Timer.repeat(() => print(text), 10000);
 }
 
 const background = kernel.createTask({

@@ -1,8 +1,9 @@
-// ECMA-419 serial (module "embedded:io/serial"): one UART, bytes in ArrayBuffers, onReadable
+// ECMA-419 serial, module "embedded:io/serial": one UART, bytes in ArrayBuffers, onReadable
 // when data arrives. Port 0 is the shell's; ports 1 (optical/host link) and 2 (PLC modem) are
 // free for the stacks. Transmit is synchronous, so onWritable is not used.
-import { uartRead, uartWrite, uartDropped } from './platform.js';
-import { listen, unlisten } from './io.js';
+// Named module: GENERIC internals are imported by their absolute names.
+import { uartRead, uartWrite, uartDropped } from 'generic/platform';
+import { listen, unlisten } from 'generic/io';
 
 export interface SerialOptions {
   port: number;
