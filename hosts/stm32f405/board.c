@@ -55,7 +55,6 @@ static uint8_t rx_storage[BOARD_UART_MAX][BOARD_UART_RX_SIZE];
 static ringbuf_t rx_ring[BOARD_UART_MAX];
 static volatile uint32_t rx_dropped[BOARD_UART_MAX];
 static volatile uint8_t rx_held[BOARD_UART_MAX];   /* RX interrupt masked: ring was full */
-static volatile uint32_t ticks;
 
 const char *board_name(void)
 {
@@ -115,57 +114,11 @@ void board_init(void)
 		cm4_irq_enable(uart_irq[i]);
 	}
 
-	SYST_RVR = CPU_HZ / 1000u - 1u;
-	SYST_CVR = 0;
-	/* SysTick above the UARTs: a flood of input must not stop the clock. */
-	SCB_SHPR3 = (SCB_SHPR3 & 0x00FFFFFFu) | (0x40u << 24);
-	SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+	cm4_systick_start(CPU_HZ);
 	__asm volatile("cpsie i" ::: "memory");
 }
 
-/* ---- time ---- */
-
-void SysTick_Handler(void)
-{
-	ticks++;
-}
-
-uint32_t board_millis(void)
-{
-	/* ticks only ever increments, so it cannot go backwards (trap 5 concerns reading the
-	 * SysTick counter itself); the guard keeps that promise if sub-ms interpolation is added. */
-	static uint32_t last;
-	uint32_t now = ticks;
-	if ((int32_t)(now - last) < 0)
-		now = last;
-	last = now;
-	return now;
-}
-
-/* CPU clock cycles since reset, from SysTick: whole milliseconds plus the counter's progress
- * in the current one. Under `qemu -icount shift=0` a cycle count converts to guest instructions
- * (1 instruction per virtual nanosecond). */
-uint64_t board_cycles(void)
-{
-	uint32_t t1, t2, cvr, pending;
-	do {
-		t1 = ticks;
-		cvr = SYST_CVR;
-		pending = SCB_ICSR & (1u << 26);   /* PENDSTSET: wrapped, handler not run yet */
-		t2 = ticks;
-	} while (t1 != t2);
-	uint32_t reload = SYST_RVR;
-	if (pending && cvr > reload / 2)
-		t1++;
-	return (uint64_t)t1 * (reload + 1u) + (reload - cvr);
-}
-
-uint32_t board_cycle_hz(void)
-{
-	return CPU_HZ;
-}
-
-static int rx_pending(void)
+int board_rx_pending(void)
 {
 	for (unsigned i = 0; i < BOARD_UART_MAX; i++)
 		if (ringbuf_count(&rx_ring[i]))
@@ -173,21 +126,6 @@ static int rx_pending(void)
 	return 0;
 }
 
-void board_idle(uint32_t max_ms)
-{
-	uint32_t start = ticks;
-	for (;;) {
-		/* Check and sleep with interrupts masked: an IRQ arriving between the check and WFI
-		 * still wakes WFI (it only needs to be pending), so no wake-up is lost. */
-		__asm volatile("cpsid i" ::: "memory");
-		if (rx_pending() || ticks - start >= max_ms) {
-			__asm volatile("cpsie i" ::: "memory");
-			return;
-		}
-		__asm volatile("dsb\n wfi" ::: "memory");
-		__asm volatile("cpsie i" ::: "memory");  /* the pending handler runs here */
-	}
-}
 
 /* ---- UARTs ---- */
 

@@ -102,7 +102,11 @@ extern uint8_t __heap_start[], __heap_end[];
 
 #define STACK_PAINT      0xC5C5C5C5u
 
-/* Provided by board.c, used by cm4.c. */
+/* systick.c: the 1 ms tick and cycle counter, started by board_init(). */
+void cm4_systick_start(uint32_t cpu_hz);
+
+/* Provided by board.c, used by cm4.c and systick.c. */
+int board_rx_pending(void);                /* some UART ring holds bytes */
 void board_early_init(void);              /* from Reset_Handler, before main: MPU guard */
 void board_fault_puts(const char *s);     /* polled console output that works from any state */
 void board_flush(void);                   /* wait until every UART has sent its last byte */
