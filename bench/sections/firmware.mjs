@@ -80,8 +80,8 @@ function ramOf(platform, mem, notes) {
     if (field === 'xsSlotSize') ram.xsSlotBytes = mem['xs.slots'] * mem['xs.slot.size'];
   }
   if (platform === 'lin') {
-    // The Linux host does not paint its stack and has no fixed heap: 0 there means "not measured".
-    if (ram.cStackPeak === 0) { ram.cStackPeak = null; notes.push('C stack peak not measured on lin (stack not painted)'); }
+    // A stack peak of 0 would mean the stack was not painted: report it as not measured.
+    if (ram.cStackPeak === 0) { ram.cStackPeak = null; notes.push('C stack peak not measured (stack not painted)'); }
     if (ram.cHeapSize === 0) ram.cHeapSize = null;
   }
   return ram;

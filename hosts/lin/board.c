@@ -82,11 +82,26 @@ void lin_board_args(int argc, char **argv)
 	saved_argv = argv;
 }
 
+/* Stack high-water on Linux: paint the stack below board_init's frame once, then find the
+ * lowest byte that changed, as the boards do with their painted main stack. */
+#define LIN_STACK_PAINT (256 * 1024)
+#define LIN_STACK_PATTERN 0xC5
+static const volatile char *paint_low;
+
+static void __attribute__((noinline)) paint_stack(void)
+{
+	volatile char area[LIN_STACK_PAINT];
+	for (size_t i = 0; i < sizeof(area); i++)
+		area[i] = (char)LIN_STACK_PATTERN;
+	paint_low = area;
+}
+
 void board_init(void)
 {
 	char here;
 	struct rlimit rl;
 	stack_base = &here;
+	paint_stack();
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		stack_size = rl.rlim_cur;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -247,8 +262,12 @@ void *board_stack_limit(void)
 
 size_t board_stack_high_water(void)
 {
-	/* Not painted on Linux: report what the kernel has mapped for the stack so far. */
-	return 0;
+	const volatile char *p = paint_low;
+	if (!p)
+		return 0;
+	while (p < (const volatile char *)stack_base && *p == (char)LIN_STACK_PATTERN)
+		p++;
+	return (size_t)((const volatile char *)stack_base - p);
 }
 
 size_t board_heap_size(void)
