@@ -172,8 +172,9 @@ static const image_t *find_module(const char *path, const uint8_t **symbols, uin
 }
 
 /* Isolation between parts, enforced where modules are resolved: a module of LEGAL, PLC or
- * NON-LEGAL may import only modules of its own part and the constant-only module GENERIC
- * shares (generic/ids). GENERIC may import anything. */
+ * NON-LEGAL may import only modules of its own part and what GENERIC shares with every part:
+ * generic/ids (constants) and generic/shared/... (hardened exports). GENERIC may import
+ * anything. */
 static int import_allowed(const char *referrer, const char *path)
 {
 	if (!referrer)
@@ -181,7 +182,7 @@ static int import_allowed(const char *referrer, const char *path)
 	int from = module_part(referrer);
 	if (from == IMAGE_PART_GENERIC)
 		return 1;
-	return module_part(path) == from || !strcmp(path, "generic/ids");
+	return module_part(path) == from || !strcmp(path, "generic/ids") || !strncmp(path, "generic/shared/", 15);
 }
 
 static uint32_t refused_imports;

@@ -9,14 +9,14 @@ import { packImage } from '../../tools/image.mjs';
 
 export const OUT = join(ROOT, 'build', 'test', 'images');
 
-export function builtImage(platform: Platform, role: Role, part: PartName): Buffer {
+export function builtImage(platform: Platform, role: Role, part: PartName | 'generic'): Buffer {
   return readFileSync(join(ROOT, 'build', platform, role, `${part}.img`));
 }
 
 // Flips one byte of the payload (past the 64-byte header): the SHA-256 no longer matches.
 export function corruptImage(platform: Platform, role: Role, part: PartName): string {
   const img = Buffer.from(builtImage(platform, role, part));
-  img[img.length - 1] ^= 0x5a;
+  img[img.length - 1]! ^= 0x5a;
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, `${platform}-${role}-${part}-corrupt.img`);
   writeFileSync(file, img);
