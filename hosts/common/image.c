@@ -88,14 +88,6 @@ image_status_t image_check(image_t *image, uint8_t part, const uint8_t *base, si
 	return image->status;
 }
 
-const char *image_module_path(const image_t *image, uint32_t i)
-{
-	if (image->status != IMAGE_OK || i >= image->module_count)
-		return NULL;
-	const uint8_t *payload = image->base + IMAGE_HEADER_SIZE;
-	return (const char *)payload + rd32(payload + i * IMAGE_DIR_ENTRY_SIZE);
-}
-
 int image_find(const image_t *image, const char *path,
 	const uint8_t **symbols, uint32_t *symbols_size, const uint8_t **code, uint32_t *code_size)
 {

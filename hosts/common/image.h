@@ -69,9 +69,6 @@ image_status_t image_check(image_t *image, uint8_t part, const uint8_t *base, si
 int image_find(const image_t *image, const char *path,
 	const uint8_t **symbols, uint32_t *symbols_size, const uint8_t **code, uint32_t *code_size);
 
-/* Module path of entry i, or NULL. */
-const char *image_module_path(const image_t *image, uint32_t i);
-
 uint32_t image_crc32(uint32_t crc, const uint8_t *data, size_t length);
 
 #endif

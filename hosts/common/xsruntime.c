@@ -419,17 +419,6 @@ void xs_sys_images(xsMachine *the)
 	}
 }
 
-void xs_sys_modules(xsMachine *the)
-{
-	int part = xsToInteger(xsArg(0));
-	if (part < 0 || part >= IMAGE_PART_COUNT)
-		xsRangeError("part %d", part);
-	xsResult = xsNewArray(0);
-	const char *path;
-	for (uint32_t i = 0; (path = image_module_path(&images[part], i)); i++)
-		xsCall1(xsResult, xsID("push"), xsString(path));
-}
-
 void xs_sys_info(xsMachine *the)
 {
 	xsResult = xsNewObject();

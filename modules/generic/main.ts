@@ -31,12 +31,9 @@ kernel.onError = (where, e) => trace.log(TraceLevel.Error, 'GENERIC', `${where}:
 
 platform.attach({
   onTimer: (now) => kernel.tick(now),
-  onReadable: (port, count) => {
-    if (port === platform.UART_CONSOLE) shell.input(new Uint8Array(platform.uartRead(port, count)));
-    else dispatch(port, count);
-  },
+  onReadable: dispatch,
 });
-listen(platform.UART_CONSOLE, () => {});
+listen(platform.UART_CONSOLE, (count) => shell.input(new Uint8Array(platform.uartRead(platform.UART_CONSOLE, count))));
 
 const info = platform.sysInfo();
 const images = platform.sysImages();

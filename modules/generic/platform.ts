@@ -40,7 +40,6 @@ export const uartWrite = native<(port: number, data: string | BufferLike) => voi
 export const uartDropped = native<(port: number) => number>('xs_uart_dropped');
 export const sysMem = native<() => MemInfo>('xs_sys_mem');
 export const sysImages = native<() => ImageInfo[]>('xs_sys_images');
-export const sysModules = native<(part: number) => string[]>('xs_sys_modules');
 export const sysInfo = native<() => SysInfo>('xs_sys_info');
 export const sysReboot = native<() => never>('xs_sys_reboot');
 export const sysExit = native<(code: number) => never>('xs_sys_exit');
