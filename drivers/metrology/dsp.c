@@ -10,40 +10,19 @@
 #define V_LSB (FE_V_LSB_UV * 1e-6f)   /* V per LSB */
 #define I_LSB (FE_I_LSB_UA * 1e-6f)   /* A per LSB */
 #define UWH_PER_WS (1e6f / 3600.0f)   /* micro-Wh per watt-second */
-#define HALF_PI 1.57079632679f
 
-static int16_t costab[TAB_N];  /* cos(2 pi k / N) in Q15, shared, built once */
-
-/* Odd Taylor series to x^11: |error| < 4e-7 on [0, pi/2]; avoids libm. */
-static float sin_q(float x)
-{
-    float x2 = x * x, t = x, s = x;
-    int k;
-    for (k = 1; k <= 5; k++) {
-        t *= -x2 / (float)((2 * k) * (2 * k + 1));
-        s += t;
-    }
-    return s;
-}
-
-static void build_table(void)
-{
-    unsigned k;
-    if (costab[0] != 0)
-        return;
-    for (k = 0; k < TAB_N; k++) {
-        unsigned q = k & (TAB_N / 4 - 1);
-        float x = (float)q * (4.0f * HALF_PI / TAB_N);
-        float c = sin_q(HALF_PI - x), s = sin_q(x), r;
-        switch (k / (TAB_N / 4)) {
-        case 0: r = c; break;
-        case 1: r = -s; break;
-        case 2: r = -c; break;
-        default: r = s; break;
-        }
-        costab[k] = (int16_t)(r >= 0.0f ? r * Q15 + 0.5f : r * Q15 - 0.5f);
-    }
-}
+/* cos(2 pi k / N) in Q15, folded by the compiler into flash (2 KB of RAM saved on the board). */
+#if DSP_TAB_BITS != 10
+#error "costab below is written out for DSP_TAB_BITS 10"
+#endif
+#define COSQ(k) (int16_t)(__builtin_cos(2.0 * 3.14159265358979323846 * (double)(k) / 1024.0) >= 0.0 \
+    ? __builtin_cos(2.0 * 3.14159265358979323846 * (double)(k) / 1024.0) * 32767.0 + 0.5 \
+    : __builtin_cos(2.0 * 3.14159265358979323846 * (double)(k) / 1024.0) * 32767.0 - 0.5),
+#define COSQ4(k) COSQ(k) COSQ((k) + 1) COSQ((k) + 2) COSQ((k) + 3)
+#define COSQ16(k) COSQ4(k) COSQ4((k) + 4) COSQ4((k) + 8) COSQ4((k) + 12)
+#define COSQ64(k) COSQ16(k) COSQ16((k) + 16) COSQ16((k) + 32) COSQ16((k) + 48)
+#define COSQ256(k) COSQ64(k) COSQ64((k) + 64) COSQ64((k) + 128) COSQ64((k) + 192)
+static const int16_t costab[TAB_N] = { COSQ256(0) COSQ256(256) COSQ256(512) COSQ256(768) };
 
 void dsp_config_default(dsp_config_t *cfg)
 {
@@ -81,7 +60,6 @@ int dsp_init(dsp_t *d, const dsp_config_t *cfg)
     if (d->fs < FE_SAMPLE_RATE_MIN || d->fs > FE_SAMPLE_RATE_MAX || d->fs % DSP_SUBWINDOWS ||
         d->phases > METRO_PHASES || !(cfg->fnom > 0.0f) || !(cfg->vnom > 0.0f))
         return -1;
-    build_table();
     d->n_win = d->fs;
     d->n_sub = d->fs / DSP_SUBWINDOWS;
     d->cyc_limit = (uint32_t)(2.0f * (float)d->fs / cfg->fnom);  /* 2 nominal periods */

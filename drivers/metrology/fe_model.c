@@ -8,6 +8,20 @@
 #define TURN 4294967296.0  /* 2^32: phases are uint32 so wrap-around is exact */
 #define PI_D 3.14159265358979323846
 
+/* cos(2 pi k / 1024), k = 0..1024, folded by the compiler: the table sits in flash, not in
+ * the 4 KB of RAM a run-time table would take (the STM32F405 meter has none to spare). */
+#if FE_SINTAB_BITS != 10
+#error "costab below is written out for FE_SINTAB_BITS 10"
+#endif
+#define COS1(k) (float)__builtin_cos(2.0 * PI_D * (double)(k) / 1024.0),
+#define COS4(k) COS1(k) COS1((k) + 1) COS1((k) + 2) COS1((k) + 3)
+#define COS16(k) COS4(k) COS4((k) + 4) COS4((k) + 8) COS4((k) + 12)
+#define COS64(k) COS16(k) COS16((k) + 16) COS16((k) + 32) COS16((k) + 48)
+#define COS256(k) COS64(k) COS64((k) + 64) COS64((k) + 128) COS64((k) + 192)
+static const float costab[TAB_N + 1] = {
+    COS256(0) COS256(256) COS256(512) COS256(768) COS1(1024)
+};
+
 static uint32_t deg_to_turn(double deg)
 {
     double t = fmod(deg / 360.0, 1.0);
@@ -72,10 +86,11 @@ static int32_t quantise(float x, uint16_t *status)
 static float cos_turn(const fe_model_t *m, uint32_t ph)
 {
     uint32_t k = ph >> (32 - FE_SINTAB_BITS);
+    (void)m;
     float frac = (float)(ph & ((1u << (32 - FE_SINTAB_BITS)) - 1u)) *
                  (1.0f / (float)(1u << (32 - FE_SINTAB_BITS)));
-    float a = m->costab[k];
-    return a + (m->costab[k + 1] - a) * frac;
+    float a = costab[k];
+    return a + (costab[k + 1] - a) * frac;
 }
 
 static int build_tones(fe_tone_t *t, uint32_t thv, double amp_peak,
@@ -108,8 +123,6 @@ static int model_init(void *ctx, const fe_config_t *cfg)
     m->phases = cfg && cfg->phases ? cfg->phases : (s->phases ? s->phases : METRO_PHASES);
     if (m->fs < FE_SAMPLE_RATE_MIN || m->fs > FE_SAMPLE_RATE_MAX || m->phases > METRO_PHASES)
         return -1;
-    for (k = 0; k <= TAB_N; k++)
-        m->costab[k] = (float)cos(2.0 * PI_D * k / TAB_N);
     m->n = 0;
     m->acc = 0;
     m->step = (uint32_t)(int64_t)((double)s->freq_hz / m->fs * TURN + 0.5);

@@ -24,8 +24,13 @@
 
 #include "frontend.h"
 
-#define FE_HARM_MAX 15
-#define FE_EVENTS_MAX 16
+/* A build that never sets harmonics or events (the firmware's model) may shrink them. */
+#ifndef FE_HARM_MAX
+#define FE_HARM_MAX 15    /* 1..15 */
+#endif
+#ifndef FE_EVENTS_MAX
+#define FE_EVENTS_MAX 16  /* >= 1 */
+#endif
 #define FE_SINTAB_BITS 10
 
 typedef struct {
@@ -92,7 +97,6 @@ typedef struct {
     fe_tone_t vt[METRO_PHASES][FE_HARM_MAX];
     fe_tone_t it[METRO_PHASES][FE_HARM_MAX];
     uint32_t ev_start[FE_EVENTS_MAX], ev_end[FE_EVENTS_MAX];  /* sample indices */
-    float costab[(1u << FE_SINTAB_BITS) + 1];
 } fe_model_t;
 
 /* Exact integrals of the scenario over [t0, t1) for one phase. */

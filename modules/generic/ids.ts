@@ -2,3 +2,7 @@
 // X_SYS_PONG carrying its part name: the message service's end-to-end check.
 export const X_SYS_PING = 0x0001;
 export const X_SYS_PONG = 0x0002;
+// METRO (LEGAL) serves the per-second records of its ring (modules/legal/store.ts) as copies:
+// GET_DATA {n} pops up to n (1..32) records, answered by SET_DATA {records: MetroRecord[]}.
+export const X_METRO_GET_DATA = 0x0101;
+export const X_METRO_SET_DATA = 0x0102;

@@ -12,6 +12,7 @@ import * as platform from './platform.js';
 import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
+import { metro } from './metro-driver.js';
 
 lockdown();
 
@@ -48,6 +49,7 @@ function versions(): readonly PartVersion[] {
 
 const drivers = harden({
   crc: { CRC8, CRC16, CRC32 },
+  metro,
 });
 
 const ctx: ServiceContext = {

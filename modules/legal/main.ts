@@ -1,17 +1,69 @@
-// LEGAL part entry: the METRO task. Metrology itself arrives with the metrology issue; here
-// the task exists, owns the legal state, and answers the message-service ping.
-import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
+// LEGAL part entry: the METRO task. Every second an RTOS timer has the metrology driver (C:
+// front-end + DSP) measure one second, keeps the results and captures a record into the ring
+// (metro_data_store, store.ts). Other parts get records only as copies, through
+// X_METRO_GET_DATA {n} -> X_METRO_SET_DATA {records}; nothing they send changes legal state.
+// Lean on purpose: every function object and every byte of bytecode costs RAM on the STM32F405.
+import { X_SYS_PING, X_SYS_PONG, X_METRO_GET_DATA, X_METRO_SET_DATA } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
+import type { MetroDriver } from '../generic/metro-driver.js';
+import { MetroDataStore } from './store.js';
 
-// Legal state: reachable only from this compartment. Other parts get copies in messages.
-const legalState = { energyWh: 0, events: 0 };
+// Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
+const TOTAL = 24, ENERGY = 27, SECOND = 34, FIELDS = 35;
+const GET_DATA_MAX = 32;
+const PHASE_KEYS = ['V', 'I', 'P', 'Q', 'S', 'PF', 'F'];
+const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP'];   // Wh, varh, VAh
 
 export function entryPoint(RunService: RunServiceFn): void {
+  const cfg = RunService('config') as { readonly ringCapacity?: number } | undefined;
+  const store = new MetroDataStore(cfg?.ringCapacity ?? 16);
+  const driver = RunService('driver.get', 'metro') as MetroDriver;
+  const now = new Float64Array(FIELDS);   // the last measured second
+  let time = -1;                                  // its capture time, ms (-1: none yet)
+
   const metro = RunService('task.create', {
     name: 'METRO', priority: 6, queue: 16,
     onMessage: (m) => {
-      if (m.id === X_SYS_PING) RunService('msg.send', metro, m.from, X_SYS_PONG, { part: 'LEGAL', energyWh: legalState.energyWh });
+      if (m.id === X_SYS_PING) RunService('msg.send', metro, m.from, X_SYS_PONG, { part: 'LEGAL', energyWh: now[ENERGY]! / 1e6 });
+      else if (m.id === X_METRO_GET_DATA) {
+        const n = (m.payload as { readonly n?: unknown } | undefined)?.n;
+        RunService('msg.send', metro, m.from, X_METRO_SET_DATA,
+          { records: store.take(typeof n === 'number' && n >= 1 ? Math.min(n, GET_DATA_MAX) : 1) });
+      }
     },
+  });
+
+  RunService('timer.start', RunService('timer.create', {
+    name: 'METRO', period: 1000, repeat: true,
+    onTimer: () => {
+      driver.second(now);
+      time = RunService('misc.uptime');
+      store.push(time, now[TOTAL]!, now[TOTAL + 1]!, now[TOTAL + 2]!, now[ENERGY]! / 1e6, now[ENERGY + 1]! / 1e6,
+        (now[ENERGY + 2]! + now[ENERGY + 3]!) / 1e6, (now[ENERGY + 4]! + now[ENERGY + 5]!) / 1e6, now[ENERGY + 6]! / 1e6);
+    },
+  }));
+
+  RunService('shell.register', 'METRO', 'LOAD', [4, 5], '<phase 1..3> <Vrms mV> <Irms mA> <angle centidegrees, + inductive> [<f mHz>]', (p, out) => {
+    driver.load(p[0]!, p[1]!, p[2]!, p[3]!);
+    if (p.length > 4) driver.frequency(p[4]!);
+    out(`METRO LOAD L${p[0]} from second=${time < 0 ? 0 : now[SECOND]! + 1}\r\n`);
+  });
+  RunService('shell.register', 'METRO', 'SHOW', 0, '- last second: per phase V A W var VA PF Hz, totals W var VA, registers Wh varh VAh', (_p, out) => {
+    if (time < 0) throw new Error('no second measured yet');
+    let text = `time=${time}\r\nsecond=${now[SECOND]}\r\n`;
+    for (let k = 0; k < 21; k++) text += `L${(k / 7 | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[(k / 7 | 0) * 8 + k % 7]!.toFixed(4)}\r\n`;
+    text += `P=${now[TOTAL]!.toFixed(4)}\r\nQ=${now[TOTAL + 1]!.toFixed(4)}\r\nS=${now[TOTAL + 2]!.toFixed(4)}\r\n`;
+    for (let k = 0; k < 7; k++) text += `${ENERGY_KEYS[k]}=${(now[ENERGY + k]! / 1e6).toFixed(6)}\r\n`;
+    out(text);
+  });
+  RunService('shell.register', 'METRO', 'GET_DATA', 1, '<n 1..32> - pop up to n records of the ring, oldest first', (p, out) => {
+    if (!(p[0]! >= 1 && p[0]! <= GET_DATA_MAX)) throw new RangeError(`n 1..${GET_DATA_MAX}`);
+    const records = store.take(p[0]!);
+    let text = '';
+    for (const r of records) {
+      text += `t=${r.time} P=${r.p.toFixed(4)} Q=${r.q.toFixed(4)} S=${r.s.toFixed(4)} A+=${r.aImp.toFixed(6)} A-=${r.aExp.toFixed(6)} R+=${r.rImp.toFixed(6)} R-=${r.rExp.toFixed(6)} AP=${r.app.toFixed(6)}\r\n`;
+    }
+    out(`${text}records=${records.length} left=${store.count} overwritten=${store.overwritten}\r\n`);
   });
   RunService('lcd.print', 0, 'METER');
   RunService('trace', 3, 'METRO task started');

@@ -1,0 +1,134 @@
+/* XS binding of the metrology: the front-end model (fe_model.c) stands in for the STPM3x pair
+ * and the DSP (dsp.c) turns its samples into per-second results and energy registers. Script
+ * never sees a sample: xs_metro_second() fills blocks and feeds them to dsp_process_block()
+ * exactly as the front-end ISR/DMA would, one second (fs samples) per call, then copies that
+ * second's results into the caller's Float64Array (layout: modules/generic/shared/metro.ts).
+ *
+ * One front-end, so the state is one static struct (no host chunk to validate): ~1.5 KB with
+ * three phases and the firmware's defines (modules/generic/manifest.json: FE_BLOCK_MAX 20, no
+ * harmonics or events in the model); the block of samples lives on the C stack during a call. */
+#include "xsruntime.h"
+
+#include <string.h>
+
+#include "dsp.h"
+#include "fe_model.h"
+
+/* Output layout; keep in step with modules/generic/shared/metro.ts. */
+#define MX_PHASE_FIELDS 8   /* V, I, P, Q, S, PF, F, flags */
+#define MX_TOTAL (METRO_PHASES * MX_PHASE_FIELDS)   /* P, Q, S */
+#define MX_ENERGY (MX_TOTAL + 3)                      /* DSP_E_COUNT registers, micro-units */
+#define MX_SECOND (MX_ENERGY + DSP_E_COUNT)
+#define MX_FIELDS (MX_SECOND + 1)
+
+/* Input limits: the ADC full scale is 838.86 V / 167.77 A peak (frontend.h). */
+#define MX_VRMS_MAX_MV 500000
+#define MX_IRMS_MAX_MA 100000
+
+static struct {
+	fe_model_t model;
+	dsp_t dsp;
+	uint8_t ready;
+} mx;
+
+static void mx_start(xsMachine *the)
+{
+	dsp_config_t cfg;
+	if (mx.ready)
+		return;
+	fe_scenario_t scn;   /* 230 V, 0 A, 50 Hz, phases 120 degrees apart */
+	fe_scenario_default(&scn, METRO_PHASES);
+	fe_model_load(&mx.model, &scn);
+	dsp_config_default(&cfg);
+	if (fe_model_driver.init(&mx.model, NULL) || dsp_init(&mx.dsp, &cfg))
+		xsUnknownError("metro init");
+	mx.ready = 1;
+}
+
+/* The model restarts its waveforms (sample 0) from the new scenario; the DSP and its energy
+ * registers carry on. Called between seconds, so every DSP window is one scenario. */
+static void mx_reload(xsMachine *the)
+{
+	if (fe_model_driver.init(&mx.model, NULL))
+		xsUnknownError("metro reload");
+}
+
+/* load(phase 1..METRO_PHASES, Vrms mV, Irms mA, angle centidegrees, + inductive) */
+void xs_metro_load(xsMachine *the)
+{
+	int phase = xsToInteger(xsArg(0));
+	int mv = xsToInteger(xsArg(1));
+	int ma = xsToInteger(xsArg(2));
+	int cdeg = xsToInteger(xsArg(3));
+	if (phase < 1 || phase > METRO_PHASES)
+		xsRangeError("metro phase");
+	if (mv < 0 || mv > MX_VRMS_MAX_MV)
+		xsRangeError("metro Vrms");
+	if (ma < 0 || ma > MX_IRMS_MAX_MA)
+		xsRangeError("metro Irms");
+	if (cdeg < -18000 || cdeg > 18000)
+		xsRangeError("metro angle");
+	mx_start(the);
+	fe_phase_scn_t *p = &mx.model.scn.ph[phase - 1];
+	p->vrms = (float)mv / 1000.0f;
+	p->irms = (float)ma / 1000.0f;
+	p->angle_deg = (float)cdeg / 100.0f;
+	mx_reload(the);
+}
+
+/* frequency(mHz): the grid frequency of every phase. */
+void xs_metro_frequency(xsMachine *the)
+{
+	int mhz = xsToInteger(xsArg(0));
+	if (mhz < 45000 || mhz > 55000)
+		xsRangeError("metro frequency");
+	mx_start(the);
+	mx.model.scn.freq_hz = (float)mhz / 1000.0f;
+	mx_reload(the);
+}
+
+/* second(out: Float64Array of MX_FIELDS) -> second index. Runs one second of samples. */
+void xs_metro_second(xsMachine *the)
+{
+	void *data;
+	size_t length;
+	runtime_buffer(the, &xsArg(0), &data, &length);
+	if (length < MX_FIELDS * sizeof(double) || ((uintptr_t)data & (sizeof(double) - 1)))
+		xsRangeError("metro output");
+	mx_start(the);
+	fe_block_t blk;   /* on the C stack while the second runs: 568 B with FE_BLOCK_MAX 20 */
+	uint32_t fs = fe_model_driver.sample_rate(&mx.model);
+	uint32_t done = 0;
+	int windows = 0;
+	while (done < fs) {
+		uint32_t want = fs - done < FE_BLOCK_MAX ? fs - done : FE_BLOCK_MAX;
+		int n = fe_model_driver.read(&mx.model, &blk, (uint16_t)want);
+		if (n <= 0)
+			xsUnknownError("metro front-end");
+		done += (uint32_t)n;
+		windows += dsp_process_block(&mx.dsp, &blk);
+	}
+	if (windows != 1)
+		xsUnknownError("metro window");
+	/* no script ran since runtime_buffer(): the pointer is still good */
+	double *out = data;
+	for (unsigned p = 0; p < METRO_PHASES; p++) {
+		const dsp_result_t *r = &mx.dsp.res[p];
+		double *o = out + p * MX_PHASE_FIELDS;
+		o[0] = r->vrms;
+		o[1] = r->irms;
+		o[2] = r->p;
+		o[3] = r->q;
+		o[4] = r->s;
+		o[5] = r->pf;
+		o[6] = r->freq;
+		o[7] = r->flags;
+	}
+	out[MX_TOTAL] = mx.dsp.tot.p;
+	out[MX_TOTAL + 1] = mx.dsp.tot.q;
+	out[MX_TOTAL + 2] = mx.dsp.tot.s;
+	for (unsigned k = 0; k < DSP_E_COUNT; k++)
+		out[MX_ENERGY + k] = (double)mx.dsp.e_tot.reg[k] + (double)mx.dsp.e_tot.frac[k];
+	out[MX_SECOND] = mx.dsp.tot.second;
+	xsResult = xsInteger((xsIntegerValue)mx.dsp.tot.second);
+}
