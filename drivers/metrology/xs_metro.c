@@ -9,8 +9,11 @@
  * harmonics or events in the model); the block of samples lives on the C stack during a call. */
 #include "xsruntime.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "dsp.h"
 #include "fe_model.h"
 
@@ -29,7 +32,14 @@ static struct {
 	fe_model_t model;
 	dsp_t dsp;
 	uint8_t ready;
+	/* cost of the last second(): board_cycles() around the model's fill and around
+	 * dsp_process_block(), summed over the second's blocks (METRO STATS) */
+	uint32_t model_cycles, dsp_cycles, samples;
 } mx;
+
+/* BENCH DSP's own copy of the model (xs_metro_samples), allocated on first use so that it costs
+ * no RAM at boot; never freed. */
+static fe_model_t *mx_bench;
 
 static void mx_start(xsMachine *the)
 {
@@ -87,48 +97,124 @@ void xs_metro_frequency(xsMachine *the)
 	mx_reload(the);
 }
 
+static void mx_put(uint8_t *out, unsigned k, double v)
+{
+	memcpy(out + k * sizeof(double), &v, sizeof(v));
+}
+
 /* second(out: Float64Array of MX_FIELDS) -> second index. Runs one second of samples. */
 void xs_metro_second(xsMachine *the)
 {
 	void *data;
 	size_t length;
 	runtime_buffer(the, &xsArg(0), &data, &length);
-	if (length < MX_FIELDS * sizeof(double) || ((uintptr_t)data & (sizeof(double) - 1)))
+	if (length < MX_FIELDS * sizeof(double))
 		xsRangeError("metro output");
 	mx_start(the);
 	fe_block_t blk;   /* on the C stack while the second runs: 568 B with FE_BLOCK_MAX 20 */
 	uint32_t fs = fe_model_driver.sample_rate(&mx.model);
 	uint32_t done = 0;
 	int windows = 0;
+	/* one timestamp between the fill and the DSP, one after the DSP that starts the next fill:
+	 * two board_cycles() per block (a few tens of cycles each, split between model and DSP) */
+	uint64_t model_cycles = 0, dsp_cycles = 0, t0 = board_cycles();
 	while (done < fs) {
 		uint32_t want = fs - done < FE_BLOCK_MAX ? fs - done : FE_BLOCK_MAX;
 		int n = fe_model_driver.read(&mx.model, &blk, (uint16_t)want);
+		uint64_t t1 = board_cycles();
 		if (n <= 0)
 			xsUnknownError("metro front-end");
 		done += (uint32_t)n;
 		windows += dsp_process_block(&mx.dsp, &blk);
+		uint64_t t2 = board_cycles();
+		model_cycles += t1 - t0;
+		dsp_cycles += t2 - t1;
+		t0 = t2;
 	}
+	mx.model_cycles = (uint32_t)model_cycles;
+	mx.dsp_cycles = (uint32_t)dsp_cycles;
+	mx.samples = done;
 	if (windows != 1)
 		xsUnknownError("metro window");
-	/* no script ran since runtime_buffer(): the pointer is still good */
-	double *out = data;
+	/* no script ran since runtime_buffer(): the pointer is still good. XS aligns chunks to 4
+	 * bytes only, so the doubles are stored with memcpy. */
+	uint8_t *out = data;
 	for (unsigned p = 0; p < METRO_PHASES; p++) {
 		const dsp_result_t *r = &mx.dsp.res[p];
-		double *o = out + p * MX_PHASE_FIELDS;
-		o[0] = r->vrms;
-		o[1] = r->irms;
-		o[2] = r->p;
-		o[3] = r->q;
-		o[4] = r->s;
-		o[5] = r->pf;
-		o[6] = r->freq;
-		o[7] = r->flags;
+		unsigned o = p * MX_PHASE_FIELDS;
+		mx_put(out, o, r->vrms);
+		mx_put(out, o + 1, r->irms);
+		mx_put(out, o + 2, r->p);
+		mx_put(out, o + 3, r->q);
+		mx_put(out, o + 4, r->s);
+		mx_put(out, o + 5, r->pf);
+		mx_put(out, o + 6, r->freq);
+		mx_put(out, o + 7, r->flags);
 	}
-	out[MX_TOTAL] = mx.dsp.tot.p;
-	out[MX_TOTAL + 1] = mx.dsp.tot.q;
-	out[MX_TOTAL + 2] = mx.dsp.tot.s;
+	mx_put(out, MX_TOTAL, mx.dsp.tot.p);
+	mx_put(out, MX_TOTAL + 1, mx.dsp.tot.q);
+	mx_put(out, MX_TOTAL + 2, mx.dsp.tot.s);
 	for (unsigned k = 0; k < DSP_E_COUNT; k++)
-		out[MX_ENERGY + k] = (double)mx.dsp.e_tot.reg[k] + (double)mx.dsp.e_tot.frac[k];
-	out[MX_SECOND] = mx.dsp.tot.second;
+		mx_put(out, MX_ENERGY + k, (double)mx.dsp.e_tot.reg[k] + (double)mx.dsp.e_tot.frac[k]);
+	mx_put(out, MX_SECOND, mx.dsp.tot.second);
 	xsResult = xsInteger((xsIntegerValue)mx.dsp.tot.second);
+}
+
+/* stats() -> "dsp.cycles=<n> model.cycles=<n> samples=<n> clock.hz=<n>\r\n": the last second()'s
+ * cycles in dsp_process_block() and in the model's fill, its samples per channel, and the clock
+ * (cycles per second); zeros before the first second. Formatted here rather than returned as
+ * numbers because LEGAL's bytecode lives in RAM, which the STM32F405 meter can hardly spare. */
+void xs_metro_stats(xsMachine *the)
+{
+	char text[96];
+	snprintf(text, sizeof(text), "dsp.cycles=%lu model.cycles=%lu samples=%lu clock.hz=%lu\r\n",
+		(unsigned long)mx.dsp_cycles, (unsigned long)mx.model_cycles, (unsigned long)mx.samples,
+		(unsigned long)board_cycle_hz());
+	xsResult = xsString(text);
+}
+
+/* samples(out: Int32Array, restart) -> samples per channel written. Fills out with the next
+ * samples of BENCH DSP's copy of the model, interleaved per sample as v1 i1 v2 i2 v3 i3 in
+ * (2 * METRO_PHASES + 1 int32 each), as many whole samples as fit. restart != 0 first restarts
+ * the copy from sample 0 of the METRO model's scenario: the samples the METRO DSP has been fed
+ * since its last LOAD (or boot). */
+void xs_metro_samples(xsMachine *the)
+{
+	enum { W = 2 * METRO_PHASES + 1 };
+	void *data;
+	size_t length;
+	runtime_buffer(the, &xsArg(0), &data, &length);
+	int restart = xsToInteger(xsArg(1));
+	if ((uintptr_t)data & (sizeof(int32_t) - 1))
+		xsRangeError("metro samples output");
+	mx_start(the);
+	if (!mx_bench) {
+		mx_bench = malloc(sizeof(*mx_bench));
+		if (!mx_bench)
+			xsUnknownError("metro samples: out of memory");
+		restart = 1;
+	}
+	if (restart) {
+		*mx_bench = mx.model;
+		if (fe_model_driver.init(mx_bench, NULL))
+			xsUnknownError("metro samples init");
+	}
+	int32_t *out = data;   /* no script runs below: the pointer stays good */
+	size_t total = length / (W * sizeof(int32_t)), done = 0;
+	fe_block_t blk;
+	while (done < total) {
+		size_t want = total - done < FE_BLOCK_MAX ? total - done : FE_BLOCK_MAX;
+		int n = fe_model_driver.read(mx_bench, &blk, (uint16_t)want);
+		if (n <= 0)
+			xsUnknownError("metro front-end");
+		for (int j = 0; j < n; j++, out += W) {
+			for (unsigned p = 0; p < METRO_PHASES; p++) {
+				out[2 * p] = blk.v[p][j];
+				out[2 * p + 1] = blk.i[p][j];
+			}
+			out[W - 1] = blk.in[j];
+		}
+		done += (size_t)n;
+	}
+	xsResult = xsInteger((xsIntegerValue)done);
 }

@@ -21,6 +21,7 @@ interface FirmwareConfig {
   readonly grants: { readonly [part: string]: readonly string[] };
   readonly parts: { readonly [part: string]: unknown };
   readonly shell: { readonly maxLine: number };
+  readonly bench?: boolean;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -123,6 +124,11 @@ shell.register({
   module: 'LCD', command: 'SHOW', params: 0, help: '- the LCD text, one line each', owner: 'generic',
   handler: (_p, out) => { lcd.text().forEach((line, i) => out(`LCD${i} ${line}\r\n`)); },
 });
+// Bench commands only where the manifest asks for them (not on the STM32F405, whose RAM they
+// would take): their module loads after boot.
+if (cfg.bench) {
+  import('./bench/commands.js').then((m) => m.register(shell), (e) => trace.log(TraceLevel.Error, 'GENERIC', `bench: ${e}`));
+}
 
 // ---- parts ----
 

@@ -16,10 +16,20 @@ export interface MetroDriver {
   frequency(mHz: number): void;
   /** Runs one second of front-end samples through the DSP; fills out; returns the second. */
   second(out: Float64Array): number;
+  /** Cost of the last second() as the line `dsp.cycles=<n> model.cycles=<n> samples=<n>
+   * clock.hz=<n>\r\n`: cycles in dsp_process_block() and in the front-end model's sample
+   * synthesis, samples per channel, the clock's cycles per second (METRO STATS). */
+  stats(): string;
 }
 
 export const metro: MetroDriver = {
   load: native<(phase: number, mV: number, mA: number, centidegrees: number) => void>('xs_metro_load'),
   frequency: native<(mHz: number) => void>('xs_metro_frequency'),
   second: native<(out: Float64Array) => number>('xs_metro_second'),
+  stats: native<() => string>('xs_metro_stats'),
 };
+
+/** GENERIC only (BENCH DSP), not part of the driver: fills out with the next samples of a copy
+ * of the model, interleaved v1 i1 v2 i2 v3 i3 in per sample; restart (non-zero) first restarts
+ * the copy at sample 0 of the METRO scenario. Returns the samples per channel written. */
+export const metroSamples = native<(out: Int32Array, restart: number) => number>('xs_metro_samples');

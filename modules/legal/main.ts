@@ -65,6 +65,7 @@ export function entryPoint(RunService: RunServiceFn): void {
     }
     out(`${text}records=${records.length} left=${store.count} overwritten=${store.overwritten}\r\n`);
   });
+  RunService('shell.register', 'METRO', 'STATS', 0, '- DSP cost of the last second', (_p, out) => out(driver.stats()));
   RunService('lcd.print', 0, 'METER');
   RunService('trace', 3, 'METRO task started');
 }

@@ -60,6 +60,7 @@ describe('command-line and image-file input', () => {
     try {
       await node.waitFor(/^PART PLC skipped: image bad header$/);
       await node.waitFor(/^PART NON-LEGAL 0\.1\.0 started$/);
+      await node.waitFor(/^PARTS started$/);
       const v = await node.command('SYS VERSION', /^NON-LEGAL /);
       assert.match(v[3]!, /^PLC .* skipped \(bad header\)$/);
     }
