@@ -126,7 +126,6 @@ export class Kernel {
   private pending = 0;           // messages queued across all tasks
   private scheduled = false;
   private lastServed = new Map<number, number>();   // priority -> last task id served (round robin)
-  private serial = 0;
   discarded = 0;                 // messages sent to deleted or unknown tasks
   refused = 0;                   // messages refused: queue full or bad payload
   handlerErrors = 0;
@@ -410,10 +409,6 @@ export class Kernel {
     const id = this.createTimer({ name: 'sem', owner, period: ms, repeat: false, callback: () => { this.timers.delete(id); callback(); } });
     this.startTimer(id);
     return id;
-  }
-
-  get stamp(): number {
-    return ++this.serial;
   }
 }
 
