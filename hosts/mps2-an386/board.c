@@ -4,12 +4,7 @@
 #include <stdint.h>
 #include "board.h"
 #include "cm4.h"
-#include "../common/ringbuf.h"
 
-#ifndef BOARD_UART_RX_SIZE
-#define BOARD_UART_RX_SIZE 512
-#endif
-_Static_assert(RINGBUF_IS_POW2(BOARD_UART_RX_SIZE), "BOARD_UART_RX_SIZE must be a power of two");
 
 #define CPU_HZ      25000000u
 #define UART_BAUD   115200u
@@ -40,10 +35,6 @@ static cmsdk_uart_t *const uarts[BOARD_UART_MAX] = {
 };
 static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4 };
 
-static uint8_t rx_storage[BOARD_UART_MAX][BOARD_UART_RX_SIZE];
-static ringbuf_t rx_ring[BOARD_UART_MAX];
-static volatile uint32_t rx_dropped[BOARD_UART_MAX];
-static volatile uint8_t rx_held[BOARD_UART_MAX];   /* RX interrupt masked: ring was full */
 
 const char *board_name(void)
 {
@@ -80,27 +71,15 @@ void board_init(void)
 {
 	for (unsigned i = 0; i < BOARD_UART_MAX; i++) {
 		cmsdk_uart_t *u = uarts[i];
-		ringbuf_init(&rx_ring[i], rx_storage[i], BOARD_UART_RX_SIZE);
-		rx_dropped[i] = 0;
 		uart_tx_enable(u);
 		u->INTSTATUS = UART_INT_RX | UART_INT_RXOVR;
 		u->CTRL |= UART_CTRL_RXEN | UART_CTRL_RXINTEN;
-		NVIC_IPR(uart_rx_irq[i]) = 0x80;
-		cm4_irq_enable(uart_rx_irq[i]);
+		cm4_rx_init(i, uart_rx_irq[i]);
 	}
 
 	cm4_systick_start(CPU_HZ);
 	__asm volatile("cpsie i" ::: "memory");
 }
-
-int board_rx_pending(void)
-{
-	for (unsigned i = 0; i < BOARD_UART_MAX; i++)
-		if (ringbuf_count(&rx_ring[i]))
-			return 1;
-	return 0;
-}
-
 
 /* ---- UARTs ---- */
 
@@ -114,18 +93,11 @@ static void uart_rx_isr(unsigned port)
 	u->INTSTATUS = UART_INT_RX | UART_INT_RXOVR;
 	if (u->STATE & UART_STATE_RXOVR) {        /* hardware overrun: a byte was lost */
 		u->STATE = UART_STATE_RXOVR;
-		rx_dropped[port]++;
+		cm4_rx_overrun(port);
 	}
-	if (u->STATE & UART_STATE_RXFULL) {
-		if (ringbuf_count(&rx_ring[port]) > rx_ring[port].mask) {
-			/* Ring full: leave the byte in the UART and stop taking interrupts until the main
-			 * loop has made room (receive flow control: the sender is held, as RTS would). */
-			rx_held[port] = 1;
-			cm4_irq_mask(uart_rx_irq[port]);
-			return;
-		}
-		ringbuf_put(&rx_ring[port], (uint8_t)u->DATA);
-	}
+	/* ring full: the byte stays in the UART until the main loop makes room (flow control) */
+	if ((u->STATE & UART_STATE_RXFULL) && !cm4_rx_hold_if_full(port))
+		cm4_rx_put(port, (uint8_t)u->DATA);
 }
 
 void UART0RX_Handler(void) { uart_rx_isr(0); }
@@ -143,28 +115,6 @@ void board_uart_write(unsigned port, const void *data, size_t len)
 			;
 		u->DATA = *p++;
 	}
-}
-
-size_t board_uart_read(unsigned port, void *buf, size_t max)
-{
-	if (port >= BOARD_UART_MAX)
-		return 0;
-	size_t n = ringbuf_read(&rx_ring[port], buf, max);
-	if (n && rx_held[port]) {
-		rx_held[port] = 0;
-		cm4_irq_unmask_pend(uart_rx_irq[port]);
-	}
-	return n;
-}
-
-size_t board_uart_available(unsigned port)
-{
-	return port < BOARD_UART_MAX ? ringbuf_count(&rx_ring[port]) : 0;
-}
-
-uint32_t board_uart_dropped(unsigned port)
-{
-	return port < BOARD_UART_MAX ? rx_dropped[port] : 0;
 }
 
 void board_flush(void)

@@ -6,12 +6,7 @@
 #include <stdint.h>
 #include "board.h"
 #include "cm4.h"
-#include "../common/ringbuf.h"
 
-#ifndef BOARD_UART_RX_SIZE
-#define BOARD_UART_RX_SIZE 512
-#endif
-_Static_assert(RINGBUF_IS_POW2(BOARD_UART_RX_SIZE), "BOARD_UART_RX_SIZE must be a power of two");
 
 #define CPU_HZ      168000000u
 #define APB1_HZ     (CPU_HZ / 4)              /* USART2, USART3 */
@@ -51,10 +46,6 @@ static stm32_usart_t *const uarts[BOARD_UART_MAX] = {
 static const uint8_t uart_irq[BOARD_UART_MAX] = { 37, 38, 39 };
 static const uint32_t uart_pclk[BOARD_UART_MAX] = { APB2_HZ, APB1_HZ, APB1_HZ };
 
-static uint8_t rx_storage[BOARD_UART_MAX][BOARD_UART_RX_SIZE];
-static ringbuf_t rx_ring[BOARD_UART_MAX];
-static volatile uint32_t rx_dropped[BOARD_UART_MAX];
-static volatile uint8_t rx_held[BOARD_UART_MAX];   /* RX interrupt masked: ring was full */
 
 const char *board_name(void)
 {
@@ -106,26 +97,14 @@ void board_early_init(void)
 void board_init(void)
 {
 	for (unsigned i = 0; i < BOARD_UART_MAX; i++) {
-		ringbuf_init(&rx_ring[i], rx_storage[i], BOARD_UART_RX_SIZE);
-		rx_dropped[i] = 0;
 		uart_tx_enable(i);
 		uarts[i]->CR1 |= USART_CR1_RE | USART_CR1_RXNEIE;
-		NVIC_IPR(uart_irq[i]) = 0x80;
-		cm4_irq_enable(uart_irq[i]);
+		cm4_rx_init(i, uart_irq[i]);
 	}
 
 	cm4_systick_start(CPU_HZ);
 	__asm volatile("cpsie i" ::: "memory");
 }
-
-int board_rx_pending(void)
-{
-	for (unsigned i = 0; i < BOARD_UART_MAX; i++)
-		if (ringbuf_count(&rx_ring[i]))
-			return 1;
-	return 0;
-}
-
 
 /* ---- UARTs ---- */
 
@@ -136,19 +115,15 @@ static void uart_rx_isr(unsigned port)
 {
 	stm32_usart_t *u = uarts[port];
 	uint32_t sr = u->SR;
-	if ((sr & USART_SR_RXNE) && !(sr & USART_SR_ORE) && ringbuf_count(&rx_ring[port]) > rx_ring[port].mask) {
-		/* Ring full: leave the byte in DR and stop taking interrupts until the main loop has
-		 * made room (receive flow control: the sender is held, as RTS would). */
-		rx_held[port] = 1;
-		cm4_irq_mask(uart_irq[port]);
+	/* ring full: the byte stays in DR until the main loop makes room (flow control) */
+	if ((sr & USART_SR_RXNE) && !(sr & USART_SR_ORE) && cm4_rx_hold_if_full(port))
 		return;
-	}
 	if (sr & USART_SR_ORE)                    /* hardware overrun: a byte was lost */
-		rx_dropped[port]++;
+		cm4_rx_overrun(port);
 	if (sr & (USART_SR_RXNE | USART_SR_ORE)) {  /* SR then DR read clears RXNE and ORE */
 		uint8_t byte = (uint8_t)u->DR;
-		if ((sr & USART_SR_RXNE) && !ringbuf_put(&rx_ring[port], byte))
-			rx_dropped[port]++;
+		if (sr & USART_SR_RXNE)
+			cm4_rx_put(port, byte);
 	}
 	/* QEMU 7.2 (hw/char/stm32f2xx_usart.c) delivers the next byte inside the DR read and then
 	 * lowers the IRQ line, so RXNE can be set with no interrupt pending: input would stall.
@@ -175,28 +150,6 @@ void board_uart_write(unsigned port, const void *data, size_t len)
 	const uint8_t *p = data;
 	while (len--)
 		uart_putc(uarts[port], *p++);
-}
-
-size_t board_uart_read(unsigned port, void *buf, size_t max)
-{
-	if (port >= BOARD_UART_MAX)
-		return 0;
-	size_t n = ringbuf_read(&rx_ring[port], buf, max);
-	if (n && rx_held[port]) {
-		rx_held[port] = 0;
-		cm4_irq_unmask_pend(uart_irq[port]);
-	}
-	return n;
-}
-
-size_t board_uart_available(unsigned port)
-{
-	return port < BOARD_UART_MAX ? ringbuf_count(&rx_ring[port]) : 0;
-}
-
-uint32_t board_uart_dropped(unsigned port)
-{
-	return port < BOARD_UART_MAX ? rx_dropped[port] : 0;
 }
 
 void board_flush(void)

@@ -102,6 +102,12 @@ extern uint8_t __heap_start[], __heap_end[];
 
 #define STACK_PAINT      0xC5C5C5C5u
 
+/* uart_rx.c: the receive rings shared by the boards' UART interrupts. */
+void cm4_rx_init(unsigned port, unsigned irq);
+int cm4_rx_hold_if_full(unsigned port);    /* ISR: ring full -> IRQ masked, byte left in the UART */
+void cm4_rx_put(unsigned port, uint8_t byte);
+void cm4_rx_overrun(unsigned port);
+
 /* systick.c: the 1 ms tick and cycle counter, started by board_init(). */
 void cm4_systick_start(uint32_t cpu_hz);
 
