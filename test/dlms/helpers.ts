@@ -6,7 +6,7 @@ import type { Gcm } from "../../modules/nonlegal/dlms/security.js";
 import { DecodeError, NeedMoreData } from "../../modules/nonlegal/dlms/errors.js";
 
 export const hex = (s: string): Uint8Array => fromHex(s);
-export const toH = (b: Uint8Array): string => toHex(b);
+export const toH = (b: Uint8Array): string => toHex(b).toUpperCase();
 
 // @types/node 20 and TypeScript 5.9 disagree on Buffer vs Uint8Array<ArrayBufferLike>: narrow the
 // cipher objects to the few methods used here.

@@ -386,7 +386,7 @@ export class PushSetup extends CosemObject {
     }
     // DATA-NOTIFICATION (Green Book 9.5): tag 0x0F, long-invoke-id-and-priority, date-time absent, body.
     this.invokeId = (this.invokeId + 1) & 0xffffff;
-    const w = new ByteWriter().u8(0x0f).u32(this.invokeId).u8(0).bytes(encodeData(st(...values)));
+    const w = new ByteWriter().u8(0x0f).u32be(this.invokeId).u8(0).bytes(encodeData(st(...values)));
     return (await this.opts.send(w.finish(), this.destination, this.transport)) ? 0 : ActionResult.TEMPORARY_FAILURE;
   }
 }

@@ -59,7 +59,7 @@ export interface AcseOptions {
 function berLength(w: ByteWriter, n: number): void {
   if (n < 0x80) w.u8(n);
   else if (n <= 0xff) w.u8(0x81).u8(n);
-  else if (n <= 0xffff) w.u8(0x82).u16(n);
+  else if (n <= 0xffff) w.u8(0x82).u16be(n);
   else throw new EncodeError(`BER length ${n} too large`);
 }
 
@@ -130,7 +130,7 @@ function integer(x: number): Uint8Array {
   const w = new ByteWriter(6);
   if (x < 0x80) tlv(w, 0x02, Uint8Array.of(x));
   else if (x < 0x8000) tlv(w, 0x02, Uint8Array.of(x >> 8, x & 0xff));
-  else tlv(w, 0x02, build((v) => v.u8(0).u32(x)).subarray(x < 0x800000 ? 2 : x < 0x80000000 ? 1 : 0));
+  else tlv(w, 0x02, build((v) => v.u8(0).u32be(x)).subarray(x < 0x800000 ? 2 : x < 0x80000000 ? 1 : 0));
   return w.finish();
 }
 

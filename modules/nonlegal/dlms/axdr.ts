@@ -58,9 +58,9 @@ export function writeLength(w: ByteWriter, n: number): void {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new EncodeError(`length ${n} out of range`);
   if (n < 0x80) w.u8(n);
   else if (n <= 0xff) w.u8(0x81).u8(n);
-  else if (n <= 0xffff) w.u8(0x82).u16(n);
-  else if (n <= 0xffffff) w.u8(0x83).u8(n >>> 16).u16(n & 0xffff);
-  else w.u8(0x84).u32(n);
+  else if (n <= 0xffff) w.u8(0x82).u16be(n);
+  else if (n <= 0xffffff) w.u8(0x83).u8(n >>> 16).u16be(n & 0xffff);
+  else w.u8(0x84).u32be(n);
 }
 
 export function encodeLength(n: number): Uint8Array {
@@ -89,19 +89,19 @@ export function readLength(r: ByteReader, what: string, max: number): number {
 
 export function encodeDateTime(v: DateTimeValue): Uint8Array {
   const w = new ByteWriter(12);
-  w.u16(v.year).u8(v.month).u8(v.day).u8(v.dayOfWeek).u8(v.hour).u8(v.minute).u8(v.second).u8(v.hundredths);
-  w.u16(v.deviation & 0xffff).u8(v.clockStatus);
+  w.u16be(v.year).u8(v.month).u8(v.day).u8(v.dayOfWeek).u8(v.hour).u8(v.minute).u8(v.second).u8(v.hundredths);
+  w.u16be(v.deviation & 0xffff).u8(v.clockStatus);
   return w.finish();
 }
 
 export function decodeDateTime(b: Uint8Array, where = 0): DateTimeValue {
   if (b.length !== 12) throw new DecodeError("date-time", where, `size ${b.length}, expected 12`);
   const r = new ByteReader(b);
-  const year = r.u16("date-time");
+  const year = r.u16be("date-time");
   const [month, day, dayOfWeek, hour, minute, second, hundredths] = [0, 0, 0, 0, 0, 0, 0].map(() => r.u8("date-time")) as [
     number, number, number, number, number, number, number,
   ];
-  const dev = r.u16("date-time");
+  const dev = r.u16be("date-time");
   const clockStatus = r.u8("date-time");
   return { year, month, day, dayOfWeek, hour, minute, second, hundredths, deviation: dev >= 0x8000 ? dev - 0x10000 : dev, clockStatus };
 }
@@ -177,8 +177,8 @@ export class AxdrEncoder {
         if (!Number.isInteger(d.value) || d.value < lo || d.value > hi) throw new EncodeError(`${d.type} ${d.value} out of range`);
         const size = hi > 65535 ? 4 : hi > 255 ? 2 : 1;
         if (size === 1) w.u8(d.value);
-        else if (size === 2) w.u16(d.value & 0xffff);
-        else w.u32(d.value >>> 0);
+        else if (size === 2) w.u16be(d.value & 0xffff);
+        else w.u32be(d.value >>> 0);
         return;
       }
       case "long64": {
@@ -203,7 +203,7 @@ export class AxdrEncoder {
       }
       case "utf8-string": { const b = utf8Encode(d.value); writeLength(w, b.length); w.bytes(b); return; }
       case "date-time": w.bytes(encodeDateTime(d.value)); return;
-      case "date": w.u16(d.value.year).u8(d.value.month).u8(d.value.day).u8(d.value.dayOfWeek); return;
+      case "date": w.u16be(d.value.year).u8(d.value.month).u8(d.value.day).u8(d.value.dayOfWeek); return;
       case "time": w.u8(d.value.hour).u8(d.value.minute).u8(d.value.second).u8(d.value.hundredths); return;
       case "compact-array": {
         if (depth >= this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
@@ -235,7 +235,7 @@ export class AxdrEncoder {
 function writeTypeDescription(w: ByteWriter, td: TypeDescription): void {
   w.u8(td.tag);
   if ("count" in td) {
-    w.u16(td.count);
+    w.u16be(td.count);
     writeTypeDescription(w, td.element);
   } else if ("fields" in td) {
     writeLength(w, td.fields.length);
@@ -295,10 +295,10 @@ export class AxdrDecoder {
       }
       case "integer": { const v = r.u8(what); return { type, value: v >= 0x80 ? v - 0x100 : v }; }
       case "unsigned": case "enum": case "bcd": return { type, value: r.u8(what) };
-      case "long": { const v = r.u16(what); return { type, value: v >= 0x8000 ? v - 0x10000 : v }; }
-      case "long-unsigned": return { type, value: r.u16(what) };
-      case "double-long": return { type, value: r.u32(what) | 0 };
-      case "double-long-unsigned": return { type, value: r.u32(what) };
+      case "long": { const v = r.u16be(what); return { type, value: v >= 0x8000 ? v - 0x10000 : v }; }
+      case "long-unsigned": return { type, value: r.u16be(what) };
+      case "double-long": return { type, value: r.u32be(what) | 0 };
+      case "double-long-unsigned": return { type, value: r.u32be(what) };
       case "long64": return { type, value: r.view(8, what).getBigInt64(0) };
       case "long64-unsigned": return { type, value: r.view(8, what).getBigUint64(0) };
       case "float32": return { type, value: r.view(4, what).getFloat32(0) };
@@ -321,7 +321,7 @@ export class AxdrDecoder {
       case "date-time": return { type, value: decodeDateTime(r.take(12, what), r.pos - 12) };
       case "date": {
         r.need(5, what);
-        return { type, value: { year: r.u16(what), month: r.u8(what), day: r.u8(what), dayOfWeek: r.u8(what) } };
+        return { type, value: { year: r.u16be(what), month: r.u8(what), day: r.u8(what), dayOfWeek: r.u8(what) } };
       }
       case "time": {
         r.need(4, what);
@@ -358,7 +358,7 @@ export class AxdrDecoder {
     if (depth > this.maxDepth) r.fail("axdr.type-description", "nesting exceeds maxDepth", at);
     const tag = r.u8("axdr.type-description");
     if (tag === DataTag.ARRAY) {
-      const count = r.u16("axdr.type-description.count");
+      const count = r.u16be("axdr.type-description.count");
       return { tag, count, element: this.readTypeDescription(r, depth + 1) };
     }
     if (tag === DataTag.STRUCTURE) {

@@ -125,7 +125,7 @@ export function encodeHdlcFrame(f: HdlcFrame, options: HdlcCodecOptions = {}): U
   if (length > (options.maxFrameLength ?? HDLC_MAX_FRAME_LENGTH)) throw new EncodeError(`frame length ${length} too large`);
   if (!hasInfo && (f.type === "I")) throw new EncodeError("I frame without information");
   const w = new ByteWriter(length + 2);
-  w.u8(HDLC_FLAG).u16(HDLC_FORMAT_TYPE3 | (f.segmented ? HDLC_SEGMENT_BIT : 0) | length).bytes(dst).bytes(src).u8(controlByte(f));
+  w.u8(HDLC_FLAG).u16be(HDLC_FORMAT_TYPE3 | (f.segmented ? HDLC_SEGMENT_BIT : 0) | length).bytes(dst).bytes(src).u8(controlByte(f));
   const b = () => w.finish();
   if (hasInfo) {
     const hcs = crc(b(), 1, w.length);
@@ -176,7 +176,7 @@ function parseBody(b: Uint8Array, start: number, end: number, crc: CrcFunction):
 export function decodeHdlcFrame(bytes: Uint8Array, options: HdlcCodecOptions = {}): HdlcFrame {
   const r = new ByteReader(bytes);
   if (r.u8("hdlc.flag") !== HDLC_FLAG) r.fail("hdlc.flag", "no opening flag", 0);
-  const fmt = r.u16("hdlc.format");
+  const fmt = r.u16be("hdlc.format");
   if ((fmt & 0xf000) !== HDLC_FORMAT_TYPE3) r.fail("hdlc.format", `format 0x${fmt.toString(16)}`, 1);
   const len = fmt & HDLC_LENGTH_MASK;
   if (len > (options.maxFrameLength ?? HDLC_MAX_FRAME_LENGTH)) r.fail("hdlc.length", `length ${len} exceeds limit`, 1);
@@ -213,8 +213,8 @@ export interface HdlcParameterEncoding {
 function paramValue(w: ByteWriter, id: number, v: number, width: number): void {
   w.u8(id).u8(width);
   if (width === 1) w.u8(v);
-  else if (width === 2) w.u16(v);
-  else w.u32(v);
+  else if (width === 2) w.u16be(v);
+  else w.u32be(v);
 }
 
 export function encodeHdlcParameters(p: HdlcParameters, enc: HdlcParameterEncoding = {}): Uint8Array {

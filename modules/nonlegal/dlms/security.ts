@@ -50,7 +50,7 @@ export class AuthenticationFailed extends DecodeError {
 function iv(systemTitle: Uint8Array, ic: number): Uint8Array {
   if (systemTitle.length !== SYSTEM_TITLE_LENGTH) throw new EncodeError(`system title must be ${SYSTEM_TITLE_LENGTH} bytes`);
   const w = new ByteWriter(12);
-  w.bytes(systemTitle).u32(ic >>> 0);
+  w.bytes(systemTitle).u32be(ic >>> 0);
   return w.finish();
 }
 
@@ -165,7 +165,7 @@ export function encodeCipheredApdu(a: CipheredApdu): Uint8Array {
   const w = new ByteWriter(a.information.length + 12);
   w.u8(a.tag);
   writeLength(w, 5 + a.information.length);
-  w.u8(a.securityControl).u32(a.invocationCounter >>> 0).bytes(a.information);
+  w.u8(a.securityControl).u32be(a.invocationCounter >>> 0).bytes(a.information);
   return w.finish();
 }
 
@@ -175,7 +175,7 @@ export function encodeGeneralCipheredApdu(a: GeneralCipheredApdu): Uint8Array {
   writeLength(w, a.systemTitle.length);
   w.bytes(a.systemTitle);
   writeLength(w, 5 + a.information.length);
-  w.u8(a.securityControl).u32(a.invocationCounter >>> 0).bytes(a.information);
+  w.u8(a.securityControl).u32be(a.invocationCounter >>> 0).bytes(a.information);
   return w.finish();
 }
 
@@ -190,7 +190,7 @@ export function readCipheredApdu(r: ByteReader, maxLength: number): CipheredApdu
     if (n < 5) r.fail("general-ciphering.length", `${n} < 5 (SC + IC)`);
     r.need(n, "general-ciphering.content");
     const securityControl = r.u8("general-ciphering.sc");
-    const invocationCounter = r.u32("general-ciphering.ic");
+    const invocationCounter = r.u32be("general-ciphering.ic");
     return { kind: "general-ciphering", tag, systemTitle, securityControl, invocationCounter, information: r.take(n - 5, "general-ciphering.information") };
   }
   if (!CIPHERED_TAGS.has(tag)) r.fail("ciphered.tag", `0x${tag.toString(16)} is not a ciphered APDU`, at);
@@ -198,7 +198,7 @@ export function readCipheredApdu(r: ByteReader, maxLength: number): CipheredApdu
   if (n < 5) r.fail("ciphered.length", `${n} < 5 (SC + IC)`);
   r.need(n, "ciphered.content");
   const securityControl = r.u8("ciphered.sc");
-  const invocationCounter = r.u32("ciphered.ic");
+  const invocationCounter = r.u32be("ciphered.ic");
   return { kind: "ciphered", tag, securityControl, invocationCounter, information: r.take(n - 5, "ciphered.information") };
 }
 
@@ -240,7 +240,7 @@ export function hlsGmac(gcm: Gcm, keys: SecurityKeys, ownSystemTitle: Uint8Array
   checkKeys(keys);
   const r = gcm.encrypt(keys.encryptionKey, iv(ownSystemTitle, ic), concat(Uint8Array.of(HLS_GMAC_SC), keys.authenticationKey, challenge), new Uint8Array(0));
   const w = new ByteWriter(17);
-  w.u8(HLS_GMAC_SC).u32(ic >>> 0).bytes(r.tag.subarray(0, GCM_TAG_LENGTH));
+  w.u8(HLS_GMAC_SC).u32be(ic >>> 0).bytes(r.tag.subarray(0, GCM_TAG_LENGTH));
   return w.finish();
 }
 
@@ -251,6 +251,6 @@ export function hlsGmac(gcm: Gcm, keys: SecurityKeys, ownSystemTitle: Uint8Array
  */
 export function verifyHlsGmac(gcm: Gcm, keys: SecurityKeys, peerSystemTitle: Uint8Array, ourChallenge: Uint8Array, reply: Uint8Array): number | null {
   if (reply.length !== 5 + GCM_TAG_LENGTH || reply[0] !== HLS_GMAC_SC) return null;
-  const ic = new ByteReader(reply, 1).u32("hls.ic");
+  const ic = new ByteReader(reply, 1).u32be("hls.ic");
   return bytesEqual(hlsGmac(gcm, keys, peerSystemTitle, ic, ourChallenge), reply) ? ic : null;
 }

@@ -23,7 +23,7 @@ export interface WrapperOptions {
 export function encodeWrapper(p: WrapperPdu): Uint8Array {
   if (p.apdu.length > 0xffff) throw new EncodeError("APDU longer than 65535 bytes");
   const w = new ByteWriter(WRAPPER_HEADER_LENGTH + p.apdu.length);
-  w.u16(WRAPPER_VERSION).u16(p.sourceWPort).u16(p.destinationWPort).u16(p.apdu.length).bytes(p.apdu);
+  w.u16be(WRAPPER_VERSION).u16be(p.sourceWPort).u16be(p.destinationWPort).u16be(p.apdu.length).bytes(p.apdu);
   return w.finish();
 }
 
@@ -35,11 +35,11 @@ export function decodeWrapper(bytes: Uint8Array, offset = 0, options: WrapperOpt
   const max = options.maxLength ?? 0xffff;
   const r = new ByteReader(bytes, offset);
   const at = r.pos;
-  const version = r.u16("wrapper.version");
+  const version = r.u16be("wrapper.version");
   if (version !== WRAPPER_VERSION) r.fail("wrapper.version", `version ${version}`, at);
-  const sourceWPort = r.u16("wrapper.source-wport");
-  const destinationWPort = r.u16("wrapper.destination-wport");
-  const len = r.u16("wrapper.length");
+  const sourceWPort = r.u16be("wrapper.source-wport");
+  const destinationWPort = r.u16be("wrapper.destination-wport");
+  const len = r.u16be("wrapper.length");
   if (len > max) r.fail("wrapper.length", `length ${len} exceeds limit ${max}`, at + 6);
   const apdu = r.take(len, "wrapper.apdu");
   return { pdu: { sourceWPort, destinationWPort, apdu }, end: r.pos };

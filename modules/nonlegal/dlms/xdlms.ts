@@ -112,14 +112,14 @@ export class XdlmsEncoder {
         if (a.proposedQualityOfService !== undefined) w.u8(1).u8(a.proposedQualityOfService); else w.u8(0);
         w.u8(a.proposedDlmsVersion);
         writeConformance(w, a.proposedConformance);
-        w.u16(a.clientMaxReceivePduSize);
+        w.u16be(a.clientMaxReceivePduSize);
         break;
       case "initiate-response":
         w.u8(ApduTag.INITIATE_RESPONSE);
         if (a.negotiatedQualityOfService !== undefined) w.u8(1).u8(a.negotiatedQualityOfService); else w.u8(0);
         w.u8(a.negotiatedDlmsVersion);
         writeConformance(w, a.negotiatedConformance);
-        w.u16(a.serverMaxReceivePduSize).u16(a.vaaName);
+        w.u16be(a.serverMaxReceivePduSize).u16be(a.vaaName);
         break;
       case "confirmed-service-error":
         w.u8(ApduTag.CONFIRMED_SERVICE_ERROR).u8(a.service).u8(a.errorKind).u8(a.error);
@@ -129,7 +129,7 @@ export class XdlmsEncoder {
         this.attributeWithSelection(w, a.attribute, a.access);
         break;
       case "get-request-next":
-        w.u8(ApduTag.GET_REQUEST).u8(GetRequestType.NEXT).u8(encodeInvoke(a.invoke)).u32(a.blockNumber);
+        w.u8(ApduTag.GET_REQUEST).u8(GetRequestType.NEXT).u8(encodeInvoke(a.invoke)).u32be(a.blockNumber);
         break;
       case "get-request-with-list":
         w.u8(ApduTag.GET_REQUEST).u8(GetRequestType.WITH_LIST).u8(encodeInvoke(a.invoke));
@@ -142,7 +142,7 @@ export class XdlmsEncoder {
         break;
       case "get-response-with-datablock":
         w.u8(ApduTag.GET_RESPONSE).u8(GetResponseType.WITH_DATABLOCK).u8(encodeInvoke(a.invoke));
-        w.u8(a.lastBlock ? 1 : 0).u32(a.blockNumber);
+        w.u8(a.lastBlock ? 1 : 0).u32be(a.blockNumber);
         if ("raw" in a.result) { w.u8(0); writeLength(w, a.result.raw.length); w.bytes(a.result.raw); } else w.u8(1).u8(a.result.error);
         break;
       case "get-response-with-list":
@@ -176,10 +176,10 @@ export class XdlmsEncoder {
         w.u8(ApduTag.SET_RESPONSE).u8(SetResponseType.NORMAL).u8(encodeInvoke(a.invoke)).u8(a.result);
         break;
       case "set-response-datablock":
-        w.u8(ApduTag.SET_RESPONSE).u8(SetResponseType.DATABLOCK).u8(encodeInvoke(a.invoke)).u32(a.blockNumber);
+        w.u8(ApduTag.SET_RESPONSE).u8(SetResponseType.DATABLOCK).u8(encodeInvoke(a.invoke)).u32be(a.blockNumber);
         break;
       case "set-response-last-datablock":
-        w.u8(ApduTag.SET_RESPONSE).u8(SetResponseType.LAST_DATABLOCK).u8(encodeInvoke(a.invoke)).u8(a.result).u32(a.blockNumber);
+        w.u8(ApduTag.SET_RESPONSE).u8(SetResponseType.LAST_DATABLOCK).u8(encodeInvoke(a.invoke)).u8(a.result).u32be(a.blockNumber);
         break;
       case "set-response-with-list":
         w.u8(ApduTag.SET_RESPONSE).u8(SetResponseType.WITH_LIST).u8(encodeInvoke(a.invoke));
@@ -197,7 +197,7 @@ export class XdlmsEncoder {
         break;
       case "exception-response":
         w.u8(ApduTag.EXCEPTION_RESPONSE).u8(a.stateError).u8(a.serviceError);
-        if (a.serviceError === ServiceError.INVOCATION_COUNTER_ERROR) w.u32(a.invocationCounter ?? 0);
+        if (a.serviceError === ServiceError.INVOCATION_COUNTER_ERROR) w.u32be(a.invocationCounter ?? 0);
         break;
       case "ciphered":
         return encodeCipheredApdu(a);
@@ -219,18 +219,18 @@ export class XdlmsEncoder {
 
 function writeDescriptor(w: ByteWriter, classId: number, instance: Uint8Array, id: number): void {
   if (instance.length !== 6) throw new EncodeError("instance-id must be 6 bytes (OBIS)");
-  w.u16(classId).bytes(instance).u8(id & 0xff);
+  w.u16be(classId).bytes(instance).u8(id & 0xff);
 }
 
 function writeDataBlockSA(w: ByteWriter, last: boolean, block: number, raw: Uint8Array): void {
-  w.u8(last ? 1 : 0).u32(block);
+  w.u8(last ? 1 : 0).u32be(block);
   writeLength(w, raw.length);
   w.bytes(raw);
 }
 
 function writeConformance(w: ByteWriter, c: number): void {
   // [APPLICATION 31] IMPLICIT BIT STRING (SIZE(24)): 5F 1F, length 4, 0 unused bits, 3 bytes.
-  w.u8(0x5f).u8(0x1f).u8(0x04).u8(0x00).u8((c >>> 16) & 0xff).u16(c & 0xffff);
+  w.u8(0x5f).u8(0x1f).u8(0x04).u8(0x00).u8((c >>> 16) & 0xff).u16be(c & 0xffff);
 }
 
 // ---- decoder ----
@@ -263,7 +263,7 @@ export class XdlmsDecoder {
         const proposedQualityOfService = r.u8("initiate-request.qos") ? r.u8("initiate-request.qos") : undefined;
         const proposedDlmsVersion = r.u8("initiate-request.dlms-version");
         const proposedConformance = readConformance(r);
-        const clientMaxReceivePduSize = r.u16("initiate-request.max-pdu-size");
+        const clientMaxReceivePduSize = r.u16be("initiate-request.max-pdu-size");
         const a: InitiateRequest = { kind: "initiate-request", responseAllowed, proposedDlmsVersion, proposedConformance, clientMaxReceivePduSize };
         if (dedicatedKey) a.dedicatedKey = dedicatedKey;
         if (proposedQualityOfService !== undefined) a.proposedQualityOfService = proposedQualityOfService;
@@ -273,8 +273,8 @@ export class XdlmsDecoder {
         const qos = r.u8("initiate-response.qos") ? r.u8("initiate-response.qos") : undefined;
         const negotiatedDlmsVersion = r.u8("initiate-response.dlms-version");
         const negotiatedConformance = readConformance(r);
-        const serverMaxReceivePduSize = r.u16("initiate-response.max-pdu-size");
-        const vaaName = r.u16("initiate-response.vaa-name");
+        const serverMaxReceivePduSize = r.u16be("initiate-response.max-pdu-size");
+        const vaaName = r.u16be("initiate-response.vaa-name");
         const a: InitiateResponse = { kind: "initiate-response", negotiatedDlmsVersion, negotiatedConformance, serverMaxReceivePduSize, vaaName };
         if (qos !== undefined) a.negotiatedQualityOfService = qos;
         return a;
@@ -289,7 +289,7 @@ export class XdlmsDecoder {
         const t = r.u8("action-request.type");
         if (t !== ActionRequestType.NORMAL) r.fail("action-request.type", `unsupported type ${t}`, r.pos - 1);
         const invoke = decodeInvoke(r.u8("action-request.invoke"));
-        const classId = r.u16("action-request.class-id");
+        const classId = r.u16be("action-request.class-id");
         const instance = r.take(6, "action-request.instance-id");
         const methodId = r.u8("action-request.method-id");
         const has = this.optional(r, "action-request.parameters");
@@ -310,7 +310,7 @@ export class XdlmsDecoder {
         const stateError = r.u8("exception-response.state-error");
         const serviceError = r.u8("exception-response.service-error");
         const a: Apdu = { kind: "exception-response", stateError, serviceError };
-        if (serviceError === ServiceError.INVOCATION_COUNTER_ERROR) a.invocationCounter = r.u32("exception-response.invocation-counter");
+        if (serviceError === ServiceError.INVOCATION_COUNTER_ERROR) a.invocationCounter = r.u32be("exception-response.invocation-counter");
         return a;
       }
       default:
@@ -325,7 +325,7 @@ export class XdlmsDecoder {
   }
 
   private attributeWithSelection(r: ByteReader, what: string): AttributeWithSelection {
-    const classId = r.u16(what + ".class-id");
+    const classId = r.u16be(what + ".class-id");
     const instance = r.take(6, what + ".instance-id");
     const attributeId = r.u8(what + ".attribute-id");
     const x: AttributeWithSelection = { attribute: { classId, instance, attributeId } };
@@ -355,7 +355,7 @@ export class XdlmsDecoder {
         return a;
       }
       case GetRequestType.NEXT:
-        return { kind: "get-request-next", invoke, blockNumber: r.u32("get-request.block-number") };
+        return { kind: "get-request-next", invoke, blockNumber: r.u32be("get-request.block-number") };
       case GetRequestType.WITH_LIST: {
         const n = this.count(r, "get-request.list.count");
         const attributes: AttributeWithSelection[] = [];
@@ -375,7 +375,7 @@ export class XdlmsDecoder {
         return { kind: "get-response-normal", invoke, result: this.getDataResult(r, "get-response.result") };
       case GetResponseType.WITH_DATABLOCK: {
         const lastBlock = r.u8("get-response.last-block") !== 0;
-        const blockNumber = r.u32("get-response.block-number");
+        const blockNumber = r.u32be("get-response.block-number");
         const c = r.u8("get-response.block-result");
         let result: BlockResult;
         if (c === 0) result = { raw: r.take(this.count(r, "get-response.raw-data.length"), "get-response.raw-data") };
@@ -396,7 +396,7 @@ export class XdlmsDecoder {
 
   private dataBlockSA(r: ByteReader): { lastBlock: boolean; blockNumber: number; raw: Uint8Array } {
     const lastBlock = r.u8("set-request.last-block") !== 0;
-    const blockNumber = r.u32("set-request.block-number");
+    const blockNumber = r.u32be("set-request.block-number");
     const raw = r.take(this.count(r, "set-request.raw-data.length"), "set-request.raw-data");
     return { lastBlock, blockNumber, raw };
   }
@@ -442,9 +442,9 @@ export class XdlmsDecoder {
       case SetResponseType.NORMAL:
         return { kind: "set-response-normal", invoke, result: r.u8("set-response.result") };
       case SetResponseType.DATABLOCK:
-        return { kind: "set-response-datablock", invoke, blockNumber: r.u32("set-response.block-number") };
+        return { kind: "set-response-datablock", invoke, blockNumber: r.u32be("set-response.block-number") };
       case SetResponseType.LAST_DATABLOCK:
-        return { kind: "set-response-last-datablock", invoke, result: r.u8("set-response.result"), blockNumber: r.u32("set-response.block-number") };
+        return { kind: "set-response-last-datablock", invoke, result: r.u8("set-response.result"), blockNumber: r.u32be("set-response.block-number") };
       case SetResponseType.WITH_LIST: {
         const n = this.count(r, "set-response.list.count");
         const results: number[] = [];
@@ -463,7 +463,7 @@ function readConformance(r: ByteReader): number {
   const t1 = r.u8("conformance"), t2 = r.u8("conformance"), len = r.u8("conformance"), unused = r.u8("conformance");
   if (t1 !== 0x5f || t2 !== 0x1f) r.fail("conformance.tag", `expected 5F 1F, got ${t1.toString(16)} ${t2.toString(16)}`, at);
   if (len !== 4 || unused !== 0) r.fail("conformance.length", `length ${len}, unused bits ${unused}`, at + 2);
-  return (r.u8("conformance") << 16) | r.u16("conformance");
+  return (r.u8("conformance") << 16) | r.u16be("conformance");
 }
 
 const defaultEncoder = new XdlmsEncoder();
