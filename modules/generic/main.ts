@@ -13,6 +13,8 @@ import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
 import { metro } from './metro-driver.js';
+import { dlmsCrypto } from './crypto-driver.js';
+import { opticalPort } from './optical-driver.js';
 
 lockdown();
 
@@ -51,6 +53,8 @@ function versions(): readonly PartVersion[] {
 const drivers = harden({
   crc: { CRC8, CRC16, CRC32 },
   metro,
+  crypto: dlmsCrypto,
+  optical: opticalPort,
 });
 
 const ctx: ServiceContext = {
