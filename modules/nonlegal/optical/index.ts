@@ -3,7 +3,6 @@
 // Loaded by main.ts only where the manifest's config enables it (not on the STM32F405: RAM).
 import type { RunServiceFn } from '../../generic/services.js';
 import type { TimerModule } from '../../generic/timer.js';
-import { formatDataSet } from '../dlms/iec62056-21.js';
 import { LegalLink } from './legal.js';
 import { createMeter, type CryptoDriver, type Instant, type MeterConfig } from './meter.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';
@@ -12,6 +11,8 @@ export type OpticalConfig = MeterConfig & PortConfig & { baud: number };
 
 interface OpticalDriver { open(o: { baud: number; onReadable: (n: number) => void }): OpticalSerial }
 
+// "address(value*unit)"; values here never hold the reserved characters ( ) * / !
+const formatDataSet = (address: string, value: string, unit?: string) => `${address}(${value}${unit === undefined ? '' : '*' + unit})`;
 const pad = (v: number, digits: number, width: number) => {
   const s = v.toFixed(digits);
   return s.length >= width ? s : '0'.repeat(width - s.length) + s;

@@ -2,7 +2,7 @@
 // data readout with BCC) and, after the mode E switch or when the first byte is an HDLC flag,
 // DLMS over HDLC (IEC 62056-46). Bytes from the UART go through a bounded queue; a time-out
 // brings the port back to waiting for a sign-on. Nothing received can throw out of here.
-import { buildIdentification, buildDataReadout, parseAcknowledgement, parseSignOn, BAUD_CHAR, ACK } from '../dlms/iec62056-21.js';
+import { buildDataReadout, BAUD_CHAR, ACK } from '../dlms/iec62056-21.js';
 import { encodeHdlcFrame } from '../dlms/hdlc.js';
 import { HDLC_FLAG, LLC_RESPONSE } from '../dlms/hdlc-const.js';
 import { concat } from '../dlms/bytes.js';
@@ -39,6 +39,12 @@ export const STATE_NAMES = ['idle', 'sign-on', 'option', 'hdlc'];
 const SLASH = 0x2f;
 const MAX_LINE = 48;          // "/?" + 32-character address + "!" CR LF, with room
 const QUEUE_MAX = 2048;       // bytes waiting for the port task
+
+function ascii(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let k = 0; k < s.length; k++) b[k] = s.charCodeAt(k) & 0x7f;
+  return b;
+}
 
 export class OpticalPort {
   state = IDLE;
@@ -126,20 +132,29 @@ export class OpticalPort {
   }
 
   private async signOn(): Promise<void> {
-    let address: string;
-    try { address = parseSignOn(Uint8Array.from(this.line)).address; } catch { return this.fail('bad sign-on'); }
+    // "/?<address>!" CR LF, address up to 32 characters 0-9 A-Z a-z space (62056-21 6.3.1)
+    const l = this.line, n = l.length;
+    if (n < 5 || l[1] !== 0x3f || l[n - 3] !== 0x21 || l[n - 2] !== 0x0d || n - 5 > 32) return this.fail('bad sign-on');
+    let address = '';
+    for (let k = 2; k < n - 3; k++) {
+      const c = l[k]!;
+      if (!(c === 0x20 || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) return this.fail('bad sign-on');
+      address += String.fromCharCode(c);
+    }
     if (address !== '' && address !== this.cfg.address) { this.idle(); return; }     // another meter's
     this.stats.signOns++;
     this.line = [];
     this.state = OPTION;
     // "\2": enhanced capability, mode E (HDLC) supported (62056-21 6.3.15)
-    this.io.write(buildIdentification({ manufacturer: this.cfg.manufacturer, baud: this.cfg.maxBaud, id: `\\2${this.cfg.identification}` }));
+    this.io.write(ascii(`/${this.cfg.manufacturer}${this.cfg.maxBaud}\\2${this.cfg.identification}\r\n`));
     this.arm(this.cfg.modeCTimeoutMs);
   }
 
   private async option(): Promise<void> {
-    let o;
-    try { o = parseAcknowledgement(Uint8Array.from(this.line)); } catch { return this.fail('bad option select'); }
+    // <ACK> V Z Y CR LF, V Z Y digits (62056-21 6.3.3)
+    const l = this.line, digit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+    if (l.length !== 6 || l[0] !== ACK || !digit(l[1]) || !digit(l[2]) || !digit(l[3]) || l[4] !== 0x0d || l[5] !== 0x0a) return this.fail('bad option select');
+    const o = { protocol: String.fromCharCode(l[1]!), baud: String.fromCharCode(l[2]!), mode: String.fromCharCode(l[3]!) };
     this.line = [];
     if (o.baud > this.cfg.maxBaud) return this.fail(`baud ${o.baud} not offered`);
     this.baud = BAUD_CHAR[o.baud] ?? 300;
