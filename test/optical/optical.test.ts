@@ -148,11 +148,11 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       }
       // disconnect: the relay opens, the current reads 0, reconnect brings it back
       await c.action(70, '0.0.96.3.10.255', 1, { type: 'integer', value: 0 });
-      assert.equal((await c.get(70, '0.0.96.3.10.255', 2)).value, false);
+      assert.deepEqual(await c.get(70, '0.0.96.3.10.255', 2), { type: 'boolean', value: false });
       for (;;) { const s = await show(node); if (s['L1.I'] === 0 && s['L2.I'] === 0) break; }
       await c.set(70, '0.0.96.3.10.255', 4, { type: 'enum', value: 2 });    // mode 2: remote reconnection closes
       await c.action(70, '0.0.96.3.10.255', 2, { type: 'integer', value: 0 });
-      assert.equal((await c.get(70, '0.0.96.3.10.255', 2)).value, true);
+      assert.deepEqual(await c.get(70, '0.0.96.3.10.255', 2), { type: 'boolean', value: true });
       for (;;) { const s = await show(node); if (s['L1.I']! > 9.9) break; }
       // load profile: 1-second capture, then read by range
       await c.set(7, '1.0.99.1.0.255', 4, u32(1));

@@ -4,6 +4,9 @@
 import type { RunServiceFn } from '../../generic/services.js';
 import type { TimerModule } from '../../generic/timer.js';
 import { LegalLink } from './legal.js';
+import { encodeApdu, decodeApdu, type Apdu } from '../dlms/xdlms.js';
+import { obis, st, arr, u32, dt } from '../cosem/data.js';
+import { toDateTime } from './clock.js';
 import { createMeter, type CryptoDriver, type Instant, type MeterConfig } from './meter.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';
 
@@ -63,6 +66,26 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): void {
   });
   RunService('shell.register', 'DLMS', 'CAPTURE', 0, '- capture one load profile entry now', (_p, out) => {
     void meter.captureNow().then((ok) => out(ok ? `profile entries=${meter.profile.used}\r\n` : 'ERROR DLMS CAPTURE: LEGAL did not answer\r\n'));
+  });
+  RunService('shell.register', 'DLMS', 'BENCH', 1, '<n 1..10000> - encode and decode n xDLMS APDUs of each kind, elapsed ms', (p, out) => {
+    const n = p[0]!;
+    if (!(n >= 1 && n <= 10000)) throw new RangeError('n 1..10000');
+    const invoke = { invokeId: 1, confirmed: true, highPriority: true };
+    const rows = [];
+    for (let k = 0; k < 96; k++) rows.push(st(dt(toDateTime(Date.UTC(2026, 0, 1) + k * 900000)), u32(1000 + k), u32(k), u32(500 + k), u32(2 * k)));
+    const cases: [string, Apdu][] = [
+      ['get-request', { kind: 'get-request-normal', invoke, attribute: { classId: 3, instance: obis('1.0.1.8.0.255'), attributeId: 2 } }],
+      ['profile-96', { kind: 'get-response-normal', invoke, result: { data: arr(rows) } }],
+    ];
+    for (const [name, apdu] of cases) {
+      let bytes = encodeApdu(apdu);
+      const t0 = RunService('misc.uptime');
+      for (let k = 0; k < n; k++) bytes = encodeApdu(apdu);
+      const t1 = RunService('misc.uptime');
+      for (let k = 0; k < n; k++) decodeApdu(bytes);
+      const t2 = RunService('misc.uptime');
+      out(`bench ${name} bytes=${bytes.length} n=${n} encode.ms=${t1 - t0} decode.ms=${t2 - t1}\r\n`);
+    }
   });
   RunService('trace', 3, `DLMS optical port on UART1, HDLC ${cfg.hdlcLogical}/${cfg.hdlcPhysical}`);
 }
