@@ -67,17 +67,17 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): void {
   RunService('shell.register', 'DLMS', 'CAPTURE', 0, '- capture one load profile entry now', (_p, out) => {
     void meter.captureNow().then((ok) => out(ok ? `profile entries=${meter.profile.used}\r\n` : 'ERROR DLMS CAPTURE: LEGAL did not answer\r\n'));
   });
-  RunService('shell.register', 'DLMS', 'BENCH', 1, '<n 1..10000> - encode and decode n xDLMS APDUs of each kind, elapsed ms', (p, out) => {
+  RunService('shell.register', 'DLMS', 'BENCH', 1, '<n 20..10000> - encode and decode n GET requests and n/20 one-day profile responses, elapsed ms', (p, out) => {
     const n = p[0]!;
-    if (!(n >= 1 && n <= 10000)) throw new RangeError('n 1..10000');
+    if (!(n >= 20 && n <= 10000)) throw new RangeError('n 20..10000');
     const invoke = { invokeId: 1, confirmed: true, highPriority: true };
     const rows = [];
     for (let k = 0; k < 96; k++) rows.push(st(dt(toDateTime(Date.UTC(2026, 0, 1) + k * 900000)), u32(1000 + k), u32(k), u32(500 + k), u32(2 * k)));
-    const cases: [string, Apdu][] = [
-      ['get-request', { kind: 'get-request-normal', invoke, attribute: { classId: 3, instance: obis('1.0.1.8.0.255'), attributeId: 2 } }],
-      ['profile-96', { kind: 'get-response-normal', invoke, result: { data: arr(rows) } }],
+    const cases: [string, Apdu, number][] = [
+      ['get-request', { kind: 'get-request-normal', invoke, attribute: { classId: 3, instance: obis('1.0.1.8.0.255'), attributeId: 2 } }, p[0]!],
+      ['profile-96', { kind: 'get-response-normal', invoke, result: { data: arr(rows) } }, Math.floor(p[0]! / 20)],
     ];
-    for (const [name, apdu] of cases) {
+    for (const [name, apdu, n] of cases) {
       let bytes = encodeApdu(apdu);
       const t0 = RunService('misc.uptime');
       for (let k = 0; k < n; k++) bytes = encodeApdu(apdu);
