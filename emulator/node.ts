@@ -2,7 +2,9 @@
 // (UART0) on a pipe. Used by the tests, the bench and the launcher. Everything waits for lines,
 // never for a fixed time.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,96 @@ export interface NodeOptions {
   args?: string[];                             // extra arguments (lin firmware options, qemu options)
   readyTimeout?: number;
   waitReady?: boolean;
+  uart1?: boolean;                             // attach UART1 (optical port) to a socket: node.uart1
+}
+
+// The test's end of a node's UART1: a Unix socket the firmware (lin: --uart1) or QEMU (a socket
+// chardev on the second -serial) connects to. Bytes in arrive as chunks; receive() waits for the
+// next one with a time-out.
+export class UartLink {
+  private chunks: Uint8Array[] = [];
+  private waiters: (() => void)[] = [];
+  private socket: Socket | undefined;
+  private connected: Promise<Socket>;
+  readonly dir: string;
+  readonly path: string;
+  private readonly server: Server;
+  received = 0;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'uart1-'));
+    this.path = join(this.dir, 'uart1.sock');
+    this.server = createServer();
+    this.connected = new Promise((resolveSocket) => {
+      this.server.on('connection', (s) => {
+        this.socket = s;
+        s.on('data', (d: Buffer) => {
+          this.received += d.length;
+          this.chunks.push(new Uint8Array(d));
+          const w = this.waiters;
+          this.waiters = [];
+          for (const f of w) f();
+        });
+        s.on('error', () => {});
+        resolveSocket(s);
+      });
+    });
+  }
+
+  listen(): Promise<void> {
+    return new Promise((r) => this.server.listen(this.path, () => r()));
+  }
+
+  /** Resolves once the firmware side is connected. */
+  async ready(timeoutMs = 10000): Promise<void> {
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.connected, new Promise((_, rej) => { t = setTimeout(() => rej(new Error('uart1: firmware did not connect')), timeoutMs); })]);
+    clearTimeout(t);
+  }
+
+  async send(bytes: Uint8Array | string): Promise<void> {
+    const s = await this.connected;
+    await new Promise<void>((r) => s.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, () => r()));
+  }
+
+  /** The next chunk received (any part of the stream); rejects after timeoutMs. */
+  async receive(timeoutMs = 5000): Promise<Uint8Array> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.chunks.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`uart1: nothing received within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => { clearTimeout(t); r(); });
+      });
+    }
+    return this.chunks.shift()!;
+  }
+
+  /** Bytes up to and including the first that satisfies `done(buffer)`. */
+  async receiveUntil(done: (b: Uint8Array) => boolean, timeoutMs = 5000): Promise<Uint8Array> {
+    let all = new Uint8Array(0);
+    const deadline = Date.now() + timeoutMs;
+    while (!done(all)) {
+      const c = await this.receive(Math.max(1, deadline - Date.now()));
+      const n = new Uint8Array(all.length + c.length);
+      n.set(all);
+      n.set(c, all.length);
+      all = n;
+    }
+    return all;
+  }
+
+  /** Drops whatever was received and not read yet. */
+  flush(): void {
+    this.chunks = [];
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.server.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 export function firmwarePath(platform: Platform, role: Role): string {
@@ -52,18 +144,20 @@ export function reflash(elf: string, images: Partial<Record<PartName, string>>):
   return out;
 }
 
-export function commandLine(o: NodeOptions): { cmd: string; args: string[] } {
+export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args: string[] } {
   const fw = firmwarePath(o.platform, o.role);
   if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
   if (o.platform === 'lin') {
     const args: string[] = [];
     for (const [part, file] of Object.entries(o.images ?? {})) args.push('--image', `${part}=${file}`);
+    if (uart1) args.push('--uart1', uart1);
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
   // that arbitrary bytes (Ctrl-A, Ctrl-C) reach the firmware instead of QEMU.
   const args = ['-M', MACHINES[o.platform], '-display', 'none', '-monitor', 'none', '-semihosting',
     '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0', '-kernel', reflash(fw, o.images ?? {})];
+  if (uart1) args.push('-chardev', `socket,id=uart1,path=${uart1}`, '-serial', 'chardev:uart1');
   if (o.icount) args.push('-icount', 'shift=0');
   return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
 }
@@ -76,6 +170,7 @@ export class FirmwareNode {
   exitCode: number | null = null;
   private exited: Promise<number | null>;
   stderr = '';
+  uart1: UartLink | undefined;
 
   private constructor(readonly options: NodeOptions, readonly child: ChildProcess) {
     child.stdout!.setEncoding('latin1');
@@ -100,9 +195,16 @@ export class FirmwareNode {
   }
 
   static async start(options: NodeOptions): Promise<FirmwareNode> {
-    const { cmd, args } = commandLine(options);
+    let uart1: UartLink | undefined;
+    if (options.uart1) {
+      uart1 = new UartLink();
+      await uart1.listen();
+    }
+    const { cmd, args } = commandLine(options, uart1?.path);
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const node = new FirmwareNode(options, child);
+    node.uart1 = uart1;
+    if (uart1) child.on('exit', () => uart1.close());
     if (options.waitReady !== false) await node.waitFor(/^MNSH ready$/, options.readyTimeout ?? 20000);
     return node;
   }

@@ -101,6 +101,19 @@ int crypto_aes128_encrypt_block(const uint8_t key[16], const uint8_t in[16], uin
 	return status(ret);
 }
 
+/* AES-128 decryption of one block (RFC 3394 key unwrap, DLMS global_key_transfer). */
+int crypto_aes128_decrypt_block(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
+{
+	mbedtls_aes_context aes;
+	int ret;
+	mbedtls_aes_init(&aes);
+	ret = mbedtls_aes_setkey_dec(&aes, key, 128);
+	if (ret == 0)
+		ret = mbedtls_aes_crypt_ecb(&aes, MBEDTLS_AES_DECRYPT, in, out);
+	mbedtls_aes_free(&aes);
+	return status(ret);
+}
+
 /* ---- CCM* ---- */
 unsigned crypto_ccm_mic_len(unsigned level)
 {

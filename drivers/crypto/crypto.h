@@ -26,6 +26,7 @@
 
 /* ---- AES-128 ---- */
 int crypto_aes128_encrypt_block(const uint8_t key[16], const uint8_t in[16], uint8_t out[16]);
+int crypto_aes128_decrypt_block(const uint8_t key[16], const uint8_t in[16], uint8_t out[16]);
 
 /* ---- CCM* (IEEE 802.15.4-2006 7.6.3.4, Annex B) ----
  * Security levels (7.6.2.2.1, table 95): bit 2 = ENC, bits 1..0 = MIC 0/4/8/16 bytes. */

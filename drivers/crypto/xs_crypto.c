@@ -60,6 +60,15 @@ void xs_crypto_aes_block(xsMachine *the)
 	check(the, crypto_aes128_encrypt_block(arg(the, 0).p, arg(the, 1).p, out));
 }
 
+/* (key, block) -> 16 bytes, AES-128 decryption */
+void xs_crypto_aes_decrypt_block(xsMachine *the)
+{
+	arg_len(the, 0, 16, "key");
+	arg_len(the, 1, 16, "block");
+	uint8_t *out = result(the, 16);
+	check(the, crypto_aes128_decrypt_block(arg(the, 0).p, arg(the, 1).p, out));
+}
+
 /* (key, nonce, level, header, payload) -> header || secured payload || MIC */
 void xs_crypto_ccm_seal(xsMachine *the)
 {

@@ -35,6 +35,9 @@ static struct {
 	/* cost of the last second(): board_cycles() around the model's fill and around
 	 * dsp_process_block(), summed over the second's blocks (METRO STATS) */
 	uint32_t model_cycles, dsp_cycles, samples;
+	/* the load relay (Disconnect control): open, no current flows; the voltage is measured
+	 * on the grid side and stays */
+	uint8_t relay_open;
 } mx;
 
 /* BENCH DSP's own copy of the model (xs_metro_samples), allocated on first use so that it costs
@@ -86,6 +89,14 @@ void xs_metro_load(xsMachine *the)
 	mx_reload(the);
 }
 
+/* relay(connect) -> connected: closes (1) or opens (0) the load relay; from the next second on
+ * the phase currents read 0 while it is open. */
+void xs_metro_relay(xsMachine *the)
+{
+	mx.relay_open = xsTest(xsArg(0)) ? 0 : 1;
+	xsResult = xsBoolean(!mx.relay_open);
+}
+
 /* frequency(mHz): the grid frequency of every phase. */
 void xs_metro_frequency(xsMachine *the)
 {
@@ -124,6 +135,11 @@ void xs_metro_second(xsMachine *the)
 		uint64_t t1 = board_cycles();
 		if (n <= 0)
 			xsUnknownError("metro front-end");
+		if (mx.relay_open)
+		{
+			memset(blk.i, 0, sizeof(blk.i));
+			memset(blk.in, 0, sizeof(blk.in));
+		}
 		done += (uint32_t)n;
 		windows += dsp_process_block(&mx.dsp, &blk);
 		uint64_t t2 = board_cycles();

@@ -6,3 +6,17 @@ export const X_SYS_PONG = 0x0002;
 // GET_DATA {n} pops up to n (1..32) records, answered by SET_DATA {records: MetroRecord[]}.
 export const X_METRO_GET_DATA = 0x0101;
 export const X_METRO_SET_DATA = 0x0102;
+// Instantaneous values of the last measured second (modules/legal/instant.ts): GET_INSTANT {}
+// -> INSTANT {time, second, phases: [{v, i, p, q, s, pf, f}] x3, total: {p, q, s}, registers:
+// {aImp, aExp, rQ1, rQ2, rQ3, rQ4, app} (Wh, varh, VAh)}; time -1 before the first second.
+export const X_METRO_GET_INSTANT = 0x0103;
+export const X_METRO_INSTANT = 0x0104;
+// Legal event log: GET_EVENTS {from?, n} -> EVENTS {events: [{seq, time, type, phase, value, duration}]}.
+export const X_METRO_GET_EVENTS = 0x0105;
+export const X_METRO_EVENTS = 0x0106;
+// Clock set (logged by LEGAL as a clock change): SET_CLOCK {time: ms since 1970} -> CLOCK {ok, previous}.
+export const X_METRO_SET_CLOCK = 0x0107;
+export const X_METRO_CLOCK = 0x0108;
+// Load relay (modules/legal/relay.ts): RELAY {connect: boolean} -> RELAY_STATE {connected}.
+export const X_METRO_RELAY = 0x0109;
+export const X_METRO_RELAY_STATE = 0x010A;

@@ -22,6 +22,7 @@ interface FirmwareConfig {
   readonly parts: { readonly [part: string]: unknown };
   readonly shell: { readonly maxLine: number };
   readonly bench?: boolean;
+  readonly dlms?: boolean;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -48,10 +49,12 @@ function versions(): readonly PartVersion[] {
   })));
 }
 
-const drivers = harden({
-  crc: { CRC8, CRC16, CRC32 },
-  metro,
-});
+// Granted per part by the manifest; the DLMS drivers (crypto, optical) load before the parts
+// start, only where config.dlms asks for them (not on the STM32F405: their code costs RAM).
+const drivers: { [name: string]: unknown } = {
+  crc: harden({ CRC8, CRC16, CRC32 }),
+  metro: harden(metro),
+};
 
 const ctx: ServiceContext = {
   kernel, shell, trace, lcd, print,
@@ -134,6 +137,14 @@ if (cfg.bench) {
 // ---- parts ----
 
 async function startParts() {
+  if (cfg.dlms) {
+    try {
+      const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);
+      drivers.crypto = harden(c.dlmsCrypto);
+      drivers.optical = harden(o.opticalPort);
+    }
+    catch (e) { trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`); }
+  }
   sealGlobals();
   const legal = images[PART_INDEX.legal]!;
   if (legal.status !== 'ok') {

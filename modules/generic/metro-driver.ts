@@ -14,6 +14,9 @@ export interface MetroDriver {
   load(phase: number, mV: number, mA: number, centidegrees: number): void;
   /** Grid frequency of every phase, mHz (45000..55000). */
   frequency(mHz: number): void;
+  /** Load relay (Disconnect control): closes (true) or opens it; while open the currents read 0
+   * from the next second on. Returns the new state (true = connected). */
+  relay(connect: boolean): boolean;
   /** Runs one second of front-end samples through the DSP; fills out; returns the second. */
   second(out: Float64Array): number;
   /** Cost of the last second() as the line `dsp.cycles=<n> model.cycles=<n> samples=<n>
@@ -25,6 +28,7 @@ export interface MetroDriver {
 export const metro: MetroDriver = {
   load: native<(phase: number, mV: number, mA: number, centidegrees: number) => void>('xs_metro_load'),
   frequency: native<(mHz: number) => void>('xs_metro_frequency'),
+  relay: native<(connect: boolean) => boolean>('xs_metro_relay'),
   second: native<(out: Float64Array) => number>('xs_metro_second'),
   stats: native<() => string>('xs_metro_stats'),
 };

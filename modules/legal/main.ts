@@ -7,6 +7,7 @@ import { X_SYS_PING, X_SYS_PONG, X_METRO_GET_DATA, X_METRO_SET_DATA } from '../g
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from '../generic/metro-driver.js';
 import { MetroDataStore } from './store.js';
+import { X_METRO_GET_INSTANT, X_METRO_INSTANT, X_METRO_RELAY, X_METRO_RELAY_STATE } from '../generic/ids.js';
 
 // Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
 const TOTAL = 24, ENERGY = 27, SECOND = 34, FIELDS = 35;
@@ -30,6 +31,9 @@ export function entryPoint(RunService: RunServiceFn): void {
         RunService('msg.send', metro, m.from, X_METRO_SET_DATA,
           { records: store.take(typeof n === 'number' && n >= 1 ? Math.min(n, GET_DATA_MAX) : 1) });
       }
+      // loaded on first use: where no part asks (STM32F405, no DLMS) they cost no RAM
+      else if (m.id === X_METRO_GET_INSTANT) void import('./instant.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_INSTANT, x.instant(now, time)));
+      else if (m.id === X_METRO_RELAY) void import('./relay.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_RELAY_STATE, x.relay(driver, m.payload)));
     },
   });
 

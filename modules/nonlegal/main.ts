@@ -22,4 +22,10 @@ export function entryPoint(RunService: RunServiceFn): void {
     }
   });
   RunService('trace', 3, 'APP task started');
+  // DLMS/COSEM server on the optical port, where the manifest enables it (config.optical).
+  const optical = (RunService('config') as { readonly optical?: unknown } | undefined)?.optical;
+  if (optical) {
+    import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig),
+      (e: unknown) => RunService('trace', 1, `optical port: ${e instanceof Error ? e.message : String(e)}`));
+  }
 }

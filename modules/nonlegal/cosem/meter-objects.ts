@@ -70,7 +70,7 @@ export function createMeterObjects(p: MeterProviders): CosemObject[] {
     new CosemData("0.0.96.1.0.255", READ_ONLY, { value: os(asciiBytes(p.deviceId) ?? new Uint8Array(0)) }),
     ...ENERGY_REGISTERS.map(([o, unit]) => new Register(o, READ_ONLY, { read: () => p.energy(o), unit })),
     ...INSTANT_REGISTERS.map(([o, unit, scaler, type]) => new Register(o, READ_ONLY, { read: () => p.instant(o), unit, scaler, type })),
-    new ProfileGeneric("1.0.99.1.0.255", ["rrrrrrrr", "rrrbrrrr"], {
+    new ProfileGeneric("1.0.99.1.0.255", ["rrrrrrrr", "rrrbrrrr", "", "xx"], {
       buffer: p.loadProfile, capture: [clockDef, ...energyDefs], period: p.loadProfilePeriod ?? 900,
       depth: p.loadProfileDepth ?? 2880, ...(p.onLoadProfilePeriod ? { onPeriod: p.onLoadProfilePeriod } : {}),
     }),

@@ -1,0 +1,44 @@
+// xDLMS APDU encode/decode cost on Cortex-M4: mps2-an386 under qemu -icount shift=0 (one guest
+// instruction per virtual nanosecond, so one uptime millisecond is 1e6 instructions). The meter
+// firmware's `DLMS BENCH <n>` encodes then decodes n APDUs of each kind (modules/nonlegal/dlms on
+// XS) and prints the elapsed milliseconds; instructions per APDU = ms * 1e6 / n.
+import { parseFigures } from '../lib.mjs';
+
+const PLATFORM = 'mps2-an386';
+const N = 400;   // GET requests; the firmware runs N / 20 one-day profiles
+
+export default {
+  name: 'dlms',
+  title: `xDLMS APDU encode/decode on ${PLATFORM} (XS, qemu -icount shift=0), guest instructions per APDU:\n` +
+    'get-request = GET.request-normal of 1.0.1.8.0.255; profile-96 = GET.response-normal with one day of\n' +
+    'load profile (96 entries of clock + 4 registers)',
+  order: 30,
+  columns: [
+    { header: 'APDU', key: true, align: 'left', value: (r) => r.apdu },
+    { header: 'bytes', value: (r) => r.bytes },
+    { header: 'n', value: (r) => r.n },
+    { header: 'encode instr', value: (r) => (r.encode == null ? null : Math.round(r.encode).toString()) },
+    { header: 'decode instr', value: (r) => (r.decode == null ? null : Math.round(r.decode).toString()) },
+  ],
+
+  async run(ctx) {
+    if (!ctx.platforms.includes(PLATFORM)) return [];
+    const { FirmwareNode } = ctx.harness;
+    const node = await FirmwareNode.start({ platform: PLATFORM, role: 'meter', icount: true, waitReady: false });
+    try {
+      await node.waitFor(/^PARTS started$/, ctx.readyTimeout);
+      const rows = [];
+      const lines = await node.command(`DLMS BENCH ${N}`, /^bench profile-96 |^ERROR/, 600000);
+      for (const l of lines.filter((x) => x.startsWith('bench '))) {
+        const f = parseFigures([l.replace(/^bench \S+ /, '')]);
+        rows.push({ apdu: l.split(' ')[1], bytes: f.bytes, n: f.n, encode: f['encode.ms'] * 1e6 / f.n, decode: f['decode.ms'] * 1e6 / f.n });
+      }
+      if (rows.length !== 2) throw new Error(`DLMS BENCH: ${lines.join(' | ')}`);
+      return rows;
+    } catch (e) {
+      return [{ apdu: 'error', error: String(e.message ?? e).trimEnd() }];
+    } finally {
+      await node.stop();
+    }
+  },
+};

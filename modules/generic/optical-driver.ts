@@ -1,0 +1,25 @@
+// Driver "optical": the meter's optical port, board UART1 (BOARD_UART_AUX), opened as an ECMA-419
+// serial port (embedded:io/serial, modules/generic/serial.ts) whose port number the part cannot
+// choose. Granted by config.grants "driver.optical".
+import Serial from 'embedded:io/serial';
+
+export interface OpticalSerial {
+  read(byteLength: number): ArrayBuffer | undefined;
+  write(bytes: Uint8Array): void;
+  close(): void;
+  /** Bytes the UART ring dropped (sender ignored flow control). */
+  readonly dropped: number;
+}
+
+export interface OpticalDriver {
+  open(options: { baud: number; onReadable: (bytes: number) => void }): OpticalSerial;
+}
+
+export const opticalPort: OpticalDriver = {
+  open: (o) => {
+    const onReadable = o.onReadable;
+    // The ECMA-419 typings name pins; this board's UARTs are fixed, so only port and baud count.
+    const s = new Serial({ port: 1, baud: o.baud, format: 'buffer', onReadable: (n: number) => onReadable(n) } as unknown as ConstructorParameters<typeof Serial>[0]);
+    return s as unknown as OpticalSerial;
+  },
+};

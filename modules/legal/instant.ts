@@ -1,0 +1,25 @@
+// X_METRO_GET_INSTANT -> X_METRO_INSTANT: a copy of the last measured second for other parts
+// (NON-LEGAL's DLMS registers, load profile and optical readout). Read-only: nothing in the
+// request changes legal state. Layout of `now`: generic/metro-driver.ts (METRO_FIELDS).
+export type InstantPhase = { v: number; i: number; p: number; q: number; s: number; pf: number; f: number };
+export type Instant = {
+  /** Capture time of the second, ms of uptime; -1 before the first second. */
+  time: number;
+  second: number;
+  phases: InstantPhase[];
+  total: { p: number; q: number; s: number };
+  /** Since start: Wh (aImp, aExp), varh (rQ1..rQ4), VAh (app). */
+  registers: { aImp: number; aExp: number; rQ1: number; rQ2: number; rQ3: number; rQ4: number; app: number };
+};
+
+export function instant(now: Float64Array, time: number): Instant {
+  const phases: InstantPhase[] = [];
+  for (let k = 0; k < 24; k += 8) {
+    phases.push({ v: now[k]!, i: now[k + 1]!, p: now[k + 2]!, q: now[k + 3]!, s: now[k + 4]!, pf: now[k + 5]!, f: now[k + 6]! });
+  }
+  const e = (k: number) => now[27 + k]! / 1e6;   // uWh -> Wh
+  return {
+    time, second: now[34]!, phases, total: { p: now[24]!, q: now[25]!, s: now[26]! },
+    registers: { aImp: e(0), aExp: e(1), rQ1: e(2), rQ2: e(3), rQ3: e(4), rQ4: e(5), app: e(6) },
+  };
+}

@@ -1,0 +1,14 @@
+// X_METRO_RELAY {connect} -> X_METRO_RELAY_STATE {connected}: drives the load relay of the
+// front-end (drivers/metrology: while open the currents read 0). Asked by NON-LEGAL's
+// Disconnect control object, which checks the client's rights first. A request without a
+// boolean `connect` changes nothing and reports the state. The relay state is not persisted
+// yet: after a reset the relay is closed (LEGAL's non-volatile store will keep it).
+import type { MetroDriver } from '../generic/metro-driver.js';
+
+let connected = true;
+
+export function relay(driver: MetroDriver, payload: unknown): { connected: boolean } {
+  const connect = (payload as { readonly connect?: unknown } | undefined)?.connect;
+  if (typeof connect === 'boolean') connected = driver.relay(connect);
+  return { connected };
+}

@@ -1,0 +1,241 @@
+// The meter's COSEM server for the optical port: the object list of cosem/meter-objects.ts fed
+// from LEGAL through messages (instantaneous values and registers, events, clock set, relay),
+// and the load profile captured here, in NON-LEGAL, into a bounded ring.
+import {
+  X_METRO_GET_INSTANT, X_METRO_INSTANT, X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK, X_METRO_RELAY, X_METRO_RELAY_STATE,
+} from '../../generic/ids.js';
+import type { DlmsData } from '../dlms/axdr.js';
+import type { Gcm } from '../dlms/security.js';
+import { fromHex } from '../dlms/bytes.js';
+import { CosemServer } from '../cosem/server.js';
+import { createMeterObjects, DEFAULT_CLIENTS } from '../cosem/meter-objects.js';
+import { dt, u32, u16 } from '../cosem/data.js';
+import type { ProfileBuffer } from '../cosem/profile.js';
+import type { SecurityEventKind } from '../cosem/cosem-const.js';
+import type { AesBlock } from '../cosem/keywrap.js';
+import { toDateTime, fromDateTime } from './clock.js';
+import type { LegalLink } from './legal.js';
+import type { TimerModule, TimerHandle } from '../../generic/timer.js';
+
+export interface InstantPhase { v: number; i: number; p: number; q: number; s: number; pf: number; f: number }
+export interface Instant {
+  time: number;
+  second: number;
+  phases: InstantPhase[];
+  total: { p: number; q: number; s: number };
+  registers: { aImp: number; aExp: number; rQ1: number; rQ2: number; rQ3: number; rQ4: number; app: number };
+}
+export interface LegalEvent { seq: number; time: number; type: number; phase: number; value: number; duration: number }
+
+export interface MeterConfig {
+  deviceName: string;
+  deviceId: string;
+  /** Server system title, 16 hex digits. */
+  systemTitle: string;
+  /** Factory keys (hex): global unicast encryption, authentication, master (KEK). */
+  encryptionKey: string;
+  authenticationKey: string;
+  masterKey: string;
+  /** Load profile capture period, s (1..86400), and depth (entries kept). */
+  profilePeriod: number;
+  profileDepth: number;
+  /** How long a request waits for LEGAL, ms. */
+  legalTimeoutMs: number;
+  /** Instantaneous values are fetched at most once per this many ms. */
+  instantCacheMs: number;
+}
+
+export interface CryptoDriver {
+  gcmEncrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): { ciphertext: Uint8Array; tag: Uint8Array };
+  gcmDecrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | null;
+  aesEncrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
+  aesDecrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
+}
+
+const MAX_EVENTS = 100;      // entries of each event log read from LEGAL
+const COLUMNS = 5;           // load profile: clock, +A, -A, +R, -R
+
+/** Load profile ring: [time ms, A+ Wh, A- Wh, R+ varh (Q1+Q2), R- varh (Q3+Q4)] per entry. */
+export class LoadProfile implements ProfileBuffer {
+  readonly rows: Float64Array;
+  head = 0;       // next slot written
+  used = 0;
+  captures = 0;
+  missed = 0;
+  constructor(readonly depth: number) {
+    this.rows = new Float64Array(depth * COLUMNS);
+  }
+  add(time: number, r: Instant['registers']): void {
+    const o = this.head * COLUMNS;
+    this.rows[o] = time; this.rows[o + 1] = r.aImp; this.rows[o + 2] = r.aExp; this.rows[o + 3] = r.rQ1 + r.rQ2; this.rows[o + 4] = r.rQ3 + r.rQ4;
+    this.head = (this.head + 1) % this.depth;
+    if (this.used < this.depth) this.used++;
+    this.captures++;
+  }
+  count(): number { return this.used; }
+  read(first: number, n: number): DlmsData[][] {
+    const out: DlmsData[][] = [];
+    for (let k = first; k < Math.min(first + n, this.used); k++) {
+      const o = ((this.head - this.used + k + this.depth) % this.depth) * COLUMNS;
+      out.push([dt(toDateTime(this.rows[o]!)), u32(Math.round(this.rows[o + 1]!)), u32(Math.round(this.rows[o + 2]!)),
+        u32(Math.round(this.rows[o + 3]!)), u32(Math.round(this.rows[o + 4]!))]);
+    }
+    return out;
+  }
+  reset(): boolean { this.used = 0; this.head = 0; return true; }
+  /** Profile generic method capture (2): set by the meter. */
+  capture?: () => Promise<boolean>;
+}
+
+export interface Meter {
+  server: CosemServer;
+  profile: LoadProfile;
+  /** A fresh (or cached) copy of LEGAL's last second; undefined if LEGAL does not answer. */
+  instant(): Promise<Instant | undefined>;
+  /** The meter clock, ms since 1970 UTC. */
+  now(): number;
+  readonly security: Record<SecurityEventKind, number>;
+  /** Push DATA-NOTIFICATION sender (set by the port: the optical HDLC link). */
+  push: (apdu: Uint8Array) => boolean;
+  captureNow(): Promise<boolean>;
+  relayClosed(): boolean;
+}
+
+export function createMeter(rs: import('../../generic/services.js').RunServiceFn, legal: LegalLink, timer: TimerModule,
+  crypto: CryptoDriver, cfg: MeterConfig, trace: (level: number, text: string) => void): Meter {
+  let offset = 0;                                   // meter clock = misc.time() + offset
+  const now = () => rs('misc.time') + offset;
+  let cached: Instant | undefined, cachedAt = -Infinity;
+  let relayClosed = true;
+  const security: Record<SecurityEventKind, number> = {
+    'authentication-failure': 0, 'deciphering-failure': 0, replay: 0, 'key-changed': 0, 'association-rejected': 0,
+  };
+
+  async function instant(): Promise<Instant | undefined> {
+    const t = rs('misc.uptime');
+    if (cached && t - cachedAt < cfg.instantCacheMs) return cached;
+    const r = await legal.request(X_METRO_GET_INSTANT, {}, X_METRO_INSTANT) as Instant | undefined;
+    if (!r || typeof r.time !== 'number' || r.time < 0 || !Array.isArray(r.phases) || r.phases.length < 3 || !r.registers) return undefined;
+    cached = r;
+    cachedAt = t;
+    return r;
+  }
+  async function value<T>(f: (i: Instant) => T): Promise<T> {
+    const i = await instant();
+    if (!i) throw new Error('LEGAL did not answer');   // the server answers temporary-failure
+    return f(i);
+  }
+
+  // ---- load profile: captured at clock multiples of the period ----
+  const profile = new LoadProfile(Math.max(1, cfg.profileDepth | 0));
+  let period = cfg.profilePeriod;
+  let captureTimer: TimerHandle | undefined;
+  async function captureNow(): Promise<boolean> {
+    const i = await instant();
+    if (!i) { profile.missed++; return false; }
+    profile.add(Math.floor(now() / 1000) * 1000, i.registers);
+    return true;
+  }
+  function schedule(): void {
+    timer.clear(captureTimer);
+    const p = period * 1000, t = now();
+    captureTimer = timer.set(() => { captureTimer = undefined; void captureNow().then(schedule, schedule); }, p - (t % p) + 1);
+  }
+  profile.capture = captureNow;
+  schedule();
+
+  // ---- event logs from LEGAL's log ----
+  let events: LegalEvent[] = [], eventsAt = -Infinity;
+  async function fetchEvents(): Promise<LegalEvent[]> {
+    const t = rs('misc.uptime');
+    if (t - eventsAt < 1000) return events;
+    const r = await legal.request(X_METRO_GET_EVENTS, { n: MAX_EVENTS }, X_METRO_EVENTS) as { events?: unknown } | undefined;
+    if (!r || !Array.isArray(r.events)) throw new Error('LEGAL did not answer');
+    events = (r.events as LegalEvent[]).filter((e) => e && typeof e.time === 'number' && typeof e.type === 'number').slice(-MAX_EVENTS);
+    eventsAt = t;
+    return events;
+  }
+  const eventRow = (e: LegalEvent): DlmsData[] => [dt(toDateTime(e.time)), u16(e.type & 0xffff)];
+  const log = (pick: (e: LegalEvent) => boolean): ProfileBuffer => ({
+    count: async () => (await fetchEvents()).filter(pick).length,
+    read: async (first, n) => (await fetchEvents()).filter(pick).slice(first, first + n).map(eventRow),
+  });
+
+  const relay = async (connect: boolean): Promise<boolean> => {
+    const r = await legal.request(X_METRO_RELAY, { connect }, X_METRO_RELAY_STATE) as { connected?: unknown } | undefined;
+    if (typeof r?.connected !== 'boolean') return false;
+    relayClosed = r.connected;
+    cached = undefined;                               // the next read shows the new current
+    return relayClosed === connect;
+  };
+  void legal.request(X_METRO_RELAY, {}, X_METRO_RELAY_STATE).then((r) => {
+    const c = (r as { connected?: unknown } | undefined)?.connected;
+    if (typeof c === 'boolean') relayClosed = c;
+  });
+
+  const aes: AesBlock = { encrypt: (k, b) => crypto.aesEncrypt(k, b), decrypt: (k, b) => crypto.aesDecrypt(k, b) };
+  const gcm: Gcm = { encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p), decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t) };
+  const meter: Meter = {
+    server: undefined as unknown as CosemServer, profile, instant, now, security, captureNow,
+    push: () => false,
+    relayClosed: () => relayClosed,
+  };
+  const objects = createMeterObjects({
+    clock: {
+      now: () => toDateTime(now()),
+      setTime: async (t) => {
+        const ms = fromDateTime(t);
+        if (ms === undefined) return false;
+        const r = await legal.request(X_METRO_SET_CLOCK, { time: ms }, X_METRO_CLOCK) as { ok?: unknown } | undefined;
+        if (r === undefined) { trace(1, 'clock: LEGAL did not answer X_METRO_SET_CLOCK'); throw new Error('LEGAL did not answer'); }
+        if (r.ok !== true) return false;
+        offset = ms - rs('misc.time');
+        schedule();
+        return true;
+      },
+    },
+    energy: (o) => value((i) => {
+      const r = i.registers;
+      return o === '1.0.1.8.0.255' ? r.aImp : o === '1.0.2.8.0.255' ? r.aExp : o === '1.0.3.8.0.255' ? r.rQ1 + r.rQ2 : r.rQ3 + r.rQ4;
+    }),
+    instant: (o) => value((i) => {
+      const c = o.split('.')[2];
+      if (c === '1') return i.total.p;
+      if (c === '14') return i.phases[0]!.f * 100;
+      const p = i.phases[c === '32' || c === '31' || c === '21' ? 0 : c === '52' || c === '51' || c === '41' ? 1 : 2]!;
+      return c === '32' || c === '52' || c === '72' ? p.v * 10 : c === '31' || c === '51' || c === '71' ? p.i * 1000 : p.p;
+    }),
+    loadProfile: profile,
+    // Standard event log: every LEGAL event (code = its type); power-quality log: the per-phase ones.
+    eventLog: log(() => true),
+    powerQualityLog: log((e) => e.phase >= 1 && e.phase <= 3),
+    relay: { open: () => relay(false), close: () => relay(true), isClosed: () => relayClosed },
+    push: (apdu) => meter.push(apdu),
+    security: {
+      serverTitle: fromHex(cfg.systemTitle),
+      keys: { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey), masterKey: fromHex(cfg.masterKey) },
+      aes,
+      // No non-volatile counter yet: start at a random point so that (title, IC) pairs are not
+      // reused after a reset with the same key.
+      invocationCounter: (rs('misc.random') >>> 4) & 0x0fffffff,
+    },
+    deviceName: cfg.deviceName,
+    deviceId: cfg.deviceId,
+    loadProfilePeriod: period,
+    loadProfileDepth: profile.depth,
+    onLoadProfilePeriod: (s) => {
+      if (s < 1 || s > 86400) return false;
+      period = s;
+      schedule();
+      return true;
+    },
+    clients: DEFAULT_CLIENTS.map((c) => ({ ...c })),
+  });
+  meter.server = new CosemServer({
+    objects, gcm,
+    random: (n) => { const b = new Uint8Array(n); for (let k = 0; k < n; k += 4) { const r = rs('misc.random'); for (let j = 0; j < 4 && k + j < n; j++) b[k + j] = (r >>> (8 * j)) & 255; } return b; },
+    onSecurityEvent: (kind, detail) => { security[kind]++; trace(2, `security: ${kind}: ${detail}`); },
+    maxPduSize: 1024,
+  });
+  return meter;
+}
