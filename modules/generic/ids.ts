@@ -6,3 +6,11 @@ export const X_SYS_PONG = 0x0002;
 // GET_DATA {n} pops up to n (1..32) records, answered by SET_DATA {records: MetroRecord[]}.
 export const X_METRO_GET_DATA = 0x0101;
 export const X_METRO_SET_DATA = 0x0102;
+// The legal event log (modules/legal/eventlog.ts): GET_EVENTS {from?: seq, n 1..16} answers
+// EVENTS {events: [{seq, time (ms since 1970), type, phase, value, duration (ms)}]}, oldest
+// first, from seq `from` (default: the newest n). SET_CLOCK {time: ms since 1970} sets the
+// meter's clock (logged as a clock change) and answers CLOCK {ok, previous}.
+export const X_METRO_GET_EVENTS = 0x0105;
+export const X_METRO_EVENTS = 0x0106;
+export const X_METRO_SET_CLOCK = 0x0107;
+export const X_METRO_CLOCK = 0x0108;

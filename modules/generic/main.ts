@@ -13,6 +13,7 @@ import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
 import { metro } from './metro-driver.js';
+import { nvram } from './nvram.js';
 
 lockdown();
 
@@ -51,6 +52,7 @@ function versions(): readonly PartVersion[] {
 const drivers = harden({
   crc: { CRC8, CRC16, CRC32 },
   metro,
+  nvram,
 });
 
 const ctx: ServiceContext = {
