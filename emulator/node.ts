@@ -24,6 +24,7 @@ export interface NodeOptions {
   images?: Partial<Record<PartName, string>>;  // program a part's flash region with this file
   icount?: boolean;                            // qemu -icount shift=0: 1 instruction per virtual ns
   args?: string[];                             // extra arguments (lin firmware options, qemu options)
+  nvram?: string;                              // NVRAM backing file (lin --nvram; boards: semihosting nvram=FILE)
   readyTimeout?: number;
   waitReady?: boolean;
 }
@@ -58,6 +59,7 @@ export function commandLine(o: NodeOptions): { cmd: string; args: string[] } {
   if (o.platform === 'lin') {
     const args: string[] = [];
     for (const [part, file] of Object.entries(o.images ?? {})) args.push('--image', `${part}=${file}`);
+    if (o.nvram) args.push('--nvram', o.nvram);
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
@@ -65,6 +67,8 @@ export function commandLine(o: NodeOptions): { cmd: string; args: string[] } {
   const args = ['-M', MACHINES[o.platform], '-display', 'none', '-monitor', 'none', '-semihosting',
     '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0', '-kernel', reflash(fw, o.images ?? {})];
   if (o.icount) args.push('-icount', 'shift=0');
+  // the semihosting command line carries the NVRAM file's name (QEMU options double commas)
+  if (o.nvram) args.push('-semihosting-config', `enable=on,arg=firmware,arg=nvram=${resolve(o.nvram).replace(/,/g, ',,')}`);
   return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
 }
 

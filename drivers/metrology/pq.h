@@ -19,6 +19,9 @@
 
 #include "frontend.h"
 
+#ifndef METRO_PQ
+#define METRO_PQ 1             /* 0: no voltage-event state or LEGAL additions in xs_metro.c */
+#endif
 #define PQ_CYCLE_SAMPLES 80u   /* one 50 Hz cycle at 4 kHz */
 #if PQ_CYCLE_SAMPLES % FE_BLOCK_MAX
 #error "PQ needs FE_BLOCK_MAX to divide one cycle of samples"

@@ -36,7 +36,9 @@ static struct {
 	/* cost of the last second(): board_cycles() around the model's fill and around
 	 * dsp_process_block(), summed over the second's blocks (METRO STATS) */
 	uint32_t model_cycles, dsp_cycles, samples;
+#if METRO_PQ
 	pq_t pq;   /* voltage events and tamper timing for LEGAL's event log (pq.h) */
+#endif
 } mx;
 
 /* BENCH DSP's own copy of the model (xs_metro_samples), allocated on first use so that it costs
@@ -129,7 +131,9 @@ void xs_metro_second(xsMachine *the)
 			xsUnknownError("metro front-end");
 		done += (uint32_t)n;
 		windows += dsp_process_block(&mx.dsp, &blk);
+#if METRO_PQ
 		pq_block(&mx.pq, &blk, METRO_PHASES);
+#endif
 		uint64_t t2 = board_cycles();
 		model_cycles += t1 - t0;
 		dsp_cycles += t2 - t1;
@@ -223,7 +227,9 @@ void xs_metro_samples(xsMachine *the)
 	xsResult = xsInteger((xsIntegerValue)done);
 }
 
-/* ---- LEGAL's additions: restored registers, LED pulses, model events, voltage events ---- */
+/* ---- LEGAL's additions: restored registers, LED pulses, model events, voltage events ----
+ * Bound by modules/generic/metro-legal.ts only where LEGAL's event log is enabled; METRO_PQ 0
+ * (the STM32F405 until its bytecode leaves RAM) leaves the voltage-event state out. */
 
 /* restore(values: Float64Array): the billing registers DSP_E_COUNT (micro-units), then the
  * active and reactive LED pulse counts, as saved in NVRAM. Before the first second only: the
@@ -245,7 +251,7 @@ void xs_metro_restore(xsMachine *the)
 			xsRangeError("metro restore value");
 	for (unsigned k = 0; k < DSP_E_COUNT; k++) {
 		mx.dsp.e_tot.reg[k] = (uint64_t)v[k];
-		mx.dsp.e_tot.frac[k] = 0.0f;
+		mx.dsp.e_tot.frac[k] = (float)(v[k] - (double)mx.dsp.e_tot.reg[k]);   /* carried remainder */
 	}
 	mx.dsp.led_p.count = (uint32_t)v[DSP_E_COUNT];
 	mx.dsp.led_q.count = (uint32_t)v[DSP_E_COUNT + 1];
@@ -330,10 +336,14 @@ void xs_metro_quality(xsMachine *the)
 	    swell <= 1000 || hyst < 0 || swell - hyst <= 1000)
 		xsRangeError("metro quality thresholds");
 	mx_start(the);
+#if METRO_PQ
 	uint64_t n = mx.pq.n;
 	pq_config(&mx.pq, (float)mv / 1000.0f, (float)sag / 10.0f, (float)swell / 10.0f,
 		(float)intr / 10.0f, (float)hyst / 10.0f);
 	mx.pq.n = n;
+#else
+	xsUnknownError("no voltage events in this build (METRO_PQ 0)");
+#endif
 }
 
 /* voltageEvents(out: Float64Array) -> count: finished voltage and tamper events, 5 doubles
@@ -346,6 +356,10 @@ void xs_metro_voltage_events(xsMachine *the)
 	pq_event_t ev;
 	runtime_buffer(the, &xsArg(0), &data, &length);
 	mx_start(the);
+#if !METRO_PQ
+	(void)ev;
+	xsResult = xsInteger(0);
+#else
 	unsigned max = (unsigned)(length / (5 * sizeof(double))), n = 0;
 	uint32_t fs = fe_model_driver.sample_rate(&mx.model);
 	while (n < max && pq_pop(&mx.pq, &ev)) {
@@ -357,10 +371,15 @@ void xs_metro_voltage_events(xsMachine *the)
 		n++;
 	}
 	xsResult = xsInteger((xsIntegerValue)n);
+#endif
 }
 
 /* voltageDropped() -> events the queue could not hold. */
 void xs_metro_voltage_dropped(xsMachine *the)
 {
+#if METRO_PQ
 	xsResult = xsNumber(mx.pq.dropped);
+#else
+	xsResult = xsInteger(0);
+#endif
 }

@@ -13,7 +13,6 @@ import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
 import { metro } from './metro-driver.js';
-import { nvram } from './nvram.js';
 
 lockdown();
 
@@ -49,11 +48,14 @@ function versions(): readonly PartVersion[] {
   })));
 }
 
-const drivers = harden({
-  crc: { CRC8, CRC16, CRC32 },
-  metro,
-  nvram,
-});
+// LEGAL's NVRAM and its metrology additions are bound only where its event log is enabled
+// (their natives and bytecode cost RAM); loaded before the parts start, then hardened.
+const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
+const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
+const legalDrivers = eventLog ? Promise.all([import('./nvram.js'), import('./metro-legal.js')]).then(([n, m]) => {
+  drivers.metro = { ...metro, ...m.metroLegal };
+  drivers.nvram = n.nvram;
+}) : undefined;
 
 const ctx: ServiceContext = {
   kernel, shell, trace, lcd, print,
@@ -135,6 +137,8 @@ if (cfg.bench) {
 // ---- parts ----
 
 async function startParts() {
+  await legalDrivers;
+  harden(drivers);
   sealGlobals();
   const legal = images[PART_INDEX.legal]!;
   if (legal.status !== 'ok') {

@@ -15,6 +15,7 @@
 import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from '../generic/metro-driver.js';
+import type { MetroLegal } from '../generic/metro-legal.js';
 import type { Message } from '../generic/kernel.js';
 import { BillingStore, type Nvram, type Crc32 } from './records.js';
 import { EventLog, EVENT_NAMES } from './eventlog.js';
@@ -34,7 +35,7 @@ export interface Legal {
   message(m: Message, task: number): boolean;
 }
 
-export function start(RunService: RunServiceFn, driver: MetroDriver, now: Float64Array, voltage: VoltageConfig | undefined): Legal {
+export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal, now: Float64Array, voltage: VoltageConfig | undefined): Legal {
   const nv = RunService('driver.get', 'nvram') as Nvram;
   const crcs = RunService('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
   const crc = new crcs.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff);
@@ -74,12 +75,16 @@ export function start(RunService: RunServiceFn, driver: MetroDriver, now: Float6
   const setClock = (ms: number) => {
     const previous = clock();
     clockBase = ms - RunService('misc.uptime');
+    if (lastT >= 0) lastT += ms - previous;
     record(CLOCK, 0, ms, 0, Math.round((ms - previous) / 1000));
     driver.counts(counts);
     if (size > 0) bill.save(ms, now, ENERGY, counts);
     return previous;
   };
   let measured = false;
+  // The samples of a second end exactly 1000 ms after those of the one before: event times are
+  // counted from the clock at the previous capture (lastT), so they do not jitter with the timer.
+  let lastT = -1;
 
   const list = (n: number, out: (s: string) => void) => {
     let text = '';
@@ -94,7 +99,7 @@ export function start(RunService: RunServiceFn, driver: MetroDriver, now: Float6
   });
   RunService('shell.register', 'METRO', 'EVENT', [4, 5], '<type 1..6> <phase 0..3> <param> <duration ms> [<delay ms>] - front-end model event', (p, out) => {
     const delay = driver.event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
-    out(`METRO EVENT ${p[0]} L${p[1]} from second=${measured ? now[SECOND]! + 1 : 0} delay=${delay} duration=${p[3]}\r\n`);
+    out(`METRO EVENT ${p[0]} L${p[1]} from second=${measured ? now[SECOND]! + 1 : 0} delay=${delay} duration=${p[3]}${measured ? ` start=${lastT + delay}` : ''}\r\n`);
   });
   RunService('shell.register', 'METRO', 'CLOCK', [0, 1], '[<unix seconds>] - read or set the meter clock', (p, out) => {
     if (p.length && !(p[0]! * 1000 >= CLOCK_MIN && p[0]! * 1000 < CLOCK_MAX)) throw new RangeError('unix seconds 946684800..4102444799');
@@ -123,11 +128,12 @@ export function start(RunService: RunServiceFn, driver: MetroDriver, now: Float6
   return {
     second() {
       measured = true;
-      const t = clock();
+      const t = clock(), end = lastT < 0 ? t : lastT + 1000;
+      lastT = t;
       driver.counts(counts);
       if (size > 0) bill.save(t, now, ENERGY, counts);
       for (let n = driver.voltageEvents(pq), k = 0; k < n; k++) {
-        record(PQ_TYPES[pq[5 * k]!]!, pq[5 * k + 1]!, t - pq[5 * k + 2]!, pq[5 * k + 3]!, pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000);
+        record(PQ_TYPES[pq[5 * k]!]!, pq[5 * k + 1]!, end - pq[5 * k + 2]!, pq[5 * k + 3]!, pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000);
       }
       const reverse = ((now[7]! | now[15]! | now[23]!) & 8) !== 0;
       sustained.second(t, [now[0]!, now[8]!, now[16]!], now[TOTAL]!, reverse);

@@ -52,7 +52,7 @@ export function entryPoint(RunService: RunServiceFn): void {
   if (cfg?.eventLog === false) RunService('timer.start', timer);
   else {
     import('./legal.js').then((m) => {
-      legal = m.start(RunService, driver, now, cfg?.voltage);
+      legal = m.start(RunService, driver as Parameters<typeof m.start>[1], now, cfg?.voltage);
       RunService('timer.start', timer);
     }).catch((e: unknown) => {
       RunService('shell.print', `LEGAL FAULT: registers and event log: ${e instanceof Error ? e.message : String(e)}; metrology stopped\r\n`);
