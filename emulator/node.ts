@@ -26,6 +26,7 @@ export interface NodeOptions {
   images?: Partial<Record<PartName, string>>;  // program a part's flash region with this file
   icount?: boolean;                            // qemu -icount shift=0: 1 instruction per virtual ns
   args?: string[];                             // extra arguments (lin firmware options, qemu options)
+  nvram?: string;                              // NVRAM backing file (lin --nvram; boards: semihosting nvram=FILE)
   readyTimeout?: number;
   waitReady?: boolean;
   uart1?: boolean;                             // attach UART1 (optical port) to a socket: node.uart1
@@ -151,6 +152,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     const args: string[] = [];
     for (const [part, file] of Object.entries(o.images ?? {})) args.push('--image', `${part}=${file}`);
     if (uart1) args.push('--uart1', uart1);
+    if (o.nvram) args.push('--nvram', o.nvram);
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
@@ -159,6 +161,8 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0', '-kernel', reflash(fw, o.images ?? {})];
   if (uart1) args.push('-chardev', `socket,id=uart1,path=${uart1}`, '-serial', 'chardev:uart1');
   if (o.icount) args.push('-icount', 'shift=0');
+  // the semihosting command line carries the NVRAM file's name (QEMU options double commas)
+  if (o.nvram) args.push('-semihosting-config', `enable=on,arg=firmware,arg=nvram=${resolve(o.nvram).replace(/,/g, ',,')}`);
   return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
 }
 

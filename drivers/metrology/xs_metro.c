@@ -16,6 +16,7 @@
 #include "board.h"
 #include "dsp.h"
 #include "fe_model.h"
+#include "pq.h"
 
 /* Output layout; keep in step with modules/generic/shared/metro.ts. */
 #define MX_PHASE_FIELDS 8   /* V, I, P, Q, S, PF, F, flags */
@@ -38,6 +39,9 @@ static struct {
 	/* the load relay (Disconnect control): open, no current flows; the voltage is measured
 	 * on the grid side and stays */
 	uint8_t relay_open;
+#if METRO_PQ
+	pq_t pq;   /* voltage events and tamper timing for LEGAL's event log (pq.h) */
+#endif
 } mx;
 
 /* BENCH DSP's own copy of the model (xs_metro_samples), allocated on first use so that it costs
@@ -62,6 +66,7 @@ static void mx_start(xsMachine *the)
  * registers carry on. Called between seconds, so every DSP window is one scenario. */
 static void mx_reload(xsMachine *the)
 {
+	mx.model.scn.n_events = 0;   /* scheduled events were timed on the old scenario's samples */
 	if (fe_model_driver.init(&mx.model, NULL))
 		xsUnknownError("metro reload");
 }
@@ -142,6 +147,9 @@ void xs_metro_second(xsMachine *the)
 		}
 		done += (uint32_t)n;
 		windows += dsp_process_block(&mx.dsp, &blk);
+#if METRO_PQ
+		pq_block(&mx.pq, &blk, METRO_PHASES);
+#endif
 		uint64_t t2 = board_cycles();
 		model_cycles += t1 - t0;
 		dsp_cycles += t2 - t1;
@@ -233,4 +241,161 @@ void xs_metro_samples(xsMachine *the)
 		done += (size_t)n;
 	}
 	xsResult = xsInteger((xsIntegerValue)done);
+}
+
+/* ---- LEGAL's additions: restored registers, LED pulses, model events, voltage events ----
+ * Bound by modules/generic/metro-legal.ts only where LEGAL's event log is enabled; METRO_PQ 0
+ * (the STM32F405 until its bytecode leaves RAM) leaves the voltage-event state out. */
+
+/* restore(values: Float64Array): the billing registers DSP_E_COUNT (micro-units), then the
+ * active and reactive LED pulse counts, as saved in NVRAM. Before the first second only: the
+ * registers then continue from exactly these values. */
+void xs_metro_restore(xsMachine *the)
+{
+	void *data;
+	size_t length;
+	double v[DSP_E_COUNT + 2];
+	runtime_buffer(the, &xsArg(0), &data, &length);
+	if (length < sizeof(v))
+		xsRangeError("metro restore");
+	memcpy(v, data, sizeof(v));
+	mx_start(the);
+	if (mx.dsp.second)
+		xsUnknownError("metro restore after the first second");
+	for (unsigned k = 0; k < DSP_E_COUNT + 2; k++)
+		if (!(v[k] >= 0.0 && v[k] < 9007199254740992.0))
+			xsRangeError("metro restore value");
+	for (unsigned k = 0; k < DSP_E_COUNT; k++) {
+		mx.dsp.e_tot.reg[k] = (uint64_t)v[k];
+		mx.dsp.e_tot.frac[k] = (float)(v[k] - (double)mx.dsp.e_tot.reg[k]);   /* carried remainder */
+	}
+	mx.dsp.led_p.count = (uint32_t)v[DSP_E_COUNT];
+	mx.dsp.led_q.count = (uint32_t)v[DSP_E_COUNT + 1];
+}
+
+/* pulses() -> "led.active=<n> imp/kWh=<c> led.reactive=<n> imp/kvarh=<c>\r\n" */
+void xs_metro_pulses(xsMachine *the)
+{
+	char text[96];
+	mx_start(the);
+	snprintf(text, sizeof(text), "led.active=%lu imp/kWh=%lu led.reactive=%lu imp/kvarh=%lu\r\n",
+		(unsigned long)mx.dsp.led_p.count, (unsigned long)mx.dsp.cfg.led_imp_per_kwh,
+		(unsigned long)mx.dsp.led_q.count, (unsigned long)mx.dsp.cfg.led_imp_per_kvarh);
+	xsResult = xsString(text);
+}
+
+/* counts(out: Float64Array(2)): the LED pulse counts, for the billing record. */
+void xs_metro_counts(xsMachine *the)
+{
+	void *data;
+	size_t length;
+	runtime_buffer(the, &xsArg(0), &data, &length);
+	if (length < 2 * sizeof(double))
+		xsRangeError("metro counts");
+	mx_start(the);
+	mx_put(data, 0, mx.dsp.led_p.count);
+	mx_put(data, 1, mx.dsp.led_q.count);
+}
+
+/* event(kind 1..6, phase 0..3, param, duration ms, delay ms) -> ms from the end of the last
+ * measured second to the event's start. Schedules a front-end model event (fe_model.h) from
+ * the next sample on plus delay: 1 load step (param: current factor per mille), 2 sag and
+ * 3 swell (param: voltage factor per mille), 4 interruption, 5 reverse power, 6 tamper (param:
+ * 1 terminal cover, 2 magnetic field, 3 both). Phase 0 = every phase. */
+void xs_metro_event(xsMachine *the)
+{
+	int kind = xsToInteger(xsArg(0)), phase = xsToInteger(xsArg(1)), param = xsToInteger(xsArg(2));
+	int dur = xsToInteger(xsArg(3)), delay = xsToInteger(xsArg(4));
+	fe_event_t ev = { 0 };
+	if (kind < FE_EV_LOAD_STEP || kind > FE_EV_TAMPER)
+		xsRangeError("metro event type 1..6");
+	if (phase < 0 || phase > METRO_PHASES)
+		xsRangeError("metro event phase 0..%d", METRO_PHASES);
+	if (dur < 1 || dur > 3600000 || delay < 0 || delay > 60000)
+		xsRangeError("metro event duration 1..3600000 ms, delay 0..60000 ms");
+	if ((kind == FE_EV_LOAD_STEP && (param < 0 || param > 10000)) ||
+	    (kind == FE_EV_SAG && (param < 0 || param > 1000)) ||
+	    (kind == FE_EV_SWELL && (param < 1000 || param > 2000)) ||
+	    (kind == FE_EV_TAMPER && (param < 1 || param > 3)))
+		xsRangeError("metro event param");
+	mx_start(the);
+	fe_model_t *m = &mx.model;
+	unsigned k;
+	for (k = 0; k < m->scn.n_events; k++)   /* reuse a finished event's slot */
+		if (m->ev_end[k] <= m->n)
+			break;
+	if (k >= FE_EVENTS_MAX)
+		xsUnknownError("metro event table full (%d)", FE_EVENTS_MAX);
+	uint32_t fs = m->fs;
+	ev.kind = (uint8_t)kind;
+	ev.phase_mask = (uint8_t)(phase ? 1u << (phase - 1) : (1u << METRO_PHASES) - 1);
+	ev.flags = (uint16_t)(kind == FE_EV_TAMPER ? (uint32_t)param << 8 : 0);
+	ev.factor = (float)param / 1000.0f;
+	uint32_t start = m->n + (uint32_t)((uint64_t)delay * fs / 1000u);
+	ev.start_s = (float)((double)start / fs);
+	ev.duration_s = (float)dur / 1000.0f;
+	m->scn.ev[k] = ev;
+	m->ev_start[k] = start;
+	m->ev_end[k] = start + (uint32_t)((uint64_t)dur * fs / 1000u);
+	if (k == m->scn.n_events)
+		m->scn.n_events++;
+	xsResult = xsNumber((double)delay);
+}
+
+/* quality(vnom mV, sag, swell, interruption, hysteresis; per mille of vnom): thresholds of
+ * the voltage events (pq.h); vnom 0 disables them. */
+void xs_metro_quality(xsMachine *the)
+{
+	int mv = xsToInteger(xsArg(0)), sag = xsToInteger(xsArg(1)), swell = xsToInteger(xsArg(2));
+	int intr = xsToInteger(xsArg(3)), hyst = xsToInteger(xsArg(4));
+	if (mv < 0 || mv > MX_VRMS_MAX_MV || intr < 0 || intr >= sag || sag + hyst >= 1000 ||
+	    swell <= 1000 || hyst < 0 || swell - hyst <= 1000)
+		xsRangeError("metro quality thresholds");
+	mx_start(the);
+#if METRO_PQ
+	uint64_t n = mx.pq.n;
+	pq_config(&mx.pq, (float)mv / 1000.0f, (float)sag / 10.0f, (float)swell / 10.0f,
+		(float)intr / 10.0f, (float)hyst / 10.0f);
+	mx.pq.n = n;
+#else
+	xsUnknownError("no voltage events in this build (METRO_PQ 0)");
+#endif
+}
+
+/* voltageEvents(out: Float64Array) -> count: finished voltage and tamper events, 5 doubles
+ * each: kind (pq.h PQ_*), phase (0 = none), start in ms before the end of the last measured
+ * second, duration ms, value (V). */
+void xs_metro_voltage_events(xsMachine *the)
+{
+	void *data;
+	size_t length;
+	pq_event_t ev;
+	runtime_buffer(the, &xsArg(0), &data, &length);
+	mx_start(the);
+#if !METRO_PQ
+	(void)ev;
+	xsResult = xsInteger(0);
+#else
+	unsigned max = (unsigned)(length / (5 * sizeof(double))), n = 0;
+	uint32_t fs = fe_model_driver.sample_rate(&mx.model);
+	while (n < max && pq_pop(&mx.pq, &ev)) {
+		mx_put(data, 5 * n, ev.kind);
+		mx_put(data, 5 * n + 1, ev.phase);
+		mx_put(data, 5 * n + 2, (double)(mx.pq.n - ev.start) * 1000.0 / fs);
+		mx_put(data, 5 * n + 3, (double)ev.duration * 1000.0 / fs);
+		mx_put(data, 5 * n + 4, ev.value);
+		n++;
+	}
+	xsResult = xsInteger((xsIntegerValue)n);
+#endif
+}
+
+/* voltageDropped() -> events the queue could not hold. */
+void xs_metro_voltage_dropped(xsMachine *the)
+{
+#if METRO_PQ
+	xsResult = xsNumber(mx.pq.dropped);
+#else
+	xsResult = xsInteger(0);
+#endif
 }

@@ -48,6 +48,14 @@ void board_fatal(int code) __attribute__((noreturn));
 /* Some entropy for seeding non-cryptographic generators (timer jitter, unique ids). */
 uint32_t board_entropy(void);
 
+/* NVRAM backing store (drivers/nvram): a host file named at start (lin: --nvram FILE; boards:
+ * nvram=FILE on the semihosting command line). attach returns 0 when one of exactly size bytes
+ * is attached (an empty or new file is filled with 0xFF first), -1 without one (the NVRAM is then
+ * volatile); read and write return 0 or -1. Writes reach the host file before they return. */
+int board_nvram_attach(size_t size);
+int board_nvram_read(uint32_t offset, void *buf, size_t len);
+int board_nvram_write(uint32_t offset, const void *buf, size_t len);
+
 /* Flash regions holding the part images (addresses and maximum sizes). */
 typedef struct {
 	const char *name;          /* "legal", "plc", "nonlegal" */

@@ -2,6 +2,7 @@
  * build produced are linked in; --image replaces one, as writing its flash region would. */
 #include "board.h"
 #include "xsruntime.h"
+#include "nvram.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +15,19 @@ extern const uint32_t part_image_legal_size, part_image_plc_size, part_image_non
 
 int lin_uart_attach(unsigned port, const char *path);
 void lin_board_args(int argc, char **argv);
+int lin_nvram_open(const char *path, size_t size);
 
 static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
+		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET] [--nvram FILE]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
 		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket\n"
-		"The shell (MNSH) is on standard input and output.\n");
+		"  --nvram FILE       keep the NVRAM (%u bytes) in FILE; created if missing or empty\n"
+		"The shell (MNSH) is on standard input and output.\n", (unsigned)NVRAM_SIZE);
 }
 
 static int part_index(const char *name, size_t len)
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 	runtime_config_t config;
 	const uint8_t *builtin[IMAGE_PART_COUNT] = { NULL, part_image_legal, part_image_plc, part_image_nonlegal };
 	const uint32_t builtin_size[IMAGE_PART_COUNT] = { 0, part_image_legal_size, part_image_plc_size, part_image_nonlegal_size };
-	const char *uart1 = NULL, *modem = NULL;
+	const char *uart1 = NULL, *modem = NULL, *nvram = NULL;
 
 	board_init();
 	lin_board_args(argc, argv);
@@ -75,7 +78,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem")) && i + 1 >= argc) {
+		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") ||
+		     !strcmp(arg, "--nvram")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
 		}
@@ -94,6 +98,13 @@ int main(int argc, char **argv)
 			uart1 = argv[++i];
 		else if (!strcmp(arg, "--modem"))
 			modem = argv[++i];
+		else if (!strcmp(arg, "--nvram")) {
+			if (nvram) {
+				fprintf(stderr, "firmware: --nvram given twice\n");
+				return 2;
+			}
+			nvram = argv[++i];
+		}
 		else {
 			fprintf(stderr, "firmware: unknown option '%s'\n", arg);
 			usage(stderr);
@@ -108,6 +119,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "firmware: cannot connect the modem port to %s\n", modem);
 		return 2;
 	}
+	if (nvram && lin_nvram_open(nvram, NVRAM_SIZE) < 0)
+		return 2;
 	config.region[IMAGE_PART_GENERIC] = NULL;
 	config.region_size[IMAGE_PART_GENERIC] = 0;
 	for (int i = IMAGE_PART_LEGAL; i < IMAGE_PART_COUNT; i++) {

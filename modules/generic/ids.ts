@@ -11,10 +11,12 @@ export const X_METRO_SET_DATA = 0x0102;
 // {aImp, aExp, rQ1, rQ2, rQ3, rQ4, app} (Wh, varh, VAh)}; time -1 before the first second.
 export const X_METRO_GET_INSTANT = 0x0103;
 export const X_METRO_INSTANT = 0x0104;
-// Legal event log: GET_EVENTS {from?, n} -> EVENTS {events: [{seq, time, type, phase, value, duration}]}.
+// The legal event log (modules/legal/eventlog.ts): GET_EVENTS {from?: seq, n 1..16} answers
+// EVENTS {events: [{seq, time (ms since 1970), type, phase, value, duration (ms)}]}, oldest
+// first, from seq `from` (default: the newest n). SET_CLOCK {time: ms since 1970} sets the
+// meter's clock (logged as a clock change) and answers CLOCK {ok, previous}.
 export const X_METRO_GET_EVENTS = 0x0105;
 export const X_METRO_EVENTS = 0x0106;
-// Clock set (logged by LEGAL as a clock change): SET_CLOCK {time: ms since 1970} -> CLOCK {ok, previous}.
 export const X_METRO_SET_CLOCK = 0x0107;
 export const X_METRO_CLOCK = 0x0108;
 // Load relay (modules/legal/relay.ts): RELAY {connect: boolean} -> RELAY_STATE {connected}.

@@ -49,12 +49,16 @@ function versions(): readonly PartVersion[] {
   })));
 }
 
-// Granted per part by the manifest; the DLMS drivers (crypto, optical) load before the parts
-// start, only where config.dlms asks for them (not on the STM32F405: their code costs RAM).
-const drivers: { [name: string]: unknown } = {
-  crc: harden({ CRC8, CRC16, CRC32 }),
-  metro: harden(metro),
-};
+// Granted per part by the manifest. The DLMS drivers (crypto, optical) load before the parts
+// start, only where config.dlms asks for them; LEGAL's NVRAM and its metrology additions are
+// bound only where its event log is enabled (their natives and bytecode cost RAM). The whole
+// table is hardened before any part runs.
+const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
+const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
+const legalDrivers = eventLog ? Promise.all([import('./nvram.js'), import('./metro-legal.js')]).then(([n, m]) => {
+  drivers.metro = { ...metro, ...m.metroLegal };
+  drivers.nvram = n.nvram;
+}) : undefined;
 
 const ctx: ServiceContext = {
   kernel, shell, trace, lcd, print,
@@ -137,6 +141,7 @@ if (cfg.bench) {
 // ---- parts ----
 
 async function startParts() {
+  await legalDrivers;
   if (cfg.dlms) {
     try {
       const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);
@@ -145,6 +150,7 @@ async function startParts() {
     }
     catch (e) { trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`); }
   }
+  harden(drivers);
   sealGlobals();
   const legal = images[PART_INDEX.legal]!;
   if (legal.status !== 'ok') {

@@ -37,7 +37,7 @@ export interface Services {
   'sem.counting'(max: number, initial?: number): SemaphoreHandle;
   'trace'(level: number, text: string): void;
   'shell.register'(module: string, command: string, params: number | readonly [number, number], help: string,
-    handler: (params: number[], print: ShellPrint) => void): void;
+    handler: (params: number[], print: ShellPrint) => void, symbols?: { readonly [name: string]: number }): void;
   'shell.print'(text: string): void;
   'lcd.print'(line: number, text: string): void;
   'lcd.text'(): readonly string[];
@@ -103,8 +103,8 @@ function makeTable(ctx: ServiceContext): Impl {
     'sem.binary': (c, initial) => sem(c, 1, initial ?? 0),
     'sem.counting': (c, max, initial) => sem(c, max, initial ?? 0),
     'trace': (c, level, text) => ctx.trace.log(level, c.title, text),
-    'shell.register': (c, module, command, params, help, handler) =>
-      ctx.shell.register({ module, command, params, help, owner: c.part, handler }),
+    'shell.register': (c, module, command, params, help, handler, symbols) =>
+      ctx.shell.register({ module, command, params, help, owner: c.part, handler, symbols }),
     'shell.print': (_c, text) => ctx.print(String(text)),
     'lcd.print': (_c, line, text) => ctx.lcd.print(line, text),
     'lcd.text': () => ctx.lcd.text(),

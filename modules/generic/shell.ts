@@ -13,6 +13,7 @@ export interface ShellCommand {
   help: string;
   owner: string;
   handler: ShellHandler;
+  symbols?: { readonly [name: string]: number };   // named parameter values (e.g. P1 -> 1), upper case
 }
 
 export interface ShellStats {
@@ -146,8 +147,9 @@ export class Shell {
     }
     const params: number[] = [];
     for (const token of raw) {
-      const v = parseParam(token);
-      if (v === undefined) return this.error(`bad parameter '${token.slice(0, 16)}': 32-bit decimal or 0x-hex expected`);
+      const named = cmd.symbols?.[token.toUpperCase()];
+      const v = typeof named === 'number' ? named : parseParam(token);
+      if (v === undefined) return this.error(`bad parameter '${token.slice(0, 16)}': 32-bit decimal or 0x-hex expected${cmd.symbols ? ` or ${Object.keys(cmd.symbols).join('|')}` : ''}`);
       params.push(v);
     }
     try {

@@ -3,11 +3,12 @@
 // (metro_data_store, store.ts). Other parts get records only as copies, through
 // X_METRO_GET_DATA {n} -> X_METRO_SET_DATA {records}; nothing they send changes legal state.
 // Lean on purpose: every function object and every byte of bytecode costs RAM on the STM32F405.
-import { X_SYS_PING, X_SYS_PONG, X_METRO_GET_DATA, X_METRO_SET_DATA } from '../generic/ids.js';
+import { X_SYS_PING, X_SYS_PONG, X_METRO_GET_DATA, X_METRO_SET_DATA, X_METRO_GET_INSTANT, X_METRO_INSTANT, X_METRO_RELAY, X_METRO_RELAY_STATE } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from '../generic/metro-driver.js';
 import { MetroDataStore } from './store.js';
-import { X_METRO_GET_INSTANT, X_METRO_INSTANT, X_METRO_RELAY, X_METRO_RELAY_STATE } from '../generic/ids.js';
+import type { Legal } from './legal.js';
+import type { VoltageConfig } from './detect.js';
 
 // Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
 const TOTAL = 24, ENERGY = 27, SECOND = 34, FIELDS = 35;
@@ -16,16 +17,18 @@ const PHASE_KEYS = ['V', 'I', 'P', 'Q', 'S', 'PF', 'F'];
 const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP'];   // Wh, varh, VAh
 
 export function entryPoint(RunService: RunServiceFn): void {
-  const cfg = RunService('config') as { readonly ringCapacity?: number } | undefined;
+  const cfg = RunService('config') as { readonly ringCapacity?: number; readonly eventLog?: boolean; readonly voltage?: VoltageConfig } | undefined;
   const store = new MetroDataStore(cfg?.ringCapacity ?? 16);
   const driver = RunService('driver.get', 'metro') as MetroDriver;
   const now = new Float64Array(FIELDS);   // the last measured second
   let time = -1;                                  // its capture time, ms (-1: none yet)
+  let legal: Legal | undefined;                   // registers in NVRAM, event log, display (legal.ts)
 
   const metro = RunService('task.create', {
     name: 'METRO', priority: 6, queue: 16,
     onMessage: (m) => {
       if (m.id === X_SYS_PING) RunService('msg.send', metro, m.from, X_SYS_PONG, { part: 'LEGAL', energyWh: now[ENERGY]! / 1e6 });
+      else if (legal?.message(m, metro)) return;
       else if (m.id === X_METRO_GET_DATA) {
         const n = (m.payload as { readonly n?: unknown } | undefined)?.n;
         RunService('msg.send', metro, m.from, X_METRO_SET_DATA,
@@ -37,15 +40,28 @@ export function entryPoint(RunService: RunServiceFn): void {
     },
   });
 
-  RunService('timer.start', RunService('timer.create', {
+  const timer = RunService('timer.create', {
     name: 'METRO', period: 1000, repeat: true,
     onTimer: () => {
       driver.second(now);
       time = RunService('misc.uptime');
       store.push(time, now[TOTAL]!, now[TOTAL + 1]!, now[TOTAL + 2]!, now[ENERGY]! / 1e6, now[ENERGY + 1]! / 1e6,
         (now[ENERGY + 2]! + now[ENERGY + 3]!) / 1e6, (now[ENERGY + 4]! + now[ENERGY + 5]!) / 1e6, now[ENERGY + 6]! / 1e6);
+      legal?.second();
     },
-  }));
+  });
+  // The registers are restored from NVRAM before the first second is measured; if that cannot
+  // be done, metrology does not start (it would restart the registers from zero).
+  if (cfg?.eventLog === false) RunService('timer.start', timer);
+  else {
+    import('./legal.js').then((m) => {
+      legal = m.start(RunService, driver as Parameters<typeof m.start>[1], now, cfg?.voltage);
+      RunService('timer.start', timer);
+    }).catch((e: unknown) => {
+      RunService('shell.print', `LEGAL FAULT: registers and event log: ${e instanceof Error ? e.message : String(e)}; metrology stopped\r\n`);
+      RunService('lcd.print', 0, 'LEGAL FAULT');
+    });
+  }
 
   RunService('shell.register', 'METRO', 'LOAD', [4, 5], '<phase 1..3> <Vrms mV> <Irms mA> <angle centidegrees, + inductive> [<f mHz>]', (p, out) => {
     driver.load(p[0]!, p[1]!, p[2]!, p[3]!);

@@ -26,7 +26,7 @@ int main(void);
 #define SYS_EXIT_EXTENDED            0x20
 #define ADP_Stopped_ApplicationExit  0x20026
 
-static int semihost(int op, void *arg)
+int cm4_semihost(int op, void *arg)
 {
 	register int r0 __asm("r0") = op;
 	register void *r1 __asm("r1") = arg;
@@ -38,7 +38,7 @@ void board_exit(int code)
 {
 	uint32_t block[2] = { ADP_Stopped_ApplicationExit, (uint32_t)code };
 	board_flush();
-	semihost(SYS_EXIT_EXTENDED, block);
+	cm4_semihost(SYS_EXIT_EXTENDED, block);
 	/* Only reached under a debugger that ignores the call. */
 	__asm volatile("cpsid i");
 	for (;;)

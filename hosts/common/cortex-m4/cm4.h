@@ -116,5 +116,6 @@ int board_rx_pending(void);                /* some UART ring holds bytes */
 void board_early_init(void);              /* from Reset_Handler, before main: MPU guard */
 void board_fault_puts(const char *s);     /* polled console output that works from any state */
 void board_flush(void);                   /* wait until every UART has sent its last byte */
+int cm4_semihost(int op, void *arg);      /* ARM semihosting call (BKPT 0xAB): r0 result */
 
 #endif

@@ -1,0 +1,159 @@
+// LEGAL's persistent state and its events: billing registers saved every second in alternating
+// NVRAM slots (records.ts), the meter's clock, the legal event log (eventlog.ts) with power
+// fail/restore, voltage, reverse-energy, tamper and clock-change events, the display and its
+// buttons (display.ts), their shell commands and the X_METRO_GET_EVENTS / X_METRO_SET_CLOCK
+// messages. Loaded by main.ts before the first second is measured (not on the STM32F405 until
+// its bytecode leaves RAM: manifest config parts.legal.eventLog).
+//
+// Power cuts: the registers are saved right after each measured second, before anything can
+// show them, so a cut loses at most the energy of the second being measured (plus the one
+// being saved, when the cut tears that save: the other slot then holds the second before).
+// The meter has no battery-backed clock modelled: after a cut it resumes from the clock of the
+// newest record (POWER_FAIL is stamped with it), so an outage's length is not known.
+// The 1 Hz ring (store.ts) is not persisted: it is a short window for readers, not a legal
+// register, and after a cut its records would describe seconds before the outage.
+import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK } from '../generic/ids.js';
+import type { RunServiceFn } from '../generic/services.js';
+import type { MetroDriver } from '../generic/metro-driver.js';
+import type { MetroLegal } from '../generic/metro-legal.js';
+import type { Message } from '../generic/kernel.js';
+import { BillingStore, type Nvram, type Crc32 } from './records.js';
+import { EventLog, EVENT_NAMES } from './eventlog.js';
+import { SustainedDetector, type VoltageConfig } from './detect.js';
+import { Display, BUTTONS, BUTTON_NAMES } from './display.js';
+
+const ENERGY = 27, SECOND = 34, TOTAL = 24;
+const POWER_FAIL = 1, POWER_RESTORE = 2, COVER = 9, MAGNET = 10, CLOCK = 11, NVRAM = 12;
+const PQ_TYPES = [0, 3, 4, 5, COVER, MAGNET];   // drivers/metrology/pq.h PQ_* -> log type
+const LOG_MAX = 32, MSG_MAX = 16;
+const CLOCK_MIN = 946684800000, CLOCK_MAX = 4102444800000;   // 2000-01-01 .. 2100-01-01
+const DEFAULT_VOLTAGE: VoltageConfig = { declaredMv: 230000, sagPermille: 900, swellPermille: 1100, interruptionPermille: 50,
+  hysteresisPermille: 20, overPermille: 1100, underPermille: 900, sustainS: 5 };
+
+export interface Legal {
+  second(): void;
+  message(m: Message, task: number): boolean;
+}
+
+export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal, now: Float64Array, voltage: VoltageConfig | undefined): Legal {
+  const nv = RunService('driver.get', 'nvram') as Nvram;
+  const crcs = RunService('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
+  const crc = new crcs.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff);
+  const info = nv.info();
+  const size = Number(/size=(\d+)/.exec(info)![1]);
+  const persistent = info.startsWith('kind=file');
+  const bill = new BillingStore(nv, crc);
+  const log = new EventLog(nv, crc, size);
+  const restored = size > 0 && bill.load();
+  if (size > 0) log.load();
+  let clockBase = (restored ? bill.clock : 0) - RunService('misc.uptime');
+  const clock = () => clockBase + RunService('misc.uptime');
+  if (restored) driver.restore(bill.values);
+
+  const cfgV = voltage ?? DEFAULT_VOLTAGE;
+  driver.quality(cfgV.declaredMv, cfgV.sagPermille, cfgV.swellPermille, cfgV.interruptionPermille, cfgV.hysteresisPermille);
+  const record = (type: number, phase: number, time: number, duration: number, value: number) => {
+    const seq = log.append(time, type, phase, value, duration);
+    RunService('trace', 3, `event #${seq} ${EVENT_NAMES[type]} L${phase} t=${time} value=${Math.round(value)} duration=${Math.round(duration)}`);
+    return seq;
+  };
+  const sustained = new SustainedDetector(cfgV, (type, phase, t, d, v) => record(type, phase, t, d, v));
+  const display = new Display((line, text) => RunService('lcd.print', line, text));
+
+  RunService('shell.print', size === 0 ? 'NVRAM absent: registers and event log are not kept\r\n'
+    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : 'new'} log=${log.count}/${log.capacity} dropped=${bill.dropped + log.dropped}\r\n`);
+  if (bill.dropped + log.dropped > 0) {
+    RunService('trace', 2, `NVRAM: ${bill.dropped} billing and ${log.dropped} event records corrupt, dropped`);
+    record(NVRAM, 0, clock(), 0, bill.dropped + log.dropped);
+  }
+  if (restored) {
+    record(POWER_FAIL, 0, bill.clock, 0, 0);
+    record(POWER_RESTORE, 0, clock(), 0, 0);
+  }
+
+  const counts = new Float64Array(2), pq = new Float64Array(5 * 8);
+  const setClock = (ms: number) => {
+    const previous = clock();
+    clockBase = ms - RunService('misc.uptime');
+    if (lastT >= 0) lastT += ms - previous;
+    record(CLOCK, 0, ms, 0, Math.round((ms - previous) / 1000));
+    driver.counts(counts);
+    if (size > 0) bill.save(ms, now, ENERGY, counts);
+    return previous;
+  };
+  let measured = false;
+  // The samples of a second end exactly 1000 ms after those of the one before: event times are
+  // counted from the clock at the previous capture (lastT), so they do not jitter with the timer.
+  let lastT = -1;
+
+  const list = (n: number, out: (s: string) => void) => {
+    let text = '';
+    for (const e of log.list(n)) text += `#${e.seq} t=${e.time} ${EVENT_NAMES[e.type]} L${e.phase} value=${e.value} duration=${e.duration}\r\n`;
+    out(`${text}log=${log.count} capacity=${log.capacity} last=${log.last} overwritten=${log.overwritten} dropped=${log.dropped}\r\n`);
+  };
+
+  RunService('shell.register', 'METRO', 'LOG', [0, 1], '[<n 1..32>] - the newest n (10) legal events, oldest first', (p, out) => {
+    const n = p[0] ?? 10;
+    if (!(n >= 1 && n <= LOG_MAX)) throw new RangeError(`n 1..${LOG_MAX}`);
+    list(n, out);
+  });
+  RunService('shell.register', 'METRO', 'EVENT', [4, 5], '<type 1..6> <phase 0..3> <param> <duration ms> [<delay ms>] - front-end model event', (p, out) => {
+    const delay = driver.event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
+    out(`METRO EVENT ${p[0]} L${p[1]} from second=${measured ? now[SECOND]! + 1 : 0} delay=${delay} duration=${p[3]}${measured ? ` start=${lastT + delay}` : ''}\r\n`);
+  });
+  RunService('shell.register', 'METRO', 'CLOCK', [0, 1], '[<unix seconds>] - read or set the meter clock', (p, out) => {
+    if (p.length && !(p[0]! * 1000 >= CLOCK_MIN && p[0]! * 1000 < CLOCK_MAX)) throw new RangeError('unix seconds 946684800..4102444799');
+    const previous = p.length ? setClock(p[0]! * 1000) : clock();
+    out(`clock=${clock()} previous=${previous}\r\n`);
+  });
+  RunService('shell.register', 'METRO', 'LED', 0, '- metrology LED pulse counts', (_p, out) => out(driver.pulses()));
+  RunService('shell.register', 'METRO', 'NVRAM', 0, '- NVRAM, billing record and event log state', (_p, out) => {
+    out(`nvram ${nv.info()}\r\nregisters seq=${bill.seq} dropped=${bill.dropped}\r\n`);
+    out(`log count=${log.count} capacity=${log.capacity} last=${log.last} overwritten=${log.overwritten} dropped=${log.dropped} pq.dropped=${driver.voltageDropped()}\r\n`);
+  });
+  RunService('shell.register', 'LCD', 'PRESS', 1, '<P1|P2|TPA|TPB or 1..4> - press a button', (p, out) => {
+    const b = p[0]!;
+    if (b === BUTTONS.P1 || b === BUTTONS.P2) {
+      const label = display.scroll(b === BUTTONS.P2);
+      if (measured) display.refresh(now, '');
+      out(`LCD PRESS ${BUTTON_NAMES[b]} item=${display.item} ${label}\r\n`);
+    }
+    else if (b === BUTTONS.TPA || b === BUTTONS.TPB) {
+      const seq = record(b === BUTTONS.TPA ? COVER : MAGNET, 0, clock(), 0, 1);
+      out(`LCD PRESS ${BUTTON_NAMES[b]} event #${seq} ${EVENT_NAMES[b === BUTTONS.TPA ? COVER : MAGNET]}\r\n`);
+    }
+    else throw new RangeError('button P1|P2|TPA|TPB or 1..4');
+  }, BUTTONS);
+
+  return {
+    second() {
+      measured = true;
+      const t = clock(), end = lastT < 0 ? t : lastT + 1000;
+      lastT = t;
+      driver.counts(counts);
+      if (size > 0) bill.save(t, now, ENERGY, counts);
+      for (let n = driver.voltageEvents(pq), k = 0; k < n; k++) {
+        record(PQ_TYPES[pq[5 * k]!]!, pq[5 * k + 1]!, end - pq[5 * k + 2]!, pq[5 * k + 3]!, pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000);
+      }
+      const reverse = ((now[7]! | now[15]! | now[23]!) & 8) !== 0;
+      sustained.second(t, [now[0]!, now[8]!, now[16]!], now[TOTAL]!, reverse);
+      display.refresh(now, reverse ? 'REV' : '');
+    },
+    message(m, task) {
+      const pl = m.payload as { readonly n?: unknown; readonly from?: unknown; readonly time?: unknown } | undefined;
+      if (m.id === X_METRO_GET_EVENTS) {
+        const n = typeof pl?.n === 'number' && pl.n >= 1 ? Math.min(Math.floor(pl.n), MSG_MAX) : 1;
+        const from = typeof pl?.from === 'number' && pl.from >= 1 ? Math.floor(pl.from) : undefined;
+        RunService('msg.send', task, m.from, X_METRO_EVENTS, { events: log.list(n, from) });
+        return true;
+      }
+      if (m.id === X_METRO_SET_CLOCK) {
+        const time = pl?.time;
+        const ok = typeof time === 'number' && Number.isInteger(time) && time >= CLOCK_MIN && time < CLOCK_MAX;
+        RunService('msg.send', task, m.from, X_METRO_CLOCK, { ok, previous: ok ? setClock(time) : clock() });
+        return true;
+      }
+      return false;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// Billing registers and the event log across restarts and power cuts: the lin process and the
+// QEMU board are killed (SIGKILL) at random instants several times on the same NVRAM file;
+// after each restart energy never went backwards nor jumped by more than the load could
+// produce in the interval not seen, every event seen before the cut is still logged, and the
+// cut is logged as POWER_FAIL then POWER_RESTORE. Corrupt NVRAM recovers with a counted drop.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { FirmwareNode, type Platform } from '../../emulator/node.js';
+import { logOf, showAt, nvramFile } from './helpers.js';
+
+const LOAD_W = 230 * 10;   // METRO LOAD 1 230000 10000 0: 2300 W, all active
+let bound = 0;             // Wh the load could add between the last reading and the cut
+
+async function boot(platform: Platform, nvram: string): Promise<{ node: FirmwareNode; banner: string }> {
+  const node = await FirmwareNode.start({ platform, role: 'meter', nvram });
+  const banner = await node.waitFor(/^NVRAM /);
+  await node.waitFor(/^PARTS started$/);
+  return { node, banner };
+}
+
+for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, number][]) {
+  describe(`legal: power cuts on ${platform}`, function () {
+    this.timeout(120000);
+
+    it(`${cuts} SIGKILLs at random instants: energy monotone, no jump, events kept, power fail/restore logged`, async () => {
+      const file = nvramFile('cuts.bin');
+      let seenWh = 0;
+      let seenSeqs: number[] = [];
+      for (let cut = 0; cut <= cuts; cut++) {
+        const { node, banner } = await boot(platform, file);
+        try {
+          if (cut > 0) assert.match(banner, /^NVRAM file size=8192 registers=restored seq=\d+ /);
+          const first = await showAt(node, 0);
+          // before this boot's first second the registers hold what was saved; that second
+          // adds nothing (the scenario starts at 0 A after a restart)
+          const wh = first.get('A+')!;
+          const seen = seenWh;
+          assert.ok(wh >= seen - 1e-6, `cut ${cut}: energy went backwards: ${wh} < ${seen}`);
+          assert.ok(wh <= seen + bound, `cut ${cut}: energy jumped: ${wh} > ${seen} + ${bound}`);
+          const log = await logOf(node);
+          const seqs = new Set(log.map((e) => e.seq));
+          for (const s of seenSeqs) assert.ok(seqs.has(s), `cut ${cut}: event #${s} lost`);
+          if (cut > 0) {
+            const tail = log.slice(-2).map((e) => e.type);
+            assert.deepEqual(tail, ['POWER_FAIL', 'POWER_RESTORE']);
+          }
+          if (cut === cuts) break;
+          await node.command('METRO LOAD 1 230000 10000 0', /^METRO LOAD/);
+          await node.command('LCD PRESS TPA', /^LCD PRESS TPA/);
+          const s = await showAt(node, first.get('second')! + 2);
+          const after = await logOf(node);
+          seenSeqs = after.map((e) => e.seq);
+          seenWh = s.get('A+')!;
+          const seenAt = Date.now();
+          // a random instant within the next 1.5 s, while seconds are measured and saved
+          await new Promise((r) => setTimeout(r, Math.random() * 1500));
+          node.child.kill('SIGKILL');
+          await node.wait();
+          // the load ran from what was seen until the kill, plus the second being measured
+          bound = LOAD_W * ((Date.now() - seenAt) / 1000 + 2) / 3600;
+        } finally {
+          if (node.exitCode === null) await node.stop();
+        }
+      }
+    });
+  });
+}
+
+describe('legal: NVRAM content and options', function () {
+  this.timeout(60000);
+
+  it('random bytes in the NVRAM: clean recovery, counted drops, a trace, a logged NVRAM event', async () => {
+    const file = nvramFile('random.bin');
+    writeFileSync(file, randomBytes(8192));
+    const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
+    try {
+      const banner = await node.waitFor(/^NVRAM /);
+      const m = /registers=new log=0\/250 dropped=(\d+)$/.exec(banner);
+      assert.ok(m && Number(m[1]) > 200, banner);
+      await node.waitFor(/^TRACE WARN LEGAL: NVRAM: 2 billing and \d+ event records corrupt, dropped$/);
+      await node.waitFor(/^PARTS started$/);
+      const log = await logOf(node);
+      assert.deepEqual(log.map((e) => [e.type, e.value]), [['NVRAM', Number(m![1])]]);
+      const s = await showAt(node, 0);
+      assert.equal(s.get('A+'), 0);
+    } finally { await node.stop(); }
+  });
+
+  it('a torn billing record: the other slot wins, one drop, energy at most a second behind', async () => {
+    const file = nvramFile('torn.bin');
+    let node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
+    await node.command('METRO LOAD 1 230000 10000 0', /^METRO LOAD/);
+    const s = await showAt(node, 2);
+    const [line] = await node.command('METRO NVRAM', /^registers /).then((l) => l.slice(-1));
+    const seq = Number(/seq=(\d+)/.exec(line!)![1]);
+    await node.stop();
+    // tear the newest record (slot seq & 1) after its first 16-byte burst
+    const bytes = readFileSync(file);
+    const at = (seq & 1) * 96;
+    bytes.fill(0xa5, at + 16, at + 88);
+    writeFileSync(file, bytes);
+    node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
+    try {
+      const banner = await node.waitFor(/^NVRAM /);
+      assert.match(banner, new RegExp(`registers=restored seq=${seq - 1} log=\\d+/250 dropped=1$`));
+      const wh = (await showAt(node, 0)).get('A+')!;
+      assert.ok(wh <= s.get('A+')! + LOAD_W * 2 / 3600 && wh >= s.get('A+')! - LOAD_W * 2 / 3600, `${wh} vs ${s.get('A+')}`);
+      assert.equal((await logOf(node, 3)).map((e) => e.type).join(), 'NVRAM,POWER_FAIL,POWER_RESTORE');
+    } finally { await node.stop(); }
+  });
+
+  it('--nvram: a file of the wrong size or an unreachable path is refused with one line and status 2', async () => {
+    const file = nvramFile('small.bin');
+    writeFileSync(file, Buffer.alloc(100));
+    for (const [args, why] of [[['--nvram', file], /has 100 bytes, expected 8192/], [['--nvram', '/nonexistent/dir/x.bin'], /cannot open NVRAM file/], [['--nvram'], /--nvram needs a value/]] as const) {
+      const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: [...args], waitReady: false });
+      assert.equal(await node.wait(), 2);
+      assert.match(node.stderr.trim(), why);
+      assert.equal(node.stderr.trim().split('\n').length, 1);
+    }
+  });
+
+  it('without a backing file the NVRAM is volatile and the boot says so', async () => {
+    const node = await FirmwareNode.start({ platform: 'lin', role: 'meter' });
+    try {
+      assert.match(await node.waitFor(/^NVRAM /), /^NVRAM volatile \(no backing file\)/);
+    } finally { await node.stop(); }
+  });
+});

@@ -1,0 +1,122 @@
+// The power-fail-safe records (modules/legal/records.ts, eventlog.ts) on Node over a model of
+// the FRAM that tears writes into 16-byte bursts like drivers/nvram: a cut is simulated after
+// every burst of a save or an append (as MCUboot's tests cut at every flash operation); after
+// each, a fresh load must find the previous or the new state, never anything else. Then the
+// messages X_METRO_GET_EVENTS and X_METRO_SET_CLOCK through legal.ts with a fake RunService.
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import { BillingStore, type Nvram, type Crc32 } from '../../modules/legal/records.js';
+import { EventLog } from '../../modules/legal/eventlog.js';
+import { start } from '../../modules/legal/legal.js';
+import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK } from '../../modules/generic/ids.js';
+
+const BURST = 16;
+class Fram implements Nvram {
+  mem = new Uint8Array(8192).fill(0xff);
+  budget = Infinity;          // bursts left before the power fails
+  read(off: number, view: ArrayBufferView) {
+    new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(this.mem.subarray(off, off + view.byteLength));
+  }
+  write(off: number, view: ArrayBufferView) {
+    const b = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    for (let k = 0; k < b.length; k += BURST) {
+      if (this.budget-- <= 0) throw new Error('power cut');
+      this.mem.set(b.subarray(k, k + BURST), off + k);
+    }
+  }
+  info() { return 'kind=file size=8192 reads=0 writes=0 bytes=0 errors=0'; }
+}
+class Crc implements Crc32 {
+  private v = 0;
+  reset() { this.v = 0; return this; }
+  checksum(bytes: BufferLike) { this.v = crc32(new Uint8Array(bytes as ArrayBuffer), this.v); return this.v; }
+}
+
+const energy = (x: number) => Float64Array.from([x, 0, x / 2, 0, 0, 0, x * 1.1]);
+const counts = (x: number) => Float64Array.from([Math.floor(x / 1e6), 0]);
+
+describe('legal: power-fail-safe records', () => {
+  it('billing: a cut at every burst of a save leaves the old or the new record', () => {
+    for (let cutAt = 0; cutAt <= 6; cutAt++) {
+      const fram = new Fram(), crc = new Crc();
+      const b = new BillingStore(fram, crc);
+      for (let s = 1; s <= 5; s++) b.save(1000 * s, energy(1e6 * s), 0, counts(1e6 * s));
+      fram.budget = cutAt;
+      let completed = true;
+      try { b.save(6000, energy(6e6), 0, counts(6e6)); } catch { completed = false; }
+      const r = new BillingStore(fram, crc);
+      assert.equal(r.load(), true);
+      const want = completed ? 6 : 5;
+      assert.equal(r.seq, want, `cut after ${cutAt} bursts`);
+      assert.equal(r.values[0], 1e6 * want);
+      assert.equal(r.clock, 1000 * want);
+      assert.equal(r.dropped, completed || cutAt === 0 ? 0 : 1);   // the torn slot, counted
+    }
+  });
+
+  it('billing: registers never go backwards on save', () => {
+    const b = new BillingStore(new Fram(), new Crc());
+    b.save(1, energy(10), 0, counts(10));
+    assert.throws(() => b.save(2, energy(9), 0, counts(9)), /backwards/);
+  });
+
+  it('event log: a cut at every burst of an append keeps every earlier event; the journal wraps', () => {
+    for (let cutAt = 0; cutAt <= 2; cutAt++) {
+      const fram = new Fram(), crc = new Crc();
+      const log = new EventLog(fram, crc, 8192);
+      for (let k = 1; k <= 300; k++) log.append(k * 10, 3, 1, k, k);
+      fram.budget = cutAt;
+      try { log.append(3010, 4, 2, 0, 0); } catch { /* cut */ }
+      const r = new EventLog(fram, crc, 8192);
+      r.load();
+      const torn = cutAt === 1 ? 1 : 0;          // 32-byte records: the cut after one burst tears one
+      assert.equal(r.last, cutAt >= 2 ? 301 : 300);
+      assert.equal(r.dropped, torn);
+      assert.equal(r.overwritten, r.last - 250);
+      const list = r.list(32);
+      assert.equal(list.at(-1)!.seq, r.last);
+      assert.deepEqual(r.get(290), { seq: 290, time: 2900, type: 3, phase: 1, value: 290, duration: 290 });
+      // the oldest kept: the torn slot held the oldest record, which is gone
+      assert.equal(r.get(r.last - 250 + 1 + torn)?.seq, r.last - 250 + 1 + torn);
+      assert.equal(r.get(r.last - 250), undefined);
+    }
+  });
+});
+
+describe('legal: X_METRO_GET_EVENTS and X_METRO_SET_CLOCK', () => {
+  it('answer with frozen copies, validate the clock and log the change', () => {
+    const fram = new Fram();
+    const sent: [number, number, unknown][] = [];
+    let uptime = 5000;
+    const driver = {
+      restore() {}, quality() {}, counts(o: Float64Array) { o.fill(0); }, voltageEvents() { return 0; },
+      pulses() { return ''; }, event() { return 0; }, voltageDropped() { return 0; },
+      load() {}, frequency() {}, second() { return 0; }, stats() { return ''; },
+    };
+    const services: { [k: string]: (...a: any[]) => unknown } = {
+      'driver.get': (n: string) => (n === 'nvram' ? fram : { CRC32: Crc }),
+      'misc.uptime': () => uptime, 'shell.print': () => {}, 'shell.register': () => {}, trace: () => {}, 'lcd.print': () => {},
+      'msg.send': (from: number, to: number, id: number, payload: unknown) => { sent.push([to, id, payload]); return 0; },
+    };
+    const rs = ((name: string, ...a: unknown[]) => services[name]!(...a)) as never;
+    const legal = start(rs, driver as never, new Float64Array(35), undefined);
+    const msg = (id: number, payload: unknown) => legal.message({ id, from: 7, to: 1, payload } as never, 1);
+
+    assert.equal(msg(X_METRO_SET_CLOCK, { time: 'soon' }), true);
+    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { ok: false, previous: 0 }]);   // a fresh meter's clock starts at 0
+    assert.equal(msg(X_METRO_SET_CLOCK, { time: 1.5e12 }), true);
+    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { ok: true, previous: 0 }]);
+    uptime += 250;
+    msg(X_METRO_SET_CLOCK, { time: 1.6e12 });
+    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { ok: true, previous: 1.5e12 + 250 }]);
+    msg(X_METRO_GET_EVENTS, { n: 100 });
+    const [, id, payload] = sent.pop()!;
+    assert.equal(id, X_METRO_EVENTS);
+    const events = (payload as { events: { seq: number; type: number; time: number; value: number }[] }).events;
+    assert.deepEqual(events.map((e) => [e.seq, e.type, e.time]), [[1, 11, 1.5e12], [2, 11, 1.6e12]]);
+    assert.ok(Object.isFrozen(events[0]));
+    msg(X_METRO_GET_EVENTS, { from: 2, n: 1 });
+    assert.deepEqual((sent.pop()![2] as { events: { seq: number }[] }).events.map((e) => e.seq), [2]);
+    assert.equal(msg(0x0101, { n: 1 }), false);   // not its message
+  });
+});
