@@ -30,7 +30,7 @@
 
 /* Output layout; keep in step with modules/generic/metro-driver.ts. */
 #define MX_PHASE_FIELDS 8   /* V, I, P, Q, S, PF, F, flags */
-#define MX_TOTAL (METRO_PHASES * MX_PHASE_FIELDS)   /* P, Q, S */
+#define MX_TOTAL (3 * MX_PHASE_FIELDS)   /* P, Q, S; three phases whatever METRO_PHASES */
 #define MX_ENERGY (MX_TOTAL + 3)                      /* DSP_E_COUNT registers, micro-units */
 #define MX_SECOND (MX_ENERGY + DSP_E_COUNT)
 #define MX_NEUTRAL (MX_SECOND + 1)                    /* neutral current, A rms */
@@ -56,7 +56,7 @@ static struct {
 #endif
 	/* cost of the last second(): board_cycles() around the model's fill and around
 	 * dsp_process_block(), summed over the second's blocks (METRO STATS) */
-	uint32_t model_cycles, dsp_cycles, samples;
+	uint32_t model_cycles, dsp_cycles, dev_cycles, samples;
 } mx;
 
 /* BENCH DSP's own copy of the model (xs_metro_samples), allocated on first use so that it costs
@@ -294,18 +294,21 @@ void xs_metro_second(xsMachine *the)
 	int windows = 0;
 	/* one timestamp between the fill and the DSP, one after the DSP that starts the next fill:
 	 * two board_cycles() per block (a few tens of cycles each, split between model and DSP).
-	 * The second device's DSP is emulated hardware: it counts with the model. */
-	uint64_t model_cycles = 0, dsp_cycles = 0, t0 = board_cycles();
+	 * The second device's DSP (emulated hardware) is timed apart too. */
+	uint64_t model_cycles = 0, dsp_cycles = 0, dev_cycles = 0, t0 = board_cycles();
 	while (done < fs) {
 		uint32_t want = fs - done < FE_BLOCK_MAX ? fs - done : FE_BLOCK_MAX;
 		int n = fe_model_driver.read(&mx.model, &blk, (uint16_t)want);
 		if (n <= 0)
 			xsUnknownError("metro front-end");
+		uint64_t tf = board_cycles();
 #if METRO_PHASES == 3
 		if (mx.phases == 3)
 			stpm_dev_feed(&mx.dev, &blk);
 #endif
 		uint64_t t1 = board_cycles();
+		dev_cycles += t1 - tf;
+		model_cycles -= t1 - tf;
 		done += (uint32_t)n;
 		windows += dsp_process_block(&mx.dsp, &blk);
 		uint64_t t2 = board_cycles();
@@ -315,17 +318,18 @@ void xs_metro_second(xsMachine *the)
 	}
 	mx.model_cycles = (uint32_t)model_cycles;
 	mx.dsp_cycles = (uint32_t)dsp_cycles;
+	mx.dev_cycles = (uint32_t)dev_cycles;
 	mx.samples = done;
 	if (windows != 1)
 		xsUnknownError("metro window");
 	/* no script ran since runtime_buffer(): the pointer is still good. XS aligns chunks to 4
 	 * bytes only, so the doubles are stored with memcpy. */
 	uint8_t *out = data;
-	for (unsigned p = 0; p < METRO_PHASES; p++) {
+	for (unsigned p = 0; p < 3; p++) {
 		if (p < mx.phases && p > 0)
 			continue;   /* from the second device, below */
 		static const dsp_result_t none;
-		mx_put_phase(out, p, p < mx.phases ? &mx.dsp.res[p] : &none);
+		mx_put_phase(out, p, p == 0 ? &mx.dsp.res[0] : &none);
 	}
 #if METRO_PHASES == 3
 	if (mx.phases == 3)
@@ -345,11 +349,11 @@ void xs_metro_second(xsMachine *the)
 	xsResult = xsInteger((xsIntegerValue)mx.dsp.tot.second);
 }
 
-/* stats() -> "dsp.cycles=<n> model.cycles=<n> samples=<n> clock.hz=<n> link.cycles=<n>
+/* stats() -> "dsp.cycles=<n> model.cycles=<n> samples=<n> clock.hz=<n> device.cycles=<n> link.cycles=<n>
  * link.frames=<n> link.crc=<n> link.timeouts=<n> link.device=<n> link.stale=<n> link.retries=<n>
  * link.failed=<n> link.reads=<n>\r\n": the last second()'s cycles in the main chip's
- * dsp_process_block(), in the front-end model's fill (with the second device's DSP, emulated
- * hardware) and in the link read, its samples per channel, the clock (cycles per second), then
+ * dsp_process_block(), in the front-end model's fill, its samples per channel, the clock (cycles
+ * per second), in the second device's DSP (emulated hardware) and in the link read, then
  * the link counters since start (stpm_link.h; zeros in the single-phase layout). Formatted here
  * rather than returned as numbers because LEGAL's bytecode lives in RAM, which the STM32F405
  * meter can hardly spare. */
@@ -365,10 +369,10 @@ void xs_metro_stats(xsMachine *the)
 		memcpy(z, v, sizeof(z));
 #endif
 	snprintf(text, sizeof(text), "dsp.cycles=%lu model.cycles=%lu samples=%lu clock.hz=%lu "
-		"link.cycles=%lu link.frames=%lu link.crc=%lu link.timeouts=%lu link.device=%lu "
+		"device.cycles=%lu link.cycles=%lu link.frames=%lu link.crc=%lu link.timeouts=%lu link.device=%lu "
 		"link.stale=%lu link.retries=%lu link.failed=%lu link.reads=%lu\r\n",
 		(unsigned long)mx.dsp_cycles, (unsigned long)mx.model_cycles, (unsigned long)mx.samples,
-		(unsigned long)board_cycle_hz(), (unsigned long)z[0], (unsigned long)z[1],
+		(unsigned long)board_cycle_hz(), (unsigned long)mx.dev_cycles, (unsigned long)z[0], (unsigned long)z[1],
 		(unsigned long)z[2], (unsigned long)z[3], (unsigned long)z[4], (unsigned long)z[5],
 		(unsigned long)z[6], (unsigned long)z[7], (unsigned long)z[8]);
 	xsResult = xsString(text);

@@ -7,17 +7,18 @@ import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from '../generic/metro-driver.js';
 
 export function setupFrontEnd(RunService: RunServiceFn, driver: MetroDriver): void {
-  const cfg = RunService('config') as { readonly phases?: number } | undefined;
+  const cfg = RunService('config') as { readonly phases?: number; readonly scenario?: boolean } | undefined;
   driver.layout(cfg?.phases ?? 3);
-  RunService('shell.register', 'METRO', 'HARM', 5, '<phase> <order 2..15> <V per mille> <I per mille> <I lag centidegrees>', (p, out) => {
+  if (cfg?.scenario === false) return;   // stm32f405: no RAM for these commands' closures
+  RunService('shell.register', 'METRO', 'HARM', 5, '<phase> <h 2..15> <V pm> <I pm> <I lag cdeg>', (p, out) => {
     driver.harmonic(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!);
     out(`METRO HARM L${p[0]} h${p[1]}\r\n`);
   });
-  RunService('shell.register', 'METRO', 'NOISE', [2, 3], '<V mV rms> <I mA rms> [<seed>]', (p, out) => {
+  RunService('shell.register', 'METRO', 'NOISE', [2, 3], '<V mV> <I mA> [<seed>]', (p, out) => {
     driver.noise(p[0]!, p[1]!, p[2] ?? 0);
     out(`METRO NOISE V=${p[0]} I=${p[1]}\r\n`);
   });
-  RunService('shell.register', 'METRO', 'LINK', [3, 4], '<in per mille> <out per mille> <lost per mille> [<seed>]', (p, out) => {
+  RunService('shell.register', 'METRO', 'LINK', [3, 4], '<in pm> <out pm> <lost pm> [<seed>]', (p, out) => {
     driver.link(p[0]!, p[1]!, p[2]!, p[3] ?? 0);
     out(`METRO LINK in=${p[0]} out=${p[1]} lost=${p[2]}\r\n`);
   });
