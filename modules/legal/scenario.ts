@@ -1,4 +1,4 @@
-// LEGAL: the front-end layout from the manifest (config.parts.legal.phases: 3 = L1 and the
+// LEGAL: the front-end layout from the manifest (config.parts.legal.phases, default 3: L1 and the
 // neutral on the main chip, L2 and L3 on the STPM34-like second device; 1 = single-phase meter)
 // and the shell commands that shape the emulated grid of the front-end model beyond METRO LOAD:
 // harmonics, ADC noise, faults on the second device's link. Kept lean: LEGAL's bytecode is in RAM
