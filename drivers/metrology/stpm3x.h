@@ -68,7 +68,7 @@ static inline uint8_t stpm_crc8(const uint8_t *b)
     for (int k = 0; k < 4; k++) {
         c ^= b[k];
         for (int j = 0; j < 8; j++)
-            c = (uint8_t)(c & 0x80u ? (c << 1) ^ 0x07u : c << 1);
+            c = (uint8_t)(c & 0x80u ? ((unsigned)c << 1) ^ 0x07u : (unsigned)c << 1);
     }
     return c;
 }
