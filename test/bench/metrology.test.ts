@@ -12,7 +12,7 @@ interface MetroRow {
   platform: string; clockHz: number; nativeSamples: number; tsSamples: number;
   nativeDspCycles: number; nativeModelCycles: number; tsDspCycles: number;
   nativeInstrPerSample: number; modelInstrPerSample: number; tsInstrPerSample: number;
-  ratio: number; nativeCpuShare: number; tsCpuShare: number; error?: string;
+  linkInstrPerSecond: number; ratio: number; nativeCpuShare: number; tsCpuShare: number; error?: string;
 }
 
 describe('bench metrology section', function () {
