@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export type Platform = 'lin' | 'mps2-an386' | 'stm32f405';
-export type Role = 'meter' | 'concentrator';
+export type Role = 'meter' | 'meter-1p' | 'concentrator';
 export type PartName = 'legal' | 'plc' | 'nonlegal';
 
 export const MACHINES: { readonly [p in Exclude<Platform, 'lin'>]: string } = {

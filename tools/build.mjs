@@ -22,7 +22,7 @@ const MBEDTLS = join(root, 'deps', `mbedtls-${pins.mbedtls.upstream}`);
 const BUILD = join(root, 'build');
 
 export const PLATFORMS = ['lin', 'mps2-an386', 'stm32f405'];
-export const ROLES = ['meter', 'concentrator'];
+export const ROLES = ['meter', 'meter-1p', 'concentrator'];
 
 // XS engine sources. The parser files are linked only where a manifest asks for the parser.
 const XS_PARSER = ['xsLexical.c', 'xsSyntaxical.c', 'xsTree.c', 'xsScope.c', 'xsCode.c', 'xsScript.c'];
@@ -50,7 +50,7 @@ for (let i = 0; i < args.length; i++) {
   if (a === '--quiet') continue;
   if (['--platform', '--role', '--jobs'].includes(a)) { i++; continue; }
   if (a === '--help' || a === '-h') {
-    process.stdout.write('usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405]... [--role meter|concentrator]... [--quiet] [--jobs N]\n');
+    process.stdout.write('usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405]... [--role meter|meter-1p|concentrator]... [--quiet] [--jobs N]\n');
     process.exit(0);
   }
   process.stderr.write(`build: unknown option '${a}' (try --help)\n`);

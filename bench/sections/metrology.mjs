@@ -1,7 +1,10 @@
 // Metrology DSP cost on Cortex-M4 (mps2-an386 under qemu -icount shift=0: one guest instruction
 // per virtual nanosecond), all figures from ONE boot of the meter firmware:
 //  - native: LEGAL's METRO task runs the front-end model and dsp_process_block() once a second;
-//    `METRO STATS` gives the cycles spent in the DSP alone (model sample synthesis timed apart);
+//    `METRO STATS` gives the cycles spent in the DSP alone (model sample synthesis timed apart):
+//    the main chip's DSP over L1 + neutral plus the same dsp.c in the second device's model over
+//    L2, L3 (device.cycles), i.e. the three phases; and the host's cost of reading L2, L3 over
+//    the STPM link once a second (link.cycles, per second, not per sample);
 //  - TypeScript: `BENCH DSP <seconds>` runs modules/generic/bench/dsp-ts.ts (a port of
 //    dsp_process_block()'s per-sample work for 3 phases) on XS over the same model samples.
 // Cycles convert to instructions as cycles * 1e9 / clock.hz. The CPU share assumes a 168 MHz
@@ -49,6 +52,7 @@ export default {
     { header: 'samples', value: (r) => (r.nativeSamples == null ? null : `${group(r.nativeSamples)} / ${group(r.tsSamples)}`) },
     { header: 'native instr/sample', value: (r) => r.nativeInstrPerSample?.toFixed(1) },
     { header: 'model instr/sample', value: (r) => r.modelInstrPerSample?.toFixed(1) },
+    { header: 'link instr/s', value: (r) => (r.linkInstrPerSecond == null ? null : group(Math.round(r.linkInstrPerSecond))) },
     { header: 'TS instr/sample', value: (r) => r.tsInstrPerSample?.toFixed(1) },
     { header: 'TS/native', value: (r) => r.ratio?.toFixed(1) },
     { header: 'native CPU @168MHz', value: (r) => (r.nativeCpuShare == null ? null : `${(r.nativeCpuShare * 100).toFixed(2)} %`) },
@@ -70,7 +74,10 @@ export default {
         nativeModelCycles: stats['model.cycles'],
         tsSamples: ts.samples,
         tsDspCycles: ts['ts.dsp.cycles'],
-        nativeInstrPerSample: instr(stats['dsp.cycles']) / fs,
+        nativeDeviceCycles: stats['device.cycles'],
+        linkCycles: stats['link.cycles'],
+        linkInstrPerSecond: instr(stats['link.cycles']),
+        nativeInstrPerSample: instr(stats['dsp.cycles'] + stats['device.cycles']) / fs,
         modelInstrPerSample: instr(stats['model.cycles']) / fs,
         tsInstrPerSample: instr(ts['ts.dsp.cycles']) / ts.samples,
       });

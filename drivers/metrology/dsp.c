@@ -58,7 +58,7 @@ int dsp_init(dsp_t *d, const dsp_config_t *cfg)
     d->fs = cfg->sample_rate_hz ? cfg->sample_rate_hz : FE_SAMPLE_RATE_DEFAULT;
     d->phases = cfg->phases ? cfg->phases : METRO_PHASES;
     if (d->fs < FE_SAMPLE_RATE_MIN || d->fs > FE_SAMPLE_RATE_MAX || d->fs % DSP_SUBWINDOWS ||
-        d->phases > METRO_PHASES || !(cfg->fnom > 0.0f) || !(cfg->vnom > 0.0f))
+        d->phases + cfg->ch0 > METRO_PHASES || !(cfg->fnom > 0.0f) || !(cfg->vnom > 0.0f))
         return -1;
     d->n_win = d->fs;
     d->n_sub = d->fs / DSP_SUBWINDOWS;
@@ -102,15 +102,20 @@ static uint64_t reg_add(dsp_energy_t *e, int r, float x)
     return whole;
 }
 
+void dsp_book_energy(dsp_energy_t *e, float a, float r, float s, uint64_t *da, uint64_t *dr)
+{
+    int rq = a >= 0.0f ? (r >= 0.0f ? DSP_E_R_Q1 : DSP_E_R_Q4)
+                       : (r >= 0.0f ? DSP_E_R_Q2 : DSP_E_R_Q3);
+    *da = reg_add(e, a >= 0.0f ? DSP_E_A_IMP : DSP_E_A_EXP, fabsf(a));
+    *dr = reg_add(e, rq, fabsf(r));
+    reg_add(e, DSP_E_APP, s);
+}
+
 /* Book one second of P (W), Q (var), S (VA); returns |active|, |reactive| added. */
 static void book(dsp_energy_t *e, float p, float q, float s, uint64_t *da, uint64_t *dr)
 {
     float dt = UWH_PER_WS;  /* window is exactly one second */
-    int rq = p >= 0.0f ? (q >= 0.0f ? DSP_E_R_Q1 : DSP_E_R_Q4)
-                       : (q >= 0.0f ? DSP_E_R_Q2 : DSP_E_R_Q3);
-    *da = reg_add(e, p >= 0.0f ? DSP_E_A_IMP : DSP_E_A_EXP, fabsf(p) * dt);
-    *dr = reg_add(e, rq, fabsf(q) * dt);
-    reg_add(e, DSP_E_APP, s * dt);
+    dsp_book_energy(e, p * dt, q * dt, s * dt, da, dr);
 }
 
 /* Fundamental phasor of one sub-window with the -f image removed:
@@ -249,7 +254,7 @@ static void end_second(dsp_t *d)
     d->tot.s = stot;
     d->tot.in_rms = mean_rms(d->sn, d->snn, inv_n) * I_LSB;
     d->tot.residual_rms = mean_rms(d->sr, d->srr, inv_n) * I_LSB;
-    if (d->tot.residual_rms > c->residual_a)
+    if (c->residual_a > 0.0f && d->tot.residual_rms > c->residual_a)
         tflags |= DSP_FLAG_RESIDUAL;
     if (stot < c->no_load_va) {
         tflags |= DSP_FLAG_NO_LOAD;
@@ -296,7 +301,7 @@ static void end_cycle(dsp_phase_t *ph, float at, int at_crossing)
 
 int dsp_process_block(dsp_t *d, const fe_block_t *blk)
 {
-    const unsigned np = d->phases;
+    const unsigned np = d->phases, c0 = d->cfg.ch0;
     int done = 0;
     unsigned j, p;
 
@@ -316,7 +321,7 @@ int dsp_process_block(dsp_t *d, const fe_block_t *blk)
 
         for (p = 0; p < np; p++) {
             dsp_phase_t *ph = &d->ph[p];
-            int32_t v = blk->v[p][j], i = blk->i[p][j];
+            int32_t v = blk->v[p + c0][j], i = blk->i[p + c0][j];
             int32_t x = v - ph->offset;
 
             ph->sv += v;

@@ -59,12 +59,14 @@
 typedef struct {
     uint32_t sample_rate_hz;   /* 0 = FE_SAMPLE_RATE_DEFAULT; multiple of 10 */
     uint8_t phases;            /* 0 = METRO_PHASES */
+    uint8_t ch0;               /* block channel of phase 0: 1 for a device measuring L2, L3 */
     float vnom;                /* V, e.g. 230 */
     float inom;                /* basic current Ib, A, e.g. 5 */
     float fnom;                /* Hz, 50 or 60 */
     float no_load_va;          /* below: no energy registered (creep) */
     float sag_pct, swell_pct, interruption_pct;  /* of vnom */
-    float residual_a;          /* residual current limit, A rms */
+    float residual_a;          /* residual current limit, A rms; 0 = no check (the block does
+                                  not carry every phase, e.g. L2/L3 on a second device) */
     uint32_t led_imp_per_kwh;  /* meter constant, active LED */
     uint32_t led_imp_per_kvarh;
 } dsp_config_t;
@@ -150,6 +152,12 @@ int dsp_init(dsp_t *d, const dsp_config_t *cfg);   /* 0 or -1 on bad config */
 /* Hot path. Returns the number of 1-second windows completed inside this
  * block (0 or 1); results are then in d->res[], d->tot, d->e[], d->e_tot. */
 int dsp_process_block(dsp_t *d, const fe_block_t *blk);
+
+/* Book energies of one interval into e (signed: + import active, + inductive reactive;
+ * micro-units), carrying fractions; *da, *dr = whole |active|, |reactive| units added.
+ * dsp_process_block() books each second this way; a driver merging phases measured elsewhere
+ * (a second front-end device) books its totals with it too. */
+void dsp_book_energy(dsp_energy_t *e, float a, float r, float s, uint64_t *da, uint64_t *dr);
 
 /* Pulses added by the last completed second (for an LED/GPIO driver). */
 uint32_t dsp_pulse_add(dsp_pulse_t *led, uint64_t micro_units);

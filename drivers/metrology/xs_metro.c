@@ -1,14 +1,23 @@
-/* XS binding of the metrology: the front-end model (fe_model.c) stands in for the STPM3x pair
- * and the DSP (dsp.c) turns its samples into per-second results and energy registers. Script
- * never sees a sample: xs_metro_second() fills blocks and feeds them to dsp_process_block()
- * exactly as the front-end ISR/DMA would, one second (fs samples) per call, then copies that
- * second's results into the caller's Float64Array (layout: modules/generic/shared/metro.ts).
+/* XS binding of the metrology: the front-end model (fe_model.c) stands in for the grid and the
+ * ADCs, the DSP (dsp.c) turns samples into per-second results and energy registers. Script
+ * never sees a sample: xs_metro_second() fills blocks and feeds them to the DSP exactly as the
+ * front-end ISR/DMA would, one second (fs samples) per call, then copies that second's results
+ * into the caller's Float64Array (layout: modules/generic/metro-driver.ts).
  *
- * One front-end, so the state is one static struct (no host chunk to validate): ~1.5 KB with
- * three phases and the firmware's defines (modules/generic/manifest.json: FE_BLOCK_MAX 20, no
- * harmonics or events in the model); the block of samples lives on the C stack during a call. */
+ * Layouts (layout(), from LEGAL's manifest config `phases`, before the first second):
+ *  - 3 (default): as the reference design, L1 and the neutral current on the main chip
+ *    (STCOMET-like: this DSP, block channels V1, I1, In), L2 and L3 on an STPM34-like second
+ *    device (stpm_model.c: its own DSP, register map and energy accumulators) read once a second
+ *    over its serial link by stpm_link.c (STPM3x frames, CRC-8, retries). A second whose link
+ *    read fails leaves L2, L3 and the totals unavailable (NaN, flag MX_FLAG_LINK); their energy
+ *    is booked by the next good read from the device's accumulators.
+ *  - 1: single-phase meter, L1 and the neutral on the main chip; the model has one phase.
+ *
+ * One front-end, so the state is one static struct (no host chunk to validate); the block of
+ * samples lives on the C stack during a call. */
 #include "xsruntime.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +26,38 @@
 #include "dsp.h"
 #include "fe_model.h"
 #include "pq.h"
+#include "stpm_link.h"
+#include "stpm_model.h"
 
-/* Output layout; keep in step with modules/generic/shared/metro.ts. */
+/* Output layout; keep in step with modules/generic/metro-driver.ts. */
 #define MX_PHASE_FIELDS 8   /* V, I, P, Q, S, PF, F, flags */
-#define MX_TOTAL (METRO_PHASES * MX_PHASE_FIELDS)   /* P, Q, S */
+#define MX_TOTAL (3 * MX_PHASE_FIELDS)   /* P, Q, S; three phases whatever METRO_PHASES */
 #define MX_ENERGY (MX_TOTAL + 3)                      /* DSP_E_COUNT registers, micro-units */
 #define MX_SECOND (MX_ENERGY + DSP_E_COUNT)
-#define MX_FIELDS (MX_SECOND + 1)
+#define MX_NEUTRAL (MX_SECOND + 1)                    /* neutral current, A rms */
+#define MX_PHASES (MX_NEUTRAL + 1)                    /* phases of the layout */
+#define MX_FIELDS (MX_PHASES + 1)
+#define MX_FLAG_LINK 0x8000u   /* phase flags: no valid reading from the second device */
 
 /* Input limits: the ADC full scale is 838.86 V / 167.77 A peak (frontend.h). */
 #define MX_VRMS_MAX_MV 500000
 #define MX_IRMS_MAX_MA 100000
+#define MX_NOISE_MAX 10000     /* mV, mA rms */
 
 static struct {
 	fe_model_t model;
-	dsp_t dsp;
-	uint8_t ready;
+	dsp_t dsp;                /* main chip: L1 and the neutral */
+	uint8_t ready, phases;    /* phases: the layout, 0 until the first use */
+#if METRO_PHASES == 3
+	stpm_dev_t dev;           /* second device (L2, L3) and its link */
+	stpm_link_t link;
+	stpm_reading_t rd;
+	dsp_energy_t e_tot;       /* three-phase totals */
+	uint32_t link_cycles;
+#endif
 	/* cost of the last second(): board_cycles() around the model's fill and around
 	 * dsp_process_block(), summed over the second's blocks (METRO STATS) */
-	uint32_t model_cycles, dsp_cycles, samples;
+	uint32_t model_cycles, dsp_cycles, dev_cycles, samples;
 	/* the load relay (Disconnect control): open, no current flows; the voltage is measured
 	 * on the grid side and stays */
 	uint8_t relay_open;
@@ -53,13 +75,36 @@ static void mx_start(xsMachine *the)
 	dsp_config_t cfg;
 	if (mx.ready)
 		return;
+	if (!mx.phases)
+		mx.phases = METRO_PHASES;
 	fe_scenario_t scn;   /* 230 V, 0 A, 50 Hz, phases 120 degrees apart */
-	fe_scenario_default(&scn, METRO_PHASES);
+	fe_scenario_default(&scn, mx.phases);
 	fe_model_load(&mx.model, &scn);
 	dsp_config_default(&cfg);
+	cfg.phases = 1;   /* the main chip measures L1 (and the neutral) in both layouts */
+#if METRO_PHASES == 3
+	if (mx.phases == 3) {
+		if (stpm_dev_init(&mx.dev, &cfg))
+			xsUnknownError("metro device init");
+		stpm_link_init(&mx.link, stpm_dev_xfer, &mx.dev);
+		cfg.residual_a = 0.0f;   /* i1 + In alone is not a residual with L2, L3 elsewhere */
+	}
+#endif
 	if (fe_model_driver.init(&mx.model, NULL) || dsp_init(&mx.dsp, &cfg))
 		xsUnknownError("metro init");
 	mx.ready = 1;
+}
+
+/* layout(phases 1 or 3): before the first second only. */
+void xs_metro_layout(xsMachine *the)
+{
+	int phases = xsToInteger(xsArg(0));
+	if (phases != 1 && phases != METRO_PHASES)
+		xsRangeError("metro layout");
+	if (mx.ready && phases != mx.phases)
+		xsUnknownError("metro layout already running");
+	mx.phases = (uint8_t)phases;
+	mx_start(the);
 }
 
 /* The model restarts its waveforms (sample 0) from the new scenario; the DSP and its energy
@@ -78,7 +123,8 @@ void xs_metro_load(xsMachine *the)
 	int mv = xsToInteger(xsArg(1));
 	int ma = xsToInteger(xsArg(2));
 	int cdeg = xsToInteger(xsArg(3));
-	if (phase < 1 || phase > METRO_PHASES)
+	mx_start(the);
+	if (phase < 1 || phase > mx.phases)
 		xsRangeError("metro phase");
 	if (mv < 0 || mv > MX_VRMS_MAX_MV)
 		xsRangeError("metro Vrms");
@@ -86,7 +132,6 @@ void xs_metro_load(xsMachine *the)
 		xsRangeError("metro Irms");
 	if (cdeg < -18000 || cdeg > 18000)
 		xsRangeError("metro angle");
-	mx_start(the);
 	fe_phase_scn_t *p = &mx.model.scn.ph[phase - 1];
 	p->vrms = (float)mv / 1000.0f;
 	p->irms = (float)ma / 1000.0f;
@@ -113,10 +158,142 @@ void xs_metro_frequency(xsMachine *the)
 	mx_reload(the);
 }
 
+/* harmonic(phase, order 2..15, V per mille, I per mille, I angle centidegrees): the order's
+ * voltage and current rms relative to the fundamental, the current lagging the voltage
+ * harmonic by the angle (its own frame, fe_model.h); 0 per mille removes it. */
+void xs_metro_harmonic(xsMachine *the)
+{
+	int phase = xsToInteger(xsArg(0));
+	int h = xsToInteger(xsArg(1));
+	int vpm = xsToInteger(xsArg(2));
+	int ipm = xsToInteger(xsArg(3));
+	int cdeg = xsToInteger(xsArg(4));
+	mx_start(the);
+	if (phase < 1 || phase > mx.phases)
+		xsRangeError("metro phase");
+	if (h < 2 || h > 15)
+		xsRangeError("metro order 2..15");
+	if (h > FE_HARM_MAX)
+		xsRangeError("metro harmonics not built on this board");
+	if (vpm < 0 || vpm > 1000 || ipm < 0 || ipm > 1000)
+		xsRangeError("metro per mille 0..1000");
+	if (cdeg < -18000 || cdeg > 18000)
+		xsRangeError("metro angle");
+#if FE_HARM_MAX > 1
+	fe_phase_scn_t *p = &mx.model.scn.ph[phase - 1];
+	p->vh[h].ratio = (float)vpm / 1000.0f;
+	p->vh[h].phase_deg = 0.0f;
+	p->ih[h].ratio = (float)ipm / 1000.0f;
+	p->ih[h].phase_deg = -(float)cdeg / 100.0f;
+	mx_reload(the);
+#endif
+}
+
+/* noise(V mV rms, I mA rms, seed): white noise on every voltage / current ADC channel. */
+void xs_metro_noise(xsMachine *the)
+{
+	int mv = xsToInteger(xsArg(0));
+	int ma = xsToInteger(xsArg(1));
+	int seed = xsToInteger(xsArg(2));
+	if (mv < 0 || mv > MX_NOISE_MAX || ma < 0 || ma > MX_NOISE_MAX)
+		xsRangeError("metro noise 0..10000");
+	mx_start(the);
+	mx.model.scn.noise_v_lsb = (float)mv * (1000.0f / FE_V_LSB_UV);
+	mx.model.scn.noise_i_lsb = (float)ma * (1000.0f / FE_I_LSB_UA);
+	if (seed)
+		mx.model.scn.seed = (uint32_t)seed;
+	mx_reload(the);
+}
+
+/* link(in, out, lost per mille, seed): faults on the second device's link (stpm_model.h). */
+void xs_metro_link(xsMachine *the)
+{
+	int in = xsToInteger(xsArg(0));
+	int out = xsToInteger(xsArg(1));
+	int lost = xsToInteger(xsArg(2));
+	int seed = xsToInteger(xsArg(3));
+	if (in < 0 || in > 1000 || out < 0 || out > 1000 || lost < 0 || lost > 1000)
+		xsRangeError("metro per mille 0..1000");
+	mx_start(the);
+#if METRO_PHASES == 3
+	if (mx.phases == 3) {
+		stpm_dev_faults(&mx.dev, (unsigned)in, (unsigned)out, (unsigned)lost, (uint32_t)seed);
+		return;
+	}
+#endif
+	xsUnknownError("metro single-phase layout: no second device");
+}
+
 static void mx_put(uint8_t *out, unsigned k, double v)
 {
 	memcpy(out + k * sizeof(double), &v, sizeof(v));
 }
+
+static void mx_put_phase(uint8_t *out, unsigned p, const dsp_result_t *r)
+{
+	unsigned o = p * MX_PHASE_FIELDS;
+	mx_put(out, o, r->vrms);
+	mx_put(out, o + 1, r->irms);
+	mx_put(out, o + 2, r->p);
+	mx_put(out, o + 3, r->q);
+	mx_put(out, o + 4, r->s);
+	mx_put(out, o + 5, r->pf);
+	mx_put(out, o + 6, r->freq);
+	mx_put(out, o + 7, r->flags);
+}
+
+#if METRO_PHASES == 3
+/* Three-phase layout, after the second: read L2, L3 from the device, book the totals. */
+static void mx_merge(uint8_t *out)
+{
+	const dsp_result_t *l1 = &mx.dsp.res[0];
+	uint64_t t0 = board_cycles();
+	int ok = stpm_link_read(&mx.link, &mx.rd);
+	mx.link_cycles = (uint32_t)(board_cycles() - t0);
+	float p = l1->p, q = l1->q, sa = l1->s;
+	/* L1 this second (as the DSP books it: nothing under the no-load threshold) */
+	float a = 0.0f, r = 0.0f, ap = 0.0f;
+	if (!(l1->flags & DSP_FLAG_NO_LOAD)) {
+		a = l1->p * (1e6f / 3600.0f);
+		r = l1->q * (1e6f / 3600.0f);
+		ap = l1->s * (1e6f / 3600.0f);
+	}
+	for (unsigned c = 0; c < 2; c++) {
+		const stpm_channel_t *ch = &mx.rd.ch[c];
+		unsigned o = (c + 1) * MX_PHASE_FIELDS;
+		if (!ok) {
+			for (unsigned k = 0; k < MX_PHASE_FIELDS - 1; k++)
+				mx_put(out, o + k, NAN);
+			mx_put(out, o + 7, MX_FLAG_LINK);
+			continue;
+		}
+		mx_put(out, o, ch->vrms);
+		mx_put(out, o + 1, ch->irms);
+		mx_put(out, o + 2, ch->p);
+		mx_put(out, o + 3, ch->q);
+		mx_put(out, o + 4, ch->s);
+		mx_put(out, o + 5, ch->flags & DSP_FLAG_NO_LOAD ? 0.0f : ch->p / ch->s);
+		mx_put(out, o + 6, ch->freq);
+		mx_put(out, o + 7, ch->flags);
+		if (!(ch->flags & DSP_FLAG_NO_LOAD)) {
+			p += ch->p;
+			q += ch->q;
+			sa += ch->s;
+		}
+		a += (float)mx.rd.d_act[c];
+		r += (float)mx.rd.d_react[c];
+		ap += (float)mx.rd.d_app[c];
+	}
+	uint64_t da, dr;
+	if (a != 0.0f || r != 0.0f || ap != 0.0f)
+		dsp_book_energy(&mx.e_tot, a, r, ap, &da, &dr);
+	mx_put(out, MX_TOTAL, ok ? p : NAN);
+	mx_put(out, MX_TOTAL + 1, ok ? q : NAN);
+	mx_put(out, MX_TOTAL + 2, ok ? sa : NAN);
+	for (unsigned k = 0; k < DSP_E_COUNT; k++)
+		mx_put(out, MX_ENERGY + k, (double)mx.e_tot.reg[k] + (double)mx.e_tot.frac[k]);
+}
+#endif
 
 /* second(out: Float64Array of MX_FIELDS) -> second index. Runs one second of samples. */
 void xs_metro_second(xsMachine *the)
@@ -132,12 +309,12 @@ void xs_metro_second(xsMachine *the)
 	uint32_t done = 0;
 	int windows = 0;
 	/* one timestamp between the fill and the DSP, one after the DSP that starts the next fill:
-	 * two board_cycles() per block (a few tens of cycles each, split between model and DSP) */
-	uint64_t model_cycles = 0, dsp_cycles = 0, t0 = board_cycles();
+	 * two board_cycles() per block (a few tens of cycles each, split between model and DSP).
+	 * The second device's DSP (emulated hardware) is timed apart too. */
+	uint64_t model_cycles = 0, dsp_cycles = 0, dev_cycles = 0, t0 = board_cycles();
 	while (done < fs) {
 		uint32_t want = fs - done < FE_BLOCK_MAX ? fs - done : FE_BLOCK_MAX;
 		int n = fe_model_driver.read(&mx.model, &blk, (uint16_t)want);
-		uint64_t t1 = board_cycles();
 		if (n <= 0)
 			xsUnknownError("metro front-end");
 		if (mx.relay_open)
@@ -145,6 +322,14 @@ void xs_metro_second(xsMachine *the)
 			memset(blk.i, 0, sizeof(blk.i));
 			memset(blk.in, 0, sizeof(blk.in));
 		}
+		uint64_t tf = board_cycles();
+#if METRO_PHASES == 3
+		if (mx.phases == 3)
+			stpm_dev_feed(&mx.dev, &blk);
+#endif
+		uint64_t t1 = board_cycles();
+		dev_cycles += t1 - tf;
+		model_cycles -= t1 - tf;
 		done += (uint32_t)n;
 		windows += dsp_process_block(&mx.dsp, &blk);
 #if METRO_PQ
@@ -157,43 +342,63 @@ void xs_metro_second(xsMachine *the)
 	}
 	mx.model_cycles = (uint32_t)model_cycles;
 	mx.dsp_cycles = (uint32_t)dsp_cycles;
+	mx.dev_cycles = (uint32_t)dev_cycles;
 	mx.samples = done;
 	if (windows != 1)
 		xsUnknownError("metro window");
 	/* no script ran since runtime_buffer(): the pointer is still good. XS aligns chunks to 4
 	 * bytes only, so the doubles are stored with memcpy. */
 	uint8_t *out = data;
-	for (unsigned p = 0; p < METRO_PHASES; p++) {
-		const dsp_result_t *r = &mx.dsp.res[p];
-		unsigned o = p * MX_PHASE_FIELDS;
-		mx_put(out, o, r->vrms);
-		mx_put(out, o + 1, r->irms);
-		mx_put(out, o + 2, r->p);
-		mx_put(out, o + 3, r->q);
-		mx_put(out, o + 4, r->s);
-		mx_put(out, o + 5, r->pf);
-		mx_put(out, o + 6, r->freq);
-		mx_put(out, o + 7, r->flags);
+	for (unsigned p = 0; p < 3; p++) {
+		if (p < mx.phases && p > 0)
+			continue;   /* from the second device, below */
+		static const dsp_result_t none;
+		mx_put_phase(out, p, p == 0 ? &mx.dsp.res[0] : &none);
 	}
-	mx_put(out, MX_TOTAL, mx.dsp.tot.p);
-	mx_put(out, MX_TOTAL + 1, mx.dsp.tot.q);
-	mx_put(out, MX_TOTAL + 2, mx.dsp.tot.s);
-	for (unsigned k = 0; k < DSP_E_COUNT; k++)
-		mx_put(out, MX_ENERGY + k, (double)mx.dsp.e_tot.reg[k] + (double)mx.dsp.e_tot.frac[k]);
+#if METRO_PHASES == 3
+	if (mx.phases == 3)
+		mx_merge(out);
+	else
+#endif
+	{
+		mx_put(out, MX_TOTAL, mx.dsp.tot.p);
+		mx_put(out, MX_TOTAL + 1, mx.dsp.tot.q);
+		mx_put(out, MX_TOTAL + 2, mx.dsp.tot.s);
+		for (unsigned k = 0; k < DSP_E_COUNT; k++)
+			mx_put(out, MX_ENERGY + k, (double)mx.dsp.e_tot.reg[k] + (double)mx.dsp.e_tot.frac[k]);
+	}
 	mx_put(out, MX_SECOND, mx.dsp.tot.second);
+	mx_put(out, MX_NEUTRAL, mx.dsp.tot.in_rms);
+	mx_put(out, MX_PHASES, mx.phases);
 	xsResult = xsInteger((xsIntegerValue)mx.dsp.tot.second);
 }
 
-/* stats() -> "dsp.cycles=<n> model.cycles=<n> samples=<n> clock.hz=<n>\r\n": the last second()'s
- * cycles in dsp_process_block() and in the model's fill, its samples per channel, and the clock
- * (cycles per second); zeros before the first second. Formatted here rather than returned as
- * numbers because LEGAL's bytecode lives in RAM, which the STM32F405 meter can hardly spare. */
+/* stats() -> "dsp.cycles=<n> model.cycles=<n> samples=<n> clock.hz=<n> device.cycles=<n> link.cycles=<n>
+ * link.frames=<n> link.crc=<n> link.timeouts=<n> link.device=<n> link.stale=<n> link.retries=<n>
+ * link.failed=<n> link.reads=<n>\r\n": the last second()'s cycles in the main chip's
+ * dsp_process_block(), in the front-end model's fill, its samples per channel, the clock (cycles
+ * per second), in the second device's DSP (emulated hardware) and in the link read, then
+ * the link counters since start (stpm_link.h; zeros in the single-phase layout). Formatted here
+ * rather than returned as numbers because LEGAL's bytecode lives in RAM, which the STM32F405
+ * meter can hardly spare. */
 void xs_metro_stats(xsMachine *the)
 {
-	char text[96];
-	snprintf(text, sizeof(text), "dsp.cycles=%lu model.cycles=%lu samples=%lu clock.hz=%lu\r\n",
+	char text[256];
+	uint32_t z[9] = { 0 };
+#if METRO_PHASES == 3
+	const stpm_link_t *l = &mx.link;
+	uint32_t v[9] = { mx.link_cycles, l->frames, l->crc, l->timeouts, l->device, l->stale,
+		l->retries, l->failed, l->reads };
+	if (mx.phases == 3)
+		memcpy(z, v, sizeof(z));
+#endif
+	snprintf(text, sizeof(text), "dsp.cycles=%lu model.cycles=%lu samples=%lu clock.hz=%lu "
+		"device.cycles=%lu link.cycles=%lu link.frames=%lu link.crc=%lu link.timeouts=%lu link.device=%lu "
+		"link.stale=%lu link.retries=%lu link.failed=%lu link.reads=%lu\r\n",
 		(unsigned long)mx.dsp_cycles, (unsigned long)mx.model_cycles, (unsigned long)mx.samples,
-		(unsigned long)board_cycle_hz());
+		(unsigned long)board_cycle_hz(), (unsigned long)mx.dev_cycles, (unsigned long)z[0], (unsigned long)z[1],
+		(unsigned long)z[2], (unsigned long)z[3], (unsigned long)z[4], (unsigned long)z[5],
+		(unsigned long)z[6], (unsigned long)z[7], (unsigned long)z[8]);
 	xsResult = xsString(text);
 }
 
@@ -268,6 +473,11 @@ void xs_metro_restore(xsMachine *the)
 	for (unsigned k = 0; k < DSP_E_COUNT; k++) {
 		mx.dsp.e_tot.reg[k] = (uint64_t)v[k];
 		mx.dsp.e_tot.frac[k] = (float)(v[k] - (double)mx.dsp.e_tot.reg[k]);   /* carried remainder */
+#if METRO_PHASES == 3
+		/* three-phase layout: the totals of both chips are booked here */
+		mx.e_tot.reg[k] = mx.dsp.e_tot.reg[k];
+		mx.e_tot.frac[k] = mx.dsp.e_tot.frac[k];
+#endif
 	}
 	mx.dsp.led_p.count = (uint32_t)v[DSP_E_COUNT];
 	mx.dsp.led_q.count = (uint32_t)v[DSP_E_COUNT + 1];

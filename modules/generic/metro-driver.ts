@@ -3,11 +3,13 @@
 // one second of results at a time.
 
 /** second() fills METRO_FIELDS doubles: per phase p (0..2) at p * 8: Vrms V, Irms A, P W
- * (+ import), Q var (fundamental, + inductive), S VA, PF, f Hz, DSP flags; at 24: total P, Q, S;
- * at 27: energy registers A+, A-, Q1, Q2, Q3, Q4, apparent (uWh, uvarh, uVAh); at 34: the DSP
- * second. The layout is xs_metro.c's (MX_*); LEGAL reads it with numeric offsets (a module of
- * named constants would cost RAM on the STM32F405). */
-export const METRO_FIELDS = 35;
+ * (+ import), Q var (fundamental, + inductive), S VA, PF, f Hz, DSP flags (0x8000: no valid
+ * reading from the second device this second, the phase's values are NaN); at 24: total P, Q, S
+ * (NaN when a phase is unavailable); at 27: energy registers A+, A-, Q1, Q2, Q3, Q4, apparent
+ * (uWh, uvarh, uVAh); at 34: the DSP second; at 35: neutral current A; at 36: the layout's
+ * phases (1 or 3). The layout is xs_metro.c's (MX_*); LEGAL reads it with numeric offsets (a
+ * module of named constants would cost RAM on the STM32F405). */
+export const METRO_FIELDS = 37;
 
 export interface MetroDriver {
   /** Scenario of one phase (1..3): Vrms mV, Irms mA, current lag centidegrees (+ inductive). */
@@ -17,11 +19,24 @@ export interface MetroDriver {
   /** Load relay (Disconnect control): closes (true) or opens it; while open the currents read 0
    * from the next second on. Returns the new state (true = connected). */
   relay(connect: boolean): boolean;
+  /** Front-end layout, before the first second: 3 = L1 + neutral on the main chip, L2 and L3 on
+   * the STPM34-like second device over its link; 1 = single-phase meter. */
+  layout(phases: number): void;
+  /** Harmonic of the model (phase, order 2..15, V and I rms per mille of the fundamental,
+   * current lag behind the voltage harmonic in centidegrees). RangeError where the board's model
+   * has no harmonics (FE_HARM_MAX 1). */
+  harmonic(phase: number, order: number, vPermille: number, iPermille: number, centidegrees: number): void;
+  /** White noise on every ADC channel of the model: V mV rms, I mA rms, seed (0 keeps it). */
+  noise(mV: number, mA: number, seed: number): void;
+  /** Faults on the second device's link, per mille of frames: corrupted in, corrupted out, no
+   * reply; seed (0 keeps it). */
+  link(inPermille: number, outPermille: number, lostPermille: number, seed: number): void;
   /** Runs one second of front-end samples through the DSP; fills out; returns the second. */
   second(out: Float64Array): number;
   /** Cost of the last second() as the line `dsp.cycles=<n> model.cycles=<n> samples=<n>
    * clock.hz=<n>\r\n`: cycles in dsp_process_block() and in the front-end model's sample
-   * synthesis, samples per channel, the clock's cycles per second (METRO STATS). */
+   * synthesis, samples per channel, the clock's cycles per second, then the second device's link
+   * cost and counters (METRO STATS; format in xs_metro.c). */
   stats(): string;
 }
 
@@ -29,6 +44,10 @@ export const metro: MetroDriver = {
   load: native<(phase: number, mV: number, mA: number, centidegrees: number) => void>('xs_metro_load'),
   frequency: native<(mHz: number) => void>('xs_metro_frequency'),
   relay: native<(connect: boolean) => boolean>('xs_metro_relay'),
+  layout: native<(phases: number) => void>('xs_metro_layout'),
+  harmonic: native<(phase: number, order: number, vPermille: number, iPermille: number, centidegrees: number) => void>('xs_metro_harmonic'),
+  noise: native<(mV: number, mA: number, seed: number) => void>('xs_metro_noise'),
+  link: native<(inPermille: number, outPermille: number, lostPermille: number, seed: number) => void>('xs_metro_link'),
   second: native<(out: Float64Array) => number>('xs_metro_second'),
   stats: native<() => string>('xs_metro_stats'),
 };

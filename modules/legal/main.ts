@@ -9,9 +9,10 @@ import type { MetroDriver } from '../generic/metro-driver.js';
 import { MetroDataStore } from './store.js';
 import type { Legal } from './legal.js';
 import type { VoltageConfig } from './detect.js';
+import { setupFrontEnd } from './scenario.js';
 
 // Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
-const TOTAL = 24, ENERGY = 27, SECOND = 34, FIELDS = 35;
+const TOTAL = 24, ENERGY = 27, SECOND = 34, NEUTRAL = 35, PHASES = 36, FIELDS = 37;
 const GET_DATA_MAX = 32;
 const PHASE_KEYS = ['V', 'I', 'P', 'Q', 'S', 'PF', 'F'];
 const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP'];   // Wh, varh, VAh
@@ -20,6 +21,7 @@ export function entryPoint(RunService: RunServiceFn): void {
   const cfg = RunService('config') as { readonly ringCapacity?: number; readonly eventLog?: boolean; readonly voltage?: VoltageConfig } | undefined;
   const store = new MetroDataStore(cfg?.ringCapacity ?? 16);
   const driver = RunService('driver.get', 'metro') as MetroDriver;
+  setupFrontEnd(RunService, driver);
   const now = new Float64Array(FIELDS);   // the last measured second
   let time = -1;                                  // its capture time, ms (-1: none yet)
   let legal: Legal | undefined;                   // registers in NVRAM, event log, display (legal.ts)
@@ -71,8 +73,8 @@ export function entryPoint(RunService: RunServiceFn): void {
   RunService('shell.register', 'METRO', 'SHOW', 0, '- last second: per phase V A W var VA PF Hz, totals W var VA, registers Wh varh VAh', (_p, out) => {
     if (time < 0) throw new Error('no second measured yet');
     let text = `time=${time}\r\nsecond=${now[SECOND]}\r\n`;
-    for (let k = 0; k < 21; k++) text += `L${(k / 7 | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[(k / 7 | 0) * 8 + k % 7]!.toFixed(4)}\r\n`;
-    text += `P=${now[TOTAL]!.toFixed(4)}\r\nQ=${now[TOTAL + 1]!.toFixed(4)}\r\nS=${now[TOTAL + 2]!.toFixed(4)}\r\n`;
+    for (let k = 0; k < 7 * now[PHASES]!; k++) text += `L${(k / 7 | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[(k / 7 | 0) * 8 + k % 7]!.toFixed(4)}\r\n`;
+    text += `N.I=${now[NEUTRAL]!.toFixed(4)}\r\nP=${now[TOTAL]!.toFixed(4)}\r\nQ=${now[TOTAL + 1]!.toFixed(4)}\r\nS=${now[TOTAL + 2]!.toFixed(4)}\r\n`;
     for (let k = 0; k < 7; k++) text += `${ENERGY_KEYS[k]}=${(now[ENERGY + k]! / 1e6).toFixed(6)}\r\n`;
     out(text);
   });
