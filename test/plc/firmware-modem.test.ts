@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FirmwareNode, firmwarePath } from '../../emulator/node.js';
 import { Decoder, encode, MsgType, type PortMessage } from '../../emulator/medium/port.js';
-import { provisionRecord } from '../../tools/provision.mjs';
+// @ts-expect-error: plain JavaScript build tool without declarations
+import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
+
+const provisionRecord = provisionRecordJs as (o: { eui64: string; psk: string; seed: string }) => Buffer;
 
 const dir = mkdtempSync(join(tmpdir(), 'plcfw-'));
 mkdirSync(dir, { recursive: true });
