@@ -34,7 +34,7 @@ describe('PLC PAN on the real-time medium (lin + mps2-an386)', function () {
 
   it('forms a PAN; lin and board meters join; ping works; wrong PSK and blacklist are refused', async () => {
     // devices 2, 3 (lin), 4 (board) good; 5 has the wrong PSK; 6 is blacklisted
-    const table: Dev[] = [2, 3, 4, 5].map((n) => ({ eui64: eui(n), psk: psk(n) })).concat([{ eui64: eui(6), psk: psk(6), deny: true }]);
+    const table: Dev[] = [2, 3, 4, 5].map((n): Dev => ({ eui64: eui(n), psk: psk(n) })).concat([{ eui64: eui(6), psk: psk(6), deny: true }]);
     const file = (name: string, rec: Buffer): string => {
       const f = join(dir, name);
       writeFileSync(f, rec);
