@@ -24,6 +24,7 @@ export interface NodeOptions {
   platform: Platform;
   role: Role;
   images?: Partial<Record<PartName, string>>;  // program a part's flash region with this file
+  provision?: string;                          // PLC provisioning record: --provision on lin, the .provision region on boards
   icount?: boolean;                            // qemu -icount shift=0: 1 instruction per virtual ns
   args?: string[];                             // extra arguments (lin firmware options, qemu options)
   nvram?: string;                              // NVRAM backing file (lin --nvram; boards: semihosting nvram=FILE)
@@ -135,13 +136,13 @@ export function regionAddress(elf: string, part: PartName): number {
 
 // A copy of the ELF whose part regions hold other images, as a flash programmer would leave
 // the board: objcopy replaces the content of the .part_<name> sections.
-export function reflash(elf: string, images: Partial<Record<PartName, string>>): string {
+export function reflash(elf: string, images: Partial<Record<PartName | 'provision', string>>): string {
   const entries = Object.entries(images);
   if (entries.length === 0) return elf;
   const key = createHash('sha256').update(elf + JSON.stringify(entries.map(([p, f]) => [p, readFileSync(f).toString('hex')]))).digest('hex').slice(0, 16);
   const out = join(ROOT, 'build', 'test', 'elf', `${key}.elf`);
   mkdirSync(dirname(out), { recursive: true });
-  execFileSync('arm-none-eabi-objcopy', [...entries.flatMap(([p, f]) => ['--update-section', `.part_${p}=${f}`]), elf, out]);
+  execFileSync('arm-none-eabi-objcopy', [...entries.flatMap(([p, f]) => ['--update-section', `${p === 'provision' ? '.provision' : `.part_${p}`}=${f}`]), elf, out]);
   return out;
 }
 
@@ -153,12 +154,14 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     for (const [part, file] of Object.entries(o.images ?? {})) args.push('--image', `${part}=${file}`);
     if (uart1) args.push('--uart1', uart1);
     if (o.nvram) args.push('--nvram', o.nvram);
+    if (o.provision) args.push('--provision', o.provision);
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
   // that arbitrary bytes (Ctrl-A, Ctrl-C) reach the firmware instead of QEMU.
   const args = ['-M', MACHINES[o.platform], '-display', 'none', '-monitor', 'none', '-semihosting',
-    '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0', '-kernel', reflash(fw, o.images ?? {})];
+    '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0',
+    '-kernel', reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) })];
   if (uart1) args.push('-chardev', `socket,id=uart1,path=${uart1}`, '-serial', 'chardev:uart1');
   if (o.icount) args.push('-icount', 'shift=0');
   // the semihosting command line carries the NVRAM file's name (QEMU options double commas)

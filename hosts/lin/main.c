@@ -3,6 +3,7 @@
 #include "board.h"
 #include "xsruntime.h"
 #include "nvram.h"
+#include "provision.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +20,50 @@ int lin_nvram_open(const char *path, size_t size);
 
 static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
 
+/* PLC provisioning record (drivers/plcmodem/xs_provision.c checks it): --provision FILE. */
+#define LIN_PROVISION_SIZE (16 * 1024)
+static uint8_t provision[LIN_PROVISION_SIZE];
+static size_t provision_size;
+
+const uint8_t *board_provision(size_t *size)
+{
+	*size = provision_size;
+	return provision_size ? provision : NULL;
+}
+
+static int load_provision(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		fprintf(stderr, "firmware: cannot open %s\n", file);
+		return -1;
+	}
+	size_t n = fread(provision, 1, sizeof(provision), f);
+	int more = fgetc(f) != EOF;
+	fclose(f);
+	if (more || n == 0) {
+		fprintf(stderr, "firmware: %s: a provisioning record is 1..%u bytes\n", file, LIN_PROVISION_SIZE);
+		return -1;
+	}
+	size_t len;
+	const char *why = plcprov_check(provision, n, &len);
+	if (why) {
+		fprintf(stderr, "firmware: %s: %s\n", file, why);
+		return -1;
+	}
+	provision_size = n;
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET] [--nvram FILE]\n"
+		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET] [--nvram FILE] [--provision FILE]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
 		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket\n"
 		"  --nvram FILE       keep the NVRAM (%u bytes) in FILE; created if missing or empty\n"
+		"  --provision FILE   PLC provisioning record (EUI-64, PSK, device table; tools/provision.mjs)\n"
 		"The shell (MNSH) is on standard input and output.\n", (unsigned)NVRAM_SIZE);
 }
 
@@ -79,7 +116,8 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") ||
-		     !strcmp(arg, "--nvram")) && i + 1 >= argc) {
+		     !strcmp(arg, "--nvram") ||
+		     !strcmp(arg, "--provision")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
 		}
@@ -104,6 +142,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			nvram = argv[++i];
+		}
+		else if (!strcmp(arg, "--provision")) {
+			if (load_provision(argv[++i]) < 0)
+				return 2;
 		}
 		else {
 			fprintf(stderr, "firmware: unknown option '%s'\n", arg);

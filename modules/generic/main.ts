@@ -150,6 +150,9 @@ async function startParts() {
     }
     catch (e) { trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`); }
   }
+  // PLC drivers only where the manifest runs the G3 stack (not on the STM32F405, for RAM),
+  // loaded before native() goes (plcmodem.ts)
+  if ((cfg.parts.plc as { stack?: boolean } | undefined)?.stack) Object.assign(drivers, await (await import('./plcmodem.js')).plcDrivers());
   harden(drivers);
   sealGlobals();
   const legal = images[PART_INDEX.legal]!;
