@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 
 export const PARTS = ['generic', 'legal', 'plc', 'nonlegal'];
 const HEADER = 64;
-const ENTRY = 20;
+const ENTRY = 28;
+export const IMAGE_FORMAT = 2;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -27,10 +28,15 @@ export function packVersion(text) {
 }
 export function unpackVersion(v) { return `${v >>> 16}.${(v >>> 8) & 255}.${v & 255}`; }
 
+// The directory order, which is also the order the firmware registers linked symbols in.
+export function sortModules(modules) {
+  return [...modules].sort((a, b) => (a.specifier < b.specifier ? -1 : a.specifier > b.specifier ? 1 : 0));
+}
+
 export function packImage({ part, version, xs, modules }) {
   const partIndex = PARTS.indexOf(part);
   if (partIndex < 0) throw new Error(`unknown part ${part}`);
-  const sorted = [...modules].sort((a, b) => a.specifier.localeCompare(b.specifier));
+  const sorted = sortModules(modules);
   const dirSize = sorted.length * ENTRY;
   const chunks = [];
   let offset = dirSize;
@@ -41,16 +47,20 @@ export function packImage({ part, version, xs, modules }) {
     const pathOff = offset; chunks.push(path); offset += path.length; align();
     const symOff = offset; chunks.push(m.symbols); offset += m.symbols.length; align();
     const codeOff = offset; chunks.push(m.code); offset += m.code.length; align();
+    const ids = m.ids ?? Buffer.alloc(0);   // linked modules: u16 key id per symbol
+    const idsOff = offset; if (ids.length) { chunks.push(ids); offset += ids.length; align(); }
     dir.writeUInt32LE(pathOff, i * ENTRY);
     dir.writeUInt32LE(symOff, i * ENTRY + 4);
     dir.writeUInt32LE(m.symbols.length, i * ENTRY + 8);
     dir.writeUInt32LE(codeOff, i * ENTRY + 12);
     dir.writeUInt32LE(m.code.length, i * ENTRY + 16);
+    dir.writeUInt32LE(ids.length ? idsOff : 0, i * ENTRY + 20);
+    dir.writeUInt32LE(ids.length / 2, i * ENTRY + 24);
   });
   const payload = Buffer.concat([dir, ...chunks]);
   const header = Buffer.alloc(HEADER);
   header.write('MFWI', 0, 'ascii');
-  header.writeUInt16LE(1, 4);
+  header.writeUInt16LE(IMAGE_FORMAT, 4);
   header.writeUInt8(partIndex, 6);
   header.writeUInt8(0, 7);
   header.writeUInt32LE(packVersion(version), 8);

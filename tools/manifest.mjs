@@ -82,7 +82,7 @@ export function loadManifest(root, role, platform) {
   }
   function pick(m) {
     const out = {};
-    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'nativeLengths']) if (k in m) out[k] = m[k];
+    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'nativeLengths', 'roots']) if (k in m) out[k] = m[k];
     return out;
   }
   visit(join(root, 'manifest.json'));

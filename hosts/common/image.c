@@ -78,9 +78,12 @@ image_status_t image_check(image_t *image, uint8_t part, const uint8_t *base, si
 		for (uint32_t i = 0; i < image->module_count; i++) {
 			const uint8_t *e = payload + i * IMAGE_DIR_ENTRY_SIZE;
 			uint32_t path = rd32(e), sym = rd32(e + 4), symSize = rd32(e + 8), code = rd32(e + 12), codeSize = rd32(e + 16);
+			uint32_t ids = rd32(e + 20), idCount = rd32(e + 24);
 			if (path >= size || !memchr(payload + path, 0, size - path))
 				return image->status;
 			if (sym > size || symSize > size - sym || code > size || codeSize > size - code || codeSize == 0)
+				return image->status;
+			if (idCount && (ids > size || idCount > (size - ids) / 2 || idCount > 0xFFFF))
 				return image->status;
 		}
 	}
@@ -88,21 +91,27 @@ image_status_t image_check(image_t *image, uint8_t part, const uint8_t *base, si
 	return image->status;
 }
 
-int image_find(const image_t *image, const char *path,
-	const uint8_t **symbols, uint32_t *symbols_size, const uint8_t **code, uint32_t *code_size)
+void image_module(const image_t *image, uint32_t index, image_module_t *module)
+{
+	const uint8_t *payload = image->base + IMAGE_HEADER_SIZE;
+	const uint8_t *e = payload + index * IMAGE_DIR_ENTRY_SIZE;
+	module->path = (const char *)payload + rd32(e);
+	module->symbols = payload + rd32(e + 4);
+	module->symbols_size = rd32(e + 8);
+	module->code = payload + rd32(e + 12);
+	module->code_size = rd32(e + 16);
+	module->id_count = rd32(e + 24);
+	module->ids = module->id_count ? payload + rd32(e + 20) : NULL;
+}
+
+int image_find(const image_t *image, const char *path, image_module_t *module)
 {
 	if (image->status != IMAGE_OK)
-		return 0;
-	const uint8_t *payload = image->base + IMAGE_HEADER_SIZE;
+		return -1;
 	for (uint32_t i = 0; i < image->module_count; i++) {
-		const uint8_t *e = payload + i * IMAGE_DIR_ENTRY_SIZE;
-		if (strcmp((const char *)payload + rd32(e), path) == 0) {
-			*symbols = payload + rd32(e + 4);
-			*symbols_size = rd32(e + 8);
-			*code = payload + rd32(e + 12);
-			*code_size = rd32(e + 16);
-			return 1;
-		}
+		image_module(image, i, module);
+		if (strcmp(module->path, path) == 0)
+			return (int)i;
 	}
-	return 0;
+	return -1;
 }

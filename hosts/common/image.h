@@ -14,9 +14,14 @@
  *    56  u32 header CRC-32 over bytes 0..55
  *    60  u32 reserved (0)
  *   payload
- *     module directory: count x { u32 path, u32 symbols, u32 symbolsSize, u32 code, u32 codeSize }
- *       (offsets relative to the payload start; path is a NUL-terminated module specifier)
- *     then strings, symbol tables and bytecode.
+ *     module directory: count x { u32 path, u32 symbols, u32 symbolsSize, u32 code, u32 codeSize,
+ *       u32 ids, u32 idCount } (offsets relative to the payload start; path is a NUL-terminated
+ *       module specifier)
+ *     then strings, symbol tables, bytecode and id tables.
+ *   A module with idCount 0 is plain compiled code: the runtime copies it to RAM and XS maps
+ *   its symbols at load. A module with ids is linked (tools/xsc/xsc.c --link): ids[i] (u16) is
+ *   the key id its symbol i gets when the firmware registers every linked symbol at boot, and
+ *   the code already holds those ids, so it runs in place from flash (xsruntime.c).
  * Nothing in an image is trusted before image_check() has verified it. */
 #ifndef METERFW_IMAGE_H
 #define METERFW_IMAGE_H
@@ -25,9 +30,9 @@
 #include <stdint.h>
 
 #define IMAGE_MAGIC "MFWI"
-#define IMAGE_FORMAT 1
+#define IMAGE_FORMAT 2
 #define IMAGE_HEADER_SIZE 64
-#define IMAGE_DIR_ENTRY_SIZE 20
+#define IMAGE_DIR_ENTRY_SIZE 28
 
 enum {
 	IMAGE_PART_GENERIC = 0,
@@ -65,9 +70,21 @@ extern const char *image_status_text(image_status_t status);
 /* Verifies header, bounds, hash and directory; fills *image. */
 image_status_t image_check(image_t *image, uint8_t part, const uint8_t *base, size_t region_size);
 
-/* Finds a module in a verified image; returns 0 when absent. */
-int image_find(const image_t *image, const char *path,
-	const uint8_t **symbols, uint32_t *symbols_size, const uint8_t **code, uint32_t *code_size);
+typedef struct {
+	const char *path;
+	const uint8_t *symbols;
+	uint32_t symbols_size;
+	const uint8_t *code;
+	uint32_t code_size;
+	const uint8_t *ids;       /* u16 little-endian key ids, or NULL (not linked) */
+	uint32_t id_count;
+} image_module_t;
+
+/* The index-th module of a verified image (0 <= index < module_count). */
+void image_module(const image_t *image, uint32_t index, image_module_t *module);
+
+/* Finds a module in a verified image; returns its index, or -1 when absent. */
+int image_find(const image_t *image, const char *path, image_module_t *module);
 
 uint32_t image_crc32(uint32_t crc, const uint8_t *data, size_t length);
 

@@ -30,6 +30,14 @@
 #include <string.h>
 #include <time.h>
 
+/* newlib-nano's realloc (the one Debian ships) copies the new size out of the old block, so
+ * growing a block near the end of SRAM reads past it: a bus fault (seen on the STM32F405 when
+ * XS grows its key array). The boards use board_realloc (hosts/common/cortex-m4/syscalls.c). */
+#if defined(__arm__)
+	extern void *board_realloc(void *block, size_t size);
+	#define c_realloc board_realloc
+#endif
+
 /* Module specifiers are short: "legal/metro/ring". */
 #define C_PATH_MAX 128
 

@@ -164,11 +164,143 @@ static int module_part(const char *path)
 	return IMAGE_PART_GENERIC;
 }
 
-static const image_t *find_module(const char *path, const uint8_t **symbols, uint32_t *symbolsSize,
-	const uint8_t **code, uint32_t *codeSize)
+/* ---- linked images: bytecode executed in place from flash ----
+ * XS maps a module's symbols to key ids when it loads the module, by rewriting the ids into the
+ * code; that needs the code in RAM, and XS then copies every function and string literal into
+ * the chunk heap. A linked image (tools/xsc/xsc.c --link) holds code whose symbol operands are
+ * already the final key ids and whose literals use the *_ARCHIVE opcodes (referenced in place),
+ * plus the id each symbol must get. At boot, before anything else creates a key, every linked
+ * symbol is registered, parts in order and modules in directory order, with fxNewNameX (the
+ * key name stays in flash too). If every id comes out as the linker computed, the part's code
+ * runs from flash; if not (an image replaced by one linked against other images, or an image
+ * before it missing), the part's modules are relocated into RAM copies with the ids the keys
+ * really got — slower to load and costing RAM, never wrong. */
+enum { CODE_RAM = 0, CODE_FLASH = 1, CODE_RELOCATE = 2, CODE_BAD = 3 };
+static uint8_t part_code[IMAGE_PART_COUNT];
+static uint32_t code_bytes_flash, code_bytes_ram;
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* Walks a module's symbol table; calls fn for each symbol 1..count-1. Returns the symbol count,
+ * or -1 if the table is malformed or does not match the id table. */
+static int walk_symbols(txMachine *the, const image_module_t *m, int (*fn)(txMachine *, const image_module_t *, int, txID))
+{
+	const uint8_t *p = m->symbols, *end = m->symbols + m->symbols_size;
+	if (m->symbols_size < sizeof(txID))
+		return -1;
+	txID c = (txID)rd16(p);
+	p += sizeof(txID);
+	if (c < 1 || (uint32_t)c != m->id_count)
+		return -1;
+	int ok = 1;
+	for (txID i = 1; i < c; i++) {
+		const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+		if (!nul)
+			return -1;
+		txID id = fxNewNameX(the, (txString)p);
+		if (fn && !fn(the, m, i, id))
+			ok = 0;
+		p = nul + 1;
+	}
+	return ok ? c : 0;
+}
+
+static int id_matches(txMachine *the, const image_module_t *m, int i, txID id)
+{
+	(void)the;
+	return (txID)rd16(m->ids + 2 * i) == id;
+}
+
+static void register_linked_symbols(txMachine *the)
+{
+	for (int part = 0; part < IMAGE_PART_COUNT; part++) {
+		const image_t *image = &images[part];
+		part_code[part] = CODE_RAM;
+		if (image->status != IMAGE_OK)
+			continue;
+		int linked = 0, match = 1;
+		for (uint32_t i = 0; i < image->module_count; i++) {
+			image_module_t m;
+			image_module(image, i, &m);
+			if (!m.ids)
+				continue;
+			linked = 1;
+			int r = walk_symbols(the, &m, id_matches);
+			if (r < 0) {
+				part_code[part] = CODE_BAD;
+				break;
+			}
+			if (r == 0)
+				match = 0;
+		}
+		if (linked && part_code[part] != CODE_BAD)
+			part_code[part] = match ? CODE_FLASH : CODE_RELOCATE;
+	}
+}
+
+typedef struct { txID linked, actual; } id_pair_t;
+
+static int compare_pairs(const void *a, const void *b)
+{
+	return ((const id_pair_t *)a)->linked - ((const id_pair_t *)b)->linked;
+}
+
+/* A RAM copy of a linked module's code with the ids its symbols really have. */
+static txByte *relocate(txMachine *the, const image_module_t *m)
+{
+	uint32_t n = m->id_count;
+	id_pair_t *pairs = c_malloc(n * sizeof(id_pair_t));
+	txByte *code = c_malloc(m->code_size);
+	if (!pairs || !code) {
+		c_free(pairs);
+		c_free(code);
+		return NULL;
+	}
+	const uint8_t *p = m->symbols + sizeof(txID);
+	for (uint32_t i = 1; i < n; i++) {
+		pairs[i - 1].linked = (txID)rd16(m->ids + 2 * i);
+		pairs[i - 1].actual = fxNewNameX(the, (txString)p);   /* registered at boot: a lookup */
+		p += strlen((const char *)p) + 1;
+	}
+	qsort(pairs, n - 1, sizeof(id_pair_t), compare_pairs);
+	c_memcpy(code, m->code, m->code_size);
+	txByte *q = code, *end = code + m->code_size;
+	while (q < end) {
+		txS1 offset = gxCodeSizes[*(txU1 *)q];
+		if (offset > 0)
+			q += offset;
+		else if (offset == 0) {
+			if (end - q < 1 + (int)sizeof(txID))
+				break;
+			txID id = (txID)rd16((uint8_t *)q + 1);
+			if (id != XS_NO_ID) {
+				id_pair_t key = { id, 0 };
+				id_pair_t *hit = bsearch(&key, pairs, n - 1, sizeof(id_pair_t), compare_pairs);
+				if (!hit) {
+					c_free(pairs);
+					c_free(code);
+					return NULL;
+				}
+				q[1] = (txByte)(hit->actual & 0xFF);
+				q[2] = (txByte)((uint16_t)hit->actual >> 8);
+			}
+			q += 1 + sizeof(txID);
+		}
+		else if (offset == -1)
+			q += 2 + *(txU1 *)(q + 1);
+		else if (offset == -2)
+			q += 3 + rd16((uint8_t *)q + 1);
+		else
+			q += 5 + (uint32_t)(rd16((uint8_t *)q + 1) | (uint32_t)rd16((uint8_t *)q + 3) << 16);
+	}
+	c_free(pairs);
+	return code;
+}
+
+static const image_t *find_module(const char *path, image_module_t *m)
 {
 	const image_t *image = &images[module_part(path)];
-	return image_find(image, path, symbols, symbolsSize, code, codeSize) ? image : NULL;
+	return image_find(image, path, m) >= 0 ? image : NULL;
 }
 
 /* Isolation between parts, enforced where modules are resolved: a module of LEGAL, PLC or
@@ -190,9 +322,8 @@ static uint32_t refused_imports;
 txID fxFindModule(txMachine *the, txSlot *realm, txID moduleID, txSlot *slot)
 {
 	char name[C_PATH_MAX], path[C_PATH_MAX];
-	const uint8_t *symbols, *code;
-	uint32_t symbolsSize, codeSize;
 	(void)realm;
+	image_module_t m;
 	const char *referrer = moduleID == XS_NO_ID ? NULL : fxGetKeyName(the, moduleID);
 	fxToStringBuffer(the, slot, name, sizeof(name));
 	if (!resolve_path(path, sizeof(path), referrer, name))
@@ -201,7 +332,7 @@ txID fxFindModule(txMachine *the, txSlot *realm, txID moduleID, txSlot *slot)
 		refused_imports++;
 		mxTypeError("%s may not import %s", referrer, path);
 	}
-	if (!find_module(path, &symbols, &symbolsSize, &code, &codeSize))
+	if (!find_module(path, &m))
 		return XS_NO_ID;
 	return fxNewNameC(the, path);
 }
@@ -209,24 +340,47 @@ txID fxFindModule(txMachine *the, txSlot *realm, txID moduleID, txSlot *slot)
 void fxLoadModule(txMachine *the, txSlot *module, txID moduleID)
 {
 	txString path = fxGetKeyName(the, moduleID);
-	const uint8_t *symbols, *code;
-	uint32_t symbolsSize, codeSize;
-	if (!find_module(path, &symbols, &symbolsSize, &code, &codeSize))
+	image_module_t m;
+	if (!find_module(path, &m))
 		return;
-	/* fxRunScript rewrites symbol ids in the code and frees the buffers: run from RAM copies. */
+	int code_kind = part_code[module_part(path)];
+	if (m.ids) {
+		/* linked: the script carries no symbols, so XS neither remaps nor frees the code */
+		txScript script;
+		c_memset(&script, 0, sizeof(script));
+		if (code_kind == CODE_FLASH)
+			script.codeBuffer = (txByte *)m.code;
+		else if (code_kind == CODE_RELOCATE) {
+			script.codeBuffer = relocate(the, &m);   /* kept for the machine's life */
+			if (!script.codeBuffer)
+				mxUnknownError("cannot relocate %s", path);
+		}
+		else
+			mxUnknownError("%s: malformed symbol table", path);
+		if (code_kind == CODE_FLASH) code_bytes_flash += m.code_size; else code_bytes_ram += m.code_size;
+		script.codeSize = (txSize)m.code_size;
+		script.path = path;
+		script.version[0] = XS_MAJOR_VERSION;
+		script.version[1] = XS_MINOR_VERSION;
+		script.version[2] = XS_PATCH_VERSION;
+		fxResolveModule(the, module, moduleID, &script, C_NULL, C_NULL);
+		return;
+	}
+	/* plain compiled code: fxRunScript rewrites symbol ids in the code and frees the buffers */
 	txScript *script = c_calloc(1, sizeof(txScript));
 	if (!script)
 		fxAbort(the, XS_NOT_ENOUGH_MEMORY_EXIT);
-	script->symbolsBuffer = c_malloc(symbolsSize);
-	script->codeBuffer = c_malloc(codeSize);
+	script->symbolsBuffer = c_malloc(m.symbols_size);
+	script->codeBuffer = c_malloc(m.code_size);
 	if (!script->symbolsBuffer || !script->codeBuffer) {
 		fxDeleteScript(script);
 		mxUnknownError("not enough memory to load %s", path);
 	}
-	c_memcpy(script->symbolsBuffer, symbols, symbolsSize);
-	c_memcpy(script->codeBuffer, code, codeSize);
-	script->symbolsSize = (txSize)symbolsSize;
-	script->codeSize = (txSize)codeSize;
+	c_memcpy(script->symbolsBuffer, m.symbols, m.symbols_size);
+	c_memcpy(script->codeBuffer, m.code, m.code_size);
+	code_bytes_ram += m.code_size;
+	script->symbolsSize = (txSize)m.symbols_size;
+	script->codeSize = (txSize)m.code_size;
 	script->path = path;
 	script->version[0] = XS_MAJOR_VERSION;
 	script->version[1] = XS_MINOR_VERSION;
@@ -386,6 +540,8 @@ void xs_sys_mem(xsMachine *the)
 	xsSet(xsResult, xsID("cStack"), xsNumber(board_stack_size()));
 	xsSet(xsResult, xsID("cStackPeak"), xsNumber(board_stack_high_water()));
 	xsSet(xsResult, xsID("rejections"), xsNumber(rejections));
+	xsSet(xsResult, xsID("codeFlash"), xsNumber(code_bytes_flash));
+	xsSet(xsResult, xsID("codeRam"), xsNumber(code_bytes_ram));
 	xsSet(xsResult, xsID("refusedImports"), xsNumber(refused_imports));
 	xsSet(xsResult, xsID("callbackErrors"), xsNumber(callback_errors));
 }
@@ -415,6 +571,8 @@ void xs_sys_images(xsMachine *the)
 		xsSet(xsVar(0), xsID("modules"), xsInteger((xsIntegerValue)images[i].module_count));
 		xsSet(xsVar(0), xsID("sha256"), xsString(digest));
 		xsSet(xsVar(0), xsID("address"), xsNumber((double)(uintptr_t)images[i].base));
+		static const char *const code_text[] = { "ram", "flash", "relocated", "bad" };
+		xsSet(xsVar(0), xsID("code"), xsString(code_text[part_code[i]]));
 		xsCall1(xsResult, xsID("push"), xsVar(0));
 	}
 }
@@ -539,6 +697,7 @@ int runtime_main(const runtime_config_t *config)
 		board_fatal(4);
 	}
 	txMachine *the = machine;
+	register_linked_symbols(the);   /* first: before anything creates a key */
 	xsBeginHost(the);
 	{
 		xsTry {

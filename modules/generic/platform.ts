@@ -14,6 +14,8 @@ export interface ImageInfo {
   readonly modules: number;
   readonly sha256: string;
   readonly address: number;
+  /** where its bytecode runs: flash (linked, in place), relocated (RAM copy), ram (not linked), bad */
+  readonly code: string;
 }
 
 export interface MemInfo {
@@ -23,6 +25,7 @@ export interface MemInfo {
   readonly heapUsed: number; readonly heapPeak: number; readonly heapSize: number;
   readonly cStack: number; readonly cStackPeak: number;
   readonly rejections: number; readonly callbackErrors: number;
+  readonly codeFlash: number; readonly codeRam: number;
 }
 
 export interface SysInfo {

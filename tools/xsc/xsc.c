@@ -4,12 +4,27 @@
  * so symbol ids are 16-bit and byte order little-endian, as on the Cortex-M4.
  *
  * usage: xsc IN.js OUT.xsb [IN.js OUT.xsb]...
- * OUT.xsb: "XSB1", u32 symbolsSize, u32 codeSize, u8 version[4], symbols, code (little-endian). */
+ * OUT.xsb: "XSB1", u32 symbolsSize, u32 codeSize, u8 version[4], symbols, code (little-endian).
+ *
+ * usage: xsc --link IN.xsb OUT.xsl [IN.xsb OUT.xsl]...
+ * Links compiled modules for execution in place from flash (see hosts/common/xsruntime.c,
+ * "linked images"). A machine is created exactly as the firmware creates it; the symbols of
+ * every module are registered in the order given (the order the firmware registers them at
+ * boot: parts generic, legal, plc, nonlegal, each in image directory order), so each symbol
+ * gets the key id the firmware will give it. The code is then rewritten as XS's own linker
+ * would leave it in ROM: symbol operands hold those ids (fxRemapIDs), and function and string
+ * literals use the *_ARCHIVE opcodes, which reference the bytecode in place instead of copying
+ * it into the chunk heap.
+ * OUT.xsl: "XSL1", u32 symbolsSize, u32 codeSize, u32 idCount, symbols, code, u16 ids[idCount]
+ * (ids[0] is XS_NO_ID; ids[i] is the key id of symbol i). */
 #include "xsAll.h"
 #include "xsScript.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+extern void fxRemapIDs(txMachine *the, txByte *codeBuffer, txSize codeSize, txID *theIDs);
 
 void fxCreateMachinePlatform(txMachine *the) { the->promiseJobs = 0; }
 void fxDeleteMachinePlatform(txMachine *the) { (void)the; }
@@ -121,8 +136,106 @@ static int compile(const char *in, const char *out)
 	return bad;
 }
 
+/* Function and string literals: the opcode that copies into chunks -> the one that references
+ * the code in place. Operand layouts are identical (gxCodeSizes). */
+static void archive_opcodes(txByte *code, txSize size)
+{
+	txByte *p = code, *q = code + size;
+	while (p < q) {
+		txU1 op = *(txU1 *)p;
+		txS1 offset = gxCodeSizes[op];
+		if (op >= XS_CODE_CODE_1 && op <= XS_CODE_CODE_4)
+			*p = (txByte)(op - XS_CODE_CODE_1 + XS_CODE_CODE_ARCHIVE_1);
+		else if (op >= XS_CODE_STRING_1 && op <= XS_CODE_STRING_4)
+			*p = (txByte)(op - XS_CODE_STRING_1 + XS_CODE_STRING_ARCHIVE_1);
+		if (offset > 0)
+			p += offset;
+		else if (offset == 0)
+			p += 1 + sizeof(txID);
+		else if (offset == -1)
+			p += 2 + *(txU1 *)(p + 1);
+		else if (offset == -2) {
+			txU2 n = (txU2)(((txU1 *)p)[1] | (((txU1 *)p)[2] << 8));
+			p += 3 + n;
+		}
+		else {
+			txS4 n = (txS4)(((txU1 *)p)[1] | (((txU1 *)p)[2] << 8) | (((txU1 *)p)[3] << 16) | ((txU4)((txU1 *)p)[4] << 24));
+			p += 5 + n;
+		}
+	}
+}
+
+static uint32_t get32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
+
+static int link_all(int count, char **paths)
+{
+	txCreation creation = { 256 * 1024, 64 * 1024, 16 * 1024, 1024, 1024, 2048, 256, 1993, 127, 32 * 1024, 1993, 0 };
+	txMachine *machine = fxCreateMachine(&creation, "xsc", NULL, XS_NO_ID);
+	if (!machine) {
+		fprintf(stderr, "xsc: cannot create a machine\n");
+		return 1;
+	}
+	txMachine *the = machine;
+	int failed = 0;
+	for (int k = 0; k < count && !failed; k++) {
+		const char *in = paths[2 * k], *out = paths[2 * k + 1];
+		size_t size;
+		char *b = slurp(in, &size);
+		if (!b || size < 16 || memcmp(b, "XSB1", 4) || 16 + (size_t)get32((uint8_t *)b + 4) + get32((uint8_t *)b + 8) != size) {
+			fprintf(stderr, "xsc: %s: not a compiled module\n", in);
+			free(b);
+			failed = 1;
+			break;
+		}
+		uint32_t symbolsSize = get32((uint8_t *)b + 4), codeSize = get32((uint8_t *)b + 8);
+		txByte *symbols = (txByte *)b + 16, *code = symbols + symbolsSize;
+		txByte *p = symbols;
+		txID c;
+		mxDecodeID(p, c);
+		txID *ids = calloc((size_t)c + 1, sizeof(txID));
+		ids[0] = XS_NO_ID;
+		for (txID i = 1; i < c; i++) {
+			ids[i] = fxNewNameC(the, (txString)p);   /* same ids as fxNewNameX on the device */
+			p += strlen((char *)p) + 1;
+		}
+		fxRemapIDs(the, code, (txSize)codeSize, ids);
+		archive_opcodes(code, (txSize)codeSize);
+		FILE *f = fopen(out, "wb");
+		if (!f) {
+			fprintf(stderr, "xsc: cannot write %s\n", out);
+			failed = 1;
+		}
+		else {
+			fwrite("XSL1", 1, 4, f);
+			put32(f, symbolsSize);
+			put32(f, codeSize);
+			put32(f, (uint32_t)c);
+			fwrite(symbols, 1, symbolsSize, f);
+			fwrite(code, 1, codeSize, f);
+			for (txID i = 0; i < c; i++) {
+				uint8_t id[2] = { (uint8_t)ids[i], (uint8_t)((txU2)ids[i] >> 8) };
+				fwrite(id, 1, 2, f);
+			}
+			failed |= ferror(f);
+			fclose(f);
+		}
+		free(ids);
+		/* the key strings are copies (fxNewNameC): the file buffer can go */
+		free(b);
+	}
+	fxDeleteMachine(machine);
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "--link")) {
+		if ((argc - 2) % 2) {
+			fprintf(stderr, "usage: xsc --link IN.xsb OUT.xsl [IN.xsb OUT.xsl]...\n");
+			return 2;
+		}
+		return link_all((argc - 2) / 2, argv + 2) ? 1 : 0;
+	}
 	if (argc < 3 || (argc - 1) % 2) {
 		fprintf(stderr, "usage: xsc IN.js OUT.xsb [IN.js OUT.xsb]...\n");
 		return 2;

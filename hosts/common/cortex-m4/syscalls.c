@@ -2,6 +2,9 @@
  * between the end of .bss and the stack guard (link.ld). Board-independent. */
 #include <errno.h>
 #include <stdint.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include "board.h"
 #include "cm4.h"
@@ -107,4 +110,24 @@ int _gettimeofday(struct timeval *tv, void *tz)
 		tv->tv_usec = (suseconds_t)((now % 1000) * 1000);
 	}
 	return 0;
+}
+
+/* realloc that copies only what the old block holds (see hosts/common/xsplatform.h). */
+void *board_realloc(void *block, size_t size)
+{
+	if (!block)
+		return malloc(size);
+	if (!size) {
+		free(block);
+		return NULL;
+	}
+	size_t old = malloc_usable_size(block);
+	if (size <= old)
+		return block;
+	void *grown = malloc(size);
+	if (!grown)
+		return NULL;
+	memcpy(grown, block, old);
+	free(block);
+	return grown;
 }
