@@ -1,9 +1,13 @@
-// NON-LEGAL part entry: the APP task. It reaches the other parts only through messages; the
-// `SYS PING` command sends X_SYS_PING to every part's task and prints the replies.
+// NON-LEGAL part entry: the TCPIP task (tcpip.ts: IPv6/UDP over PLC's ADP service) and the APP
+// task (app.ts: its UDP protocol). It reaches the other parts only through messages; the
+// `APP PING` command sends X_SYS_PING to every part's task and prints the replies.
 import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
+import { startTcpip } from './tcpip.js';
+import { startApp, type App } from './app.js';
 
 export function entryPoint(RunService: RunServiceFn): void {
+  let udp: App | null = null;
   const app = RunService('task.create', {
     name: 'APP', priority: 4, queue: 32,
     onMessage: (m) => {
@@ -12,6 +16,7 @@ export function entryPoint(RunService: RunServiceFn): void {
         RunService('shell.print', `PONG ${p?.part ?? '?'} from task ${m.from}\r\n`);
       }
       else if (m.id === X_SYS_PING) RunService('msg.send', app, m.from, X_SYS_PONG, { part: 'NON-LEGAL' });
+      else udp?.onMessage(m);
     },
   });
   RunService('shell.register', 'APP', 'PING', 0, '- ping the METRO, G3 and APP tasks through the message service', (_p, out) => {
@@ -21,5 +26,6 @@ export function entryPoint(RunService: RunServiceFn): void {
       else RunService('msg.send', app, to, X_SYS_PING);
     }
   });
+  udp = startApp(RunService, app, startTcpip(RunService));
   RunService('trace', 3, 'APP task started');
 }
