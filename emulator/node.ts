@@ -22,9 +22,9 @@ export interface NodeOptions {
   platform: Platform;
   role: Role;
   images?: Partial<Record<PartName, string>>;  // program a part's flash region with this file
+  provision?: string;                          // PLC provisioning record: --provision on lin, the .provision region on boards
   icount?: boolean;                            // qemu -icount shift=0: 1 instruction per virtual ns
   args?: string[];                             // extra arguments (lin firmware options, qemu options)
-  provision?: string;                          // PLC provisioning record: lin --provision, boards' .provision area
   readyTimeout?: number;
   waitReady?: boolean;
 }
@@ -43,14 +43,13 @@ export function regionAddress(elf: string, part: PartName): number {
 
 // A copy of the ELF whose part regions hold other images, as a flash programmer would leave
 // the board: objcopy replaces the content of the .part_<name> sections.
-export function reflash(elf: string, images: Partial<Record<PartName, string>>, provision?: string): string {
-  const entries: [string, string][] = Object.entries(images).map(([p, f]) => [`.part_${p}`, f!]);
-  if (provision) entries.push(['.provision', provision]);
+export function reflash(elf: string, images: Partial<Record<PartName | 'provision', string>>): string {
+  const entries = Object.entries(images);
   if (entries.length === 0) return elf;
   const key = createHash('sha256').update(elf + JSON.stringify(entries.map(([p, f]) => [p, readFileSync(f).toString('hex')]))).digest('hex').slice(0, 16);
   const out = join(ROOT, 'build', 'test', 'elf', `${key}.elf`);
   mkdirSync(dirname(out), { recursive: true });
-  execFileSync('arm-none-eabi-objcopy', [...entries.flatMap(([p, f]) => ['--update-section', `${p}=${f}`]), elf, out]);
+  execFileSync('arm-none-eabi-objcopy', [...entries.flatMap(([p, f]) => ['--update-section', `${p === 'provision' ? '.provision' : `.part_${p}`}=${f}`]), elf, out]);
   return out;
 }
 
@@ -66,7 +65,8 @@ export function commandLine(o: NodeOptions): { cmd: string; args: string[] } {
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
   // that arbitrary bytes (Ctrl-A, Ctrl-C) reach the firmware instead of QEMU.
   const args = ['-M', MACHINES[o.platform], '-display', 'none', '-monitor', 'none', '-semihosting',
-    '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0', '-kernel', reflash(fw, o.images ?? {}, o.provision)];
+    '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0',
+    '-kernel', reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) })];
   if (o.icount) args.push('-icount', 'shift=0');
   return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
 }

@@ -112,3 +112,9 @@ export const plcmodem: PlcModemDriver = {
   idle: (t) => idle(t),
   stats: () => stats(),
 };
+
+/** The PLC part's drivers: modem port, provisioning record, crypto (modules/generic/crypto.ts). */
+export async function plcDrivers(): Promise<{ [name: string]: unknown }> {
+  const crypto = await import('./crypto.js');
+  return { plcmodem, provision, crypto: { ...crypto } };
+}

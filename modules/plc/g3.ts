@@ -34,6 +34,8 @@ const SCAN_MS = 2500;
 const BACKOFF_MIN_MS = 2000;
 const BACKOFF_MAX_MS = 30000;
 const PING_TIMEOUT_MS = 8000;
+/** A join that has not ended by then is abandoned (backoff, then discovery again). */
+const JOIN_TIMEOUT_MS = 12000;
 const PING_BYTES = 32;
 const REKEY_TIMEOUT_MS = 60000;
 /** Largest MPDU sent in ROBO: G.9903 CENELEC-A allows about 130 octets in 252 ROBO symbols. */
@@ -116,7 +118,7 @@ export class G3Stack {
       lbs.whitelistOnly = prov.listedOnly;
       this.lbs = lbs;
     } else {
-      const lbd = new LbpDevice({ eui64: prov.eui64, psk: prov.psk, crypto: this.crypto, random: this.random, now, trace });
+      const lbd = new LbpDevice({ eui64: prov.eui64, psk: prov.psk, crypto: this.crypto, random: this.random, now, trace, joinTimeoutMs: JOIN_TIMEOUT_MS });
       lbd.hooks.setGmk = (i, k) => this.node.mac.setKey(i, k);
       lbd.hooks.activateGmk = (i) => this.node.mac.activateKey(i);
       lbd.hooks.joined = (r) => this.joined(r.panId, r.shortAddress, r.gmkIndex);
@@ -180,7 +182,7 @@ export class G3Stack {
         this.rs("trace", 1, `stack error: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
-    this.rs("timer.create", { name: "G3", period: TICK_MS, repeat: true, onTimer: () => this.tick() });
+    this.rs("timer.start", this.rs("timer.create", { name: "G3", period: TICK_MS, repeat: true, onTimer: () => this.tick() }));
   }
 
   private onModem(m: ModemMessage): void {

@@ -14,10 +14,7 @@ export function entryPoint(RunService: RunServiceFn): void {
   });
   RunService('trace', 3, 'G3 task started');
   const cfg = RunService('config') as PlcConfig | undefined;
-  if (!cfg?.stack) {
-    RunService('trace', 3, 'G3-PLC stack not run on this board (config parts.plc.stack)');
-    return;
-  }
+  if (!cfg?.stack) return;   // not on this board (config parts.plc.stack)
   import('./g3.js').then((m) => { m.startStack(RunService, cfg); }, (e: unknown) => {
     RunService('trace', 1, `G3-PLC stack failed to load: ${e instanceof Error ? e.message : String(e)}`);
   });
