@@ -177,7 +177,7 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
     assert.equal(num(await far.waitFor(/^app port=61617 /), 'testIn'), 3);
   });
 
-  it('errors are one line: unknown index, bad n, a request while busy', async () => {
+  it('errors are one line: unknown index, bad n, bad meter; PLC counted the traffic', async () => {
     conc.skip();
     conc.send('APP GET_DATA_STREAM 3 -9');
     assert.match(await conc.waitFor(/^ERROR APP GET_DATA_STREAM/), /^ERROR APP GET_DATA_STREAM: unknown meter: index 9 of 2 devices$/);
