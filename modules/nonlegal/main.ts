@@ -1,9 +1,14 @@
-// NON-LEGAL part entry: the APP task. It reaches the other parts only through messages; the
-// `SYS PING` command sends X_SYS_PING to every part's task and prints the replies.
+// NON-LEGAL part entry: the TCPIP task (tcpip.ts: IPv6/UDP over PLC's ADP service) and the APP
+// task (app.ts: its UDP protocol). It reaches the other parts only through messages; the
+// `APP PING` command sends X_SYS_PING to every part's task and prints the replies. TCPIP and
+// APP load on demand where the manifest runs them (config.parts.nonlegal.net; off on the
+// STM32F405, whose heap cannot hold their ~1,500 slots next to the rest yet).
 import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
+import type { App } from './app.js';
 
 export function entryPoint(RunService: RunServiceFn): void {
+  let udp: App | null = null;
   const app = RunService('task.create', {
     name: 'APP', priority: 4, queue: 32,
     onMessage: (m) => {
@@ -12,6 +17,7 @@ export function entryPoint(RunService: RunServiceFn): void {
         RunService('shell.print', `PONG ${p?.part ?? '?'} from task ${m.from}\r\n`);
       }
       else if (m.id === X_SYS_PING) RunService('msg.send', app, m.from, X_SYS_PONG, { part: 'NON-LEGAL' });
+      else udp?.onMessage(m);
     },
   });
   RunService('shell.register', 'APP', 'PING', 0, '- ping the METRO, G3 and APP tasks through the message service', (_p, out) => {
@@ -21,6 +27,12 @@ export function entryPoint(RunService: RunServiceFn): void {
       else RunService('msg.send', app, to, X_SYS_PING);
     }
   });
+  const cfg = RunService('config') as { readonly net?: boolean } | undefined;
+  if (cfg?.net) {
+    Promise.all([import('./tcpip.js'), import('./app.js')]).then(([t, a]) => { udp = a.startApp(RunService, app, t.startTcpip(RunService)); }, (e: unknown) => {
+      RunService('trace', 1, `TCPIP/APP failed to load: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  } else RunService('trace', 3, 'TCPIP/APP not run on this board (config parts.nonlegal.net)');
   RunService('trace', 3, 'APP task started');
   // DLMS/COSEM server on the optical port, where the manifest enables it (config.optical).
   const optical = (RunService('config') as { readonly optical?: unknown } | undefined)?.optical;

@@ -15,6 +15,7 @@ import { DecodeError, NeedMoreData } from "./errors.js";
 import { parseProvisioning, type Provisioning } from "./provision.js";
 import { plcCrypto, seededRandom, type CryptoDriver } from "./native-crypto.js";
 import type { PlcCrypto, RandomSource } from "./crypto.js";
+import { startAdpService } from "./adp-service.js";
 
 export interface PlcConfig {
   role: "meter" | "concentrator";
@@ -573,5 +574,6 @@ export function startStack(rs: RunServiceFn, cfg: PlcConfig): G3Stack | null {
     });
   }
   g3.start();
+  startAdpService(rs, g3); // NON-LEGAL's IPv6 over ADP (adp-service.ts)
   return g3;
 }
