@@ -3,6 +3,7 @@
 #include "board.h"
 #include "xsruntime.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +15,20 @@ extern const uint32_t part_image_legal_size, part_image_plc_size, part_image_non
 
 int lin_uart_attach(unsigned port, const char *path);
 void lin_board_args(int argc, char **argv);
+void lin_entropy_seed(uint64_t seed);
 
 static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
+		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET] [--seed N]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
-		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket\n"
+		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket; time stands\n"
+		"                     still until the medium's READY, then follows the medium's\n"
+		"                     simulated clock when it runs one (simClock=1)\n"
+		"  --seed N           reproducible entropy (decimal, 0..2^64-1) instead of the clock's\n"
 		"The shell (MNSH) is on standard input and output.\n");
 }
 
@@ -75,7 +80,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem")) && i + 1 >= argc) {
+		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") || !strcmp(arg, "--seed")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
 		}
@@ -94,6 +99,17 @@ int main(int argc, char **argv)
 			uart1 = argv[++i];
 		else if (!strcmp(arg, "--modem"))
 			modem = argv[++i];
+		else if (!strcmp(arg, "--seed")) {
+			const char *v = argv[++i];
+			char *end;
+			errno = 0;
+			unsigned long long seed = strtoull(v, &end, 10);
+			if (!*v || *end || errno || *v == '-') {
+				fprintf(stderr, "firmware: --seed expects a decimal number, got '%s'\n", v);
+				return 2;
+			}
+			lin_entropy_seed((uint64_t)seed);
+		}
 		else {
 			fprintf(stderr, "firmware: unknown option '%s'\n", arg);
 			usage(stderr);
