@@ -60,4 +60,8 @@ typedef struct {
 } board_region_t;
 const board_region_t *board_region(const char *name);
 
+/* PLC provisioning record (drivers/plcmodem/xs_provision.c): its own flash region on boards,
+ * the --provision file on lin; NULL where the board has none. */
+const uint8_t *board_provision(size_t *size);
+
 #endif

@@ -2,6 +2,7 @@
  * build produced are linked in; --image replaces one, as writing its flash region would. */
 #include "board.h"
 #include "xsruntime.h"
+#include "provision.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,15 +20,52 @@ void lin_entropy_seed(uint64_t seed);
 
 static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
 
+/* PLC provisioning record (drivers/plcmodem/xs_provision.c checks it): --provision FILE. */
+#define LIN_PROVISION_SIZE (16 * 1024)
+static uint8_t provision[LIN_PROVISION_SIZE];
+static size_t provision_size;
+
+const uint8_t *board_provision(size_t *size)
+{
+	*size = provision_size;
+	return provision_size ? provision : NULL;
+}
+
+static int load_provision(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		fprintf(stderr, "firmware: cannot open %s\n", file);
+		return -1;
+	}
+	size_t n = fread(provision, 1, sizeof(provision), f);
+	int more = fgetc(f) != EOF;
+	fclose(f);
+	if (more || n == 0) {
+		fprintf(stderr, "firmware: %s: a provisioning record is 1..%u bytes\n", file, LIN_PROVISION_SIZE);
+		return -1;
+	}
+	size_t len;
+	const char *why = plcprov_check(provision, n, &len);
+	if (why) {
+		fprintf(stderr, "firmware: %s: %s\n", file, why);
+		return -1;
+	}
+	provision_size = n;
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET] [--seed N]\n"
+		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
+		"                [--provision FILE] [--seed N]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
 		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket; time stands\n"
 		"                     still until the medium's READY, then follows the medium's\n"
 		"                     simulated clock when it runs one (simClock=1)\n"
+		"  --provision FILE   PLC provisioning record (EUI-64, PSK, device table; tools/provision.mjs)\n"
 		"  --seed N           reproducible entropy (decimal, 0..2^64-1) instead of the clock's\n"
 		"The shell (MNSH) is on standard input and output.\n");
 }
@@ -80,7 +118,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") || !strcmp(arg, "--seed")) && i + 1 >= argc) {
+		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") ||
+			!strcmp(arg, "--provision") || !strcmp(arg, "--seed")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
 		}
@@ -109,6 +148,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			lin_entropy_seed((uint64_t)seed);
+		}
+		else if (!strcmp(arg, "--provision")) {
+			if (load_provision(argv[++i]) < 0)
+				return 2;
 		}
 		else {
 			fprintf(stderr, "firmware: unknown option '%s'\n", arg);

@@ -67,6 +67,17 @@ void board_early_init(void)
 	cm4_mpu_enable();
 }
 
+/* The provisioning area as the factory leaves it: erased (0xFF) until programmed. */
+__attribute__((section(".provision"), used))
+static const uint8_t provision_erased[8192] = { [0 ... 8191] = 0xFF };
+extern const uint8_t __provision_start[], __provision_size[];
+
+const uint8_t *board_provision(size_t *size)
+{
+	*size = (size_t)__provision_size;
+	return __provision_start;
+}
+
 void board_init(void)
 {
 	for (unsigned i = 0; i < BOARD_UART_MAX; i++) {

@@ -168,3 +168,10 @@ void board_fault_puts(const char *s)
 	while (*s)
 		uart_putc(u, (uint8_t)*s++);
 }
+
+/* No PLC stack on this board yet (manifest platforms.stm32f405 config.parts.plc.stack). */
+const uint8_t *board_provision(size_t *size)
+{
+	*size = 0;
+	return NULL;
+}

@@ -53,6 +53,15 @@ const drivers = harden({
   metro,
 });
 
+// The PLC drivers (modem port, provisioning record, crypto) load only where the manifest runs
+// the G3 stack (config.parts.plc.stack; not on the STM32F405, for RAM), before native() goes.
+async function plcDrivers(): Promise<{ [name: string]: unknown }> {
+  if (!(cfg.parts.plc as { stack?: boolean } | undefined)?.stack) return {};
+  const modem = await import('./plcmodem.js');
+  const crypto = await import('./crypto.js');
+  return { plcmodem: modem.plcmodem, provision: modem.provision, crypto: { ...crypto } };
+}
+
 const ctx: ServiceContext = {
   kernel, shell, trace, lcd, print,
   random: () => platform.sysRandom(),
@@ -133,6 +142,12 @@ if (cfg.bench) {
 // ---- parts ----
 
 async function startParts() {
+  try {
+    ctx.drivers = harden({ ...drivers, ...(await plcDrivers()) });
+  }
+  catch (e) {
+    trace.log(TraceLevel.Error, 'GENERIC', `PLC drivers: ${e instanceof Error ? e.message : String(e)}`);
+  }
   sealGlobals();
   const legal = images[PART_INDEX.legal]!;
   if (legal.status !== 'ok') {

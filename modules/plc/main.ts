@@ -1,6 +1,9 @@
-// PLC part entry: the G3-PLC stack's task. The stack itself arrives with the PLC issue.
+// PLC part entry: the G3 task, and the G3-PLC stack (g3.ts) where the manifest runs it
+// (config.parts.plc.stack; off on the STM32F405, whose RAM cannot hold it yet). The stack's
+// modules load on demand, so a board without it keeps only this file in RAM.
 import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
+import type { PlcConfig } from './g3.js';
 
 export function entryPoint(RunService: RunServiceFn): void {
   const g3 = RunService('task.create', {
@@ -10,4 +13,12 @@ export function entryPoint(RunService: RunServiceFn): void {
     },
   });
   RunService('trace', 3, 'G3 task started');
+  const cfg = RunService('config') as PlcConfig | undefined;
+  if (!cfg?.stack) {
+    RunService('trace', 3, 'G3-PLC stack not run on this board (config parts.plc.stack)');
+    return;
+  }
+  import('./g3.js').then((m) => { m.startStack(RunService, cfg); }, (e: unknown) => {
+    RunService('trace', 1, `G3-PLC stack failed to load: ${e instanceof Error ? e.message : String(e)}`);
+  });
 }
