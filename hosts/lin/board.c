@@ -188,6 +188,14 @@ uint32_t board_cycle_hz(void)
 
 void board_uart_write(unsigned port, const void *data, size_t len)
 {
+	/* on the simulated clock, what a sleeping node sends waits for its next TIME */
+	if (port == BOARD_UART_MODEM && sim_clock_hold(data, len))
+		return;
+	lin_uart_write_raw(port, data, len);
+}
+
+void lin_uart_write_raw(unsigned port, const void *data, size_t len)
+{
 	if (port >= BOARD_UART_MAX || uarts[port].out < 0)
 		return;
 	const uint8_t *p = data;

@@ -44,6 +44,11 @@ static int owe_idle;            /* a TIME was consumed and not yet answered */
 static int modem_fd = -1;
 static sim_clock_stats_t stats;
 
+/* output held while asleep */
+#define SIM_HOLD_SIZE 4096
+static uint8_t held[SIM_HOLD_SIZE];
+static size_t held_len;
+
 /* tap state */
 static uint8_t head[4 + 10 + 4]; /* the longest frame the tap keeps: READY */
 static unsigned have;
@@ -93,6 +98,7 @@ void sim_clock_attach_modem(int fd)
 void sim_clock_modem_closed(void)
 {
 	modem_fd = -1;
+	held_len = 0;
 	go_real();
 }
 
@@ -174,6 +180,27 @@ static void on_time(const uint8_t *payload)
 	if (now > base_us)
 		base_us = now;
 	owe_idle = 1;
+	if (held_len) {
+		lin_uart_write_raw(BOARD_UART_MODEM, held, held_len);
+		held_len = 0;
+	}
+}
+
+int sim_clock_hold(const void *data, size_t len)
+{
+	if (mode != MODE_SIM || owe_idle || modem_fd < 0)
+		return 0;
+	if (len > SIM_HOLD_SIZE - held_len) {
+		stats.hold_overflow++;
+		/* keep the stream in order: what is held goes first */
+		lin_uart_write_raw(BOARD_UART_MODEM, held, held_len);
+		held_len = 0;
+		return 0;
+	}
+	memcpy(held + held_len, data, len);
+	held_len += len;
+	stats.held++;
+	return 1;
 }
 
 /* One byte through the tap. A rejected header or a bad CRC gives the SOF to the driver and
@@ -266,6 +293,6 @@ void sim_clock_settled(int armed, uint32_t deadline_ms)
 	uint32_t crc = crc32_update(0xFFFFFFFFu, frame + 1, 11) ^ 0xFFFFFFFFu;
 	for (int i = 0; i < 4; i++)
 		frame[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
-	board_uart_write(BOARD_UART_MODEM, frame, sizeof(frame));
+	lin_uart_write_raw(BOARD_UART_MODEM, frame, sizeof(frame));
 	stats.idles++;
 }

@@ -14,6 +14,8 @@ typedef struct {
 	uint32_t bad_crc;       /* READY/TIME-shaped frames with a bad CRC (forwarded to the driver) */
 	uint32_t resync;        /* headers rejected (unknown type, bad length): rescanned */
 	uint32_t wait_expired;  /* no READY in time: real time resumed */
+	uint32_t held;          /* modem writes held while asleep */
+	uint32_t hold_overflow; /* writes sent at once because the hold buffer was full */
 } sim_clock_stats_t;
 
 void sim_clock_init(void);
@@ -32,5 +34,10 @@ size_t sim_clock_tap(const uint8_t *in, size_t n, uint8_t *out);
 /* Everything due has run: answer the pending TIME with IDLE(deadline or none). */
 void sim_clock_settled(int armed, uint32_t deadline_ms);
 const sim_clock_stats_t *sim_clock_stats(void);
+/* Modem port output while asleep on the simulated clock (between an IDLE, or the READY, and the
+ * next TIME): held and sent when the next TIME wakes the node, so the medium only ever receives
+ * requests from awake nodes (PROTOCOL.md: stamped with the TIME they follow). Returns 1 when held. */
+int sim_clock_hold(const void *data, size_t len);
+void lin_uart_write_raw(unsigned port, const void *data, size_t len);
 
 #endif

@@ -179,7 +179,7 @@ export class G3Stack {
         this.rs("trace", 1, `stack error: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
-    this.rs("timer.create", { name: "G3", period: TICK_MS, repeat: true, onTimer: () => this.tick() });
+    this.rs("timer.start", this.rs("timer.create", { name: "G3", period: TICK_MS, repeat: true, onTimer: () => this.tick() }));
   }
 
   private onModem(m: ModemMessage): void {
