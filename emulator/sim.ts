@@ -207,7 +207,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       const w = openSync(outPath, 'w');
       let child: ChildProcess;
       if (kind === 'lin') {
-        child = spawn(firmwarePath('lin', role), ['--modem', sock, '--provision', recPath], { stdio: ['pipe', w, 'inherit'] });
+        // the emulated node's entropy from the run's seed too: the same seed, the same run
+        const entropy = BigInt.asUintN(64, BigInt(o.seed) * 0x9e3779b97f4a7c15n ^ eui).toString();
+        child = spawn(firmwarePath('lin', role), ['--modem', sock, '--provision', recPath, '--seed', entropy], { stdio: ['pipe', w, 'inherit'] });
       } else {
         const elf = reflashProvision(reflash(firmwarePath('mps2-an386', role), {}), rec, join(dir, `${name}.elf`));
         child = spawn('qemu-system-arm', ['-M', MACHINES['mps2-an386'], '-display', 'none', '-monitor', 'none', '-semihosting',

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +120,19 @@ const sim_clock_stats_t *sim_clock_stats(void)
 {
 	stats.mode = mode == MODE_SIM ? "sim" : mode == MODE_WAIT ? "wait" : "real";
 	return &stats;
+}
+
+#define SIM_EPOCH_S 1767225600u   /* 2026-01-01T00:00:00Z */
+
+int lin_gettimeofday(struct timeval *tv, void *tz)
+{
+	(void)tz;
+	if (mode != MODE_SIM)
+		return gettimeofday(tv, NULL);
+	uint64_t us = base_us;
+	tv->tv_sec = (time_t)(SIM_EPOCH_S + us / 1000000u);
+	tv->tv_usec = (suseconds_t)(us % 1000000u);
+	return 0;
 }
 
 static uint32_t crc32_update(uint32_t c, const uint8_t *p, size_t n)
