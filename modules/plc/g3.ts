@@ -33,6 +33,8 @@ const SCAN_MS = 2500;
 const BACKOFF_MIN_MS = 2000;
 const BACKOFF_MAX_MS = 30000;
 const PING_TIMEOUT_MS = 8000;
+/** A join that has not ended by then is abandoned (backoff, then discovery again). */
+const JOIN_TIMEOUT_MS = 12000;
 const PING_BYTES = 32;
 const REKEY_TIMEOUT_MS = 60000;
 /** Largest MPDU sent in ROBO: G.9903 CENELEC-A allows about 130 octets in 252 ROBO symbols. */
@@ -115,7 +117,7 @@ export class G3Stack {
       lbs.whitelistOnly = prov.listedOnly;
       this.lbs = lbs;
     } else {
-      const lbd = new LbpDevice({ eui64: prov.eui64, psk: prov.psk, crypto: this.crypto, random: this.random, now, trace });
+      const lbd = new LbpDevice({ eui64: prov.eui64, psk: prov.psk, crypto: this.crypto, random: this.random, now, trace, joinTimeoutMs: JOIN_TIMEOUT_MS });
       lbd.hooks.setGmk = (i, k) => this.node.mac.setKey(i, k);
       lbd.hooks.activateGmk = (i) => this.node.mac.activateKey(i);
       lbd.hooks.joined = (r) => this.joined(r.panId, r.shortAddress, r.gmkIndex);
