@@ -21,6 +21,8 @@ export interface SimOptions {
   until: 'joined' | number;
   pcap?: string;
   json?: string;
+  /** Programmatic only (the bench): stop after this many simulated seconds whatever --until says. */
+  limitS?: number;
 }
 
 export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [--topology FILE] [--until joined|<seconds>] [--pcap FILE] [--json FILE]
@@ -254,7 +256,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         if (/^FATAL /.test(line)) log(`sim: ${n.name}: ${line}`);
       }
     };
-    const limitUs = o.until === 'joined' ? Infinity : Math.round(o.until * 1e6);
+    const limitUs = Math.min(o.until === 'joined' ? Infinity : Math.round(o.until * 1e6), o.limitS ? Math.round(o.limitS * 1e6) : Infinity);
     let lastProgress = 0;
     const progress = (nowUs: number, force = false): void => {
       const wall = Date.now();
