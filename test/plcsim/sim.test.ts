@@ -97,7 +97,7 @@ describe('medium pcap in tshark', function () {
 
   const decode = (file: string): string[] =>
     execFileSync('tshark', ['-r', file, '-o', '6lowpan.context0:0000:0000:0000:0000::', '-T', 'fields', '-e', 'frame.protocols', '-e', '_ws.malformed', '-e', '_ws.expert.severity'],
-      { encoding: 'utf8' }).trim().split('\n');
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
 
   it('an ICMPv6 echo between two modems: 802.15.4 + 6LoWPAN + IPv6 + ICMPv6, nothing malformed', async () => {
     const pcap = join(dir, 'echo.pcap');
