@@ -31,7 +31,8 @@ const XS_DEFINES = ['-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="xsplatform.h"', '-Dmx
 
 const TOOLCHAINS = {
   host: { cc: 'gcc', flags: ['-O2', '-g0', '-fno-strict-aliasing'], ldflags: ['-lm'] },
-  lin: { cc: 'gcc', flags: ['-O2', '-g', '-fno-strict-aliasing', '-ffunction-sections', '-fdata-sections'], ldflags: ['-Wl,--gc-sections', '-lm'] },
+  // lin: Date.now() follows the medium's simulated clock when there is one (hosts/lin/lintime.h)
+  lin: { cc: 'gcc', flags: ['-O2', '-g', '-fno-strict-aliasing', '-ffunction-sections', '-fdata-sections', '-include', join(root, 'hosts', 'lin', 'lintime.h')], ldflags: ['-Wl,--gc-sections', '-lm'] },
   cm4: {
     cc: 'arm-none-eabi-gcc',
     flags: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os', '-g', '-fno-strict-aliasing',

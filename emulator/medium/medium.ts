@@ -240,6 +240,13 @@ export class Medium extends EventEmitter {
   private timeUs = 0;
   private started = false;
   private pumpQueued = false;
+  private paused = false;
+  /**
+   * Sim clock: called when every node is IDLE and time is about to move from `now` to `next`
+   * (everything the nodes did up to `now` is written out); returning false pauses the medium
+   * there until resume(). Used by `npm run sim` to stop at an exact instant.
+   */
+  barrier: ((now: number, next: number) => boolean) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly wallStart = performance.now();
   private readonly servers: net.Server[] = [];
@@ -721,7 +728,7 @@ export class Medium extends EventEmitter {
    */
   private pump(): void {
     this.pumpQueued = false;
-    if (!this.started || this.closedDown) return;
+    if (!this.started || this.closedDown || this.paused) return;
     for (;;) {
       if (this.nodes.some((n) => n.simBusy)) return;
       for (const n of this.nodes) {
@@ -750,8 +757,18 @@ export class Medium extends EventEmitter {
         this.emit('quiescent', this.timeUs);
         return;
       }
+      if (this.barrier && !this.barrier(this.timeUs, next)) {
+        this.paused = true;
+        return;
+      }
       this.timeUs = next;
     }
+  }
+
+  /** Sim clock: time moves on again after a barrier paused it. */
+  resume(): void {
+    this.paused = false;
+    this.schedulePump();
   }
 
   // ------------------------------------------------------------- stats

@@ -30,6 +30,10 @@ uint32_t board_uart_dropped(unsigned port);
 
 /* Sleep until an interrupt or until max_ms elapse (WFI on boards). */
 void board_idle(uint32_t max_ms);
+/* The event loop has run everything due and is about to idle; its next timer deadline in board
+ * milliseconds (when armed). A host on a simulated clock reports it (lin on a sim-clock medium:
+ * IDLE to the medium); real-time hosts need not define it (weak default in xsruntime.c). */
+void board_settled(int armed, uint32_t deadline_ms);
 
 /* Stop the emulator with an exit code (semihosting on boards, exit() on lin). */
 void board_exit(int code) __attribute__((noreturn));

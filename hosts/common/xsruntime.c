@@ -612,6 +612,13 @@ void xs_sys_random(xsMachine *the)
 
 /* ---- event loop ---- */
 
+/* Real-time hosts: nothing to report before idling (lin defines it for the simulated clock). */
+__attribute__((weak)) void board_settled(int armed, uint32_t deadline_ms)
+{
+	(void)armed;
+	(void)deadline_ms;
+}
+
 static void run_jobs(txMachine *the)
 {
 	while (the->promiseJobs) {
@@ -667,6 +674,8 @@ static void loop(txMachine *the)
 		}
 		run_jobs(the);
 		if (!busy && !the->promiseJobs) {
+			/* everything due has run: a simulated clock may move on to the next deadline */
+			board_settled(wake_armed, wake_at);
 			uint32_t now = board_millis();
 			uint32_t wait = 1000;
 			if (wake_armed)

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "board.h"
 #include "ringbuf.h"
+#include "simclock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,8 @@ typedef struct {
 static lin_uart_t uarts[BOARD_UART_MAX];
 static struct timespec start;
 static uint32_t last_ms;
+static int entropy_seeded;
+static uint64_t entropy_state;
 static char **saved_argv;
 static char *stack_base;
 static size_t stack_size = 8 * 1024 * 1024;
@@ -73,6 +76,8 @@ int lin_uart_attach(unsigned port, const char *path)
 		return -1;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uarts[port].in = uarts[port].out = fd;
+	if (port == BOARD_UART_MODEM)
+		sim_clock_attach_modem(fd);
 	return 0;
 }
 
@@ -105,6 +110,7 @@ void board_init(void)
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		stack_size = rl.rlim_cur;
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	sim_clock_init();
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < BOARD_UART_MAX; i++) {
 		uarts[i].in = uarts[i].out = -1;
@@ -117,9 +123,8 @@ void board_init(void)
 
 uint32_t board_millis(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint32_t ms = (uint32_t)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+	/* real time, or the medium's simulated clock (simclock.c) */
+	uint32_t ms = (uint32_t)(sim_clock_us() / 1000u);
 	if ((int32_t)(ms - last_ms) < 0)
 		ms = last_ms;
 	last_ms = ms;
@@ -130,16 +135,25 @@ uint32_t board_millis(void)
 static void pump(unsigned port)
 {
 	lin_uart_t *u = &uarts[port];
-	uint8_t buf[256];
+	uint8_t raw[256], tapped[256 + SIM_CLOCK_TAP_SLACK], *buf = raw;
 	if (u->in < 0 || u->eof)
 		return;
 	for (;;) {
 		/* Take from the OS only what the ring can hold: the pipe or socket holds the rest
-		 * (flow control), so nothing is lost however fast the sender writes. */
+		 * (flow control), so nothing is lost however fast the sender writes. The modem port's
+		 * clock tap may release up to SIM_CLOCK_TAP_SLACK bytes it held back. */
 		size_t room = (size_t)u->rx.mask + 1 - ringbuf_count(&u->rx);
+		if (port == BOARD_UART_MODEM)
+			room = room > SIM_CLOCK_TAP_SLACK ? room - SIM_CLOCK_TAP_SLACK : 0;
 		if (room == 0)
 			break;
-		ssize_t n = read(u->in, buf, room < sizeof(buf) ? room : sizeof(buf));
+		ssize_t n = read(u->in, raw, room < sizeof(raw) ? room : sizeof(raw));
+		if (n > 0 && port == BOARD_UART_MODEM) {
+			n = (ssize_t)sim_clock_tap(raw, (size_t)n, tapped);
+			buf = tapped;
+			if (n == 0)
+				continue;
+		}
 		if (n > 0) {
 			size_t put = 0;
 			while (put < (size_t)n && ringbuf_put(&u->rx, buf[put]))
@@ -151,6 +165,8 @@ static void pump(unsigned port)
 		}
 		if (n == 0) {
 			u->eof = 1;
+			if (port == BOARD_UART_MODEM)
+				sim_clock_modem_closed();   /* medium gone: real time again */
 			if (port == BOARD_UART_CONSOLE && ringbuf_count(&u->rx) == 0)
 				exit(0);   /* console closed: the simulated node powers off */
 		}
@@ -171,6 +187,14 @@ uint32_t board_cycle_hz(void)
 }
 
 void board_uart_write(unsigned port, const void *data, size_t len)
+{
+	/* on the simulated clock, what a sleeping node sends waits for its next TIME */
+	if (port == BOARD_UART_MODEM && sim_clock_hold(data, len))
+		return;
+	lin_uart_write_raw(port, data, len);
+}
+
+void lin_uart_write_raw(unsigned port, const void *data, size_t len)
 {
 	if (port >= BOARD_UART_MAX || uarts[port].out < 0)
 		return;
@@ -224,6 +248,11 @@ void board_idle(uint32_t max_ms)
 	}
 	if (uarts[0].eof && ringbuf_count(&uarts[0].rx) == 0)
 		exit(0);
+	/* On the simulated clock, waiting does not bring a deadline closer: only the medium's next
+	 * TIME (or other input) does. Wake now and then all the same, for the console's sake. */
+	if (sim_clock_simulated())
+		max_ms = 1000;
+	sim_clock_poll();
 	if (poll(fds, (nfds_t)n, (int)max_ms) > 0) {
 		for (int i = 0; i < BOARD_UART_MAX; i++)
 			pump((unsigned)i);   /* notices end of input on the console too */
@@ -275,8 +304,28 @@ size_t board_heap_size(void)
 	return 0;   /* unbounded: the process heap */
 }
 
+void board_settled(int armed, uint32_t deadline_ms)
+{
+	sim_clock_settled(armed, deadline_ms);
+}
+
+/* --seed N: a reproducible entropy stream (the emulated node's noise source), so that a run on
+ * the simulated clock is the same for the same seed. */
+void lin_entropy_seed(uint64_t seed)
+{
+	entropy_state = seed ^ 0x9E3779B97F4A7C15ull;
+	entropy_seeded = 1;
+}
+
 uint32_t board_entropy(void)
 {
+	if (entropy_seeded) {
+		/* splitmix64 */
+		uint64_t z = (entropy_state += 0x9E3779B97F4A7C15ull);
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+		return (uint32_t)(z ^ (z >> 31));
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (uint32_t)now.tv_nsec ^ ((uint32_t)getpid() << 16);

@@ -5,6 +5,7 @@
 #include "nvram.h"
 #include "provision.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ extern const uint32_t part_image_legal_size, part_image_plc_size, part_image_non
 int lin_uart_attach(unsigned port, const char *path);
 void lin_board_args(int argc, char **argv);
 int lin_nvram_open(const char *path, size_t size);
+void lin_entropy_seed(uint64_t seed);
 
 static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
 
@@ -58,12 +60,16 @@ static int load_provision(const char *file)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET] [--nvram FILE] [--provision FILE]\n"
+		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
+		"                [--nvram FILE] [--provision FILE] [--seed N]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
-		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket\n"
+		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket; time stands\n"
+		"                     still until the medium's READY, then follows the medium's\n"
+		"                     simulated clock when it runs one (simClock=1)\n"
 		"  --nvram FILE       keep the NVRAM (%u bytes) in FILE; created if missing or empty\n"
 		"  --provision FILE   PLC provisioning record (EUI-64, PSK, device table; tools/provision.mjs)\n"
+		"  --seed N           reproducible entropy (decimal, 0..2^64-1) instead of the clock's\n"
 		"The shell (MNSH) is on standard input and output.\n", (unsigned)NVRAM_SIZE);
 }
 
@@ -117,7 +123,7 @@ int main(int argc, char **argv)
 		}
 		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") ||
 		     !strcmp(arg, "--nvram") ||
-		     !strcmp(arg, "--provision")) && i + 1 >= argc) {
+		     !strcmp(arg, "--provision") || !strcmp(arg, "--seed")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
 		}
@@ -142,6 +148,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			nvram = argv[++i];
+		}
+		else if (!strcmp(arg, "--seed")) {
+			const char *v = argv[++i];
+			char *end;
+			errno = 0;
+			unsigned long long seed = strtoull(v, &end, 10);
+			if (!*v || *end || errno || *v == '-') {
+				fprintf(stderr, "firmware: --seed expects a decimal number, got '%s'\n", v);
+				return 2;
+			}
+			lin_entropy_seed((uint64_t)seed);
 		}
 		else if (!strcmp(arg, "--provision")) {
 			if (load_provision(argv[++i]) < 0)

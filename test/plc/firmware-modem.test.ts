@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FirmwareNode, firmwarePath } from '../../emulator/node.js';
 import { Decoder, encode, MsgType, type PortMessage } from '../../emulator/medium/port.js';
-// @ts-expect-error: plain JavaScript build tool without declarations
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
 
 const provisionRecord = provisionRecordJs as (o: { eui64: string; psk: string; seed: string }) => Buffer;

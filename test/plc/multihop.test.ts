@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { FirmwareNode } from '../../emulator/node.js';
 import { Medium } from '../../emulator/medium/medium.js';
 import type { Topology } from '../../emulator/medium/channel.js';
-// @ts-expect-error: plain JavaScript build tool without declarations
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
 
 interface Dev { eui64: string; psk: string; deny?: boolean }

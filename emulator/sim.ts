@@ -1,0 +1,426 @@
+// npm run sim: a concentrator and N meters on the emulated power-line medium, until every meter
+// has joined the PAN (or a given simulated time), with a JSON summary. README.md ("Network
+// simulation") describes it. Lin nodes only: the medium's simulated clock (deterministic for a
+// seed); with emulated boards (--board K) the whole network runs in real time.
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { Channel, formatEui64, parseEui64, type Phase, type Topology, type TopologyNode } from './medium/channel.js';
+import { Medium, type MediumStats } from './medium/medium.js';
+import { Prng } from './medium/prng.js';
+import { firmwarePath, MACHINES, reflash, ROOT } from './node.js';
+
+export interface SimOptions {
+  meters: number;
+  board: number;
+  seed: number;
+  topology?: string;
+  until: 'joined' | number;
+  pcap?: string;
+  json?: string;
+  /** Programmatic only (the bench): stop after this many simulated seconds whatever --until says. */
+  limitS?: number;
+}
+
+export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [--topology FILE] [--until joined|<seconds>] [--pcap FILE] [--json FILE]
+  --meters N          meters on the PAN (1..${1000}), with one concentrator
+  --board K           K of them on emulated mps2-an386 boards (real time), the rest lin (default 0)
+  --seed S            seed of the medium, the generated topology and the keys (default 1)
+  --topology FILE     topology JSON (emulator/medium/topology.example.json); generated if absent
+  --until joined|S    stop when every meter has joined (default), or after S simulated seconds
+  --pcap FILE         write every frame on the line to FILE (802.15.4 with FCS, pcap)
+  --json FILE         write the summary there too (it is always printed)
+`;
+
+const MAX_METERS = 1000;
+
+export class UsageError extends Error {}
+
+/** Strict parser: exactly the documented flags, each value checked. */
+export function parseSimArgs(argv: string[]): SimOptions {
+  const o: Partial<SimOptions> = { board: 0, seed: 1, until: 'joined' };
+  const seen = new Set<string>();
+  const int = (flag: string, v: string, min: number, max: number): number => {
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} expects an integer ${min}..${max}, got '${v}'`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (!['--meters', '--board', '--seed', '--topology', '--until', '--pcap', '--json'].includes(flag)) {
+      throw new UsageError(`unknown option '${flag}'`);
+    }
+    if (seen.has(flag)) throw new UsageError(`${flag} given twice`);
+    seen.add(flag);
+    const v = argv[++i];
+    if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+    switch (flag) {
+      case '--meters': o.meters = int(flag, v, 1, MAX_METERS); break;
+      case '--board': o.board = int(flag, v, 0, MAX_METERS); break;
+      case '--seed': o.seed = int(flag, v, 0, 0xffffffff); break;
+      case '--topology': o.topology = v; break;
+      case '--pcap': o.pcap = v; break;
+      case '--json': o.json = v; break;
+      case '--until':
+        if (v === 'joined') o.until = 'joined';
+        else if (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 1e6) o.until = Number(v);
+        else throw new UsageError(`--until expects 'joined' or simulated seconds (0 < s <= 1000000), got '${v}'`);
+    }
+  }
+  if (o.meters === undefined) throw new UsageError('--meters is required');
+  if (o.board! > o.meters) throw new UsageError(`--board ${o.board} is more than --meters ${o.meters}`);
+  return o as SimOptions;
+}
+
+// ------------------------------------------------------------------ topology
+
+export const CONCENTRATOR_EUI = 0x0211_2233_4400_0000n;
+export const meterEui = (i: number): bigint => 0x0211_2233_4400_0000n + BigInt(i);
+
+/**
+ * A distribution network behind one transformer: the concentrator at the transformer (3 phases),
+ * meters on four feeders at random cable positions, each on one phase. Feeders grow with the
+ * number of meters (about 25 m of cable per meter and feeder, at least 1.6 km) so that meters at a
+ * feeder's far end are out of the concentrator's reach and join through other meters. Every meter
+ * is checked to have a path of good links (SNR >= 6 dB) to the concentrator; a meter that has
+ * none is moved closer.
+ */
+export function generateTopology(meters: number, seed: number): Topology {
+  const prng = new Prng(seed ^ 0x70b0);
+  const feeders = 4;
+  const lengthM = Math.max(1600, Math.round((25 * meters) / feeders));
+  const phases: Phase[] = ['L1', 'L2', 'L3'];
+  const nodes: TopologyNode[] = [
+    { eui64: formatEui64(CONCENTRATOR_EUI), name: 'concentrator', phase: '3P', transformer: 'T1', feeder: 'F1', positionM: 0 },
+  ];
+  for (let i = 1; i <= meters; i++) {
+    nodes.push({
+      eui64: formatEui64(meterEui(i)), name: `meter-${i}`, phase: phases[prng.int(3)]!, transformer: 'T1',
+      feeder: `F${1 + prng.int(feeders)}`, positionM: 30 + prng.int(lengthM - 30),
+    });
+  }
+  const topo: Topology = { randomLoss: 0.01, nodes };
+  // connectivity: breadth-first over good links; pull unreachable meters in by 10% until reached
+  for (let round = 0; round < 100; round++) {
+    const ch = new Channel(topo);
+    const good = (a: TopologyNode, b: TopologyNode): boolean => {
+      const l = ch.link(parseEui64(a.eui64), parseEui64(b.eui64));
+      if (l.blocked) return false;
+      return ch.txLevel(parseEui64(a.eui64)) - l.attenuationDb - ch.backgroundNoise(parseEui64(b.eui64)) >= 6;
+    };
+    const reached = new Set<TopologyNode>([nodes[0]!]);
+    const queue = [nodes[0]!];
+    while (queue.length) {
+      const a = queue.shift()!;
+      for (const b of nodes) if (!reached.has(b) && good(a, b)) { reached.add(b); queue.push(b); }
+    }
+    const out = nodes.filter((n) => !reached.has(n));
+    if (!out.length) break;
+    for (const n of out) n.positionM = Math.round(n.positionM! * 0.9);
+  }
+  return topo;
+}
+
+// ------------------------------------------------------------------ provisioning
+
+const key = (seed: number, what: string, eui: bigint): Buffer =>
+  createHash('sha256').update(`meterfw-sim ${seed} ${what} ${eui.toString(16)}`).digest().subarray(0, 16);
+
+const eui8 = (e: bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(e);
+  return b;
+};
+
+/** The provisioning record (layout: drivers/plcmodem/xs_provision.c). */
+export function provisionRecord(eui: bigint, psk: Buffer, seed: Buffer, devices: { eui: bigint; psk: Buffer }[] = [], listedOnly = false): Buffer {
+  const head = Buffer.alloc(48);
+  head.write('G3PV', 0, 'latin1');
+  head[4] = 1;
+  head[5] = listedOnly ? 1 : 0;
+  head.writeUInt16BE(devices.length, 6);
+  eui8(eui).copy(head, 8);
+  psk.copy(head, 16);
+  seed.copy(head, 32);
+  const body = Buffer.concat([head, ...devices.map((d) => Buffer.concat([eui8(d.eui), d.psk, Buffer.of(0)]))]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body) >>> 0);
+  return Buffer.concat([body, crc]);
+}
+
+// ------------------------------------------------------------------ nodes
+
+interface SimNode {
+  eui: bigint;
+  name: string;
+  kind: 'lin' | 'board';
+  role: 'meter' | 'concentrator';
+  child: ChildProcess;
+  out: number;        // stdout file descriptor (read side)
+  outPath: string;
+  read: number;       // bytes consumed
+  partial: string;
+  joinedUs?: number;
+  short?: number;
+  agent?: number;
+  exited?: number | null;
+  signal?: string;
+}
+
+export interface SimSummary {
+  meters: number;
+  lin: number;
+  boards: number;
+  seed: number;
+  clock: 'simulated' | 'real';
+  clockNote?: string;
+  until: 'joined' | number;
+  stoppedAtS: number;
+  joined: number;
+  allJoined: boolean;
+  joinTimeS: { total: number | null; perMeter: Record<string, number | null> };
+  hops: { perMeter: Record<string, number | null>; max: number; histogram: Record<string, number> };
+  frames: { sent: number; acks: number; retries: number; delivered: number; lost: number; lostByReason: MediumStats['lost']; acksLostByReason: MediumStats['acksLost'] };
+  drops: { noAck: number; channelAccessFailure: number; queueFull: number; portDroppedFrames: number; portDroppedBytes: number; portIgnored: number };
+  pan?: string;
+}
+
+export async function runSim(o: SimOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SimSummary> {
+  const sim = o.board === 0;
+  const topology: Topology = o.topology ? JSON.parse(readFileSync(o.topology, 'utf8')) as Topology : generateTopology(o.meters, o.seed);
+  const dir = mkdtempSync(join(tmpdir(), 'meterfw-sim-'));
+  const sock = join(dir, 'medium.sock');
+  const medium = new Medium({ topology, seed: o.seed, simClock: sim, expectNodes: o.meters + 1, ...(o.pcap ? { pcap: resolve(o.pcap) } : {}) });
+  await medium.listen(sock);
+  const nodes: SimNode[] = [];
+  const wallStart = Date.now();
+  try {
+    const meterEuis = Array.from({ length: o.meters }, (_, i) => meterEui(i + 1));
+    const devices = meterEuis.map((eui) => ({ eui, psk: key(o.seed, 'psk', eui) }));
+    const spawnNode = (eui: bigint, role: 'meter' | 'concentrator', kind: 'lin' | 'board', name: string): void => {
+      const rec = role === 'concentrator'
+        ? provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui), devices, true)
+        : provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui));
+      const recPath = join(dir, `${name}.prov`);
+      writeFileSync(recPath, rec);
+      const outPath = join(dir, `${name}.out`);
+      const w = openSync(outPath, 'w');
+      let child: ChildProcess;
+      if (kind === 'lin') {
+        // the emulated node's entropy from the run's seed too: the same seed, the same run
+        const entropy = BigInt.asUintN(64, BigInt(o.seed) * 0x9e3779b97f4a7c15n ^ eui).toString();
+        child = spawn(firmwarePath('lin', role), ['--modem', sock, '--provision', recPath, '--seed', entropy], { stdio: ['pipe', w, 'inherit'] });
+      } else {
+        const elf = reflashProvision(reflash(firmwarePath('mps2-an386', role), {}), rec, join(dir, `${name}.elf`));
+        child = spawn('qemu-system-arm', ['-M', MACHINES['mps2-an386'], '-display', 'none', '-monitor', 'none', '-semihosting',
+          '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0', '-serial', 'null',
+          '-chardev', `socket,id=modem,path=${sock}`, '-serial', 'chardev:modem', '-kernel', elf], { stdio: ['pipe', w, 'inherit'] });
+      }
+      closeSync(w);
+      const n: SimNode = { eui, name, kind, role, child, out: openSync(outPath, 'r'), outPath, read: 0, partial: '' };
+      child.stdin!.on('error', () => undefined);
+      child.on('exit', (code, signal) => { n.exited = code ?? (signal ? 128 : null); if (signal) n.signal = signal; });
+      nodes.push(n);
+    };
+    spawnNode(CONCENTRATOR_EUI, 'concentrator', 'lin', 'concentrator');
+    meterEuis.forEach((eui, i) => spawnNode(eui, 'meter', i < o.board ? 'board' : 'lin', `meter-${i + 1}`));
+    const meters = nodes.filter((n) => n.role === 'meter');
+    const byShort = new Map<number, SimNode>();
+    let pan: string | undefined;
+    let joined = 0;
+
+    // Reads what a node printed; `nowUs` is the medium time those lines belong to.
+    const scan = (n: SimNode, nowUs: number): void => {
+      const size = fstatSync(n.out).size;
+      if (size <= n.read) return;
+      const buf = Buffer.alloc(size - n.read);
+      readSync(n.out, buf, 0, buf.length, n.read);
+      n.read = size;
+      const text = n.partial + buf.toString('latin1');
+      const lines = text.split('\n');
+      n.partial = lines.pop()!;
+      for (const raw of lines) {
+        const line = raw.replace(/\r$/, '');
+        let m = /^PLC JOINED pan=0x([0-9a-f]{4}) short=0x([0-9a-f]{4}) agent=0x([0-9a-f]{4})/i.exec(line);
+        if (m && n.role === 'meter' && n.joinedUs === undefined) {
+          n.joinedUs = nowUs;
+          n.short = parseInt(m[2]!, 16);
+          n.agent = parseInt(m[3]!, 16);
+          byShort.set(n.short, n);
+          joined++;
+        }
+        m = /^PLC PAN pan=0x([0-9a-f]{4})/i.exec(line);
+        if (m && n.role === 'concentrator') pan = m[1];
+        if (/^FATAL /.test(line)) log(`sim: ${n.name}: ${line}`);
+      }
+    };
+    const limitUs = Math.min(o.until === 'joined' ? Infinity : Math.round(o.until * 1e6), o.limitS ? Math.round(o.limitS * 1e6) : Infinity);
+    let lastProgress = 0;
+    const progress = (nowUs: number, force = false): void => {
+      const wall = Date.now();
+      if (!force && wall - lastProgress < 1000) return;
+      lastProgress = wall;
+      log(`sim: t=${(nowUs / 1e6).toFixed(1)} s joined ${joined}/${o.meters} (wall ${((wall - wallStart) / 1000).toFixed(1)} s)`);
+    };
+    const done = (): boolean => (o.until === 'joined' && joined === o.meters);
+
+    let watchdog: NodeJS.Timeout | undefined;
+    const stoppedAt = await new Promise<number>((resolveStop, rejectStop) => {
+      const dead = (): SimNode | undefined => nodes.find((n) => n.exited !== undefined);
+      if (sim) {
+        medium.barrier = (now, next) => {
+          for (const n of nodes) scan(n, now);
+          progress(now);
+          if (done()) { resolveStop(now); return false; }
+          if (next > limitUs) { resolveStop(limitUs); return false; }
+          const d = dead();
+          if (d) { rejectStop(new Error(`${d.name} exited (${d.signal ?? d.exited})`)); return false; }
+          return true;
+        };
+        medium.once('quiescent', (t: number) => rejectStop(new Error(`the network went quiet at ${t} us`)));
+        // a node that dies while the others wait for it (before the start, or awake) stops the run
+        watchdog = setInterval(() => {
+          const d = dead();
+          if (d) rejectStop(new Error(`${d.name} exited (${d.exited})`));
+        }, 500);
+      } else {
+        const timer = setInterval(() => {
+          const now = medium.time;
+          for (const n of nodes) scan(n, Math.max(now, 0));
+          progress(now);
+          const d = dead();
+          if (done() || now >= limitUs || d) {
+            clearInterval(timer);
+            if (d && !done()) rejectStop(new Error(`${d.name} exited (${d.exited})`));
+            else resolveStop(Math.min(now, limitUs));
+          }
+        }, 100);
+      }
+    }).finally(() => { if (watchdog) clearInterval(watchdog); });
+    if (watchdog) clearInterval(watchdog);
+    progress(stoppedAt, true);
+
+    // route hops along the bootstrap path: agent 0x0000 is the concentrator (1 hop)
+    const hopsOf = (n: SimNode, depth = 0): number | null => {
+      if (n.agent === undefined || depth > o.meters) return null;
+      if (n.agent === 0) return 1;
+      const a = byShort.get(n.agent);
+      const h = a ? hopsOf(a, depth + 1) : null;
+      return h === null ? null : h + 1;
+    };
+    const st = medium.stats();
+    const perJoin: Record<string, number | null> = {};
+    const perHops: Record<string, number | null> = {};
+    const histogram: Record<string, number> = {};
+    let maxHops = 0;
+    for (const n of meters) {
+      const label = formatEui64(n.eui);
+      perJoin[label] = n.joinedUs === undefined ? null : n.joinedUs / 1e6;
+      const h = hopsOf(n);
+      perHops[label] = h;
+      if (h !== null) {
+        histogram[String(h)] = (histogram[String(h)] ?? 0) + 1;
+        maxHops = Math.max(maxHops, h);
+      }
+    }
+    const lostTotal = Object.values(st.lost).reduce((a, b) => a + b, 0);
+    const summary: SimSummary = {
+      meters: o.meters, lin: o.meters - o.board, boards: o.board, seed: o.seed,
+      clock: sim ? 'simulated' : 'real',
+      ...(sim ? {} : { clockNote: 'emulated boards run in real time, so the whole network ran in real time (not reproducible)' }),
+      until: o.until,
+      stoppedAtS: stoppedAt / 1e6,
+      joined,
+      allJoined: joined === o.meters,
+      joinTimeS: {
+        total: joined === o.meters ? Math.max(...meters.map((n) => n.joinedUs!)) / 1e6 : null,
+        perMeter: perJoin,
+      },
+      hops: { perMeter: perHops, max: maxHops, histogram },
+      frames: {
+        sent: st.framesSent, acks: st.acksSent, retries: st.retries, delivered: st.delivered, lost: lostTotal,
+        lostByReason: st.lost, acksLostByReason: st.acksLost,
+      },
+      drops: {
+        noAck: st.noAck, channelAccessFailure: st.channelAccessFailure, queueFull: st.queueFull,
+        portDroppedFrames: st.port.droppedFrames, portDroppedBytes: st.port.droppedBytes, portIgnored: st.port.ignored,
+      },
+      ...(pan ? { pan: `0x${pan}` } : {}),
+    };
+    return summary;
+  } finally {
+    for (const n of nodes) {
+      if (n.exited === undefined) n.child.kill('SIGTERM');
+    }
+    await Promise.all(nodes.map((n) => (n.exited !== undefined ? undefined : new Promise((r) => n.child.once('exit', r)))));
+    for (const n of nodes) closeSync(n.out);
+    await medium.close();
+    if (process.env.SIM_KEEP) log(`sim: node output kept in ${dir}`); else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes the provisioning record into a board ELF's provisioning flash region. */
+function reflashProvision(elf: string, record: Buffer, outPath: string): string {
+  const image = Buffer.from(readFileSync(elf));
+  // The .provision section's file offset, from the ELF section headers (32-bit little-endian).
+  const shoff = image.readUInt32LE(0x20);
+  const shentsize = image.readUInt16LE(0x2e);
+  const shnum = image.readUInt16LE(0x30);
+  const shstrndx = image.readUInt16LE(0x32);
+  const strOff = image.readUInt32LE(shoff + shstrndx * shentsize + 0x10);
+  for (let i = 0; i < shnum; i++) {
+    const h = shoff + i * shentsize;
+    const nameOff = image.readUInt32LE(h);
+    let end = strOff + nameOff;
+    while (image[end] !== 0) end++;
+    if (image.toString('latin1', strOff + nameOff, end) !== '.provision') continue;
+    const off = image.readUInt32LE(h + 0x10);
+    const size = image.readUInt32LE(h + 0x14);
+    if (record.length > size) throw new Error(`provisioning record (${record.length} bytes) larger than the region (${size})`);
+    record.copy(image, off);
+    writeFileSync(outPath, image);
+    return outPath;
+  }
+  throw new Error(`${elf}: no .provision section`);
+}
+
+async function main(): Promise<void> {
+  let o: SimOptions;
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  try {
+    o = parseSimArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`sim: ${e.message} (npm run sim -- --help)\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (o.topology) {
+    try {
+      new Channel(JSON.parse(readFileSync(o.topology, 'utf8')) as Topology);
+    } catch (e) {
+      process.stderr.write(`sim: --topology ${o.topology}: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(2);
+    }
+  }
+  const wall = Date.now();
+  const summary = await runSim(o);
+  const text = JSON.stringify({ ...summary, wallS: (Date.now() - wall) / 1000 }, null, 2);
+  if (o.json) writeFileSync(o.json, text + '\n');
+  process.stdout.write(text + '\n');
+  process.exit(summary.allJoined || o.until !== 'joined' ? 0 : 1);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(ROOT, 'emulator', 'sim.ts')) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`sim: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,312 @@
+/* Linux host: the firmware's time source, and the simulated clock of the power-line medium.
+ *
+ * Three modes:
+ *  - real:   time is the process's monotonic clock (the default, and what boards always do);
+ *  - wait:   the modem port is connected but the medium has not said READY yet: time stands
+ *            still (at 0 after boot), so that what a node does before it is attached does not
+ *            depend on how long the host took to boot it. Without a READY within
+ *            SIM_WAIT_LIMIT_MS of wall time (no medium behind the socket) time runs again;
+ *  - sim:    the medium said READY with simClock=1: time is the medium's. It moves only when a
+ *            TIME(t) message arrives on the modem port; the event loop runs everything due at t
+ *            (received frames, timers) and then reports its next deadline with
+ *            board_settled(), which answers IDLE(deadline) to the medium (PROTOCOL.md).
+ *
+ * The modem port's receive stream passes through sim_clock_tap() on its way to the UART ring:
+ * it reads READY messages (forwarded unchanged: the modem driver needs them too) and consumes
+ * TIME messages, which belong to the host's clock and never reach the driver. The tap follows
+ * frame boundaries (a header with a known type and a length within its bounds is skipped whole),
+ * so bytes inside a received frame's payload are never taken for a TIME message. Everything
+ * else is forwarded byte for byte in order. */
+#define _GNU_SOURCE
+#include "board.h"
+#include "simclock.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SIM_WAIT_LIMIT_MS 5000u
+#define PORT_SOF 0x7E
+#define PORT_IDLE 0x05
+#define PORT_READY 0x80
+#define PORT_TIME 0x83
+#define PORT_MAX_PAYLOAD 1024u
+#define TIME_NEVER UINT64_MAX
+
+enum { MODE_REAL, MODE_WAIT, MODE_SIM };
+
+static int mode = MODE_REAL;
+static uint64_t base_us;        /* time at real_base (real mode), or the current time */
+static uint64_t real_base;      /* monotonic us when base_us was taken */
+static uint64_t wait_since;     /* monotonic us when wait mode started */
+static int owe_idle;            /* a TIME was consumed and not yet answered */
+static int modem_fd = -1;
+static sim_clock_stats_t stats;
+
+/* output held while asleep */
+#define SIM_HOLD_SIZE 4096
+static uint8_t held[SIM_HOLD_SIZE];
+static size_t held_len;
+
+/* tap state */
+static uint8_t head[4 + 10 + 4]; /* the longest frame the tap keeps: READY */
+static unsigned have;
+static uint32_t skip;
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void sim_clock_init(void)
+{
+	real_base = mono_us();
+	base_us = 0;
+	mode = MODE_REAL;
+}
+
+uint64_t sim_clock_us(void)
+{
+	if (mode == MODE_REAL)
+		return base_us + (mono_us() - real_base);
+	return base_us;
+}
+
+/* Switch to real time, continuing from the current reading (never backwards). */
+static void go_real(void)
+{
+	if (mode == MODE_REAL)
+		return;
+	base_us = sim_clock_us();
+	real_base = mono_us();
+	mode = MODE_REAL;
+	owe_idle = 0;
+}
+
+void sim_clock_attach_modem(int fd)
+{
+	modem_fd = fd;
+	/* attached at power-up, before the runtime starts: the node's time begins at 0 */
+	base_us = 0;
+	mode = MODE_WAIT;
+	wait_since = mono_us();
+}
+
+void sim_clock_modem_closed(void)
+{
+	modem_fd = -1;
+	held_len = 0;
+	go_real();
+}
+
+int sim_clock_simulated(void)
+{
+	return mode == MODE_SIM;
+}
+
+void sim_clock_poll(void)
+{
+	if (mode == MODE_WAIT && mono_us() - wait_since >= (uint64_t)SIM_WAIT_LIMIT_MS * 1000u) {
+		stats.wait_expired++;
+		go_real();
+	}
+}
+
+const sim_clock_stats_t *sim_clock_stats(void)
+{
+	stats.mode = mode == MODE_SIM ? "sim" : mode == MODE_WAIT ? "wait" : "real";
+	return &stats;
+}
+
+#define SIM_EPOCH_S 1767225600u   /* 2026-01-01T00:00:00Z */
+
+int lin_gettimeofday(struct timeval *tv, void *tz)
+{
+	(void)tz;
+	if (mode != MODE_SIM)
+		return gettimeofday(tv, NULL);
+	uint64_t us = base_us;
+	tv->tv_sec = (time_t)(SIM_EPOCH_S + us / 1000000u);
+	tv->tv_usec = (suseconds_t)(us % 1000000u);
+	return 0;
+}
+
+static uint32_t crc32_update(uint32_t c, const uint8_t *p, size_t n)
+{
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+	}
+	return c;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Payload bounds by message type (modem to node only; PROTOCOL.md): -1 when unknown. */
+static int bounds(uint8_t type, uint32_t *min, uint32_t *max)
+{
+	switch (type) {
+	case 0x80: *min = 10; *max = 10; return 0;              /* READY */
+	case 0x81: *min = 11; *max = 11; return 0;              /* DATA_CONFIRM */
+	case 0x82: *min = 11; *max = PORT_MAX_PAYLOAD; return 0; /* DATA_INDICATION */
+	case 0x83: *min = 8; *max = 8; return 0;                /* TIME */
+	case 0x8F: *min = 1; *max = PORT_MAX_PAYLOAD; return 0;  /* ERROR */
+	default: return -1;
+	}
+}
+
+static void on_ready(const uint8_t *payload)
+{
+	uint64_t now = be64(payload + 2);
+	stats.readies++;
+	if (payload[1]) {
+		/* simulated: the medium's time from now on; a node attached late starts at the
+		 * run's current time, which is never behind ours (ours stood still) */
+		if (mode != MODE_SIM) {
+			uint64_t cur = sim_clock_us();
+			base_us = now > cur ? now : cur;
+		}
+		mode = MODE_SIM;
+	}
+	else
+		go_real();
+}
+
+static void on_time(const uint8_t *payload)
+{
+	uint64_t now = be64(payload);
+	stats.times++;
+	if (mode != MODE_SIM) {
+		stats.ignored++;   /* TIME on a real-time medium: meaningless */
+		return;
+	}
+	if (now > base_us)
+		base_us = now;
+	owe_idle = 1;
+	if (held_len) {
+		lin_uart_write_raw(BOARD_UART_MODEM, held, held_len);
+		held_len = 0;
+	}
+}
+
+int sim_clock_hold(const void *data, size_t len)
+{
+	if (mode != MODE_SIM || owe_idle || modem_fd < 0)
+		return 0;
+	if (len > SIM_HOLD_SIZE - held_len) {
+		stats.hold_overflow++;
+		/* keep the stream in order: what is held goes first */
+		lin_uart_write_raw(BOARD_UART_MODEM, held, held_len);
+		held_len = 0;
+		return 0;
+	}
+	memcpy(held + held_len, data, len);
+	held_len += len;
+	stats.held++;
+	return 1;
+}
+
+/* One byte through the tap. A rejected header or a bad CRC gives the SOF to the driver and
+ * scans the held bytes again from the byte after it, as the port decoders do (PROTOCOL.md), so
+ * that a real message after garbage is still found; that rescan is at most 17 bytes deep. */
+static void tap_byte(uint8_t b, uint8_t *out, size_t *o)
+{
+	if (skip) {
+		out[(*o)++] = b;
+		skip--;
+		return;
+	}
+	if (have == 0) {
+		if (b == PORT_SOF)
+			head[have++] = b;
+		else
+			out[(*o)++] = b;
+		return;
+	}
+	head[have++] = b;
+	if (have < 4)
+		return;
+	uint8_t type = head[1];
+	uint32_t len = ((uint32_t)head[2] << 8) | head[3], min, max;
+	if (have == 4) {
+		if (bounds(type, &min, &max) < 0 || len < min || len > max) {
+			stats.resync++;
+			goto rescan;
+		}
+		if (type != PORT_TIME && type != PORT_READY) {
+			/* not the clock's: forward, with the frame's body untouched */
+			memcpy(out + *o, head, have);
+			*o += have;
+			have = 0;
+			skip = len + 4;
+		}
+		return;
+	}
+	if (have < 4 + len + 4)
+		return;
+	uint32_t crc = ((uint32_t)head[4 + len] << 24) | ((uint32_t)head[5 + len] << 16) |
+		((uint32_t)head[6 + len] << 8) | head[7 + len];
+	if ((crc32_update(0xFFFFFFFFu, head + 1, 3 + len) ^ 0xFFFFFFFFu) != crc) {
+		stats.bad_crc++;
+		goto rescan;
+	}
+	if (type == PORT_TIME)
+		on_time(head + 4);   /* consumed: the clock's, not the driver's */
+	else {
+		on_ready(head + 4);
+		memcpy(out + *o, head, have);
+		*o += have;
+	}
+	have = 0;
+	return;
+rescan:
+	{
+		uint8_t again[sizeof(head)];
+		unsigned n = have - 1;
+		memcpy(again, head + 1, n);
+		out[(*o)++] = head[0];
+		have = 0;
+		for (unsigned i = 0; i < n; i++)
+			tap_byte(again[i], out, o);
+	}
+}
+
+size_t sim_clock_tap(const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		tap_byte(in[i], out, &o);
+	return o;
+}
+
+void sim_clock_settled(int armed, uint32_t deadline_ms)
+{
+	uint8_t frame[4 + 8 + 4];
+	if (!owe_idle || modem_fd < 0)
+		return;
+	owe_idle = 0;
+	/* The deadline is in board milliseconds, which are the medium's microseconds / 1000. */
+	uint64_t until = armed ? (uint64_t)deadline_ms * 1000u : TIME_NEVER;
+	frame[0] = PORT_SOF;
+	frame[1] = PORT_IDLE;
+	frame[2] = 0;
+	frame[3] = 8;
+	for (int i = 0; i < 8; i++)
+		frame[4 + i] = (uint8_t)(until >> (56 - 8 * i));
+	uint32_t crc = crc32_update(0xFFFFFFFFu, frame + 1, 11) ^ 0xFFFFFFFFu;
+	for (int i = 0; i < 4; i++)
+		frame[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
+	lin_uart_write_raw(BOARD_UART_MODEM, frame, sizeof(frame));
+	stats.idles++;
+}

@@ -1,0 +1,43 @@
+/* Linux host: time source and the medium's simulated clock (simclock.c). */
+#ifndef LIN_SIMCLOCK_H
+#define LIN_SIMCLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	const char *mode;       /* "real", "wait" or "sim" */
+	uint32_t readies;       /* READY messages seen */
+	uint32_t times;         /* TIME messages consumed */
+	uint32_t idles;         /* IDLE messages sent */
+	uint32_t ignored;       /* TIME outside the simulated clock */
+	uint32_t bad_crc;       /* READY/TIME-shaped frames with a bad CRC (forwarded to the driver) */
+	uint32_t resync;        /* headers rejected (unknown type, bad length): rescanned */
+	uint32_t wait_expired;  /* no READY in time: real time resumed */
+	uint32_t held;          /* modem writes held while asleep */
+	uint32_t hold_overflow; /* writes sent at once because the hold buffer was full */
+} sim_clock_stats_t;
+
+void sim_clock_init(void);
+/* Microseconds since reset on the current clock; never goes backwards. */
+uint64_t sim_clock_us(void);
+/* The modem port is connected (fd): time stands still until the medium's READY. */
+void sim_clock_attach_modem(int fd);
+void sim_clock_modem_closed(void);
+int sim_clock_simulated(void);
+/* Called while idling: ends the wait for READY after its wall-time limit. */
+void sim_clock_poll(void);
+/* Filters n bytes received on the modem port into out (room for n + 18 bytes): returns the
+ * count to hand to the driver. */
+size_t sim_clock_tap(const uint8_t *in, size_t n, uint8_t *out);
+#define SIM_CLOCK_TAP_SLACK 18
+/* Everything due has run: answer the pending TIME with IDLE(deadline or none). */
+void sim_clock_settled(int armed, uint32_t deadline_ms);
+const sim_clock_stats_t *sim_clock_stats(void);
+/* Modem port output while asleep on the simulated clock (between an IDLE, or the READY, and the
+ * next TIME): held and sent when the next TIME wakes the node, so the medium only ever receives
+ * requests from awake nodes (PROTOCOL.md: stamped with the TIME they follow). Returns 1 when held. */
+int sim_clock_hold(const void *data, size_t len);
+void lin_uart_write_raw(unsigned port, const void *data, size_t len);
+
+#endif

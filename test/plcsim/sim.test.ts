@@ -1,0 +1,144 @@
+// npm run sim: its command line, the generated topology, reproducible runs on the simulated
+// clock, and the medium's pcap decoded by Wireshark's tshark.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Channel, parseEui64 } from '../../emulator/medium/channel.js';
+import { Medium } from '../../emulator/medium/medium.js';
+import { MsgType, AddrMode } from '../../emulator/medium/port.js';
+import { generateTopology, parseSimArgs, runSim, UsageError } from '../../emulator/sim.js';
+import { buildEcho, compressIphc, linkLocalFromLink } from '../../modules/plc/iphc.js';
+import { encodeMacFrame } from '../../modules/plc/mac-frame.js';
+import { MacFrameType } from '../../modules/plc/mac-const.js';
+import { ICMPV6_ECHO_REQUEST } from '../../modules/plc/adp-const.js';
+import { FakeNode, dataRequest } from '../medium/fake-node.js';
+
+describe('npm run sim: command line', () => {
+  const cases: [string[], RegExp][] = [
+    [[], /^sim: --meters is required/],
+    [['--meters', '0'], /^sim: --meters expects an integer 1\.\.1000, got '0'/],
+    [['--meters', '5', '--board', '6'], /^sim: --board 6 is more than --meters 5/],
+    [['--meters', '5', '--until', 'soon'], /^sim: --until expects 'joined' or simulated seconds/],
+    [['--meters', '5', '--verbose'], /^sim: unknown option '--verbose'/],
+    [['--meters', '5', '--seed'], /^sim: --seed needs a value/],
+    [['--meters', '5', '--meters', '6'], /^sim: --meters given twice/],
+  ];
+  for (const [args, error] of cases) {
+    it(`${args.join(' ') || '(nothing)'}: one line, exit 2`, () => {
+      const r = spawnSync('node', ['--import', 'tsx', 'emulator/sim.ts', ...args], { encoding: 'utf8' });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, error);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(r.stdout, '');
+    });
+  }
+  it('parses the documented flags', () => {
+    assert.deepEqual(parseSimArgs(['--meters', '12', '--board', '2', '--seed', '9', '--until', '30.5', '--pcap', 'a', '--json', 'b']),
+      { meters: 12, board: 2, seed: 9, until: 30.5, pcap: 'a', json: 'b' });
+    assert.throws(() => parseSimArgs(['--meters', '1e3']), UsageError);
+  });
+});
+
+describe('npm run sim: generated topology', () => {
+  it('every meter has a path of good links to the concentrator, and far meters need more than one hop', () => {
+    const topo = generateTopology(64, 3);
+    const ch = new Channel(topo);
+    const nodes = topo.nodes!;
+    const snr = (a: string, b: string): number => {
+      const l = ch.link(parseEui64(a), parseEui64(b));
+      return l.blocked ? -Infinity : ch.txLevel(parseEui64(a)) - l.attenuationDb - ch.backgroundNoise(parseEui64(b));
+    };
+    const conc = nodes[0]!.eui64;
+    const hops = new Map<string, number>([[conc, 0]]);
+    let frontier = [conc];
+    while (frontier.length) {
+      const next: string[] = [];
+      for (const a of frontier) for (const b of nodes) {
+        if (!hops.has(b.eui64) && snr(a, b.eui64) >= 6) { hops.set(b.eui64, hops.get(a)! + 1); next.push(b.eui64); }
+      }
+      frontier = next;
+    }
+    assert.equal(hops.size, nodes.length, 'all reachable');
+    const far = nodes.filter((n) => snr(conc, n.eui64) < ch.params.detectSnrDb);
+    assert.ok(far.length > 0, 'some meters cannot hear the concentrator at all');
+    assert.ok(Math.max(...hops.values()) >= 2);
+    assert.deepEqual(new Set(nodes.slice(1).map((n) => n.phase)), new Set(['L1', 'L2', 'L3']));
+  });
+});
+
+describe('npm run sim: simulated clock', function () {
+  this.timeout(120000);
+  it('10 lin meters, twice with the same seed: identical summaries', async () => {
+    const o = { meters: 10, board: 0, seed: 5, until: 3 as const };
+    const a = await runSim(o, () => undefined);
+    const b = await runSim(o, () => undefined);
+    assert.equal(a.clock, 'simulated');
+    assert.equal(a.stoppedAtS, 3);
+    assert.ok(a.frames.sent >= 11, `every node transmitted (${a.frames.sent} frames)`);
+    assert.ok(a.pan, 'the concentrator formed its PAN');
+    assert.deepEqual(b, a);
+  });
+});
+
+describe('medium pcap in tshark', function () {
+  this.timeout(60000);
+  const tshark = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
+  let dir: string;
+  before(function () {
+    if (!tshark) {
+      console.log('    (tshark is not installed: apt-get install tshark; tools/setup.mjs does it as root)');
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), 'simpcap-'));
+  });
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  const decode = (file: string): string[] =>
+    execFileSync('tshark', ['-r', file, '-o', '6lowpan.context0:0000:0000:0000:0000::', '-T', 'fields', '-e', 'frame.protocols', '-e', '_ws.malformed', '-e', '_ws.expert.severity'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+
+  it('an ICMPv6 echo between two modems: 802.15.4 + 6LoWPAN + IPv6 + ICMPv6, nothing malformed', async () => {
+    const pcap = join(dir, 'echo.pcap');
+    const medium = new Medium({ pcap, seed: 1 });
+    const sock = join(dir, 'm.sock');
+    await medium.listen(sock);
+    const a = new FakeNode(0x10n);
+    const b = new FakeNode(0x11n);
+    try {
+      await a.connect(sock);
+      await b.connect(sock);
+      const pan = 0x781d;
+      for (const [n, short] of [[a, 1], [b, 2]] as const) n.send({ type: MsgType.SET_ADDRESS, panId: pan, shortAddr: short });
+      const packet = buildEcho(linkLocalFromLink(1, pan), linkLocalFromLink(2, pan),
+        { type: ICMPV6_ECHO_REQUEST, identifier: 7, sequence: 1, data: new TextEncoder().encode('meterfw') });
+      const c = compressIphc(packet, 1, 2, { panId: pan });
+      const payload = new Uint8Array([...c.header, ...packet.subarray(c.consumed)]);
+      const frame = encodeMacFrame({ type: MacFrameType.DATA, ackRequest: true, seq: 1, dstPan: pan, dst: 2, src: 1, payload });
+      a.send(dataRequest(frame, { dstMode: AddrMode.SHORT, dst: 2n, ackRequested: true }));
+      await b.waitFor((m) => m.type === MsgType.DATA_INDICATION);
+      await a.waitFor((m) => m.type === MsgType.DATA_CONFIRM);
+    } finally {
+      a.close();
+      b.close();
+      await medium.close();
+    }
+    const rows = decode(pcap);
+    const data = rows.filter((r) => r.includes('icmpv6'));
+    assert.equal(data.length, 1, rows.join('\n'));
+    assert.match(data[0]!, /^eth|wpan.*6lowpan:ipv6:icmpv6/);
+    for (const r of rows) assert.doesNotMatch(r, /malformed|\t.*Error/i, r);
+  });
+
+  it('a sim run\'s pcap decodes with nothing malformed', async () => {
+    const pcap = join(dir, 'sim.pcap');
+    await runSim({ meters: 4, board: 0, seed: 2, until: 3, pcap }, () => undefined);
+    const rows = decode(pcap);
+    assert.ok(rows.length >= 5, `${rows.length} frames`);
+    for (const r of rows) {
+      assert.match(r, /^wpan/, r);
+      assert.doesNotMatch(r, /malformed/i, r);
+    }
+  });
+});

@@ -1,0 +1,161 @@
+// The lin firmware's simulated clock: on a modem port whose medium says READY simClock=1, the
+// firmware's time is the medium's TIME, and every TIME gets one IDLE with the next deadline once
+// everything due has run (emulator/medium/PROTOCOL.md). A scripted medium drives one node here;
+// test/plcsim/sim.test.ts runs whole networks.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FirmwareNode } from '../../emulator/node.js';
+import { Decoder, encode, MsgType, PORT_VERSION, TIME_NEVER, type PortMessage } from '../../emulator/medium/port.js';
+
+/** One connection's worth of a medium: sends what the test says, collects what the node sends. */
+class ScriptedMedium {
+  readonly received: PortMessage[] = [];
+  sock: net.Socket | undefined;
+  private readonly decoder = new Decoder();
+  private waiters: (() => void)[] = [];
+  readonly server: net.Server;
+  constructor(readonly path: string) {
+    this.server = net.createServer((s) => {
+      this.sock = s;
+      s.on('data', (b: Buffer) => {
+        this.received.push(...this.decoder.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
+        this.wake();
+      });
+      s.on('error', () => undefined);
+      this.wake();
+    });
+  }
+  listen(): Promise<void> {
+    return new Promise((r) => this.server.listen(this.path, () => r()));
+  }
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  async until<T>(check: () => T | undefined, what: string, timeoutMs = 10000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = check();
+      if (v !== undefined) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`scripted medium: no ${what} within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => { clearTimeout(t); r(); });
+      });
+    }
+  }
+  send(...msgs: PortMessage[]): void {
+    for (const m of msgs) this.sock!.write(encode(m));
+  }
+  idles(): bigint[] {
+    return this.received.flatMap((m) => (m.type === MsgType.IDLE ? [m.until] : []));
+  }
+  /** TIME(now), then the IDLE that answers it. */
+  async tick(now: bigint): Promise<bigint> {
+    const before = this.idles().length;
+    this.send({ type: MsgType.TIME, now });
+    return this.until(() => this.idles()[before], `IDLE after TIME(${now})`);
+  }
+  close(): Promise<void> {
+    this.sock?.destroy();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+const uptime = async (node: FirmwareNode): Promise<number> => {
+  const [line] = await node.command('SYS BOOT', /^boot\.cycles=/);
+  return Number(/uptime\.ms=(\d+)/.exec(line!)![1]);
+};
+
+describe('lin simulated clock', function () {
+  this.timeout(60000);
+  let dir: string;
+  let medium: ScriptedMedium;
+  let node: FirmwareNode | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'simclock-'));
+    medium = new ScriptedMedium(join(dir, 'modem.sock'));
+    await medium.listen();
+  });
+  afterEach(async () => {
+    await node?.stop();
+    node = undefined;
+    await medium.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stands still until READY, then follows TIME and answers each with one IDLE(next deadline)', async () => {
+    node = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--modem', medium.path, '--seed', '7'] });
+    await node.waitFor(/^PARTS started$/);
+    await medium.until(() => medium.sock, 'connection');
+    assert.equal(await uptime(node), 0, 'no READY yet: time stands still');
+
+    medium.send({ type: MsgType.READY, version: PORT_VERSION, simClock: true, now: 0n });
+    let until = await medium.tick(0n);
+    // the meter's METRO task runs a 1 Hz timer: its next deadline is within the first second
+    assert.ok(until > 0n && until <= 1_000_000n, `first deadline ${until}`);
+    assert.equal(await uptime(node), 0, 'the shell runs at the current simulated time');
+
+    // Jump from deadline to deadline for 5 simulated seconds: each TIME gets exactly one IDLE,
+    // always later than the TIME it answers.
+    let now = 0n;
+    let ticks = 0;
+    while (until <= 5_000_000n) {
+      now = until;
+      until = await medium.tick(now);
+      assert.ok(until > now && until !== TIME_NEVER, `IDLE(${until}) after TIME(${now})`);
+      ticks++;
+    }
+    assert.ok(ticks >= 5, `at least the five 1 Hz timer runs (${ticks})`);
+    assert.equal(medium.idles().length, ticks + 1, 'one IDLE per TIME');
+    assert.equal(await uptime(node), Number(now / 1000n));
+    // the metrology second counter ran on simulated time: five seconds measured
+    const show = await node.command('METRO SHOW', /^AP=|^ERROR/);
+    const second = Number(/^second=(\d+)/m.exec(show.join('\n'))?.[1]);
+    assert.ok(second >= 4 && second <= 5, `METRO second=${second} after ${now} us`);
+
+    // A long jump: time moves only by TIME, whatever the wall clock does.
+    const far = 3_600_000_000n;
+    await medium.tick(far);
+    assert.equal(await uptime(node), 3_600_000);
+  });
+
+  it('TIME inside a received frame is payload, not time; the medium gone, real time resumes', async () => {
+    node = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', args: ['--modem', medium.path] });
+    await node.waitFor(/^PARTS started$/);
+    await medium.until(() => medium.sock, 'connection');
+    medium.send({ type: MsgType.READY, version: PORT_VERSION, simClock: true, now: 2_000_000n });
+    await medium.tick(2_000_000n);
+    // a DATA_INDICATION whose frame is a whole TIME(9 s) message: the clock must not move
+    const fake = encode({ type: MsgType.TIME, now: 9_000_000n });
+    medium.send({ type: MsgType.DATA_INDICATION, lqi: 100, modulation: 0, time: 2_500_000n, frame: fake });
+    await medium.tick(2_500_000n);
+    assert.equal(await uptime(node), 2500);
+    // garbage between frames is not time either, and does not hide the TIME after it
+    medium.sock!.write(Uint8Array.of(0x7e, 0x83, 0x00, 0x08, 1, 2, 3));
+    medium.sock!.write(Uint8Array.of(0x7e, 0x99, 0x00));
+    await medium.tick(3_000_000n);
+    assert.equal(await uptime(node), 3000);
+
+    await medium.close();
+    // real time from 3000 ms on: never backwards, and moving again
+    const a = await uptime(node);
+    assert.ok(a >= 3000, `uptime ${a}`);
+    // real time again: asking over and over, the answer grows (bounded by the mocha timeout)
+    let b = a;
+    for (let i = 0; i < 10000 && b <= a; i++) b = await uptime(node);
+    assert.ok(b > a, `real time runs again (${a} -> ${b})`);
+  });
+
+  it('--seed needs a decimal number', async () => {
+    const bad = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--seed', '12x'], waitReady: false });
+    assert.equal(await bad.wait(), 2);
+    assert.match(bad.stderr, /^firmware: --seed expects a decimal number, got '12x'$/m);
+  });
+});
