@@ -12,6 +12,8 @@ export default {
   title: `G3-PLC PAN formation, lin meters on the medium's simulated clock (seed ${SEED}, generated topology,\n` +
     `until all joined, capped at ${LIMIT_S} simulated s): join time in simulated seconds, wall time`,
   order: 30,
+  // Only with --only plcsim: with today's stack a run can stall at one simulated instant.
+  explicit: true,
   columns: [
     { header: 'meters', key: true, value: (r) => r.meters },
     { header: 'joined', value: (r) => (r.joined == null ? null : `${r.joined}/${r.meters}`) },

@@ -24,8 +24,12 @@ const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 function transport(u: UartLink): ByteTransport {
   return { send: (b) => u.send(b), receive: () => u.receive(5000) };
 }
+// Each client starts its invocation counter above everything an earlier client can have used
+// (the server refuses a counter that does not increase).
+let nextIc = Date.now() % 1e9;
 function client(u: UartLink, sap: number, keys = KEYS): DlmsClient {
-  return new DlmsClient({ link: new HdlcClientLink(transport(u), sap, SERVER), gcm: nodeGcm, keys, systemTitle: TITLE, invocationCounter: Date.now() % 1e9 });
+  nextIc += 1e6;
+  return new DlmsClient({ link: new HdlcClientLink(transport(u), sap, SERVER), gcm: nodeGcm, keys, systemTitle: TITLE, invocationCounter: nextIc });
 }
 async function show(node: FirmwareNode): Promise<Record<string, number>> {
   const lines = await node.command('METRO SHOW', /^AP=/);
