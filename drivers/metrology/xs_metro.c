@@ -53,6 +53,7 @@ static struct {
 	stpm_link_t link;
 	stpm_reading_t rd;
 	dsp_energy_t e_tot;       /* three-phase totals */
+	dsp_pulse_t led_p, led_q; /* three-phase layout: the LEDs pulse on the totals */
 	uint32_t link_cycles;
 #endif
 	/* cost of the last second(): board_cycles() around the model's fill and around
@@ -92,7 +93,26 @@ static void mx_start(xsMachine *the)
 #endif
 	if (fe_model_driver.init(&mx.model, NULL) || dsp_init(&mx.dsp, &cfg))
 		xsUnknownError("metro init");
+#if METRO_PHASES == 3
+	if (mx.phases == 3) {
+		/* The main chip's DSP sees L1 only: the LEDs take the three-phase totals that
+		 * mx_merge() books, with the same constants; the L1 DSP's own LED stays dark. */
+		mx.led_p = mx.dsp.led_p;
+		mx.led_q = mx.dsp.led_q;
+		mx.dsp.led_p.per_pulse = mx.dsp.led_q.per_pulse = 0;
+	}
+#endif
 	mx.ready = 1;
+}
+
+/* The metrology LEDs of the layout (active, reactive). */
+static dsp_pulse_t *mx_led(int reactive)
+{
+#if METRO_PHASES == 3
+	if (mx.phases == 3)
+		return reactive ? &mx.led_q : &mx.led_p;
+#endif
+	return reactive ? &mx.dsp.led_q : &mx.dsp.led_p;
 }
 
 /* layout(phases 1 or 3): before the first second only. */
@@ -285,8 +305,11 @@ static void mx_merge(uint8_t *out)
 		ap += (float)mx.rd.d_app[c];
 	}
 	uint64_t da, dr;
-	if (a != 0.0f || r != 0.0f || ap != 0.0f)
+	if (a != 0.0f || r != 0.0f || ap != 0.0f) {
 		dsp_book_energy(&mx.e_tot, a, r, ap, &da, &dr);
+		dsp_pulse_add(&mx.led_p, da);
+		dsp_pulse_add(&mx.led_q, dr);
+	}
 	mx_put(out, MX_TOTAL, ok ? p : NAN);
 	mx_put(out, MX_TOTAL + 1, ok ? q : NAN);
 	mx_put(out, MX_TOTAL + 2, ok ? sa : NAN);
@@ -479,8 +502,8 @@ void xs_metro_restore(xsMachine *the)
 		mx.e_tot.frac[k] = mx.dsp.e_tot.frac[k];
 #endif
 	}
-	mx.dsp.led_p.count = (uint32_t)v[DSP_E_COUNT];
-	mx.dsp.led_q.count = (uint32_t)v[DSP_E_COUNT + 1];
+	mx_led(0)->count = (uint32_t)v[DSP_E_COUNT];
+	mx_led(1)->count = (uint32_t)v[DSP_E_COUNT + 1];
 }
 
 /* pulses() -> "led.active=<n> imp/kWh=<c> led.reactive=<n> imp/kvarh=<c>\r\n" */
@@ -489,8 +512,8 @@ void xs_metro_pulses(xsMachine *the)
 	char text[96];
 	mx_start(the);
 	snprintf(text, sizeof(text), "led.active=%lu imp/kWh=%lu led.reactive=%lu imp/kvarh=%lu\r\n",
-		(unsigned long)mx.dsp.led_p.count, (unsigned long)mx.dsp.cfg.led_imp_per_kwh,
-		(unsigned long)mx.dsp.led_q.count, (unsigned long)mx.dsp.cfg.led_imp_per_kvarh);
+		(unsigned long)mx_led(0)->count, (unsigned long)mx.dsp.cfg.led_imp_per_kwh,
+		(unsigned long)mx_led(1)->count, (unsigned long)mx.dsp.cfg.led_imp_per_kvarh);
 	xsResult = xsString(text);
 }
 
@@ -503,8 +526,8 @@ void xs_metro_counts(xsMachine *the)
 	if (length < 2 * sizeof(double))
 		xsRangeError("metro counts");
 	mx_start(the);
-	mx_put(data, 0, mx.dsp.led_p.count);
-	mx_put(data, 1, mx.dsp.led_q.count);
+	mx_put(data, 0, mx_led(0)->count);
+	mx_put(data, 1, mx_led(1)->count);
 }
 
 /* event(kind 1..6, phase 0..3, param, duration ms, delay ms) -> ms from the end of the last
