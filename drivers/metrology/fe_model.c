@@ -161,7 +161,7 @@ static uint16_t event_factors(const fe_model_t *m, unsigned p, uint32_t n,
         case FE_EV_SWELL: *kv *= e->factor; break;
         case FE_EV_INTERRUPTION: *kv = 0.0f; *ki = 0.0f; *kn = 0.0f; break;
         case FE_EV_REVERSE: *ki = -*ki; *kn = -*kn; break;
-        case FE_EV_TAMPER: st |= e->flags & FE_STATUS_TAMPER_MASK; break;
+        case FE_EV_TAMPER: st |= e->flags & FE_STATUS_INPUT_MASK; break;
         case FE_EV_BYPASS: *ki *= e->factor; break;
         default: break;
         }

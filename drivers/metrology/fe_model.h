@@ -53,7 +53,7 @@ typedef enum {
     FE_EV_SWELL,          /* phase voltage x factor (> 1); current unchanged */
     FE_EV_INTERRUPTION,   /* voltage and current 0 */
     FE_EV_REVERSE,        /* current reversed: power is exported */
-    FE_EV_TAMPER,         /* raises status bits 'flags' (FE_STATUS_*) */
+    FE_EV_TAMPER,         /* raises input status bits 'flags' (FE_STATUS_*: tamper, buttons) */
     FE_EV_BYPASS          /* meter sees factor x phase current; neutral sees all */
 } fe_event_kind_t;
 

@@ -48,7 +48,12 @@
 #define FE_STATUS_CLIP        0x0001u  /* a sample saturated the ADC */
 #define FE_STATUS_COVER_OPEN  0x0100u  /* terminal cover switch (tamper) */
 #define FE_STATUS_MAGNET      0x0200u  /* strong magnetic field (tamper) */
-#define FE_STATUS_TAMPER_MASK 0xFF00u
+#define FE_STATUS_TAMPER_MASK 0x0300u
+/* The board's push buttons, sampled with the block (on a device: GPIO levels read by the
+ * sampling ISR; in the model: held by a scenario event). Not tamper: the DSP ignores them. */
+#define FE_STATUS_KEY_P1      0x0400u  /* P1 (scroll up) held */
+#define FE_STATUS_KEY_P2      0x0800u  /* P2 (scroll down) held */
+#define FE_STATUS_INPUT_MASK  0xFF00u  /* tamper switches and buttons */
 
 typedef struct {
     uint32_t sample_rate_hz;  /* per channel, FE_SAMPLE_RATE_MIN..MAX, 0 = default */

@@ -58,6 +58,20 @@ void pq_block(pq_t *pq, const fe_block_t *blk, unsigned phases)
 			emit(pq, (uint8_t)(PQ_COVER + k), 0, 0.0f, pq->tamper_start[k], pq->n);
 		}
 	}
+	/* buttons: debounced on consecutive blocks, reported when recognised */
+	for (k = 0; k < 2; k++) {
+		if (blk->status & (FE_STATUS_KEY_P1 << k)) {
+			if (pq->key_run[k] < 255)
+				pq->key_run[k]++;
+			if (pq->key_run[k] == PQ_DEBOUNCE)
+				emit(pq, (uint8_t)(PQ_KEY_P1 + k), 0, 0.0f, end - (uint64_t)PQ_DEBOUNCE * blk->count, end);
+		}
+		else {
+			if (pq->key_run[k] && pq->key_run[k] < PQ_DEBOUNCE)
+				pq->bounces++;
+			pq->key_run[k] = 0;
+		}
+	}
 	pq->n = end;
 	if (!(pq->sag2 > 0.0f) || blk->count != FE_BLOCK_MAX)
 		return;   /* disabled, or a short block (not in the firmware: fs is a multiple) */

@@ -13,6 +13,8 @@
  * up to 5 ms (a block) plus the part of the cycle it takes the rms to cross (a quarter cycle
  * for a step to zero), and durations are within one cycle plus one block (25 ms) of the truth.
  * Tamper (cover, magnet): from the block status bits, start and end to the block (5 ms).
+ * Buttons P1, P2: a press is a level held for PQ_DEBOUNCE blocks (20 ms) in a row, reported
+ * once when recognised; shorter pulses are contact bounce, counted and ignored.
  */
 #ifndef METRO_PQ_H
 #define METRO_PQ_H
@@ -29,7 +31,9 @@
 #define PQ_RING (PQ_CYCLE_SAMPLES / FE_BLOCK_MAX)
 #define PQ_QUEUE 8u            /* finished events waiting for script; more are dropped, counted */
 
-enum { PQ_NONE, PQ_SAG, PQ_SWELL, PQ_INTERRUPTION, PQ_COVER, PQ_MAGNET };
+#define PQ_DEBOUNCE 4u          /* blocks a button must be held: 20 ms at 4 kHz */
+
+enum { PQ_NONE, PQ_SAG, PQ_SWELL, PQ_INTERRUPTION, PQ_COVER, PQ_MAGNET, PQ_KEY_P1, PQ_KEY_P2 };
 
 typedef struct {
 	uint8_t kind, phase;       /* PQ_*, phase 1..3 (0 for tamper) */
@@ -45,9 +49,10 @@ typedef struct {
 	uint8_t pos, filled, tamper;
 	struct { uint8_t state, intr; float ext; uint64_t start; } ph[METRO_PHASES];
 	uint64_t tamper_start[2];
+	uint8_t key_run[2];        /* blocks P1, P2 held in a row (saturates) */
 	pq_event_t q[PQ_QUEUE];
 	uint8_t head, count;
-	uint32_t dropped;
+	uint32_t dropped, bounces;
 } pq_t;
 
 /* Thresholds in % of the declared voltage vnom (V); all 0 disables detection. */

@@ -530,18 +530,31 @@ void xs_metro_counts(xsMachine *the)
 	mx_put(data, 1, mx_led(1)->count);
 }
 
-/* event(kind 1..6, phase 0..3, param, duration ms, delay ms) -> ms from the end of the last
+/* event(kind 1..7, phase 0..3, param, duration ms, delay ms) -> ms from the end of the last
  * measured second to the event's start. Schedules a front-end model event (fe_model.h) from
  * the next sample on plus delay: 1 load step (param: current factor per mille), 2 sag and
  * 3 swell (param: voltage factor per mille), 4 interruption, 5 reverse power, 6 tamper (param:
- * 1 terminal cover, 2 magnetic field, 3 both). Phase 0 = every phase. */
+ * 1 terminal cover, 2 magnetic field, 3 both), 7 a button held for the duration (param: 1 P1,
+ * 2 P2, 3 TPA = terminal cover switch, 4 TPB = magnetic sensor; phase ignored). Phase 0 =
+ * every phase. */
 void xs_metro_event(xsMachine *the)
 {
 	int kind = xsToInteger(xsArg(0)), phase = xsToInteger(xsArg(1)), param = xsToInteger(xsArg(2));
 	int dur = xsToInteger(xsArg(3)), delay = xsToInteger(xsArg(4));
 	fe_event_t ev = { 0 };
+	static const uint16_t keys[] = { FE_STATUS_KEY_P1, FE_STATUS_KEY_P2, FE_STATUS_COVER_OPEN, FE_STATUS_MAGNET };
+	uint16_t inputs = 0;
+	if (kind == 7) {   /* a button: the board's input lines, held by the model */
+		if (param < 1 || param > 4)
+			xsRangeError("metro event button 1..4");
+		kind = FE_EV_TAMPER;
+		inputs = keys[param - 1];
+		phase = 0;
+	}
+	else if (kind == FE_EV_TAMPER && param >= 1 && param <= 3)
+		inputs = (uint16_t)((uint32_t)param << 8);
 	if (kind < FE_EV_LOAD_STEP || kind > FE_EV_TAMPER)
-		xsRangeError("metro event type 1..6");
+		xsRangeError("metro event type 1..7");
 	if (phase < 0 || phase > METRO_PHASES)
 		xsRangeError("metro event phase 0..%d", METRO_PHASES);
 	if (dur < 1 || dur > 3600000 || delay < 0 || delay > 60000)
@@ -549,7 +562,7 @@ void xs_metro_event(xsMachine *the)
 	if ((kind == FE_EV_LOAD_STEP && (param < 0 || param > 10000)) ||
 	    (kind == FE_EV_SAG && (param < 0 || param > 1000)) ||
 	    (kind == FE_EV_SWELL && (param < 1000 || param > 2000)) ||
-	    (kind == FE_EV_TAMPER && (param < 1 || param > 3)))
+	    (kind == FE_EV_TAMPER && !inputs))
 		xsRangeError("metro event param");
 	mx_start(the);
 	fe_model_t *m = &mx.model;
@@ -562,7 +575,7 @@ void xs_metro_event(xsMachine *the)
 	uint32_t fs = m->fs;
 	ev.kind = (uint8_t)kind;
 	ev.phase_mask = (uint8_t)(phase ? 1u << (phase - 1) : (1u << METRO_PHASES) - 1);
-	ev.flags = (uint16_t)(kind == FE_EV_TAMPER ? (uint32_t)param << 8 : 0);
+	ev.flags = inputs;
 	ev.factor = (float)param / 1000.0f;
 	uint32_t start = m->n + (uint32_t)((uint64_t)delay * fs / 1000u);
 	ev.start_s = (float)((double)start / fs);
@@ -628,6 +641,16 @@ void xs_metro_voltage_dropped(xsMachine *the)
 {
 #if METRO_PQ
 	xsResult = xsNumber(mx.pq.dropped);
+#else
+	xsResult = xsInteger(0);
+#endif
+}
+
+/* keyBounces() -> button pulses shorter than the debounce time (pq.h), ignored. */
+void xs_metro_key_bounces(xsMachine *the)
+{
+#if METRO_PQ
+	xsResult = xsNumber(mx.pq.bounces);
 #else
 	xsResult = xsInteger(0);
 #endif

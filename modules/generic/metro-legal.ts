@@ -17,11 +17,13 @@ export interface MetroLegal {
   /** Voltage-event thresholds: declared voltage mV, sag, swell, interruption, hysteresis in
    * per mille of it (drivers/metrology/pq.h). */
   quality(mV: number, sag: number, swell: number, interruption: number, hysteresis: number): void;
-  /** Finished voltage and tamper events, 5 doubles each (kind, phase, start ms before the end
+  /** Finished voltage and tamper events and recognised button presses, 5 doubles each (kind, phase, start ms before the end
    * of the last second, duration ms, value V); returns how many. */
   voltageEvents(out: Float64Array): number;
   /** Finished events the C queue had to drop. */
   voltageDropped(): number;
+  /** Button pulses on the model's input lines shorter than the debounce time, ignored. */
+  keyBounces(): number;
 }
 
 export const metroLegal: MetroLegal = {
@@ -32,4 +34,5 @@ export const metroLegal: MetroLegal = {
   quality: native<(mV: number, sag: number, swell: number, interruption: number, hysteresis: number) => void>('xs_metro_quality'),
   voltageEvents: native<(out: Float64Array) => number>('xs_metro_voltage_events'),
   voltageDropped: native<() => number>('xs_metro_voltage_dropped'),
+  keyBounces: native<() => number>('xs_metro_key_bounces'),
 };

@@ -25,6 +25,7 @@ import { Display, BUTTONS, BUTTON_NAMES } from './display.js';
 const ENERGY = 27, SECOND = 34, TOTAL = 24;
 const POWER_FAIL = 1, POWER_RESTORE = 2, COVER = 9, MAGNET = 10, CLOCK = 11, NVRAM = 12;
 const PQ_TYPES = [0, 3, 4, 5, COVER, MAGNET];   // drivers/metrology/pq.h PQ_* -> log type
+const PQ_KEY_P1 = 6, PQ_KEY_P2 = 7;              // pq.h: buttons pressed on the model's input lines
 const LOG_MAX = 32, MSG_MAX = 16;
 const CLOCK_MIN = 946684800000, CLOCK_MAX = 4102444800000;   // 2000-01-01 .. 2100-01-01
 const DEFAULT_VOLTAGE: VoltageConfig = { declaredMv: 230000, sagPermille: 900, swellPermille: 1100, interruptionPermille: 50,
@@ -59,6 +60,7 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   };
   const sustained = new SustainedDetector(cfgV, (type, phase, t, d, v) => record(type, phase, t, d, v));
   const display = new Display((line, text) => RunService('lcd.print', line, text));
+  let keysP1 = 0, keysP2 = 0;   // presses recognised on the input lines (not the shell's)
 
   RunService('shell.print', size === 0 ? 'NVRAM absent: registers and event log are not kept\r\n'
     : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : 'new'} log=${log.count}/${log.capacity} dropped=${bill.dropped + log.dropped}\r\n`);
@@ -124,6 +126,9 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
     }
     else throw new RangeError('button P1|P2|TPA|TPB or 1..4');
   }, BUTTONS);
+  RunService('shell.register', 'LCD', 'KEYS', 0, '- button presses seen on the input lines', (_p, out) => {
+    out(`keys P1=${keysP1} P2=${keysP2} bounces=${driver.keyBounces()} item=${display.item}\r\n`);
+  });
 
   return {
     second() {
@@ -133,6 +138,14 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
       driver.counts(counts);
       if (size > 0) bill.save(t, now, ENERGY, counts);
       for (let n = driver.voltageEvents(pq), k = 0; k < n; k++) {
+        if (pq[5 * k] === PQ_KEY_P1 || pq[5 * k] === PQ_KEY_P2) {
+          const down = pq[5 * k] === PQ_KEY_P2;
+          if (down) keysP2++;
+          else keysP1++;
+          const label = display.scroll(down);
+          RunService('trace', 3, `key ${down ? 'P2' : 'P1'} item=${display.item} ${label}`);
+          continue;
+        }
         record(PQ_TYPES[pq[5 * k]!]!, pq[5 * k + 1]!, end - pq[5 * k + 2]!, pq[5 * k + 3]!, pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000);
       }
       const reverse = ((now[7]! | now[15]! | now[23]!) & 8) !== 0;

@@ -57,10 +57,36 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       assert.match(c!, /^LCD PRESS TPA event #\d+ COVER$/);
       const last = (await logOf(node, 2));
       assert.deepEqual(last.map((x) => [x.type, x.value]), [['MAGNET', 1], ['COVER', 1]]);
-      for (const bad of ['LCD PRESS P3', 'LCD PRESS 9', 'LCD PRESS', 'METRO EVENT 7 1 0 100', 'METRO EVENT 2 4 500 100', 'METRO EVENT 2 1 500 0']) {
+      for (const bad of ['LCD PRESS P3', 'LCD PRESS 9', 'LCD PRESS', 'METRO EVENT 7 1 0 100', 'METRO EVENT 7 0 5 100', 'METRO EVENT 8 1 1 100', 'METRO EVENT 2 4 500 100', 'METRO EVENT 2 1 500 0']) {
         const lines = await node.command(bad, /^ERROR /);
         assert.equal(lines.length, 1, bad);
       }
+    });
+
+    it('buttons held on the model\'s input lines: P1/P2 scroll after 20 ms, shorter pulses are bounce, TPA logs a cover event', async () => {
+      const keys = async () => {
+        const [line] = await node.command('LCD KEYS', /^keys /);
+        const m = /^keys P1=(\d+) P2=(\d+) bounces=(\d+) item=(\d)$/.exec(line!);
+        assert.ok(m, line);
+        return { p1: Number(m[1]), p2: Number(m[2]), bounces: Number(m[3]), item: Number(m[4]) };
+      };
+      const k0 = await keys();
+      await node.command('METRO EVENT 7 0 2 200', /^METRO EVENT 7 /);
+      const t = await node.waitFor(/^TRACE INFO LEGAL: key P2 /, 15000);
+      assert.match(t, new RegExp(`item=${(k0.item + 1) % 6} `));
+      const label = /item=\d (.*)$/.exec(t)![1]!;
+      assert.ok((await node.command('LCD SHOW', /^LCD1 /))[0]!.startsWith(`LCD0 ${label}`), 'the LCD shows the new item');
+      // a 10 ms pulse on P1: counted as bounce once its second is measured, no scroll
+      const [ev] = await node.command('METRO EVENT 7 0 1 10', /^METRO EVENT 7 /);
+      let s = await showAt(node, Number(/from second=(\d+)/.exec(ev!)![1]) + 1);
+      const k1 = await keys();
+      assert.deepEqual([k1.p1, k1.p2, k1.bounces, k1.item], [k0.p1, k0.p2 + 1, k0.bounces + 1, (k0.item + 1) % 6]);
+      await node.command('METRO EVENT 7 0 1 60', /^METRO EVENT 7 /);
+      await node.waitFor(new RegExp(`^TRACE INFO LEGAL: key P1 item=${k0.item} `), 15000);
+      const { start, e } = await inject(node, 'METRO EVENT 7 0 3 300 50', 'COVER');
+      assert.ok(Math.abs(e.time - start) <= 5 && Math.abs(e.duration - 300) <= 5 && e.value === 2, JSON.stringify(e));
+      s = await showAt(node, s.get('second')! + 1);
+      assert.deepEqual(await keys(), { p1: k0.p1 + 1, p2: k0.p2 + 1, bounces: k0.bounces + 1, item: k0.item });
     });
 
     it('METRO CLOCK sets the clock and logs the change; bad values are refused', async () => {
