@@ -17,7 +17,8 @@ void pq_config(pq_t *pq, float vnom, float sag_pct, float swell_pct, float intr_
 	pq->intr2 = (intr_pct * u) * (intr_pct * u);
 }
 
-static void emit(pq_t *pq, uint8_t kind, uint8_t phase, float value, uint64_t start, uint64_t end)
+/* Queues an event: duration in samples, or PQ_OPEN for a start notice. */
+static void emit(pq_t *pq, uint8_t kind, uint8_t phase, float value, uint64_t start, uint32_t duration)
 {
 	if (pq->count == PQ_QUEUE) {
 		pq->dropped++;
@@ -28,7 +29,7 @@ static void emit(pq_t *pq, uint8_t kind, uint8_t phase, float value, uint64_t st
 	e->phase = phase;
 	e->value = value;
 	e->start = start;
-	e->duration = (uint32_t)(end - start);
+	e->duration = duration;
 }
 
 int pq_pop(pq_t *pq, pq_event_t *ev)
@@ -52,10 +53,11 @@ void pq_block(pq_t *pq, const fe_block_t *blk, unsigned phases)
 		if (on && !(pq->tamper & bit)) {
 			pq->tamper |= bit;
 			pq->tamper_start[k] = pq->n;
+			emit(pq, (uint8_t)(PQ_COVER + k), 0, 0.0f, pq->n, PQ_OPEN);
 		}
 		else if (!on && (pq->tamper & bit)) {
 			pq->tamper &= (uint8_t)~bit;
-			emit(pq, (uint8_t)(PQ_COVER + k), 0, 0.0f, pq->tamper_start[k], pq->n);
+			emit(pq, (uint8_t)(PQ_COVER + k), 0, 0.0f, pq->tamper_start[k], (uint32_t)(pq->n - pq->tamper_start[k]));
 		}
 	}
 	/* buttons: debounced on consecutive blocks, reported when recognised */
@@ -64,7 +66,7 @@ void pq_block(pq_t *pq, const fe_block_t *blk, unsigned phases)
 			if (pq->key_run[k] < 255)
 				pq->key_run[k]++;
 			if (pq->key_run[k] == PQ_DEBOUNCE)
-				emit(pq, (uint8_t)(PQ_KEY_P1 + k), 0, 0.0f, end - (uint64_t)PQ_DEBOUNCE * blk->count, end);
+				emit(pq, (uint8_t)(PQ_KEY_P1 + k), 0, 0.0f, end - (uint64_t)PQ_DEBOUNCE * blk->count, PQ_DEBOUNCE * blk->count);
 		}
 		else {
 			if (pq->key_run[k] && pq->key_run[k] < PQ_DEBOUNCE)
@@ -99,11 +101,13 @@ void pq_block(pq_t *pq, const fe_block_t *blk, unsigned phases)
 				h->intr = ms < pq->intr2;
 				h->ext = ms;
 				h->start = end;
+				emit(pq, h->intr ? PQ_INTERRUPTION : PQ_SAG, (uint8_t)(p + 1), sqrtf(ms) * V_LSB, end, PQ_OPEN);
 			}
 			else if (ms > pq->swell2) {
 				h->state = PQ_SWELL;
 				h->ext = ms;
 				h->start = end;
+				emit(pq, PQ_SWELL, (uint8_t)(p + 1), sqrtf(ms) * V_LSB, end, PQ_OPEN);
 			}
 			break;
 		case PQ_SAG:
@@ -112,7 +116,7 @@ void pq_block(pq_t *pq, const fe_block_t *blk, unsigned phases)
 			if (ms < pq->intr2)
 				h->intr = 1;
 			if (ms > pq->sag_end2) {
-				emit(pq, h->intr ? PQ_INTERRUPTION : PQ_SAG, (uint8_t)(p + 1), sqrtf(h->ext) * V_LSB, h->start, end);
+				emit(pq, h->intr ? PQ_INTERRUPTION : PQ_SAG, (uint8_t)(p + 1), sqrtf(h->ext) * V_LSB, h->start, (uint32_t)(end - h->start));
 				h->state = PQ_NONE;
 			}
 			break;
@@ -120,7 +124,7 @@ void pq_block(pq_t *pq, const fe_block_t *blk, unsigned phases)
 			if (ms > h->ext)
 				h->ext = ms;
 			if (ms < pq->swell_end2) {
-				emit(pq, PQ_SWELL, (uint8_t)(p + 1), sqrtf(h->ext) * V_LSB, h->start, end);
+				emit(pq, PQ_SWELL, (uint8_t)(p + 1), sqrtf(h->ext) * V_LSB, h->start, (uint32_t)(end - h->start));
 				h->state = PQ_NONE;
 			}
 			break;

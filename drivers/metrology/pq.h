@@ -13,6 +13,8 @@
  * up to 5 ms (a block) plus the part of the cycle it takes the rms to cross (a quarter cycle
  * for a step to zero), and durations are within one cycle plus one block (25 ms) of the truth.
  * Tamper (cover, magnet): from the block status bits, start and end to the block (5 ms).
+ * Voltage and tamper events are also reported when they start (duration PQ_OPEN), so that
+ * LEGAL can journal an event still in progress when the power fails.
  * Buttons P1, P2: a press is a level held for PQ_DEBOUNCE blocks (20 ms) in a row, reported
  * once when recognised; shorter pulses are contact bounce, counted and ignored.
  */
@@ -29,7 +31,8 @@
 #error "PQ needs FE_BLOCK_MAX to divide one cycle of samples"
 #endif
 #define PQ_RING (PQ_CYCLE_SAMPLES / FE_BLOCK_MAX)
-#define PQ_QUEUE 8u            /* finished events waiting for script; more are dropped, counted */
+#define PQ_QUEUE 12u           /* events waiting for script; more are dropped, counted */
+#define PQ_OPEN 0xFFFFFFFFu    /* duration of a start notice: the event is still in progress */
 
 #define PQ_DEBOUNCE 4u          /* blocks a button must be held: 20 ms at 4 kHz */
 
@@ -39,7 +42,8 @@ typedef struct {
 	uint8_t kind, phase;       /* PQ_*, phase 1..3 (0 for tamper) */
 	float value;               /* sag/interruption: lowest rms V; swell: highest; tamper: 0 */
 	uint64_t start;            /* sample index since start-up */
-	uint32_t duration;         /* samples */
+	uint32_t duration;         /* samples; PQ_OPEN: the event has just started (value: rms at
+	                            * its start), its end follows as an event of its own */
 } pq_event_t;
 
 typedef struct {
@@ -58,7 +62,7 @@ typedef struct {
 /* Thresholds in % of the declared voltage vnom (V); all 0 disables detection. */
 void pq_config(pq_t *pq, float vnom, float sag_pct, float swell_pct, float intr_pct, float hyst_pct);
 void pq_block(pq_t *pq, const fe_block_t *blk, unsigned phases);
-/* Oldest finished event into *ev; 0 when there is none. */
+/* Oldest event (a start notice or a finished event) into *ev; 0 when there is none. */
 int pq_pop(pq_t *pq, pq_event_t *ev);
 
 #endif

@@ -628,7 +628,7 @@ void xs_metro_voltage_events(xsMachine *the)
 		mx_put(data, 5 * n, ev.kind);
 		mx_put(data, 5 * n + 1, ev.phase);
 		mx_put(data, 5 * n + 2, (double)(mx.pq.n - ev.start) * 1000.0 / fs);
-		mx_put(data, 5 * n + 3, (double)ev.duration * 1000.0 / fs);
+		mx_put(data, 5 * n + 3, ev.duration == PQ_OPEN ? -1.0 : (double)ev.duration * 1000.0 / fs);
 		mx_put(data, 5 * n + 4, ev.value);
 		n++;
 	}

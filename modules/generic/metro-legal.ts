@@ -17,8 +17,9 @@ export interface MetroLegal {
   /** Voltage-event thresholds: declared voltage mV, sag, swell, interruption, hysteresis in
    * per mille of it (drivers/metrology/pq.h). */
   quality(mV: number, sag: number, swell: number, interruption: number, hysteresis: number): void;
-  /** Finished voltage and tamper events and recognised button presses, 5 doubles each (kind, phase, start ms before the end
-   * of the last second, duration ms, value V); returns how many. */
+  /** Voltage and tamper events, each when it starts (duration -1, value: V at its start) and
+   * when it ends, and recognised button presses: 5 doubles each (kind, phase, start ms before
+   * the end of the last second, duration ms, value V); returns how many (pq.h). */
   voltageEvents(out: Float64Array): number;
   /** Finished events the C queue had to drop. */
   voltageDropped(): number;

@@ -19,13 +19,15 @@ import type { MetroLegal } from '../generic/metro-legal.js';
 import type { Message } from '../generic/kernel.js';
 import { BillingStore, type Nvram, type Crc32 } from './records.js';
 import { EventLog, EVENT_NAMES } from './eventlog.js';
-import { SustainedDetector, type VoltageConfig } from './detect.js';
+import { SustainedDetector, REVERSE, type VoltageConfig } from './detect.js';
+import { OpenEvents, OPEN_SLOTS } from './openevents.js';
 import { Display, BUTTONS, BUTTON_NAMES } from './display.js';
 
 const ENERGY = 27, SECOND = 34, TOTAL = 24;
 const POWER_FAIL = 1, POWER_RESTORE = 2, COVER = 9, MAGNET = 10, CLOCK = 11, NVRAM = 12;
 const PQ_TYPES = [0, 3, 4, 5, COVER, MAGNET];   // drivers/metrology/pq.h PQ_* -> log type
-const PQ_KEY_P1 = 6, PQ_KEY_P2 = 7;              // pq.h: buttons pressed on the model's input lines
+const PQ_KEY_P1 = 6, PQ_KEY_P2 = 7;
+const VOLTAGE_TYPES = [3, 4, 5];   // SAG, SWELL, INTERRUPTION: one slot per phase (a dip may become one)              // pq.h: buttons pressed on the model's input lines
 const LOG_MAX = 32, MSG_MAX = 16;
 const CLOCK_MIN = 946684800000, CLOCK_MAX = 4102444800000;   // 2000-01-01 .. 2100-01-01
 const DEFAULT_VOLTAGE: VoltageConfig = { declaredMv: 230000, sagPermille: 900, swellPermille: 1100, interruptionPermille: 50,
@@ -45,8 +47,12 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   const persistent = info.startsWith('kind=file');
   const bill = new BillingStore(nv, crc);
   const log = new EventLog(nv, crc, size);
+  const openEvents = new OpenEvents(nv, crc);
   const restored = size > 0 && bill.load();
-  if (size > 0) log.load();
+  if (size > 0) {
+    log.load();
+    openEvents.load();
+  }
   let clockBase = (restored ? bill.clock : 0) - RunService('misc.uptime');
   const clock = () => clockBase + RunService('misc.uptime');
   if (restored) driver.restore(bill.values);
@@ -58,22 +64,46 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
     RunService('trace', 3, `event #${seq} ${EVENT_NAMES[type]} L${phase} t=${time} value=${Math.round(value)} duration=${Math.round(duration)}`);
     return seq;
   };
-  const sustained = new SustainedDetector(cfgV, (type, phase, t, d, v) => record(type, phase, t, d, v));
+  // An event is journaled when it ends; while it runs it is kept in its open-event slot.
+  const slotOf = (type: number, phase: number) => type === REVERSE ? 6 : type === COVER ? 7 : type === MAGNET ? 8
+    : VOLTAGE_TYPES.includes(type) ? phase - 1 : 3 + phase - 1;
+  const begin = (type: number, phase: number, start: number, value: number) => {
+    if (size > 0) openEvents.set(slotOf(type, phase), { type, phase, start, value });
+    RunService('trace', 3, `event ${EVENT_NAMES[type]} L${phase} started t=${start}`);
+  };
+  const finish = (type: number, phase: number, start: number, duration: number, value: number) => {
+    const seq = record(type, phase, start, duration, value);
+    if (size > 0) openEvents.set(slotOf(type, phase), undefined);
+    return seq;
+  };
+  const sustained = new SustainedDetector(cfgV, finish, begin);
   const display = new Display((line, text) => RunService('lcd.print', line, text));
   let keysP1 = 0, keysP2 = 0;   // presses recognised on the input lines (not the shell's)
 
   RunService('shell.print', size === 0 ? 'NVRAM absent: registers and event log are not kept\r\n'
-    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : 'new'} log=${log.count}/${log.capacity} dropped=${bill.dropped + log.dropped}\r\n`);
-  if (bill.dropped + log.dropped > 0) {
-    RunService('trace', 2, `NVRAM: ${bill.dropped} billing and ${log.dropped} event records corrupt, dropped`);
-    record(NVRAM, 0, clock(), 0, bill.dropped + log.dropped);
+    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : 'new'} log=${log.count}/${log.capacity} dropped=${bill.dropped + log.dropped + openEvents.dropped}\r\n`);
+  if (bill.dropped + log.dropped + openEvents.dropped > 0) {
+    RunService('trace', 2, `NVRAM: ${bill.dropped} billing, ${openEvents.dropped} open-event and ${log.dropped} event records corrupt, dropped`);
+    record(NVRAM, 0, clock(), 0, bill.dropped + log.dropped + openEvents.dropped);
   }
+  if (restored) {
+    // events still running at the power failure end with it (unless the cut came between
+    // journaling one and closing its slot: then it is among the newest records already)
+    const recent = log.list(OPEN_SLOTS + 2);
+    for (const e of openEvents.open) {
+      if (!e) continue;
+      const same = (t: number) => t === e.type || (VOLTAGE_TYPES.includes(t) && VOLTAGE_TYPES.includes(e.type));
+      if (recent.some((r) => same(r.type) && r.phase === e.phase && Math.abs(r.time - e.start) <= 50)) continue;
+      record(e.type, e.phase, e.start, Math.max(0, bill.clock - e.start), e.value);
+    }
+  }
+  if (size > 0) openEvents.clear();
   if (restored) {
     record(POWER_FAIL, 0, bill.clock, 0, 0);
     record(POWER_RESTORE, 0, clock(), 0, 0);
   }
 
-  const counts = new Float64Array(2), pq = new Float64Array(5 * 8);
+  const counts = new Float64Array(2), pq = new Float64Array(5 * 12);
   const setClock = (ms: number) => {
     const previous = clock();
     clockBase = ms - RunService('misc.uptime');
@@ -146,7 +176,10 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
           RunService('trace', 3, `key ${down ? 'P2' : 'P1'} item=${display.item} ${label}`);
           continue;
         }
-        record(PQ_TYPES[pq[5 * k]!]!, pq[5 * k + 1]!, end - pq[5 * k + 2]!, pq[5 * k + 3]!, pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000);
+        const type = PQ_TYPES[pq[5 * k]!]!, phase = pq[5 * k + 1]!, start = end - pq[5 * k + 2]!;
+        const value = pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000;   // tamper: front-end status
+        if (pq[5 * k + 3]! < 0) begin(type, phase, start, value);
+        else finish(type, phase, start, pq[5 * k + 3]!, value);
       }
       const reverse = ((now[7]! | now[15]! | now[23]!) & 8) !== 0;
       sustained.second(t, [now[0]!, now[8]!, now[16]!], now[TOTAL]!, reverse);

@@ -3,12 +3,14 @@
 //   0    billing slot A (BILL_SIZE)      the registers, the LED counts and the meter clock;
 //   96   billing slot B                   written alternately: a torn write damages only the
 //                                         slot being written, the other holds the previous one
-//   192  event journal, EVENT_SIZE each  (eventlog.ts) up to the end of the NVRAM
+//   192  open-events slot A (OPEN_SIZE)  events in progress (openevents.ts), alternately too
+//   352  open-events slot B
+//   512  event journal, EVENT_SIZE each  (eventlog.ts) up to the end of the NVRAM
 // Every record carries a sequence number and a CRC-32 (IEEE, the crc driver) of its bytes;
 // at boot the newest valid billing record wins. A record that is neither valid nor blank
 // (all 0xFF as delivered, or all 0x00) is counted as dropped and traced.
 
-export const BILL_SIZE = 88, BILL_SLOT = 96, LOG_BASE = 192, EVENT_SIZE = 32;
+export const BILL_SIZE = 88, BILL_SLOT = 96, OPEN_BASE = 192, OPEN_SIZE = 160, LOG_BASE = 512, EVENT_SIZE = 32;
 const BILL_MAGIC = 0x4c4c4942;   // "BILL"
 export const EVENT_MAGIC = 0xe71a;
 
@@ -34,6 +36,23 @@ export function check(crc: Crc32, bytes: Uint8Array, view: DataView, magicOk: bo
   return 2;
 }
 
+/** Of two records written alternately at base and base + stride (magic at byte 0, seq at 4,
+ * CRC last), reads the newest valid one into bytes: its seq (0: none) and the corrupt slots. */
+export function loadNewest(nv: Nvram, crc: Crc32, base: number, stride: number, bytes: Uint8Array, view: DataView, magic: number): { seq: number; dropped: number } {
+  let seq = 0, best = -1, dropped = 0;
+  for (let k = 0; k < 2; k++) {
+    nv.read(base + k * stride, bytes);
+    const state = check(crc, bytes, view, view.getUint32(0, true) === magic);
+    if (state === 2) dropped++;
+    if (state === 0 && view.getUint32(4, true) >= seq) {
+      seq = view.getUint32(4, true);
+      best = k;
+    }
+  }
+  if (best >= 0) nv.read(base + best * stride, bytes);
+  return { seq, dropped };
+}
+
 // Billing record: 0 magic, 4 seq, 8 clock ms (f64), 16 registers x7 (f64, micro-units),
 // 72 LED active count, 76 LED reactive count, 80 reserved, 84 CRC-32 of bytes 0..83.
 export class BillingStore {
@@ -49,18 +68,10 @@ export class BillingStore {
   /** Finds the newest valid record; true when there was one. */
   load(): boolean {
     const { bytes, view } = this;
-    let best = -1;
-    for (let k = 0; k < 2; k++) {
-      this.nv.read(k * BILL_SLOT, bytes);
-      const state = check(this.crc, bytes, view, view.getUint32(0, true) === BILL_MAGIC);
-      if (state === 2) this.dropped++;
-      if (state === 0 && view.getUint32(4, true) >= this.seq) {
-        this.seq = view.getUint32(4, true);
-        best = k;
-      }
-    }
-    if (best < 0) return false;
-    this.nv.read(best * BILL_SLOT, bytes);
+    const found = loadNewest(this.nv, this.crc, 0, BILL_SLOT, bytes, view, BILL_MAGIC);
+    this.dropped += found.dropped;
+    if (!found.seq) return false;
+    this.seq = found.seq;
     this.clock = view.getFloat64(8, true);
     for (let k = 0; k < 9; k++) this.values[k] = k < 7 ? view.getFloat64(16 + 8 * k, true) : view.getUint32(72 + 4 * (k - 7), true);
     return true;
@@ -83,7 +94,7 @@ export class BillingStore {
     view.setUint32(76, counts[1]!, true);
     view.setUint32(80, 0, true);
     view.setUint32(84, crcOf(this.crc, bytes, 84), true);
-    this.nv.write((seq & 1) * BILL_SLOT, bytes);
+    this.nv.write((seq & 1) * BILL_SLOT, bytes);   // the older slot
     this.seq = seq;
   }
 }

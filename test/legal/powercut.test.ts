@@ -64,6 +64,57 @@ for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, num
         }
       }
     });
+
+    it('events still running at a cut (sag, undervoltage, terminal cover, reverse energy) are logged at the next boot, ending at the failure', async () => {
+      const file = nvramFile('open.bin');
+      let { node } = await boot(platform, file);
+      const started = new Map<string, number>();
+      let lastSecond: number;
+      try {
+        await node.command('SYS TRACE 3', /^trace=/);
+        await node.command('METRO LOAD 1 230000 10000 0', /^METRO LOAD/);
+        await showAt(node, 1);
+        await node.command('METRO EVENT 2 1 500 60000', /^METRO EVENT 2 /);
+        await node.command('METRO EVENT 6 0 1 60000', /^METRO EVENT 6 /);
+        await node.command('METRO EVENT 5 1 0 60000', /^METRO EVENT 5 /);
+        // the 50 % dip is also an undervoltage once sustained 5 s
+        while (started.size < 4) {
+          const t = await node.waitFor(/^TRACE INFO LEGAL: event (SAG|COVER|REVERSE|UNDERVOLTAGE) L\d started t=\d+$/, 15000);
+          const m = /event (\w+) L\d started t=(\d+)$/.exec(t)!;
+          started.set(m[1]!, Number(m[2]));
+        }
+        const s = await showAt(node, 0);
+        lastSecond = s.get('time')!;
+        node.child.kill('SIGKILL');
+        await node.wait();
+      } finally {
+        if (node.exitCode === null) await node.stop();
+      }
+      ({ node } = await boot(platform, file));
+      try {
+        const log = await logOf(node);
+        const tail = log.slice(-6);
+        // in slot order: dips per phase, over/undervoltage per phase, reverse energy, tamper
+        assert.deepEqual(tail.map((e) => e.type), ['SAG', 'UNDERVOLTAGE', 'REVERSE', 'COVER', 'POWER_FAIL', 'POWER_RESTORE'], JSON.stringify(log));
+        const fail = tail[4]!;
+        // SHOW's time is when it was asked; the failure is stamped with the last second saved
+        assert.ok(fail.time >= lastSecond! - 1000 && fail.time <= lastSecond! + 2000, `POWER_FAIL at ${fail.time}, SHOW at ${lastSecond!}`);
+        tail.slice(0, 4).forEach((e) => {
+          assert.equal(e.time, started.get(e.type), `${e.type} keeps its start`);
+          assert.equal(e.time + e.duration, fail.time, `${e.type} ends at the failure`);
+        });
+        // the value kept is the rms when the dip was detected: under the 90 % threshold
+        assert.ok(tail[0]!.value >= 115000 - 5000 && tail[0]!.value < 0.9 * 230000, `sag value ${tail[0]!.value} mV`);
+        // a second boot logs them no more
+        node.child.kill('SIGKILL');
+        await node.wait();
+        ({ node } = await boot(platform, file));
+        const again = await logOf(node);
+        assert.deepEqual(again.slice(-8).map((e) => e.type), ['SAG', 'UNDERVOLTAGE', 'REVERSE', 'COVER', 'POWER_FAIL', 'POWER_RESTORE', 'POWER_FAIL', 'POWER_RESTORE']);
+      } finally {
+        await node.stop();
+      }
+    });
   });
 }
 
@@ -76,9 +127,9 @@ describe('legal: NVRAM content and options', function () {
     const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
       const banner = await node.waitFor(/^NVRAM /);
-      const m = /registers=new log=0\/250 dropped=(\d+)$/.exec(banner);
+      const m = /registers=new log=0\/240 dropped=(\d+)$/.exec(banner);
       assert.ok(m && Number(m[1]) > 200, banner);
-      await node.waitFor(/^TRACE WARN LEGAL: NVRAM: 2 billing and \d+ event records corrupt, dropped$/);
+      await node.waitFor(/^TRACE WARN LEGAL: NVRAM: 2 billing, \d+ open-event and \d+ event records corrupt, dropped$/);
       await node.waitFor(/^PARTS started$/);
       const log = await logOf(node);
       assert.deepEqual(log.map((e) => [e.type, e.value]), [['NVRAM', Number(m![1])]]);
@@ -103,7 +154,7 @@ describe('legal: NVRAM content and options', function () {
     node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
       const banner = await node.waitFor(/^NVRAM /);
-      assert.match(banner, new RegExp(`registers=restored seq=${seq - 1} log=\\d+/250 dropped=1$`));
+      assert.match(banner, new RegExp(`registers=restored seq=${seq - 1} log=\\d+/240 dropped=1$`));
       const wh = (await showAt(node, 0)).get('A+')!;
       assert.ok(wh <= s.get('A+')! + LOAD_W * 2 / 3600 && wh >= s.get('A+')! - LOAD_W * 2 / 3600, `${wh} vs ${s.get('A+')}`);
       assert.equal((await logOf(node, 3)).map((e) => e.type).join(), 'NVRAM,POWER_FAIL,POWER_RESTORE');

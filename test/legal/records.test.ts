@@ -72,13 +72,13 @@ describe('legal: power-fail-safe records', () => {
       const torn = cutAt === 1 ? 1 : 0;          // 32-byte records: the cut after one burst tears one
       assert.equal(r.last, cutAt >= 2 ? 301 : 300);
       assert.equal(r.dropped, torn);
-      assert.equal(r.overwritten, r.last - 250);
+      assert.equal(r.overwritten, r.last - 240);
       const list = r.list(32);
       assert.equal(list.at(-1)!.seq, r.last);
       assert.deepEqual(r.get(290), { seq: 290, time: 2900, type: 3, phase: 1, value: 290, duration: 290 });
       // the oldest kept: the torn slot held the oldest record, which is gone
-      assert.equal(r.get(r.last - 250 + 1 + torn)?.seq, r.last - 250 + 1 + torn);
-      assert.equal(r.get(r.last - 250), undefined);
+      assert.equal(r.get(r.last - 240 + 1 + torn)?.seq, r.last - 240 + 1 + torn);
+      assert.equal(r.get(r.last - 240), undefined);
     }
   });
 });
