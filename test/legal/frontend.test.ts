@@ -2,8 +2,9 @@
 // and L3 read every second from the STPM34-like device model over its link. Accuracy against the
 // exact truth of the scenario (test/metrology/truth.ts, with harmonics; noise added in
 // quadrature to the rms truth), link faults detected and counted without a wrong value, and the
-// single-phase meter (role meter-1p). One boot per platform and layout; the load changes
-// between seconds, so many points share a boot.
+// single-phase meter (role meter-1p on lin; the STM32F405 meter, accuracy points at PF 1, 0.5i,
+// 0.8c). One boot per platform and layout; the load changes between seconds, so many points
+// share a boot.
 import assert from 'node:assert/strict';
 import { FirmwareNode, type Platform, type Role } from '../../emulator/node.js';
 import { truth, UWH_PER_J, type Harmonic, type Scenario } from '../metrology/truth.js';
@@ -184,27 +185,40 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
   });
 }
 
-describe('legal: single-phase meter (role meter-1p) on lin', function () {
-  this.timeout(60000);
-  let node: FirmwareNode;
-  before(async () => {
-    node = await FirmwareNode.start({ platform: 'lin', role: 'meter-1p' as Role });
-    await node.waitFor(/^PARTS started$/);
-  });
-  after(async () => { await node.stop(); });
+// The single-phase layout: role meter-1p on lin, and the STM32F405's meter (single-phase by its
+// manifest; its front-end model is built without harmonics or METRO HARM/NOISE, for RAM: the
+// accuracy points there are the fundamental ones, which lin and mps2-an386 cover above).
+for (const [platform, role] of [['lin', 'meter-1p'], ['stm32f405', 'meter']] as [Platform, Role][]) {
+  describe(`legal: single-phase meter (role ${role}) on ${platform}`, function () {
+    this.timeout(120000);
+    let node: FirmwareNode;
+    before(async () => {
+      node = await FirmwareNode.start({ platform, role });
+      await node.waitFor(/^PARTS started$/);
+    });
+    after(async () => { await node.stop(); });
 
-  it('measures L1 only, within the limits, with N.I = I1; no second device', async () => {
-    for (const bad of ['METRO LOAD 2 230000 5000 0', 'METRO LINK 0 0 0', 'METRO HARM 2 3 10 10 0']) {
-      const lines = await node.command(bad, /^ERROR /);
-      assert.equal(lines.length, 1, bad);
+    it('measures L1 only, within the limits, with N.I = I1; no second device', async () => {
+      for (const bad of ['METRO LOAD 2 230000 5000 0', 'METRO LINK 0 0 0', 'METRO HARM 2 3 10 10 0']) {
+        const lines = await node.command(bad, /^ERROR /);
+        assert.equal(lines.length, 1, bad);
+      }
+      for (const [ma, cd] of [[250, 6000], [6000, -3687]] as const) {
+        await point(node, [{ mv: 230000, ma, cd }], `1p ${ma} mA`);
+        const s = (await show(node))!;
+        assert.equal(s.has('L2.P'), false, 'no L2 in METRO SHOW');
+        assert.ok(relErr(s.get('N.I')!, ma / 1000) <= LIMIT.rms, `N.I ${s.get('N.I')}`);
+      }
+      const st = await stats(node);
+      assert.equal(st.get('link.frames'), 0);
+    });
+
+    if (platform === 'stm32f405') {
+      it('5 %, 100 %, 120 % Ib at PF 1, 0.5i, 0.8c: P, energy 0.2 %, Q 0.5 %, V and I 0.1 %', async () => {
+        for (const pct of [5, 100, 120]) {
+          for (const cd of ANGLES) await point(node, [{ mv: 230000, ma: IB * pct / 100, cd }], `1p ${pct}% ${cd}`);
+        }
+      });
     }
-    for (const [ma, cd] of [[250, 6000], [6000, -3687]] as const) {
-      await point(node, [{ mv: 230000, ma, cd }], `1p ${ma} mA`);
-      const s = (await show(node))!;
-      assert.equal(s.has('L2.P'), false, 'no L2 in METRO SHOW');
-      assert.ok(relErr(s.get('N.I')!, ma / 1000) <= LIMIT.rms, `N.I ${s.get('N.I')}`);
-    }
-    const st = await stats(node);
-    assert.equal(st.get('link.frames'), 0);
   });
-});
+}
