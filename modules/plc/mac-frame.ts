@@ -147,6 +147,8 @@ export class MacFrameDecoder {
     const secured = (fcf & FCF_SECURITY) !== 0;
     const compress = (fcf & FCF_PAN_ID_COMPRESSION) !== 0;
     if (compress && (dm === 0 || sm === 0)) r.fail("mac.fcf.panIdCompression", "needs both addresses", 0);
+    // 2003 security has no auxiliary header; G3 secures with 2006 frames only (G.9903 9.3.x).
+    if (secured && version === FRAME_VERSION_2003) r.fail("mac.fcf.security", "security in a 2003 frame", 0);
     const seq = r.u8("mac.seq");
     const f: DecodedMacFrame = {
       type, seq, version, framePending: (fcf & FCF_FRAME_PENDING) !== 0, ackRequest: (fcf & FCF_ACK_REQUEST) !== 0,
@@ -191,6 +193,28 @@ export class MacFrameDecoder {
     if (micLen > 0) f.mic = bytes.slice(bytes.length - micLen);
     return f;
   }
+}
+
+/** A MAC frame codec: this TypeScript one, or the native one (mac-native.ts). Decoding throws
+ * only DecodeError / NeedMoreData, encoding only EncodeError. */
+export interface MacCodec {
+  decode(bytes: Uint8Array): DecodedMacFrame;
+  encode(f: MacFrame): Uint8Array;
+  /** The MHR alone: the CCM* a data. */
+  header(f: MacFrame): Uint8Array;
+  /**
+   * Optional one-call secured frame (encode + CCM*): the frame with `plaintext` encrypted and
+   * its MIC. `f.payload` and `f.mic` are ignored. Without it the MAC layer seals in steps.
+   */
+  seal?(f: MacFrame, key: Uint8Array, nonceSource: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Optional one-call CCM* open of a frame `decode` returned: plaintext or null. */
+  open?(bytes: Uint8Array, f: DecodedMacFrame, key: Uint8Array, nonceSource: Uint8Array): Uint8Array | null;
+}
+
+/** The TypeScript codec as a MacCodec. */
+export function tsMacCodec(opts: MacDecoderOptions = {}): MacCodec {
+  const enc = new MacFrameEncoder(opts), dec = new MacFrameDecoder(opts);
+  return { decode: (b) => dec.decode(b), encode: (f) => enc.encode(f), header: (f) => enc.header(f) };
 }
 
 const defaultEncoder = new MacFrameEncoder();

@@ -1,0 +1,141 @@
+// The MAC frame codec over GENERIC's native "macframe" driver (drivers/macframe, C): the same
+// MacCodec shape, results and failures as the TypeScript codec in mac-frame.ts (which stays the
+// reference the tests and `PLC BENCH` compare it with). The driver's reason numbers become
+// DecodeError (named as the TypeScript decoder names them) or NeedMoreData; encode refusals
+// become EncodeError. Secured frames are sealed and opened in one native call (CCM*, mbed TLS).
+import type { MacFrameDriver } from "../generic/macframe.js";
+import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
+import { AddrMode, FRAME_VERSION_2003, FRAME_VERSION_2006, MAC_MAX_FRAME_LENGTH, MacFrameType } from "./mac-const.js";
+import type { DecodedMacFrame, MacAddr, MacCodec, MacDecoderOptions, MacFrame } from "./mac-frame.js";
+
+/** Field order of the driver's Uint32Array (drivers/macframe/xs_macframe.c, MF_*). */
+const enum F {
+  TYPE, FLAGS, VERSION, SEQ, DST_MODE, SRC_MODE, DST_PAN, SRC_PAN, DST_SHORT, SRC_SHORT, SEC_LEVEL, KEY_ID_MODE,
+  KEY_INDEX, FRAME_COUNTER, HEADER_LENGTH, PAYLOAD_OFFSET, PAYLOAD_LENGTH, MIC_LENGTH, ERROR_AT, COUNT,
+}
+/** drivers/macframe/macframe.h flags. */
+const FLAG_SECURITY = 0x01, FLAG_PENDING = 0x02, FLAG_ACK_REQUEST = 0x04, FLAG_PAN_COMPRESSION = 0x08;
+
+/** Reason number -> the TypeScript decoder's name for the same fault (index = MACFRAME_E_*). */
+export const MAC_REASONS = [
+  "ok", "truncated", "mac.length", "mac.fcf.type", "mac.fcf.addrMode", "mac.fcf.version", "mac.fcf.panIdCompression",
+  "mac.addr", "mac.ack", "mac.aux.level", "mac.aux.reserved", "mac.fcf.security", "mac.fcs", "param", "space",
+] as const;
+const REASON_TRUNCATED = 1;
+
+function modeOf(a: MacAddr): AddrMode {
+  return a === null ? AddrMode.NONE : typeof a === "number" ? AddrMode.SHORT : AddrMode.EXTENDED;
+}
+
+export class NativeMacCodec implements MacCodec {
+  readonly maxLength: number;
+  /** Scratch shared by every call: the codec is not re-entrant, as the G3 task is not. */
+  private readonly fields = new Uint32Array(F.COUNT);
+  private readonly ext = new Uint8Array(24);
+
+  constructor(private readonly drv: MacFrameDriver, opts: MacDecoderOptions = {}) {
+    this.maxLength = opts.maxLength ?? MAC_MAX_FRAME_LENGTH;
+  }
+
+  decode(bytes: Uint8Array): DecodedMacFrame {
+    const v = this.fields, x = this.ext;
+    const e = this.drv.decode(bytes, v, x, false, this.maxLength);
+    if (e !== 0) {
+      if (e === REASON_TRUNCATED) throw new NeedMoreData("mac", v[F.ERROR_AT] as number, 1);
+      throw new DecodeError(MAC_REASONS[e] ?? "mac", v[F.ERROR_AT] as number);
+    }
+    const flags = v[F.FLAGS] as number, dm = v[F.DST_MODE] as number, sm = v[F.SRC_MODE] as number;
+    const at = v[F.PAYLOAD_OFFSET] as number, end = at + (v[F.PAYLOAD_LENGTH] as number);
+    const f: DecodedMacFrame = {
+      type: v[F.TYPE] as MacFrameType, seq: v[F.SEQ] as number, version: v[F.VERSION] as number,
+      framePending: (flags & FLAG_PENDING) !== 0, ackRequest: (flags & FLAG_ACK_REQUEST) !== 0,
+      panIdCompression: (flags & FLAG_PAN_COMPRESSION) !== 0, dst: null, src: null,
+      payload: bytes.slice(at, end), headerLength: v[F.HEADER_LENGTH] as number,
+    };
+    if (dm !== 0) {
+      f.dstPan = v[F.DST_PAN];
+      f.dst = dm === AddrMode.SHORT ? (v[F.DST_SHORT] as number) : x.slice(0, 8);
+    }
+    if (sm !== 0) {
+      f.srcPan = v[F.SRC_PAN];
+      f.src = sm === AddrMode.SHORT ? (v[F.SRC_SHORT] as number) : x.slice(8, 16);
+    }
+    if (flags & FLAG_SECURITY) {
+      const keyIdMode = v[F.KEY_ID_MODE] as number;
+      f.security = { level: v[F.SEC_LEVEL] as number, keyIdMode, frameCounter: v[F.FRAME_COUNTER] as number, keyIndex: v[F.KEY_INDEX] as number };
+      if (keyIdMode >= 2) f.security.keySource = x.slice(16, keyIdMode === 2 ? 20 : 24);
+      if ((v[F.MIC_LENGTH] as number) > 0) f.mic = bytes.slice(end, end + (v[F.MIC_LENGTH] as number));
+    }
+    return f;
+  }
+
+  /** Fills the scratch fields from f, with the TypeScript encoder's defaults and checks. */
+  private load(f: MacFrame): void {
+    const dm = modeOf(f.dst), sm = modeOf(f.src);
+    if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError("mac: destination address needs dstPan");
+    if (sm !== AddrMode.NONE && f.srcPan === undefined && !(dm !== AddrMode.NONE && f.dstPan !== undefined)) {
+      throw new EncodeError("mac: source address needs srcPan");
+    }
+    const bothAddr = dm !== AddrMode.NONE && sm !== AddrMode.NONE;
+    const compress = f.panIdCompression ?? (bothAddr && (f.srcPan === undefined || f.srcPan === f.dstPan));
+    if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError("mac: compressed PAN ids differ");
+    const s = f.security;
+    const v = this.fields, x = this.ext;
+    v[F.TYPE] = f.type;
+    v[F.FLAGS] = (s ? FLAG_SECURITY : 0) | (f.framePending ? FLAG_PENDING : 0) | (f.ackRequest ? FLAG_ACK_REQUEST : 0) | (compress ? FLAG_PAN_COMPRESSION : 0);
+    v[F.VERSION] = f.version ?? (s ? FRAME_VERSION_2006 : FRAME_VERSION_2003);
+    v[F.SEQ] = f.seq;
+    v[F.DST_MODE] = dm;
+    v[F.SRC_MODE] = sm;
+    v[F.DST_PAN] = f.dstPan ?? 0;
+    v[F.SRC_PAN] = f.srcPan ?? f.dstPan ?? 0;
+    v[F.DST_SHORT] = typeof f.dst === "number" ? f.dst : 0;
+    v[F.SRC_SHORT] = typeof f.src === "number" ? f.src : 0;
+    if (f.dst instanceof Uint8Array) this.putExt(f.dst, 0);
+    if (f.src instanceof Uint8Array) this.putExt(f.src, 8);
+    v[F.SEC_LEVEL] = s ? s.level : 0;
+    v[F.KEY_ID_MODE] = s ? s.keyIdMode : 0;
+    v[F.KEY_INDEX] = s ? s.keyIndex : 0;
+    v[F.FRAME_COUNTER] = s ? s.frameCounter >>> 0 : 0;
+    if (s && (s.keyIdMode === 2 || s.keyIdMode === 3)) {
+      const n = s.keyIdMode === 2 ? 4 : 8;
+      if (!s.keySource || s.keySource.length !== n) throw new EncodeError("mac: key source length");
+      x.set(s.keySource, 16);
+    }
+  }
+
+  private putExt(a: Uint8Array, at: number): void {
+    if (a.length !== 8) throw new EncodeError("mac: extended address must be 8 bytes");
+    this.ext.set(a, at);
+  }
+
+  private result(r: Uint8Array | number): Uint8Array {
+    if (typeof r === "number") throw new EncodeError(`mac: frame refused (${MAC_REASONS[r] ?? r})`);
+    return r;
+  }
+
+  encode(f: MacFrame): Uint8Array {
+    this.load(f);
+    return this.result(this.drv.encode(this.fields, this.ext, f.payload, f.mic, false, this.maxLength));
+  }
+
+  header(f: MacFrame): Uint8Array {
+    this.load(f);
+    // the MHR of a frame without payload; a secured one carries a placeholder MIC, cut off here
+    const mic = f.security ? new Uint8Array([0, 4, 8, 16][f.security.level & 3] as number) : undefined;
+    const all = this.result(this.drv.encode(this.fields, this.ext, new Uint8Array(0), mic, false, this.maxLength));
+    return all.subarray(0, all.length - (mic?.length ?? 0));
+  }
+
+  seal(f: MacFrame, key: Uint8Array, nonceSource: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    if (!f.security) throw new EncodeError("mac: seal needs a security header");
+    this.load(f);
+    return this.result(this.drv.seal(this.fields, this.ext, key, nonceSource, plaintext, this.maxLength));
+  }
+
+  open(bytes: Uint8Array, f: DecodedMacFrame, key: Uint8Array, nonceSource: Uint8Array): Uint8Array | null {
+    const s = f.security;
+    if (!s) return null;
+    return this.drv.open(bytes, key, nonceSource, f.headerLength, s.level, s.frameCounter) ?? null;
+  }
+}
