@@ -9,7 +9,7 @@ import {
   PAN_BROADCAST, SEC_LEVEL_ENC_MIC_32, SHORT_BROADCAST, SHORT_NONE,
 } from "./mac-const.js";
 import {
-  type DecodedMacFrame, type MacAddr, type MacCodec, ccmNonce, decodeBeaconPayload, encodeBeaconPayload,
+  type AuxSecurityHeader, type DecodedMacFrame, type MacAddr, type MacCodec, type MacFrame, ccmNonce, decodeBeaconPayload, encodeBeaconPayload,
   encodeBeaconRequest, isBeaconRequest, macAddrKey, nonceSourceFromShort, tsMacCodec,
 } from "./mac-frame.js";
 import { hex4 } from "./bytes.js";
@@ -107,7 +107,25 @@ interface SourceState {
   lastSeen: number;
 }
 
-const KEY_SLOTS = 2; // G3 GMK index 0 and 1
+const KEY_SLOTS = 2;
+
+/** CCM* sealing of a secured frame in steps (MHR, nonce, CCM*, frame), for a codec without `seal`. */
+export function sealInSteps(codec: MacCodec, crypto: PlcCrypto, f: MacFrame, key: Uint8Array, nonceSource: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const s = f.security as AuxSecurityHeader;
+  const micLen = MIC_LENGTH[s.level & 7] ?? 0;
+  const header = codec.header(f);
+  const sealed = crypto.ccmStarEncrypt(key, ccmNonce(nonceSource, s.frameCounter, s.level), header, plaintext, micLen);
+  return codec.encode({ ...f, payload: sealed.subarray(0, sealed.length - micLen), mic: sealed.subarray(sealed.length - micLen) });
+}
+
+/** CCM* opening of a decoded secured frame in steps, for a codec without `open`: plaintext or null. */
+export function openInSteps(crypto: PlcCrypto, bytes: Uint8Array, f: DecodedMacFrame, key: Uint8Array, nonceSource: Uint8Array): Uint8Array | null {
+  const s = f.security as AuxSecurityHeader;
+  const ct = new Uint8Array(f.payload.length + (f.mic?.length ?? 0));
+  ct.set(f.payload);
+  if (f.mic) ct.set(f.mic, f.payload.length);
+  return crypto.ccmStarDecrypt(key, ccmNonce(nonceSource, s.frameCounter, s.level), bytes.subarray(0, f.headerLength), ct, MIC_LENGTH[s.level] ?? 0);
+} // G3 GMK index 0 and 1
 
 export class MacLayer {
   readonly pib: MacPib;
@@ -211,14 +229,8 @@ export class MacLayer {
         type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: new Uint8Array(0),
         security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: fc, keyIndex: this.activeKey },
       };
-      if (this.codec.seal) frame = this.codec.seal(f, key, this.nonceSource(src, dstPan), req.payload);
-      else {
-        const header = this.codec.header(f);
-        const nonce = ccmNonce(this.nonceSource(src, dstPan), fc, SEC_LEVEL_ENC_MIC_32);
-        const micLen = MIC_LENGTH[SEC_LEVEL_ENC_MIC_32];
-        const sealed = this.crypto.ccmStarEncrypt(key, nonce, header, req.payload, micLen);
-        frame = this.codec.encode({ ...f, payload: sealed.subarray(0, sealed.length - micLen), mic: sealed.subarray(sealed.length - micLen) });
-      }
+      const nonceSource = this.nonceSource(src, dstPan);
+      frame = this.codec.seal ? this.codec.seal(f, key, nonceSource, req.payload) : sealInSteps(this.codec, this.crypto, f, key, nonceSource, req.payload);
     } else {
       frame = this.codec.encode({ type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: req.payload });
     }
@@ -320,7 +332,8 @@ export class MacLayer {
       }
       if (s.frameCounter === 0xffffffff) return this.drop("counterOverflow", srcKey);
       const pan = f.srcPan ?? f.dstPan ?? this.pib.macPANId;
-      const plain = this.codec.open ? this.codec.open(bytes, f, key, this.nonceSource(f.src, pan)) : this.openInSteps(bytes, f, key, pan);
+      const nonceSource = this.nonceSource(f.src, pan);
+      const plain = this.codec.open ? this.codec.open(bytes, f, key, nonceSource) : openInSteps(this.crypto, bytes, f, key, nonceSource);
       if (!plain) return this.drop("micFailure", srcKey);
       payload = plain;
       keyIndex = s.keyIndex;
@@ -331,15 +344,6 @@ export class MacLayer {
     const ind: MacIndication = { frame: f, payload, secured: !!f.security, keyIndex, lqi, modulation, src: f.src, dst: f.dst };
     this.onData?.(ind);
     return ind;
-  }
-
-  private openInSteps(bytes: Uint8Array, f: DecodedMacFrame, key: Uint8Array, pan: number): Uint8Array | null {
-    const s = f.security as NonNullable<DecodedMacFrame["security"]>;
-    const nonce = ccmNonce(this.nonceSource(f.src, pan), s.frameCounter, s.level);
-    const ct = new Uint8Array(f.payload.length + (f.mic?.length ?? 0));
-    ct.set(f.payload);
-    if (f.mic) ct.set(f.mic, f.payload.length);
-    return this.crypto.ccmStarDecrypt(key, nonce, bytes.subarray(0, f.headerLength), ct, MIC_LENGTH[s.level] ?? 0);
   }
 
   private remember(srcKey: string, f: DecodedMacFrame, now: number): void {
