@@ -5,7 +5,7 @@
 // with the TypeScript codec (modules/plc/mac-frame.ts and the MAC layer's steps, CCM* through the
 // plccrypto driver, also mbed TLS), after checking both give the same bytes. Instructions per
 // frame = ms * 1e6 / n (resolution 1e6 / n).
-import { parseFigures } from '../lib.mjs';
+import { benchCommand } from '../lib.mjs';
 
 const PLATFORM = 'mps2-an386';
 const N = 1000;
@@ -27,25 +27,17 @@ export default {
 
   async run(ctx) {
     if (!ctx.platforms.includes(PLATFORM)) return [];
-    const { FirmwareNode } = ctx.harness;
-    const node = await FirmwareNode.start({ platform: PLATFORM, role: 'meter', icount: true, waitReady: false });
     try {
-      await node.waitFor(/^PARTS started$/, ctx.readyTimeout);
-      const lines = await node.command(`PLC BENCH ${N}`, /^bench unsecure |^ERROR/, 600000);
-      const rows = [];
-      for (const l of lines.filter((x) => x.startsWith('bench '))) {
-        const f = parseFigures([l.replace(/^bench \S+ /, '')]);
-        const op = l.split(' ')[1];
-        if (f.same !== 1) throw new Error(`PLC BENCH ${op}: native and TypeScript results differ`);
+      const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `PLC BENCH ${N}`, /^bench unsecure /);
+      const rows = got.map(({ name, figures: f }) => {
+        if (f.same !== 1) throw new Error(`PLC BENCH ${name}: native and TypeScript results differ`);
         const native = f['native.ms'] * 1e6 / f.n, ts = f['ts.ms'] * 1e6 / f.n;
-        rows.push({ operation: op, bytes: f.bytes, n: f.n, native, ts, ratio: ts / native, resolution: 1e6 / f.n });
-      }
+        return { operation: name, bytes: f.bytes, n: f.n, native, ts, ratio: ts / native, resolution: 1e6 / f.n };
+      });
       if (rows.length !== 4) throw new Error(`PLC BENCH: ${lines.join(' | ')}`);
       return rows;
     } catch (e) {
       return [{ operation: 'error', error: String(e.message ?? e).trimEnd() }];
-    } finally {
-      await node.stop();
     }
   },
 };

@@ -59,6 +59,23 @@ function modeOf(a: MacAddr): AddrMode {
   return a === null ? AddrMode.NONE : typeof a === "number" ? AddrMode.SHORT : AddrMode.EXTENDED;
 }
 
+/** Addressing modes, PAN id compression and version of a frame to encode, with the encoders'
+ * defaults (compression when both PAN ids are equal; 2006 when secured) and checks. */
+export function headerShape(f: MacFrame): { dm: AddrMode; sm: AddrMode; compress: boolean; version: number } {
+  const dm = modeOf(f.dst), sm = modeOf(f.src);
+  if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError("mac: destination address needs dstPan");
+  if (sm !== AddrMode.NONE && f.srcPan === undefined && !(dm !== AddrMode.NONE && f.dstPan !== undefined)) {
+    throw new EncodeError("mac: source address needs srcPan");
+  }
+  const bothAddr = dm !== AddrMode.NONE && sm !== AddrMode.NONE;
+  const compress = f.panIdCompression ?? (bothAddr && (f.srcPan === undefined || f.srcPan === f.dstPan));
+  if (compress && !bothAddr) throw new EncodeError("mac: PAN id compression needs both addresses");
+  if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError("mac: compressed PAN ids differ");
+  const version = f.version ?? (f.security ? FRAME_VERSION_2006 : FRAME_VERSION_2003);
+  if (version > 1) throw new EncodeError("mac: frame version");
+  return { dm, sm, compress, version };
+}
+
 export class MacFrameEncoder {
   readonly maxLength: number;
   constructor(opts: MacDecoderOptions = {}) {
@@ -67,17 +84,7 @@ export class MacFrameEncoder {
 
   /** The MHR alone (frame control .. auxiliary security header). */
   header(f: MacFrame): Uint8Array {
-    const dm = modeOf(f.dst), sm = modeOf(f.src);
-    if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError("mac: destination address needs dstPan");
-    if (sm !== AddrMode.NONE && f.srcPan === undefined && !(dm !== AddrMode.NONE && f.dstPan !== undefined)) {
-      throw new EncodeError("mac: source address needs srcPan");
-    }
-    const bothAddr = dm !== AddrMode.NONE && sm !== AddrMode.NONE;
-    const compress = f.panIdCompression ?? (bothAddr && (f.srcPan === undefined || f.srcPan === f.dstPan));
-    if (compress && !bothAddr) throw new EncodeError("mac: PAN id compression needs both addresses");
-    if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError("mac: compressed PAN ids differ");
-    const version = f.version ?? (f.security ? FRAME_VERSION_2006 : FRAME_VERSION_2003);
-    if (version > 1) throw new EncodeError("mac: frame version");
+    const { dm, sm, compress, version } = headerShape(f);
     let fcf = (f.type & FCF_TYPE_MASK) | (dm << FCF_DST_MODE_SHIFT) | (sm << FCF_SRC_MODE_SHIFT) | (version << FCF_VERSION_SHIFT);
     if (f.security) fcf |= FCF_SECURITY;
     if (f.framePending) fcf |= FCF_FRAME_PENDING;

@@ -5,8 +5,8 @@
 // become EncodeError. Secured frames are sealed and opened in one native call (CCM*, mbed TLS).
 import type { MacFrameDriver } from "../generic/macframe.js";
 import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
-import { AddrMode, FRAME_VERSION_2003, FRAME_VERSION_2006, MAC_MAX_FRAME_LENGTH, MacFrameType } from "./mac-const.js";
-import type { DecodedMacFrame, MacAddr, MacCodec, MacDecoderOptions, MacFrame } from "./mac-frame.js";
+import { AddrMode, MAC_MAX_FRAME_LENGTH, MacFrameType } from "./mac-const.js";
+import { headerShape, type DecodedMacFrame, type MacCodec, type MacDecoderOptions, type MacFrame } from "./mac-frame.js";
 
 /** Field order of the driver's Uint32Array (drivers/macframe/xs_macframe.c, MF_*). */
 const enum F {
@@ -22,10 +22,6 @@ export const MAC_REASONS = [
   "mac.addr", "mac.ack", "mac.aux.level", "mac.aux.reserved", "mac.fcf.security", "mac.fcs", "param", "space",
 ] as const;
 const REASON_TRUNCATED = 1;
-
-function modeOf(a: MacAddr): AddrMode {
-  return a === null ? AddrMode.NONE : typeof a === "number" ? AddrMode.SHORT : AddrMode.EXTENDED;
-}
 
 export class NativeMacCodec implements MacCodec {
   readonly maxLength: number;
@@ -71,19 +67,12 @@ export class NativeMacCodec implements MacCodec {
 
   /** Fills the scratch fields from f, with the TypeScript encoder's defaults and checks. */
   private load(f: MacFrame): void {
-    const dm = modeOf(f.dst), sm = modeOf(f.src);
-    if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError("mac: destination address needs dstPan");
-    if (sm !== AddrMode.NONE && f.srcPan === undefined && !(dm !== AddrMode.NONE && f.dstPan !== undefined)) {
-      throw new EncodeError("mac: source address needs srcPan");
-    }
-    const bothAddr = dm !== AddrMode.NONE && sm !== AddrMode.NONE;
-    const compress = f.panIdCompression ?? (bothAddr && (f.srcPan === undefined || f.srcPan === f.dstPan));
-    if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError("mac: compressed PAN ids differ");
+    const { dm, sm, compress, version } = headerShape(f);
     const s = f.security;
     const v = this.fields, x = this.ext;
     v[F.TYPE] = f.type;
     v[F.FLAGS] = (s ? FLAG_SECURITY : 0) | (f.framePending ? FLAG_PENDING : 0) | (f.ackRequest ? FLAG_ACK_REQUEST : 0) | (compress ? FLAG_PAN_COMPRESSION : 0);
-    v[F.VERSION] = f.version ?? (s ? FRAME_VERSION_2006 : FRAME_VERSION_2003);
+    v[F.VERSION] = version;
     v[F.SEQ] = f.seq;
     v[F.DST_MODE] = dm;
     v[F.SRC_MODE] = sm;
