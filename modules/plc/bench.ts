@@ -5,6 +5,7 @@
 // codec in mac-frame.ts and the MAC layer's steps (MHR, nonce, CCM* through the plccrypto driver,
 // frame). AES itself is mbed TLS on both sides (the project writes no crypto of its own).
 // Each row prints elapsed uptime ms for n frames; both sides' outputs are compared first.
+// decode-call: the native decode call alone (fields into a Uint32Array, no frame object).
 import type { RunServiceFn } from "../generic/services.js";
 import type { MacFrameDriver } from "../generic/macframe.js";
 import type { ShellPrint } from "../generic/shell.js";
@@ -20,7 +21,8 @@ const PAYLOAD = 100;
 
 export function bench(rs: RunServiceFn, n: number, out: ShellPrint): void {
   if (!(n >= 10 && n <= 100000)) throw new RangeError("n 10..100000");
-  const native = new NativeMacCodec(rs("driver.get", "macframe") as MacFrameDriver);
+  const drv = rs("driver.get", "macframe") as MacFrameDriver;
+  const native = new NativeMacCodec(drv);
   const ts = tsMacCodec();
   const crypto = plcCrypto(rs("driver.get", "plccrypto") as CryptoDriver);
   const key = new Uint8Array(16).map((_, i) => 0xc0 + i);
@@ -45,6 +47,10 @@ export function bench(rs: RunServiceFn, n: number, out: ShellPrint): void {
     return d.seq === 0x42 && d.dst === 2 && d.src === 1 && bytesEqual(d.payload, payload);
   };
   row("decode", frame.length, sameDecode(native) && sameDecode(ts), () => native.decode(frame), () => ts.decode(frame));
+  // the native call alone, fields into a Uint32Array: what decode costs before XS builds the frame object
+  const fields = new Uint32Array(20), ext = new Uint8Array(24);
+  const t = time(() => drv.decode(frame, fields, ext, false, 400));
+  out(`bench decode-call bytes=${frame.length} n=${n} same=${drv.decode(frame, fields, ext, false, 400) === 0 ? 1 : 0} native.ms=${t}\r\n`);
   const sealed = native.seal(secured, key, nonceSource, payload);
   row("secure", sealed.length, bytesEqual(sealed, sealInSteps(ts, crypto, secured, key, nonceSource, payload)),
     () => native.seal(secured, key, nonceSource, payload), () => sealInSteps(ts, crypto, secured, key, nonceSource, payload));

@@ -8,11 +8,11 @@ import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
 import { AddrMode, MAC_MAX_FRAME_LENGTH, MacFrameType } from "./mac-const.js";
 import { headerShape, type DecodedMacFrame, type MacCodec, type MacDecoderOptions, type MacFrame } from "./mac-frame.js";
 
-/** Field order of the driver's Uint32Array (drivers/macframe/xs_macframe.c, MF_*). */
-const enum F {
-  TYPE, FLAGS, VERSION, SEQ, DST_MODE, SRC_MODE, DST_PAN, SRC_PAN, DST_SHORT, SRC_SHORT, SEC_LEVEL, KEY_ID_MODE,
-  KEY_INDEX, FRAME_COUNTER, HEADER_LENGTH, PAYLOAD_OFFSET, PAYLOAD_LENGTH, MIC_LENGTH, ERROR_AT, COUNT,
-}
+/** Field order of the driver's Uint32Array (drivers/macframe/xs_macframe.c, MF_*). Plain
+ * constants, not an enum: isolatedModules keeps const enums as objects. */
+const F_TYPE = 0, F_FLAGS = 1, F_VERSION = 2, F_SEQ = 3, F_DST_MODE = 4, F_SRC_MODE = 5, F_DST_PAN = 6,
+  F_SRC_PAN = 7, F_DST_SHORT = 8, F_SRC_SHORT = 9, F_SEC_LEVEL = 10, F_KEY_ID_MODE = 11, F_KEY_INDEX = 12, F_FRAME_COUNTER = 13,
+  F_HEADER_LENGTH = 14, F_PAYLOAD_OFFSET = 15, F_PAYLOAD_LENGTH = 16, F_MIC_LENGTH = 17, F_ERROR_AT = 18, F_COUNT = 19;
 /** drivers/macframe/macframe.h flags. */
 const FLAG_SECURITY = 0x01, FLAG_PENDING = 0x02, FLAG_ACK_REQUEST = 0x04, FLAG_PAN_COMPRESSION = 0x08;
 
@@ -26,7 +26,7 @@ const REASON_TRUNCATED = 1;
 export class NativeMacCodec implements MacCodec {
   readonly maxLength: number;
   /** Scratch shared by every call: the codec is not re-entrant, as the G3 task is not. */
-  private readonly fields = new Uint32Array(F.COUNT);
+  private readonly fields = new Uint32Array(F_COUNT);
   private readonly ext = new Uint8Array(24);
 
   constructor(private readonly drv: MacFrameDriver, opts: MacDecoderOptions = {}) {
@@ -37,30 +37,30 @@ export class NativeMacCodec implements MacCodec {
     const v = this.fields, x = this.ext;
     const e = this.drv.decode(bytes, v, x, false, this.maxLength);
     if (e !== 0) {
-      if (e === REASON_TRUNCATED) throw new NeedMoreData("mac", v[F.ERROR_AT] as number, 1);
-      throw new DecodeError(MAC_REASONS[e] ?? "mac", v[F.ERROR_AT] as number);
+      if (e === REASON_TRUNCATED) throw new NeedMoreData("mac", v[F_ERROR_AT] as number, 1);
+      throw new DecodeError(MAC_REASONS[e] ?? "mac", v[F_ERROR_AT] as number);
     }
-    const flags = v[F.FLAGS] as number, dm = v[F.DST_MODE] as number, sm = v[F.SRC_MODE] as number;
-    const at = v[F.PAYLOAD_OFFSET] as number, end = at + (v[F.PAYLOAD_LENGTH] as number);
+    const flags = v[F_FLAGS] as number, dm = v[F_DST_MODE] as number, sm = v[F_SRC_MODE] as number;
+    const at = v[F_PAYLOAD_OFFSET] as number, end = at + (v[F_PAYLOAD_LENGTH] as number);
     const f: DecodedMacFrame = {
-      type: v[F.TYPE] as MacFrameType, seq: v[F.SEQ] as number, version: v[F.VERSION] as number,
+      type: v[F_TYPE] as MacFrameType, seq: v[F_SEQ] as number, version: v[F_VERSION] as number,
       framePending: (flags & FLAG_PENDING) !== 0, ackRequest: (flags & FLAG_ACK_REQUEST) !== 0,
       panIdCompression: (flags & FLAG_PAN_COMPRESSION) !== 0, dst: null, src: null,
-      payload: bytes.slice(at, end), headerLength: v[F.HEADER_LENGTH] as number,
+      payload: bytes.slice(at, end), headerLength: v[F_HEADER_LENGTH] as number,
     };
     if (dm !== 0) {
-      f.dstPan = v[F.DST_PAN];
-      f.dst = dm === AddrMode.SHORT ? (v[F.DST_SHORT] as number) : x.slice(0, 8);
+      f.dstPan = v[F_DST_PAN];
+      f.dst = dm === AddrMode.SHORT ? (v[F_DST_SHORT] as number) : x.slice(0, 8);
     }
     if (sm !== 0) {
-      f.srcPan = v[F.SRC_PAN];
-      f.src = sm === AddrMode.SHORT ? (v[F.SRC_SHORT] as number) : x.slice(8, 16);
+      f.srcPan = v[F_SRC_PAN];
+      f.src = sm === AddrMode.SHORT ? (v[F_SRC_SHORT] as number) : x.slice(8, 16);
     }
     if (flags & FLAG_SECURITY) {
-      const keyIdMode = v[F.KEY_ID_MODE] as number;
-      f.security = { level: v[F.SEC_LEVEL] as number, keyIdMode, frameCounter: v[F.FRAME_COUNTER] as number, keyIndex: v[F.KEY_INDEX] as number };
+      const keyIdMode = v[F_KEY_ID_MODE] as number;
+      f.security = { level: v[F_SEC_LEVEL] as number, keyIdMode, frameCounter: v[F_FRAME_COUNTER] as number, keyIndex: v[F_KEY_INDEX] as number };
       if (keyIdMode >= 2) f.security.keySource = x.slice(16, keyIdMode === 2 ? 20 : 24);
-      if ((v[F.MIC_LENGTH] as number) > 0) f.mic = bytes.slice(end, end + (v[F.MIC_LENGTH] as number));
+      if ((v[F_MIC_LENGTH] as number) > 0) f.mic = bytes.slice(end, end + (v[F_MIC_LENGTH] as number));
     }
     return f;
   }
@@ -70,22 +70,22 @@ export class NativeMacCodec implements MacCodec {
     const { dm, sm, compress, version } = headerShape(f);
     const s = f.security;
     const v = this.fields, x = this.ext;
-    v[F.TYPE] = f.type;
-    v[F.FLAGS] = (s ? FLAG_SECURITY : 0) | (f.framePending ? FLAG_PENDING : 0) | (f.ackRequest ? FLAG_ACK_REQUEST : 0) | (compress ? FLAG_PAN_COMPRESSION : 0);
-    v[F.VERSION] = version;
-    v[F.SEQ] = f.seq;
-    v[F.DST_MODE] = dm;
-    v[F.SRC_MODE] = sm;
-    v[F.DST_PAN] = f.dstPan ?? 0;
-    v[F.SRC_PAN] = f.srcPan ?? f.dstPan ?? 0;
-    v[F.DST_SHORT] = typeof f.dst === "number" ? f.dst : 0;
-    v[F.SRC_SHORT] = typeof f.src === "number" ? f.src : 0;
+    v[F_TYPE] = f.type;
+    v[F_FLAGS] = (s ? FLAG_SECURITY : 0) | (f.framePending ? FLAG_PENDING : 0) | (f.ackRequest ? FLAG_ACK_REQUEST : 0) | (compress ? FLAG_PAN_COMPRESSION : 0);
+    v[F_VERSION] = version;
+    v[F_SEQ] = f.seq;
+    v[F_DST_MODE] = dm;
+    v[F_SRC_MODE] = sm;
+    v[F_DST_PAN] = f.dstPan ?? 0;
+    v[F_SRC_PAN] = f.srcPan ?? f.dstPan ?? 0;
+    v[F_DST_SHORT] = typeof f.dst === "number" ? f.dst : 0;
+    v[F_SRC_SHORT] = typeof f.src === "number" ? f.src : 0;
     if (f.dst instanceof Uint8Array) this.putExt(f.dst, 0);
     if (f.src instanceof Uint8Array) this.putExt(f.src, 8);
-    v[F.SEC_LEVEL] = s ? s.level : 0;
-    v[F.KEY_ID_MODE] = s ? s.keyIdMode : 0;
-    v[F.KEY_INDEX] = s ? s.keyIndex : 0;
-    v[F.FRAME_COUNTER] = s ? s.frameCounter >>> 0 : 0;
+    v[F_SEC_LEVEL] = s ? s.level : 0;
+    v[F_KEY_ID_MODE] = s ? s.keyIdMode : 0;
+    v[F_KEY_INDEX] = s ? s.keyIndex : 0;
+    v[F_FRAME_COUNTER] = s ? s.frameCounter >>> 0 : 0;
     if (s && (s.keyIdMode === 2 || s.keyIdMode === 3)) {
       const n = s.keyIdMode === 2 ? 4 : 8;
       if (!s.keySource || s.keySource.length !== n) throw new EncodeError("mac: key source length");
