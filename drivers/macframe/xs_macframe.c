@@ -156,10 +156,13 @@ void xs_macframe_seal(xsMachine *the)
 void xs_macframe_open(xsMachine *the)
 {
 	xsIntegerValue h = xsToInteger(xsArg(3)), level = xsToInteger(xsArg(4));
-	uint32_t fc = (uint32_t)xsToNumber(xsArg(5));
+	double counter = xsToNumber(xsArg(5));
 	bytes_t b = arg(the, 0, 0, "frame");
 	if (level < 1 || level > 7 || h < 3 || (size_t)h + macframe_mic_length((unsigned)level) > b.n)
 		xsRangeError("macframe: header, level or MIC out of the frame");
+	if (!(counter >= 0 && counter <= 4294967295.0))
+		xsRangeError("macframe: frame counter");
+	uint32_t fc = (uint32_t)counter;
 	if (arg(the, 1, 0, "key").n != CRYPTO_KEY_LEN)
 		xsRangeError("macframe: key is 16 bytes");
 	size_t m = macframe_mic_length((unsigned)level), pl = b.n - (size_t)h - m;
