@@ -89,3 +89,19 @@ export function machine() {
     },
   };
 }
+
+// Boots a meter on `platform` under qemu -icount shift=0, runs one shell command that prints
+// `bench <name> key=value ...` lines up to one matching `last`, and returns them as
+// [{ name, figures }]. The node is stopped in every case.
+export async function benchCommand(ctx, platform, command, last, timeoutMs = 600000) {
+  const { FirmwareNode } = ctx.harness;
+  const node = await FirmwareNode.start({ platform, role: 'meter', icount: true, waitReady: false });
+  try {
+    await node.waitFor(/^PARTS started$/, ctx.readyTimeout);
+    const lines = await node.command(command, new RegExp(`${last.source}|^ERROR`), timeoutMs);
+    const rows = lines.filter((l) => l.startsWith('bench ')).map((l) => ({ name: l.split(' ')[1], figures: parseFigures([l.replace(/^bench \S+ /, '')]) }));
+    return { rows, lines };
+  } finally {
+    await node.stop();
+  }
+}

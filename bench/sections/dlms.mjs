@@ -2,7 +2,7 @@
 // instruction per virtual nanosecond, so one uptime millisecond is 1e6 instructions). The meter
 // firmware's `DLMS BENCH <n>` encodes then decodes n APDUs of each kind (modules/nonlegal/dlms on
 // XS) and prints the elapsed milliseconds; instructions per APDU = ms * 1e6 / n.
-import { parseFigures } from '../lib.mjs';
+import { benchCommand } from '../lib.mjs';
 
 const PLATFORM = 'mps2-an386';
 const N = 400;   // GET requests; the firmware runs N / 20 one-day profiles
@@ -23,22 +23,13 @@ export default {
 
   async run(ctx) {
     if (!ctx.platforms.includes(PLATFORM)) return [];
-    const { FirmwareNode } = ctx.harness;
-    const node = await FirmwareNode.start({ platform: PLATFORM, role: 'meter', icount: true, waitReady: false });
     try {
-      await node.waitFor(/^PARTS started$/, ctx.readyTimeout);
-      const rows = [];
-      const lines = await node.command(`DLMS BENCH ${N}`, /^bench profile-96 |^ERROR/, 600000);
-      for (const l of lines.filter((x) => x.startsWith('bench '))) {
-        const f = parseFigures([l.replace(/^bench \S+ /, '')]);
-        rows.push({ apdu: l.split(' ')[1], bytes: f.bytes, n: f.n, encode: f['encode.ms'] * 1e6 / f.n, decode: f['decode.ms'] * 1e6 / f.n });
-      }
+      const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `DLMS BENCH ${N}`, /^bench profile-96 /);
+      const rows = got.map(({ name, figures: f }) => ({ apdu: name, bytes: f.bytes, n: f.n, encode: f['encode.ms'] * 1e6 / f.n, decode: f['decode.ms'] * 1e6 / f.n }));
       if (rows.length !== 2) throw new Error(`DLMS BENCH: ${lines.join(' | ')}`);
       return rows;
     } catch (e) {
       return [{ apdu: 'error', error: String(e.message ?? e).trimEnd() }];
-    } finally {
-      await node.stop();
     }
   },
 };

@@ -392,7 +392,28 @@ void fxLoadModule(txMachine *the, txSlot *module, txID moduleID)
 
 void runtime_buffer(xsMachine *the, xsSlot *slot, void **data, size_t *length)
 {
-	/* The pointer is valid until script runs again (the collector may move chunks). */
+	/* The pointer is valid until script runs again (the collector may move chunks).
+	 * Typed arrays and DataViews are read from their internal slots (view, then buffer: what
+	 * their buffer/byteOffset/byteLength getters read), without calling those getters. */
+	txSlot *s = (txSlot *)slot;
+	if (s->kind == XS_REFERENCE_KIND) {
+		txSlot *view = s->value.reference->next;
+		if (view && (view->flag & XS_INTERNAL_FLAG) && view->kind == XS_ARRAY_BUFFER_KIND) {
+			*data = view->value.arrayBuffer.address;
+			*length = *data ? (size_t)view->next->value.bufferInfo.length : 0;
+			return;
+		}
+		if (view && (view->flag & XS_INTERNAL_FLAG) && view->kind == XS_TYPED_ARRAY_KIND)
+			view = view->next;
+		txSlot *buffer = view && (view->flag & XS_INTERNAL_FLAG) && view->kind == XS_DATA_VIEW_KIND ? view->next : NULL;
+		txSlot *arrayBuffer = buffer && buffer->kind == XS_REFERENCE_KIND ? buffer->value.reference->next : NULL;
+		if (arrayBuffer && arrayBuffer->kind == XS_ARRAY_BUFFER_KIND) {
+			txInteger size = fxGetDataViewSize(the, view, buffer);
+			*data = arrayBuffer->value.arrayBuffer.address ? (uint8_t *)arrayBuffer->value.arrayBuffer.address + view->value.dataView.offset : NULL;
+			*length = *data ? (size_t)size : 0;
+			return;
+		}
+	}
 	if (xsIsInstanceOf(*slot, xsArrayBufferPrototype)) {
 		*length = (size_t)xsGetArrayBufferLength(*slot);
 		*data = xsToArrayBuffer(*slot);

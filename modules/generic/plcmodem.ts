@@ -113,8 +113,9 @@ export const plcmodem: PlcModemDriver = {
   stats: () => stats(),
 };
 
-/** The PLC part's drivers: modem port, provisioning record, crypto (modules/generic/crypto.ts). */
+/** The PLC part's drivers: modem port, provisioning record, crypto (modules/generic/crypto.ts),
+ * MAC frame codec (modules/generic/macframe.ts). */
 export async function plcDrivers(): Promise<{ [name: string]: unknown }> {
-  const crypto = await import('./crypto.js');
-  return { plcmodem, provision, plccrypto: { ...crypto } };
+  const [crypto, mac] = await Promise.all([import('./crypto.js'), import('./macframe.js')]);
+  return { plcmodem, provision, plccrypto: { ...crypto }, macframe: mac.macframe };
 }

@@ -16,6 +16,8 @@ import { parseProvisioning, type Provisioning } from "./provision.js";
 import { plcCrypto, seededRandom, type CryptoDriver } from "./native-crypto.js";
 import type { PlcCrypto, RandomSource } from "./crypto.js";
 import { startAdpService } from "./adp-service.js";
+import type { MacFrameDriver } from "../generic/macframe.js";
+import { NativeMacCodec } from "./mac-native.js";
 
 export interface PlcConfig {
   role: "meter" | "concentrator";
@@ -83,6 +85,7 @@ export class G3Stack {
     private readonly prov: Provisioning,
     private readonly modem: PlcModemDriver,
     cryptoDriver: CryptoDriver,
+    macDriver: MacFrameDriver,
   ) {
     this.crypto = plcCrypto(cryptoDriver);
     this.random = seededRandom(cryptoDriver, prov.seed, () => rs("misc.random"));
@@ -91,7 +94,7 @@ export class G3Stack {
     this.node = new G3Node({
       eui64: prov.eui64, crypto: this.crypto, now, panId: BROADCAST, trace,
       shortAddress: cfg.role === "concentrator" ? COORDINATOR : SHORT_NONE,
-      send: (tx) => this.transmit(tx), maxAdpFrame: 100,
+      send: (tx) => this.transmit(tx), maxAdpFrame: 100, macCodec: new NativeMacCodec(macDriver),
     });
     this.node.onLbp = (from, body, secured) => this.onLbp(from, body, secured);
     this.node.onIpv6 = (p) => this.onIpv6(p);
@@ -556,7 +559,7 @@ export function startStack(rs: RunServiceFn, cfg: PlcConfig): G3Stack | null {
   }
   const modem = rs("driver.get", "plcmodem") as PlcModemDriver;
   const crypto = rs("driver.get", "plccrypto") as CryptoDriver;
-  const g3 = new G3Stack(rs, cfg, prov, modem, crypto);
+  const g3 = new G3Stack(rs, cfg, prov, modem, crypto, rs("driver.get", "macframe") as MacFrameDriver);
   const reg = (command: string, params: number | [number, number], help: string, h: (p: number[], out: ShellPrint) => void): void =>
     rs("shell.register", "PLC", command, params, help, h);
   reg("NEIGHBOURS", 0, "- MAC neighbour table: short address, LQI, modulation, age", (_p, out) => g3.neighbours(out));

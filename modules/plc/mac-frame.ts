@@ -59,6 +59,23 @@ function modeOf(a: MacAddr): AddrMode {
   return a === null ? AddrMode.NONE : typeof a === "number" ? AddrMode.SHORT : AddrMode.EXTENDED;
 }
 
+/** Addressing modes, PAN id compression and version of a frame to encode, with the encoders'
+ * defaults (compression when both PAN ids are equal; 2006 when secured) and checks. */
+export function headerShape(f: MacFrame): { dm: AddrMode; sm: AddrMode; compress: boolean; version: number } {
+  const dm = modeOf(f.dst), sm = modeOf(f.src);
+  if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError("mac: destination address needs dstPan");
+  if (sm !== AddrMode.NONE && f.srcPan === undefined && !(dm !== AddrMode.NONE && f.dstPan !== undefined)) {
+    throw new EncodeError("mac: source address needs srcPan");
+  }
+  const bothAddr = dm !== AddrMode.NONE && sm !== AddrMode.NONE;
+  const compress = f.panIdCompression ?? (bothAddr && (f.srcPan === undefined || f.srcPan === f.dstPan));
+  if (compress && !bothAddr) throw new EncodeError("mac: PAN id compression needs both addresses");
+  if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError("mac: compressed PAN ids differ");
+  const version = f.version ?? (f.security ? FRAME_VERSION_2006 : FRAME_VERSION_2003);
+  if (version > 1) throw new EncodeError("mac: frame version");
+  return { dm, sm, compress, version };
+}
+
 export class MacFrameEncoder {
   readonly maxLength: number;
   constructor(opts: MacDecoderOptions = {}) {
@@ -67,17 +84,7 @@ export class MacFrameEncoder {
 
   /** The MHR alone (frame control .. auxiliary security header). */
   header(f: MacFrame): Uint8Array {
-    const dm = modeOf(f.dst), sm = modeOf(f.src);
-    if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError("mac: destination address needs dstPan");
-    if (sm !== AddrMode.NONE && f.srcPan === undefined && !(dm !== AddrMode.NONE && f.dstPan !== undefined)) {
-      throw new EncodeError("mac: source address needs srcPan");
-    }
-    const bothAddr = dm !== AddrMode.NONE && sm !== AddrMode.NONE;
-    const compress = f.panIdCompression ?? (bothAddr && (f.srcPan === undefined || f.srcPan === f.dstPan));
-    if (compress && !bothAddr) throw new EncodeError("mac: PAN id compression needs both addresses");
-    if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError("mac: compressed PAN ids differ");
-    const version = f.version ?? (f.security ? FRAME_VERSION_2006 : FRAME_VERSION_2003);
-    if (version > 1) throw new EncodeError("mac: frame version");
+    const { dm, sm, compress, version } = headerShape(f);
     let fcf = (f.type & FCF_TYPE_MASK) | (dm << FCF_DST_MODE_SHIFT) | (sm << FCF_SRC_MODE_SHIFT) | (version << FCF_VERSION_SHIFT);
     if (f.security) fcf |= FCF_SECURITY;
     if (f.framePending) fcf |= FCF_FRAME_PENDING;
@@ -147,6 +154,8 @@ export class MacFrameDecoder {
     const secured = (fcf & FCF_SECURITY) !== 0;
     const compress = (fcf & FCF_PAN_ID_COMPRESSION) !== 0;
     if (compress && (dm === 0 || sm === 0)) r.fail("mac.fcf.panIdCompression", "needs both addresses", 0);
+    // 2003 security has no auxiliary header; G3 secures with 2006 frames only (G.9903 9.3.x).
+    if (secured && version === FRAME_VERSION_2003) r.fail("mac.fcf.security", "security in a 2003 frame", 0);
     const seq = r.u8("mac.seq");
     const f: DecodedMacFrame = {
       type, seq, version, framePending: (fcf & FCF_FRAME_PENDING) !== 0, ackRequest: (fcf & FCF_ACK_REQUEST) !== 0,
@@ -191,6 +200,28 @@ export class MacFrameDecoder {
     if (micLen > 0) f.mic = bytes.slice(bytes.length - micLen);
     return f;
   }
+}
+
+/** A MAC frame codec: this TypeScript one, or the native one (mac-native.ts). Decoding throws
+ * only DecodeError / NeedMoreData, encoding only EncodeError. */
+export interface MacCodec {
+  decode(bytes: Uint8Array): DecodedMacFrame;
+  encode(f: MacFrame): Uint8Array;
+  /** The MHR alone: the CCM* a data. */
+  header(f: MacFrame): Uint8Array;
+  /**
+   * Optional one-call secured frame (encode + CCM*): the frame with `plaintext` encrypted and
+   * its MIC. `f.payload` and `f.mic` are ignored. Without it the MAC layer seals in steps.
+   */
+  seal?(f: MacFrame, key: Uint8Array, nonceSource: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Optional one-call CCM* open of a frame `decode` returned: plaintext or null. */
+  open?(bytes: Uint8Array, f: DecodedMacFrame, key: Uint8Array, nonceSource: Uint8Array): Uint8Array | null;
+}
+
+/** The TypeScript codec as a MacCodec. */
+export function tsMacCodec(opts: MacDecoderOptions = {}): MacCodec {
+  const enc = new MacFrameEncoder(opts), dec = new MacFrameDecoder(opts);
+  return { decode: (b) => dec.decode(b), encode: (f) => enc.encode(f), header: (f) => enc.header(f) };
 }
 
 const defaultEncoder = new MacFrameEncoder();

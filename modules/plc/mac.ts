@@ -9,8 +9,8 @@ import {
   PAN_BROADCAST, SEC_LEVEL_ENC_MIC_32, SHORT_BROADCAST, SHORT_NONE,
 } from "./mac-const.js";
 import {
-  type DecodedMacFrame, type MacAddr, MacFrameDecoder, MacFrameEncoder, ccmNonce, decodeBeaconPayload,
-  encodeBeaconPayload, encodeBeaconRequest, isBeaconRequest, macAddrKey, nonceSourceFromShort,
+  type AuxSecurityHeader, type DecodedMacFrame, type MacAddr, type MacCodec, type MacFrame, ccmNonce, decodeBeaconPayload, encodeBeaconPayload,
+  encodeBeaconRequest, isBeaconRequest, macAddrKey, nonceSourceFromShort, tsMacCodec,
 } from "./mac-frame.js";
 import { hex4 } from "./bytes.js";
 
@@ -96,6 +96,8 @@ export interface MacOptions {
   /** Bound of the per-source replay/duplicate table. */
   maxDevices?: number;
   maxFrameLength?: number;
+  /** Frame codec: the native one on the device (mac-native.ts); default the TypeScript one. */
+  codec?: MacCodec;
 }
 
 interface SourceState {
@@ -105,7 +107,25 @@ interface SourceState {
   lastSeen: number;
 }
 
-const KEY_SLOTS = 2; // G3 GMK index 0 and 1
+const KEY_SLOTS = 2;
+
+/** CCM* sealing of a secured frame in steps (MHR, nonce, CCM*, frame), for a codec without `seal`. */
+export function sealInSteps(codec: MacCodec, crypto: PlcCrypto, f: MacFrame, key: Uint8Array, nonceSource: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const s = f.security as AuxSecurityHeader;
+  const micLen = MIC_LENGTH[s.level & 7] ?? 0;
+  const header = codec.header(f);
+  const sealed = crypto.ccmStarEncrypt(key, ccmNonce(nonceSource, s.frameCounter, s.level), header, plaintext, micLen);
+  return codec.encode({ ...f, payload: sealed.subarray(0, sealed.length - micLen), mic: sealed.subarray(sealed.length - micLen) });
+}
+
+/** CCM* opening of a decoded secured frame in steps, for a codec without `open`: plaintext or null. */
+export function openInSteps(crypto: PlcCrypto, bytes: Uint8Array, f: DecodedMacFrame, key: Uint8Array, nonceSource: Uint8Array): Uint8Array | null {
+  const s = f.security as AuxSecurityHeader;
+  const ct = new Uint8Array(f.payload.length + (f.mic?.length ?? 0));
+  ct.set(f.payload);
+  if (f.mic) ct.set(f.mic, f.payload.length);
+  return crypto.ccmStarDecrypt(key, ccmNonce(nonceSource, s.frameCounter, s.level), bytes.subarray(0, f.headerLength), ct, MIC_LENGTH[s.level] ?? 0);
+} // G3 GMK index 0 and 1
 
 export class MacLayer {
   readonly pib: MacPib;
@@ -129,8 +149,7 @@ export class MacLayer {
   private readonly sources = new Map<string, SourceState>();
   private readonly maxNeighbours: number;
   private readonly maxDevices: number;
-  private readonly enc: MacFrameEncoder;
-  private readonly dec: MacFrameDecoder;
+  private readonly codec: MacCodec;
   private handle = 0;
 
   constructor(o: MacOptions) {
@@ -141,8 +160,7 @@ export class MacLayer {
     this.trace = o.trace ?? (() => {});
     this.maxNeighbours = o.maxNeighbours ?? MAC_DEFAULT_MAX_NEIGHBOURS;
     this.maxDevices = o.maxDevices ?? MAC_DEFAULT_MAX_DEVICES;
-    this.enc = new MacFrameEncoder({ maxLength: o.maxFrameLength });
-    this.dec = new MacFrameDecoder({ maxLength: o.maxFrameLength });
+    this.codec = o.codec ?? tsMacCodec({ maxLength: o.maxFrameLength });
     this.pib = {
       macPANId: o.panId ?? PAN_BROADCAST,
       macShortAddress: o.shortAddress ?? SHORT_NONE,
@@ -211,13 +229,10 @@ export class MacLayer {
         type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: new Uint8Array(0),
         security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: fc, keyIndex: this.activeKey },
       };
-      const header = this.enc.header(f);
-      const nonce = ccmNonce(this.nonceSource(src, dstPan), fc, SEC_LEVEL_ENC_MIC_32);
-      const micLen = MIC_LENGTH[SEC_LEVEL_ENC_MIC_32];
-      const sealed = this.crypto.ccmStarEncrypt(key, nonce, header, req.payload, micLen);
-      frame = this.enc.encode({ ...f, payload: sealed.subarray(0, sealed.length - micLen), mic: sealed.subarray(sealed.length - micLen) });
+      const nonceSource = this.nonceSource(src, dstPan);
+      frame = this.codec.seal ? this.codec.seal(f, key, nonceSource, req.payload) : sealInSteps(this.codec, this.crypto, f, key, nonceSource, req.payload);
     } else {
-      frame = this.enc.encode({ type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: req.payload });
+      frame = this.codec.encode({ type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: req.payload });
     }
     this.emit(frame, req.dst, ackRequest);
     return frame;
@@ -233,7 +248,7 @@ export class MacLayer {
   /** Beacon in answer to a beacon request (G3 PANs are non-beacon-enabled). */
   sendBeacon(rcCoord: number, panCoordinator: boolean): Uint8Array {
     const p = this.pib;
-    const frame = this.enc.encode({
+    const frame = this.codec.encode({
       type: MacFrameType.BEACON, seq: p.macBSN, srcPan: p.macPANId, src: p.macShortAddress, dst: null,
       payload: encodeBeaconPayload({ panCoordinator, associationPermit: true, rcCoord }),
     });
@@ -270,7 +285,7 @@ export class MacLayer {
   indication(bytes: Uint8Array, lqi: number, modulation = 0): MacIndication | null {
     let f: DecodedMacFrame;
     try {
-      f = this.dec.decode(bytes);
+      f = this.codec.decode(bytes);
     } catch (e) {
       if (e instanceof NeedMoreData) return this.drop("truncated", e.message);
       if (e instanceof DecodeError) return this.drop("malformed", e.message);
@@ -317,11 +332,8 @@ export class MacLayer {
       }
       if (s.frameCounter === 0xffffffff) return this.drop("counterOverflow", srcKey);
       const pan = f.srcPan ?? f.dstPan ?? this.pib.macPANId;
-      const nonce = ccmNonce(this.nonceSource(f.src, pan), s.frameCounter, s.level);
-      const ct = new Uint8Array(f.payload.length + (f.mic?.length ?? 0));
-      ct.set(f.payload);
-      if (f.mic) ct.set(f.mic, f.payload.length);
-      const plain = this.crypto.ccmStarDecrypt(key, nonce, bytes.subarray(0, f.headerLength), ct, MIC_LENGTH[s.level] ?? 0);
+      const nonceSource = this.nonceSource(f.src, pan);
+      const plain = this.codec.open ? this.codec.open(bytes, f, key, nonceSource) : openInSteps(this.crypto, bytes, f, key, nonceSource);
       if (!plain) return this.drop("micFailure", srcKey);
       payload = plain;
       keyIndex = s.keyIndex;

@@ -5,7 +5,7 @@ import type { PlcCrypto, Trace } from "./crypto.js";
 import { DecodeError, NeedMoreData } from "./errors.js";
 import { hex4 } from "./bytes.js";
 import { MacLayer, type MacIndication, type MacTx } from "./mac.js";
-import type { MacAddr } from "./mac-frame.js";
+import type { MacAddr, MacCodec } from "./mac-frame.js";
 import { SHORT_BROADCAST } from "./mac-const.js";
 import {
   AdpCommand, ADP_DEFAULT_MAX_HOPS, ICMPV6_ECHO_REQUEST, IPV6_HEADER_LENGTH, NEXT_HEADER_ICMPV6,
@@ -28,6 +28,8 @@ export interface G3NodeOptions {
   maxQueued?: number;
   loadng?: Partial<LoadngParams>;
   trace?: Trace;
+  /** MAC frame codec (default: the TypeScript one). */
+  macCodec?: MacCodec;
 }
 
 export type NetDrop = "unsecured" | "malformed" | "noRoute" | "queueFull" | "broadcastDuplicate" | "notIpv6Addressable";
@@ -53,7 +55,7 @@ export class G3Node {
   constructor(o: G3NodeOptions) {
     this.o = o;
     this.trace = o.trace ?? (() => {});
-    this.mac = new MacLayer({ crypto: o.crypto, eui64: o.eui64, send: o.send, now: o.now, panId: o.panId, shortAddress: o.shortAddress, trace: o.trace });
+    this.mac = new MacLayer({ crypto: o.crypto, eui64: o.eui64, send: o.send, now: o.now, panId: o.panId, shortAddress: o.shortAddress, trace: o.trace, codec: o.macCodec });
     this.router = new LoadngRouter({
       self: o.shortAddress ?? 0xfffe, now: o.now, params: o.loadng, trace: o.trace,
       send: (nextHop, body) => { this.mac.dataRequest({ dst: nextHop, payload: encodeEsc(AdpCommand.LOADNG, body) }); },
