@@ -182,8 +182,11 @@ export interface SimSummary {
   allJoined: boolean;
   joinTimeS: { total: number | null; perMeter: Record<string, number | null> };
   hops: { perMeter: Record<string, number | null>; max: number; histogram: Record<string, number> };
-  frames: { sent: number; acks: number; retries: number; delivered: number; lost: number; lostByReason: MediumStats['lost']; acksLostByReason: MediumStats['acksLost'] };
+  frames: { sent: number; acks: number; retries: number; delivered: number; filtered: number; lost: number; lostByReason: MediumStats['lost']; acksLostByReason: MediumStats['acksLost'] };
   drops: { noAck: number; channelAccessFailure: number; queueFull: number; portDroppedFrames: number; portDroppedBytes: number; portIgnored: number };
+  /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
+  wakeUps: number;
+  instants: number;
   pan?: string;
 }
 
@@ -270,8 +273,13 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     const stoppedAt = await new Promise<number>((resolveStop, rejectStop) => {
       const dead = (): SimNode | undefined => nodes.find((n) => n.exited !== undefined);
       if (sim) {
-        medium.barrier = (now, next) => {
-          for (const n of nodes) scan(n, now);
+        const byEui = new Map(nodes.map((n) => [n.eui, n]));
+        medium.barrier = (now, next, woken) => {
+          // only a node that was awake can have printed (a sleeping one waits for its TIME)
+          for (const eui of woken) {
+            const n = byEui.get(eui);
+            if (n) scan(n, now);
+          }
           progress(now);
           if (done()) { resolveStop(now); return false; }
           if (next > limitUs) { resolveStop(limitUs); return false; }
@@ -340,13 +348,15 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       },
       hops: { perMeter: perHops, max: maxHops, histogram },
       frames: {
-        sent: st.framesSent, acks: st.acksSent, retries: st.retries, delivered: st.delivered, lost: lostTotal,
+        sent: st.framesSent, acks: st.acksSent, retries: st.retries, delivered: st.delivered, filtered: st.filtered, lost: lostTotal,
         lostByReason: st.lost, acksLostByReason: st.acksLost,
       },
       drops: {
         noAck: st.noAck, channelAccessFailure: st.channelAccessFailure, queueFull: st.queueFull,
         portDroppedFrames: st.port.droppedFrames, portDroppedBytes: st.port.droppedBytes, portIgnored: st.port.ignored,
       },
+      wakeUps: st.wakeUps,
+      instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),
     };
     return summary;

@@ -28,7 +28,8 @@ export interface PlcConfig {
 const COORDINATOR = 0x0000;
 const SHORT_NONE = 0xfffe;
 const BROADCAST = 0xffff;
-const TICK_MS = 200;
+/** Housekeeping (table ageing, expiries) at least this often; deadlines get their own wake-up. */
+const HOUSEKEEPING_MS = 1000;
 /** How long a meter listens for beacons, and the concentrator for other PANs. */
 const SCAN_MS = 2500;
 const BACKOFF_MIN_MS = 2000;
@@ -76,6 +77,7 @@ export class G3Stack {
     modemErrors: 0, times: 0,
   };
   private readonly failures = new Map<string, number>();
+  private timer = -1;
 
   constructor(
     private readonly rs: RunServiceFn,
@@ -92,6 +94,8 @@ export class G3Stack {
       eui64: prov.eui64, crypto: this.crypto, now, panId: BROADCAST, trace,
       shortAddress: cfg.role === "concentrator" ? COORDINATOR : SHORT_NONE,
       send: (tx) => this.transmit(tx), maxAdpFrame: 100,
+      // the concentrator's tables hold every device (manifest: bounds per role)
+      maxNeighbours: cfg.maxNeighbours, maxRoutes: cfg.maxRoutes, maxSources: 2 * cfg.maxDevices,
     });
     this.node.onLbp = (from, body, secured) => this.onLbp(from, body, secured);
     this.node.onIpv6 = (p) => this.onIpv6(p);
@@ -181,8 +185,29 @@ export class G3Stack {
         this.counters.errors++;
         this.rs("trace", 1, `stack error: ${e instanceof Error ? e.message : String(e)}`);
       }
+      this.schedule();
     });
-    this.rs("timer.start", this.rs("timer.create", { name: "G3", period: TICK_MS, repeat: true, onTimer: () => this.tick() }));
+    this.timer = this.rs("timer.create", { name: "G3", period: HOUSEKEEPING_MS, repeat: false, onTimer: () => this.tick() });
+    this.schedule();
+  }
+
+  /**
+   * Arms the G3 timer for the earliest thing due: the end of a scan, discovery or backoff, a
+   * join, ping or rekey timeout, a route discovery retry, else housekeeping. A node with nothing
+   * pending wakes once a second, not on a fixed fast tick (on the simulated clock every wake-up
+   * of every node is a step of the whole network).
+   */
+  private schedule(): void {
+    if (this.timer < 0) return;
+    const now = this.now();
+    // on a whole-second grid: nodes with nothing pending wake together (one network step)
+    let next = (Math.floor(now / HOUSEKEEPING_MS) + 1) * HOUSEKEEPING_MS;
+    if (this.phase === "scan" || this.phase === "discover" || this.phase === "backoff") next = Math.min(next, this.until);
+    if (this.phase === "joining" && this.lbd) next = Math.min(next, this.lbd.nextDeadline());
+    if (this.ping) next = Math.min(next, this.ping.started + PING_TIMEOUT_MS);
+    if (this.rekeyUntil >= 0) next = Math.min(next, this.rekeyUntil);
+    next = Math.min(next, this.node.router.nextDeadline());
+    this.rs("timer.start", this.timer, Math.max(0, Math.ceil(next - now)));
   }
 
   private onModem(m: ModemMessage): void {
@@ -293,6 +318,7 @@ export class G3Stack {
       this.counters.errors++;
       this.rs("trace", 1, `stack error: ${e instanceof Error ? e.message : String(e)}`);
     }
+    this.schedule();
   }
 
   private joined(panId: number, short: number, gmk: number): void {
@@ -427,6 +453,7 @@ export class G3Stack {
     this.pingId = (this.pingId + 1) & 0xffff;
     this.ping = { dst, count, seq: 0, sent: 0, received: 0, started: 0, id: this.pingId, print };
     this.nextPing();
+    this.schedule();
   }
 
   private nextPing(): void {
@@ -469,6 +496,7 @@ export class G3Stack {
     this.node.mac.setKey(slot, gmk);
     this.sendLbs(outs);
     this.rekeyUntil = this.now() + REKEY_TIMEOUT_MS;
+    this.schedule();
     print(`REKEY started gmk=${slot} devices=${outs.length}\r\n`);
   }
 

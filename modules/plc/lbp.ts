@@ -315,6 +315,11 @@ export class LbpDevice {
     return out;
   }
 
+  /** When tick() may end the join (ms), Infinity unless joining. */
+  nextDeadline(): number {
+    return this.state === "joining" ? this.deadline : Infinity;
+  }
+
   tick(): void {
     if (this.state === "joining" && this.o.now() >= this.deadline) {
       this.state = "failed";

@@ -82,6 +82,23 @@ describe('npm run sim: simulated clock', function () {
   });
 });
 
+describe('npm run sim: PAN formation on the simulated clock', function () {
+  this.timeout(120000);
+  // Before the XS stack was bounds-checked and sized from what the stack needs, the concentrator
+  // wrote below its XS stack once meters joined (heap corrupted, then SIGSEGV) and no run
+  // reached `joined`.
+  it('10 lin meters all join, some through another meter, and every hop chain ends at the concentrator', async () => {
+    const s = await runSim({ meters: 10, board: 0, seed: 1, until: 'joined' }, () => undefined);
+    assert.equal(s.allJoined, true, JSON.stringify(s.joinTimeS));
+    assert.equal(s.joined, 10);
+    assert.ok(s.joinTimeS.total! > 0 && s.joinTimeS.total! <= s.stoppedAtS, `${s.joinTimeS.total}`);
+    const hops = Object.values(s.hops.perMeter);
+    assert.ok(hops.every((h) => h !== null && h >= 1), JSON.stringify(s.hops));
+    assert.ok(s.hops.max >= 2, 'the generated topology puts some meters out of the concentrator\'s reach');
+    assert.ok(s.frames.filtered > 0, 'unicast frames for other nodes stop in their modems');
+  });
+});
+
 describe('medium pcap in tshark', function () {
   this.timeout(60000);
   const tshark = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
