@@ -33,10 +33,12 @@ const HOUSEKEEPING_MS = 1000;
 /** How long a meter listens for beacons, and the concentrator for other PANs. */
 const SCAN_MS = 2500;
 const BACKOFF_MIN_MS = 2000;
-const BACKOFF_MAX_MS = 30000;
+const BACKOFF_MAX_MS = 120000;
 const PING_TIMEOUT_MS = 8000;
 /** A join that has not ended by then is abandoned (backoff, then discovery again). */
-const JOIN_TIMEOUT_MS = 12000;
+const JOIN_TIMEOUT_MS = 20000;
+/** A meter starts its first discovery at a random time within this after the modem is ready. */
+const START_SPREAD_MS = 5000;
 const PING_BYTES = 32;
 const REKEY_TIMEOUT_MS = 60000;
 /** Largest MPDU sent in ROBO: G.9903 CENELEC-A allows about 130 octets in 252 ROBO symbols. */
@@ -245,7 +247,11 @@ export class G3Stack {
       this.modem.setAddress(BROADCAST, COORDINATOR);
       this.node.mac.sendBeaconRequest();
       this.until = this.now() + SCAN_MS;
-    } else this.discover();
+    } else {
+      // the first discovery after a random wait: meters powered up together spread out
+      this.phase = "backoff";
+      this.until = this.now() + this.jitter(0, START_SPREAD_MS);
+    }
   }
 
   private discover(): void {
@@ -286,7 +292,9 @@ export class G3Stack {
     this.counters.joinFailures++;
     this.failures.set(why, (this.failures.get(why) ?? 0) + 1);
     this.phase = "backoff";
-    this.until = this.now() + this.jitter(this.backoffMs, 1000);
+    // anywhere in the window, not at its end: meters that failed together (all of them, after
+    // a power restoration) must not retry together
+    this.until = this.now() + this.jitter(BACKOFF_MIN_MS, this.backoffMs);
     this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
   }
 
