@@ -96,6 +96,8 @@ describe('npm run sim: PAN formation on the simulated clock', function () {
     assert.ok(hops.every((h) => h !== null && h >= 1), JSON.stringify(s.hops));
     assert.ok(s.hops.max >= 2, 'the generated topology puts some meters out of the concentrator\'s reach');
     assert.ok(s.frames.filtered > 0, 'unicast frames for other nodes stop in their modems');
+    const stack = s.concentratorXsStack!;
+    assert.ok(stack.peak > 384 && stack.peak < stack.slots, `concentrator XS stack ${stack.peak} of ${stack.slots} slots`);
   });
 });
 
