@@ -71,11 +71,12 @@ describe('npm run sim: generated topology', () => {
 describe('npm run sim: simulated clock', function () {
   this.timeout(120000);
   it('10 lin meters, twice with the same seed: identical summaries', async () => {
-    const o = { meters: 10, board: 0, seed: 5, until: 3 as const };
+    // meters start discovering within 5 s of READY: by 8 s every node has transmitted
+    const o = { meters: 10, board: 0, seed: 5, until: 8 as const };
     const a = await runSim(o, () => undefined);
     const b = await runSim(o, () => undefined);
     assert.equal(a.clock, 'simulated');
-    assert.equal(a.stoppedAtS, 3);
+    assert.equal(a.stoppedAtS, 8);
     assert.ok(a.frames.sent >= 11, `every node transmitted (${a.frames.sent} frames)`);
     assert.ok(a.pan, 'the concentrator formed its PAN');
     assert.deepEqual(b, a);
