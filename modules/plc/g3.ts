@@ -39,6 +39,8 @@ const PING_TIMEOUT_MS = 8000;
 const JOIN_TIMEOUT_MS = 20000;
 /** A meter starts its first discovery at a random time within this after the modem is ready. */
 const START_SPREAD_MS = 5000;
+/** Beacon answers are spread over this (less than a discovery's SCAN_MS). */
+const BEACON_SPREAD_MS = 1500;
 const PING_BYTES = 32;
 const REKEY_TIMEOUT_MS = 60000;
 /** Largest MPDU sent in ROBO: G.9903 CENELEC-A allows about 130 octets in 252 ROBO symbols. */
@@ -80,6 +82,7 @@ export class G3Stack {
   };
   private readonly failures = new Map<string, number>();
   private timer = -1;
+  private beaconDue = -1;
 
   constructor(
     private readonly rs: RunServiceFn,
@@ -208,6 +211,7 @@ export class G3Stack {
     if (this.phase === "joining" && this.lbd) next = Math.min(next, this.lbd.nextDeadline());
     if (this.ping) next = Math.min(next, this.ping.started + PING_TIMEOUT_MS);
     if (this.rekeyUntil >= 0) next = Math.min(next, this.rekeyUntil);
+    if (this.beaconDue >= 0) next = Math.min(next, this.beaconDue);
     next = Math.min(next, this.node.router.nextDeadline());
     this.rs("timer.start", this.timer, Math.max(0, Math.ceil(next - now)));
   }
@@ -302,6 +306,10 @@ export class G3Stack {
     try {
       this.node.tick();
       const now = this.now();
+      if (this.beaconDue >= 0 && now >= this.beaconDue) {
+        this.beaconDue = -1;
+        this.sendBeacon();
+      }
       const lbd = this.lbd;
       if (this.phase === "scan" && now >= this.until) this.formPan();
       else if (this.phase === "discover" && lbd && now >= this.until) {
@@ -355,7 +363,19 @@ export class G3Stack {
     this.node.sendLbpRouted(COORDINATOR, lbd.leave());
   }
 
+  /**
+   * A beacon request is answered after a random delay within BEACON_SPREAD_MS (well inside the
+   * requester's scan): the answers of all the PAN members that heard it do not collide, and one
+   * beacon answers every request heard before it goes out.
+   */
   private onBeaconRequest(): void {
+    if (this.phase !== "coordinator" && this.phase !== "joined") return;
+    if (this.beaconDue >= 0) return;
+    this.beaconDue = this.now() + this.jitter(0, BEACON_SPREAD_MS);
+    this.schedule();
+  }
+
+  private sendBeacon(): void {
     if (this.phase === "coordinator") this.node.mac.sendBeacon(0, true);
     else if (this.phase === "joined") {
       const r = this.node.router.route(COORDINATOR);
