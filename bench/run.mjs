@@ -95,7 +95,7 @@ async function main() {
     }
     sections = sections.filter((s) => opts.only.includes(s.name));
   }
-  // a section marked explicit runs only when named with --only (plcsim: runs can stall today)
+  // a section marked explicit runs only when named with --only (plcsim256: many minutes of wall time)
   else sections = sections.filter((s) => !s.explicit);
 
   const started = Date.now();

@@ -182,8 +182,13 @@ export interface SimSummary {
   allJoined: boolean;
   joinTimeS: { total: number | null; perMeter: Record<string, number | null> };
   hops: { perMeter: Record<string, number | null>; max: number; histogram: Record<string, number> };
-  frames: { sent: number; acks: number; retries: number; delivered: number; lost: number; lostByReason: MediumStats['lost']; acksLostByReason: MediumStats['acksLost'] };
+  frames: { sent: number; acks: number; retries: number; delivered: number; filtered: number; lost: number; lostByReason: MediumStats['lost']; acksLostByReason: MediumStats['acksLost'] };
   drops: { noAck: number; channelAccessFailure: number; queueFull: number; portDroppedFrames: number; portDroppedBytes: number; portIgnored: number };
+  /** The concentrator's XS stack at the end (SYS MEM): high-water mark and size, in slots. */
+  concentratorXsStack?: { peak: number; slots: number };
+  /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
+  wakeUps: number;
+  instants: number;
   pan?: string;
 }
 
@@ -270,8 +275,13 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     const stoppedAt = await new Promise<number>((resolveStop, rejectStop) => {
       const dead = (): SimNode | undefined => nodes.find((n) => n.exited !== undefined);
       if (sim) {
-        medium.barrier = (now, next) => {
-          for (const n of nodes) scan(n, now);
+        const byEui = new Map(nodes.map((n) => [n.eui, n]));
+        medium.barrier = (now, next, woken) => {
+          // only a node that was awake can have printed (a sleeping one waits for its TIME)
+          for (const eui of woken) {
+            const n = byEui.get(eui);
+            if (n) scan(n, now);
+          }
           progress(now);
           if (done()) { resolveStop(now); return false; }
           if (next > limitUs) { resolveStop(limitUs); return false; }
@@ -301,6 +311,8 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     }).finally(() => { if (watchdog) clearInterval(watchdog); });
     if (watchdog) clearInterval(watchdog);
     progress(stoppedAt, true);
+    const concentrator = nodes[0]!;
+    const stack = concentrator.exited === undefined ? await xsStack(concentrator) : undefined;
 
     // route hops along the bootstrap path: agent 0x0000 is the concentrator (1 hop)
     const hopsOf = (n: SimNode, depth = 0): number | null => {
@@ -340,13 +352,16 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       },
       hops: { perMeter: perHops, max: maxHops, histogram },
       frames: {
-        sent: st.framesSent, acks: st.acksSent, retries: st.retries, delivered: st.delivered, lost: lostTotal,
+        sent: st.framesSent, acks: st.acksSent, retries: st.retries, delivered: st.delivered, filtered: st.filtered, lost: lostTotal,
         lostByReason: st.lost, acksLostByReason: st.acksLost,
       },
       drops: {
         noAck: st.noAck, channelAccessFailure: st.channelAccessFailure, queueFull: st.queueFull,
         portDroppedFrames: st.port.droppedFrames, portDroppedBytes: st.port.droppedBytes, portIgnored: st.port.ignored,
       },
+      ...(stack ? { concentratorXsStack: stack } : {}),
+      wakeUps: st.wakeUps,
+      instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),
     };
     return summary;
@@ -359,6 +374,24 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     await medium.close();
     if (process.env.SIM_KEEP) log(`sim: node output kept in ${dir}`); else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Asks a node's shell for SYS MEM (a sleeping node still reads its console) and reads its XS stack. */
+async function xsStack(n: SimNode): Promise<{ peak: number; slots: number } | undefined> {
+  const from = fstatSync(n.out).size;
+  n.child.stdin!.write('SYS MEM\r\n');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const size = fstatSync(n.out).size;
+    if (size > from) {
+      const buf = Buffer.alloc(size - from);
+      readSync(n.out, buf, 0, buf.length, from);
+      const m = /xs\.stack\.slots=(\d+) xs\.stack\.peak=(\d+)/.exec(buf.toString('latin1'));
+      if (m) return { peak: Number(m[2]), slots: Number(m[1]) };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return undefined;
 }
 
 /** Writes the provisioning record into a board ELF's provisioning flash region. */

@@ -27,7 +27,7 @@ export const ROLES = ['meter', 'meter-1p', 'concentrator'];
 // XS engine sources. The parser files are linked only where a manifest asks for the parser.
 const XS_PARSER = ['xsLexical.c', 'xsSyntaxical.c', 'xsTree.c', 'xsScope.c', 'xsCode.c', 'xsScript.c'];
 const XS_EXCLUDED = ['xsmc.c', 'xsSnapshot.c', 'xsProfile.c'];
-const XS_DEFINES = ['-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="xsplatform.h"', '-DmxRun=1', '-DmxNoConsole=1', '-DmxLockdown=1'];
+const XS_DEFINES = ['-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="xsplatform.h"', '-DmxRun=1', '-DmxNoConsole=1', '-DmxLockdown=1', '-DmxBoundsCheck=1'];
 
 const TOOLCHAINS = {
   host: { cc: 'gcc', flags: ['-O2', '-g0', '-fno-strict-aliasing'], ldflags: ['-lm'] },

@@ -1,53 +1,59 @@
-// PAN formation on the simulated clock: a concentrator and 10, 64 and 256 lin meters on a
-// generated topology (emulator/sim.ts generateTopology: four feeders, three phases, far meters
-// out of the concentrator's reach), run until every meter has joined. Join time is simulated
-// seconds (the medium's clock); wall time is what the run took on this machine. Capped at
-// LIMIT_S simulated seconds.
-const SIZES = [10, 64, 256];
+// PAN formation on the simulated clock: a concentrator and 10 and 64 lin meters (this section;
+// 256 in plcsim256.mjs, on request) on a generated topology (emulator/sim.ts generateTopology:
+// four feeders, three phases, far meters out of the concentrator's reach), run until every
+// meter has joined. Join time is simulated seconds (the medium's clock); wall time is what the
+// run took on this machine. Capped at LIMIT_S simulated seconds.
 const SEED = 1;
 const LIMIT_S = 1800;
 
-export default {
-  name: 'plcsim',
-  title: `G3-PLC PAN formation, lin meters on the medium's simulated clock (seed ${SEED}, generated topology,\n` +
-    `until all joined, capped at ${LIMIT_S} simulated s): join time in simulated seconds, wall time`,
-  order: 30,
-  // Only with --only plcsim: with today's stack a run can stall at one simulated instant.
-  explicit: true,
-  columns: [
-    { header: 'meters', key: true, value: (r) => r.meters },
-    { header: 'joined', value: (r) => (r.joined == null ? null : `${r.joined}/${r.meters}`) },
-    { header: 'join time (sim s)', value: (r) => r.joinTimeS?.toFixed(1) },
-    { header: 'median meter (sim s)', value: (r) => r.medianJoinS?.toFixed(1) },
-    { header: 'max hops', value: (r) => r.maxHops },
-    { header: 'frames', value: (r) => r.frames },
-    { header: 'lost', value: (r) => r.lost },
-    { header: 'retries', value: (r) => r.retries },
-    { header: 'wall (s)', value: (r) => r.wallS?.toFixed(1) },
-  ],
+/** A bench section that forms the PAN with each of `sizes` meters. */
+export function plcsimSection({ name, sizes, order, explicit = false, note = '' }) {
+  return {
+    name,
+    title: `G3-PLC PAN formation, lin meters on the medium's simulated clock (seed ${SEED}, generated topology,\n` +
+      `until all joined, capped at ${LIMIT_S} simulated s): join time in simulated seconds, wall time${note}`,
+    order,
+    explicit,
+    columns: [
+      { header: 'meters', key: true, value: (r) => r.meters },
+      { header: 'joined', value: (r) => (r.joined == null ? null : `${r.joined}/${r.meters}`) },
+      { header: 'join time (sim s)', value: (r) => r.joinTimeS?.toFixed(1) },
+      { header: 'median meter (sim s)', value: (r) => r.medianJoinS?.toFixed(1) },
+      { header: 'max hops', value: (r) => r.maxHops },
+      { header: 'frames', value: (r) => r.frames },
+      { header: 'lost', value: (r) => r.lost },
+      { header: 'retries', value: (r) => r.retries },
+      { header: 'wake-ups', value: (r) => r.wakeUps },
+      { header: 'wall (s)', value: (r) => r.wallS?.toFixed(1) },
+    ],
 
-  async run(ctx) {
-    if (!ctx.platforms.includes('lin')) return [];
-    const { runSim } = await import('../../emulator/sim.ts');
-    const rows = [];
-    for (const meters of SIZES) {
-      const row = { meters };
-      const wall = Date.now();
-      try {
-        const s = await runSim({ meters, board: 0, seed: SEED, until: 'joined', limitS: LIMIT_S }, () => undefined);
-        const times = Object.values(s.joinTimeS.perMeter).filter((t) => t !== null).sort((a, b) => a - b);
-        Object.assign(row, {
-          joined: s.joined, joinTimeS: s.joinTimeS.total ?? undefined,
-          medianJoinS: times.length ? times[Math.floor(times.length / 2)] : undefined,
-          maxHops: s.hops.max, frames: s.frames.sent, lost: s.frames.lost, retries: s.frames.retries,
-        });
-        if (!s.allJoined) row.error = `${s.joined}/${meters} joined after ${s.stoppedAtS} simulated s`;
-      } catch (e) {
-        row.error = String(e.message ?? e).trimEnd();
+    async run(ctx) {
+      if (!ctx.platforms.includes('lin')) return [];
+      const { runSim } = await import('../../emulator/sim.ts');
+      const rows = [];
+      for (const meters of sizes) {
+        const row = { meters };
+        const wall = Date.now();
+        ctx.log(`${name}: ${meters} meters`);
+        try {
+          const s = await runSim({ meters, board: 0, seed: SEED, until: 'joined', limitS: LIMIT_S }, () => undefined);
+          const times = Object.values(s.joinTimeS.perMeter).filter((t) => t !== null).sort((a, b) => a - b);
+          Object.assign(row, {
+            joined: s.joined, joinTimeS: s.joinTimeS.total ?? undefined,
+            medianJoinS: times.length ? times[Math.floor(times.length / 2)] : undefined,
+            maxHops: s.hops.max, hopsHistogram: s.hops.histogram, frames: s.frames.sent, lost: s.frames.lost,
+            retries: s.frames.retries, wakeUps: s.wakeUps,
+          });
+          if (!s.allJoined) row.error = `${s.joined}/${meters} joined after ${s.stoppedAtS} simulated s`;
+        } catch (e) {
+          row.error = String(e.message ?? e).trimEnd();
+        }
+        row.wallS = (Date.now() - wall) / 1000;
+        rows.push(row);
       }
-      row.wallS = (Date.now() - wall) / 1000;
-      rows.push(row);
-    }
-    return rows;
-  },
-};
+      return rows;
+    },
+  };
+}
+
+export default plcsimSection({ name: 'plcsim', sizes: [10, 64], order: 30 });

@@ -67,6 +67,8 @@ export interface NodeStats {
   acksSent: number;
   /** Frames this node received. */
   received: number;
+  /** Frames it received for another node: not passed to its host (the modem's address filter). */
+  filtered: number;
   /** Frames that did not reach this node, by reason. */
   lost: LossCounts;
   confirms: Record<string, number>;
@@ -77,11 +79,16 @@ export interface MediumStats {
   nodes: number;
   timeUs: number;
   requests: number;
+  /** Sim clock: TIME messages sent (node wake-ups), and instants the network stopped at. */
+  wakeUps: number;
+  steps: number;
   framesSent: number;
   acksSent: number;
   retries: number;
   /** Receptions (one per frame and receiver). */
   delivered: number;
+  /** Receptions of unicast frames for another node, not passed to the host. */
+  filtered: number;
   lost: LossCounts;
   /** ACKs that did not reach the waiting sender, by reason. */
   acksLost: LossCounts;
@@ -159,7 +166,7 @@ export class Port {
   outbox: PortMessage[] = [];
   readonly decoder: Decoder;
   stats: Omit<NodeStats, 'eui64' | 'kind' | 'port'> = {
-    requests: 0, sent: 0, retries: 0, acksSent: 0, received: 0, lost: newLoss(), confirms: {},
+    requests: 0, sent: 0, retries: 0, acksSent: 0, received: 0, filtered: 0, lost: newLoss(), confirms: {},
   };
   ignored = 0;
 
@@ -244,16 +251,18 @@ export class Medium extends EventEmitter {
   /**
    * Sim clock: called when every node is IDLE and time is about to move from `now` to `next`
    * (everything the nodes did up to `now` is written out); returning false pauses the medium
-   * there until resume(). Used by `npm run sim` to stop at an exact instant.
+   * there until resume(). Used by `npm run sim` to stop at an exact instant. `woken`: the EUI-64s
+   * of the nodes woken since the last barrier (only they can have done anything).
    */
-  barrier: ((now: number, next: number) => boolean) | undefined;
+  barrier: ((now: number, next: number, woken: ReadonlySet<bigint>) => boolean) | undefined;
+  private woken = new Set<bigint>();
   private timer: NodeJS.Timeout | undefined;
   private readonly wallStart = performance.now();
   private readonly servers: net.Server[] = [];
   private readonly streams = new Set<Duplex>();
   private closedDown = false;
   private readonly totals = {
-    requests: 0, framesSent: 0, acksSent: 0, retries: 0, delivered: 0, lost: newLoss(), acksLost: newLoss(),
+    requests: 0, framesSent: 0, acksSent: 0, retries: 0, delivered: 0, lost: newLoss(), acksLost: newLoss(), wakeUps: 0, steps: 0, filtered: 0,
     confirms: {} as Record<string, number>, refused: 0,
     gone: { droppedBytes: 0, droppedFrames: 0, ignored: 0 },
   };
@@ -519,6 +528,13 @@ export class Medium extends EventEmitter {
     return r.dstMode === AddrMode.EXTENDED;
   }
 
+  /** Broadcast, no destination, or this node's short address or EUI-64. */
+  private accepts(rx: Port, r: DataRequest): boolean {
+    if (r.dstMode === AddrMode.SHORT) return Number(r.dst & 0xffffn) === SHORT_ADDR_BROADCAST || rx.shortAddr === Number(r.dst & 0xffffn);
+    if (r.dstMode === AddrMode.EXTENDED) return rx.eui64 === r.dst;
+    return true;
+  }
+
   private isDestination(rx: Port, r: DataRequest): boolean {
     if (r.dstMode === AddrMode.SHORT) return rx.shortAddr === Number(r.dst & 0xffffn);
     if (r.dstMode === AddrMode.EXTENDED) return rx.eui64 === r.dst;
@@ -612,6 +628,13 @@ export class Medium extends EventEmitter {
       if (lost) {
         rx.stats.lost[lost]++;
         this.totals.lost[lost]++;
+        continue;
+      }
+      if (!this.accepts(rx, job.req)) {
+        // the modem's address filter (802.15.4 third-level filtering): a unicast frame for
+        // another node is received but not passed to this node's host
+        rx.stats.filtered++;
+        this.totals.filtered++;
         continue;
       }
       rx.stats.received++;
@@ -743,11 +766,16 @@ export class Medium extends EventEmitter {
       let woke = false;
       for (const n of this.nodes) {
         if (n.outbox.length === 0 && n.wakeAt > this.timeUs) continue;
-        for (const m of n.outbox) this.write(n, m);
+        // one write per wake-up: the node's messages then TIME, so it is woken once, not once
+        // per message (a system call and a context switch each)
+        const batch = n.outbox.map(encode);
+        batch.push(encode({ type: MsgType.TIME, now: BigInt(this.timeUs) }));
         n.outbox = [];
-        this.write(n, { type: MsgType.TIME, now: BigInt(this.timeUs) });
+        if (!n.closed && n.stream.writable) n.stream.write(Buffer.concat(batch));
         n.simBusy = true;
         n.wakeAt = Infinity;
+        this.woken.add(n.eui64!);
+        this.totals.wakeUps++;
         woke = true;
       }
       if (woke) return;
@@ -757,7 +785,10 @@ export class Medium extends EventEmitter {
         this.emit('quiescent', this.timeUs);
         return;
       }
-      if (this.barrier && !this.barrier(this.timeUs, next)) {
+      this.totals.steps++;
+      const woken = this.woken;
+      this.woken = new Set();
+      if (this.barrier && !this.barrier(this.timeUs, next, woken)) {
         this.paused = true;
         return;
       }
@@ -788,8 +819,8 @@ export class Medium extends EventEmitter {
     }
     const t = this.totals;
     return {
-      nodes: this.nodes.length, timeUs: this.timeUs, requests: t.requests, framesSent: t.framesSent, acksSent: t.acksSent,
-      retries: t.retries, delivered: t.delivered, lost: { ...t.lost }, acksLost: { ...t.acksLost },
+      nodes: this.nodes.length, timeUs: this.timeUs, requests: t.requests, wakeUps: t.wakeUps, steps: t.steps, framesSent: t.framesSent, acksSent: t.acksSent,
+      retries: t.retries, delivered: t.delivered, filtered: t.filtered, lost: { ...t.lost }, acksLost: { ...t.acksLost },
       noAck: t.confirms.NO_ACK ?? 0, channelAccessFailure: t.confirms.CHANNEL_ACCESS_FAILURE ?? 0,
       queueFull: t.confirms.TRANSACTION_OVERFLOW ?? 0, confirms: { ...t.confirms }, port, perNode,
     };

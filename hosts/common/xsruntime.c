@@ -17,6 +17,36 @@ static int wake_armed;
 static uint8_t listening[BOARD_UART_MAX];
 static uint32_t rejections, callback_errors;
 
+/* XS stack high-water: the unused part of the stack is painted once the machine exists. The
+ * stack grows down and every slot it takes is written (locals are zeroed), so below the current
+ * stack pointer, stale slots of deeper calls come first, then the paint: the first painted slot
+ * marks the deepest the stack went. (XS borrows the bottom of the stack as scratch for number
+ * formatting and regular expressions, which is why the scan starts from the top.) The engine is
+ * built with mxBoundsCheck, so going past stackBottom is a "stack overflow" abort, never a
+ * write below the stack. */
+#define XS_STACK_PAINT 0xA5
+static void paint_xs_stack(txMachine *the)
+{
+	memset(the->stackBottom, XS_STACK_PAINT, (size_t)((char *)the->stack - (char *)the->stackBottom));
+}
+
+static int slot_painted(const txSlot *slot)
+{
+	const uint8_t *b = (const uint8_t *)slot;
+	for (size_t i = 0; i < sizeof(txSlot); i++)
+		if (b[i] != XS_STACK_PAINT)
+			return 0;
+	return 1;
+}
+
+static size_t xs_stack_peak(txMachine *the)
+{
+	const txSlot *s = the->stack;
+	while (s > the->stackBottom && !slot_painted(s - 1))
+		s--;
+	return (size_t)(the->stackTop - s);
+}
+
 const image_t *runtime_image(unsigned part)
 {
 	return part < IMAGE_PART_COUNT ? &images[part] : NULL;
@@ -469,9 +499,11 @@ void xs_runtime_wake(xsMachine *the)
 		wake_armed = 0;
 		return;
 	}
-	double when = xsToNumber(xsArg(0));
+	/* rounded up: waking before a fractional deadline would find nothing due and ask again,
+	 * a spin that on the simulated clock never ends (time moves only between wake-ups) */
+	double when = c_ceil(xsToNumber(xsArg(0)));
 	uint32_t now = board_millis();
-	wake_at = when <= now ? now : (when > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)when);
+	wake_at = !(when > now) ? now : (when > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)when);
 	wake_armed = 1;
 }
 
@@ -551,6 +583,7 @@ void xs_sys_mem(xsMachine *the)
 	xsSet(xsResult, xsID("slotSize"), xsInteger(sizeof(txSlot)));
 	xsSet(xsResult, xsID("keys"), xsInteger(the->keyIndex));
 	xsSet(xsResult, xsID("stackSlots"), xsInteger((xsIntegerValue)(the->stackTop - the->stackBottom)));
+	xsSet(xsResult, xsID("stackPeak"), xsInteger((xsIntegerValue)xs_stack_peak(the)));
 	{
 		size_t used, arena;
 		heap_usage(&used, &arena);
@@ -727,6 +760,7 @@ int runtime_main(const runtime_config_t *config)
 		board_fatal(4);
 	}
 	txMachine *the = machine;
+	paint_xs_stack(the);
 	register_linked_symbols(the);   /* first: before anything creates a key */
 	xsBeginHost(the);
 	{

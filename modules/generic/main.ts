@@ -97,7 +97,7 @@ shell.register({
     const m = platform.sysMem();
     out(`xs.chunks=${m.chunks} xs.chunks.peak=${m.chunksPeak} xs.chunks.reserved=${m.chunksMax}\r\n`);
     out(`xs.slots=${m.slots} xs.slots.peak=${m.slotsPeak} xs.slots.reserved=${m.slotsMax} xs.slot.size=${m.slotSize}\r\n`);
-    out(`xs.keys=${m.keys} xs.stack.slots=${m.stackSlots}\r\n`);
+    out(`xs.keys=${m.keys} xs.stack.slots=${m.stackSlots} xs.stack.peak=${m.stackPeak}\r\n`);
     out(`xs.code.flash=${m.codeFlash} xs.code.ram=${m.codeRam} parts.code=${images.map((i) => i.code).join(',')}\r\n`);
     out(`c.heap.used=${m.heapUsed} c.heap.peak=${m.heapPeak} c.heap.size=${m.heapSize}\r\n`);
     out(`c.stack.size=${m.cStack} c.stack.peak=${m.cStackPeak}\r\n`);

@@ -21,7 +21,7 @@ export interface ImageInfo {
 export interface MemInfo {
   readonly chunks: number; readonly chunksPeak: number; readonly chunksMax: number;
   readonly slots: number; readonly slotsPeak: number; readonly slotsMax: number; readonly slotSize: number;
-  readonly keys: number; readonly stackSlots: number;
+  readonly keys: number; readonly stackSlots: number; readonly stackPeak: number;
   readonly heapUsed: number; readonly heapPeak: number; readonly heapSize: number;
   readonly cStack: number; readonly cStackPeak: number;
   readonly rejections: number; readonly callbackErrors: number;

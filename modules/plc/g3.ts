@@ -30,14 +30,19 @@ export interface PlcConfig {
 const COORDINATOR = 0x0000;
 const SHORT_NONE = 0xfffe;
 const BROADCAST = 0xffff;
-const TICK_MS = 200;
+/** Housekeeping (table ageing, expiries) at least this often; deadlines get their own wake-up. */
+const HOUSEKEEPING_MS = 1000;
 /** How long a meter listens for beacons, and the concentrator for other PANs. */
 const SCAN_MS = 2500;
 const BACKOFF_MIN_MS = 2000;
-const BACKOFF_MAX_MS = 30000;
+const BACKOFF_MAX_MS = 120000;
 const PING_TIMEOUT_MS = 8000;
 /** A join that has not ended by then is abandoned (backoff, then discovery again). */
-const JOIN_TIMEOUT_MS = 12000;
+const JOIN_TIMEOUT_MS = 20000;
+/** A meter starts its first discovery at a random time within this after the modem is ready. */
+const START_SPREAD_MS = 5000;
+/** Beacon answers are spread over this (less than a discovery's SCAN_MS). */
+const BEACON_SPREAD_MS = 1500;
 const PING_BYTES = 32;
 const REKEY_TIMEOUT_MS = 60000;
 /** Largest MPDU sent in ROBO: G.9903 CENELEC-A allows about 130 octets in 252 ROBO symbols. */
@@ -78,6 +83,8 @@ export class G3Stack {
     modemErrors: 0, times: 0,
   };
   private readonly failures = new Map<string, number>();
+  private timer = -1;
+  private beaconDue = -1;
 
   constructor(
     private readonly rs: RunServiceFn,
@@ -95,6 +102,8 @@ export class G3Stack {
       eui64: prov.eui64, crypto: this.crypto, now, panId: BROADCAST, trace,
       shortAddress: cfg.role === "concentrator" ? COORDINATOR : SHORT_NONE,
       send: (tx) => this.transmit(tx), maxAdpFrame: 100, macCodec: new NativeMacCodec(macDriver),
+      // the concentrator's tables hold every device (manifest: bounds per role)
+      maxNeighbours: cfg.maxNeighbours, maxRoutes: cfg.maxRoutes, maxSources: 2 * cfg.maxDevices,
     });
     this.node.onLbp = (from, body, secured) => this.onLbp(from, body, secured);
     this.node.onIpv6 = (p) => this.onIpv6(p);
@@ -184,8 +193,30 @@ export class G3Stack {
         this.counters.errors++;
         this.rs("trace", 1, `stack error: ${e instanceof Error ? e.message : String(e)}`);
       }
+      this.schedule();
     });
-    this.rs("timer.start", this.rs("timer.create", { name: "G3", period: TICK_MS, repeat: true, onTimer: () => this.tick() }));
+    this.timer = this.rs("timer.create", { name: "G3", period: HOUSEKEEPING_MS, repeat: false, onTimer: () => this.tick() });
+    this.schedule();
+  }
+
+  /**
+   * Arms the G3 timer for the earliest thing due: the end of a scan, discovery or backoff, a
+   * join, ping or rekey timeout, a route discovery retry, else housekeeping. A node with nothing
+   * pending wakes once a second, not on a fixed fast tick (on the simulated clock every wake-up
+   * of every node is a step of the whole network).
+   */
+  private schedule(): void {
+    if (this.timer < 0) return;
+    const now = this.now();
+    // on a whole-second grid: nodes with nothing pending wake together (one network step)
+    let next = (Math.floor(now / HOUSEKEEPING_MS) + 1) * HOUSEKEEPING_MS;
+    if (this.phase === "scan" || this.phase === "discover" || this.phase === "backoff") next = Math.min(next, this.until);
+    if (this.phase === "joining" && this.lbd) next = Math.min(next, this.lbd.nextDeadline());
+    if (this.ping) next = Math.min(next, this.ping.started + PING_TIMEOUT_MS);
+    if (this.rekeyUntil >= 0) next = Math.min(next, this.rekeyUntil);
+    if (this.beaconDue >= 0) next = Math.min(next, this.beaconDue);
+    next = Math.min(next, this.node.router.nextDeadline());
+    this.rs("timer.start", this.timer, Math.max(0, Math.ceil(next - now)));
   }
 
   private onModem(m: ModemMessage): void {
@@ -223,7 +254,11 @@ export class G3Stack {
       this.modem.setAddress(BROADCAST, COORDINATOR);
       this.node.mac.sendBeaconRequest();
       this.until = this.now() + SCAN_MS;
-    } else this.discover();
+    } else {
+      // the first discovery after a random wait: meters powered up together spread out
+      this.phase = "backoff";
+      this.until = this.now() + this.jitter(0, START_SPREAD_MS);
+    }
   }
 
   private discover(): void {
@@ -264,7 +299,9 @@ export class G3Stack {
     this.counters.joinFailures++;
     this.failures.set(why, (this.failures.get(why) ?? 0) + 1);
     this.phase = "backoff";
-    this.until = this.now() + this.jitter(this.backoffMs, 1000);
+    // anywhere in the window, not at its end: meters that failed together (all of them, after
+    // a power restoration) must not retry together
+    this.until = this.now() + this.jitter(BACKOFF_MIN_MS, this.backoffMs);
     this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
   }
 
@@ -272,6 +309,10 @@ export class G3Stack {
     try {
       this.node.tick();
       const now = this.now();
+      if (this.beaconDue >= 0 && now >= this.beaconDue) {
+        this.beaconDue = -1;
+        this.sendBeacon();
+      }
       const lbd = this.lbd;
       if (this.phase === "scan" && now >= this.until) this.formPan();
       else if (this.phase === "discover" && lbd && now >= this.until) {
@@ -296,6 +337,7 @@ export class G3Stack {
       this.counters.errors++;
       this.rs("trace", 1, `stack error: ${e instanceof Error ? e.message : String(e)}`);
     }
+    this.schedule();
   }
 
   private joined(panId: number, short: number, gmk: number): void {
@@ -324,7 +366,19 @@ export class G3Stack {
     this.node.sendLbpRouted(COORDINATOR, lbd.leave());
   }
 
+  /**
+   * A beacon request is answered after a random delay within BEACON_SPREAD_MS (well inside the
+   * requester's scan): the answers of all the PAN members that heard it do not collide, and one
+   * beacon answers every request heard before it goes out.
+   */
   private onBeaconRequest(): void {
+    if (this.phase !== "coordinator" && this.phase !== "joined") return;
+    if (this.beaconDue >= 0) return;
+    this.beaconDue = this.now() + this.jitter(0, BEACON_SPREAD_MS);
+    this.schedule();
+  }
+
+  private sendBeacon(): void {
     if (this.phase === "coordinator") this.node.mac.sendBeacon(0, true);
     else if (this.phase === "joined") {
       const r = this.node.router.route(COORDINATOR);
@@ -430,6 +484,7 @@ export class G3Stack {
     this.pingId = (this.pingId + 1) & 0xffff;
     this.ping = { dst, count, seq: 0, sent: 0, received: 0, started: 0, id: this.pingId, print };
     this.nextPing();
+    this.schedule();
   }
 
   private nextPing(): void {
@@ -472,6 +527,7 @@ export class G3Stack {
     this.node.mac.setKey(slot, gmk);
     this.sendLbs(outs);
     this.rekeyUntil = this.now() + REKEY_TIMEOUT_MS;
+    this.schedule();
     print(`REKEY started gmk=${slot} devices=${outs.length}\r\n`);
   }
 

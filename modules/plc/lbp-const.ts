@@ -65,6 +65,10 @@ export const PSK_EXT_G3_PARAMS = 0x02;
 
 export const LBP_DEFAULT_MAX_DEVICES = 512;
 export const LBP_DEFAULT_MAX_LIST = 256;
+/** Authentications the LBS runs at once; a JOINING beyond them is dropped (the LBD retries later). */
+export const LBP_DEFAULT_MAX_SESSIONS = 4;
+/** An authentication with no message for this long no longer counts as running. */
+export const LBP_SESSION_IDLE_MS = 15000;
 export const LBP_DEFAULT_MAX_CANDIDATES = 8;
 export const LBP_DEFAULT_JOIN_TIMEOUT_MS = 60_000;
 /** Short addresses the LBS allocates: 0x0001..0x7FFF (0x0000 is the coordinator, 0x8000+ multicast). */

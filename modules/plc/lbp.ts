@@ -7,7 +7,7 @@ import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
 import type { PlcCrypto, RandomSource, Trace } from "./crypto.js";
 import { decodeEap, PskPeer, PskServer, type PChannelContent } from "./eap-psk.js";
 import {
-  LBP_DEFAULT_JOIN_TIMEOUT_MS, LBP_DEFAULT_MAX_CANDIDATES, LBP_DEFAULT_MAX_DEVICES, LBP_DEFAULT_MAX_LIST, LBP_HEADER_LENGTH,
+  LBP_DEFAULT_JOIN_TIMEOUT_MS, LBP_DEFAULT_MAX_CANDIDATES, LBP_DEFAULT_MAX_DEVICES, LBP_DEFAULT_MAX_LIST, LBP_DEFAULT_MAX_SESSIONS, LBP_HEADER_LENGTH, LBP_SESSION_IDLE_MS,
   LBP_MAX_LENGTH, LBP_SHORT_MAX, LBP_SHORT_MIN, LBP_T_FROM_SERVER, LbpAttr, LbpCode, LbpParamResult, PSK_EXT_G3_PARAMS, PskResult, EapCode,
 } from "./lbp-const.js";
 
@@ -315,6 +315,11 @@ export class LbpDevice {
     return out;
   }
 
+  /** When tick() may end the join (ms), Infinity unless joining. */
+  nextDeadline(): number {
+    return this.state === "joining" ? this.deadline : Infinity;
+  }
+
   tick(): void {
     if (this.state === "joining" && this.o.now() >= this.deadline) {
       this.state = "failed";
@@ -365,6 +370,8 @@ export interface LbsOptions {
   gmkIndex?: number;
   maxDevices?: number;
   maxList?: number;
+  /** Concurrent authentications (default LBP_DEFAULT_MAX_SESSIONS). */
+  maxSessions?: number;
   trace?: Trace;
 }
 
@@ -380,7 +387,7 @@ export class LbpServer {
   readonly blacklist = new Set<string>();
   /** When true, only whitelisted EUI-64s may join. */
   whitelistOnly = false;
-  readonly counters = { joined: 0, declined: 0, blacklisted: 0, tableFull: 0, kicked: 0, left: 0 };
+  readonly counters = { joined: 0, declined: 0, blacklisted: 0, tableFull: 0, busy: 0, kicked: 0, left: 0 };
   private readonly o: LbsOptions;
   private readonly trace: Trace;
   private gmks: (Uint8Array | null)[] = [null, null];
@@ -454,7 +461,14 @@ export class LbpServer {
     if (this.whitelistOnly && !this.whitelist.has(key)) return this.decline(via, m.lbd, "not whitelisted");
     let d = this.devices.get(key);
     if (m.data.length === 0) {
-      // First JOINING: (re)start authentication.
+      // First JOINING: (re)start authentication, if the LBS has room for one more. Dropped
+      // otherwise: on a power line every exchange costs channel time in the coordinator's
+      // neighbourhood, and many at once time out together (the LBD backs off and retries).
+      if (this.running(now, d) >= (this.o.maxSessions ?? LBP_DEFAULT_MAX_SESSIONS)) {
+        this.counters.busy++;
+        this.trace(`lbs: busy, drop JOINING from ${key}`);
+        return [];
+      }
       if (!d) {
         if (this.devices.size >= (this.o.maxDevices ?? LBP_DEFAULT_MAX_DEVICES)) {
           this.counters.tableFull++;
@@ -504,6 +518,15 @@ export class LbpServer {
       return [this.out(d, LbpCode.ACCEPTED, reply)];
     }
     return [this.out(d, LbpCode.CHALLENGE, reply)];
+  }
+
+  /** Authentications in progress (a message within LBP_SESSION_IDLE_MS), `self` excluded. */
+  private running(now: number, self: LbsDevice | undefined): number {
+    let n = 0;
+    for (const d of this.devices.values()) {
+      if (d !== self && d.session && d.state === "authenticating" && now - d.lastSeen < LBP_SESSION_IDLE_MS) n++;
+    }
+    return n;
   }
 
   private contentFor(d: LbsDevice): PChannelContent {

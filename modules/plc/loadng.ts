@@ -450,6 +450,13 @@ export class LoadngRouter {
     for (const [k, r] of this.routes) if (r.validUntil <= now) this.routes.delete(k);
   }
 
+  /** When tick() next has a discovery to retry or fail (ms), Infinity when none is pending. */
+  nextDeadline(): number {
+    let t = Infinity;
+    for (const d of this.discoveries.values()) if (d.deadline < t) t = d.deadline;
+    return t;
+  }
+
   pendingDiscovery(dst: number): boolean {
     return this.discoveries.has(dst);
   }

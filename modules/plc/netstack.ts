@@ -26,6 +26,10 @@ export interface G3NodeOptions {
   /** Room for ADP bytes in one MAC frame (MAC header and MIC excluded). */
   maxAdpFrame?: number;
   maxQueued?: number;
+  /** Table bounds (manifest config.parts.plc): MAC neighbours, MAC per-source replay state, LOADng routes. */
+  maxNeighbours?: number;
+  maxSources?: number;
+  maxRoutes?: number;
   loadng?: Partial<LoadngParams>;
   trace?: Trace;
   /** MAC frame codec (default: the TypeScript one). */
@@ -55,9 +59,12 @@ export class G3Node {
   constructor(o: G3NodeOptions) {
     this.o = o;
     this.trace = o.trace ?? (() => {});
-    this.mac = new MacLayer({ crypto: o.crypto, eui64: o.eui64, send: o.send, now: o.now, panId: o.panId, shortAddress: o.shortAddress, trace: o.trace, codec: o.macCodec });
+    this.mac = new MacLayer({
+      crypto: o.crypto, eui64: o.eui64, send: o.send, now: o.now, panId: o.panId, shortAddress: o.shortAddress, trace: o.trace, codec: o.macCodec,
+      ...(o.maxNeighbours ? { maxNeighbours: o.maxNeighbours } : {}), ...(o.maxSources ? { maxDevices: o.maxSources } : {}),
+    });
     this.router = new LoadngRouter({
-      self: o.shortAddress ?? 0xfffe, now: o.now, params: o.loadng, trace: o.trace,
+      self: o.shortAddress ?? 0xfffe, now: o.now, params: o.loadng, trace: o.trace, ...(o.maxRoutes ? { maxRoutes: o.maxRoutes } : {}),
       send: (nextHop, body) => { this.mac.dataRequest({ dst: nextHop, payload: encodeEsc(AdpCommand.LOADNG, body) }); },
       neighbourQuality: (n) => {
         const e = this.mac.neighbours.get(n);

@@ -114,6 +114,22 @@ describe('medium: nodes over sockets', function () {
     assert.deepEqual(fakes[2]!.indications.map((i) => i.lqi), [255, 255]);
   });
 
+  it('passes a unicast frame only to its destination\'s host (address filter), broadcasts to all', async () => {
+    const addr = (short: number) => ({ atUs: 0, msgs: [{ type: MsgType.SET_ADDRESS, panId: 1, shortAddr: short } as const] });
+    const { medium, fakes } = await simRun({ topology: line([0, 100, 200]), seed: 4 }, [
+      { script: [addr(1), { atUs: 1000, msgs: [dataRequest(macFrame(1, 2, 1, payload(20)), { ackRequested: true, dst: 2n })] },
+        { atUs: 500_000, msgs: [dataRequest(macFrame(2, 0xffff, 1, payload(20)), { dst: 0xffffn })] }] },
+      { script: [addr(2)] },
+      { script: [addr(3)] },
+    ]);
+    const s = medium.stats();
+    assert.deepEqual(fakes[1]!.indications.map((i) => i.frame[2]), [1, 2]);
+    assert.deepEqual(fakes[2]!.indications.map((i) => i.frame[2]), [2], 'C heard the unicast to B, its modem kept it');
+    assert.equal(s.filtered, 1);
+    assert.equal(s.perNode[hex(3).slice(2)]!.filtered, 1);
+    assert.deepEqual(fakes[0]!.confirms.map((c) => c.status), [MacStatus.SUCCESS, MacStatus.SUCCESS]);
+  });
+
   it('does not pass a transformer: blocked, then NO_ACK', async () => {
     const { medium, fakes } = await simRun({ topology: line([0, 10], {}, ['T1', 'T2']), seed: 2 }, [
       { script: [{ atUs: 0, msgs: [dataRequest(macFrame(1, 2, 1, payload(20)), { ackRequested: true, dst: 2n })] }] },

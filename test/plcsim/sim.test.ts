@@ -71,14 +71,34 @@ describe('npm run sim: generated topology', () => {
 describe('npm run sim: simulated clock', function () {
   this.timeout(120000);
   it('10 lin meters, twice with the same seed: identical summaries', async () => {
-    const o = { meters: 10, board: 0, seed: 5, until: 3 as const };
+    // meters start discovering within 5 s of READY: by 8 s every node has transmitted
+    const o = { meters: 10, board: 0, seed: 5, until: 8 as const };
     const a = await runSim(o, () => undefined);
     const b = await runSim(o, () => undefined);
     assert.equal(a.clock, 'simulated');
-    assert.equal(a.stoppedAtS, 3);
+    assert.equal(a.stoppedAtS, 8);
     assert.ok(a.frames.sent >= 11, `every node transmitted (${a.frames.sent} frames)`);
     assert.ok(a.pan, 'the concentrator formed its PAN');
     assert.deepEqual(b, a);
+  });
+});
+
+describe('npm run sim: PAN formation on the simulated clock', function () {
+  this.timeout(120000);
+  // Before the XS stack was bounds-checked and sized from what the stack needs, the concentrator
+  // wrote below its XS stack once meters joined (heap corrupted, then SIGSEGV) and no run
+  // reached `joined`.
+  it('10 lin meters all join, some through another meter, and every hop chain ends at the concentrator', async () => {
+    const s = await runSim({ meters: 10, board: 0, seed: 1, until: 'joined' }, () => undefined);
+    assert.equal(s.allJoined, true, JSON.stringify(s.joinTimeS));
+    assert.equal(s.joined, 10);
+    assert.ok(s.joinTimeS.total! > 0 && s.joinTimeS.total! <= s.stoppedAtS, `${s.joinTimeS.total}`);
+    const hops = Object.values(s.hops.perMeter);
+    assert.ok(hops.every((h) => h !== null && h >= 1), JSON.stringify(s.hops));
+    assert.ok(s.hops.max >= 2, 'the generated topology puts some meters out of the concentrator\'s reach');
+    assert.ok(s.frames.filtered > 0, 'unicast frames for other nodes stop in their modems');
+    const stack = s.concentratorXsStack!;
+    assert.ok(stack.peak > 384 && stack.peak < stack.slots, `concentrator XS stack ${stack.peak} of ${stack.slots} slots`);
   });
 });
 
