@@ -73,8 +73,9 @@ export class StoredCounter {
     const p = this.rec.load();
     if (p) this.bound = new DataView(p.buffer, p.byteOffset).getUint32(0, true);
     else if (this.rec.status !== 'new') this.bound = this.fallback() >>> 0;   // corrupt or absent: a fresh random point
-    this.reserve(this.bound);
-    return this.bound;
+    const first = this.bound;
+    this.reserve(first);
+    return first;
   }
   /** Called with each counter before it is used: moves the stored bound ahead when reached. */
   reserve(ic: number): void {
