@@ -6,7 +6,8 @@
 //        object list (ALL) or of its k-th object; one line per attribute, then a summary:
 //        DLMS OBJ <class>/<a.b.c.d.e.f>/<attr> <A-XDR data, hex>   (or ... ERROR <code>)
 //        DLMS READ meter=0x<short> client=<wPort> objects=<n> attributes=<n> errors=<n>
-//             apdu.tx=<bytes> apdu.rx=<bytes> datagrams=<n> ms=<elapsed>
+//             [server.ic=<n>] apdu.tx=<bytes> apdu.rx=<bytes> datagrams=<n> ms=<elapsed>
+//        (server.ic, with MGMT: the last invocation counter the meter used)
 //   DLMS PROFILE <meter> <entries 1..960> <PUBLIC|MGMT>   the last <entries> rows of the load
 //        profile (1.0.99.1.0.255, selective access by entry): DLMS PROFILE meter=.. client=..
 //        entries=<rows> bytes=<A-XDR bytes> first=<time> last=<time> apdu.tx=.. apdu.rx=..
@@ -35,6 +36,12 @@ import type { CryptoDriver } from './optical/meter.js';
 import { fromDateTime } from './optical/clock.js';
 
 export const REPLY_TIMEOUT_MS = 30000;
+/**
+ * client-max-receive-pdu-size proposed to meters: 512 keeps a reply within three ADP fragments
+ * (the modem's transmit queue holds 8 frames; a 1 KB datagram's 6 fragments behind other traffic
+ * overflowed it), longer values come in GET blocks.
+ */
+export const CLIENT_MAX_PDU = 512;
 /** Datagrams kept while none is awaited (late or stray ones). */
 const RX_QUEUE = 4;
 /** Hex of one value printed at most (bytes); longer ones end with "...(<n> bytes)". */
@@ -181,12 +188,12 @@ export class DlmsUdpClient {
       const c = new DlmsClient({
         link: new WrapperClientLink(this.transport(), client, WPort.MANAGEMENT_LOGICAL_DEVICE, 2048),
         gcm: this.gcm, keys: this.keys, systemTitle: this.title, invocationCounter: this.sec.invocationCounter(),
-        onInvocationCounter: (ic) => this.sec.used(ic), random: (n) => this.sec.random(n), maxPduSize: 1024,
+        onInvocationCounter: (ic) => this.sec.used(ic), random: (n) => this.sec.random(n), maxPduSize: CLIENT_MAX_PDU,
       });
       await c.associate(mgmt ? { mechanism: Mechanism.HIGH_GMAC, ciphered: true } : {});
       const text = await body(c, start);
       await c.release();
-      return text;
+      return mgmt ? `${text} server.ic=${c.serverInvocationCounter}` : text;
     };
     go().then((text) => {
       this.busy = false;

@@ -67,6 +67,11 @@ export class DlmsClient {
     this.decoder = new AxdrDecoder({ maxLength: o.maxBytes ?? 1 << 20 });
   }
 
+  /** The last invocation counter received from the server (-1: none yet). */
+  get serverInvocationCounter(): number {
+    return this.serverIc;
+  }
+
   private nextIc(): number {
     this.ic = (this.ic + 1) >>> 0;
     this.o.onInvocationCounter?.(this.ic);
