@@ -37,6 +37,12 @@ import { fromDateTime } from './optical/clock.js';
 
 export const REPLY_TIMEOUT_MS = 30000;
 /**
+ * Until the first reply of an operation, the request is sent again after this long (twice at
+ * most): the first datagram to a meter waits for LOADng route discovery and may be lost. Once the
+ * meter has answered nothing is resent (a resent ciphered APDU would be a replay).
+ */
+export const FIRST_RESEND_MS = 10000;
+/**
  * client-max-receive-pdu-size proposed to meters: 512 keeps a reply within three ADP fragments
  * (the modem's transmit queue holds 8 frames; a 1 KB datagram's 6 fragments behind other traffic
  * overflowed it), longer values come in GET blocks.
@@ -72,11 +78,13 @@ export class DlmsUdpClient {
   private busy = false;
   private meter = 0;
   private rx: Uint8Array[] = [];
+  private last: Uint8Array | undefined;
+  private answered = false;
   private waiter: ((d: Uint8Array | undefined) => void) | null = null;
   private deviceWaiter: ((p: { readonly [k: string]: unknown }) => void) | null = null;
   private readonly keys: SecurityKeys;
   private readonly title: Uint8Array;
-  readonly counters = { tx: 0, rx: 0, apduTx: 0, apduRx: 0, stale: 0, timeouts: 0 };
+  readonly counters = { tx: 0, rx: 0, apduTx: 0, apduRx: 0, stale: 0, timeouts: 0, resent: 0 };
 
   constructor(private readonly rs: RunServiceFn, readonly task: number, private readonly ip: Tcpip, private readonly timers: TimerModule,
     private readonly gcm: Gcm, cfg: DlmsClientConfig, private readonly sec: ClientSecurity) {
@@ -122,22 +130,30 @@ export class DlmsUdpClient {
   private transport(): ByteTransport {
     return {
       send: (b) => {
-        const why = this.ip.sendUdp(this.meter, WPort.UDP_PORT, WPort.UDP_PORT, b);
-        if (why) throw new Error(`UDP: ${why}`);
-        this.counters.tx++;
+        this.last = b;
+        this.sendLast();
         this.counters.apduTx += b.length - 8;
       },
       receive: () => {
         const d = this.rx.shift();
         if (d) return Promise.resolve(this.got(d));
         return new Promise<Uint8Array>((resolve, reject) => {
+          let resends = 0;
+          const r = this.timers.repeat(() => {
+            if (this.answered || resends >= 2) { this.timers.clear(r); return; }
+            resends++;
+            this.counters.resent++;
+            try { this.sendLast(); } catch { /* counted by TCPIP; the time-out reports it */ }
+          }, FIRST_RESEND_MS);
           const t = this.timers.set(() => {
+            this.timers.clear(r);
             this.waiter = null;
             this.counters.timeouts++;
             reject(new Error(`no reply in ${REPLY_TIMEOUT_MS / 1000} s`));
           }, REPLY_TIMEOUT_MS);
           this.waiter = (b) => {
             this.timers.clear(t);
+            this.timers.clear(r);
             resolve(this.got(b as Uint8Array));
           };
         });
@@ -145,7 +161,14 @@ export class DlmsUdpClient {
     };
   }
 
+  private sendLast(): void {
+    const why = this.ip.sendUdp(this.meter, WPort.UDP_PORT, WPort.UDP_PORT, this.last!);
+    if (why) throw new Error(`UDP: ${why}`);
+    this.counters.tx++;
+  }
+
   private got(d: Uint8Array): Uint8Array {
+    this.answered = true;
     this.counters.apduRx += Math.max(0, d.length - 8);
     return d;
   }
@@ -179,6 +202,7 @@ export class DlmsUdpClient {
     if (client !== WPort.PUBLIC_CLIENT && client !== WPort.MANAGEMENT_LOGICAL_DEVICE) throw new RangeError('client: PUBLIC or MGMT');
     this.busy = true;
     this.rx = [];
+    this.answered = false;
     const start = this.rs('misc.uptime');
     const c0 = { ...this.counters };
     const traffic = () => `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;

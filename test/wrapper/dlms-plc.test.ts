@@ -151,10 +151,10 @@ describe('DLMS/COSEM over the UDP wrapper across the PLC network (lin + mps2-an3
     await lin.wait();
     lin = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram, args: linArgs() });
     nodes.push(lin);
-    await lin.waitFor(/^PLC JOINED /, 90000);
+    linShort = '0x' + /short=0x([0-9a-f]{4})/.exec(await lin.waitFor(/^PLC JOINED /, 90000))![1]!;
     let r;
-    // the concentrator may still route to the old session for a moment: retry a few times
-    for (let k = 0; k < 5; k++) {
+    // the concentrator may still hold a route of the meter's previous life: retry a few times
+    for (let k = 0; k < 3; k++) {
       r = await dlms(conc, `DLMS READ ${linShort} 1 MGMT`);
       if (!r.end.startsWith('ERROR')) break;
     }
