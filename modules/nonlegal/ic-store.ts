@@ -93,7 +93,9 @@ function drivers(rs: RunServiceFn): { nv?: Nvram; crc?: Crc32 } {
   let nv: Nvram | undefined, crc: Crc32 | undefined;
   try {
     nv = rs('driver.get', 'nvstore') as Nvram;
-    if (!/size=[1-9]/.test(nv.info())) nv = undefined;
+    // a volatile NVRAM (no backing file) forgets at reset: a counter kept there would restart
+    const info = nv.info();
+    if (!/size=[1-9]/.test(info) || !info.startsWith('kind=file')) nv = undefined;
     const c = rs('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
     crc = new c.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff);
   } catch { nv = undefined; }
