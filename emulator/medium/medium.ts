@@ -98,6 +98,9 @@ export interface MediumStats {
   confirms: Record<string, number>;
   port: { droppedBytes: number; droppedFrames: number; ignored: number; refused: number };
   perNode: Record<string, NodeStats>;
+  /** Every transmission (frames, retries, ACKs): G.9903 airtime summed, and MPDU bytes (without FCS). */
+  airtimeUs: number;
+  bytesOnAir: number;
 }
 
 const STATUS_NAME: Record<number, string> = {
@@ -263,7 +266,7 @@ export class Medium extends EventEmitter {
   private closedDown = false;
   private readonly totals = {
     requests: 0, framesSent: 0, acksSent: 0, retries: 0, delivered: 0, lost: newLoss(), acksLost: newLoss(), wakeUps: 0, steps: 0, filtered: 0,
-    confirms: {} as Record<string, number>, refused: 0,
+    confirms: {} as Record<string, number>, refused: 0, airtimeUs: 0, bytesOnAir: 0,
     gone: { droppedBytes: 0, droppedFrames: 0, ignored: 0 },
   };
 
@@ -545,6 +548,8 @@ export class Medium extends EventEmitter {
     responseExpected: boolean, ackOf?: Tx): Tx {
     const start = this.timeUs;
     const end = start + airtimeUs;
+    this.totals.airtimeUs += airtimeUs;
+    this.totals.bytesOnAir += frame.length;
     const tx: Tx = {
       src, startUs: start, endUs: end, mod, symbols, frame, det: new Map(), undetected: new Map(), randomLoss: new Map(),
       ...(ackOf ? { ackOf } : {}),
@@ -823,6 +828,7 @@ export class Medium extends EventEmitter {
       retries: t.retries, delivered: t.delivered, filtered: t.filtered, lost: { ...t.lost }, acksLost: { ...t.acksLost },
       noAck: t.confirms.NO_ACK ?? 0, channelAccessFailure: t.confirms.CHANNEL_ACCESS_FAILURE ?? 0,
       queueFull: t.confirms.TRANSACTION_OVERFLOW ?? 0, confirms: { ...t.confirms }, port, perNode,
+      airtimeUs: t.airtimeUs, bytesOnAir: t.bytesOnAir,
     };
   }
 }

@@ -14,6 +14,7 @@
 #define MBEDTLS_CCM_C
 #define MBEDTLS_GCM_C
 #define MBEDTLS_CMAC_C
+#define MBEDTLS_CTR_DRBG_C        /* DLMS challenges, nonces: drivers/crypto/drbg.c */
 
 /* The cipher layer allocates its key schedule: route mbed TLS's calloc/free to the static
  * pool in drivers/crypto/crypto.c, so no crypto call touches the C heap. */

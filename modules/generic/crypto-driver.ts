@@ -3,6 +3,9 @@
 import { aes128EncryptBlock, gcmEncrypt, gcmDecrypt } from './crypto.js';
 
 const aesDecrypt = native<(key: Uint8Array, block: Uint8Array) => ArrayBuffer>('xs_crypto_aes_decrypt_block');
+const drbgSeed = native<(personalisation: Uint8Array) => void>('xs_drbg_seed');
+const drbgRandom = native<(n: number) => ArrayBuffer>('xs_drbg_random');
+const drbgInfo = native<() => string>('xs_drbg_info');
 
 export interface CryptoDriver {
   /** AES-GCM-128 with a 12-byte tag: ciphertext and tag. */
@@ -11,6 +14,15 @@ export interface CryptoDriver {
   gcmDecrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | null;
   aesEncrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
   aesDecrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
+  /**
+   * Instantiates the CTR_DRBG (drivers/crypto/drbg.c) from the board's entropy source and a
+   * personalisation string (<= 128 bytes: the device's system title and its stored seed).
+   */
+  drbgSeed(personalisation: Uint8Array): void;
+  /** n (0..256) bytes from the CTR_DRBG; throws if it was never seeded. */
+  random(n: number): Uint8Array;
+  /** `seeded=<0|1> requests=<n>` */
+  drbgInfo(): string;
 }
 
 export const dlmsCrypto: CryptoDriver = {
@@ -18,4 +30,7 @@ export const dlmsCrypto: CryptoDriver = {
   gcmDecrypt: (key, iv, aad, ciphertext, tag) => gcmDecrypt(key, iv, aad, ciphertext, tag) ?? null,
   aesEncrypt: (key, block) => aes128EncryptBlock(key, block),
   aesDecrypt: (key, block) => new Uint8Array(aesDecrypt(key, block)),
+  drbgSeed: (p) => drbgSeed(p),
+  random: (n) => new Uint8Array(drbgRandom(n)),
+  drbgInfo: () => drbgInfo(),
 };

@@ -57,7 +57,10 @@ const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metr
 const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
 const legalDrivers = eventLog ? Promise.all([import('./nvram.js'), import('./metro-legal.js')]).then(([n, m]) => {
   drivers.metro = { ...metro, ...m.metroLegal };
-  drivers.nvram = n.nvram;
+  // LEGAL's records and NON-LEGAL's counters share the FRAM, each in its own area
+  const areas = n.nvramAreas(n.nvram);
+  drivers.nvram = areas.legal;
+  drivers.nvstore = areas.nonlegal;
 }) : undefined;
 
 const ctx: ServiceContext = {

@@ -17,3 +17,28 @@ export const nvram: NvramDriver = {
   write: native<(offset: number, view: ArrayBufferView) => void>('xs_nvram_write'),
   info: native<() => string>('xs_nvram_info'),
 };
+
+/** Bytes at the end of the NVRAM kept for NON-LEGAL (driver "nvstore"): invocation counters, DRBG seed. */
+export const NONLEGAL_NVRAM = 256;
+
+/**
+ * A window [base, base + size) of the NVRAM as a driver of its own: offsets are area-relative and
+ * bounded, so a part given one area cannot reach another's bytes. info() reports the area's size.
+ */
+export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriver {
+  const check = (offset: number, view: ArrayBufferView) => {
+    if (!(Number.isInteger(offset) && offset >= 0 && offset + view.byteLength <= size)) throw new RangeError(`nvram area: ${offset}+${view.byteLength} outside ${size} bytes`);
+  };
+  return {
+    read: (offset, view) => { check(offset, view); d.read(base + offset, view); },
+    write: (offset, view) => { check(offset, view); d.write(base + offset, view); },
+    info: () => d.info().replace(/size=\d+/, `size=${size}`),
+  };
+}
+
+/** LEGAL's area (the billing records and the event journal) and NON-LEGAL's, from one NVRAM. */
+export function nvramAreas(d: NvramDriver): { legal: NvramDriver; nonlegal: NvramDriver } {
+  const total = Number(/size=(\d+)/.exec(d.info())?.[1] ?? 0);
+  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0;
+  return { legal: nvramArea(d, 0, total - nl), nonlegal: nvramArea(d, total - nl, nl) };
+}

@@ -12,7 +12,7 @@
 // newest record (POWER_FAIL is stamped with it), so an outage's length is not known.
 // The 1 Hz ring (store.ts) is not persisted: it is a short window for readers, not a legal
 // register, and after a cut its records would describe seconds before the outage.
-import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK } from '../generic/ids.js';
+import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK, X_METRO_RELAY, X_METRO_RELAY_STATE } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from '../generic/metro-driver.js';
 import type { MetroLegal } from '../generic/metro-legal.js';
@@ -56,6 +56,9 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   let clockBase = (restored ? bill.clock : 0) - RunService('misc.uptime');
   const clock = () => clockBase + RunService('misc.uptime');
   if (restored) driver.restore(bill.values);
+  // The load relay comes back as it was before the power cut (a disconnected customer stays
+  // disconnected); the state is saved at once when it changes (message()).
+  if (restored && bill.relayOpen && driver.relay(false)) bill.relayOpen = false;   // the relay did not open
 
   const cfgV = voltage ?? DEFAULT_VOLTAGE;
   driver.quality(cfgV.declaredMv, cfgV.sagPermille, cfgV.swellPermille, cfgV.interruptionPermille, cfgV.hysteresisPermille);
@@ -186,7 +189,20 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
       display.refresh(now, reverse ? 'REV' : '');
     },
     message(m, task) {
-      const pl = m.payload as { readonly n?: unknown; readonly from?: unknown; readonly time?: unknown } | undefined;
+      const pl = m.payload as { readonly n?: unknown; readonly from?: unknown; readonly time?: unknown; readonly connect?: unknown } | undefined;
+      if (m.id === X_METRO_RELAY) {
+        // X_METRO_RELAY {connect?}: as relay.ts, and the new state goes to NVRAM before the reply
+        if (typeof pl?.connect === 'boolean') {
+          const open = !driver.relay(pl.connect);
+          if (open !== bill.relayOpen) {
+            bill.relayOpen = open;
+            driver.counts(counts);
+            if (size > 0) bill.save(clock(), now, ENERGY, counts);
+          }
+        }
+        RunService('msg.send', task, m.from, X_METRO_RELAY_STATE, { connected: !bill.relayOpen });
+        return true;
+      }
       if (m.id === X_METRO_GET_EVENTS) {
         const n = typeof pl?.n === 'number' && pl.n >= 1 ? Math.min(Math.floor(pl.n), MSG_MAX) : 1;
         const from = typeof pl?.from === 'number' && pl.from >= 1 ? Math.floor(pl.from) : undefined;

@@ -54,11 +54,13 @@ export function loadNewest(nv: Nvram, crc: Crc32, base: number, stride: number, 
 }
 
 // Billing record: 0 magic, 4 seq, 8 clock ms (f64), 16 registers x7 (f64, micro-units),
-// 72 LED active count, 76 LED reactive count, 80 reserved, 84 CRC-32 of bytes 0..83.
+// 72 LED active count, 76 LED reactive count, 80 flags (bit 0: load relay open; 0 in records of
+// firmware before it: closed), 84 CRC-32 of bytes 0..83.
 export class BillingStore {
   seq = 0;           // of the newest valid record (0: none)
   dropped = 0;       // corrupt slots found at boot
   clock = 0;         // meter clock of the record found at boot, ms
+  relayOpen = false; // the load relay's state, restored and saved with the registers
   readonly values = new Float64Array(9);   // 7 registers, 2 LED counts, as restored / saved
   private readonly bytes = new Uint8Array(BILL_SIZE);
   private readonly view = new DataView(this.bytes.buffer);
@@ -73,6 +75,7 @@ export class BillingStore {
     if (!found.seq) return false;
     this.seq = found.seq;
     this.clock = view.getFloat64(8, true);
+    this.relayOpen = (view.getUint32(80, true) & 1) === 1;
     for (let k = 0; k < 9; k++) this.values[k] = k < 7 ? view.getFloat64(16 + 8 * k, true) : view.getUint32(72 + 4 * (k - 7), true);
     return true;
   }
@@ -92,7 +95,7 @@ export class BillingStore {
     }
     view.setUint32(72, counts[0]!, true);
     view.setUint32(76, counts[1]!, true);
-    view.setUint32(80, 0, true);
+    view.setUint32(80, this.relayOpen ? 1 : 0, true);
     view.setUint32(84, crcOf(this.crc, bytes, 84), true);
     this.nv.write((seq & 1) * BILL_SLOT, bytes);   // the older slot
     this.seq = seq;

@@ -27,17 +27,33 @@ export function entryPoint(RunService: RunServiceFn): void {
       else RunService('msg.send', app, to, X_SYS_PING);
     }
   });
-  const cfg = RunService('config') as { readonly net?: boolean } | undefined;
+  const cfg = RunService('config') as { readonly net?: boolean; readonly optical?: unknown; readonly dlmsClient?: unknown; readonly udpInactivityMs?: number } | undefined;
+  let net: Promise<import('./tcpip.js').Tcpip | undefined> = Promise.resolve(undefined);
   if (cfg?.net) {
-    Promise.all([import('./tcpip.js'), import('./app.js')]).then(([t, a]) => { udp = a.startApp(RunService, app, t.startTcpip(RunService)); }, (e: unknown) => {
+    net = Promise.all([import('./tcpip.js'), import('./app.js')]).then(([t, a]) => {
+      const ip = t.startTcpip(RunService);
+      udp = a.startApp(RunService, app, ip);
+      return ip;
+    }, (e: unknown) => {
       RunService('trace', 1, `TCPIP/APP failed to load: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
     });
   } else RunService('trace', 3, 'TCPIP/APP not run on this board (config parts.nonlegal.net)');
   RunService('trace', 3, 'APP task started');
-  // DLMS/COSEM server on the optical port, where the manifest enables it (config.optical).
-  const optical = (RunService('config') as { readonly optical?: unknown } | undefined)?.optical;
+  // DLMS/COSEM server on the optical port, where the manifest enables it (config.optical), and
+  // on UDP 4059 over the PLC network where TCPIP runs too (wrapper-udp.ts).
+  const optical = cfg?.optical;
   if (optical) {
-    import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig),
-      (e: unknown) => RunService('trace', 1, `optical port: ${e instanceof Error ? e.message : String(e)}`));
+    const meter = import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig));
+    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined]).then(([m, ip, w]) => {
+      if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
+    }).catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
+  }
+  // The concentrator's DLMS client over UDP 4059 (dlms-read.ts), where the manifest gives its keys.
+  const client = cfg?.dlmsClient;
+  if (client && cfg?.net) {
+    Promise.all([net, import('./dlms-read.js'), import('./ic-store.js'), import('./dlms/bytes.js')]).then(([ip, d, s, { fromHex }]) => {
+      if (ip) d.startDlmsClient(RunService, ip, client as import('./dlms-read.js').DlmsClientConfig, s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)));
+    }).catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));
   }
 }

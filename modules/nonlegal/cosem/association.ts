@@ -93,6 +93,8 @@ export interface SecuritySetupOptions {
   policy?: number;
   /** Last invocation counter used by the server (persisted by the meter). */
   invocationCounter?: number;
+  /** Called with each transmit invocation counter before it is used (the meter persists it). */
+  onInvocationCounter?(ic: number): void;
   /** Called after a key transfer is applied, so the meter persists the new key. */
   onKeyChange?(keyId: number, key: Uint8Array): void;
 }
@@ -121,7 +123,9 @@ export class SecuritySetup extends CosemObject {
     return this.k;
   }
   nextIc(): number {
-    return (this.txIc = (this.txIc + 1) >>> 0);
+    this.txIc = (this.txIc + 1) >>> 0;
+    this.opts.onInvocationCounter?.(this.txIc);
+    return this.txIc;
   }
   /** Accepts a received invocation counter only if it is above the last one from that system title. */
   acceptIc(title: Uint8Array, ic: number): boolean {

@@ -20,6 +20,8 @@ export interface DlmsClientOptions {
   systemTitle?: Uint8Array;
   /** Last invocation counter used with these keys (the next one sent is +1). */
   invocationCounter?: number;
+  /** Called with each invocation counter before it is sent (to persist it). */
+  onInvocationCounter?(ic: number): void;
   random?(n: number): Uint8Array;
   /** client-max-receive-pdu-size. Default 1024. */
   maxPduSize?: number;
@@ -65,6 +67,17 @@ export class DlmsClient {
     this.decoder = new AxdrDecoder({ maxLength: o.maxBytes ?? 1 << 20 });
   }
 
+  /** The last invocation counter received from the server (-1: none yet). */
+  get serverInvocationCounter(): number {
+    return this.serverIc;
+  }
+
+  private nextIc(): number {
+    this.ic = (this.ic + 1) >>> 0;
+    this.o.onInvocationCounter?.(this.ic);
+    return this.ic;
+  }
+
   private sec(): { gcm: Gcm; keys: SecurityKeys; title: Uint8Array } {
     const { gcm, keys, systemTitle } = this.o;
     if (!gcm || !keys || systemTitle?.length !== 8) throw new DlmsError(0, "gcm, keys and an 8-byte system title are needed");
@@ -81,7 +94,7 @@ export class DlmsClient {
       proposedConformance: this.o.conformance ?? ALL, clientMaxReceivePduSize: this.o.maxPduSize ?? 1024,
     });
     const s = ciphered || hls ? this.sec() : undefined;
-    if (s && ciphered) ui = encryptApdu(s.gcm, s.keys, s.title, 0x30, ++this.ic, ui);
+    if (s && ciphered) ui = encryptApdu(s.gcm, s.keys, s.title, 0x30, this.nextIc(), ui);
     const ctos = hls ? (this.o.random ?? ((n: number) => new Uint8Array(n).map(() => (Math.random() * 256) | 0)))(16) : undefined;
     const av = mech === Mechanism.LOW ? opt.password : ctos;
     const q = encodeAcse({
@@ -108,7 +121,7 @@ export class DlmsClient {
     if (s && hls) {
       const stoc = r.authenticationValue;
       if (!stoc || !ctos || !this.serverTitle) throw new DlmsError(0, "AARE without StoC");
-      const reply = octets(await this.action(ClassId.ASSOCIATION_LN, "0.0.40.0.0.255", 1, os(hlsGmac(s.gcm, s.keys, s.title, ++this.ic, stoc))));
+      const reply = octets(await this.action(ClassId.ASSOCIATION_LN, "0.0.40.0.0.255", 1, os(hlsGmac(s.gcm, s.keys, s.title, this.nextIc(), stoc))));
       if (!reply || verifyHlsGmac(s.gcm, s.keys, this.serverTitle, ctos, reply) === null) throw new DlmsError(0, "server f(CtoS) wrong");
     }
     this.associated = true;
@@ -140,7 +153,7 @@ export class DlmsClient {
   /** Sends one xDLMS APDU (protected when ciphered) and returns the decoded response. */
   async exchange(a: Apdu): Promise<Apdu> {
     let b = encodeApdu(a);
-    if (this.ciphered) { const s = this.sec(); b = encryptApdu(s.gcm, s.keys, s.title, 0x30, ++this.ic, b); }
+    if (this.ciphered) { const s = this.sec(); b = encryptApdu(s.gcm, s.keys, s.title, 0x30, this.nextIc(), b); }
     let r = await this.o.link.request(b);
     if (this.ciphered && r[0] !== undefined && isCipheredTag(r[0])) r = this.unprotect(r);
     const x = decodeApdu(r, { maxLength: this.o.maxBytes ?? 1 << 20 });

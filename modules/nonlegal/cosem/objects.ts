@@ -275,7 +275,13 @@ export class DisconnectControl extends CosemObject {
     super(ln, rights);
     this.state = relay.isClosed() ? ControlState.CONNECTED : ControlState.DISCONNECTED;
   }
+  /** The relay is LEGAL's (kept over a power cut): control_state follows what it reports. */
+  private sync(): void {
+    if (this.relay.isClosed()) this.state = ControlState.CONNECTED;
+    else if (this.state === ControlState.CONNECTED) this.state = ControlState.DISCONNECTED;
+  }
   protected read(a: number): Outcome {
+    this.sync();
     return a === 2 ? bool(this.relay.isClosed()) : a === 3 ? en(this.state) : en(this.mode);
   }
   override set(a: number, v: DlmsData): number {
@@ -289,6 +295,7 @@ export class DisconnectControl extends CosemObject {
   override async act(m: number, _p: DlmsData | undefined, ctx: Ctx): Promise<number> {
     if (!ctx.assoc.hls) return ActionResult.READ_WRITE_DENIED;
     if (this.mode === 0) return ActionResult.TEMPORARY_FAILURE;
+    this.sync();
     if (m === 1) {
       if (!(await this.relay.open())) return ActionResult.HARDWARE_FAULT;
       this.state = ControlState.DISCONNECTED;

@@ -39,6 +39,8 @@ export interface CosemServerOptions {
   maxSetBytes?: number;
   /** Conformance the server supports. */
   conformance?: number;
+  /** Associations open at once over every link (AARQ beyond it is rejected). Default 8. */
+  maxAssociations?: number;
 }
 
 export const SERVER_CONFORMANCE =
@@ -51,6 +53,8 @@ const CIPHER_OVERHEAD = 21;
 const BLOCK_HEADER = 12;
 
 interface Assoc extends AssociationInfo {
+  /** Association table key: the link's peer and the client SAP (see key()). */
+  key: number;
   stoc?: Uint8Array | undefined;
   ctos?: Uint8Array | undefined;
   long?: { raw: Uint8Array; block: number; size: number } | undefined;
@@ -86,37 +90,46 @@ export class CosemServer implements ServerApi {
     try { this.opts.onSecurityEvent?.(kind, detail); } catch { /* a logging failure must not break the server */ }
   }
 
-  /** The association state of a client SAP, if any. */
-  associationOf(sap: number): Readonly<AssociationInfo> | undefined {
-    return this.assocs.get(sap);
+  /** The association state of a client SAP (of link peer `peer`), if any. */
+  associationOf(sap: number, peer = 0): Readonly<AssociationInfo> | undefined {
+    return this.assocs.get(key(sap, peer));
   }
 
-  /** The link to this client closed (HDLC DISC, TCP close): its association ends. */
-  release(sap: number): void {
-    this.assocs.delete(sap);
+  /** Associations open now. */
+  get associations(): number {
+    return this.assocs.size;
   }
 
-  /** One APDU from client `sap`; returns the response APDU or null (dropped). Never throws. */
-  async handle(sap: number, apdu: Uint8Array): Promise<Uint8Array | null> {
+  /** The link to this client closed (HDLC DISC, TCP close, UDP inactivity): its association ends. */
+  release(sap: number, peer = 0): void {
+    this.assocs.delete(key(sap, peer));
+  }
+
+  /**
+   * One APDU from client `sap`; returns the response APDU or null (dropped). Never throws.
+   * `peer` tells apart clients with the same SAP on different links (0: the optical HDLC link;
+   * the UDP wrapper gives one per remote address and port).
+   */
+  async handle(sap: number, apdu: Uint8Array, peer = 0): Promise<Uint8Array | null> {
     try {
-      return await this.dispatch(sap, apdu);
+      return await this.dispatch(sap, apdu, key(sap, peer));
     } catch {
       this.drops.internal++;
       return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON);
     }
   }
 
-  private async dispatch(sap: number, bytes: Uint8Array): Promise<Uint8Array | null> {
+  private async dispatch(sap: number, bytes: Uint8Array, k: number): Promise<Uint8Array | null> {
     const tag = bytes[0];
     if (tag === undefined) { this.drops.malformed++; return null; }
     if (bytes.length > this.maxPdu) { this.drops.tooLong++; return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.PDU_TOO_LONG); }
-    if (tag === ApduTag.AARQ) return this.aarq(sap, bytes);
+    if (tag === ApduTag.AARQ) return this.aarq(sap, bytes, k);
     if (tag === ApduTag.RLRQ) {
       try { decodeAcse(bytes, { maxLength: this.maxPdu }); } catch { this.drops.malformed++; return null; }
-      this.assocs.delete(sap);
+      this.assocs.delete(k);
       return encodeAcse({ kind: "rlre", reason: 0 });
     }
-    const a = this.assocs.get(sap);
+    const a = this.assocs.get(k);
     if (!a) { this.drops.unassociated++; return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE); }
     let plain: Uint8Array = bytes, sc = -1;
     const ciphered = a.context === ApplicationContext.LN_WITH_CIPHERING;
@@ -166,11 +179,11 @@ export class CosemServer implements ServerApi {
 
   // ---- association control ----
 
-  private aarq(sap: number, bytes: Uint8Array): Uint8Array | null {
+  private aarq(sap: number, bytes: Uint8Array, k: number): Uint8Array | null {
     let q;
     try { q = decodeAcse(bytes, { maxLength: this.maxPdu }); } catch { this.drops.malformed++; return null; }
     if (q.kind !== "aarq") { this.drops.malformed++; return null; }
-    this.assocs.delete(sap);
+    this.assocs.delete(k);
     const cfg = this.association.client(sap), ctxId = q.applicationContext, title = q.callingApTitle;
     const aare = (diag: number, extra: Partial<Aare> = {}) => encodeAcse({
       kind: "aare", applicationContext: ctxId, result: diag === Diag.NULL || diag === Diag.AUTHENTICATION_REQUIRED ? AssociationResult.ACCEPTED : AssociationResult.REJECTED_PERMANENT,
@@ -182,6 +195,7 @@ export class CosemServer implements ServerApi {
       return aare(diag, ui ? { userInformation: ui } : {});
     };
     if (!cfg) return reject(Diag.NO_REASON_GIVEN, "unknown client");
+    if (this.assocs.size >= (this.opts.maxAssociations ?? 8)) return reject(Diag.NO_REASON_GIVEN, "association table full");
     if (!(cfg.contexts ?? [ApplicationContext.LN_NO_CIPHERING]).includes(ctxId)) return reject(Diag.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED, `context ${ctxId}`);
     const mech = q.mechanism ?? Mechanism.LOWEST;
     if (mech !== cfg.mechanism) return reject(q.mechanism === undefined ? Diag.AUTHENTICATION_MECHANISM_NAME_REQUIRED : Diag.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED, `mechanism ${mech}`);
@@ -214,10 +228,10 @@ export class CosemServer implements ServerApi {
     if (mech !== Mechanism.LOWEST && mech !== Mechanism.LOW && !hls) return reject(Diag.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED, `mechanism ${mech}`);
     const stoc = hls ? this.opts.random(16) : undefined;
     const a: Assoc = {
-      sap, role: cfg.role, status: hls ? AssociationStatus.PENDING : AssociationStatus.ASSOCIATED, context: ctxId, mechanism: mech,
+      key: k, sap, role: cfg.role, status: hls ? AssociationStatus.PENDING : AssociationStatus.ASSOCIATED, context: ctxId, mechanism: mech,
       conformance, maxSend: Math.min(clientMax || 0xffff, this.maxPdu), maxRecv: this.maxPdu, hls: false, clientTitle: title, stoc, ctos: av,
     };
-    this.assocs.set(sap, a);
+    this.assocs.set(k, a);
     if (title) this.security.clientTitle = title;
     let resp = encodeApdu({ kind: "initiate-response", negotiatedDlmsVersion: DLMS_VERSION, negotiatedConformance: conformance, serverMaxReceivePduSize: this.maxPdu, vaaName: VAA_NAME_LN });
     const s = this.security;
@@ -235,7 +249,7 @@ export class CosemServer implements ServerApi {
     const ic = verifyHlsGmac(this.opts.gcm, s.keys, a.clientTitle, a.stoc, reply);
     // StoC is fresh, so f(StoC) cannot be replayed; its IC is checked only when no ciphered APDU carried it.
     if (ic === null || (a.context !== ApplicationContext.LN_WITH_CIPHERING && !s.acceptIc(a.clientTitle, ic))) {
-      this.assocs.delete(a.sap);
+      this.assocs.delete(a.key);
       this.drops.rejected++;
       this.event(ic === null ? "authentication-failure" : "replay", `HLS-GMAC f(StoC) from SAP ${a.sap}`);
       return ActionResult.OTHER_REASON;
@@ -382,6 +396,11 @@ export class CosemServer implements ServerApi {
     if (lastBlock) a.long = undefined;
     return { kind: "get-response-with-datablock", invoke, lastBlock, blockNumber: l.block, result: { raw: l.raw.subarray(start, end) } };
   }
+}
+
+/** Association table key: SAPs are below 0x10000, peers are small non-negative integers. */
+function key(sap: number, peer: number): number {
+  return peer * 0x10000 + (sap & 0xffff);
 }
 
 function exception(stateError: number, serviceError: number, invocationCounter?: number): Uint8Array {

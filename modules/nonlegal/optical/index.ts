@@ -7,7 +7,7 @@ import { LegalLink } from './legal.js';
 import { encodeApdu, decodeApdu, type Apdu } from '../dlms/xdlms.js';
 import { obis, st, arr, u32, dt } from '../cosem/data.js';
 import { toDateTime } from './clock.js';
-import { createMeter, type CryptoDriver, type Instant, type MeterConfig } from './meter.js';
+import { createMeter, type CryptoDriver, type Instant, type Meter, type MeterConfig } from './meter.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';
 
 export type OpticalConfig = MeterConfig & PortConfig & { baud: number };
@@ -44,7 +44,7 @@ export function readoutLines(cfg: OpticalConfig, i: Instant | undefined, now: nu
   return lines;
 }
 
-export function start(RunService: RunServiceFn, cfg: OpticalConfig): void {
+export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
   const timer = RunService('timer.module') as TimerModule;
   const legal = new LegalLink(RunService, timer, cfg.legalTimeoutMs);
   legal.task = RunService('task.create', { name: 'DLMS', priority: 3, queue: 16, onMessage: (m) => { legal.onMessage(m); } });
@@ -88,4 +88,5 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): void {
     }
   });
   RunService('trace', 3, `DLMS optical port on UART1, HDLC ${cfg.hdlcLogical}/${cfg.hdlcPhysical}`);
+  return meter;
 }

@@ -14,6 +14,7 @@ import type { ProfileBuffer } from '../cosem/profile.js';
 import type { SecurityEventKind } from '../cosem/cosem-const.js';
 import type { AesBlock } from '../cosem/keywrap.js';
 import { toDateTime, fromDateTime } from './clock.js';
+import { drbg, serverCounter } from '../ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 
@@ -173,6 +174,9 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
     if (typeof c === 'boolean') relayClosed = c;
   });
 
+  const title = fromHex(cfg.systemTitle);
+  const random = drbg(rs, title);
+  const ic = serverCounter(rs, () => new DataView(random.random(4).buffer).getUint32(0));
   const aes: AesBlock = { encrypt: (k, b) => crypto.aesEncrypt(k, b), decrypt: (k, b) => crypto.aesDecrypt(k, b) };
   const gcm: Gcm = { encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p), decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t) };
   const meter: Meter = {
@@ -212,12 +216,12 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
     relay: { open: () => relay(false), close: () => relay(true), isClosed: () => relayClosed },
     push: (apdu) => meter.push(apdu),
     security: {
-      serverTitle: fromHex(cfg.systemTitle),
+      serverTitle: title,
       keys: { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey), masterKey: fromHex(cfg.masterKey) },
       aes,
-      // No non-volatile counter yet: start at a random point so that (title, IC) pairs are not
-      // reused after a reset with the same key.
-      invocationCounter: (rs('misc.random') >>> 4) & 0x0fffffff,
+      // Kept in NON-LEGAL's NVRAM area as a reserved bound (ic-store.ts): never reused after a reset.
+      invocationCounter: ic.start,
+      onInvocationCounter: ic.use,
     },
     deviceName: cfg.deviceName,
     deviceId: cfg.deviceId,
@@ -233,7 +237,7 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   });
   meter.server = new CosemServer({
     objects, gcm,
-    random: (n) => { const b = new Uint8Array(n); for (let k = 0; k < n; k += 4) { const r = rs('misc.random'); for (let j = 0; j < 4 && k + j < n; j++) b[k + j] = (r >>> (8 * j)) & 255; } return b; },
+    random: (n) => random.random(n),                 // StoC: the CTR_DRBG of the crypto driver
     onSecurityEvent: (kind, detail) => { security[kind]++; trace(2, `security: ${kind}: ${detail}`); },
     maxPduSize: 1024,
   });

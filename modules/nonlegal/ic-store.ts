@@ -1,0 +1,152 @@
+// NON-LEGAL's non-volatile security state in its own NVRAM area (GENERIC driver "nvstore", the
+// last 256 bytes of the FRAM): the DLMS invocation counters (the meter server's transmit counter,
+// the concentrator client's counter) and the DRBG seed. An invocation counter must never be used
+// twice with the same key, power cut or not (Green Book 9.2.7.2.4.3), so a counter is kept as a
+// reserved bound: every counter used so far is below the stored bound; using one that reaches it
+// first writes a bound IC_BLOCK higher. After a reset the counter restarts at the bound.
+// Records (area-relative, little-endian), 2 slots of 32 bytes each, written alternately so a torn
+// write leaves the other one: 0 magic "NLV1", 4 seq, 8 payload (20 bytes), 28 CRC-32 of 0..27.
+//   id 0 at 0: server transmit IC bound (u32)   id 1 at 64: client IC bound (u32)
+//   id 2 at 128: DRBG seed (16 bytes), replaced at each boot
+import type { RunServiceFn } from '../generic/services.js';
+import type { ClientSecurity } from './dlms-read.js';
+
+export const IC_BLOCK = 64;
+const MAGIC = 0x3156_4c4e;   // "NLV1"
+const SLOT = 32, RECORD = 64, PAYLOAD = 20;
+export const REC_SERVER_IC = 0, REC_CLIENT_IC = 1, REC_SEED = 2;
+
+interface Nvram { read(offset: number, view: ArrayBufferView): void; write(offset: number, view: ArrayBufferView): void; info(): string }
+interface Crc32 { reset(): unknown; checksum(bytes: Uint8Array): number }
+interface Drbg { drbgSeed(p: Uint8Array): void; random(n: number): Uint8Array; drbgInfo(): string }
+
+/** One power-fail-safe record (two slots). */
+export class NvRecord {
+  private seq = 0;
+  private slot = 1;         // slot of the newest valid copy
+  /** 'new' (blank), 'ok', 'corrupt' (neither slot valid nor blank) or 'absent' (no NVRAM). */
+  status: 'new' | 'ok' | 'corrupt' | 'absent' = 'absent';
+  constructor(private readonly nv: Nvram | undefined, private readonly crc: Crc32 | undefined, private readonly id: number) {}
+
+  private sum(b: Uint8Array): number {
+    this.crc!.reset();
+    return this.crc!.checksum(b.subarray(0, 28)) >>> 0;
+  }
+
+  load(): Uint8Array | undefined {
+    if (!this.nv || !this.crc) return undefined;
+    let best: Uint8Array | undefined, blank = 0;
+    for (let s = 0; s < 2; s++) {
+      const b = new Uint8Array(SLOT), v = new DataView(b.buffer);
+      this.nv.read(this.id * RECORD + s * SLOT, b);
+      if (v.getUint32(0, true) === MAGIC && v.getUint32(28, true) === this.sum(b)) {
+        const seq = v.getUint32(4, true);
+        if (!best || seq > this.seq) { best = b; this.seq = seq; this.slot = s; }
+      } else if (b.every((x) => x === 0xff) || b.every((x) => x === 0)) blank++;
+    }
+    this.status = best ? 'ok' : blank === 2 ? 'new' : 'corrupt';
+    return best?.slice(8, 8 + PAYLOAD);
+  }
+
+  save(payload: Uint8Array): boolean {
+    if (!this.nv || !this.crc) return false;
+    const b = new Uint8Array(SLOT), v = new DataView(b.buffer);
+    v.setUint32(0, MAGIC, true);
+    v.setUint32(4, ++this.seq, true);
+    b.set(payload.subarray(0, PAYLOAD), 8);
+    v.setUint32(28, this.sum(b), true);
+    this.slot ^= 1;
+    this.nv.write(this.id * RECORD + this.slot * SLOT, b);
+    this.status = 'ok';
+    return true;
+  }
+}
+
+/** An invocation counter kept as a reserved bound in an NvRecord. */
+export class StoredCounter {
+  /** Every counter used is below this (persisted). */
+  bound = 0;
+  writes = 0;
+  constructor(private readonly rec: NvRecord, private readonly fallback: () => number) {}
+  /** The first counter free after a reset (the stored bound), or `fallback` without a valid record. */
+  start(): number {
+    const p = this.rec.load();
+    if (p) this.bound = new DataView(p.buffer, p.byteOffset).getUint32(0, true);
+    else if (this.rec.status !== 'new') this.bound = this.fallback() >>> 0;   // corrupt or absent: a fresh random point
+    const first = this.bound;
+    this.reserve(first);
+    return first;
+  }
+  /** Called with each counter before it is used: moves the stored bound ahead when reached. */
+  reserve(ic: number): void {
+    if (ic < this.bound) return;
+    this.bound = Math.min(0xffffffff, ic + IC_BLOCK);
+    const p = new Uint8Array(PAYLOAD);
+    new DataView(p.buffer).setUint32(0, this.bound, true);
+    if (this.rec.save(p)) this.writes++;
+  }
+}
+
+let seeded: Drbg | undefined;
+
+function drivers(rs: RunServiceFn): { nv?: Nvram; crc?: Crc32 } {
+  let nv: Nvram | undefined, crc: Crc32 | undefined;
+  try {
+    nv = rs('driver.get', 'nvstore') as Nvram;
+    // a volatile NVRAM (no backing file) forgets at reset: a counter kept there would restart
+    const info = nv.info();
+    if (!/size=[1-9]/.test(info) || !info.startsWith('kind=file')) nv = undefined;
+    const c = rs('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
+    crc = new c.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff);
+  } catch { nv = undefined; }
+  return nv && crc ? { nv, crc } : {};
+}
+
+/**
+ * The CTR_DRBG of the crypto driver, instantiated once per boot from the board's entropy source
+ * with the device's system title and the stored seed as personalisation; the stored seed is then
+ * replaced by fresh DRBG output, so that two boots never start from the same state even if the
+ * board's entropy source were weak.
+ */
+export function drbg(rs: RunServiceFn, title: Uint8Array): Drbg {
+  if (seeded) return seeded;
+  const c = rs('driver.get', 'crypto') as Drbg;
+  const { nv, crc } = drivers(rs);
+  const rec = new NvRecord(nv, crc, REC_SEED);
+  const stored = rec.load() ?? new Uint8Array(0);
+  const p = new Uint8Array(title.length + stored.length);
+  p.set(title);
+  p.set(stored, title.length);
+  c.drbgSeed(p);
+  const next = new Uint8Array(PAYLOAD);
+  next.set(c.random(16));
+  rec.save(next);
+  rs('trace', 3, `DRBG seeded (stored seed ${rec.status === 'ok' && stored.length ? 'used' : 'none'}; ${c.drbgInfo()})`);
+  seeded = c;
+  return c;
+}
+
+/** The server's transmit invocation counter (meter): its start and the hook for each one used. */
+export function serverCounter(rs: RunServiceFn, random: () => number): { start: number; use(ic: number): void; status: string } {
+  const { nv, crc } = drivers(rs);
+  const rec = new NvRecord(nv, crc, REC_SERVER_IC);
+  const c = new StoredCounter(rec, () => random() & 0x3fffffff);
+  const start = c.start();
+  rs('trace', 3, `DLMS invocation counter ${rec.status === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${start} (${rec.status})`}`);
+  return { start, use: (ic) => c.reserve(ic), status: rec.status };
+}
+
+/** The concentrator client's security: DRBG challenges, a persisted invocation counter. */
+export function clientSecurity(rs: RunServiceFn, title: Uint8Array): ClientSecurity {
+  const d = drbg(rs, title);
+  const { nv, crc } = drivers(rs);
+  const rec = new NvRecord(nv, crc, REC_CLIENT_IC);
+  const c = new StoredCounter(rec, () => new DataView(d.random(4).buffer).getUint32(0) & 0x3fffffff);
+  let last = c.start();
+  rs('trace', 3, `DLMS client invocation counter ${rec.status === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${last} (${rec.status})`}`);
+  return {
+    random: (n) => d.random(n),
+    invocationCounter: () => last,
+    used: (ic) => { if (ic > last) last = ic; c.reserve(ic); },
+  };
+}
