@@ -216,6 +216,7 @@ export class G3Stack {
     if (this.rekeyUntil >= 0) next = Math.min(next, this.rekeyUntil);
     if (this.beaconDue >= 0) next = Math.min(next, this.beaconDue);
     next = Math.min(next, this.node.router.nextDeadline());
+    if (this.lbs) next = Math.min(next, this.lbs.nextDeadline());
     this.rs("timer.start", this.timer, Math.max(0, Math.ceil(next - now)));
   }
 
@@ -332,6 +333,7 @@ export class G3Stack {
         this.ping.print(`PING 0x${hex4(this.ping.dst)} seq=${this.ping.seq} timeout\r\n`);
         this.nextPing();
       }
+      if (this.lbs && this.phase === "coordinator") this.sendLbs(this.lbs.tick());
       if (this.rekeyUntil >= 0 && this.lbs && (this.lbs.rekeyPending() === 0 || now >= this.rekeyUntil)) this.activateRekey();
     } catch (e) {
       this.counters.errors++;
@@ -347,7 +349,12 @@ export class G3Stack {
     this.node.shortAddress = short;
     this.node.mac.pib.macPANId = panId;
     this.modem.setAddress(panId, short);
-    const agent = this.lbd?.agent?.agent ?? 0;
+    const a = this.lbd?.agent;
+    const agent = a?.agent ?? 0;
+    // G3 adpDefaultCoordRouteEnabled: the route to the coordinator is through the bootstrapping
+    // agent (whose own route to it exists: it joined before us). Hops: 1 when the agent is the
+    // coordinator, else at least 2.
+    if (a) this.node.router.setRoute(COORDINATOR, agent, (this.lbd as LbpDevice).score(a), agent === COORDINATOR ? 1 : 2);
     this.rs("shell.print", `PLC JOINED pan=0x${hex4(panId)} short=0x${hex4(short)} agent=0x${hex4(agent)} gmk=${gmk}\r\n`);
   }
 
@@ -572,7 +579,8 @@ export class G3Stack {
     text += `mac ${kv(mac.stats)} ${kv(mac.drops)}\r\n`;
     text += `adp ${kv(this.node.drops)}\r\n`;
     text += `reassembly ${kv(this.node.reassembler.drops)}\r\n`;
-    text += `loadng ${kv(this.node.router.drops)}\r\n`;
+    text += `loadng ${kv(this.node.router.drops)} routes=${this.node.router.routes.size}\r\n`;
+    text += `loadng.sent ${kv(this.node.router.sent)}\r\n`;
     text += `lbp malformed=${c.lbpMalformed} spoofed=${c.lbpSpoofed} unsecured=${c.lbpUnsecured} relayed.up=${c.relayedUp} relayed.down=${c.relayedDown}\r\n`;
     if (this.lbs) text += `lbs ${kv(this.lbs.counters)}\r\n`;
     else {
