@@ -188,6 +188,11 @@ export class LbpDevice {
     return c.rcCoord + lc;
   }
 
+  /** Agents the last discovery found (kept for later join attempts until the next discovery). */
+  candidateCount(): number {
+    return this.candidates.length;
+  }
+
   /** Best agent: lowest route cost to the coordinator through it (its RC_COORD + our link cost). */
   chooseAgent(): Candidate | null {
     let best: Candidate | null = null;
