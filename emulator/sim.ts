@@ -186,6 +186,8 @@ export interface SimSummary {
   drops: { noAck: number; channelAccessFailure: number; queueFull: number; portDroppedFrames: number; portDroppedBytes: number; portIgnored: number };
   /** The concentrator's XS stack at the end (SYS MEM): high-water mark and size, in slots. */
   concentratorXsStack?: { peak: number; slots: number };
+  /** PLC STATS counters at the end ("<line>.<key>"): the concentrator's, and the meters' summed. */
+  plcStats: { concentrator: Record<string, number> | null; meters: Record<string, number>; metersReporting: number };
   /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
   wakeUps: number;
   instants: number;
@@ -313,6 +315,15 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     progress(stoppedAt, true);
     const concentrator = nodes[0]!;
     const stack = concentrator.exited === undefined ? await xsStack(concentrator) : undefined;
+    // every node's PLC STATS: the concentrator's, and the meters' summed (what the traffic was)
+    const stats = await Promise.all(nodes.map((n) => (n.exited === undefined ? plcStats(n) : undefined)));
+    const meterTotals: Record<string, number> = {};
+    let reporting = 0;
+    for (const s of stats.slice(1)) {
+      if (!s) continue;
+      reporting++;
+      for (const [k, v] of Object.entries(s)) meterTotals[k] = (meterTotals[k] ?? 0) + v;
+    }
 
     // route hops along the bootstrap path: agent 0x0000 is the concentrator (1 hop)
     const hopsOf = (n: SimNode, depth = 0): number | null => {
@@ -360,6 +371,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         portDroppedFrames: st.port.droppedFrames, portDroppedBytes: st.port.droppedBytes, portIgnored: st.port.ignored,
       },
       ...(stack ? { concentratorXsStack: stack } : {}),
+      plcStats: { concentrator: stats[0] ?? null, meters: meterTotals, metersReporting: reporting },
       wakeUps: st.wakeUps,
       instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),
@@ -376,22 +388,45 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
   }
 }
 
-/** Asks a node's shell for SYS MEM (a sleeping node still reads its console) and reads its XS stack. */
-async function xsStack(n: SimNode): Promise<{ peak: number; slots: number } | undefined> {
+/** Sends a shell command to a node (a sleeping node still reads its console); its output up to a line matching `end`. */
+async function shellQuery(n: SimNode, command: string, end: RegExp, timeoutMs = 5000): Promise<string | undefined> {
   const from = fstatSync(n.out).size;
-  n.child.stdin!.write('SYS MEM\r\n');
-  const deadline = Date.now() + 5000;
+  n.child.stdin!.write(`${command}\r\n`);
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const size = fstatSync(n.out).size;
     if (size > from) {
       const buf = Buffer.alloc(size - from);
       readSync(n.out, buf, 0, buf.length, from);
-      const m = /xs\.stack\.slots=(\d+) xs\.stack\.peak=(\d+)/.exec(buf.toString('latin1'));
-      if (m) return { peak: Number(m[2]), slots: Number(m[1]) };
+      const text = buf.toString('latin1');
+      if (end.test(text)) return text;
     }
     await new Promise((r) => setTimeout(r, 20));
   }
   return undefined;
+}
+
+/** The XS stack high-water mark and size (SYS MEM). */
+async function xsStack(n: SimNode): Promise<{ peak: number; slots: number } | undefined> {
+  const text = await shellQuery(n, 'SYS MEM', /xs\.stack\.slots=\d+ xs\.stack\.peak=\d+/);
+  const m = text && /xs\.stack\.slots=(\d+) xs\.stack\.peak=(\d+)/.exec(text);
+  return m ? { peak: Number(m[2]), slots: Number(m[1]) } : undefined;
+}
+
+/** Counters of a node's PLC STATS, as "<line prefix>.<key>": number (e.g. "loadng.sent.rreq"). */
+async function plcStats(n: SimNode): Promise<Record<string, number> | undefined> {
+  const text = await shellQuery(n, 'PLC STATS', /^stack errors=\d+/m);
+  if (!text) return undefined;
+  const out: Record<string, number> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const words = line.trim().split(/\s+/);
+    const prefix = words[0] && !words[0].includes('=') ? `${words.shift()}.` : '';
+    for (const w of words) {
+      const m = /^([A-Za-z][\w.]*)=(\d+)$/.exec(w);
+      if (m) out[prefix + m[1]] = Number(m[2]);
+    }
+  }
+  return out;
 }
 
 /** Writes the provisioning record into a board ELF's provisioning flash region. */

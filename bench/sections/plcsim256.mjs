@@ -1,5 +1,5 @@
 // PAN formation with 256 lin meters on the simulated clock (plcsim.mjs has 10 and 64). Runs only
-// when named (node bench/run.mjs --only plcsim256): it takes many minutes of wall time on a
+// when named (node bench/run.mjs --only plcsim256): it takes about 10 minutes of wall time on a
 // 2-core machine (257 processes; every wake-up of a node is a step of the whole network).
 import { plcsimSection } from './plcsim.mjs';
 

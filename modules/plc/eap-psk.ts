@@ -347,6 +347,11 @@ export class PskServer {
     return encodeEap({ code: EapCode.FAILURE, identifier: this.identifier, data: new Uint8Array(0) });
   }
 
+  /** Identifier of the request outstanding: a response with another one answers an earlier request. */
+  get expectedIdentifier(): number {
+    return this.identifier;
+  }
+
   /** Message 1. */
   start(): Uint8Array {
     this.identifier = (this.identifier + 1) & 0xff;

@@ -43,6 +43,8 @@ const JOIN_TIMEOUT_MS = 20000;
 const START_SPREAD_MS = 5000;
 /** Beacon answers are spread over this (less than a discovery's SCAN_MS). */
 const BEACON_SPREAD_MS = 1500;
+/** Join attempts through the agents one discovery found before discovering again. */
+const REJOINS_PER_DISCOVERY = 3;
 const PING_BYTES = 32;
 const REKEY_TIMEOUT_MS = 60000;
 /** Largest MPDU sent in ROBO: G.9903 CENELEC-A allows about 130 octets in 252 ROBO symbols. */
@@ -85,6 +87,8 @@ export class G3Stack {
   private readonly failures = new Map<string, number>();
   private timer = -1;
   private beaconDue = -1;
+  /** Join attempts since the last discovery. */
+  private rejoins = 0;
 
   constructor(
     private readonly rs: RunServiceFn,
@@ -216,6 +220,7 @@ export class G3Stack {
     if (this.rekeyUntil >= 0) next = Math.min(next, this.rekeyUntil);
     if (this.beaconDue >= 0) next = Math.min(next, this.beaconDue);
     next = Math.min(next, this.node.router.nextDeadline());
+    if (this.lbs) next = Math.min(next, this.lbs.nextDeadline());
     this.rs("timer.start", this.timer, Math.max(0, Math.ceil(next - now)));
   }
 
@@ -315,29 +320,45 @@ export class G3Stack {
       }
       const lbd = this.lbd;
       if (this.phase === "scan" && now >= this.until) this.formPan();
-      else if (this.phase === "discover" && lbd && now >= this.until) {
-        const j = lbd.join();
-        if (!j) this.backoff("no agent");
-        else {
-          this.phase = "joining";
-          this.node.mac.pib.macPANId = j.panId;
-          this.modem.setAddress(j.panId, SHORT_NONE);
-          this.node.sendLbp(j.to, j.message, false);
-        }
-      } else if (this.phase === "joining" && lbd) {
+      else if (this.phase === "discover" && lbd && now >= this.until) this.join(lbd); else if (this.phase === "joining" && lbd) {
         lbd.tick();
         if (lbd.state === "failed") this.backoff(lbd.failure || "failed");
-      } else if (this.phase === "backoff" && now >= this.until) this.discover();
+      } else if (this.phase === "backoff" && now >= this.until) {
+        // a join that failed is tried again through the agents the last discovery found (the
+        // PAN descriptors it gave), a discovery again only every REJOINS_PER_DISCOVERY attempts:
+        // a beacon request has every PAN member around answer it
+        if (lbd && this.rejoins < REJOINS_PER_DISCOVERY && lbd.candidateCount() > 0) {
+          this.rejoins++;
+          this.join(lbd);
+        } else {
+          this.rejoins = 0;
+          this.discover();
+        }
+      }
       if (this.ping && now - this.ping.started >= PING_TIMEOUT_MS) {
         this.ping.print(`PING 0x${hex4(this.ping.dst)} seq=${this.ping.seq} timeout\r\n`);
         this.nextPing();
       }
+      if (this.lbs && this.phase === "coordinator") this.sendLbs(this.lbs.tick());
       if (this.rekeyUntil >= 0 && this.lbs && (this.lbs.rekeyPending() === 0 || now >= this.rekeyUntil)) this.activateRekey();
     } catch (e) {
       this.counters.errors++;
       this.rs("trace", 1, `stack error: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.schedule();
+  }
+
+  private join(lbd: LbpDevice): void {
+    const j = lbd.join();
+    if (!j) {
+      this.rejoins = REJOINS_PER_DISCOVERY; // nobody to join through: discover next time
+      this.backoff("no agent");
+      return;
+    }
+    this.phase = "joining";
+    this.node.mac.pib.macPANId = j.panId;
+    this.modem.setAddress(j.panId, SHORT_NONE);
+    this.node.sendLbp(j.to, j.message, false);
   }
 
   private joined(panId: number, short: number, gmk: number): void {
@@ -347,7 +368,12 @@ export class G3Stack {
     this.node.shortAddress = short;
     this.node.mac.pib.macPANId = panId;
     this.modem.setAddress(panId, short);
-    const agent = this.lbd?.agent?.agent ?? 0;
+    const a = this.lbd?.agent;
+    const agent = a?.agent ?? 0;
+    // G3 adpDefaultCoordRouteEnabled: the route to the coordinator is through the bootstrapping
+    // agent (whose own route to it exists: it joined before us). Hops: 1 when the agent is the
+    // coordinator, else at least 2.
+    if (a) this.node.router.setRoute(COORDINATOR, agent, (this.lbd as LbpDevice).score(a), agent === COORDINATOR ? 1 : 2);
     this.rs("shell.print", `PLC JOINED pan=0x${hex4(panId)} short=0x${hex4(short)} agent=0x${hex4(agent)} gmk=${gmk}\r\n`);
   }
 
@@ -355,6 +381,7 @@ export class G3Stack {
     this.counters.left++;
     if (why === "kicked") this.counters.kicked++;
     this.rs("shell.print", `PLC LEFT ${why}\r\n`);
+    this.rejoins = REJOINS_PER_DISCOVERY; // rediscover: the PAN may have changed
     this.phase = "backoff";
     this.until = this.now() + this.jitter(BACKOFF_MIN_MS, 1000);
   }
@@ -572,7 +599,8 @@ export class G3Stack {
     text += `mac ${kv(mac.stats)} ${kv(mac.drops)}\r\n`;
     text += `adp ${kv(this.node.drops)}\r\n`;
     text += `reassembly ${kv(this.node.reassembler.drops)}\r\n`;
-    text += `loadng ${kv(this.node.router.drops)}\r\n`;
+    text += `loadng ${kv(this.node.router.drops)} routes=${this.node.router.routes.size} learned=${this.node.router.stats.learned}\r\n`;
+    text += `loadng.sent ${kv(this.node.router.sent)}\r\n`;
     text += `lbp malformed=${c.lbpMalformed} spoofed=${c.lbpSpoofed} unsecured=${c.lbpUnsecured} relayed.up=${c.relayedUp} relayed.down=${c.relayedDown}\r\n`;
     if (this.lbs) text += `lbs ${kv(this.lbs.counters)}\r\n`;
     else {

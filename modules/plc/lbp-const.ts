@@ -69,6 +69,13 @@ export const LBP_DEFAULT_MAX_LIST = 256;
 export const LBP_DEFAULT_MAX_SESSIONS = 4;
 /** An authentication with no message for this long no longer counts as running. */
 export const LBP_SESSION_IDLE_MS = 15000;
+/**
+ * The LBS (EAP authenticator, RFC 3748 4.3: the authenticator retransmits requests, the peer
+ * answers a duplicate request with its previous response) sends a challenge again when no
+ * response came within this, at most LBP_MAX_RETRANSMITS times.
+ */
+export const LBP_RETRANSMIT_MS = 5000;
+export const LBP_MAX_RETRANSMITS = 2;
 export const LBP_DEFAULT_MAX_CANDIDATES = 8;
 export const LBP_DEFAULT_JOIN_TIMEOUT_MS = 60_000;
 /** Short addresses the LBS allocates: 0x0001..0x7FFF (0x0000 is the coordinator, 0x8000+ multicast). */

@@ -2,12 +2,12 @@
 // the device (LBD) state machine, the agent (LBA) relay rule and the coordinator (LBS) with its
 // bounded device table, white/black lists, short address allocation, kick and re-keying.
 // I/O-free: every method returns the messages to send.
-import { ByteReader, ByteWriter, hex4, toHex } from "./bytes.js";
+import { ByteReader, ByteWriter, bytesEqual, hex4, toHex } from "./bytes.js";
 import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
 import type { PlcCrypto, RandomSource, Trace } from "./crypto.js";
 import { decodeEap, PskPeer, PskServer, type PChannelContent } from "./eap-psk.js";
 import {
-  LBP_DEFAULT_JOIN_TIMEOUT_MS, LBP_DEFAULT_MAX_CANDIDATES, LBP_DEFAULT_MAX_DEVICES, LBP_DEFAULT_MAX_LIST, LBP_DEFAULT_MAX_SESSIONS, LBP_HEADER_LENGTH, LBP_SESSION_IDLE_MS,
+  LBP_DEFAULT_JOIN_TIMEOUT_MS, LBP_DEFAULT_MAX_CANDIDATES, LBP_DEFAULT_MAX_DEVICES, LBP_DEFAULT_MAX_LIST, LBP_DEFAULT_MAX_SESSIONS, LBP_HEADER_LENGTH, LBP_MAX_RETRANSMITS, LBP_RETRANSMIT_MS, LBP_SESSION_IDLE_MS,
   LBP_MAX_LENGTH, LBP_SHORT_MAX, LBP_SHORT_MIN, LBP_T_FROM_SERVER, LbpAttr, LbpCode, LbpParamResult, PSK_EXT_G3_PARAMS, PskResult, EapCode,
 } from "./lbp-const.js";
 
@@ -147,6 +147,9 @@ export class LbpDevice {
   private peer: PskPeer;
   private pending: { short?: number; gmks: Map<number, Uint8Array>; activate?: number } = { gmks: new Map() };
   private deadline = 0;
+  /** The last challenge answered and the answer: a duplicate (the LBS retransmitted) gets it again. */
+  private lastChallenge: Uint8Array | null = null;
+  private lastReply: Uint8Array | null = null;
   private readonly trace: Trace;
 
   constructor(o: LbdOptions) {
@@ -179,9 +182,15 @@ export class LbpDevice {
     }
   }
 
-  private score(c: Candidate): number {
+  /** Route cost to the coordinator through a candidate agent: its RC_COORD plus our link cost to it. */
+  score(c: Candidate): number {
     const lc = this.o.linkCostOf ? this.o.linkCostOf(c.lqi) : 255 - c.lqi;
     return c.rcCoord + lc;
+  }
+
+  /** Agents the last discovery found (kept for later join attempts until the next discovery). */
+  candidateCount(): number {
+    return this.candidates.length;
   }
 
   /** Best agent: lowest route cost to the coordinator through it (its RC_COORD + our link cost). */
@@ -203,6 +212,7 @@ export class LbpDevice {
     this.state = "joining";
     this.peer = this.newPeer();
     this.pending = { gmks: new Map() };
+    this.lastChallenge = this.lastReply = null;
     this.deadline = this.o.now() + (this.o.joinTimeoutMs ?? LBP_DEFAULT_JOIN_TIMEOUT_MS);
     this.trace(`lbp: joining PAN ${hex4(a.panId)} via ${hex4(a.agent)}`);
     return { to: a.agent, panId: a.panId, message: encodeLbp({ code: LbpCode.JOINING, lbd: this.o.eui64, data: new Uint8Array(0) }) };
@@ -255,10 +265,15 @@ export class LbpDevice {
     const reply = (data: Uint8Array): Uint8Array => encodeLbp({ code: LbpCode.JOINING, lbd: this.o.eui64, data });
     switch (m.code) {
       case LbpCode.CHALLENGE: {
+        // RFC 3748 4.1: a duplicate request is answered with the previous response, not processed.
+        if (this.lastChallenge && this.lastReply && bytesEqual(m.data, this.lastChallenge)) return this.lastReply;
         // While joined, a new EAP-PSK message 1 restarts the method: that is re-keying.
         const out = this.peer.input(m.data);
         if (this.peer.state === "failed") return this.failed(this.peer.failure, out ? reply(out) : null);
-        return out ? reply(out) : null;
+        if (!out) return null;
+        this.lastChallenge = m.data.slice();
+        this.lastReply = reply(out);
+        return this.lastReply;
       }
       case LbpCode.ACCEPTED: {
         if (isParams(m.data)) {
@@ -357,6 +372,10 @@ export interface LbsDevice {
   /** Where to answer (the agent's short address, or the device itself if a neighbour). */
   via: number;
   session: PskServer | null;
+  /** The challenge awaiting a response (retransmitted by tick()), when it was sent, how often again. */
+  pending: LbsOutput | null;
+  sentAt: number;
+  retransmits: number;
 }
 
 export interface LbsOptions {
@@ -387,7 +406,7 @@ export class LbpServer {
   readonly blacklist = new Set<string>();
   /** When true, only whitelisted EUI-64s may join. */
   whitelistOnly = false;
-  readonly counters = { joined: 0, declined: 0, blacklisted: 0, tableFull: 0, busy: 0, kicked: 0, left: 0 };
+  readonly counters = { joined: 0, declined: 0, blacklisted: 0, tableFull: 0, busy: 0, kicked: 0, left: 0, retransmitted: 0, duplicate: 0 };
   private readonly o: LbsOptions;
   private readonly trace: Trace;
   private gmks: (Uint8Array | null)[] = [null, null];
@@ -476,18 +495,19 @@ export class LbpServer {
         }
         const s = this.allocateShort();
         if (s === null) return this.decline(via, m.lbd, "no short address");
-        d = { eui64: m.lbd, shortAddress: s, state: "authenticating", gmkIndex: -1, lastSeen: now, via, session: null };
+        d = { eui64: m.lbd, shortAddress: s, state: "authenticating", gmkIndex: -1, lastSeen: now, via, session: null, pending: null, sentAt: 0, retransmits: 0 };
         this.devices.set(key, d);
       }
       d.state = "authenticating";
       d.via = via;
       d.lastSeen = now;
       d.session = this.session();
-      return [this.out(d, LbpCode.CHALLENGE, d.session.start())];
+      return [this.challenge(d, d.session.start(), now)];
     }
     if (!d) return this.decline(via, m.lbd, "unknown device");
     d.via = via;
     d.lastSeen = now;
+    d.pending = null;
     if (isParams(m.data)) {
       // Parameter results (answer to a GMK activation).
       const ps = decodeParams(m.data);
@@ -502,6 +522,12 @@ export class LbpServer {
     if (!s) return this.decline(via, m.lbd, "no session");
     const eap = decodeEap(m.data);
     if (eap.code !== EapCode.RESPONSE) return this.decline(via, m.lbd, "not an EAP response");
+    if (eap.identifier !== s.expectedIdentifier) {
+      // the answer to a request already answered (a retransmission crossed it): discarded
+      this.counters.duplicate++;
+      this.trace(`lbs: drop duplicate response from ${key}`);
+      return [];
+    }
     const reply = s.input(m.data, () => this.contentFor(d as LbsDevice));
     if (s.state === "failed") {
       if (d.state === "authenticating") this.devices.delete(key);
@@ -517,7 +543,40 @@ export class LbpServer {
       }
       return [this.out(d, LbpCode.ACCEPTED, reply)];
     }
-    return [this.out(d, LbpCode.CHALLENGE, reply)];
+    return [this.challenge(d, reply, now)];
+  }
+
+  private challenge(d: LbsDevice, data: Uint8Array, now: number): LbsOutput {
+    const o = this.out(d, LbpCode.CHALLENGE, data);
+    d.pending = o;
+    d.sentAt = now;
+    d.retransmits = 0;
+    return o;
+  }
+
+  /** Challenges not answered within LBP_RETRANSMIT_MS, sent again (at most LBP_MAX_RETRANSMITS times each). */
+  tick(): LbsOutput[] {
+    const now = this.o.now();
+    const out: LbsOutput[] = [];
+    for (const d of this.devices.values()) {
+      if (!d.pending || !d.session || now - d.sentAt < LBP_RETRANSMIT_MS) continue;
+      if (d.retransmits >= LBP_MAX_RETRANSMITS) {
+        d.pending = null;
+        continue;
+      }
+      d.retransmits++;
+      d.sentAt = now;
+      this.counters.retransmitted++;
+      out.push(d.pending);
+    }
+    return out;
+  }
+
+  /** When tick() next has a challenge to retransmit (ms), Infinity when none waits. */
+  nextDeadline(): number {
+    let t = Infinity;
+    for (const d of this.devices.values()) if (d.pending && d.session) t = Math.min(t, d.sentAt + LBP_RETRANSMIT_MS);
+    return t;
   }
 
   /** Authentications in progress (a message within LBP_SESSION_IDLE_MS), `self` excluded. */

@@ -193,6 +193,10 @@ export class LoadngRouter {
   readonly params: LoadngParams;
   readonly routes = new Map<number, RouteEntry>();
   readonly drops: Record<LoadngDrop, number> = { duplicate: 0, stale: 0, hopLimit: 0, noRoute: 0, ownMessage: 0, tableFull: 0 };
+  /** Messages sent, by kind (RREQs this node started and ones it relayed, RREPs, RERRs). */
+  readonly sent = { rreq: 0, rreqRelayed: 0, rrep: 0, rrepRelayed: 0, rerr: 0 };
+  /** Routes learned from traffic (learn()), not from a discovery. */
+  readonly stats = { learned: 0 };
   /** Called when a discovery this node started has found a route, or failed. */
   onRouteFound: ((dst: number, route: RouteEntry) => void) | null = null;
   onRouteFailed: ((dst: number) => void) | null = null;
@@ -265,6 +269,55 @@ export class LoadngRouter {
     return true;
   }
 
+  /**
+   * A route learned from traffic, not from a discovery: the originator of an authentic frame is
+   * reachable through the neighbour that passed it on, `hops` away (as far as the frame came).
+   * Installed only where no valid route exists (a discovered route is never replaced by a guess);
+   * a route through the same neighbour is kept valid (and, if not discovered, takes this hop count). The cost is an estimate: this link's cost
+   * for every hop. Returns true when a route was installed.
+   */
+  learn(dst: number, prevHop: number, hops: number, q: LinkQuality): boolean {
+    if (dst === this.self || dst === BROADCAST || dst === 0xfffe) return false;
+    const now = this.now();
+    const cur = this.route(dst);
+    const h = Math.max(1, Math.min(LOADNG_MAX_HOPS, hops));
+    if (cur) {
+      if (cur.nextHop === prevHop) {
+        cur.validUntil = now + this.params.adpRouteValidTimeMs;
+        // a route not from a discovery (seq 0) takes the hop count traffic shows it has
+        if (cur.seq === 0) cur.hopCount = h;
+      }
+      return false;
+    }
+    this.stats.learned++;
+    this.installFound({
+      destination: dst, nextHop: prevHop, routeCost: Math.min(ROUTE_COST_MAX, this.costTo(prevHop, q) * h), hopCount: h,
+      weakLinkCount: 0, validUntil: now + this.params.adpRouteValidTimeMs, seq: 0,
+    });
+    return true;
+  }
+
+  /** Installs a route found without a discovery; a discovery of it still pending ends there (what waited for it goes). */
+  private installFound(e: RouteEntry): void {
+    this.install(e);
+    if (this.discoveries.delete(e.destination)) {
+      this.trace(`loadng: route to ${hex4(e.destination)} via ${hex4(e.nextHop)} learned while discovering it`);
+      this.onRouteFound?.(e.destination, e);
+    }
+  }
+
+  /**
+   * Sets a route whatever the table held (G3 adpDefaultCoordRouteEnabled: a device that has
+   * joined routes to the coordinator through its bootstrapping agent).
+   */
+  setRoute(dst: number, nextHop: number, routeCost: number, hops: number): void {
+    this.routes.delete(dst);
+    this.installFound({
+      destination: dst, nextHop, routeCost: Math.min(ROUTE_COST_MAX, routeCost), hopCount: Math.max(1, Math.min(LOADNG_MAX_HOPS, hops)),
+      weakLinkCount: 0, validUntil: this.now() + this.params.adpRouteValidTimeMs, seq: 0,
+    });
+  }
+
   private costTo(prevHop: number, q: LinkQuality): number {
     return linkCost(this.params, q, this.neighbourQuality(prevHop), this.routes.size, this.maxRoutes);
   }
@@ -288,6 +341,7 @@ export class LoadngRouter {
       metricType: LOADNG_METRIC_COMPOSITE, routeCost: 0, hopCount: 0, hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS), weakLinkCount: 0,
     });
     this.trace(`loadng: RREQ ${hex4(this.self)}->${hex4(dst)} seq ${seq}`);
+    this.sent.rreq++;
     this.send(BROADCAST, body);
   }
 
@@ -347,10 +401,12 @@ export class LoadngRouter {
         unicast: false, metricType: m.metricType, routeCost: 0, hopCount: 0, hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS), weakLinkCount: 0,
       });
       this.trace(`loadng: RREP ${hex4(this.self)}->${hex4(m.originator)} via ${hex4(prevHop)}`);
+      this.sent.rrep++;
       this.send(prevHop, rrep);
       return;
     }
     if (m.hopLimit <= 1) return this.drop("hopLimit", `RREQ from ${hex4(m.originator)}`);
+    this.sent.rreqRelayed++;
     this.send(BROADCAST, encodeLoadng({ ...m, routeCost: cost, hopCount: hops, hopLimit: m.hopLimit - 1, weakLinkCount: weak }));
   }
 
@@ -374,6 +430,7 @@ export class LoadngRouter {
     const back = this.route(m.destination);
     if (!back) return this.drop("noRoute", `RREP to ${hex4(m.destination)}`);
     if (m.hopLimit <= 1) return this.drop("hopLimit", `RREP to ${hex4(m.destination)}`);
+    this.sent.rrepRelayed++;
     this.send(back.nextHop, encodeLoadng({ ...m, routeCost: cost, hopCount: hops, hopLimit: m.hopLimit - 1, weakLinkCount: weak }));
   }
 
@@ -395,6 +452,7 @@ export class LoadngRouter {
   reportError(originator: number, unreachable: number): void {
     const back = this.route(originator);
     if (!back) return this.drop("noRoute", `RERR to ${hex4(originator)}`);
+    this.sent.rerr++;
     this.send(back.nextHop, encodeLoadng({
       type: LoadngType.RERR, destination: originator, originator: this.self, errorCode: LOADNG_RERR_NO_ROUTE,
       unreachable, hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS),

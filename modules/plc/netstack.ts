@@ -10,7 +10,7 @@ import { SHORT_BROADCAST } from "./mac-const.js";
 import {
   AdpCommand, ADP_DEFAULT_MAX_HOPS, ICMPV6_ECHO_REQUEST, IPV6_HEADER_LENGTH, NEXT_HEADER_ICMPV6,
 } from "./adp-const.js";
-import { BroadcastLog, Reassembler, decodeAdpFrame, encodeBroadcastHeader, encodeEsc, encodeMeshHeader, fragment } from "./adp.js";
+import { type AdpFrame, BroadcastLog, Reassembler, decodeAdpFrame, encodeBroadcastHeader, encodeEsc, encodeMeshHeader, fragment } from "./adp.js";
 import { compressIphc, decompressIphc, echoReplyFor, type IphcOptions, type LinkAddr } from "./iphc.js";
 import { LoadngRouter, type LoadngParams } from "./loadng.js";
 import { concat } from "./bytes.js";
@@ -158,7 +158,7 @@ export class G3Node {
       return;
     }
     for (const f of frames) {
-      const payload = r.nextHop === final ? f : concat(encodeMeshHeader({ hopsLeft: Math.min(ADP_DEFAULT_MAX_HOPS, this.router.params.adpMaxHops), originator: this.shortAddress, final }), f);
+      const payload = r.nextHop === final ? f : concat(encodeMeshHeader({ hopsLeft: this.meshHops(), originator: this.shortAddress, final }), f);
       this.mac.dataRequest({ dst: r.nextHop, payload });
     }
   }
@@ -188,6 +188,7 @@ export class G3Node {
       this.drops.unsecured++;
       return;
     }
+    if (ind.secured && typeof ind.src === "number") this.learnRoutes(ind, a);
     let linkSrc: LinkAddr = ind.src instanceof Uint8Array || typeof ind.src === "number" ? ind.src : 0xffff;
     let linkDst: LinkAddr | null = ind.dst instanceof Uint8Array || typeof ind.dst === "number" ? ind.dst : null;
     if (a.mesh) {
@@ -242,6 +243,28 @@ export class G3Node {
       }
       throw e;
     }
+  }
+
+  /**
+   * Reverse routes from an authentic unicast frame: its sender is a neighbour, and the originator
+   * of a mesh frame is reachable back through that neighbour, as many hops away as the frame came
+   * (the originator started it with the network's hop limit). A node that forwards or receives
+   * frames from a device thus answers it without flooding a route request.
+   */
+  private learnRoutes(ind: MacIndication, a: AdpFrame): void {
+    const prev = ind.src as number;
+    if (prev === SHORT_BROADCAST || prev === 0xfffe || ind.dst === SHORT_BROADCAST || a.broadcastSeq !== undefined) return;
+    const q = { lqi: ind.lqi, modulation: ind.modulation };
+    this.router.learn(prev, prev, 1, q);
+    const m = a.mesh;
+    if (m && typeof m.originator === "number" && m.originator !== prev) {
+      this.router.learn(m.originator, prev, this.meshHops() - m.hopsLeft + 1, q);
+    }
+  }
+
+  /** Hops left a mesh header starts with. */
+  private meshHops(): number {
+    return Math.min(ADP_DEFAULT_MAX_HOPS, this.router.params.adpMaxHops);
   }
 
   private deliver(packet: Uint8Array): void {

@@ -121,6 +121,43 @@ describe("plc LBP (G.9903 annex E)", () => {
     assert.equal(w.server.counters.joined, 1);
     for (const t of w.traces) for (const k of [PSK, GMK0]) assert.ok(!t.includes(toH(k)), `key in trace: ${t}`);
   });
+  it("a lost challenge is retransmitted; a duplicate gets the same response, which the LBS discards", () => {
+    const w = world();
+    w.dev.startDiscovery();
+    w.dev.beacon({ panId: 0x781d, agent: w.AGENT, lqi: 200, rcCoord: 20 });
+    const joining = (w.dev.join() as { message: Uint8Array }).message;
+    const [lost] = w.server.input(w.AGENT, joining) as [LbsOutput];
+    assert.equal(w.server.nextDeadline(), 5000);
+    w.t.now = 4999;
+    assert.deepEqual(w.server.tick(), [], "not yet");
+    w.t.now = 5000;
+    const again = w.server.tick();
+    assert.equal(again.length, 1);
+    assert.equal(toH(again[0]!.message), toH(lost.message), "the same challenge");
+    assert.equal(w.server.counters.retransmitted, 1);
+    const r1 = w.deliver(again[0]!) as Uint8Array;
+    const r2 = w.deliver(again[0]!) as Uint8Array; // the first copy arrives late
+    assert.equal(toH(r2), toH(r1), "same response to a duplicate request");
+    const next = w.server.input(w.AGENT, r1);
+    assert.equal(next.length, 1);
+    assert.deepEqual(w.server.input(w.AGENT, r2), [], "duplicate response discarded");
+    assert.equal(w.server.counters.duplicate, 1);
+    w.pump(w.deliver(next[0]!));
+    assert.equal(w.dev.state, "joined");
+    assert.equal(w.server.nextDeadline(), Infinity);
+    // unanswered: at most LBP_MAX_RETRANSMITS more copies, then the LBS waits for a new JOINING
+    const v = world();
+    v.dev.startDiscovery();
+    v.dev.beacon({ panId: 0x781d, agent: v.AGENT, lqi: 200, rcCoord: 20 });
+    v.server.input(v.AGENT, (v.dev.join() as { message: Uint8Array }).message);
+    let copies = 0;
+    for (let i = 1; i <= 5; i++) {
+      v.t.now = i * 5000;
+      copies += v.server.tick().length;
+    }
+    assert.equal(copies, 2);
+    assert.equal(v.server.nextDeadline(), Infinity);
+  });
   it("a blacklisted EUI-64 is declined", () => {
     const w = world({ blacklist: true });
     w.dev.startDiscovery();

@@ -93,6 +93,30 @@ describe("plc LOADng route discovery in a 4-node line (A-B-C-D)", () => {
     assert.equal(got.length, 1);
     assert.equal(toH(got[0] as Uint8Array), toH(req));
   });
+  it("routes from traffic: a default route to the coordinator, reverse routes from mesh frames, no RREQ", () => {
+    const net = new Line([[1, 2], [2, 3], [3, 4]]);
+    const nodes = [1, 2, 3, 4].map((s) => net.add(s)) as [G3Node, G3Node, G3Node, G3Node];
+    const [A, B, C, D] = nodes;
+    // each node joined through the one before it (adpDefaultCoordRouteEnabled): A is the coordinator
+    B.router.setRoute(1, 1, 10, 1);
+    C.router.setRoute(1, 2, 20, 2);
+    D.router.setRoute(1, 3, 30, 2);
+    const replies: Uint8Array[] = [];
+    D.onIpv6 = (p) => replies.push(p);
+    D.sendIpv6(buildEcho(linkLocalFromLink(4, PAN), linkLocalFromLink(1, PAN), { type: 128, identifier: 5, sequence: 1, data: hex("01") }));
+    net.run();
+    assert.equal(replies.length, 1, "A answered through the route it learned");
+    for (const n of nodes) assert.equal(n.router.sent.rreq + n.router.sent.rreqRelayed, 0, "no route request");
+    const back = A.router.route(4);
+    assert.equal(back?.nextHop, 2);
+    assert.equal(back?.hopCount, 3, "as far as the frame came");
+    assert.equal(B.router.route(4)?.nextHop, 3);
+    assert.equal(D.router.route(1)?.hopCount, 3, "the default route takes the hop count the reply showed");
+    assert.ok(A.router.stats.learned >= 2);
+    // a learned route never replaces one that exists through another neighbour
+    assert.equal(A.router.learn(4, 9, 1, { lqi: 200, modulation: 3 }), false);
+    assert.equal(A.router.route(4)?.nextHop, 2);
+  });
   it("RREQ floods are suppressed (each node rebroadcasts once) and hop limit bounds them", () => {
     const net = new Line([[1, 2], [2, 3], [3, 4], [1, 4], [2, 4]]);
     const [A, B, C, D] = [1, 2, 3, 4].map((s) => net.add(s)) as G3Node[] as [G3Node, G3Node, G3Node, G3Node];
