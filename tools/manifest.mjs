@@ -63,12 +63,14 @@ export function loadManifest(root, role, platform) {
     const part = m.part ?? inherited;
     if (m.part && !PARTS.includes(m.part)) throw new Error(`${relative(root, abs)}: unknown part ${m.part}`);
     for (const inc of m.include ?? []) visit(join(dir, inc), part);
+    // the role's settings override the file's own (its defaults for every role)
+    const own = pick(m);
     if (m.roles) {
       if (!m.roles[role]) throw new Error(`${relative(root, abs)}: no role ${role}`);
       const r = forPlatform(m.roles[role], platform);
       for (const inc of r.include ?? []) visit(join(dir, inc), part);
       const { include, ...rest } = r;
-      merge(result, pick(rest));
+      merge(own, pick(rest));
     }
     for (const { file, specifier } of expandModules(root, dir, m.modules ?? [])) {
       const rel = relative(modulesRoot, file);
@@ -78,7 +80,7 @@ export function loadManifest(root, role, platform) {
     }
     for (const c of m.c ?? []) result.c.push(join(dir, c));
     for (const d of m.includeDirs ?? []) result.includeDirs.push(join(dir, d));
-    merge(result, pick(m));
+    merge(result, own);
   }
   function pick(m) {
     const out = {};
