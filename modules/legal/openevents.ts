@@ -5,7 +5,8 @@
 // before POWER_FAIL. Written only when an event starts or ends.
 // Record: 0 magic, 4 seq, 8 bit mask of open slots, 10 reserved, 12 + 16 * slot: type (u8),
 // phase (u8), reserved (u16), value (i32), start ms (f64); 156 CRC-32 of bytes 0..155.
-import { OPEN_BASE, OPEN_SIZE, crcOf, loadNewest, type Nvram, type Crc32 } from './records.js';
+import { OPEN_BASE, OPEN_SIZE, type Nvram, type Crc32 } from './records.js';
+import { TwoSlotRecord } from '../generic/shared/nvrecord.js';
 
 const OPEN_MAGIC = 0x4e45504f;   // "OPEN"
 /** Slots: 0..2 sag/swell/interruption on L1..L3, 3..5 over/undervoltage on L1..L3, 6 reverse
@@ -18,20 +19,20 @@ export class OpenEvents {
   seq = 0;
   dropped = 0;       // corrupt slots found at boot
   readonly open: (OpenEvent | undefined)[] = [];
-  private readonly bytes = new Uint8Array(OPEN_SIZE);
-  private readonly view = new DataView(this.bytes.buffer);
+  private readonly rec: TwoSlotRecord;
 
-  constructor(private readonly nv: Nvram, private readonly crc: Crc32) {
+  constructor(nv: Nvram, crc: Crc32) {
+    this.rec = new TwoSlotRecord(nv, crc, OPEN_BASE, OPEN_SIZE, OPEN_SIZE, OPEN_MAGIC);
     for (let k = 0; k < OPEN_SLOTS; k++) this.open.push(undefined);
   }
 
   /** Reads the events that were open when the meter last wrote the record. */
   load(): void {
-    const { bytes, view } = this;
-    const found = loadNewest(this.nv, this.crc, OPEN_BASE, OPEN_SIZE, bytes, view, OPEN_MAGIC);
-    this.dropped += found.dropped;
-    this.seq = found.seq;
-    if (!found.seq) return;
+    const { rec } = this, { view } = rec;
+    const found = rec.load();
+    this.dropped = rec.dropped;
+    this.seq = rec.seq;
+    if (!found) return;
     const mask = view.getUint16(8, true);
     for (let k = 0; k < OPEN_SLOTS; k++) {
       const o = 12 + 16 * k;
@@ -55,11 +56,8 @@ export class OpenEvents {
   }
 
   private save(): void {
-    const { bytes, view } = this;
-    const seq = this.seq + 1;
+    const { rec } = this, { bytes, view } = rec;
     bytes.fill(0);
-    view.setUint32(0, OPEN_MAGIC, true);
-    view.setUint32(4, seq, true);
     let mask = 0;
     for (let k = 0; k < OPEN_SLOTS; k++) {
       const e = this.open[k];
@@ -72,8 +70,7 @@ export class OpenEvents {
       view.setFloat64(o + 8, e.start, true);
     }
     view.setUint16(8, mask, true);
-    view.setUint32(OPEN_SIZE - 4, crcOf(this.crc, bytes, OPEN_SIZE - 4), true);
-    this.nv.write(OPEN_BASE + (seq & 1) * OPEN_SIZE, bytes);
-    this.seq = seq;
+    rec.save();
+    this.seq = rec.seq;
   }
 }

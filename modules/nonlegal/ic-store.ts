@@ -10,53 +10,38 @@
 //   id 2 at 128: DRBG seed (16 bytes), replaced at each boot
 import type { RunServiceFn } from '../generic/services.js';
 import type { ClientSecurity } from './dlms-read.js';
+import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
 
 export const IC_BLOCK = 64;
 const MAGIC = 0x3156_4c4e;   // "NLV1"
 const SLOT = 32, RECORD = 64, PAYLOAD = 20;
 export const REC_SERVER_IC = 0, REC_CLIENT_IC = 1, REC_SEED = 2;
 
-interface Nvram { read(offset: number, view: ArrayBufferView): void; write(offset: number, view: ArrayBufferView): void; info(): string }
-interface Crc32 { reset(): unknown; checksum(bytes: Uint8Array): number }
 interface Drbg { drbgSeed(p: Uint8Array): void; random(n: number): Uint8Array; drbgInfo(): string }
 
-/** One power-fail-safe record (two slots). */
+/** One power-fail-safe record (two slots, generic/shared/nvrecord.ts); without NVRAM, 'absent'. */
 export class NvRecord {
-  private seq = 0;
-  private slot = 1;         // slot of the newest valid copy
+  private readonly rec: TwoSlotRecord | undefined;
   /** 'new' (blank), 'ok', 'corrupt' (neither slot valid nor blank) or 'absent' (no NVRAM). */
   status: 'new' | 'ok' | 'corrupt' | 'absent' = 'absent';
-  constructor(private readonly nv: Nvram | undefined, private readonly crc: Crc32 | undefined, private readonly id: number) {}
-
-  private sum(b: Uint8Array): number {
-    this.crc!.reset();
-    return this.crc!.checksum(b.subarray(0, 28)) >>> 0;
+  constructor(nv: Nvram | undefined, crc: Crc32 | undefined, id: number) {
+    this.rec = nv && crc ? new TwoSlotRecord(nv, crc, id * RECORD, SLOT, SLOT, MAGIC) : undefined;
   }
 
   load(): Uint8Array | undefined {
-    if (!this.nv || !this.crc) return undefined;
-    let best: Uint8Array | undefined, blank = 0;
-    for (let s = 0; s < 2; s++) {
-      const b = new Uint8Array(SLOT), v = new DataView(b.buffer);
-      this.nv.read(this.id * RECORD + s * SLOT, b);
-      if (v.getUint32(0, true) === MAGIC && v.getUint32(28, true) === this.sum(b)) {
-        const seq = v.getUint32(4, true);
-        if (!best || seq > this.seq) { best = b; this.seq = seq; this.slot = s; }
-      } else if (b.every((x) => x === 0xff) || b.every((x) => x === 0)) blank++;
-    }
-    this.status = best ? 'ok' : blank === 2 ? 'new' : 'corrupt';
-    return best?.slice(8, 8 + PAYLOAD);
+    const { rec } = this;
+    if (!rec) return undefined;
+    const found = rec.load();
+    this.status = rec.status;
+    return found ? rec.bytes.slice(8, 8 + PAYLOAD) : undefined;
   }
 
   save(payload: Uint8Array): boolean {
-    if (!this.nv || !this.crc) return false;
-    const b = new Uint8Array(SLOT), v = new DataView(b.buffer);
-    v.setUint32(0, MAGIC, true);
-    v.setUint32(4, ++this.seq, true);
-    b.set(payload.subarray(0, PAYLOAD), 8);
-    v.setUint32(28, this.sum(b), true);
-    this.slot ^= 1;
-    this.nv.write(this.id * RECORD + this.slot * SLOT, b);
+    const { rec } = this;
+    if (!rec) return false;
+    rec.bytes.fill(0);
+    rec.bytes.set(payload.subarray(0, PAYLOAD), 8);
+    rec.save();
     this.status = 'ok';
     return true;
   }

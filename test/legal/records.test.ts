@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { BillingStore, type Nvram, type Crc32 } from '../../modules/legal/records.js';
 import { EventLog } from '../../modules/legal/eventlog.js';
+import { TwoSlotRecord } from '../../modules/generic/shared/nvrecord.js';
 import { start } from '../../modules/legal/legal.js';
 import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK } from '../../modules/generic/ids.js';
 
@@ -52,6 +53,28 @@ describe('legal: power-fail-safe records', () => {
       assert.equal(r.clock, 1000 * want);
       assert.equal(r.dropped, completed || cutAt === 0 ? 0 : 1);   // the torn slot, counted
     }
+  });
+
+  it('two-slot record: a save never overwrites the newest valid copy, whichever slot holds it', () => {
+    const fram = new Fram(), crc = new Crc();
+    const a = new TwoSlotRecord(fram, crc, 1000, 64, 32, 0x31565450);
+    a.view.setUint32(8, 7, true);
+    a.save();                                  // seq 1, copy 1 (from blank, seq n in copy n & 1)
+    a.save();                                  // seq 2, copy 0
+    const copy = (k: number) => new DataView(fram.mem.buffer, 1000 + 64 * k).getUint32(4, true);
+    assert.deepEqual([copy(0), copy(1)], [2, 1]);
+    fram.mem.copyWithin(1064, 1000, 1032);     // copy 1 := copy 0, then damaged: CRC wrong
+    fram.mem[1064 + 8] = 9;
+    const b = new TwoSlotRecord(fram, crc, 1000, 64, 32, 0x31565450);
+    assert.equal(b.load(), true);
+    assert.deepEqual([b.seq, b.dropped, b.status, b.view.getUint32(8, true)], [2, 1, 'ok', 7]);
+    b.save();                                  // must go over the corrupt copy 1, not the newest
+    assert.deepEqual([copy(0), copy(1)], [2, 3]);
+    fram.budget = 1;                           // torn after one burst: the newest (seq 3) survives
+    assert.throws(() => b.save(), /power cut/);
+    const c = new TwoSlotRecord(fram, crc, 1000, 64, 32, 0x31565450);
+    assert.deepEqual([c.load(), c.seq, c.dropped], [true, 3, 1]);
+    assert.throws(() => new TwoSlotRecord(fram, crc, 0, 16, 32, 1), /RangeError|slots of 16/);
   });
 
   it('billing: registers never go backwards on save', () => {

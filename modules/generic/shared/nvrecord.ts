@@ -1,0 +1,97 @@
+// Power-fail-safe records in the NVRAM (generic/nvram.ts: an FRAM model whose multi-byte writes a
+// power cut can tear, in 16-byte bursts), shared by every part that keeps state there: LEGAL's
+// billing and open-event records and journal, NON-LEGAL's invocation counters and DRBG seed, the
+// PLC part's MAC frame counter. Each part reaches only its own NVRAM area (nvramArea), so sharing
+// this code shares no bytes. Under generic/shared/, so any part may import it: the exports are
+// hardened, the instances are each store's own.
+//
+// A record carries a CRC-32 (IEEE, the crc driver) of its bytes in its last 4 bytes. A record that
+// is neither valid nor blank (all 0xFF as delivered, or all 0x00) is corrupt: callers count it.
+// TwoSlotRecord keeps one record as two copies written alternately (magic at byte 0, sequence
+// number at 4, payload, CRC last): a torn write damages only the copy being written, never the
+// newest valid one, and at load the valid copy with the higher sequence number wins. A save
+// always writes the copy that does not hold the newest valid record, whatever wrote it.
+
+export interface Nvram {
+  read(offset: number, view: ArrayBufferView): void;
+  write(offset: number, view: ArrayBufferView): void;
+  info(): string;
+}
+export interface Crc32 { reset(): unknown; checksum(bytes: BufferLike): number }
+
+export const RECORD_VALID = 0, RECORD_BLANK = 1, RECORD_CORRUPT = 2;
+
+/** CRC-32 of bytes [0, n). */
+export function crcOf(crc: Crc32, bytes: Uint8Array, n: number): number {
+  crc.reset();
+  return crc.checksum(bytes.subarray(0, n)) >>> 0;
+}
+
+/** RECORD_VALID, RECORD_BLANK or RECORD_CORRUPT: the record in bytes, its CRC-32 in the last 4. */
+export function check(crc: Crc32, bytes: Uint8Array, view: DataView, magicOk: boolean): number {
+  const n = bytes.length - 4;
+  if (magicOk && view.getUint32(n, true) === crcOf(crc, bytes, n)) return RECORD_VALID;
+  const b = bytes[0]!;
+  if ((b === 0xff || b === 0) && bytes.every((x) => x === b)) return RECORD_BLANK;
+  return RECORD_CORRUPT;
+}
+
+/**
+ * One record of `size` bytes kept in two copies at base and base + stride. The caller fills the
+ * payload (bytes 8 .. size - 5) through `view`/`bytes` and calls save(); load() leaves the newest
+ * valid copy there.
+ */
+export class TwoSlotRecord {
+  /** Sequence number of the newest valid copy (0: none). */
+  seq = 0;
+  /** Corrupt copies found by load(). */
+  dropped = 0;
+  /** After load(): 'ok', 'new' (both copies blank) or 'corrupt' (no valid copy, not both blank). */
+  status: 'ok' | 'new' | 'corrupt' = 'new';
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  private slot = 0;         // the copy holding the newest valid record; from blank, copy n & 1 gets seq n
+
+  constructor(private readonly nv: Nvram, private readonly crc: Crc32, private readonly base: number,
+    private readonly stride: number, size: number, private readonly magic: number) {
+    if (!(size >= 12 && size <= stride)) throw new RangeError(`record of ${size} bytes in slots of ${stride}`);
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Reads the newest valid copy into bytes; true when there is one. */
+  load(): boolean {
+    const { bytes, view } = this;
+    let best = -1, corrupt = 0;
+    this.seq = 0;
+    for (let k = 0; k < 2; k++) {
+      this.nv.read(this.base + k * this.stride, bytes);
+      const state = check(this.crc, bytes, view, view.getUint32(0, true) === this.magic);
+      if (state === RECORD_CORRUPT) corrupt++;
+      if (state === RECORD_VALID && (best < 0 || view.getUint32(4, true) > this.seq)) {
+        this.seq = view.getUint32(4, true);
+        best = k;
+      }
+    }
+    this.dropped += corrupt;
+    this.status = best >= 0 ? 'ok' : corrupt ? 'corrupt' : 'new';
+    if (best < 0) return false;
+    this.slot = best;
+    this.nv.read(this.base + best * this.stride, bytes);
+    return true;
+  }
+
+  /** Seals bytes (magic, next sequence number, CRC) and writes them over the older copy. */
+  save(): void {
+    const { bytes, view } = this;
+    const n = bytes.length - 4, seq = this.seq + 1;
+    view.setUint32(0, this.magic, true);
+    view.setUint32(4, seq, true);
+    view.setUint32(n, crcOf(this.crc, bytes, n), true);
+    const slot = this.slot ^ 1;
+    this.nv.write(this.base + slot * this.stride, bytes);
+    this.slot = slot;
+    this.seq = seq;
+    this.status = 'ok';
+  }
+}
