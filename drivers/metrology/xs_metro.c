@@ -58,7 +58,7 @@ static struct {
 #endif
 	/* cost of the last second(): board_cycles() around the model's fill and around
 	 * dsp_process_block(), summed over the second's blocks (METRO STATS) */
-	uint32_t model_cycles, dsp_cycles, dev_cycles, samples;
+	uint32_t model_cycles, dsp_cycles, dev_cycles, pq_cycles, samples;
 	/* the load relay (Disconnect control): open, no current flows; the voltage is measured
 	 * on the grid side and stays */
 	uint8_t relay_open;
@@ -331,10 +331,11 @@ void xs_metro_second(xsMachine *the)
 	uint32_t fs = fe_model_driver.sample_rate(&mx.model);
 	uint32_t done = 0;
 	int windows = 0;
-	/* one timestamp between the fill and the DSP, one after the DSP that starts the next fill:
-	 * two board_cycles() per block (a few tens of cycles each, split between model and DSP).
-	 * The second device's DSP (emulated hardware) is timed apart too. */
-	uint64_t model_cycles = 0, dsp_cycles = 0, dev_cycles = 0, t0 = board_cycles();
+	/* one timestamp between the fill and the DSP, one after the DSP, one after the power-quality
+	 * tracking that starts the next fill: three board_cycles() per block (a few tens of cycles
+	 * each, split between model, DSP and PQ). The second device's DSP (emulated hardware) is
+	 * timed apart too. */
+	uint64_t model_cycles = 0, dsp_cycles = 0, dev_cycles = 0, pq_cycles = 0, t0 = board_cycles();
 	while (done < fs) {
 		uint32_t want = fs - done < FE_BLOCK_MAX ? fs - done : FE_BLOCK_MAX;
 		int n = fe_model_driver.read(&mx.model, &blk, (uint16_t)want);
@@ -355,17 +356,20 @@ void xs_metro_second(xsMachine *the)
 		model_cycles -= t1 - tf;
 		done += (uint32_t)n;
 		windows += dsp_process_block(&mx.dsp, &blk);
+		uint64_t t2 = board_cycles();
 #if METRO_PQ
 		pq_block(&mx.pq, &blk, METRO_PHASES);
 #endif
-		uint64_t t2 = board_cycles();
+		uint64_t t3 = board_cycles();
 		model_cycles += t1 - t0;
 		dsp_cycles += t2 - t1;
-		t0 = t2;
+		pq_cycles += t3 - t2;
+		t0 = t3;
 	}
 	mx.model_cycles = (uint32_t)model_cycles;
 	mx.dsp_cycles = (uint32_t)dsp_cycles;
 	mx.dev_cycles = (uint32_t)dev_cycles;
+	mx.pq_cycles = (uint32_t)pq_cycles;
 	mx.samples = done;
 	if (windows != 1)
 		xsUnknownError("metro window");
@@ -398,15 +402,16 @@ void xs_metro_second(xsMachine *the)
 
 /* stats() -> "dsp.cycles=<n> model.cycles=<n> samples=<n> clock.hz=<n> device.cycles=<n> link.cycles=<n>
  * link.frames=<n> link.crc=<n> link.timeouts=<n> link.device=<n> link.stale=<n> link.retries=<n>
- * link.failed=<n> link.reads=<n>\r\n": the last second()'s cycles in the main chip's
+ * link.failed=<n> link.reads=<n> pq.cycles=<n>\r\n": the last second()'s cycles in the main chip's
  * dsp_process_block(), in the front-end model's fill, its samples per channel, the clock (cycles
  * per second), in the second device's DSP (emulated hardware) and in the link read, then
- * the link counters since start (stpm_link.h; zeros in the single-phase layout). Formatted here
- * rather than returned as numbers because LEGAL's bytecode lives in RAM, which the STM32F405
- * meter can hardly spare. */
+ * the link counters since start (stpm_link.h; zeros in the single-phase layout), and the last
+ * second's cycles in pq_block() (voltage events, tamper and buttons per block; 0 without it).
+ * Formatted here rather than returned as numbers because LEGAL's bytecode lives in RAM, which
+ * the STM32F405 meter can hardly spare. */
 void xs_metro_stats(xsMachine *the)
 {
-	char text[256];
+	char text[320];
 	uint32_t z[9] = { 0 };
 #if METRO_PHASES == 3
 	const stpm_link_t *l = &mx.link;
@@ -417,11 +422,11 @@ void xs_metro_stats(xsMachine *the)
 #endif
 	snprintf(text, sizeof(text), "dsp.cycles=%lu model.cycles=%lu samples=%lu clock.hz=%lu "
 		"device.cycles=%lu link.cycles=%lu link.frames=%lu link.crc=%lu link.timeouts=%lu link.device=%lu "
-		"link.stale=%lu link.retries=%lu link.failed=%lu link.reads=%lu\r\n",
+		"link.stale=%lu link.retries=%lu link.failed=%lu link.reads=%lu pq.cycles=%lu\r\n",
 		(unsigned long)mx.dsp_cycles, (unsigned long)mx.model_cycles, (unsigned long)mx.samples,
 		(unsigned long)board_cycle_hz(), (unsigned long)mx.dev_cycles, (unsigned long)z[0], (unsigned long)z[1],
 		(unsigned long)z[2], (unsigned long)z[3], (unsigned long)z[4], (unsigned long)z[5],
-		(unsigned long)z[6], (unsigned long)z[7], (unsigned long)z[8]);
+		(unsigned long)z[6], (unsigned long)z[7], (unsigned long)z[8], (unsigned long)mx.pq_cycles);
 	xsResult = xsString(text);
 }
 
@@ -636,22 +641,13 @@ void xs_metro_voltage_events(xsMachine *the)
 #endif
 }
 
+/* A counter of the power-quality tracker (0 in a build without it). */
+#if METRO_PQ
+#define MX_PQ_COUNTER(name, field) void name(xsMachine *the) { xsResult = xsNumber(mx.pq.field); }
+#else
+#define MX_PQ_COUNTER(name, field) void name(xsMachine *the) { xsResult = xsInteger(0); }
+#endif
 /* voltageDropped() -> events the queue could not hold. */
-void xs_metro_voltage_dropped(xsMachine *the)
-{
-#if METRO_PQ
-	xsResult = xsNumber(mx.pq.dropped);
-#else
-	xsResult = xsInteger(0);
-#endif
-}
-
+MX_PQ_COUNTER(xs_metro_voltage_dropped, dropped)
 /* keyBounces() -> button pulses shorter than the debounce time (pq.h), ignored. */
-void xs_metro_key_bounces(xsMachine *the)
-{
-#if METRO_PQ
-	xsResult = xsNumber(mx.pq.bounces);
-#else
-	xsResult = xsInteger(0);
-#endif
-}
+MX_PQ_COUNTER(xs_metro_key_bounces, bounces)

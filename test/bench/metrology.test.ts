@@ -12,7 +12,7 @@ interface MetroRow {
   platform: string; clockHz: number; nativeSamples: number; tsSamples: number;
   nativeDspCycles: number; nativeModelCycles: number; tsDspCycles: number;
   nativeInstrPerSample: number; modelInstrPerSample: number; tsInstrPerSample: number;
-  linkInstrPerSecond: number; ratio: number; nativeCpuShare: number; tsCpuShare: number; error?: string;
+  linkInstrPerSecond: number; pqInstrPerSample: number; ratio: number; nativeCpuShare: number; tsCpuShare: number; error?: string;
 }
 
 describe('bench metrology section', function () {
@@ -35,7 +35,7 @@ describe('bench metrology section', function () {
     assert.equal(m.nativeSamples, 4000);
     assert.ok(m.tsSamples >= 4000 && m.tsSamples % 4000 === 0, `${m.tsSamples}`);
     for (const k of ['clockHz', 'nativeDspCycles', 'nativeModelCycles', 'tsDspCycles', 'nativeInstrPerSample',
-      'modelInstrPerSample', 'tsInstrPerSample', 'ratio', 'nativeCpuShare', 'tsCpuShare'] as const) {
+      'modelInstrPerSample', 'pqInstrPerSample', 'tsInstrPerSample', 'ratio', 'nativeCpuShare', 'tsCpuShare'] as const) {
       assert.ok(Number.isFinite(m[k]) && m[k] > 0, `${k} = ${m[k]}`);
     }
     // 3 phases: ~10 multiply-accumulates of 32x32->64 bits per phase and sample plus the
@@ -44,11 +44,14 @@ describe('bench metrology section', function () {
     assert.ok(m.tsInstrPerSample > m.nativeInstrPerSample, `TS ${m.tsInstrPerSample} <= native ${m.nativeInstrPerSample}`);
     assert.ok(m.ratio > 1 && m.ratio < 10000, `ratio ${m.ratio}`);
     assert.ok(Math.abs(m.ratio - m.tsInstrPerSample / m.nativeInstrPerSample) < 1e-9);
-    assert.ok(Math.abs(m.nativeCpuShare - m.nativeInstrPerSample * 4000 / 168e6) < 1e-12);
+    assert.ok(Math.abs(m.nativeCpuShare - (m.nativeInstrPerSample + m.pqInstrPerSample) * 4000 / 168e6) < 1e-12);
+    // power quality: per 5-ms block of 20 samples, 3 phases of sum of squares (64-bit) and a
+    // 4-block window, so a few to some tens of instructions per sample, well below the DSP's
+    assert.ok(m.pqInstrPerSample > 3 && m.pqInstrPerSample < m.nativeInstrPerSample / 2, `pq ${m.pqInstrPerSample}`);
     assert.ok(m.nativeCpuShare < 0.5, `native CPU share ${m.nativeCpuShare}`);
     // the STPM link read (L2, L3) once a second: 24 frames, a few hundred to a few thousand
     // instructions each with its CRC-8 on both sides and the device model's answer
     assert.ok(m.linkInstrPerSecond > 24 * 100 && m.linkInstrPerSecond < 24 * 20000, `link ${m.linkInstrPerSecond}`);
-    assert.match(r.stdout, /^mps2-an386\s+4,000 \/ [\d,]+\s+[\d.]+\s+[\d.]+\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+[\d.]+ %\s+[\d.]+ %$/m);
+    assert.match(r.stdout, /^mps2-an386\s+4,000 \/ [\d,]+\s+[\d.]+\s+[\d.]+\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+ %\s+[\d.]+ %$/m);
   });
 });
