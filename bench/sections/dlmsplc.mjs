@@ -9,7 +9,8 @@
 // the command was taken; then the concentrator is woken at T once more and time runs until the
 // barrier after it printed the result line (the node printed it at that barrier's instant, read
 // from its output file, written before its IDLE). Time from request to complete profile is that
-// instant minus T, in simulated seconds; datagrams from the concentrator's line; MAC frames
+// instant minus T, in simulated seconds; datagrams from the concentrator's line, requests resent
+// from its `DLMS CLIENT` counters before and after (time standing still again); MAC frames
 // (data and ACKs, retries included), bytes on air (MPDU without FCS) and G.9903 airtime are the
 // medium's totals between the two instants. Wall time is what the run took on this machine.
 import { spawn } from 'node:child_process';

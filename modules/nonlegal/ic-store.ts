@@ -1,6 +1,7 @@
 // NON-LEGAL's non-volatile security state in its own NVRAM area (GENERIC driver "nvstore", the
 // last 256 bytes of the FRAM): the DLMS invocation counters (the meter server's transmit counter,
-// the concentrator client's counter) and the DRBG seed. An invocation counter must never be used
+// the concentrator client's counter, the last counter the meter accepted from its client) and the
+// DRBG seed. An invocation counter must never be used
 // twice with the same key, power cut or not (Green Book 9.2.7.2.4.3), so a counter is kept as a
 // reserved bound: every counter used so far is below the stored bound; using one that reaches it
 // first writes a bound IC_BLOCK higher. After a reset the counter restarts at the bound.
@@ -157,9 +158,9 @@ export interface ReceivedCounter {
  *
  * Written at every accepted APDU, before it is served (a cut after serving cannot lose it): the
  * NVRAM is FRAM, whose endurance (1e14 writes and more) does not wear out at one 32-byte write per
- * APDU, and a write takes no erase. A NOR flash would want a reserved bound instead (as the
- * transmit counters): that is not done here because the received counter is the client's, not
- * ours, so a bound ahead of it cannot be reserved.
+ * APDU, and a write needs no erase. Unlike the transmit counters, no bound can be reserved ahead:
+ * the received counter is the client's choice; on a memory with a wear limit this would need a
+ * wear-levelled log instead.
  *
  * A corrupt record (neither copy valid, not blank: a torn write leaves the other copy, so this
  * means a memory fault or tampering with the FRAM) loses the floor. The meter then accepts the
