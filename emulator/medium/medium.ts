@@ -801,6 +801,18 @@ export class Medium extends EventEmitter {
     }
   }
 
+  /**
+   * Sim clock: the node with this EUI-64 gets TIME(now) at the next step, whatever deadline it
+   * reported: its clock then reads the current instant, and what it did since (a console command
+   * taken while time stood still) reaches the medium at that instant. Used by the bench.
+   */
+  wakeNode(eui64: bigint): void {
+    const n = this.nodes.find((p) => p.eui64 === eui64);
+    if (!n) throw new Error(`no node ${formatEui64(eui64)}`);
+    n.wakeAt = Math.min(n.wakeAt, this.timeUs);
+    this.schedulePump();
+  }
+
   /** Sim clock: time moves on again after a barrier paused it. */
   resume(): void {
     this.paused = false;

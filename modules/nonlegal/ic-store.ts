@@ -1,6 +1,7 @@
 // NON-LEGAL's non-volatile security state in its own NVRAM area (GENERIC driver "nvstore", the
 // last 256 bytes of the FRAM): the DLMS invocation counters (the meter server's transmit counter,
-// the concentrator client's counter) and the DRBG seed. An invocation counter must never be used
+// the concentrator client's counter, the last counter the meter accepted from its client) and the
+// DRBG seed. An invocation counter must never be used
 // twice with the same key, power cut or not (Green Book 9.2.7.2.4.3), so a counter is kept as a
 // reserved bound: every counter used so far is below the stored bound; using one that reaches it
 // first writes a bound IC_BLOCK higher. After a reset the counter restarts at the bound.
@@ -8,6 +9,8 @@
 // write leaves the other one: 0 magic "NLV1", 4 seq, 8 payload (20 bytes), 28 CRC-32 of 0..27.
 //   id 0 at 0: server transmit IC bound (u32)   id 1 at 64: client IC bound (u32)
 //   id 2 at 128: DRBG seed (16 bytes), replaced at each boot
+//   id 3 at 192: the last invocation counter the meter accepted from a client: system title (8
+//                bytes), IC (u32), 1 at byte 12 when an entry is there (0: none, after a key change)
 import type { RunServiceFn } from '../generic/services.js';
 import type { ClientSecurity } from './dlms-read.js';
 import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
@@ -15,7 +18,7 @@ import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecor
 export const IC_BLOCK = 64;
 const MAGIC = 0x3156_4c4e;   // "NLV1"
 const SLOT = 32, RECORD = 64, PAYLOAD = 20;
-export const REC_SERVER_IC = 0, REC_CLIENT_IC = 1, REC_SEED = 2;
+export const REC_SERVER_IC = 0, REC_CLIENT_IC = 1, REC_SEED = 2, REC_RECEIVED_IC = 3;
 
 interface Drbg { drbgSeed(p: Uint8Array): void; random(n: number): Uint8Array; drbgInfo(): string }
 
@@ -134,4 +137,60 @@ export function clientSecurity(rs: RunServiceFn, title: Uint8Array): ClientSecur
     invocationCounter: () => last,
     used: (ic) => { if (ic > last) last = ic; c.reserve(ic); },
   };
+}
+
+/** What receivedCounter() restored, and the hook that keeps it. */
+export interface ReceivedCounter {
+  /** The last counter accepted before the reset, if the record holds one. */
+  restored: { title: Uint8Array; ic: number } | undefined;
+  /** The record's state at boot: 'new', 'ok', 'corrupt' or 'absent' (no NVRAM area). */
+  status: string;
+  /** Saves an accepted counter (or none, after a key change); writes counted. */
+  keep(accepted: { title: Uint8Array; ic: number } | undefined): void;
+  writes: number;
+}
+
+/**
+ * The meter's replay protection over power cuts: the last invocation counter accepted from a
+ * client (Green Book: a received counter must be above the last one accepted with that key), in
+ * record id 3. One entry, the client whose counter was accepted last: the management client is
+ * the only one with ciphered APDUs, and Security setup names one client system title.
+ *
+ * Written at every accepted APDU, before it is served (a cut after serving cannot lose it): the
+ * NVRAM is FRAM, whose endurance (1e14 writes and more) does not wear out at one 32-byte write per
+ * APDU, and a write needs no erase. Unlike the transmit counters, no bound can be reserved ahead:
+ * the received counter is the client's choice; on a memory with a wear limit this would need a
+ * wear-levelled log instead.
+ *
+ * A corrupt record (neither copy valid, not blank: a torn write leaves the other copy, so this
+ * means a memory fault or tampering with the FRAM) loses the floor. The meter then accepts the
+ * next counter as on a blank record, which becomes the floor again, and traces an error: refusing
+ * every counter instead would lock the management client out for good (only a key change opens a
+ * new counter space, and the key transfer itself needs a ciphered association). Accepting is safe
+ * enough because no association survives a reset and the management client's only mechanism is
+ * HLS-GMAC: a replayed AARQ gets a fresh challenge that a replayed reply cannot answer, so no
+ * replayed request is served; the head end, seeing the error, should renew the keys.
+ */
+export function receivedCounter(rs: RunServiceFn): ReceivedCounter {
+  const { nv, crc } = drivers(rs);
+  const rec = new NvRecord(nv, crc, REC_RECEIVED_IC);
+  const p = rec.load();
+  let restored: ReceivedCounter['restored'];
+  if (p && p[12] === 1) restored = { title: p.slice(0, 8), ic: new DataView(p.buffer, p.byteOffset).getUint32(8, true) };
+  const status = rec.status;
+  if (status === 'corrupt') rs('trace', 1, 'security: received invocation counter record corrupt: replay floor lost until the next accepted counter (renew the keys)');
+  else rs('trace', 3, `DLMS received invocation counter ${status === 'absent' ? 'not kept (no NVRAM area)' : restored ? `restored ${restored.ic} (${status})` : `none (${status})`}`);
+  const out: ReceivedCounter = {
+    restored, status, writes: 0,
+    keep(accepted) {
+      const b = new Uint8Array(PAYLOAD);
+      if (accepted && accepted.title.length === 8) {
+        b.set(accepted.title);
+        new DataView(b.buffer).setUint32(8, accepted.ic >>> 0, true);
+        b[12] = 1;
+      }
+      if (rec.save(b)) out.writes++;
+    },
+  };
+  return out;
 }

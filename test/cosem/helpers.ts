@@ -51,7 +51,7 @@ export interface Meter {
   pushes: Uint8Array[];
 }
 
-export function makeMeter(opts: Partial<CosemServerOptions> & { clients?: ClientConfig[]; rows?: DlmsData[][] } = {}): Meter {
+export function makeMeter(opts: Partial<CosemServerOptions> & { clients?: ClientConfig[]; rows?: DlmsData[][]; security?: Partial<MeterProviders["security"]> } = {}): Meter {
   const events: [SecurityEventKind, string][] = [];
   const clockSets: DateTimeValue[] = [];
   const relayClosed = { v: true };
@@ -67,7 +67,7 @@ export function makeMeter(opts: Partial<CosemServerOptions> & { clients?: Client
     powerQualityLog: buffer([]),
     relay: { open: () => { relayClosed.v = false; return true; }, close: () => { relayClosed.v = true; return true; }, isClosed: () => relayClosed.v },
     push: (apdu) => { pushes.push(apdu); return true; },
-    security: { serverTitle: SERVER_TITLE, keys: { ...KEYS, masterKey: MASTER }, aes: nodeAes },
+    security: { serverTitle: SERVER_TITLE, keys: { ...KEYS, masterKey: MASTER }, aes: nodeAes, ...opts.security },
     deviceName: "MMM0000012345678",
     deviceId: "12345678",
     clients: opts.clients ?? [...DEFAULT_CLIENTS, { sap: 32, role: 0, mechanism: 1, secret: new TextEncoder().encode("12345678") }],

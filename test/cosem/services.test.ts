@@ -141,6 +141,27 @@ describe("security services", () => {
     assert.equal(m.events.at(-1)?.[0], "deciphering-failure");
     assert.deepEqual(octets(await n.get(ClassId.SECURITY_SETUP, "0.0.43.0.0.255", 4)), CLIENT_TITLE);
   });
+
+  it("the last received invocation counter is restored, reported at each acceptance and cleared by a key change", async () => {
+    const kept: ({ title: Uint8Array; ic: number } | undefined)[] = [];
+    const m = makeMeter({ security: { receivedIc: { title: CLIENT_TITLE, ic: 5000 }, onReceivedIc: (a) => { kept.push(a); } } });
+    // a client at or below the restored counter is refused as a replay, and nothing is kept
+    for (const ic of [1000, 4999]) {
+      await assert.rejects(mgmt(m, "udp", true, { invocationCounter: ic }), DlmsError);
+      assert.equal(m.events.at(-1)?.[0], "association-rejected");
+      assert.equal(m.events.at(-2)?.[0], "replay");
+    }
+    assert.equal(kept.length, 0);
+    const { c } = await mgmt(m, "udp", true, { invocationCounter: 5000 });
+    await c.get(ClassId.REGISTER, "1.0.1.8.0.255", 2);
+    // every counter accepted was reported, in order: the AARQ's, the HLS pass's ciphered ACTION
+    // (the f(StoC) inside it used 5002), the GET's
+    assert.deepEqual(kept.map((k) => k?.ic), [5001, 5003, 5004]);
+    assert.equal(c.ic, 5004);
+    assert.ok(kept.every((k) => k && Buffer.from(k.title).equals(Buffer.from(CLIENT_TITLE))));
+    await c.action(ClassId.SECURITY_SETUP, "0.0.43.0.0.255", 2, arr([st(en(KeyId.GLOBAL_UNICAST), os(aesKeyWrap(nodeAes, MASTER, hex("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF"))))]));
+    assert.deepEqual(kept.slice(-2).map((k) => k?.ic), [5005, undefined], "a new key, a new counter space: none kept");
+  });
 });
 
 export type { DlmsData };

@@ -95,6 +95,16 @@ export interface SecuritySetupOptions {
   invocationCounter?: number;
   /** Called with each transmit invocation counter before it is used (the meter persists it). */
   onInvocationCounter?(ic: number): void;
+  /**
+   * The last invocation counter accepted from a client before the reset (the meter keeps it in
+   * its NVRAM area): a received counter must stay above it over power cuts (replay protection).
+   */
+  receivedIc?: { title: Uint8Array; ic: number };
+  /**
+   * Called with each received invocation counter accepted, before the APDU is served (the meter
+   * persists it), and with undefined when a key change starts a new counter space.
+   */
+  onReceivedIc?(accepted: { title: Uint8Array; ic: number } | undefined): void;
   /** Called after a key transfer is applied, so the meter persists the new key. */
   onKeyChange?(keyId: number, key: Uint8Array): void;
 }
@@ -118,6 +128,7 @@ export class SecuritySetup extends CosemObject {
     this.k = { ...opts.keys };
     this.policy = opts.policy ?? SecurityPolicy.AUTHENTICATED_ENCRYPTED;
     this.txIc = opts.invocationCounter ?? 0;
+    if (opts.receivedIc) this.rxIc.set(lnKey(opts.receivedIc.title), opts.receivedIc.ic >>> 0);
   }
   get keys(): SecurityKeys {
     return this.k;
@@ -132,6 +143,7 @@ export class SecuritySetup extends CosemObject {
     const key = lnKey(title), last = this.rxIc.get(key);
     if (last !== undefined && ic <= last) return false;
     this.rxIc.set(key, ic);
+    this.opts.onReceivedIc?.({ title, ic });
     return true;
   }
   lastIc(title: Uint8Array): number {
@@ -172,7 +184,10 @@ export class SecuritySetup extends CosemObject {
       else if (id === KeyId.AUTHENTICATION) this.k.authenticationKey = key;
       else this.k.masterKey = key;
       // New key, new counter space (Green Book 9.2.7.2.4.3).
-      if (id !== KeyId.MASTER) this.rxIc.clear();
+      if (id !== KeyId.MASTER && this.rxIc.size) {
+        this.rxIc.clear();
+        this.opts.onReceivedIc?.(undefined);
+      }
       this.opts.onKeyChange?.(id, key);
       ctx.srv.event("key-changed", `key ${id}`);
     }

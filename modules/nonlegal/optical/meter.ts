@@ -14,7 +14,7 @@ import type { ProfileBuffer } from '../cosem/profile.js';
 import type { SecurityEventKind } from '../cosem/cosem-const.js';
 import type { AesBlock } from '../cosem/keywrap.js';
 import { toDateTime, fromDateTime } from './clock.js';
-import { drbg, serverCounter } from '../ic-store.js';
+import { drbg, receivedCounter, serverCounter } from '../ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 
@@ -177,6 +177,7 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   const title = fromHex(cfg.systemTitle);
   const random = drbg(rs, title);
   const ic = serverCounter(rs, () => new DataView(random.random(4).buffer).getUint32(0));
+  const received = receivedCounter(rs);
   const aes: AesBlock = { encrypt: (k, b) => crypto.aesEncrypt(k, b), decrypt: (k, b) => crypto.aesDecrypt(k, b) };
   const gcm: Gcm = { encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p), decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t) };
   const meter: Meter = {
@@ -222,6 +223,9 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
       // Kept in NON-LEGAL's NVRAM area as a reserved bound (ic-store.ts): never reused after a reset.
       invocationCounter: ic.start,
       onInvocationCounter: ic.use,
+      // the last counter accepted from the client, over power cuts too (replay protection)
+      ...(received.restored ? { receivedIc: received.restored } : {}),
+      onReceivedIc: received.keep,
     },
     deviceName: cfg.deviceName,
     deviceId: cfg.deviceId,
