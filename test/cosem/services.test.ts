@@ -162,6 +162,16 @@ describe("security services", () => {
     await c.action(ClassId.SECURITY_SETUP, "0.0.43.0.0.255", 2, arr([st(en(KeyId.GLOBAL_UNICAST), os(aesKeyWrap(nodeAes, MASTER, hex("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF"))))]));
     assert.deepEqual(kept.slice(-2).map((k) => k?.ic), [5005, undefined], "a new key, a new counter space: none kept");
   });
+
+  it("keeps the received counters of at most 8 client system titles: a ninth is refused, the others keep working", async () => {
+    const m = makeMeter();
+    const title = (k: number) => Uint8Array.from([0x4d, 0x4d, 0x4d, 0, 0, 0, 0, k]);
+    for (let k = 1; k <= 8; k++) await mgmt(m, "udp", true, { systemTitle: title(k) });
+    await assert.rejects(mgmt(m, "udp", true, { systemTitle: title(9) }), DlmsError);
+    assert.deepEqual(m.events.at(-2), ["replay", "client system title beyond the 8 kept"]);
+    const { c } = await mgmt(m, "udp", true, { systemTitle: title(3), invocationCounter: 100 });
+    assert.equal(await c.get(ClassId.REGISTER, "1.0.1.8.0.255", 2).then((v) => v.type), "double-long-unsigned");
+  });
 });
 
 export type { DlmsData };

@@ -109,6 +109,9 @@ export interface SecuritySetupOptions {
   onKeyChange?(keyId: number, key: Uint8Array): void;
 }
 
+/** Client system titles whose last received invocation counter is kept. */
+export const MAX_CLIENT_TITLES = 8;
+
 export class SecuritySetup extends CosemObject {
   readonly classId: number = ClassId.SECURITY_SETUP;
   readonly attrCount: number = 5;
@@ -118,7 +121,9 @@ export class SecuritySetup extends CosemObject {
   readonly serverTitle: Uint8Array;
   /** Server transmit invocation counter (last used). */
   txIc: number;
-  /** Last invocation counter received per client system title (replay protection). */
+  /** Last invocation counter received per client system title (replay protection), at most
+   * MAX_CLIENT_TITLES: only titles whose APDUs passed the GCM check get here, and a title beyond
+   * the bound is refused rather than evicting another title's floor. */
   readonly rxIc = new Map<string, number>();
   private k: SecuritySetupOptions["keys"];
   private pending: [number, Uint8Array][] = [];
@@ -142,12 +147,18 @@ export class SecuritySetup extends CosemObject {
   acceptIc(title: Uint8Array, ic: number): boolean {
     const key = lnKey(title), last = this.rxIc.get(key);
     if (last !== undefined && ic <= last) return false;
+    if (last === undefined && this.rxIc.size >= MAX_CLIENT_TITLES) return false;
     this.rxIc.set(key, ic);
     this.opts.onReceivedIc?.({ title, ic });
     return true;
   }
   lastIc(title: Uint8Array): number {
     return this.rxIc.get(lnKey(title)) ?? 0;
+  }
+  /** Why acceptIc() refused this counter, for the security event. */
+  refusal(title: Uint8Array, ic: number): string {
+    const last = this.rxIc.get(lnKey(title));
+    return last === undefined ? `client system title beyond the ${MAX_CLIENT_TITLES} kept` : `invocation counter ${ic} not above ${last}`;
   }
   protected read(a: number): Outcome {
     return a === 2 ? en(this.policy) : a === 3 ? en(0) : os(a === 4 ? this.clientTitle : this.serverTitle);

@@ -171,7 +171,7 @@ export class CosemServer implements ServerApi {
     if (((p & 1) && !c.authenticated) || ((p & 2) && !c.encrypted)) { this.drops.deciphering++; return ServiceError.DECIPHERING_ERROR; }
     if (!this.security.acceptIc(title, d.apdu.invocationCounter)) {
       this.drops.replay++;
-      this.event("replay", `invocation counter ${d.apdu.invocationCounter} not above ${this.security.lastIc(title)}`);
+      this.event("replay", this.security.refusal(title, d.apdu.invocationCounter));
       return ServiceError.INVOCATION_COUNTER_ERROR;
     }
     return [d.plaintext, d.apdu.securityControl];
