@@ -1,5 +1,6 @@
-// Driver "nvram": the byte-writable non-volatile memory (drivers/nvram, an SPI FRAM model),
-// granted to LEGAL only (manifest config.grants "driver.nvram"). Offsets are bytes from 0;
+// Driver "nvram": the byte-writable non-volatile memory (drivers/nvram, an SPI FRAM model), split
+// into one area per part (nvramAreas): LEGAL's is granted as "nvram", PLC's as "plcstore",
+// NON-LEGAL's as "nvstore" (manifest config.grants). Offsets are bytes from 0;
 // a write may be torn by a power cut (in 16-byte bursts), so callers keep their records
 // power-fail safe. info() says whether it is backed by a file, volatile, or absent.
 
@@ -20,6 +21,12 @@ export const nvram: NvramDriver = {
 
 /** Bytes at the end of the NVRAM kept for NON-LEGAL (driver "nvstore"): invocation counters, DRBG seed. */
 export const NONLEGAL_NVRAM = 256;
+/**
+ * Bytes just before NON-LEGAL's kept for PLC (driver "plcstore"): the MAC frame counter's record,
+ * two 16-byte copies (plc/fc-store.ts). Taken from LEGAL's journal, whose records are 32 bytes:
+ * one record fewer, the least LEGAL can give.
+ */
+export const PLC_NVRAM = 32;
 
 /**
  * A window [base, base + size) of the NVRAM as a driver of its own: offsets are area-relative and
@@ -36,9 +43,13 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
   };
 }
 
-/** LEGAL's area (the billing records and the event journal) and NON-LEGAL's, from one NVRAM. */
-export function nvramAreas(d: NvramDriver): { legal: NvramDriver; nonlegal: NvramDriver } {
+/**
+ * From one NVRAM: LEGAL's area (the billing records and the event journal) from 0, then PLC's,
+ * then NON-LEGAL's at the end. An NVRAM under 1 KB (none: size 0) stays LEGAL's whole.
+ */
+export function nvramAreas(d: NvramDriver): { legal: NvramDriver; plc: NvramDriver; nonlegal: NvramDriver } {
   const total = Number(/size=(\d+)/.exec(d.info())?.[1] ?? 0);
-  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0;
-  return { legal: nvramArea(d, 0, total - nl), nonlegal: nvramArea(d, total - nl, nl) };
+  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0, plc = nl ? PLC_NVRAM : 0;
+  const legal = total - nl - plc;
+  return { legal: nvramArea(d, 0, legal), plc: nvramArea(d, legal, plc), nonlegal: nvramArea(d, total - nl, nl) };
 }
