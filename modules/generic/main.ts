@@ -55,14 +55,14 @@ function versions(): readonly PartVersion[] {
 // and bytecode cost RAM). The whole table is hardened before any part runs.
 const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
 const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
-const nvramDrivers = import('./nvram.js').then((n) => {
+const boundDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./metro-legal.js') : undefined]).then(([n, m]) => {
+  if (m) drivers.metro = { ...metro, ...m.metroLegal };
   // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
   const areas = n.nvramAreas(n.nvram);
   drivers.nvram = areas.legal;
   drivers.plcstore = areas.plc;
   drivers.nvstore = areas.nonlegal;
 });
-const legalDrivers = eventLog ? import('./metro-legal.js').then((m) => { drivers.metro = { ...metro, ...m.metroLegal }; }) : undefined;
 
 const ctx: ServiceContext = {
   kernel, shell, trace, lcd, print,
@@ -145,7 +145,7 @@ if (cfg.bench) {
 // ---- parts ----
 
 async function startParts() {
-  await Promise.all([nvramDrivers, legalDrivers]);
+  await boundDrivers;
   if (cfg.dlms) {
     try {
       const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);

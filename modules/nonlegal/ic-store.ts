@@ -11,7 +11,8 @@
 //   id 2 at 128: DRBG seed (16 bytes), replaced at each boot
 import type { RunServiceFn } from '../generic/services.js';
 import type { ClientSecurity } from './dlms-read.js';
-import { ReservedCounter, TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
+import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
+import { ReservedCounter } from '../generic/shared/counter.js';
 
 export const IC_BLOCK = 64;
 const MAGIC = 0x3156_4c4e;   // "NLV1"
@@ -48,7 +49,7 @@ export class NvRecord {
   }
 }
 
-/** An invocation counter kept as a reserved bound in record `id` (generic/shared/nvrecord.ts). */
+/** An invocation counter kept as a reserved bound in record `id` (generic/shared/counter.ts). */
 export function storedCounter(nv: Nvram | undefined, crc: Crc32 | undefined, id: number, fallback: () => number): ReservedCounter {
   return new ReservedCounter(new NvRecord(nv, crc, id).rec, IC_BLOCK, fallback);
 }

@@ -4,14 +4,15 @@
 // CCM*'s nonce is the source address and the counter, so a repeat reuses the key stream), and a
 // node's neighbours drop every secured frame whose counter is not above the last one they took
 // from it (mac.ts replay table): a node restarting at 0 would go unheard until a rekey. So the
-// counter is a reserved bound (ReservedCounter, generic/shared/nvrecord.ts, shared with
+// counter is a reserved bound (ReservedCounter, generic/shared/counter.ts, shared with
 // NON-LEGAL's DLMS invocation counters): every counter used is below the stored bound, reaching
 // it writes a bound FC_BLOCK higher first, and at boot the counter restarts at the stored bound.
 // Record (area-relative, little-endian), two 16-byte copies written alternately (a torn write
 // damages only the copy being written): 0 magic "PLF1", 4 seq, 8 bound (u32), 12 CRC-32 of 0..11;
 // the second copy at 16.
 import type { RunServiceFn } from "../generic/services.js";
-import { ReservedCounter, TwoSlotRecord, type Crc32, type Nvram } from "../generic/shared/nvrecord.js";
+import { TwoSlotRecord, type Crc32, type Nvram } from "../generic/shared/nvrecord.js";
+import { ReservedCounter } from "../generic/shared/counter.js";
 
 /**
  * Frame counters reserved by one NVRAM write. A cut skips at most FC_BLOCK counters (nothing is

@@ -11,8 +11,7 @@
 // number at 4, payload, CRC last): a torn write damages only the copy being written, never the
 // newest valid one, and at load the valid copy with the higher sequence number wins. A save
 // always writes the copy that does not hold the newest valid record, whatever wrote it.
-// ReservedCounter keeps a counter that must never repeat (a nonce's counter) as a reserved bound
-// in such a record: NON-LEGAL's DLMS invocation counters and the PLC part's MAC frame counter.
+// A counter that must never repeat is kept in such a record by ReservedCounter (./counter.ts).
 
 export interface Nvram {
   read(offset: number, view: ArrayBufferView): void;
@@ -98,50 +97,3 @@ export class TwoSlotRecord {
   }
 }
 
-/** What a ReservedCounter started from: its record's state, or 'absent' (no non-volatile NVRAM). */
-export type CounterSource = 'new' | 'ok' | 'corrupt' | 'absent';
-
-/**
- * A counter that must never be used twice (with the same key: a nonce's counter), kept as a
- * reserved bound in a TwoSlotRecord (u32 little-endian at byte 8, the rest of the payload 0):
- * every value used is below the stored bound, and using one that reaches it first writes a bound
- * `block` higher, before the value goes out. After a reset the counter restarts at the stored
- * bound, so above every value used before, whatever the cut tore (the record keeps the previous
- * bound then). A blank record starts at 0; without a record (`rec` undefined: no non-volatile
- * NVRAM) or with a corrupt one the caller's fallback chooses the start.
- */
-export class ReservedCounter {
-  /** Every value used so far is below this (stored, unless `source` is 'absent'). */
-  bound = 0;
-  /** Bounds written since boot. */
-  writes = 0;
-  source: CounterSource = 'absent';
-
-  constructor(private readonly rec: TwoSlotRecord | undefined, private readonly block: number,
-    private readonly fallback: (source: 'corrupt' | 'absent') => number) {
-    if (!(Number.isInteger(block) && block >= 1)) throw new RangeError(`block ${block}`);
-  }
-
-  /** The first value free after a reset; reserves it (a write) before returning it. */
-  start(): number {
-    const { rec } = this;
-    if (rec && rec.load()) this.bound = rec.view.getUint32(8, true);
-    const source = this.source = rec ? rec.status : 'absent';
-    if (source === 'corrupt' || source === 'absent') this.bound = this.fallback(source) >>> 0;
-    const first = this.bound;
-    this.reserve(first);
-    return first;
-  }
-
-  /** Called with each value before it is used: writes a bound `block` ahead when it is reached. */
-  reserve(n: number): void {
-    if (n < this.bound) return;
-    this.bound = Math.min(0xffffffff, n + this.block);
-    const { rec } = this;
-    if (!rec) return;
-    rec.bytes.fill(0);
-    rec.view.setUint32(8, this.bound, true);
-    rec.save();
-    this.writes++;
-  }
-}
