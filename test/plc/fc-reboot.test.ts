@@ -64,8 +64,10 @@ describe('PLC: the MAC frame counter over a power cut (lin, NVRAM file)', functi
     const write = (name: string, b: Buffer) => writeFileSync(join(dir, name), b);
     write('c.bin', provisionRecord({ eui64: eui(1), psk: psk(1), seed: 'c1'.repeat(16), devices: [{ eui64: eui(2), psk: psk(2) }] }));
     write('m2.bin', provisionRecord({ eui64: eui(2), psk: psk(2), seed: psk(0x102) }));
-    conc = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', args: ['--modem', sock, '--provision', join(dir, 'c.bin')] });
+    conc = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', nvram: join(dir, 'conc.nv'), args: ['--modem', sock, '--provision', join(dir, 'c.bin')] });
     await conc.waitFor(/^PLC PAN pan=/, 20000);
+    // the concentrator keeps its own counter the same way (its NVRAM is bound too)
+    assert.match((await stats(conc)).head, / fc\.nv=new fc\.writes=[1-9]/);
 
     // first life: a new record, the counter from 0
     const short = await startMeter();
@@ -95,6 +97,7 @@ describe('PLC: the MAC frame counter over a power cut (lin, NVRAM file)', functi
     const c = await stats(conc);
     assert.equal(field(c.mac, 'replay'), replayBefore, `no replay drop on the concentrator: ${c.mac}`);
     assert.equal(field(c.head, 'gmk'), gmk);
+    assert.ok(field(c.head, 'fc') < field(c.head, 'fc.bound'), c.head);
     assert.doesNotMatch((await conc.command('PLC DEVICES', /^devices=/)).join('\n'), /state=rekeying/);
   });
 });
