@@ -55,7 +55,7 @@ function versions(): readonly PartVersion[] {
 // and bytecode cost RAM). The whole table is hardened before any part runs.
 const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
 const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
-const boundDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./metro-legal.js') : undefined]).then(([n, m]) => {
+const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./metro-legal.js') : undefined]).then(([n, m]) => {
   if (m) drivers.metro = { ...metro, ...m.metroLegal };
   // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
   const areas = n.nvramAreas(n.nvram);
@@ -145,7 +145,7 @@ if (cfg.bench) {
 // ---- parts ----
 
 async function startParts() {
-  await boundDrivers;
+  await legalDrivers;
   if (cfg.dlms) {
     try {
       const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);

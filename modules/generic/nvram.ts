@@ -21,12 +21,6 @@ export const nvram: NvramDriver = {
 
 /** Bytes at the end of the NVRAM kept for NON-LEGAL (driver "nvstore"): invocation counters, DRBG seed. */
 export const NONLEGAL_NVRAM = 256;
-/**
- * Bytes just before NON-LEGAL's kept for PLC (driver "plcstore"): the MAC frame counter's record,
- * two 16-byte copies (plc/fc-store.ts). Taken from LEGAL's journal, whose records are 32 bytes:
- * one record fewer, the least LEGAL can give.
- */
-export const PLC_NVRAM = 32;
 
 /**
  * A window [base, base + size) of the NVRAM as a driver of its own: offsets are area-relative and
@@ -44,12 +38,15 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
 }
 
 /**
- * From one NVRAM: LEGAL's area (the billing records and the event journal) from 0, then PLC's,
- * then NON-LEGAL's at the end. An NVRAM under 1 KB (none: size 0) stays LEGAL's whole.
+ * From one NVRAM: LEGAL's area (the billing records and the event journal) from 0, then PLC's
+ * (driver "plcstore", 32 bytes: the MAC frame counter's record, two 16-byte copies, plc/fc-store.ts;
+ * taken from LEGAL's journal, whose records are 32 bytes: one record fewer, the least LEGAL can
+ * give), then NON-LEGAL's at the end. An NVRAM under 1 KB (none: size 0) stays LEGAL's whole.
+ * (No constant for PLC's size: every name costs a key on the STM32F405.)
  */
 export function nvramAreas(d: NvramDriver): { legal: NvramDriver; plc: NvramDriver; nonlegal: NvramDriver } {
   const total = Number(/size=(\d+)/.exec(d.info())?.[1] ?? 0);
-  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0, plc = nl ? PLC_NVRAM : 0;
+  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0, plc = nl ? 32 : 0;
   const legal = total - nl - plc;
   return { legal: nvramArea(d, 0, legal), plc: nvramArea(d, legal, plc), nonlegal: nvramArea(d, total - nl, nl) };
 }
