@@ -96,4 +96,3 @@ export class TwoSlotRecord {
     this.status = 'ok';
   }
 }
-
