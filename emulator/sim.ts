@@ -413,7 +413,11 @@ async function xsStack(n: SimNode): Promise<{ peak: number; slots: number } | un
   return m ? { peak: Number(m[2]), slots: Number(m[1]) } : undefined;
 }
 
-/** Counters of a node's PLC STATS, as "<line prefix>.<key>": number (e.g. "loadng.sent.rreq"). */
+/**
+ * Counters of a node's PLC STATS, as "<line prefix>.<key>": number (e.g. "loadng.sent.rreq"). The
+ * MAC frame counter and its bound are positions, not counts (a random start on a node without an
+ * NVRAM file, as the sim's are): left out.
+ */
 async function plcStats(n: SimNode): Promise<Record<string, number> | undefined> {
   const text = await shellQuery(n, 'PLC STATS', /^stack errors=\d+/m);
   if (!text) return undefined;
@@ -423,7 +427,7 @@ async function plcStats(n: SimNode): Promise<Record<string, number> | undefined>
     const prefix = words[0] && !words[0].includes('=') ? `${words.shift()}.` : '';
     for (const w of words) {
       const m = /^([A-Za-z][\w.]*)=(\d+)$/.exec(w);
-      if (m) out[prefix + m[1]] = Number(m[2]);
+      if (m && m[1] !== 'fc' && m[1] !== 'fc.bound') out[prefix + m[1]] = Number(m[2]);
     }
   }
   return out;

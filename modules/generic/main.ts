@@ -50,18 +50,19 @@ function versions(): readonly PartVersion[] {
 }
 
 // Granted per part by the manifest. The DLMS drivers (crypto, optical) load before the parts
-// start, only where config.dlms asks for them; LEGAL's NVRAM and its metrology additions are
-// bound only where its event log is enabled (their natives and bytecode cost RAM). The whole
-// table is hardened before any part runs.
+// start, only where config.dlms asks for them. The NVRAM is bound on every role, split into one
+// area per part; LEGAL's metrology additions only where its event log is enabled (their natives
+// and bytecode cost RAM). The whole table is hardened before any part runs.
 const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
 const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
-const legalDrivers = eventLog ? Promise.all([import('./nvram.js'), import('./metro-legal.js')]).then(([n, m]) => {
-  drivers.metro = { ...metro, ...m.metroLegal };
-  // LEGAL's records and NON-LEGAL's counters share the FRAM, each in its own area
+const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./metro-legal.js') : undefined]).then(([n, m]) => {
+  if (m) drivers.metro = { ...metro, ...m.metroLegal };
+  // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
   const areas = n.nvramAreas(n.nvram);
   drivers.nvram = areas.legal;
+  drivers.plcstore = areas.plc;
   drivers.nvstore = areas.nonlegal;
-}) : undefined;
+});
 
 const ctx: ServiceContext = {
   kernel, shell, trace, lcd, print,

@@ -1,5 +1,6 @@
-// Driver "nvram": the byte-writable non-volatile memory (drivers/nvram, an SPI FRAM model),
-// granted to LEGAL only (manifest config.grants "driver.nvram"). Offsets are bytes from 0;
+// Driver "nvram": the byte-writable non-volatile memory (drivers/nvram, an SPI FRAM model), split
+// into one area per part (nvramAreas): LEGAL's is granted as "nvram", PLC's as "plcstore",
+// NON-LEGAL's as "nvstore" (manifest config.grants). Offsets are bytes from 0;
 // a write may be torn by a power cut (in 16-byte bursts), so callers keep their records
 // power-fail safe. info() says whether it is backed by a file, volatile, or absent.
 
@@ -36,9 +37,16 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
   };
 }
 
-/** LEGAL's area (the billing records and the event journal) and NON-LEGAL's, from one NVRAM. */
-export function nvramAreas(d: NvramDriver): { legal: NvramDriver; nonlegal: NvramDriver } {
+/**
+ * From one NVRAM: LEGAL's area (the billing records and the event journal) from 0, then PLC's
+ * (driver "plcstore", 32 bytes: the MAC frame counter's record, two 16-byte copies, plc/fc-store.ts;
+ * taken from LEGAL's journal, whose records are 32 bytes: one record fewer, the least LEGAL can
+ * give), then NON-LEGAL's at the end. An NVRAM under 1 KB (none: size 0) stays LEGAL's whole.
+ * (No constant for PLC's size: every name costs a key on the STM32F405.)
+ */
+export function nvramAreas(d: NvramDriver): { legal: NvramDriver; plc: NvramDriver; nonlegal: NvramDriver } {
   const total = Number(/size=(\d+)/.exec(d.info())?.[1] ?? 0);
-  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0;
-  return { legal: nvramArea(d, 0, total - nl), nonlegal: nvramArea(d, total - nl, nl) };
+  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0, plc = nl ? 32 : 0;
+  const legal = total - nl - plc;
+  return { legal: nvramArea(d, 0, legal), plc: nvramArea(d, legal, plc), nonlegal: nvramArea(d, total - nl, nl) };
 }

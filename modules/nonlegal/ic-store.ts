@@ -3,8 +3,9 @@
 // the concentrator client's counter, the last counter the meter accepted from its client) and the
 // DRBG seed. An invocation counter must never be used
 // twice with the same key, power cut or not (Green Book 9.2.7.2.4.3), so a counter is kept as a
-// reserved bound: every counter used so far is below the stored bound; using one that reaches it
-// first writes a bound IC_BLOCK higher. After a reset the counter restarts at the bound.
+// reserved bound (ReservedCounter, shared with the PLC part's MAC frame counter): every counter
+// used so far is below the stored bound; using one that reaches it first writes a bound IC_BLOCK
+// higher. After a reset the counter restarts at the bound.
 // Records (area-relative, little-endian), 2 slots of 32 bytes each, written alternately so a torn
 // write leaves the other one: 0 magic "NLV1", 4 seq, 8 payload (20 bytes), 28 CRC-32 of 0..27.
 //   id 0 at 0: server transmit IC bound (u32)   id 1 at 64: client IC bound (u32)
@@ -14,6 +15,7 @@
 import type { RunServiceFn } from '../generic/services.js';
 import type { ClientSecurity } from './dlms-read.js';
 import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
+import { ReservedCounter } from '../generic/shared/counter.js';
 
 export const IC_BLOCK = 64;
 const MAGIC = 0x3156_4c4e;   // "NLV1"
@@ -24,7 +26,7 @@ interface Drbg { drbgSeed(p: Uint8Array): void; random(n: number): Uint8Array; d
 
 /** One power-fail-safe record (two slots, generic/shared/nvrecord.ts); without NVRAM, 'absent'. */
 export class NvRecord {
-  private readonly rec: TwoSlotRecord | undefined;
+  readonly rec: TwoSlotRecord | undefined;
   /** 'new' (blank), 'ok', 'corrupt' (neither slot valid nor blank) or 'absent' (no NVRAM). */
   status: 'new' | 'ok' | 'corrupt' | 'absent' = 'absent';
   constructor(nv: Nvram | undefined, crc: Crc32 | undefined, id: number) {
@@ -50,29 +52,9 @@ export class NvRecord {
   }
 }
 
-/** An invocation counter kept as a reserved bound in an NvRecord. */
-export class StoredCounter {
-  /** Every counter used is below this (persisted). */
-  bound = 0;
-  writes = 0;
-  constructor(private readonly rec: NvRecord, private readonly fallback: () => number) {}
-  /** The first counter free after a reset (the stored bound), or `fallback` without a valid record. */
-  start(): number {
-    const p = this.rec.load();
-    if (p) this.bound = new DataView(p.buffer, p.byteOffset).getUint32(0, true);
-    else if (this.rec.status !== 'new') this.bound = this.fallback() >>> 0;   // corrupt or absent: a fresh random point
-    const first = this.bound;
-    this.reserve(first);
-    return first;
-  }
-  /** Called with each counter before it is used: moves the stored bound ahead when reached. */
-  reserve(ic: number): void {
-    if (ic < this.bound) return;
-    this.bound = Math.min(0xffffffff, ic + IC_BLOCK);
-    const p = new Uint8Array(PAYLOAD);
-    new DataView(p.buffer).setUint32(0, this.bound, true);
-    if (this.rec.save(p)) this.writes++;
-  }
+/** An invocation counter kept as a reserved bound in record `id` (generic/shared/counter.ts). */
+export function storedCounter(nv: Nvram | undefined, crc: Crc32 | undefined, id: number, fallback: () => number): ReservedCounter {
+  return new ReservedCounter(new NvRecord(nv, crc, id).rec, IC_BLOCK, fallback);
 }
 
 let seeded: Drbg | undefined;
@@ -117,21 +99,19 @@ export function drbg(rs: RunServiceFn, title: Uint8Array): Drbg {
 /** The server's transmit invocation counter (meter): its start and the hook for each one used. */
 export function serverCounter(rs: RunServiceFn, random: () => number): { start: number; use(ic: number): void; status: string } {
   const { nv, crc } = drivers(rs);
-  const rec = new NvRecord(nv, crc, REC_SERVER_IC);
-  const c = new StoredCounter(rec, () => random() & 0x3fffffff);
+  const c = storedCounter(nv, crc, REC_SERVER_IC, () => random() & 0x3fffffff);
   const start = c.start();
-  rs('trace', 3, `DLMS invocation counter ${rec.status === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${start} (${rec.status})`}`);
-  return { start, use: (ic) => c.reserve(ic), status: rec.status };
+  rs('trace', 3, `DLMS invocation counter ${c.source === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${start} (${c.source})`}`);
+  return { start, use: (ic) => c.reserve(ic), status: c.source };
 }
 
 /** The concentrator client's security: DRBG challenges, a persisted invocation counter. */
 export function clientSecurity(rs: RunServiceFn, title: Uint8Array): ClientSecurity {
   const d = drbg(rs, title);
   const { nv, crc } = drivers(rs);
-  const rec = new NvRecord(nv, crc, REC_CLIENT_IC);
-  const c = new StoredCounter(rec, () => new DataView(d.random(4).buffer).getUint32(0) & 0x3fffffff);
+  const c = storedCounter(nv, crc, REC_CLIENT_IC, () => new DataView(d.random(4).buffer).getUint32(0) & 0x3fffffff);
   let last = c.start();
-  rs('trace', 3, `DLMS client invocation counter ${rec.status === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${last} (${rec.status})`}`);
+  rs('trace', 3, `DLMS client invocation counter ${c.source === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${last} (${c.source})`}`);
   return {
     random: (n) => d.random(n),
     invocationCounter: () => last,

@@ -18,6 +18,7 @@ import type { PlcCrypto, RandomSource } from "./crypto.js";
 import { startAdpService } from "./adp-service.js";
 import type { MacFrameDriver } from "../generic/macframe.js";
 import { NativeMacCodec } from "./mac-native.js";
+import { frameCounterStore, type FrameCounterStore } from "./fc-store.js";
 
 export interface PlcConfig {
   role: "meter" | "concentrator";
@@ -68,6 +69,8 @@ export class G3Stack {
   readonly node: G3Node;
   readonly lbd: LbpDevice | null = null;
   readonly lbs: LbpServer | null = null;
+  /** The MAC frame counter's reserved bound in the PLC NVRAM area. */
+  readonly fc: FrameCounterStore;
   phase: Phase = "idle";
   private until = 0;
   private backoffMs = BACKOFF_MIN_MS;
@@ -109,6 +112,10 @@ export class G3Stack {
       // the concentrator's tables hold every device (manifest: bounds per role)
       maxNeighbours: cfg.maxNeighbours, maxRoutes: cfg.maxRoutes, maxSources: 2 * cfg.maxDevices,
     });
+    // the MAC frame counter restarts above every one used before a reset (fc-store.ts)
+    const fc = this.fc = frameCounterStore(rs, () => new DataView(this.random(4).buffer).getUint32(0));
+    this.node.mac.pib.macFrameCounter = fc.start;
+    this.node.mac.reserveFrameCounter = (n) => fc.counter.reserve(n);
     this.node.onLbp = (from, body, secured) => this.onLbp(from, body, secured);
     this.node.onIpv6 = (p) => this.onIpv6(p);
     this.node.mac.onBeaconRequest = () => this.onBeaconRequest();
@@ -595,7 +602,8 @@ export class G3Stack {
     const kv = (o: { [k: string]: number }): string => Object.keys(o).map((k) => `${k}=${o[k]}`).join(" ");
     const c = this.counters;
     const mac = this.node.mac;
-    let text = `state=${this.phase} short=0x${hex4(this.node.shortAddress)} pan=0x${hex4(mac.pib.macPANId)} gmk=${mac.activeKeyIndex} fc=${mac.pib.macFrameCounter}\r\n`;
+    let text = `state=${this.phase} short=0x${hex4(this.node.shortAddress)} pan=0x${hex4(mac.pib.macPANId)} gmk=${mac.activeKeyIndex} fc=${mac.pib.macFrameCounter}` +
+      ` fc.bound=${this.fc.counter.bound} fc.nv=${this.fc.source} fc.writes=${this.fc.counter.writes}\r\n`;
     text += `mac ${kv(mac.stats)} ${kv(mac.drops)}\r\n`;
     text += `adp ${kv(this.node.drops)}\r\n`;
     text += `reassembly ${kv(this.node.reassembler.drops)}\r\n`;

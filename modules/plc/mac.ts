@@ -139,6 +139,11 @@ export class MacLayer {
   onData: ((ind: MacIndication) => void) | null = null;
   onBeacon: ((b: BeaconNotify) => void) | null = null;
   onBeaconRequest: ((lqi: number) => void) | null = null;
+  /**
+   * Called with each frame counter before a secured frame uses it (the firmware keeps its bound in
+   * NVRAM: fc-store.ts); a throw refuses the frame, so no counter goes out unreserved.
+   */
+  reserveFrameCounter: ((fc: number) => void) | null = null;
 
   private readonly crypto: PlcCrypto;
   private readonly sendTx: (tx: MacTx) => void;
@@ -224,6 +229,7 @@ export class MacLayer {
       if (!key) throw new RangeError("no active GMK");
       if (p.macFrameCounter >= 0xffffffff) throw new RangeError("frame counter exhausted");
       const fc = p.macFrameCounter;
+      this.reserveFrameCounter?.(fc);
       p.macFrameCounter = fc + 1;
       const f = {
         type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: new Uint8Array(0),

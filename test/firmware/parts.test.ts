@@ -80,6 +80,9 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
         assert.equal(r['delete-metro'], 'false');
         assert.match(r['send-as-metro']!, /^threw NON-LEGAL cannot send as task \d+$/);
         assert.match(r['unknown-service']!, /^threw unknown service __proto__$/);
+        // other parts' NVRAM areas (LEGAL's, PLC's) are not NON-LEGAL's drivers
+        assert.match(r['driver-nvram']!, /^threw driver nvram not granted to NON-LEGAL$/);
+        assert.match(r['driver-plcstore']!, /^threw driver plcstore not granted to NON-LEGAL$/);
         assert.match(r['crc-forged-state']!, /^threw /);
         assert.equal(r['reply-frozen'], 'yes');
         assert.equal(r['reply-write'], 'unchanged');

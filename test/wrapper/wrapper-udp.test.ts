@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { WrapperUdpServer, WRAPPER_SESSIONS } from '../../modules/nonlegal/wrapper-udp.js';
-import { NvRecord, StoredCounter, IC_BLOCK } from '../../modules/nonlegal/ic-store.js';
+import { NvRecord, storedCounter, IC_BLOCK } from '../../modules/nonlegal/ic-store.js';
 import { encodeWrapper, decodeWrapperDatagram } from '../../modules/nonlegal/dlms/wrapper.js';
 import { decodeAcse } from '../../modules/nonlegal/dlms/acse.js';
 import { Mechanism } from '../../modules/nonlegal/dlms/xdlms-const.js';
@@ -155,7 +155,7 @@ describe('invocation counter persisted as a reserved bound (ic-store)', () => {
     const fram = new Fram();
     let max = -1;
     for (let boot = 0; boot < 7; boot++) {
-      const c = new StoredCounter(new NvRecord(fram, crc, 0), () => 0);
+      const c = storedCounter(fram, crc, 0, () => 0);
       if (boot === 3) {
         // power cut while the boot-time reservation is written: nothing was sent in this boot
         fram.tearAfter = 13;
@@ -177,11 +177,11 @@ describe('invocation counter persisted as a reserved bound (ic-store)', () => {
 
   it('a blank record starts at 0; a corrupt one starts at the fallback', () => {
     const fram = new Fram();
-    assert.equal(new StoredCounter(new NvRecord(fram, crc, 1), () => 777).start(), 0);
+    assert.equal(storedCounter(fram, crc, 1, () => 777).start(), 0);
     fram.mem.fill(0x5a, 64, 128);
     const rec = new NvRecord(fram, crc, 1);
     assert.equal(rec.load(), undefined);
     assert.equal(rec.status, 'corrupt');
-    assert.equal(new StoredCounter(new NvRecord(fram, crc, 1), () => 777).start(), 777);
+    assert.equal(storedCounter(fram, crc, 1, () => 777).start(), 777);
   });
 });

@@ -11,6 +11,7 @@
 // number at 4, payload, CRC last): a torn write damages only the copy being written, never the
 // newest valid one, and at load the valid copy with the higher sequence number wins. A save
 // always writes the copy that does not hold the newest valid record, whatever wrote it.
+// A counter that must never repeat is kept in such a record by ReservedCounter (./counter.ts).
 
 export interface Nvram {
   read(offset: number, view: ArrayBufferView): void;
