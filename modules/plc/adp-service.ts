@@ -49,6 +49,10 @@ export class AdpService {
       up?.(p);
       this.indicate(p);
     };
+    // The network indication goes out as soon as the node joins, forms or leaves a PAN (a
+    // request that arrives right after the join must find TCPIP addressed); the timer resends it
+    // if the client's queue was full then.
+    g3.onNetworkChange = () => this.checkNetwork();
     rs("timer.start", rs("timer.create", { name: "ADP", period: NETWORK_CHECK_MS, repeat: true, onTimer: () => this.checkNetwork() }));
   }
 

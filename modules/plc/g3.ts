@@ -72,6 +72,8 @@ export class G3Stack {
   /** The MAC frame counter's reserved bound in the PLC NVRAM area. */
   readonly fc: FrameCounterStore;
   phase: Phase = "idle";
+  /** Called when the node enters or leaves a PAN (formed, joined, left): ADP indicates it at once. */
+  onNetworkChange?: () => void;
   private until = 0;
   private backoffMs = BACKOFF_MIN_MS;
   private heardPans = new Set<number>();
@@ -301,6 +303,7 @@ export class G3Stack {
     this.phase = "coordinator";
     this.rs("trace", 3, `PAN ${hex4(pan)} formed, ${this.heardPans.size} other PAN(s) heard`);
     this.rs("shell.print", `PLC PAN pan=0x${hex4(pan)} short=0x0000 heard=${this.heardPans.size}\r\n`);
+    this.onNetworkChange?.();
   }
 
   private lbsGmk(i: number): Uint8Array {
@@ -382,6 +385,7 @@ export class G3Stack {
     // coordinator, else at least 2.
     if (a) this.node.router.setRoute(COORDINATOR, agent, (this.lbd as LbpDevice).score(a), agent === COORDINATOR ? 1 : 2);
     this.rs("shell.print", `PLC JOINED pan=0x${hex4(panId)} short=0x${hex4(short)} agent=0x${hex4(agent)} gmk=${gmk}\r\n`);
+    this.onNetworkChange?.();
   }
 
   private left(why: string): void {
@@ -391,6 +395,7 @@ export class G3Stack {
     this.rejoins = REJOINS_PER_DISCOVERY; // rediscover: the PAN may have changed
     this.phase = "backoff";
     this.until = this.now() + this.jitter(BACKOFF_MIN_MS, 1000);
+    this.onNetworkChange?.();
   }
 
   /** Leaves the PAN (KICK from LBD to the coordinator); the node then rejoins after a backoff. */

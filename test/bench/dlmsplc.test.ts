@@ -41,6 +41,9 @@ describe('bench dlmsplc (simulated clock)', function () {
       assert.ok(r.airtimeS > 0 && r.airtimeS < r.simS, `${r.client}: airtime ${r.airtimeS} s in ${r.simS} s`);
       // the concentrator's own clock (ms= on its line) is the medium's: they agree to the ms
       assert.ok(Math.abs(r.simS * 1000 - r.concentratorMs) <= 1, `${r.client}: ${r.simS} s vs ${r.concentratorMs} ms`);
+      // the public read starts at the instant the meter joined: its TCPIP has its address by
+      // then (ADP indicates the join at once), so the first request is answered, not resent
+      assert.equal(r.resent, 0, `${r.client}: ${r.resent} requests resent`);
     }
     assert.ok(a[1]!.apduTx > a[0]!.apduTx, 'the management client sends ciphered APDUs (longer)');
     const strip = (rows: Row[]) => rows.map(({ wallS: _w, ...rest }) => rest);
