@@ -148,7 +148,9 @@ const char *board_clock_text(void)
 int lin_gettimeofday(struct timeval *tv, void *tz)
 {
 	(void)tz;
-	if (mode != MODE_SIM)
+	/* with --sim-clock the wait for READY is part of the simulated run: its date too (what the
+	 * node draws from Date.now() while it boots must not depend on when it booted) */
+	if (mode != MODE_SIM && !(mode == MODE_WAIT && wait_unlimited))
 		return gettimeofday(tv, NULL);
 	uint64_t us = base_us;
 	tv->tv_sec = (time_t)(SIM_EPOCH_S + us / 1000000u);
