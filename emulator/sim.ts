@@ -188,6 +188,13 @@ export interface SimSummary {
   concentratorXsStack?: { peak: number; slots: number };
   /** PLC STATS counters at the end ("<line>.<key>"): the concentrator's, and the meters' summed. */
   plcStats: { concentrator: Record<string, number> | null; meters: Record<string, number>; metersReporting: number };
+  /**
+   * The nodes' clocks at the end (SYS CLOCK): how many ran in each mode, and what would make a
+   * simulated run depend on the host's scheduling: a clock that ran in real time before READY
+   * (`waitExpired`), writes a sleeping node could not hold (`holdOverflow`), requests the medium
+   * received from a sleeping node (`asleepRequests`). All 0 on the simulated clock.
+   */
+  nodeClocks: { modes: Record<string, number>; waitExpired: number; holdOverflow: number; asleepRequests: number; reporting: number };
   /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
   wakeUps: number;
   instants: number;
@@ -218,7 +225,11 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       if (kind === 'lin') {
         // the emulated node's entropy from the run's seed too: the same seed, the same run
         const entropy = BigInt.asUintN(64, BigInt(o.seed) * 0x9e3779b97f4a7c15n ^ eui).toString();
-        child = spawn(firmwarePath('lin', role), ['--modem', sock, '--provision', recPath, '--seed', entropy], { stdio: ['pipe', w, 'inherit'] });
+        // --sim-clock: wait for the medium's READY however long booting 257 processes on a
+        // loaded host takes (without it a node not answered within 5 s of wall time runs its
+        // clock in real time and starts ahead of the network)
+        child = spawn(firmwarePath('lin', role), ['--modem', sock, '--provision', recPath, '--seed', entropy, ...(sim ? ['--sim-clock'] : [])],
+          { stdio: ['pipe', w, 'inherit'] });
       } else {
         const elf = reflashProvision(reflash(firmwarePath('mps2-an386', role), {}), rec, join(dir, `${name}.elf`));
         child = spawn('qemu-system-arm', ['-M', MACHINES['mps2-an386'], '-display', 'none', '-monitor', 'none', '-semihosting',
@@ -315,8 +326,18 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     progress(stoppedAt, true);
     const concentrator = nodes[0]!;
     const stack = concentrator.exited === undefined ? await xsStack(concentrator) : undefined;
-    // every node's PLC STATS: the concentrator's, and the meters' summed (what the traffic was)
+    // every node's PLC STATS: the concentrator's, and the meters' summed (what the traffic was);
+    // and its clock's mode and counters
     const stats = await Promise.all(nodes.map((n) => (n.exited === undefined ? plcStats(n) : undefined)));
+    const clocks = await Promise.all(nodes.map((n) => (n.exited === undefined ? clockStats(n) : undefined)));
+    const nodeClocks: SimSummary['nodeClocks'] = { modes: {}, waitExpired: 0, holdOverflow: 0, asleepRequests: 0, reporting: 0 };
+    for (const c of clocks) {
+      if (!c) continue;
+      nodeClocks.reporting++;
+      nodeClocks.modes[c.mode] = (nodeClocks.modes[c.mode] ?? 0) + 1;
+      nodeClocks.waitExpired += c.counters.waitExpired ?? 0;
+      nodeClocks.holdOverflow += c.counters.holdOverflow ?? 0;
+    }
     const meterTotals: Record<string, number> = {};
     let reporting = 0;
     for (const s of stats.slice(1)) {
@@ -334,6 +355,10 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       return h === null ? null : h + 1;
     };
     const st = medium.stats();
+    nodeClocks.asleepRequests = st.asleepRequests;
+    if (sim && (nodeClocks.waitExpired || nodeClocks.holdOverflow || nodeClocks.asleepRequests || nodeClocks.modes.sim !== nodes.length)) {
+      log(`sim: warning: this run depended on the host's scheduling (nodeClocks ${JSON.stringify(nodeClocks)})`);
+    }
     const perJoin: Record<string, number | null> = {};
     const perHops: Record<string, number | null> = {};
     const histogram: Record<string, number> = {};
@@ -372,6 +397,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       },
       ...(stack ? { concentratorXsStack: stack } : {}),
       plcStats: { concentrator: stats[0] ?? null, meters: meterTotals, metersReporting: reporting },
+      nodeClocks,
       wakeUps: st.wakeUps,
       instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),
@@ -388,12 +414,16 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
   }
 }
 
-/** Sends a shell command to a node (a sleeping node still reads its console); its output up to a line matching `end`. */
-async function shellQuery(n: SimNode, command: string, end: RegExp, timeoutMs = 5000): Promise<string | undefined> {
+/**
+ * Sends a shell command to a node (a sleeping node still reads its console); its output up to a
+ * line matching `end`, or undefined if the node exits first. Hundreds of nodes asked at once on a
+ * loaded host can take seconds to answer: the wall-time bound is only for a node that hangs.
+ */
+async function shellQuery(n: SimNode, command: string, end: RegExp, timeoutMs = 120_000): Promise<string | undefined> {
   const from = fstatSync(n.out).size;
   n.child.stdin!.write(`${command}\r\n`);
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && n.exited === undefined) {
     const size = fstatSync(n.out).size;
     if (size > from) {
       const buf = Buffer.alloc(size - from);
@@ -411,6 +441,16 @@ async function xsStack(n: SimNode): Promise<{ peak: number; slots: number } | un
   const text = await shellQuery(n, 'SYS MEM', /xs\.stack\.slots=\d+ xs\.stack\.peak=\d+/);
   const m = text && /xs\.stack\.slots=(\d+) xs\.stack\.peak=(\d+)/.exec(text);
   return m ? { peak: Number(m[2]), slots: Number(m[1]) } : undefined;
+}
+
+/** The node's clock (SYS CLOCK): its mode and counters. */
+async function clockStats(n: SimNode): Promise<{ mode: string; counters: Record<string, number> } | undefined> {
+  const text = await shellQuery(n, 'SYS CLOCK', /^clock mode=\w+.* uptime\.ms=\d+/m);
+  const m = text && /^clock mode=(\w+)(.*)$/m.exec(text);
+  if (!m) return undefined;
+  const counters: Record<string, number> = {};
+  for (const [, k, v] of m[2]!.matchAll(/(\w+)=(\d+)/g)) counters[k!] = Number(v);
+  return { mode: m[1]!, counters };
 }
 
 /**

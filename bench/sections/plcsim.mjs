@@ -2,7 +2,12 @@
 // 256 in plcsim256.mjs, on request) on a generated topology (emulator/sim.ts generateTopology:
 // four feeders, three phases, far meters out of the concentrator's reach), run until every
 // meter has joined. Join time is simulated seconds (the medium's clock); wall time is what the
-// run took on this machine. Capped at LIMIT_S simulated seconds.
+// run took on this machine. Capped at LIMIT_S simulated seconds. The same seed gives the same
+// summary (test/plcsim/sim.test.ts): `digest` (its SHA-256, first 12 hex digits) compares runs,
+// and a run any of whose nodes' clocks depended on the host's scheduling (the summary's
+// nodeClocks) is an error.
+import { createHash } from 'node:crypto';
+
 const SEED = 1;
 const LIMIT_S = 1800;
 
@@ -24,6 +29,7 @@ export function plcsimSection({ name, sizes, order, explicit = false, note = '' 
       { header: 'lost', value: (r) => r.lost },
       { header: 'retries', value: (r) => r.retries },
       { header: 'wake-ups', value: (r) => r.wakeUps },
+      { header: 'digest', value: (r) => r.digest },
       { header: 'wall (s)', value: (r) => r.wallS?.toFixed(1) },
     ],
 
@@ -43,8 +49,13 @@ export function plcsimSection({ name, sizes, order, explicit = false, note = '' 
             medianJoinS: times.length ? times[Math.floor(times.length / 2)] : undefined,
             maxHops: s.hops.max, hopsHistogram: s.hops.histogram, frames: s.frames.sent, lost: s.frames.lost,
             retries: s.frames.retries, wakeUps: s.wakeUps,
+            digest: createHash('sha256').update(JSON.stringify(s)).digest('hex').slice(0, 12),
           });
+          const c = s.nodeClocks;
           if (!s.allJoined) row.error = `${s.joined}/${meters} joined after ${s.stoppedAtS} simulated s`;
+          else if (c.waitExpired || c.holdOverflow || c.asleepRequests || c.modes.sim !== meters + 1) {
+            row.error = `not reproducible: nodeClocks ${JSON.stringify(c)}`;
+          }
         } catch (e) {
           row.error = String(e.message ?? e).trimEnd();
         }

@@ -97,6 +97,12 @@ export interface MediumStats {
   queueFull: number;
   confirms: Record<string, number>;
   port: { droppedBytes: number; droppedFrames: number; ignored: number; refused: number };
+  /**
+   * Sim clock: requests a lin node sent while it was not awake (after its IDLE, before its next
+   * TIME). The instant they are handled at depends on when the host scheduled the node, so a
+   * run with any is not reproducible (the lin host holds what a sleeping node writes).
+   */
+  asleepRequests: number;
   perNode: Record<string, NodeStats>;
   /** Every transmission (frames, retries, ACKs): G.9903 airtime summed, and MPDU bytes (without FCS). */
   airtimeUs: number;
@@ -172,6 +178,8 @@ export class Port {
     requests: 0, sent: 0, retries: 0, acksSent: 0, received: 0, filtered: 0, lost: newLoss(), confirms: {},
   };
   ignored = 0;
+  /** Sim clock: requests received while the node was not awake. */
+  asleepRequests = 0;
 
   constructor(readonly stream: Duplex, readonly seq: number, maxPayload: number) {
     this.decoder = new Decoder({ maxPayload });
@@ -267,7 +275,7 @@ export class Medium extends EventEmitter {
   private readonly totals = {
     requests: 0, framesSent: 0, acksSent: 0, retries: 0, delivered: 0, lost: newLoss(), acksLost: newLoss(), wakeUps: 0, steps: 0, filtered: 0,
     confirms: {} as Record<string, number>, refused: 0, airtimeUs: 0, bytesOnAir: 0,
-    gone: { droppedBytes: 0, droppedFrames: 0, ignored: 0 },
+    gone: { droppedBytes: 0, droppedFrames: 0, ignored: 0, asleepRequests: 0 },
   };
 
   constructor(opts: MediumOptions = {}) {
@@ -362,6 +370,7 @@ export class Medium extends EventEmitter {
     this.totals.gone.droppedBytes += port.decoder.stats.droppedBytes;
     this.totals.gone.droppedFrames += port.decoder.stats.droppedFrames;
     this.totals.gone.ignored += port.ignored;
+    this.totals.gone.asleepRequests += port.asleepRequests;
     this.emit('detach', port);
     if (this.simClock) this.schedulePump();
   }
@@ -402,7 +411,10 @@ export class Medium extends EventEmitter {
         this.schedulePump();
       } else {
         port.inbox.push(msg);
-        if (!port.simBusy) this.schedulePump();
+        if (!port.simBusy) {
+          port.asleepRequests++;
+          this.schedulePump();
+        }
       }
       return;
     }
@@ -825,7 +837,9 @@ export class Medium extends EventEmitter {
     const perNode: Record<string, NodeStats> = {};
     const port = { droppedBytes: this.totals.gone.droppedBytes, droppedFrames: this.totals.gone.droppedFrames,
       ignored: this.totals.gone.ignored, refused: this.totals.refused };
+    let asleepRequests = this.totals.gone.asleepRequests;
     for (const p of this.ports) {
+      asleepRequests += p.asleepRequests;
       port.droppedBytes += p.decoder.stats.droppedBytes;
       port.droppedFrames += p.decoder.stats.droppedFrames;
       port.ignored += p.ignored;
@@ -839,7 +853,7 @@ export class Medium extends EventEmitter {
       nodes: this.nodes.length, timeUs: this.timeUs, requests: t.requests, wakeUps: t.wakeUps, steps: t.steps, framesSent: t.framesSent, acksSent: t.acksSent,
       retries: t.retries, delivered: t.delivered, filtered: t.filtered, lost: { ...t.lost }, acksLost: { ...t.acksLost },
       noAck: t.confirms.NO_ACK ?? 0, channelAccessFailure: t.confirms.CHANNEL_ACCESS_FAILURE ?? 0,
-      queueFull: t.confirms.TRANSACTION_OVERFLOW ?? 0, confirms: { ...t.confirms }, port, perNode,
+      queueFull: t.confirms.TRANSACTION_OVERFLOW ?? 0, confirms: { ...t.confirms }, port, asleepRequests, perNode,
       airtimeUs: t.airtimeUs, bytesOnAir: t.bytesOnAir,
     };
   }

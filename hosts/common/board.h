@@ -34,6 +34,9 @@ void board_idle(uint32_t max_ms);
  * milliseconds (when armed). A host on a simulated clock reports it (lin on a sim-clock medium:
  * IDLE to the medium); real-time hosts need not define it (weak default in xsruntime.c). */
 void board_settled(int armed, uint32_t deadline_ms);
+/* SYS CLOCK: the time source's mode and counters, one line ("mode=real" where time is the
+ * board's own; lin adds the simulated clock's counters). */
+const char *board_clock_text(void);
 
 /* Stop the emulator with an exit code (semihosting on boards, exit() on lin). */
 void board_exit(int code) __attribute__((noreturn));

@@ -673,6 +673,16 @@ __attribute__((weak)) void board_settled(int armed, uint32_t deadline_ms)
 	(void)deadline_ms;
 }
 
+__attribute__((weak)) const char *board_clock_text(void)
+{
+	return "mode=real";
+}
+
+void xs_sys_clock(xsMachine *the)
+{
+	xsResult = xsString(board_clock_text());
+}
+
 static void run_jobs(txMachine *the)
 {
 	while (the->promiseJobs) {

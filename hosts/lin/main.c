@@ -4,6 +4,7 @@
 #include "xsruntime.h"
 #include "nvram.h"
 #include "provision.h"
+#include "simclock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -61,7 +62,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
-		"                [--nvram FILE] [--provision FILE] [--seed N]\n"
+		"                [--nvram FILE] [--provision FILE] [--seed N] [--sim-clock]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
 		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket; time stands\n"
@@ -70,7 +71,9 @@ static void usage(FILE *out)
 		"  --nvram FILE       keep the NVRAM (%u bytes) in FILE; created if missing or empty\n"
 		"  --provision FILE   PLC provisioning record (EUI-64, PSK, device table; tools/provision.mjs)\n"
 		"  --seed N           reproducible entropy (decimal, 0..2^64-1) instead of the clock's\n"
-		"The shell (MNSH) is on standard input and output.\n", (unsigned)NVRAM_SIZE);
+		"  --sim-clock        the medium on --modem runs the simulated clock: wait for its READY\n"
+		"                     without the %u-ms limit after which real time resumes\n"
+		"The shell (MNSH) is on standard input and output.\n", (unsigned)NVRAM_SIZE, (unsigned)SIM_WAIT_LIMIT_MS);
 }
 
 static int part_index(const char *name, size_t len)
@@ -138,6 +141,8 @@ int main(int argc, char **argv)
 			if (program_region(part, eq + 1) < 0)
 				return 2;
 		}
+		else if (!strcmp(arg, "--sim-clock"))
+			sim_clock_wait_unlimited();
 		else if (!strcmp(arg, "--uart1"))
 			uart1 = argv[++i];
 		else if (!strcmp(arg, "--modem"))

@@ -5,7 +5,10 @@
  *  - wait:   the modem port is connected but the medium has not said READY yet: time stands
  *            still (at 0 after boot), so that what a node does before it is attached does not
  *            depend on how long the host took to boot it. Without a READY within
- *            SIM_WAIT_LIMIT_MS of wall time (no medium behind the socket) time runs again;
+ *            SIM_WAIT_LIMIT_MS of wall time (no medium behind the socket) time runs again,
+ *            except with --sim-clock (the medium is known to run the simulated clock): then
+ *            the node waits for READY however long a loaded host takes to boot it, since a
+ *            node whose clock ran in real time before READY starts ahead of the network;
  *  - sim:    the medium said READY with simClock=1: time is the medium's. It moves only when a
  *            TIME(t) message arrives on the modem port; the event loop runs everything due at t
  *            (received frames, timers) and then reports its next deadline with
@@ -22,12 +25,12 @@
 #include "simclock.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SIM_WAIT_LIMIT_MS 5000u
 #define PORT_SOF 0x7E
 #define PORT_IDLE 0x05
 #define PORT_READY 0x80
@@ -38,6 +41,7 @@
 enum { MODE_REAL, MODE_WAIT, MODE_SIM };
 
 static int mode = MODE_REAL;
+static int wait_unlimited;      /* --sim-clock: no real-time fallback while waiting for READY */
 static uint64_t base_us;        /* time at real_base (real mode), or the current time */
 static uint64_t real_base;      /* monotonic us when base_us was taken */
 static uint64_t wait_since;     /* monotonic us when wait mode started */
@@ -108,9 +112,14 @@ int sim_clock_simulated(void)
 	return mode == MODE_SIM;
 }
 
+void sim_clock_wait_unlimited(void)
+{
+	wait_unlimited = 1;
+}
+
 void sim_clock_poll(void)
 {
-	if (mode == MODE_WAIT && mono_us() - wait_since >= (uint64_t)SIM_WAIT_LIMIT_MS * 1000u) {
+	if (mode == MODE_WAIT && !wait_unlimited && mono_us() - wait_since >= (uint64_t)SIM_WAIT_LIMIT_MS * 1000u) {
 		stats.wait_expired++;
 		go_real();
 	}
@@ -122,12 +131,26 @@ const sim_clock_stats_t *sim_clock_stats(void)
 	return &stats;
 }
 
+/* SYS CLOCK: the clock's mode and counters, one line. */
+const char *board_clock_text(void)
+{
+	static char text[256];
+	const sim_clock_stats_t *s = sim_clock_stats();
+	snprintf(text, sizeof(text), "mode=%s readies=%u times=%u idles=%u ignored=%u badCrc=%u resync=%u "
+		"waitExpired=%u held=%u holdOverflow=%u", s->mode, (unsigned)s->readies, (unsigned)s->times,
+		(unsigned)s->idles, (unsigned)s->ignored, (unsigned)s->bad_crc, (unsigned)s->resync,
+		(unsigned)s->wait_expired, (unsigned)s->held, (unsigned)s->hold_overflow);
+	return text;
+}
+
 #define SIM_EPOCH_S 1767225600u   /* 2026-01-01T00:00:00Z */
 
 int lin_gettimeofday(struct timeval *tv, void *tz)
 {
 	(void)tz;
-	if (mode != MODE_SIM)
+	/* with --sim-clock the wait for READY is part of the simulated run: its date too (what the
+	 * node draws from Date.now() while it boots must not depend on when it booted) */
+	if (mode != MODE_SIM && !(mode == MODE_WAIT && wait_unlimited))
 		return gettimeofday(tv, NULL);
 	uint64_t us = base_us;
 	tv->tv_sec = (time_t)(SIM_EPOCH_S + us / 1000000u);

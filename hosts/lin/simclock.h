@@ -18,6 +18,10 @@ typedef struct {
 	uint32_t hold_overflow; /* writes sent at once because the hold buffer was full */
 } sim_clock_stats_t;
 
+/* Without --sim-clock: no READY within this much wall time after the modem port is connected
+ * (nothing behind the socket) and the node's time runs in real time. */
+#define SIM_WAIT_LIMIT_MS 5000u
+
 void sim_clock_init(void);
 /* Microseconds since reset on the current clock; never goes backwards. */
 uint64_t sim_clock_us(void);
@@ -25,6 +29,9 @@ uint64_t sim_clock_us(void);
 void sim_clock_attach_modem(int fd);
 void sim_clock_modem_closed(void);
 int sim_clock_simulated(void);
+/* --sim-clock: the medium runs the simulated clock; wait for its READY however long the host
+ * takes to boot (no real-time fallback, which would make the node's clock depend on wall time). */
+void sim_clock_wait_unlimited(void);
 /* Called while idling: ends the wait for READY after its wall-time limit. */
 void sim_clock_poll(void);
 /* Filters n bytes received on the modem port into out (room for n + 18 bytes): returns the

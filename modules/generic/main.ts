@@ -112,6 +112,10 @@ shell.register({
   handler: (_p, out) => { out(`boot.cycles=${readyCycles} clock.hz=${platform.cycleHz()} uptime.ms=${platform.millis()}\r\n`); },
 });
 shell.register({
+  module: 'SYS', command: 'CLOCK', params: 0, help: '- the time source: mode, and the simulated clock\'s counters (lin)', owner: 'generic',
+  handler: (_p, out) => { out(`clock ${platform.sysClock()} uptime.ms=${platform.millis()}\r\n`); },
+});
+shell.register({
   module: 'SYS', command: 'TRACE', params: 1, help: '<level> - 0 off, 1 error, 2 warn, 3 info, 4 debug', owner: 'generic',
   handler: (p, out) => {
     trace.setLevel(p[0]!);

@@ -81,6 +81,21 @@ describe('npm run sim: simulated clock', function () {
     assert.ok(a.pan, 'the concentrator formed its PAN');
     assert.deepEqual(b, a);
   });
+
+  it('256 lin meters, twice with the same seed: identical summaries, every clock simulated from the start', async function () {
+    // Booting 257 processes takes seconds of wall time on 2 cores: before lin nodes waited for
+    // READY without a wall-time limit (--sim-clock), those not answered within 5 s ran their
+    // clock in real time and started ahead of the network, and two runs of this differed.
+    this.timeout(180000);
+    const o = { meters: 256, board: 0, seed: 1, until: 8 as const };
+    const a = await runSim(o, () => undefined);
+    const b = await runSim(o, () => undefined);
+    assert.equal(a.stoppedAtS, 8);
+    assert.ok(a.frames.sent >= 257, `every node transmitted (${a.frames.sent} frames)`);
+    assert.deepEqual(a.nodeClocks, { modes: { sim: 257 }, waitExpired: 0, holdOverflow: 0, asleepRequests: 0, reporting: 257 });
+    assert.equal(a.plcStats.metersReporting, 256);
+    assert.deepEqual(b, a);
+  });
 });
 
 describe('npm run sim: PAN formation on the simulated clock', function () {

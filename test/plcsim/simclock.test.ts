@@ -153,6 +153,40 @@ describe('lin simulated clock', function () {
     assert.ok(b > a, `real time runs again (${a} -> ${b})`);
   });
 
+  it('--sim-clock: no real-time fallback however long READY takes (without it, time runs after 5 s of wall time)', async () => {
+    // At 256 meters, nodes that booted more than 5 s before their READY ran their clock in real
+    // time and started seconds ahead of the network: two runs of a seed differed.
+    const other = new ScriptedMedium(join(dir, 'other.sock'));
+    await other.listen();
+    let plain: FirmwareNode | undefined;
+    const clock = async (n: FirmwareNode): Promise<string> => (await n.command('SYS CLOCK', /^clock mode=/))[0]!;
+    try {
+      node = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--modem', medium.path, '--seed', '7', '--sim-clock'] });
+      await node.waitFor(/^PARTS started$/);
+      plain = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--modem', other.path, '--seed', '7'] });
+      await plain.waitFor(/^PARTS started$/);
+      await medium.until(() => medium.sock, 'connection');
+      assert.match(await clock(plain), /^clock mode=wait .*waitExpired=0 .*uptime\.ms=0$/);
+      // the node without --sim-clock gives up on READY after 5 s: ask until it says so (it checks
+      // at least once a second while idle)
+      let line = '';
+      const deadline = Date.now() + 15000;
+      while (!/waitExpired=1/.test(line) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));   // polling interval between questions
+        line = await clock(plain);
+      }
+      assert.match(line, /^clock mode=real .*waitExpired=1 /);
+      // the one with --sim-clock was attached earlier, so as long: it still waits, at time 0
+      assert.match(await clock(node), /^clock mode=wait readies=0 times=0 idles=0 .*waitExpired=0 .*uptime\.ms=0$/);
+      medium.send({ type: MsgType.READY, version: PORT_VERSION, simClock: true, now: 0n });
+      await medium.tick(2_000_000n);
+      assert.match(await clock(node), /^clock mode=sim readies=1 times=1 idles=1 .*waitExpired=0 .*uptime\.ms=2000$/);
+    } finally {
+      await plain?.stop();
+      await other.close();
+    }
+  });
+
   it('--seed needs a decimal number', async () => {
     const bad = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--seed', '12x'], waitReady: false });
     assert.equal(await bad.wait(), 2);
