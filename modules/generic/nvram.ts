@@ -19,8 +19,8 @@ export const nvram: NvramDriver = {
   info: native<() => string>('xs_nvram_info'),
 };
 
-/** Bytes at the end of the NVRAM kept for NON-LEGAL (driver "nvstore"): invocation counters, DRBG seed. */
-export const NONLEGAL_NVRAM = 256;
+/** Bytes at the end of the NVRAM kept for NON-LEGAL (driver "nvstore"): invocation counters, DRBG seed, transferred keys. */
+export const NONLEGAL_NVRAM = 512;
 
 /**
  * A window [base, base + size) of the NVRAM as a driver of its own: offsets are area-relative and
@@ -41,7 +41,7 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
  * From one NVRAM: LEGAL's area (the billing records and the event journal) from 0, then PLC's
  * (driver "plcstore", 32 bytes: the MAC frame counter's record, two 16-byte copies, plc/fc-store.ts;
  * taken from LEGAL's journal, whose records are 32 bytes: one record fewer, the least LEGAL can
- * give), then NON-LEGAL's at the end. An NVRAM under 1 KB (none: size 0) stays LEGAL's whole.
+ * give), then NON-LEGAL's at the end. An NVRAM under 2 KB (none: size 0) stays LEGAL's whole.
  * (No constant for PLC's size: every name costs a key on the STM32F405.)
  */
 export function nvramAreas(d: NvramDriver): { legal: NvramDriver; plc: NvramDriver; nonlegal: NvramDriver } {

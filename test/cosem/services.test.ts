@@ -142,6 +142,22 @@ describe("security services", () => {
     assert.deepEqual(octets(await n.get(ClassId.SECURITY_SETUP, "0.0.43.0.0.255", 4)), CLIENT_TITLE);
   });
 
+  it("global_key_transfer of two keys: onKeys once with the whole key set, before the floor is cleared", async () => {
+    const calls: string[] = [];
+    let saved: { encryptionKey: Uint8Array; authenticationKey: Uint8Array; masterKey: Uint8Array } | undefined;
+    const m = makeMeter({ security: {
+      onReceivedIc: (a) => { calls.push(a ? "ic" : "floor cleared"); },
+      onKeys: (k, ids) => { saved = k; calls.push(`keys ${ids.join(",")}`); },
+      onKeyChange: (id) => { calls.push(`key ${id}`); },
+    } });
+    const { c } = await mgmt(m, "udp");
+    const e = hex("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF"), a = hex("B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF");
+    await c.action(ClassId.SECURITY_SETUP, "0.0.43.0.0.255", 2, arr([
+      st(en(KeyId.GLOBAL_UNICAST), os(aesKeyWrap(nodeAes, MASTER, e))), st(en(KeyId.AUTHENTICATION), os(aesKeyWrap(nodeAes, MASTER, a)))]));
+    assert.deepEqual(calls.filter((x) => x !== "ic"), ["keys 0,2", "floor cleared", "key 0", "key 2"]);
+    assert.deepEqual(saved, { encryptionKey: e, authenticationKey: a, masterKey: MASTER });
+  });
+
   it("the last received invocation counter is restored, reported at each acceptance and cleared by a key change", async () => {
     const kept: ({ title: Uint8Array; ic: number } | undefined)[] = [];
     const m = makeMeter({ security: { receivedIc: { title: CLIENT_TITLE, ic: 5000 }, onReceivedIc: (a) => { kept.push(a); } } });

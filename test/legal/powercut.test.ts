@@ -30,7 +30,7 @@ for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, num
       for (let cut = 0; cut <= cuts; cut++) {
         const { node, banner } = await boot(platform, file);
         try {
-          if (cut > 0) assert.match(banner, /^NVRAM file size=7904 registers=restored seq=\d+ /);
+          if (cut > 0) assert.match(banner, /^NVRAM file size=7648 registers=restored seq=\d+ /);
           const first = await showAt(node, 0);
           // before this boot's first second the registers hold what was saved; that second
           // adds nothing (the scenario starts at 0 A after a restart)
@@ -127,7 +127,7 @@ describe('legal: NVRAM content and options', function () {
     const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
       const banner = await node.waitFor(/^NVRAM /);
-      const m = /registers=new log=0\/231 dropped=(\d+)$/.exec(banner);
+      const m = /registers=new log=0\/223 dropped=(\d+)$/.exec(banner);
       assert.ok(m && Number(m[1]) > 200, banner);
       await node.waitFor(/^TRACE WARN LEGAL: NVRAM: 2 billing, \d+ open-event and \d+ event records corrupt, dropped$/);
       await node.waitFor(/^PARTS started$/);
@@ -154,7 +154,7 @@ describe('legal: NVRAM content and options', function () {
     node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
       const banner = await node.waitFor(/^NVRAM /);
-      assert.match(banner, new RegExp(`registers=restored seq=${seq - 1} log=\\d+/231 dropped=1$`));
+      assert.match(banner, new RegExp(`registers=restored seq=${seq - 1} log=\\d+/223 dropped=1$`));
       const wh = (await showAt(node, 0)).get('A+')!;
       assert.ok(wh <= s.get('A+')! + LOAD_W * 2 / 3600 && wh >= s.get('A+')! - LOAD_W * 2 / 3600, `${wh} vs ${s.get('A+')}`);
       assert.equal((await logOf(node, 3)).map((e) => e.type).join(), 'NVRAM,POWER_FAIL,POWER_RESTORE');

@@ -105,8 +105,13 @@ export interface SecuritySetupOptions {
    * persists it), and with undefined when a key change starts a new counter space.
    */
   onReceivedIc?(accepted: { title: Uint8Array; ic: number } | undefined): void;
-  /** Called after a key transfer is applied, so the meter persists the new key. */
+  /** Called for each key a transfer applied (after onKeys). */
   onKeyChange?(keyId: number, key: Uint8Array): void;
+  /**
+   * Called once per global_key_transfer with the whole key set after it and the ids of the keys
+   * it changed, before the received-counter floor is cleared: the meter saves them in one write.
+   */
+  onKeys?(keys: SecuritySetupOptions["keys"], ids: number[]): void;
 }
 
 /** Client system titles whose last received invocation counter is kept. */
@@ -190,18 +195,25 @@ export class SecuritySetup extends CosemObject {
   }
   /** Applies transferred keys; the server calls this after the response is protected with the old keys. */
   commit(ctx: Ctx): void {
-    for (const [id, key] of this.pending) {
+    const done = this.pending;
+    if (!done.length) return;
+    this.pending = [];
+    for (const [id, key] of done) {
       if (id === KeyId.GLOBAL_UNICAST) this.k.encryptionKey = key;
       else if (id === KeyId.AUTHENTICATION) this.k.authenticationKey = key;
       else this.k.masterKey = key;
-      // New key, new counter space (Green Book 9.2.7.2.4.3).
-      if (id !== KeyId.MASTER && this.rxIc.size) {
-        this.rxIc.clear();
-        this.opts.onReceivedIc?.(undefined);
-      }
+    }
+    // All keys of one ACTION saved at once, before the floor is cleared (ic-store.ts: a cut
+    // between the two writes leaves a floor of an older key generation, ignored at boot).
+    this.opts.onKeys?.({ ...this.k }, done.map(([id]) => id));
+    // New key, new counter space (Green Book 9.2.7.2.4.3).
+    if (done.some(([id]) => id !== KeyId.MASTER) && this.rxIc.size) {
+      this.rxIc.clear();
+      this.opts.onReceivedIc?.(undefined);
+    }
+    for (const [id, key] of done) {
       this.opts.onKeyChange?.(id, key);
       ctx.srv.event("key-changed", `key ${id}`);
     }
-    this.pending = [];
   }
 }

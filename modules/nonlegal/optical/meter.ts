@@ -14,7 +14,7 @@ import type { ProfileBuffer } from '../cosem/profile.js';
 import type { SecurityEventKind } from '../cosem/cosem-const.js';
 import type { AesBlock } from '../cosem/keywrap.js';
 import { toDateTime, fromDateTime } from './clock.js';
-import { drbg, receivedCounter, serverCounter } from '../ic-store.js';
+import { drbg, keyStore, receivedCounter, serverCounter } from '../ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 
@@ -177,8 +177,10 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   const title = fromHex(cfg.systemTitle);
   const random = drbg(rs, title);
   const ic = serverCounter(rs, () => new DataView(random.random(4).buffer).getUint32(0));
-  const received = receivedCounter(rs);
   const aes: AesBlock = { encrypt: (k, b) => crypto.aesEncrypt(k, b), decrypt: (k, b) => crypto.aesDecrypt(k, b) };
+  // the keys transferred by global_key_transfer, kept wrapped in NON-LEGAL's NVRAM area
+  const stored = keyStore(rs, { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey), masterKey: fromHex(cfg.masterKey) }, aes);
+  const received = receivedCounter(rs, stored.record);
   const gcm: Gcm = { encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p), decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t) };
   const meter: Meter = {
     server: undefined as unknown as CosemServer, profile, instant, now, security, captureNow,
@@ -218,8 +220,10 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
     push: (apdu) => meter.push(apdu),
     security: {
       serverTitle: title,
-      keys: { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey), masterKey: fromHex(cfg.masterKey) },
+      keys: stored.keys,
       aes,
+      // saved before the replay floor is cleared (ic-store.ts: the key generation)
+      onKeys: (keys, ids) => { stored.record.save(keys, ids); },
       // Kept in NON-LEGAL's NVRAM area as a reserved bound (ic-store.ts): never reused after a reset.
       invocationCounter: ic.start,
       onInvocationCounter: ic.use,

@@ -1,0 +1,85 @@
+// Keys transferred by Security setup global_key_transfer over a power cut, on the lin firmware
+// with an NVRAM file: the management client (HLS-GMAC, ciphered) transfers a new global unicast
+// and authentication key through the optical port, the meter is killed (SIGKILL) and restarted on
+// the same NVRAM; the factory keys are then refused and the new ones accepted, and no key is in
+// the NVRAM file in clear (modules/nonlegal/ic-store.ts KeyRecord: wrapped under the master key).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FirmwareNode } from '../../emulator/node.js';
+import { nodeGcm } from '../dlms/helpers.js';
+import { nodeAes } from '../cosem/helpers.js';
+import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
+import { serverAddress } from '../../modules/nonlegal/dlms/hdlc.js';
+import { Mechanism } from '../../modules/nonlegal/dlms/xdlms-const.js';
+import { ClassId, KeyId } from '../../modules/nonlegal/cosem/cosem-const.js';
+import { aesKeyWrap } from '../../modules/nonlegal/cosem/keywrap.js';
+import { DlmsClient, HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
+import type { SecurityKeys } from '../../modules/nonlegal/dlms/security.js';
+
+// the factory keys of the meter's image (modules/nonlegal/manifest.json)
+const FACTORY = { encryptionKey: fromHex('000102030405060708090A0B0C0D0E0F'), authenticationKey: fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };
+const MASTER = fromHex('00112233445566778899AABBCCDDEEFF');
+const NEW = { encryptionKey: fromHex('A0A1A2A3A4A5A6A7A8A9AAABACADAEAF'), authenticationKey: fromHex('B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF') };
+const TITLE = fromHex('4D4D4D0000000002');
+
+describe('DLMS keys transferred by global_key_transfer over power cuts (lin, NVRAM file)', function () {
+  this.timeout(120000);
+  const dir = mkdtempSync(join(tmpdir(), 'key-reboot-'));
+  const nvram = join(dir, 'meter.nv');
+  let node: FirmwareNode | undefined;
+  after(async () => {
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const boot = async () => {
+    node = await FirmwareNode.start({ platform: 'lin', role: 'meter', uart1: true, nvram });
+    await node.waitFor(/^PARTS started$/);
+    await node.uart1!.ready();
+    return node;
+  };
+  const cut = async () => {
+    node!.child.kill('SIGKILL');
+    await node!.wait();
+    node = undefined;
+  };
+  const client = (n: FirmwareNode, keys: SecurityKeys, ic: number) => {
+    const u = n.uart1!;
+    const link = new HdlcClientLink({ send: (b) => u.send(b), receive: () => u.receive(5000) }, 1, serverAddress(1, 17));
+    return new DlmsClient({ link, gcm: nodeGcm, keys, systemTitle: TITLE, invocationCounter: ic });
+  };
+  const inClear = (b: Buffer) => [MASTER, FACTORY.encryptionKey, FACTORY.authenticationKey, NEW.encryptionKey, NEW.authenticationKey]
+    .filter((k) => b.indexOf(Buffer.from(k)) >= 0).length;
+
+  it('the new keys survive the cut, the factory keys are refused, no key is kept in clear', async () => {
+    let n = await boot();
+    const c0 = client(n, FACTORY, 1000);
+    await c0.associate({ mechanism: Mechanism.HIGH_GMAC, ciphered: true });
+    assert.equal((await c0.get(1, '0.0.96.1.0.255', 2)).type, 'octet-string');
+    const wrap = (k: Uint8Array) => ({ type: 'octet-string' as const, value: aesKeyWrap(nodeAes, MASTER, k) });
+    const entry = (id: number, k: Uint8Array) => ({ type: 'structure' as const, items: [{ type: 'enum' as const, value: id }, wrap(k)] });
+    await c0.action(ClassId.SECURITY_SETUP, '0.0.43.0.0.255', 2,
+      { type: 'array', items: [entry(KeyId.GLOBAL_UNICAST, NEW.encryptionKey), entry(KeyId.AUTHENTICATION, NEW.authenticationKey)] });
+    await n.waitFor(/security: key-changed: key 2$/);
+    await cut();
+    assert.equal(inClear(readFileSync(nvram)), 0, 'a key in clear in the NVRAM file');
+
+    n = await boot();
+    await assert.rejects(client(n, FACTORY, c0.ic).associate({ mechanism: Mechanism.HIGH_GMAC, ciphered: true }), 'the factory keys are refused after the cut');
+    const c1 = client(n, NEW, 1);                 // new keys, new counter space
+    await c1.associate({ mechanism: Mechanism.HIGH_GMAC, ciphered: true });
+    assert.equal((await c1.get(1, '0.0.96.1.0.255', 2)).type, 'octet-string');
+    await c1.release();
+    await cut();
+
+    // and over a second cut, with the counter accepted under the new keys as the floor
+    n = await boot();
+    const c2 = client(n, NEW, c1.ic);
+    await c2.associate({ mechanism: Mechanism.HIGH_GMAC, ciphered: true });
+    assert.equal((await c2.get(1, '0.0.96.1.0.255', 2)).type, 'octet-string');
+    await cut();
+    assert.equal(inClear(readFileSync(nvram)), 0);
+  });
+});
