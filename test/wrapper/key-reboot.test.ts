@@ -1,5 +1,6 @@
 // Keys transferred by Security setup global_key_transfer over a power cut, on the lin firmware
-// with an NVRAM file: the management client (HLS-GMAC, ciphered) transfers a new global unicast
+// and on mps2-an386 (QEMU killed: the FRAM model's file is written through semihosting), with an
+// NVRAM file: the management client (HLS-GMAC, ciphered) transfers a new global unicast
 // and authentication key through the optical port, the meter is killed (SIGKILL) and restarted on
 // the same NVRAM; the factory keys are then refused and the new ones accepted, and no key is in
 // the NVRAM file in clear (modules/nonlegal/ic-store.ts KeyRecord: wrapped under the master key).
@@ -24,8 +25,8 @@ const MASTER = fromHex('00112233445566778899AABBCCDDEEFF');
 const NEW = { encryptionKey: fromHex('A0A1A2A3A4A5A6A7A8A9AAABACADAEAF'), authenticationKey: fromHex('B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF') };
 const TITLE = fromHex('4D4D4D0000000002');
 
-describe('DLMS keys transferred by global_key_transfer over power cuts (lin, NVRAM file)', function () {
-  this.timeout(120000);
+for (const platform of ['lin', 'mps2-an386'] as const) describe(`DLMS keys transferred by global_key_transfer over power cuts (${platform}, NVRAM file)`, function () {
+  this.timeout(180000);
   const dir = mkdtempSync(join(tmpdir(), 'key-reboot-'));
   const nvram = join(dir, 'meter.nv');
   let node: FirmwareNode | undefined;
@@ -35,7 +36,7 @@ describe('DLMS keys transferred by global_key_transfer over power cuts (lin, NVR
   });
 
   const boot = async () => {
-    node = await FirmwareNode.start({ platform: 'lin', role: 'meter', uart1: true, nvram });
+    node = await FirmwareNode.start({ platform, role: 'meter', uart1: true, nvram });
     await node.waitFor(/^PARTS started$/);
     await node.uart1!.ready();
     return node;
