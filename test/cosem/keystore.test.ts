@@ -4,34 +4,12 @@
 // drivers/nvram: a cut after every burst of a key change (key record, then floor) must leave the
 // old keys with their floor or the new keys with none, never a mix.
 import assert from 'node:assert/strict';
-import { crc32 } from 'node:zlib';
 import { KeyRecord, NvRecord, REC_RECEIVED_IC, floorOf, floorPayload, type MeterKeys } from '../../modules/nonlegal/ic-store.js';
-import type { Nvram, Crc32 } from '../../modules/generic/shared/nvrecord.js';
+import { FramModel, NodeCrc32 } from '../helpers/fram.js';
 import { KEYS, MASTER, hex, nodeAes } from './helpers.js';
 
-const BURST = 16;
-class Fram implements Nvram {
-  mem = new Uint8Array(512).fill(0xff);
-  budget = Infinity;          // bursts left before the power fails
-  read(off: number, view: ArrayBufferView) {
-    if (off + view.byteLength > this.mem.length) throw new RangeError('outside the area');
-    new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(this.mem.subarray(off, off + view.byteLength));
-  }
-  write(off: number, view: ArrayBufferView) {
-    if (off + view.byteLength > this.mem.length) throw new RangeError('outside the area');
-    const b = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    for (let k = 0; k < b.length; k += BURST) {
-      if (this.budget-- <= 0) throw new Error('power cut');
-      this.mem.set(b.subarray(k, k + BURST), off + k);
-    }
-  }
-  info() { return 'kind=file size=512 reads=0 writes=0 bytes=0 errors=0'; }
-}
-class Crc implements Crc32 {
-  private v = 0;
-  reset() { this.v = 0; return this; }
-  checksum(bytes: BufferLike) { this.v = crc32(new Uint8Array(bytes as ArrayBuffer), this.v); return this.v; }
-}
+class Fram extends FramModel { constructor() { super(512); } }
+class Crc extends NodeCrc32 {}
 
 const FACTORY: MeterKeys = { ...KEYS, masterKey: MASTER };
 const SET_A: MeterKeys = { ...FACTORY, encryptionKey: hex('A0A1A2A3A4A5A6A7A8A9AAABACADAEAF') };

@@ -4,34 +4,15 @@
 // each, a fresh load must find the previous or the new state, never anything else. Then the
 // messages X_METRO_GET_EVENTS and X_METRO_SET_CLOCK through legal.ts with a fake RunService.
 import assert from 'node:assert/strict';
-import { crc32 } from 'node:zlib';
-import { BillingStore, type Nvram, type Crc32 } from '../../modules/legal/records.js';
+import { BillingStore } from '../../modules/legal/records.js';
+import { FramModel, NodeCrc32 } from '../helpers/fram.js';
 import { EventLog } from '../../modules/legal/eventlog.js';
 import { TwoSlotRecord } from '../../modules/generic/shared/nvrecord.js';
 import { start } from '../../modules/legal/legal.js';
 import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK } from '../../modules/generic/ids.js';
 
-const BURST = 16;
-class Fram implements Nvram {
-  mem = new Uint8Array(8192).fill(0xff);
-  budget = Infinity;          // bursts left before the power fails
-  read(off: number, view: ArrayBufferView) {
-    new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(this.mem.subarray(off, off + view.byteLength));
-  }
-  write(off: number, view: ArrayBufferView) {
-    const b = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    for (let k = 0; k < b.length; k += BURST) {
-      if (this.budget-- <= 0) throw new Error('power cut');
-      this.mem.set(b.subarray(k, k + BURST), off + k);
-    }
-  }
-  info() { return 'kind=file size=8192 reads=0 writes=0 bytes=0 errors=0'; }
-}
-class Crc implements Crc32 {
-  private v = 0;
-  reset() { this.v = 0; return this; }
-  checksum(bytes: BufferLike) { this.v = crc32(new Uint8Array(bytes as ArrayBuffer), this.v); return this.v; }
-}
+class Fram extends FramModel { constructor() { super(8192); } }
+class Crc extends NodeCrc32 {}
 
 const energy = (x: number) => Float64Array.from([x, 0, x / 2, 0, 0, 0, x * 1.1]);
 const counts = (x: number) => Float64Array.from([Math.floor(x / 1e6), 0]);

@@ -4,10 +4,9 @@
 // corrupt record restarts in the upper half; a volatile NVRAM is said so. The MAC asks for each
 // counter before a secured frame uses it, and sends nothing with a counter it could not reserve.
 import assert from 'node:assert/strict';
-import { crc32 } from 'node:zlib';
 import { FC_BLOCK, FC_CORRUPT_BASE, FC_SLOT, fcRecord, frameCounterStore } from '../../modules/plc/fc-store.js';
 import { ReservedCounter } from '../../modules/generic/shared/counter.js';
-import type { Crc32, Nvram } from '../../modules/generic/shared/nvrecord.js';
+import { FramModel, NodeCrc32 } from '../helpers/fram.js';
 import type { RunServiceFn } from '../../modules/generic/services.js';
 import { MacLayer, type MacTx } from '../../modules/plc/mac.js';
 import { nodeCrypto } from './helpers.js';
@@ -15,25 +14,8 @@ import { nodeCrypto } from './helpers.js';
 const AREA = 2 * FC_SLOT;
 
 /** The PLC area of the FRAM: a write stops (power cut) once `budget` bytes went out. */
-class Fram implements Nvram {
-  mem = new Uint8Array(AREA).fill(0xff);
-  budget = Infinity;
-  kind = 'file';
-  read(o: number, v: ArrayBufferView) { new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(this.mem.subarray(o, o + v.byteLength)); }
-  write(o: number, v: ArrayBufferView) {
-    const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    for (let k = 0; k < b.length; k++) {
-      if (this.budget-- <= 0) throw new Error('power cut');
-      this.mem[o + k] = b[k]!;
-    }
-  }
-  info() { return `kind=${this.kind} size=${AREA} reads=0 writes=0 bytes=0 errors=0`; }
-}
-class Crc implements Crc32 {
-  private v = 0;
-  reset() { this.v = 0; return this; }
-  checksum(bytes: BufferLike) { this.v = crc32(new Uint8Array(bytes as ArrayBuffer), this.v); return this.v; }
-}
+class Fram extends FramModel { constructor() { super(AREA, 1); } }
+class Crc extends NodeCrc32 {}
 const crc = new Crc();
 const boot = (fram: Fram, fallback = () => 0) => new ReservedCounter(fcRecord(fram, crc), FC_BLOCK, fallback);
 

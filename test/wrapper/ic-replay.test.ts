@@ -8,47 +8,24 @@
 // counter (a replayed AARQ gets a fresh challenge its replayed reply cannot answer), and keeps
 // counters again from there.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FirmwareNode } from '../../emulator/node.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { FirmwareNode } from '../../emulator/node.js';
 import { nodeGcm } from '../dlms/helpers.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
-import { serverAddress } from '../../modules/nonlegal/dlms/hdlc.js';
 import { decodeAcse } from '../../modules/nonlegal/dlms/acse.js';
 import { AcseServiceUserDiagnostic as SourceDiagnostic, Mechanism } from '../../modules/nonlegal/dlms/xdlms-const.js';
-import { DlmsClient, HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
+import { DlmsClient } from '../../modules/nonlegal/cosem/index.js';
+import { MeterOnNvram, managementLink } from './helpers.js';
 
 const KEYS = { encryptionKey: fromHex('000102030405060708090A0B0C0D0E0F'), authenticationKey: fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };
 const TITLE = fromHex('4D4D4D0000000002');
 
 describe('DLMS replay protection over power cuts (lin, NVRAM file)', function () {
   this.timeout(120000);
-  const dir = mkdtempSync(join(tmpdir(), 'ic-replay-'));
-  const nvram = join(dir, 'meter.nv');
-  let node: FirmwareNode | undefined;
-  after(async () => {
-    await node?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const boot = async () => {
-    node = await FirmwareNode.start({ platform: 'lin', role: 'meter', uart1: true, nvram });
-    await node.waitFor(/^PARTS started$/);
-    await node.uart1!.ready();
-    return node;
-  };
-  const cut = async () => {
-    node!.child.kill('SIGKILL');
-    await node!.wait();
-    node = undefined;
-  };
-  const link = (n: FirmwareNode, recorded?: Uint8Array[]) => {
-    const u = n.uart1!;
-    const l = new HdlcClientLink({ send: (b) => u.send(b), receive: () => u.receive(5000) }, 1, serverAddress(1, 17));
-    if (!recorded) return l;
-    return { open: () => l.open(), close: () => l.close(), request: (apdu: Uint8Array) => { recorded.push(apdu); return l.request(apdu); } };
-  };
+  const meter = new MeterOnNvram('ic-replay');
+  const { nvram } = meter;
+  after(() => meter.dispose());
+  const boot = () => meter.boot(), cut = () => meter.cut(), link = managementLink;
   const client = (n: FirmwareNode, ic: number, recorded?: Uint8Array[]) =>
     new DlmsClient({ link: link(n, recorded), gcm: nodeGcm, keys: KEYS, systemTitle: TITLE, invocationCounter: ic });
   /** Replays an AARQ on a new HDLC connection: the AARE's result and diagnostic, and the link. */

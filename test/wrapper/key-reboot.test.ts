@@ -5,18 +5,16 @@
 // the same NVRAM; the factory keys are then refused and the new ones accepted, and no key is in
 // the NVRAM file in clear (modules/nonlegal/ic-store.ts KeyRecord: wrapped under the master key).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FirmwareNode } from '../../emulator/node.js';
+import { readFileSync } from 'node:fs';
+import type { FirmwareNode } from '../../emulator/node.js';
 import { nodeGcm } from '../dlms/helpers.js';
 import { nodeAes } from '../cosem/helpers.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
-import { serverAddress } from '../../modules/nonlegal/dlms/hdlc.js';
 import { Mechanism } from '../../modules/nonlegal/dlms/xdlms-const.js';
 import { ClassId, KeyId } from '../../modules/nonlegal/cosem/cosem-const.js';
 import { aesKeyWrap } from '../../modules/nonlegal/cosem/keywrap.js';
-import { DlmsClient, HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
+import { DlmsClient } from '../../modules/nonlegal/cosem/index.js';
+import { MeterOnNvram, managementLink } from './helpers.js';
 import type { SecurityKeys } from '../../modules/nonlegal/dlms/security.js';
 
 // the factory keys of the meter's image (modules/nonlegal/manifest.json)
@@ -27,30 +25,12 @@ const TITLE = fromHex('4D4D4D0000000002');
 
 for (const platform of ['lin', 'mps2-an386'] as const) describe(`DLMS keys transferred by global_key_transfer over power cuts (${platform}, NVRAM file)`, function () {
   this.timeout(180000);
-  const dir = mkdtempSync(join(tmpdir(), 'key-reboot-'));
-  const nvram = join(dir, 'meter.nv');
-  let node: FirmwareNode | undefined;
-  after(async () => {
-    await node?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const boot = async () => {
-    node = await FirmwareNode.start({ platform, role: 'meter', uart1: true, nvram });
-    await node.waitFor(/^PARTS started$/);
-    await node.uart1!.ready();
-    return node;
-  };
-  const cut = async () => {
-    node!.child.kill('SIGKILL');
-    await node!.wait();
-    node = undefined;
-  };
-  const client = (n: FirmwareNode, keys: SecurityKeys, ic: number) => {
-    const u = n.uart1!;
-    const link = new HdlcClientLink({ send: (b) => u.send(b), receive: () => u.receive(5000) }, 1, serverAddress(1, 17));
-    return new DlmsClient({ link, gcm: nodeGcm, keys, systemTitle: TITLE, invocationCounter: ic });
-  };
+  const meter = new MeterOnNvram('key-reboot', platform);
+  const { nvram } = meter;
+  after(() => meter.dispose());
+  const boot = () => meter.boot(), cut = () => meter.cut();
+  const client = (n: FirmwareNode, keys: SecurityKeys, ic: number) =>
+    new DlmsClient({ link: managementLink(n), gcm: nodeGcm, keys, systemTitle: TITLE, invocationCounter: ic });
   const inClear = (b: Buffer) => [MASTER, FACTORY.encryptionKey, FACTORY.authenticationKey, NEW.encryptionKey, NEW.authenticationKey]
     .filter((k) => b.indexOf(Buffer.from(k)) >= 0).length;
 
