@@ -19,7 +19,7 @@
 // each, in that order), 92 CRC-32 of 0..91.
 import type { RunServiceFn } from '../generic/services.js';
 import type { ClientSecurity } from './dlms-read.js';
-import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
+import { TwoSlotRecord, persistentArea, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
 import { ReservedCounter } from '../generic/shared/counter.js';
 import { aesKeyUnwrap, aesKeyWrap, type AesBlock } from './cosem/keywrap.js';
 
@@ -71,16 +71,8 @@ export function storedCounter(nv: Nvram | undefined, crc: Crc32 | undefined, id:
 let seeded: Drbg | undefined;
 
 function drivers(rs: RunServiceFn): { nv?: Nvram; crc?: Crc32 } {
-  let nv: Nvram | undefined, crc: Crc32 | undefined;
-  try {
-    nv = rs('driver.get', 'nvstore') as Nvram;
-    // a volatile NVRAM (no backing file) forgets at reset: a counter kept there would restart
-    const info = nv.info();
-    if (!/size=[1-9]/.test(info) || !info.startsWith('kind=file')) nv = undefined;
-    const c = rs('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
-    crc = new c.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff);
-  } catch { nv = undefined; }
-  return nv && crc ? { nv, crc } : {};
+  const a = persistentArea(rs, 'nvstore');
+  return a.kind === 'file' ? { nv: a.nv, crc: a.crc } : {};
 }
 
 /**

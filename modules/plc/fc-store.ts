@@ -11,7 +11,7 @@
 // damages only the copy being written): 0 magic "PLF1", 4 seq, 8 bound (u32), 12 CRC-32 of 0..11;
 // the second copy at 16.
 import type { RunServiceFn } from "../generic/services.js";
-import { TwoSlotRecord, type Crc32, type Nvram } from "../generic/shared/nvrecord.js";
+import { TwoSlotRecord, persistentArea, type Crc32, type Nvram } from "../generic/shared/nvrecord.js";
 import { ReservedCounter } from "../generic/shared/counter.js";
 
 /**
@@ -62,18 +62,9 @@ export interface FrameCounterStore {
  * the fallback), traced like NON-LEGAL's counters; `random` is the stack's random source.
  */
 export function frameCounterStore(rs: RunServiceFn, random: () => number): FrameCounterStore {
-  let rec: TwoSlotRecord | undefined;
-  let missing: FcSource = "absent";
-  try {
-    const nv = rs("driver.get", "plcstore") as Nvram;
-    const info = nv.info();
-    // a volatile NVRAM (no backing file) forgets at reset: a bound kept there would come back 0
-    if (info.startsWith("kind=volatile")) missing = "volatile";
-    else if (info.startsWith("kind=file") && /size=[1-9]/.test(info)) {
-      const c = rs("driver.get", "crc") as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
-      rec = fcRecord(nv, new c.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff));
-    }
-  } catch { rec = undefined; }   // not bound on this board
+  const area = persistentArea(rs, "plcstore");
+  const rec = area.kind === "file" ? fcRecord(area.nv, area.crc) : undefined;
+  const missing: FcSource = area.kind === "volatile" ? "volatile" : "absent";
   const counter = new ReservedCounter(rec, FC_BLOCK, (s) => fcFallback(s, random));
   const start = counter.start();
   const source: FcSource = counter.source === "ok" ? "restored" : counter.source === "absent" ? missing : counter.source;

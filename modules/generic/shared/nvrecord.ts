@@ -13,6 +13,8 @@
 // always writes the copy that does not hold the newest valid record, whatever wrote it.
 // A counter that must never repeat is kept in such a record by ReservedCounter (./counter.ts).
 
+import type { RunServiceFn } from '../services.js';
+
 export interface Nvram {
   read(offset: number, view: ArrayBufferView): void;
   write(offset: number, view: ArrayBufferView): void;
@@ -94,5 +96,26 @@ export class TwoSlotRecord {
     this.slot = slot;
     this.seq = seq;
     this.status = 'ok';
+  }
+}
+
+/** A part's NVRAM area that survives a reset, with a CRC-32 for its records. */
+export type PersistentArea = { kind: 'file'; nv: Nvram; crc: Crc32 } | { kind: 'volatile' | 'absent' };
+
+/**
+ * Opens the NVRAM area granted to the calling part as `driver` (GENERIC's "nvstore", "plcstore"),
+ * if it survives a reset: 'volatile' when it has no backing file (it forgets at reset, so a
+ * counter kept there would come back), 'absent' when the board binds none or it is empty.
+ */
+export function persistentArea(rs: RunServiceFn, driver: string): PersistentArea {
+  try {
+    const nv = rs('driver.get', driver) as Nvram;
+    const info = nv.info();
+    if (info.startsWith('kind=volatile')) return { kind: 'volatile' };
+    if (!info.startsWith('kind=file') || !/size=[1-9]/.test(info)) return { kind: 'absent' };
+    const c = rs('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
+    return { kind: 'file', nv, crc: new c.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff) };
+  } catch {
+    return { kind: 'absent' };   // not granted, or not bound on this board
   }
 }
