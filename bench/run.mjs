@@ -95,7 +95,7 @@ async function main() {
     }
     sections = sections.filter((s) => opts.only.includes(s.name));
   }
-  // a section marked explicit runs only when named with --only (plcsim256: many minutes of wall time)
+  // a section marked explicit runs only when named with --only (none is today)
   else sections = sections.filter((s) => !s.explicit);
 
   const started = Date.now();
