@@ -69,10 +69,15 @@ export function storedCounter(nv: Nvram | undefined, crc: Crc32 | undefined, id:
 }
 
 let seeded: Drbg | undefined;
+let area: { nv?: Nvram; crc?: Crc32 } | undefined;
 
+/** NON-LEGAL's persistent area and its CRC-32, opened once per boot for every record here. */
 function drivers(rs: RunServiceFn): { nv?: Nvram; crc?: Crc32 } {
-  const a = persistentArea(rs, 'nvstore');
-  return a.kind === 'file' ? { nv: a.nv, crc: a.crc } : {};
+  if (!area) {
+    const a = persistentArea(rs, 'nvstore');
+    area = a.kind === 'file' ? { nv: a.nv, crc: a.crc } : {};
+  }
+  return area;
 }
 
 /**
