@@ -155,6 +155,13 @@ async function main() {
   process.stdout.write(printed.join('\n\n') + '\n\n');
   process.stdout.write(`report: ${opts.out} (${(report.durationMs / 1000).toFixed(1)} s)` +
     (report.errors.length ? `, ${report.errors.length} error(s)` : '') + '\n');
+  // a full run with the default output is the project's report: docs/figures.md follows it
+  const full = !opts.only && opts.platforms === PLATFORMS && opts.roles === ROLES && opts.out === join(HERE, 'report.json');
+  if (full) {
+    const { render } = await import(pathToFileURL(join(ROOT, 'tools', 'figures.mjs')).href);
+    writeFileSync(join(ROOT, 'docs', 'figures.md'), await render(report, 'bench/report.json'));
+    process.stdout.write('figures: wrote docs/figures.md\n');
+  }
   process.exitCode = report.errors.length ? 1 : 0;
 }
 
