@@ -6,11 +6,12 @@
 // write damages only the slot being written (the oldest record). Nothing is kept in RAM but
 // the newest seq and its slot: listings read the NVRAM.
 import { LOG_BASE, EVENT_SIZE, EVENT_MAGIC, check, crcOf, type Nvram, type Crc32 } from './records.js';
+import type { LegalEvent } from '../generic/shared/messages.js';
 
 export const EVENT_NAMES = ['', 'POWER_FAIL', 'POWER_RESTORE', 'SAG', 'SWELL', 'INTERRUPTION', 'OVERVOLTAGE',
   'UNDERVOLTAGE', 'REVERSE', 'COVER', 'MAGNET', 'CLOCK', 'NVRAM'];
 
-export type LegalEvent = { readonly seq: number; readonly time: number; readonly type: number; readonly phase: number; readonly value: number; readonly duration: number };
+export type { LegalEvent };
 
 export class EventLog {
   readonly capacity: number;

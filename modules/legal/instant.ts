@@ -1,16 +1,7 @@
 // X_METRO_GET_INSTANT -> X_METRO_INSTANT: a copy of the last measured second for other parts
 // (NON-LEGAL's DLMS registers, load profile and optical readout). Read-only: nothing in the
 // request changes legal state. Layout of `now`: generic/metro-driver.ts (METRO_FIELDS).
-export type InstantPhase = { v: number; i: number; p: number; q: number; s: number; pf: number; f: number };
-export type Instant = {
-  /** Capture time of the second, ms of uptime; -1 before the first second. */
-  time: number;
-  second: number;
-  phases: InstantPhase[];
-  total: { p: number; q: number; s: number };
-  /** Since start: Wh (aImp, aExp), varh (rQ1..rQ4), VAh (app). */
-  registers: { aImp: number; aExp: number; rQ1: number; rQ2: number; rQ3: number; rQ4: number; app: number };
-};
+import type { Instant, InstantPhase } from '../generic/shared/messages.js';
 
 export function instant(now: Float64Array, time: number): Instant {
   const phases: InstantPhase[] = [];

@@ -12,7 +12,9 @@
 // newest record (POWER_FAIL is stamped with it), so an outage's length is not known.
 // The 1 Hz ring (store.ts) is not persisted: it is a short window for readers, not a legal
 // register, and after a cut its records would describe seconds before the outage.
-import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK, X_METRO_RELAY, X_METRO_RELAY_STATE } from '../generic/ids.js';
+import { X_METRO_EVENTS, X_METRO_CLOCK, X_METRO_RELAY_STATE } from '../generic/ids.js';
+import { accept, CLOCK_MIN, CLOCK_MAX, type MalformedCounts } from '../generic/shared/messages.js';
+import { METRO_RELAY, METRO_GET_EVENTS, METRO_SET_CLOCK } from '../generic/shared/metro-requests.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from '../generic/metro-driver.js';
 import type { MetroLegal } from '../generic/metro-legal.js';
@@ -28,14 +30,14 @@ const POWER_FAIL = 1, POWER_RESTORE = 2, COVER = 9, MAGNET = 10, CLOCK = 11, NVR
 const PQ_TYPES = [0, 3, 4, 5, COVER, MAGNET];   // drivers/metrology/pq.h PQ_* -> log type
 const PQ_KEY_P1 = 6, PQ_KEY_P2 = 7;
 const VOLTAGE_TYPES = [3, 4, 5];   // SAG, SWELL, INTERRUPTION: one slot per phase (a dip may become one)              // pq.h: buttons pressed on the model's input lines
-const LOG_MAX = 32, MSG_MAX = 16;
-const CLOCK_MIN = 946684800000, CLOCK_MAX = 4102444800000;   // 2000-01-01 .. 2100-01-01
+const LOG_MAX = 32;
 const DEFAULT_VOLTAGE: VoltageConfig = { declaredMv: 230000, sagPermille: 900, swellPermille: 1100, interruptionPermille: 50,
   hysteresisPermille: 20, overPermille: 1100, underPermille: 900, sustainS: 5 };
 
 export interface Legal {
   second(): void;
-  message(m: Message, task: number): boolean;
+  /** Serves m when it is one of LEGAL's requests (true); a malformed one is counted in `malformed` and dropped. */
+  message(m: Message, task: number, malformed: MalformedCounts): boolean;
 }
 
 export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal, now: Float64Array, voltage: VoltageConfig | undefined): Legal {
@@ -188,11 +190,12 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
       sustained.second(t, [now[0]!, now[8]!, now[16]!], now[TOTAL]!, reverse);
       display.refresh(now, reverse ? 'REV' : '');
     },
-    message(m, task) {
-      const pl = m.payload as { readonly n?: unknown; readonly from?: unknown; readonly time?: unknown; readonly connect?: unknown } | undefined;
-      if (m.id === X_METRO_RELAY) {
-        // X_METRO_RELAY {connect?}: as relay.ts, and the new state goes to NVRAM before the reply
-        if (typeof pl?.connect === 'boolean') {
+    message(m, task, malformed) {
+      if (m.id === METRO_RELAY.id) {
+        // X_METRO_RELAY {req, connect?}: as relay.ts, and the new state goes to NVRAM before the reply
+        const pl = accept(METRO_RELAY, m, malformed);
+        if (!pl) return true;
+        if (pl.connect !== undefined) {
           const open = !driver.relay(pl.connect);
           if (open !== bill.relayOpen) {
             bill.relayOpen = open;
@@ -200,19 +203,18 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
             if (size > 0) bill.save(clock(), now, ENERGY, counts);
           }
         }
-        RunService('msg.send', task, m.from, X_METRO_RELAY_STATE, { connected: !bill.relayOpen });
+        RunService('msg.send', task, m.from, X_METRO_RELAY_STATE, { req: pl.req, connected: !bill.relayOpen });
         return true;
       }
-      if (m.id === X_METRO_GET_EVENTS) {
-        const n = typeof pl?.n === 'number' && pl.n >= 1 ? Math.min(Math.floor(pl.n), MSG_MAX) : 1;
-        const from = typeof pl?.from === 'number' && pl.from >= 1 ? Math.floor(pl.from) : undefined;
-        RunService('msg.send', task, m.from, X_METRO_EVENTS, { events: log.list(n, from) });
+      if (m.id === METRO_GET_EVENTS.id) {
+        const pl = accept(METRO_GET_EVENTS, m, malformed);
+        if (pl) RunService('msg.send', task, m.from, X_METRO_EVENTS, { req: pl.req, events: log.list(pl.n, pl.from) });
         return true;
       }
-      if (m.id === X_METRO_SET_CLOCK) {
-        const time = pl?.time;
-        const ok = typeof time === 'number' && Number.isInteger(time) && time >= CLOCK_MIN && time < CLOCK_MAX;
-        RunService('msg.send', task, m.from, X_METRO_CLOCK, { ok, previous: ok ? setClock(time) : clock() });
+      if (m.id === METRO_SET_CLOCK.id) {
+        const pl = accept(METRO_SET_CLOCK, m, malformed);
+        const ok = pl !== undefined && pl.time >= CLOCK_MIN && pl.time < CLOCK_MAX;
+        if (pl) RunService('msg.send', task, m.from, X_METRO_CLOCK, { req: pl.req, ok, previous: ok ? setClock(pl.time) : clock() });
         return true;
       }
       return false;

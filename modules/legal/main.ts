@@ -1,9 +1,13 @@
 // LEGAL part entry: the METRO task. Every second an RTOS timer has the metrology driver (C:
 // front-end + DSP) measure one second, keeps the results and captures a record into the ring
 // (metro_data_store, store.ts). Other parts get records only as copies, through
-// X_METRO_GET_DATA {n} -> X_METRO_SET_DATA {records}; nothing they send changes legal state.
+// X_METRO_GET_DATA {req, n} -> X_METRO_SET_DATA {req, records}; nothing they send changes legal
+// state. Every request is checked against its contract (generic/shared/messages.ts): a malformed
+// one is dropped and counted (`METRO STATS`).
 // Lean on purpose: every function object and every byte of bytecode costs RAM on the STM32F405.
-import { X_SYS_PING, X_SYS_PONG, X_METRO_GET_DATA, X_METRO_SET_DATA, X_METRO_GET_INSTANT, X_METRO_INSTANT, X_METRO_RELAY, X_METRO_RELAY_STATE } from '../generic/ids.js';
+import { X_SYS_PING, X_SYS_PONG, X_METRO_SET_DATA, X_METRO_INSTANT, X_METRO_RELAY_STATE } from '../generic/ids.js';
+import { accept, formatMalformed, METRO_GET_DATA_MAX, type MalformedCounts } from '../generic/shared/messages.js';
+import { METRO_GET_DATA, METRO_GET_INSTANT, METRO_RELAY } from '../generic/shared/metro-requests.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from '../generic/metro-driver.js';
 import { MetroDataStore } from './store.js';
@@ -13,7 +17,6 @@ import { setupFrontEnd } from './scenario.js';
 
 // Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
 const TOTAL = 24, ENERGY = 27, SECOND = 34, NEUTRAL = 35, PHASES = 36, FIELDS = 37;
-const GET_DATA_MAX = 32;
 const PHASE_KEYS = ['V', 'I', 'P', 'Q', 'S', 'PF', 'F'];
 const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP'];   // Wh, varh, VAh
 
@@ -25,20 +28,25 @@ export function entryPoint(RunService: RunServiceFn): void {
   const now = new Float64Array(FIELDS);   // the last measured second
   let time = -1;                                  // its capture time, ms (-1: none yet)
   let legal: Legal | undefined;                   // registers in NVRAM, event log, display (legal.ts)
+  const malformed: MalformedCounts = {};          // requests dropped, by message name
 
   const metro = RunService('task.create', {
     name: 'METRO', priority: 6, queue: 16,
     onMessage: (m) => {
       if (m.id === X_SYS_PING) RunService('msg.send', metro, m.from, X_SYS_PONG, { part: 'LEGAL', energyWh: now[ENERGY]! / 1e6 });
-      else if (legal?.message(m, metro)) return;
-      else if (m.id === X_METRO_GET_DATA) {
-        const n = (m.payload as { readonly n?: unknown } | undefined)?.n;
-        RunService('msg.send', metro, m.from, X_METRO_SET_DATA,
-          { records: store.take(typeof n === 'number' && n >= 1 ? Math.min(n, GET_DATA_MAX) : 1) });
+      else if (legal?.message(m, metro, malformed)) return;
+      else if (m.id === METRO_GET_DATA.id) {
+        const p = accept(METRO_GET_DATA, m, malformed);
+        if (p) RunService('msg.send', metro, m.from, X_METRO_SET_DATA, { req: p.req, records: store.take(p.n) });
       }
       // loaded on first use: where no part asks (STM32F405, no DLMS) they cost no RAM
-      else if (m.id === X_METRO_GET_INSTANT) void import('./instant.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_INSTANT, x.instant(now, time)));
-      else if (m.id === X_METRO_RELAY) void import('./relay.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_RELAY_STATE, x.relay(driver, m.payload)));
+      else if (m.id === METRO_GET_INSTANT.id) {
+        const p = accept(METRO_GET_INSTANT, m, malformed);
+        if (p) void import('./instant.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_INSTANT, { req: p.req, instant: x.instant(now, time) }));
+      } else if (m.id === METRO_RELAY.id) {
+        const p = accept(METRO_RELAY, m, malformed);
+        if (p) void import('./relay.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_RELAY_STATE, { req: p.req, connected: x.relay(driver, p.connect) }));
+      }
     },
   });
 
@@ -79,7 +87,7 @@ export function entryPoint(RunService: RunServiceFn): void {
     out(text);
   });
   RunService('shell.register', 'METRO', 'GET_DATA', 1, '<n 1..32> - pop up to n records of the ring, oldest first', (p, out) => {
-    if (!(p[0]! >= 1 && p[0]! <= GET_DATA_MAX)) throw new RangeError(`n 1..${GET_DATA_MAX}`);
+    if (!(p[0]! >= 1 && p[0]! <= METRO_GET_DATA_MAX)) throw new RangeError(`n 1..${METRO_GET_DATA_MAX}`);
     const records = store.take(p[0]!);
     let text = '';
     for (const r of records) {
@@ -87,7 +95,10 @@ export function entryPoint(RunService: RunServiceFn): void {
     }
     out(`${text}records=${records.length} left=${store.count} overwritten=${store.overwritten}\r\n`);
   });
-  RunService('shell.register', 'METRO', 'STATS', 0, '- DSP cost of the last second', (_p, out) => out(driver.stats()));
+  RunService('shell.register', 'METRO', 'STATS', 0, '- DSP cost of the last second; requests dropped as malformed', (_p, out) => {
+    out(driver.stats());
+    out(`malformed ${formatMalformed(malformed) || 'none'}\r\n`);
+  });
   RunService('lcd.print', 0, 'METER');
   RunService('trace', 3, 'METRO task started');
 }

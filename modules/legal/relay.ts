@@ -8,8 +8,7 @@ import type { MetroDriver } from '../generic/metro-driver.js';
 
 let connected = true;
 
-export function relay(driver: MetroDriver, payload: unknown): { connected: boolean } {
-  const connect = (payload as { readonly connect?: unknown } | undefined)?.connect;
-  if (typeof connect === 'boolean') connected = driver.relay(connect);
-  return { connected };
+export function relay(driver: MetroDriver, connect: boolean | undefined): boolean {
+  if (connect !== undefined) connected = driver.relay(connect);
+  return connected;
 }

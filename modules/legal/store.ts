@@ -3,18 +3,8 @@
 // STM32F405). head is where the next record goes, tail the oldest unread one; when the ring is
 // full the newest record overwrites the oldest and the tail advances. shift() returns a copy.
 
-// a type, not an interface: message payloads need its implicit index signature
-export type MetroRecord = {
-  readonly time: number;     // ms, misc.uptime at capture
-  readonly p: number;        // W, total active power (+ import)
-  readonly q: number;        // var, total fundamental reactive power (+ inductive)
-  readonly s: number;        // VA, total apparent power
-  readonly aImp: number;     // Wh, active energy imported (register since start)
-  readonly aExp: number;     // Wh, active energy exported
-  readonly rImp: number;     // varh, reactive energy Q1 + Q2
-  readonly rExp: number;     // varh, reactive energy Q3 + Q4
-  readonly app: number;      // VAh, apparent energy
-};
+import type { MetroRecord } from '../generic/shared/messages.js';
+export type { MetroRecord };
 
 export const RECORD_FIELDS = 9;   // in MetroRecord order
 

@@ -10,11 +10,14 @@
 //        count datasets of 7 float64 BE: time (ms, the meter's uptime at capture), P (W),
 //        Q (var), A+ (Wh), A- (Wh), R+ (varh, Q1+Q2), R- (varh, Q3+Q4)
 // The meter answers DATA_REQUEST with the records METRO pops from its ring (X_METRO_GET_DATA
-// -> X_METRO_SET_DATA); the concentrator's `APP GET_DATA_STREAM` prints them.
-import {
-  X_APP_RX_EVENT, X_METRO_GET_DATA, X_METRO_SET_DATA, X_ADP_DEVICE_REQUEST, X_ADP_DEVICE_CONFIRM, ADP_SUCCESS,
-  ADP_NO_DEVICE, ADP_NOT_COORDINATOR,
-} from '../generic/ids.js';
+// {req} -> X_METRO_SET_DATA {req}, matched by request id); the concentrator's
+// `APP GET_DATA_STREAM` prints them.
+import { accept, formatMalformed, type MalformedCounts } from '../generic/shared/messages.js';
+import { RequestIds } from '../generic/shared/request-ids.js';
+import { APP_RX_EVENT } from '../generic/shared/net-messages.js';
+import { METRO_GET_DATA } from '../generic/shared/metro-requests.js';
+import { METRO_SET_DATA } from '../generic/shared/metro-answers.js';
+import { DeviceLookup, validMeter, METER_RANGE } from './devices.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { Message } from '../generic/kernel.js';
 import type { ShellPrint } from '../generic/shell.js';
@@ -46,7 +49,7 @@ const FIELDS = ['P', 'Q', 'A+', 'A-', 'R+', 'R-'];
 
 type Op = { kind: 'data' | 'test'; id: number; meter: number; n: number; started: number; print: ShellPrint;
   seq: number; sent: number; ok: number; bad: number; size: number };
-type Pending = { src: number; port: number; id: number };
+type Pending = { src: number; port: number; id: number; req: number };
 
 function u16(b: Uint8Array, at: number): number {
   return (b[at]! << 8) | b[at + 1]!;
@@ -60,6 +63,9 @@ export class App {
   private op: Op | null = null;
   private id = 0;
   private readonly metroWait: Pending[] = [];
+  private readonly metroIds = new RequestIds();
+  private lookup: DeviceLookup | undefined;        // created on the first lookup by index
+  readonly malformedMessages: MalformedCounts = {};
   private readonly timer: number;
   private readonly dispatch = new Map<number, (src: number, port: number, d: Uint8Array) => void>();
   readonly counters = { rx: 0, unknownType: 0, malformed: 0, stale: 0, fwUpdate: 0, testIn: 0, dataIn: 0, metroBusy: 0, sendFailed: 0 };
@@ -76,19 +82,18 @@ export class App {
 
   /** Messages to the APP task other than the ping (main.ts). */
   onMessage(m: Message): void {
-    const p = m.payload as { readonly [k: string]: unknown } | undefined;
-    if (m.id === X_APP_RX_EVENT && m.from === this.ip.task && p) {
-      const data = p.data, src = p.src, port = p.srcPort;
-      if (!(data instanceof Uint8Array) || typeof src !== 'number' || typeof port !== 'number' || data.length === 0) {
+    if (m.id === APP_RX_EVENT.id && m.from === this.ip.task) {
+      const p = accept(APP_RX_EVENT, m, this.malformedMessages);
+      if (!p) {
         this.counters.malformed++;
         return;
       }
       this.counters.rx++;
-      const h = this.dispatch.get(data[0]!);
-      if (h) h(src, port, data);
+      const h = this.dispatch.get(p.data[0]!);
+      if (h) h(p.src, p.srcPort, p.data);
       else this.counters.unknownType++;
-    } else if (m.id === X_METRO_SET_DATA) this.metroData(p);
-    else if (m.id === X_ADP_DEVICE_CONFIRM) this.deviceConfirm(p);
+    } else if (m.id === METRO_SET_DATA.id) this.metroData(m);
+    else this.lookup?.onMessage(m);
   }
 
   private reply(src: number, port: number, b: Uint8Array): void {
@@ -126,33 +131,35 @@ export class App {
     }
     this.counters.dataIn++;
     const metro = this.rs('task.find', 'METRO');
+    const req = this.metroIds.next();
     const status = metro === undefined ? APP_NO_METROLOGY : this.metroWait.length >= METRO_PENDING_MAX ? APP_BUSY
-      : this.rs('msg.send', this.task, metro, X_METRO_GET_DATA, { n }) !== 0 ? APP_BUSY : APP_OK;
+      : this.rs('msg.send', this.task, metro, METRO_GET_DATA.id, { req, n }) !== 0 ? APP_BUSY : APP_OK;
     if (status !== APP_OK) {
       if (status === APP_BUSY) this.counters.metroBusy++;
       this.reply(src, port, Uint8Array.of(APP_DATA_REPLY, d[1]!, d[2]!, status, 0));
       return;
     }
-    this.metroWait.push({ src, port, id: u16(d, 1) });   // METRO answers in order
+    this.metroWait.push({ src, port, id: u16(d, 1), req });
   }
 
-  private metroData(p: { readonly [k: string]: unknown } | undefined): void {
-    const w = this.metroWait.shift();
-    const records = p?.records;
-    if (!w) return;
-    if (!Array.isArray(records)) {
-      this.reply(w.src, w.port, Uint8Array.of(APP_DATA_REPLY, w.id >> 8, w.id & 0xff, APP_NO_METROLOGY, 0));
-      return;
+  private metroData(m: Message): void {
+    const p = accept(METRO_SET_DATA, m, this.malformedMessages);
+    const at = p ? this.metroWait.findIndex((w) => w.req === p.req) : -1;
+    if (!p || at < 0) {
+      if (p) this.counters.stale++;
+      return;            // a malformed answer is dropped: its request gets no reply, as if lost
     }
+    const w = this.metroWait.splice(at, 1)[0]!;
+    const records = p.records;
     const count = Math.min(records.length, APP_DATA_MAX);
     const b = new Uint8Array(DATA_HEADER + count * DATASET);
     b[0] = APP_DATA_REPLY; b[1] = w.id >> 8; b[2] = w.id & 0xff; b[3] = APP_OK; b[4] = count;
     const v = new DataView(b.buffer);
     for (let i = 0; i < count; i++) {
-      const r = records[i] as { readonly [k: string]: number };
+      const r = records[i]!;
       const at = DATA_HEADER + i * DATASET;
       const vals = [r.time, r.p, r.q, r.aImp, r.aExp, r.rImp, r.rExp];
-      for (let k = 0; k < 7; k++) v.setFloat64(at + k * 8, typeof vals[k] === 'number' ? vals[k]! : NaN);
+      for (let k = 0; k < 7; k++) v.setFloat64(at + k * 8, vals[k]!);
     }
     this.reply(w.src, w.port, b);
   }
@@ -162,26 +169,19 @@ export class App {
   /** meter: a short address 1..0x7FFF, or -i for the i-th device of `PLC DEVICES` (1-based). */
   start(kind: 'data' | 'test', meter: number, n: number, size: number, print: ShellPrint): void {
     if (this.op) throw new Error('busy: a request is running');
-    if (!(Number.isInteger(meter) && ((meter >= 1 && meter <= 0x7fff) || (meter <= -1 && meter >= -4096)))) {
-      throw new RangeError('meter: short address 1..0x7FFF or -<index in PLC DEVICES>');
-    }
+    if (!validMeter(meter)) throw new RangeError(METER_RANGE);
     this.id = (this.id + 1) & 0xffff;
-    this.op = { kind, id: this.id, meter, n, started: this.rs('misc.uptime'), print, seq: 0, sent: 0, ok: 0, bad: 0, size };
+    const op: Op = { kind, id: this.id, meter, n, started: this.rs('misc.uptime'), print, seq: 0, sent: 0, ok: 0, bad: 0, size };
+    this.op = op;
     this.rs('timer.start', this.timer, TIMEOUT_MS);
     if (meter > 0) return this.go();
-    const adp = this.rs('task.find', 'ADP');
-    if (adp === undefined || this.rs('msg.send', this.task, adp, X_ADP_DEVICE_REQUEST, { index: -meter - 1 }) !== 0) this.fail('no PLC device table');
-  }
-
-  private deviceConfirm(p: { readonly [k: string]: unknown } | undefined): void {
-    const op = this.op;
-    if (!op || op.meter > 0 || !p) return;
-    if (p.status === ADP_SUCCESS && typeof p.short === 'number') {
-      op.meter = p.short;
-      return this.go();
-    }
-    this.fail(p.status === ADP_NO_DEVICE ? `unknown meter: index ${-op.meter} of ${String(p.count)} devices`
-      : p.status === ADP_NOT_COORDINATOR ? 'no device table on a meter' : 'bad device index');
+    (this.lookup ??= new DeviceLookup(this.rs, this.task, this.rs('timer.module'))).resolve(meter).then((short) => {
+      if (this.op !== op) return;                    // timed out meanwhile
+      op.meter = short;
+      this.go();
+    }, (e: unknown) => {
+      if (this.op === op) this.fail(e instanceof Error ? e.message : String(e));
+    });
   }
 
   private go(): void {
@@ -262,7 +262,8 @@ export class App {
   }
 
   stats(): string {
-    return `app port=${APP_PORT} ${Object.keys(this.counters).map((k) => `${k}=${this.counters[k as keyof App['counters']]}`).join(' ')}\r\n`;
+    return `app port=${APP_PORT} ${Object.keys(this.counters).map((k) => `${k}=${this.counters[k as keyof App['counters']]}`).join(' ')}\r\n` +
+      `app.malformed ${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed }) || 'none'}\r\n`;
   }
 }
 

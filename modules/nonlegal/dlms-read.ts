@@ -17,7 +17,9 @@
 //   DLMS KEY <ENC|AUTH> <w0> <w1> <w2> <w3>     sets the global key used (four 32-bit words)
 // <meter> is a short address or -i for the i-th line of PLC DEVICES. PUBLIC is client wPort
 // 16 (no security), MGMT wPort 1 (HLS-GMAC, security suite 0, ciphered APDUs).
-import { X_APP_RX_EVENT, X_ADP_DEVICE_REQUEST, X_ADP_DEVICE_CONFIRM, ADP_SUCCESS, ADP_NO_DEVICE } from '../generic/ids.js';
+import { accept, formatMalformed, type MalformedCounts } from '../generic/shared/messages.js';
+import { APP_RX_EVENT } from '../generic/shared/net-messages.js';
+import { DeviceLookup, validMeter, METER_RANGE } from './devices.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { Message } from '../generic/kernel.js';
 import type { ShellPrint } from '../generic/shell.js';
@@ -81,7 +83,8 @@ export class DlmsUdpClient {
   private last: Uint8Array | undefined;
   private answered = false;
   private waiter: ((d: Uint8Array | undefined) => void) | null = null;
-  private deviceWaiter: ((p: { readonly [k: string]: unknown }) => void) | null = null;
+  readonly devices: DeviceLookup;
+  readonly malformed: MalformedCounts = {};
   private readonly keys: SecurityKeys;
   private readonly title: Uint8Array;
   readonly counters = { tx: 0, rx: 0, apduTx: 0, apduRx: 0, stale: 0, timeouts: 0, resent: 0 };
@@ -90,21 +93,17 @@ export class DlmsUdpClient {
     private readonly gcm: Gcm, cfg: DlmsClientConfig, private readonly sec: ClientSecurity) {
     this.keys = { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey) };
     this.title = fromHex(cfg.systemTitle);
+    this.devices = new DeviceLookup(rs, task, timers);
     ip.bind(WPort.UDP_PORT, task);
   }
 
   onMessage(m: Message): void {
-    const p = m.payload as { readonly [k: string]: unknown } | undefined;
+    if (this.devices.onMessage(m)) return;
+    if (m.from !== this.ip.task) return;
+    const p = accept(APP_RX_EVENT, m, this.malformed);
     if (!p) return;
-    if (m.id === X_ADP_DEVICE_CONFIRM) {
-      const w = this.deviceWaiter;
-      this.deviceWaiter = null;
-      w?.(p);
-      return;
-    }
-    if (m.id !== X_APP_RX_EVENT || m.from !== this.ip.task) return;
     const data = p.data;
-    if (!(data instanceof Uint8Array) || p.src !== this.meter || !this.busy) {
+    if (p.src !== this.meter || !this.busy) {
       this.counters.stale++;
       return;
     }
@@ -173,31 +172,11 @@ export class DlmsUdpClient {
     return d;
   }
 
-  /** A short address, or -i resolved through ADP's device table. */
-  private resolve(meter: number): Promise<number> {
-    if (meter >= 1 && meter <= 0x7fff) return Promise.resolve(meter);
-    const adp = this.rs('task.find', 'ADP');
-    if (adp === undefined) return Promise.reject(new Error('no PLC device table'));
-    return new Promise((resolve, reject) => {
-      const t = this.timers.set(() => { this.deviceWaiter = null; reject(new Error('PLC device table did not answer')); }, 5000);
-      this.deviceWaiter = (p) => {
-        this.timers.clear(t);
-        if (p.status === ADP_SUCCESS && typeof p.short === 'number') resolve(p.short);
-        else reject(new Error(p.status === ADP_NO_DEVICE ? `unknown meter: index ${-meter} of ${String(p.count)} devices` : 'bad device index'));
-      };
-      if (this.rs('msg.send', this.task, adp, X_ADP_DEVICE_REQUEST, { index: -meter - 1 }) !== 0) {
-        this.timers.clear(t);
-        this.deviceWaiter = null;
-        reject(new Error('PLC device table busy'));
-      }
-    });
-  }
-
   /** Runs one operation: resolves the meter, associates as `client`, runs `body`, releases. */
   run(name: string, meter: number, client: number, out: ShellPrint, body: (c: DlmsClient, start: number) => Promise<string>): void {
     if (this.busy) throw new Error('busy: a request is running');
-    if (!(Number.isInteger(meter) && ((meter >= 1 && meter <= 0x7fff) || (meter <= -1 && meter >= -4096)))) {
-      throw new RangeError('meter: short address 1..0x7FFF or -<index in PLC DEVICES>');
+    if (!validMeter(meter)) {
+      throw new RangeError(METER_RANGE);
     }
     if (client !== WPort.PUBLIC_CLIENT && client !== WPort.MANAGEMENT_LOGICAL_DEVICE) throw new RangeError('client: PUBLIC or MGMT');
     this.busy = true;
@@ -207,7 +186,7 @@ export class DlmsUdpClient {
     const c0 = { ...this.counters };
     const traffic = () => `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;
     const go = async (): Promise<string> => {
-      this.meter = await this.resolve(meter);
+      this.meter = await this.devices.resolve(meter);
       const mgmt = client === WPort.MANAGEMENT_LOGICAL_DEVICE;
       const c = new DlmsClient({
         link: new WrapperClientLink(this.transport(), client, WPort.MANAGEMENT_LOGICAL_DEVICE, 2048),
@@ -313,6 +292,7 @@ export function startDlmsClient(rs: RunServiceFn, ip: Tcpip, cfg: DlmsClientConf
   }, { ENC: 0, AUTH: 1 });
   rs('shell.register', 'DLMS', 'CLIENT', 0, '- DLMS client over UDP 4059: datagrams, APDU bytes, stale replies, time-outs', (_p, out) => {
     out(`dlms.client port=${WPort.UDP_PORT} ${Object.keys(c.counters).map((k) => `${k}=${c.counters[k as keyof DlmsUdpClient['counters']]}`).join(' ')}\r\n`);
+    out(`dlms.client.malformed ${formatMalformed({ ...c.malformed, ...c.devices.malformed }) || 'none'}\r\n`);
   });
   return c;
 }

@@ -10,6 +10,8 @@ import {
 } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { Message } from '../generic/kernel.js';
+import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../generic/shared/messages.js';
+import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../generic/shared/net-messages.js';
 import {
   ALL_NODES, ICMPV6_DEST_UNREACHABLE, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_PORT_UNREACHABLE, IPV6_HEADER, IPV6_MTU,
   LOOPBACK, NH_ICMPV6, NH_UDP, SHORT_NONE, UDP_HEADER, buildIcmp, buildUdp, linkLocal, parsePacket, sameAddress, shortOf,
@@ -124,31 +126,33 @@ export class Tcpip {
     return '';
   }
 
+  /** PLC's answers and indications, each checked against its contract; bad ones counted (badIndication). */
   private onMessage(m: Message): void {
-    const p = m.payload as { readonly [k: string]: unknown } | undefined;
-    if (m.from !== this.adp || !p || typeof p !== 'object') {
-      if (m.id >= X_ADP_REGISTER && m.id <= X_ADP_NETWORK_INDICATION) this.drops.badIndication++;
+    const contract = m.id === X_ADP_REGISTER_CONFIRM ? ADP_REGISTER_CONFIRM : m.id === X_ADP_NETWORK_INDICATION ? ADP_NETWORK_INDICATION
+      : m.id === X_ADP_DATA_CONFIRM ? ADP_DATA_CONFIRM : m.id === X_ADP_DATA_INDICATION ? ADP_DATA_INDICATION : undefined;
+    if (!contract) return;
+    if (m.from !== this.adp || !contract.valid(m.payload)) {
+      this.drops.badIndication++;
       return;
     }
-    if (m.id === X_ADP_REGISTER_CONFIRM || m.id === X_ADP_NETWORK_INDICATION) {
-      if (m.id === X_ADP_REGISTER_CONFIRM) this.registered = p.status !== ADP_NOT_REGISTERED;
-      const short = p.short, pan = p.panId;
-      this.joined = p.status === ADP_SUCCESS && typeof short === 'number' && typeof pan === 'number';
+    if (contract === ADP_REGISTER_CONFIRM || contract === ADP_NETWORK_INDICATION) {
+      const p = m.payload as AdpStatus;
+      if (contract === ADP_REGISTER_CONFIRM) this.registered = p.status !== ADP_NOT_REGISTERED;
+      this.joined = p.status === ADP_SUCCESS;
       if (this.joined) {
-        this.short = short as number;
-        this.panId = pan as number;
+        this.short = p.short;
+        this.panId = p.panId;
       }
       this.rs('trace', 3, `TCPIP ${this.joined ? `address short=0x${this.short.toString(16)} pan=0x${this.panId.toString(16)}` : 'not in a PAN'}`);
-    } else if (m.id === X_ADP_DATA_CONFIRM) {
-      const h = p.handle;
-      if (typeof h === 'number' && this.inFlight.delete(h)) {
+    } else if (contract === ADP_DATA_CONFIRM) {
+      const p = m.payload as AdpDataConfirm;
+      if (this.inFlight.delete(p.handle)) {
         if (p.status === ADP_SUCCESS) this.counters.confirmed++;
         else this.drops.txRefused++;
       }
-    } else if (m.id === X_ADP_DATA_INDICATION) {
-      const packet = p.packet, src = p.src;
-      if (!(packet instanceof Uint8Array) || typeof src !== 'number') this.drops.badIndication++;
-      else this.input(packet, src, false);
+    } else {
+      const p = m.payload as AdpDataIndication;
+      this.input(p.packet, p.src, false);
     }
   }
 

@@ -119,7 +119,14 @@ export class AdpService {
     }
     if (m.id === X_ADP_DEVICE_REQUEST) {
       const lbs = this.g3.lbs;
-      const index = p && typeof p === "object" && !(p instanceof Uint8Array) && !Array.isArray(p) ? (p as { index?: unknown }).index : undefined;
+      const r = p && typeof p === "object" && !(p instanceof Uint8Array) && !Array.isArray(p) ? (p as { req?: unknown; index?: unknown }) : undefined;
+      const req = r?.req;
+      // the answer echoes the request id (generic/shared/messages.ts): without one it cannot be matched
+      if (!(typeof req === "number" && Number.isInteger(req) && req >= 0 && req <= 0xffff)) {
+        this.refused.badPayload++;
+        return;
+      }
+      const index = r?.index;
       const count = lbs ? lbs.devices.size : 0;
       let status = lbs ? ADP_SUCCESS : ADP_NOT_COORDINATOR;
       let short = 0xfffe;
@@ -137,7 +144,7 @@ export class AdpService {
           }
         }
       }
-      this.send(m.from, X_ADP_DEVICE_CONFIRM, { status, index: typeof index === "number" ? index : -1, count, short, eui64: eui });
+      this.send(m.from, X_ADP_DEVICE_CONFIRM, { req, status, index: typeof index === "number" && Number.isInteger(index) && index >= 0 && index <= 0xffff ? index : -1, count, short, eui64: eui });
       return;
     }
     if (m.id !== X_ADP_DATA_REQUEST) return;

@@ -128,13 +128,15 @@ describe('PLC ADP data service', () => {
     const adp = new AdpService(w.rs, g3 as unknown as G3Stack);
     const got: Message[] = [];
     const c = w.kernel.createTask({ name: 'C', owner: 'nonlegal', priority: 4, queue: 8, handler: (m) => got.push(m) });
-    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { index: 0 });
-    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { index: 1 });
-    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { index: 'x' });
+    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { req: 11, index: 0 });
+    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { req: 12, index: 1 });
+    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { req: 13, index: 'x' });
+    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { index: 0 });     // no request id: cannot be answered
     w.run();
-    assert.deepEqual(got.map((m) => [m.id, (m.payload as { status: number }).status]),
-      [[X_ADP_DEVICE_CONFIRM, ADP_SUCCESS], [X_ADP_DEVICE_CONFIRM, ADP_NO_DEVICE], [X_ADP_DEVICE_CONFIRM, ADP_INVALID_REQUEST]]);
+    assert.deepEqual(got.map((m) => [m.id, (m.payload as { req: number }).req, (m.payload as { status: number }).status]),
+      [[X_ADP_DEVICE_CONFIRM, 11, ADP_SUCCESS], [X_ADP_DEVICE_CONFIRM, 12, ADP_NO_DEVICE], [X_ADP_DEVICE_CONFIRM, 13, ADP_INVALID_REQUEST]]);
     assert.equal((got[0]!.payload as { short: number }).short, 7);
+    assert.equal(adp.refused.badPayload, 1);
   });
 });
 
@@ -158,9 +160,9 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     // METRO on the meter: records computed from a constant 1000 W
     const metro = w.kernel.createTask({ name: 'METRO', owner: 'legal', priority: 6, queue: 8, handler: (m) => {
       if (m.id !== X_METRO_GET_DATA) return;
-      const n = (m.payload as { n: number }).n;
+      const { req, n } = m.payload as { req: number; n: number };
       const records = Array.from({ length: Math.min(n, 5) }, (_, i) => ({ time: 1000 * (i + 1), p: 1000, q: 10, s: 1000.05, aImp: (1000 * (i + 1)) / 3600, aExp: 0, rImp: i, rExp: 0, app: 0 }));
-      w.kernel.send(metro, m.from, X_METRO_SET_DATA, { records });
+      w.kernel.send(metro, m.from, X_METRO_SET_DATA, { req, records });
     } });
     w.run();
     assert.ok(tcpM.joined && tcpM.short === 7);

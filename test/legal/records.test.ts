@@ -104,23 +104,34 @@ describe('legal: X_METRO_GET_EVENTS and X_METRO_SET_CLOCK', () => {
     };
     const rs = ((name: string, ...a: unknown[]) => services[name]!(...a)) as never;
     const legal = start(rs, driver as never, new Float64Array(35), undefined);
-    const msg = (id: number, payload: unknown) => legal.message({ id, from: 7, to: 1, payload } as never, 1);
+    const malformed: { [name: string]: number } = {};
+    const msg = (id: number, payload: unknown) => legal.message({ id, from: 7, to: 1, payload } as never, 1, malformed);
 
-    assert.equal(msg(X_METRO_SET_CLOCK, { time: 'soon' }), true);
-    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { ok: false, previous: 0 }]);   // a fresh meter's clock starts at 0
-    assert.equal(msg(X_METRO_SET_CLOCK, { time: 1.5e12 }), true);
-    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { ok: true, previous: 0 }]);
+    // a payload that breaks the contract (generic/shared/messages.ts) is dropped and counted
+    assert.equal(msg(X_METRO_SET_CLOCK, { req: 1, time: 'soon' }), true);
+    assert.equal(msg(X_METRO_SET_CLOCK, { time: 1.5e12 }), true);               // no request id
+    assert.equal(sent.length, 0);
+    assert.deepEqual(malformed, { X_METRO_SET_CLOCK: 2 });
+    // a well-formed time outside the legal range is refused in the answer
+    assert.equal(msg(X_METRO_SET_CLOCK, { req: 2, time: 5e12 }), true);
+    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { req: 2, ok: false, previous: 0 }]);   // a fresh meter's clock starts at 0
+    assert.equal(msg(X_METRO_SET_CLOCK, { req: 3, time: 1.5e12 }), true);
+    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { req: 3, ok: true, previous: 0 }]);
     uptime += 250;
-    msg(X_METRO_SET_CLOCK, { time: 1.6e12 });
-    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { ok: true, previous: 1.5e12 + 250 }]);
-    msg(X_METRO_GET_EVENTS, { n: 100 });
+    msg(X_METRO_SET_CLOCK, { req: 4, time: 1.6e12 });
+    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { req: 4, ok: true, previous: 1.5e12 + 250 }]);
+    msg(X_METRO_GET_EVENTS, { req: 5, n: 16 });
     const [, id, payload] = sent.pop()!;
     assert.equal(id, X_METRO_EVENTS);
+    assert.equal((payload as { req: number }).req, 5);
     const events = (payload as { events: { seq: number; type: number; time: number; value: number }[] }).events;
     assert.deepEqual(events.map((e) => [e.seq, e.type, e.time]), [[1, 11, 1.5e12], [2, 11, 1.6e12]]);
     assert.ok(Object.isFrozen(events[0]));
-    msg(X_METRO_GET_EVENTS, { from: 2, n: 1 });
+    msg(X_METRO_GET_EVENTS, { req: 6, from: 2, n: 1 });
     assert.deepEqual((sent.pop()![2] as { events: { seq: number }[] }).events.map((e) => e.seq), [2]);
-    assert.equal(msg(0x0101, { n: 1 }), false);   // not its message
+    msg(X_METRO_GET_EVENTS, { req: 7, n: 100 });                                 // over the contract's 16
+    assert.equal(sent.length, 0);
+    assert.deepEqual(malformed, { X_METRO_SET_CLOCK: 2, X_METRO_GET_EVENTS: 1 });
+    assert.equal(msg(0x0101, { req: 8, n: 1 }), false);   // not its message
   });
 });

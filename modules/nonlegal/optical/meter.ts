@@ -1,9 +1,9 @@
 // The meter's COSEM server for the optical port: the object list of cosem/meter-objects.ts fed
 // from LEGAL through messages (instantaneous values and registers, events, clock set, relay),
 // and the load profile captured here, in NON-LEGAL, into a bounded ring.
-import {
-  X_METRO_GET_INSTANT, X_METRO_INSTANT, X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK, X_METRO_RELAY, X_METRO_RELAY_STATE,
-} from '../../generic/ids.js';
+import { METRO_GET_EVENTS_MAX, type Instant, type LegalEvent } from '../../generic/shared/messages.js';
+import { METRO_GET_INSTANT, METRO_GET_EVENTS, METRO_SET_CLOCK, METRO_RELAY } from '../../generic/shared/metro-requests.js';
+import { METRO_INSTANT, METRO_EVENTS, METRO_CLOCK, METRO_RELAY_STATE } from '../../generic/shared/metro-answers.js';
 import type { DlmsData } from '../dlms/axdr.js';
 import type { Gcm } from '../dlms/security.js';
 import { fromHex } from '../dlms/bytes.js';
@@ -18,15 +18,6 @@ import { drbg, keyStore, receivedCounter, serverCounter } from '../ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 
-export interface InstantPhase { v: number; i: number; p: number; q: number; s: number; pf: number; f: number }
-export interface Instant {
-  time: number;
-  second: number;
-  phases: InstantPhase[];
-  total: { p: number; q: number; s: number };
-  registers: { aImp: number; aExp: number; rQ1: number; rQ2: number; rQ3: number; rQ4: number; app: number };
-}
-export interface LegalEvent { seq: number; time: number; type: number; phase: number; value: number; duration: number }
 
 export interface MeterConfig {
   deviceName: string;
@@ -53,7 +44,7 @@ export interface CryptoDriver {
   aesDecrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
 }
 
-const MAX_EVENTS = 100;      // entries of each event log read from LEGAL
+const MAX_EVENTS = METRO_GET_EVENTS_MAX;   // entries of each event log read from LEGAL (its newest)
 const COLUMNS = 5;           // load profile: clock, +A, -A, +R, -R
 
 /** Load profile ring: [time ms, A+ Wh, A- Wh, R+ varh (Q1+Q2), R- varh (Q3+Q4)] per entry. */
@@ -115,8 +106,8 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   async function instant(): Promise<Instant | undefined> {
     const t = rs('misc.uptime');
     if (cached && t - cachedAt < cfg.instantCacheMs) return cached;
-    const r = await legal.request(X_METRO_GET_INSTANT, {}, X_METRO_INSTANT) as Instant | undefined;
-    if (!r || typeof r.time !== 'number' || r.time < 0 || !Array.isArray(r.phases) || r.phases.length < 3 || !r.registers) return undefined;
+    const r = (await legal.request(METRO_GET_INSTANT, {}, METRO_INSTANT))?.instant;
+    if (!r || r.time < 0) return undefined;
     cached = r;
     cachedAt = t;
     return r;
@@ -146,13 +137,13 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   schedule();
 
   // ---- event logs from LEGAL's log ----
-  let events: LegalEvent[] = [], eventsAt = -Infinity;
-  async function fetchEvents(): Promise<LegalEvent[]> {
+  let events: readonly LegalEvent[] = [], eventsAt = -Infinity;
+  async function fetchEvents(): Promise<readonly LegalEvent[]> {
     const t = rs('misc.uptime');
     if (t - eventsAt < 1000) return events;
-    const r = await legal.request(X_METRO_GET_EVENTS, { n: MAX_EVENTS }, X_METRO_EVENTS) as { events?: unknown } | undefined;
-    if (!r || !Array.isArray(r.events)) throw new Error('LEGAL did not answer');
-    events = (r.events as LegalEvent[]).filter((e) => e && typeof e.time === 'number' && typeof e.type === 'number').slice(-MAX_EVENTS);
+    const r = await legal.request(METRO_GET_EVENTS, { n: MAX_EVENTS }, METRO_EVENTS);
+    if (!r) throw new Error('LEGAL did not answer');
+    events = r.events.slice(-MAX_EVENTS);
     eventsAt = t;
     return events;
   }
@@ -163,15 +154,14 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   });
 
   const relay = async (connect: boolean): Promise<boolean> => {
-    const r = await legal.request(X_METRO_RELAY, { connect }, X_METRO_RELAY_STATE) as { connected?: unknown } | undefined;
-    if (typeof r?.connected !== 'boolean') return false;
+    const r = await legal.request(METRO_RELAY, { connect }, METRO_RELAY_STATE);
+    if (!r) return false;
     relayClosed = r.connected;
     cached = undefined;                               // the next read shows the new current
     return relayClosed === connect;
   };
-  void legal.request(X_METRO_RELAY, {}, X_METRO_RELAY_STATE).then((r) => {
-    const c = (r as { connected?: unknown } | undefined)?.connected;
-    if (typeof c === 'boolean') relayClosed = c;
+  void legal.request(METRO_RELAY, {}, METRO_RELAY_STATE).then((r) => {
+    if (r) relayClosed = r.connected;
   });
 
   const title = fromHex(cfg.systemTitle);
@@ -193,7 +183,7 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
       setTime: async (t) => {
         const ms = fromDateTime(t);
         if (ms === undefined) return false;
-        const r = await legal.request(X_METRO_SET_CLOCK, { time: ms }, X_METRO_CLOCK) as { ok?: unknown } | undefined;
+        const r = await legal.request(METRO_SET_CLOCK, { time: ms }, METRO_CLOCK);
         if (r === undefined) { trace(1, 'clock: LEGAL did not answer X_METRO_SET_CLOCK'); throw new Error('LEGAL did not answer'); }
         if (r.ok !== true) return false;
         offset = ms - rs('misc.time');
