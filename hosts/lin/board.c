@@ -189,6 +189,10 @@ uint32_t board_cycle_hz(void)
 void board_uart_write(unsigned port, const void *data, size_t len)
 {
 	/* on the simulated clock, what a sleeping node sends waits for its next TIME */
+	/* a RESET (SOF, type 0x04, length 0: sent whole by the driver) opens a new handshake */
+	const uint8_t *b = data;
+	if (port == BOARD_UART_MODEM && len == 8 && b[0] == 0x7E && b[1] == 0x04 && b[2] == 0 && b[3] == 0)
+		sim_clock_node_reset();
 	if (port == BOARD_UART_MODEM && sim_clock_hold(data, len))
 		return;
 	lin_uart_write_raw(port, data, len);

@@ -19,7 +19,16 @@
  * TIME messages, which belong to the host's clock and never reach the driver. The tap follows
  * frame boundaries (a header with a known type and a length within its bounds is skipped whole),
  * so bytes inside a received frame's payload are never taken for a TIME message. Everything
- * else is forwarded byte for byte in order. */
+ * else is forwarded byte for byte in order.
+ *
+ * The port is not trusted to say only what the protocol allows (issue 16: a READY at any time
+ * stopped a running meter's clock, TIME = 2^64-1 set it to garbage). A READY is taken only as
+ * the answer of the handshake: once after the port is attached, once after each RESET the node
+ * sends (PROTOCOL.md: RESET is answered by READY); any other READY is refused, counted and not
+ * forwarded. A TIME is taken only on the simulated clock, never backwards, and never beyond the
+ * deadline the node announced in its last IDLE or SIM_TIME_MAX_STEP_MS past its current time,
+ * whichever is later (the medium wakes a node at its deadline or earlier, docs/port-control.md);
+ * a refused TIME is counted, owes no IDLE and moves nothing. */
 #define _GNU_SOURCE
 #include "board.h"
 #include "simclock.h"
@@ -46,6 +55,8 @@ static uint64_t base_us;        /* time at real_base (real mode), or the current
 static uint64_t real_base;      /* monotonic us when base_us was taken */
 static uint64_t wait_since;     /* monotonic us when wait mode started */
 static int owe_idle;            /* a TIME was consumed and not yet answered */
+static int handshake_open;      /* a READY is expected: the port was attached or the node sent RESET */
+static uint64_t announced = TIME_NEVER; /* the deadline (us) of the last IDLE sent */
 static int modem_fd = -1;
 static sim_clock_stats_t stats;
 
@@ -98,6 +109,12 @@ void sim_clock_attach_modem(int fd)
 	base_us = 0;
 	mode = MODE_WAIT;
 	wait_since = mono_us();
+	handshake_open = 1;
+}
+
+void sim_clock_node_reset(void)
+{
+	handshake_open = 1;
 }
 
 void sim_clock_modem_closed(void)
@@ -134,12 +151,13 @@ const sim_clock_stats_t *sim_clock_stats(void)
 /* SYS CLOCK: the clock's mode and counters, one line. */
 const char *board_clock_text(void)
 {
-	static char text[256];
+	static char text[320];
 	const sim_clock_stats_t *s = sim_clock_stats();
 	snprintf(text, sizeof(text), "mode=%s readies=%u times=%u idles=%u ignored=%u badCrc=%u resync=%u "
-		"waitExpired=%u held=%u holdOverflow=%u", s->mode, (unsigned)s->readies, (unsigned)s->times,
-		(unsigned)s->idles, (unsigned)s->ignored, (unsigned)s->bad_crc, (unsigned)s->resync,
-		(unsigned)s->wait_expired, (unsigned)s->held, (unsigned)s->hold_overflow);
+		"waitExpired=%u held=%u holdOverflow=%u refusedReady=%u refusedTime=%u", s->mode,
+		(unsigned)s->readies, (unsigned)s->times, (unsigned)s->idles, (unsigned)s->ignored,
+		(unsigned)s->bad_crc, (unsigned)s->resync, (unsigned)s->wait_expired, (unsigned)s->held,
+		(unsigned)s->hold_overflow, (unsigned)s->refused_ready, (unsigned)s->refused_time);
 	return text;
 }
 
@@ -189,9 +207,15 @@ static int bounds(uint8_t type, uint32_t *min, uint32_t *max)
 	}
 }
 
-static void on_ready(const uint8_t *payload)
+/* Returns 1 when the READY is the handshake's (then forwarded to the driver), 0 when refused. */
+static int on_ready(const uint8_t *payload)
 {
 	uint64_t now = be64(payload + 2);
+	if (!handshake_open) {
+		stats.refused_ready++;
+		return 0;
+	}
+	handshake_open = 0;
 	stats.readies++;
 	if (payload[1]) {
 		/* simulated: the medium's time from now on; a node attached late starts at the
@@ -204,18 +228,26 @@ static void on_ready(const uint8_t *payload)
 	}
 	else
 		go_real();
+	return 1;
 }
 
 static void on_time(const uint8_t *payload)
 {
 	uint64_t now = be64(payload);
-	stats.times++;
 	if (mode != MODE_SIM) {
 		stats.ignored++;   /* TIME on a real-time medium: meaningless */
 		return;
 	}
-	if (now > base_us)
-		base_us = now;
+	uint64_t step = (uint64_t)SIM_TIME_MAX_STEP_MS * 1000u;
+	uint64_t limit = base_us > TIME_NEVER - step ? TIME_NEVER : base_us + step;
+	if (announced != TIME_NEVER && announced > limit)
+		limit = announced;
+	if (now < base_us || now > limit) {
+		stats.refused_time++;
+		return;
+	}
+	stats.times++;
+	base_us = now;
 	owe_idle = 1;
 	if (held_len) {
 		lin_uart_write_raw(BOARD_UART_MODEM, held, held_len);
@@ -286,8 +318,7 @@ static void tap_byte(uint8_t b, uint8_t *out, size_t *o)
 	}
 	if (type == PORT_TIME)
 		on_time(head + 4);   /* consumed: the clock's, not the driver's */
-	else {
-		on_ready(head + 4);
+	else if (on_ready(head + 4)) {
 		memcpy(out + *o, head, have);
 		*o += have;
 	}
@@ -321,6 +352,8 @@ void sim_clock_settled(int armed, uint32_t deadline_ms)
 	owe_idle = 0;
 	/* The deadline is in board milliseconds, which are the medium's microseconds / 1000. */
 	uint64_t until = armed ? (uint64_t)deadline_ms * 1000u : TIME_NEVER;
+	/* PROTOCOL.md: a deadline not after the current time means the next microsecond */
+	announced = !armed ? TIME_NEVER : until > base_us ? until : base_us + 1;
 	frame[0] = PORT_SOF;
 	frame[1] = PORT_IDLE;
 	frame[2] = 0;

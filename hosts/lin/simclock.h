@@ -8,7 +8,7 @@
 typedef struct {
 	const char *mode;       /* "real", "wait" or "sim" */
 	uint32_t readies;       /* READY messages seen */
-	uint32_t times;         /* TIME messages consumed */
+	uint32_t times;         /* TIME messages taken (the clock moved to them) */
 	uint32_t idles;         /* IDLE messages sent */
 	uint32_t ignored;       /* TIME outside the simulated clock */
 	uint32_t bad_crc;       /* READY/TIME-shaped frames with a bad CRC (forwarded to the driver) */
@@ -16,11 +16,19 @@ typedef struct {
 	uint32_t wait_expired;  /* no READY in time: real time resumed */
 	uint32_t held;          /* modem writes held while asleep */
 	uint32_t hold_overflow; /* writes sent at once because the hold buffer was full */
+	uint32_t refused_ready; /* READY outside the handshake: not taken, not forwarded */
+	uint32_t refused_time;  /* TIME backwards or beyond its bound: not taken */
 } sim_clock_stats_t;
 
 /* Without --sim-clock: no READY within this much wall time after the modem port is connected
  * (nothing behind the socket) and the node's time runs in real time. */
 #define SIM_WAIT_LIMIT_MS 5000u
+
+/* The farthest a TIME may move the clock past its current reading when the node announced no
+ * later deadline (manifest platforms.lin defines; docs/port-control.md). */
+#ifndef SIM_TIME_MAX_STEP_MS
+#define SIM_TIME_MAX_STEP_MS 86400000u
+#endif
 
 void sim_clock_init(void);
 /* Microseconds since reset on the current clock; never goes backwards. */
@@ -28,6 +36,8 @@ uint64_t sim_clock_us(void);
 /* The modem port is connected (fd): time stands still until the medium's READY. */
 void sim_clock_attach_modem(int fd);
 void sim_clock_modem_closed(void);
+/* The node sent RESET on the modem port: the READY that answers it is expected. */
+void sim_clock_node_reset(void);
 int sim_clock_simulated(void);
 /* --sim-clock: the medium runs the simulated clock; wait for its READY however long the host
  * takes to boot (no real-time fallback, which would make the node's clock depend on wall time). */

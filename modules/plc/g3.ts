@@ -26,6 +26,11 @@ export interface PlcConfig {
   maxDevices: number;
   maxNeighbours: number;
   maxRoutes: number;
+  /** LBS (concentrator): half-open JOININGs kept at once and how long; DECLINE token bucket (docs/lbp-flood.md). */
+  lbpMaxHalfOpen?: number;
+  lbpHalfOpenTimeoutMs?: number;
+  lbpDeclineBurst?: number;
+  lbpDeclineRefillMs?: number;
 }
 
 const COORDINATOR = 0x0000;
@@ -131,6 +136,8 @@ export class G3Stack {
       const lbs = new LbpServer({
         crypto: this.crypto, random: this.random, now, idS: prov.eui64, trace, maxDevices: cfg.maxDevices,
         gmk, gmkIndex: 0, maxList: cfg.maxDevices,
+        maxHalfOpen: cfg.lbpMaxHalfOpen, halfOpenTimeoutMs: cfg.lbpHalfOpenTimeoutMs,
+        declineBurst: cfg.lbpDeclineBurst, declineRefillMs: cfg.lbpDeclineRefillMs,
         pskFor: (eui) => {
           const d = prov.devices.get(toHex(eui));
           return d && !d.denied ? d.psk : null;

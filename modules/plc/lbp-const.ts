@@ -75,6 +75,16 @@ export const LBP_SESSION_IDLE_MS = 15000;
  * response came within this, at most LBP_MAX_RETRANSMITS times.
  */
 export const LBP_RETRANSMIT_MS = 5000;
+/**
+ * Half-open entries (a JOINING that has not led to a join): at most this many in the device
+ * table at once, apart from joined devices (the oldest idle one makes room for a new JOINING)...
+ */
+export const LBP_DEFAULT_MAX_HALF_OPEN = 16;
+/** ...and each is forgotten after this without a message (longer than an LBD's join attempt). */
+export const LBP_DEFAULT_HALF_OPEN_TIMEOUT_MS = 30000;
+/** DECLINE frames and their traces: a token bucket of this many, one token back per refill time. */
+export const LBP_DEFAULT_DECLINE_BURST = 8;
+export const LBP_DEFAULT_DECLINE_REFILL_MS = 1000;
 export const LBP_MAX_RETRANSMITS = 2;
 export const LBP_DEFAULT_MAX_CANDIDATES = 8;
 export const LBP_DEFAULT_JOIN_TIMEOUT_MS = 60_000;

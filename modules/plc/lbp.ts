@@ -7,6 +7,7 @@ import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
 import type { PlcCrypto, RandomSource, Trace } from "./crypto.js";
 import { decodeEap, PskPeer, PskServer, type PChannelContent } from "./eap-psk.js";
 import {
+  LBP_DEFAULT_DECLINE_BURST, LBP_DEFAULT_DECLINE_REFILL_MS, LBP_DEFAULT_HALF_OPEN_TIMEOUT_MS, LBP_DEFAULT_MAX_HALF_OPEN,
   LBP_DEFAULT_JOIN_TIMEOUT_MS, LBP_DEFAULT_MAX_CANDIDATES, LBP_DEFAULT_MAX_DEVICES, LBP_DEFAULT_MAX_LIST, LBP_DEFAULT_MAX_SESSIONS, LBP_HEADER_LENGTH, LBP_MAX_RETRANSMITS, LBP_RETRANSMIT_MS, LBP_SESSION_IDLE_MS,
   LBP_MAX_LENGTH, LBP_SHORT_MAX, LBP_SHORT_MIN, LBP_T_FROM_SERVER, LbpAttr, LbpCode, LbpParamResult, PSK_EXT_G3_PARAMS, PskResult, EapCode,
 } from "./lbp-const.js";
@@ -376,6 +377,8 @@ export interface LbsDevice {
   pending: LbsOutput | null;
   sentAt: number;
   retransmits: number;
+  /** Joined at least once: a new JOINING that goes nowhere does not remove it from the table. */
+  wasJoined: boolean;
 }
 
 export interface LbsOptions {
@@ -391,6 +394,13 @@ export interface LbsOptions {
   maxList?: number;
   /** Concurrent authentications (default LBP_DEFAULT_MAX_SESSIONS). */
   maxSessions?: number;
+  /** Half-open entries (authenticating, never joined) kept at once (default LBP_DEFAULT_MAX_HALF_OPEN). */
+  maxHalfOpen?: number;
+  /** A half-open entry with no message for this long is forgotten (default LBP_DEFAULT_HALF_OPEN_TIMEOUT_MS). */
+  halfOpenTimeoutMs?: number;
+  /** DECLINE token bucket: burst and refill time of one token (LBP_DEFAULT_DECLINE_BURST / _REFILL_MS). */
+  declineBurst?: number;
+  declineRefillMs?: number;
   trace?: Trace;
 }
 
@@ -406,17 +416,32 @@ export class LbpServer {
   readonly blacklist = new Set<string>();
   /** When true, only whitelisted EUI-64s may join. */
   whitelistOnly = false;
-  readonly counters = { joined: 0, declined: 0, blacklisted: 0, tableFull: 0, busy: 0, kicked: 0, left: 0, retransmitted: 0, duplicate: 0 };
+  readonly counters = {
+    joined: 0, declined: 0, blacklisted: 0, tableFull: 0, busy: 0, kicked: 0, left: 0, retransmitted: 0, duplicate: 0,
+    /** Unknown EUI-64s (no PSK) refused at their first JOINING, before any table entry. */
+    unknown: 0,
+    /** Half-open entries forgotten: timed out, or the oldest idle one making room for a new JOINING. */
+    expired: 0, evicted: 0,
+    /** Declines (counted in `declined`) whose DECLINE frame and trace the token bucket held back. */
+    declineSuppressed: 0,
+    /** Busy drops (counted in `busy`) whose trace the token bucket held back. */
+    traceSuppressed: 0,
+  };
   private readonly o: LbsOptions;
   private readonly trace: Trace;
   private gmks: (Uint8Array | null)[] = [null, null];
   private activeGmk: number;
   private rekeyIndex = -1;
   private nextShort = LBP_SHORT_MIN;
+  /** Refusal token bucket (DECLINE frames, refusal traces): tokens left, when last refilled. */
+  private tokens: number;
+  private refilledAt: number;
 
   constructor(o: LbsOptions) {
     this.o = o;
     this.trace = o.trace ?? (() => {});
+    this.tokens = o.declineBurst ?? LBP_DEFAULT_DECLINE_BURST;
+    this.refilledAt = o.now();
     this.activeGmk = o.gmkIndex ?? 0;
     this.gmks[this.activeGmk] = o.gmk.slice();
   }
@@ -452,10 +477,61 @@ export class LbpServer {
     return { to: d.via, message: encodeLbp({ code, lbd: d.eui64, data }) };
   }
 
+  /**
+   * One token of the refusal bucket, if any is left. Unsecured JOININGs cost a forger nothing:
+   * without it every forgery would cost a DECLINE on the line and a warning line.
+   */
+  private token(now: number): boolean {
+    const burst = this.o.declineBurst ?? LBP_DEFAULT_DECLINE_BURST;
+    const refill = this.o.declineRefillMs ?? LBP_DEFAULT_DECLINE_REFILL_MS;
+    if (this.tokens >= burst) this.refilledAt = now; // a full bucket does not save up
+    else {
+      const n = Math.floor((now - this.refilledAt) / refill);
+      if (n > 0) {
+        this.tokens = Math.min(burst, this.tokens + n);
+        this.refilledAt = this.tokens >= burst ? now : this.refilledAt + n * refill;
+      }
+    }
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
   private decline(via: number, lbd: Uint8Array, why: string, data: Uint8Array = new Uint8Array(0)): LbsOutput[] {
     this.counters.declined++;
+    if (!this.token(this.o.now())) {
+      this.counters.declineSuppressed++;
+      return [];
+    }
     this.trace(`lbs: decline ${toHex(lbd)} (${why})`);
     return [{ to: via, message: encodeLbp({ code: LbpCode.DECLINE, lbd, data }) }];
+  }
+
+  /** Forgets a half-open entry (a rejoining device that had joined keeps its place, as joined). */
+  private forget(key: string, d: LbsDevice): void {
+    if (d.wasJoined) {
+      d.state = "joined";
+      d.session = null;
+      d.pending = null;
+    } else this.devices.delete(key);
+  }
+
+  /** Half-open entries: authenticating and never joined. */
+  private halfOpen(): number {
+    let n = 0;
+    for (const d of this.devices.values()) if (d.state === "authenticating" && !d.wasJoined) n++;
+    return n;
+  }
+
+  /** The oldest half-open entry that is not running (no message within LBP_SESSION_IDLE_MS). */
+  private oldestIdleHalfOpen(now: number): string | null {
+    let key: string | null = null;
+    let seen = Infinity;
+    for (const [k, d] of this.devices) {
+      if (d.state !== "authenticating" || d.wasJoined || now - d.lastSeen < LBP_SESSION_IDLE_MS) continue;
+      if (d.lastSeen < seen) (key = k), (seen = d.lastSeen);
+    }
+    return key;
   }
 
   /** An LBP message received from `via` (agent short address). Returns what to send. */
@@ -483,10 +559,28 @@ export class LbpServer {
       // First JOINING: (re)start authentication, if the LBS has room for one more. Dropped
       // otherwise: on a power line every exchange costs channel time in the coordinator's
       // neighbourhood, and many at once time out together (the LBD backs off and retries).
+      if (!d && !this.o.pskFor(m.lbd)) {
+        // no PSK for it: EAP-PSK (ID_P is the EUI-64) cannot succeed, so no session and no
+        // table entry (forged JOININGs with made-up EUI-64s filled the table)
+        this.counters.unknown++;
+        return this.decline(via, m.lbd, "unknown device");
+      }
       if (this.running(now, d) >= (this.o.maxSessions ?? LBP_DEFAULT_MAX_SESSIONS)) {
         this.counters.busy++;
-        this.trace(`lbs: busy, drop JOINING from ${key}`);
+        if (this.token(now)) this.trace(`lbs: busy, drop JOINING from ${key}`);
+        else this.counters.traceSuppressed++;
         return [];
+      }
+      if (!d && this.halfOpen() >= (this.o.maxHalfOpen ?? LBP_DEFAULT_MAX_HALF_OPEN)) {
+        const old = this.oldestIdleHalfOpen(now);
+        if (old === null) {
+          this.counters.busy++;
+          if (this.token(now)) this.trace(`lbs: busy (half-open entries), drop JOINING from ${key}`);
+          else this.counters.traceSuppressed++;
+          return [];
+        }
+        this.devices.delete(old);
+        this.counters.evicted++;
       }
       if (!d) {
         if (this.devices.size >= (this.o.maxDevices ?? LBP_DEFAULT_MAX_DEVICES)) {
@@ -495,7 +589,7 @@ export class LbpServer {
         }
         const s = this.allocateShort();
         if (s === null) return this.decline(via, m.lbd, "no short address");
-        d = { eui64: m.lbd, shortAddress: s, state: "authenticating", gmkIndex: -1, lastSeen: now, via, session: null, pending: null, sentAt: 0, retransmits: 0 };
+        d = { eui64: m.lbd, shortAddress: s, state: "authenticating", gmkIndex: -1, lastSeen: now, via, session: null, pending: null, sentAt: 0, retransmits: 0, wasJoined: false };
         this.devices.set(key, d);
       }
       d.state = "authenticating";
@@ -530,13 +624,15 @@ export class LbpServer {
     }
     const reply = s.input(m.data, () => this.contentFor(d as LbsDevice));
     if (s.state === "failed") {
-      if (d.state === "authenticating") this.devices.delete(key);
+      if (d.state === "authenticating" && !d.wasJoined) this.devices.delete(key);
+      else if (d.state === "authenticating") this.forget(key, d);
       return this.decline(via, m.lbd, s.failure, reply);
     }
     if (s.state === "done") {
       d.session = null;
       if (d.state === "authenticating") {
         d.state = "joined";
+        d.wasJoined = true;
         d.gmkIndex = this.activeGmk;
         this.counters.joined++;
         this.trace(`lbs: ${key} joined as ${hex4(d.shortAddress)}`);
@@ -554,10 +650,21 @@ export class LbpServer {
     return o;
   }
 
-  /** Challenges not answered within LBP_RETRANSMIT_MS, sent again (at most LBP_MAX_RETRANSMITS times each). */
+  /**
+   * Challenges not answered within LBP_RETRANSMIT_MS, sent again (at most LBP_MAX_RETRANSMITS
+   * times each); half-open entries silent for halfOpenTimeoutMs forgotten (the caller ticks at
+   * least once a second: their expiry has no deadline of its own).
+   */
   tick(): LbsOutput[] {
     const now = this.o.now();
     const out: LbsOutput[] = [];
+    const timeout = this.o.halfOpenTimeoutMs ?? LBP_DEFAULT_HALF_OPEN_TIMEOUT_MS;
+    for (const [k, d] of this.devices) {
+      if (d.state === "authenticating" && now - d.lastSeen >= timeout) {
+        this.forget(k, d);
+        this.counters.expired++;
+      }
+    }
     for (const d of this.devices.values()) {
       if (!d.pending || !d.session || now - d.sentAt < LBP_RETRANSMIT_MS) continue;
       if (d.retransmits >= LBP_MAX_RETRANSMITS) {

@@ -13,7 +13,9 @@ import { DecodeError, NeedMoreData } from '../../modules/plc/errors.js';
 import { Decoder, encode, MsgType, type PortMessage } from '../../emulator/medium/port.js';
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
 
-const provisionRecord = provisionRecordJs as (o: { eui64: string; psk: string; seed: string }) => Buffer;
+const provisionRecord = provisionRecordJs as (o: {
+  eui64: string; psk: string; seed: string; listedOnly?: boolean; devices?: { eui64: string; psk: string }[];
+}) => Buffer;
 
 const dir = mkdtempSync(join(tmpdir(), 'plcfw-'));
 mkdirSync(dir, { recursive: true });
@@ -25,13 +27,14 @@ class ScriptedModem {
   private readonly decoder = new Decoder();
   private waiters: (() => void)[] = [];
   readonly server: net.Server;
-  constructor(readonly path: string) {
+  /** simClock: the node's time is ours (TIME / IDLE, PROTOCOL.md), so its timeouts pass at once. */
+  constructor(readonly path: string, readonly simClock = false) {
     this.server = net.createServer((s) => {
       this.sock = s;
       s.on('data', (b: Buffer) => {
         for (const m of this.decoder.push(new Uint8Array(b))) {
           this.received.push(m);
-          if (m.type === MsgType.HELLO) this.send({ type: MsgType.READY, version: 1, simClock: false, now: 0n });
+          if (m.type === MsgType.HELLO) this.send({ type: MsgType.READY, version: 1, simClock, now: 0n });
         }
         const w = this.waiters;
         this.waiters = [];
@@ -65,10 +68,111 @@ class ScriptedModem {
     this.sock?.destroy();
     this.server.close();
   }
+  private idles(): bigint[] {
+    return this.received.flatMap((m) => (m.type === MsgType.IDLE ? [m.until] : []));
+  }
+  now = 0n;
+  /** Sim clock: TIME(t), then the node's IDLE; returns its next deadline. */
+  async tick(t: bigint): Promise<bigint> {
+    const n = this.idles().length;
+    this.now = t;
+    this.send({ type: MsgType.TIME, now: t });
+    await this.waitFor(() => this.idles().length > n);
+    return this.idles()[n]!;
+  }
+  /** Sim clock: from deadline to deadline until `to` (us). */
+  async runTo(to: bigint): Promise<void> {
+    let until = await this.tick(this.now);
+    while (until <= to) until = await this.tick(until);
+  }
+}
+
+/** LBP messages a node sent (DATA_REQUEST, ESC dispatch 0x40, LBP command 0x02). */
+function lbpSent(received: PortMessage[]): { code: number; lbd: string }[] {
+  const out: { code: number; lbd: string }[] = [];
+  for (const m of received) {
+    if (m.type !== MsgType.DATA_REQUEST) continue;
+    try {
+      const p = decodeMacFrame(m.frame).payload;
+      if (p[0] === 0x40 && p[1] === 0x02) out.push({ code: p[2]! >> 4, lbd: Buffer.from(p.subarray(4, 12)).toString('hex') });
+    } catch (e) {
+      if (!(e instanceof DecodeError || e instanceof NeedMoreData)) throw e;
+    }
+  }
+  return out;
 }
 
 describe('PLC part on lin through the modem port', function () {
   this.timeout(60000);
+
+  // Issue 16, finding 3: the report's forged JOINING (unsecured, made-up EUI-64 0a00000000000001)
+  const REPORTED = Buffer.from('7e8200253200000000000000000041c801aff50000010000000000000a400210000a000000000000012641823f', 'hex');
+  /** The reported frame's MPDU for this run's PAN and a given EUI-64 (MAC source and A_LBD). */
+  const forgery = (pan: number, eui: Buffer): Uint8Array => {
+    const ind = new Decoder().push(new Uint8Array(REPORTED))[0]!;
+    assert.ok(ind.type === MsgType.DATA_INDICATION);
+    const f = Buffer.from(ind.frame);
+    f.writeUInt16LE(pan, 3);
+    Buffer.from(eui).reverse().copy(f, 7);   // MAC extended addresses are little-endian
+    eui.copy(f, 19);
+    return new Uint8Array(f);
+  };
+  const made = (i: number): Buffer => {
+    const b = Buffer.alloc(8);
+    b[0] = 0x0a;
+    b.writeUInt32BE(i + 1, 4);
+    return b;
+  };
+  for (const listedOnly of [false, true]) {
+    it(`a JOINING flood${listedOnly ? ' (--listed-only)' : ''}: the device table returns to its baseline, DECLINEs rate-limited and counted`, async () => {
+      const modem = new ScriptedModem(join(dir, `flood${listedOnly ? 'l' : ''}.sock`), true);
+      await modem.listen();
+      const prov = join(dir, `conc${listedOnly ? 'l' : ''}.bin`);
+      const KNOWN = '0x0080e10000000042';
+      writeFileSync(prov, provisionRecord({ eui64: '0x0080e10000000001', psk: PSK, seed: PSK, listedOnly, devices: [{ eui64: KNOWN, psk: PSK }] }));
+      const node = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', args: ['--modem', modem.path, '--provision', prov] });
+      try {
+        await modem.waitFor((m) => m.type === MsgType.HELLO);
+        await modem.runTo(4_000_000n);   // the PAN-id scan, then the PAN
+        const sa = modem.received.filter((m) => m.type === MsgType.SET_ADDRESS).at(-1);
+        assert.ok(sa?.type === MsgType.SET_ADDRESS && sa.panId !== 0xffff, 'PAN formed');
+        const pan = sa.panId;
+        const devices = async (): Promise<string> => (await node.command('PLC DEVICES', /^devices=/)).join('\n');
+        assert.match(await devices(), /^devices=0 /m);
+        // the reported frame as sent (its PAN was 0xaff5: refused unless this run's PAN is the
+        // same), then 100 forgeries a simulated second for 10 s, made-up EUI-64s
+        modem.raw(REPORTED);
+        const N = 1000;
+        for (let s = 0; s < 10; s++) {
+          for (let i = s * 100; i < (s + 1) * 100; i++) {
+            modem.send({ type: MsgType.DATA_INDICATION, lqi: 50, modulation: 0, time: modem.now, frame: forgery(pan, made(i)) });
+          }
+          await modem.runTo(modem.now + 1_000_000n);
+          assert.match(await devices(), /^devices=0 /m, `table at ${s + 1} s`);
+        }
+        const stats = (await node.command('PLC STATS', /^stack errors=/)).join('\n');
+        const lbs = /^lbs (.*)$/m.exec(stats)?.[1] ?? '';
+        const declines = lbpSent(modem.received).filter((m) => m.code === 0xb).length;
+        const counted = (k: string): number => Number(new RegExp(`\\b${k}=(\\d+)`).exec(lbs)?.[1]);
+        const reported = pan === 0xaff5 ? 1 : 0;
+        assert.equal(counted('declined'), N + reported, lbs);
+        assert.ok(declines >= 8 && declines <= 8 + 11, `${declines} DECLINE frames for ${N} forgeries`);
+        assert.equal(counted('declineSuppressed'), N + reported - declines, lbs);
+        assert.match(stats, /stack errors=0/);
+        // a sniffed, provisioned EUI-64 that never answers: a half-open entry, forgotten after
+        // lbpHalfOpenTimeoutMs (30 s, manifest)
+        modem.send({ type: MsgType.DATA_INDICATION, lqi: 50, modulation: 0, time: modem.now, frame: forgery(pan, Buffer.from(KNOWN.slice(2), 'hex')) });
+        await modem.runTo(modem.now + 1_000_000n);
+        assert.match(await devices(), /state=authenticating[^]*^devices=1 /m);
+        await modem.runTo(modem.now + 31_000_000n);
+        assert.match(await devices(), /^devices=0 /m);
+        assert.match((await node.command('PLC STATS', /^stack errors=/)).join('\n'), /^lbs .*\bexpired=1\b/m);
+      } finally {
+        await node.stop();
+        modem.close();
+      }
+    });
+  }
 
   it('says HELLO with the provisioned EUI-64, clears its address, discovers by beacon request; counts garbage', async () => {
     const modem = new ScriptedModem(join(dir, 'modem.sock'));

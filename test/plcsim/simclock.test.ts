@@ -187,6 +187,86 @@ describe('lin simulated clock', function () {
     }
   });
 
+  // Issue 16, finding 5: the modem port's control messages, exactly as the report sent them.
+  const HOSTILE_READY = Buffer.from('7e80000a01010000000000000000b508446c', 'hex');   // READY, simClock=1, now=0
+  const HOSTILE_TIME = Buffer.from('7e830008ffffffffffffffff7a3a401f', 'hex');       // TIME = 2^64-1
+  const clockLine = async (n: FirmwareNode): Promise<string> => (await n.command('SYS CLOCK', /^clock mode=/))[0]!;
+  const energy = async (n: FirmwareNode): Promise<number> => {
+    const show = (await n.command('METRO SHOW', /^AP=|^ERROR/)).join('\n');
+    return Number(/^A\+=([0-9.]+)/m.exec(show)?.[1] ?? NaN);
+  };
+  /** Asks until the clock line matches (the node reads the port between commands). */
+  const clockUntil = async (n: FirmwareNode, re: RegExp): Promise<string> => {
+    let line = '';
+    for (let i = 0; i < 200 && !re.test(line); i++) line = await clockLine(n);
+    assert.match(line, re);
+    return line;
+  };
+
+  it('a running real-time meter refuses a READY outside the handshake and a TIME off its clock: clock and energy keep advancing', async () => {
+    node = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--modem', medium.path, '--seed', '7'] });
+    await node.waitFor(/^PARTS started$/);
+    await medium.until(() => medium.sock, 'connection');
+    medium.send({ type: MsgType.READY, version: PORT_VERSION, simClock: false, now: 0n });
+    await clockUntil(node, /^clock mode=real readies=1 /);
+    await node.command('METRO LOAD 1 230000 10000 0', /^METRO LOAD/);
+    /** Uptime and the A+ register both move on (real time: ask until they do, 15 s at most). */
+    const advancing = async (what: string): Promise<void> => {
+      const deadline = Date.now() + 15000;
+      let e0 = await energy(node!);
+      while (Number.isNaN(e0) && Date.now() < deadline) e0 = await energy(node!);   // a first second measured
+      const u0 = await uptime(node!);
+      let u = u0, e = e0;
+      while ((u < u0 + 1500 || !(e > e0)) && Date.now() < deadline) {
+        u = await uptime(node!);
+        e = await energy(node!);
+      }
+      assert.ok(u >= u0 + 1500, `${what}: uptime ${u0} -> ${u} ms`);
+      assert.ok(e > e0, `${what}: A+ ${e0} -> ${e} Wh`);
+    };
+    await advancing('before');
+    medium.sock!.write(HOSTILE_READY);
+    await clockUntil(node, /^clock mode=real readies=1 .*refusedReady=1 /);
+    await advancing('after the READY');
+    medium.sock!.write(HOSTILE_TIME);
+    await clockUntil(node, /^clock mode=real .*ignored=1 .*refusedReady=1 /);
+    await advancing('after the TIME');
+    assert.match((await node.command('SYS VERSION', /^NON-LEGAL/)).join('\n'), /^PLC .* running$/m);
+  });
+
+  it('on the simulated clock a TIME backwards or past its bound, and a second READY, are refused and counted', async () => {
+    node = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--modem', medium.path, '--seed', '7'] });
+    await node.waitFor(/^PARTS started$/);
+    await medium.until(() => medium.sock, 'connection');
+    medium.send({ type: MsgType.READY, version: PORT_VERSION, simClock: true, now: 0n });
+    await medium.tick(0n);
+    await node.command('METRO LOAD 1 230000 10000 0', /^METRO LOAD/);
+    let now = 0n;
+    const run = async (to: bigint): Promise<void> => {
+      let until = await medium.tick(now);
+      while (until <= to) {
+        now = until;
+        until = await medium.tick(now);
+      }
+    };
+    await run(3_000_000n);
+    const e3 = await energy(node);
+    assert.ok(e3 > 0, `A+ ${e3} after 3 s`);
+    medium.sock!.write(HOSTILE_TIME);
+    medium.sock!.write(HOSTILE_READY);
+    medium.send({ type: MsgType.TIME, now: 1_000_000n });   // backwards
+    await clockUntil(node, /^clock mode=sim .*refusedReady=1 refusedTime=2 /);
+    assert.equal(await uptime(node), Number(now / 1000n), 'the clock did not move');
+    await run(6_000_000n);
+    assert.equal(await uptime(node), Number(now / 1000n));
+    assert.ok(now >= 5_000_000n, `ran to ${now}`);
+    const e6 = await energy(node);
+    assert.ok(e6 > e3, `A+ ${e3} -> ${e6} Wh`);
+    const second = Number(/^second=(\d+)/m.exec((await node.command('METRO SHOW', /^AP=/)).join('\n'))?.[1]);
+    assert.ok(second >= 4, `METRO second=${second}`);
+    assert.match(await clockLine(node), /^clock mode=sim readies=1 .*refusedReady=1 refusedTime=2/);
+  });
+
   it('--seed needs a decimal number', async () => {
     const bad = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--seed', '12x'], waitReady: false });
     assert.equal(await bad.wait(), 2);
