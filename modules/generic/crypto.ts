@@ -25,6 +25,16 @@ const sha256Finish = native<(hash: object) => ArrayBuffer>("xs_crypto_sha256_fin
 const opt = (b: ArrayBuffer | undefined): Bytes | undefined => (b === undefined ? undefined : new Uint8Array(b));
 
 export interface Sealed { ciphertext: Bytes; tag: Bytes }
+
+/** Driver "plccrypto" (granted to PLC): the part of this module the G3-PLC stack uses. */
+export interface PlcCryptoDriver {
+  aes128EncryptBlock(key: Bytes, block: Bytes): Bytes;
+  ccmSeal(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes): Bytes;
+  ccmOpen(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes, mic: Bytes): Bytes | undefined;
+  cmac(key: Bytes, message: Bytes): Bytes;
+  eaxEncrypt(key: Bytes, nonce: Bytes, header: Bytes, plaintext: Bytes, tagLength?: number): Sealed;
+  eaxDecrypt(key: Bytes, nonce: Bytes, header: Bytes, ciphertext: Bytes, tag: Bytes): Bytes | undefined;
+}
 function split(b: ArrayBuffer, tagLength: number): Sealed {
   const all = new Uint8Array(b);
   return { ciphertext: all.subarray(0, all.length - tagLength), tag: all.subarray(all.length - tagLength) };

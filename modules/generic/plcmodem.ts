@@ -117,5 +117,6 @@ export const plcmodem: PlcModemDriver = {
  * MAC frame codec (modules/generic/macframe.ts). */
 export async function plcDrivers(): Promise<{ [name: string]: unknown }> {
   const [crypto, mac] = await Promise.all([import('./crypto.js'), import('./macframe.js')]);
-  return { plcmodem, provision, plccrypto: { ...crypto }, macframe: mac.macframe };
+  const plccrypto: import('./crypto.js').PlcCryptoDriver & { [name: string]: unknown } = { ...crypto };
+  return { plcmodem, provision, plccrypto, macframe: mac.macframe };
 }

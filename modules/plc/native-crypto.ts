@@ -4,16 +4,10 @@
 // jitter (a CTR-DRBG-style generator: unpredictable without the seed, never repeating).
 import type { PlcCrypto, RandomSource } from "./crypto.js";
 
+import type { PlcCryptoDriver as CryptoDriver } from "../generic/crypto.js";
+export type { CryptoDriver };
+
 type Bytes = Uint8Array;
-/** The subset of modules/generic/crypto.ts the stack uses (the driver object). */
-export interface CryptoDriver {
-  aes128EncryptBlock(key: Bytes, block: Bytes): Bytes;
-  ccmSeal(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes): Bytes;
-  ccmOpen(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes, mic: Bytes): Bytes | undefined;
-  cmac(key: Bytes, message: Bytes): Bytes;
-  eaxEncrypt(key: Bytes, nonce: Bytes, header: Bytes, plaintext: Bytes, tagLength?: number): { ciphertext: Bytes; tag: Bytes };
-  eaxDecrypt(key: Bytes, nonce: Bytes, header: Bytes, ciphertext: Bytes, tag: Bytes): Bytes | undefined;
-}
 
 /** CCM* security level with encryption for a MIC length (802.15.4-2006 table 95). */
 function encLevel(micLen: number): number {

@@ -7,7 +7,8 @@ import { LegalLink } from './legal.js';
 import { encodeApdu, decodeApdu, type Apdu } from '../dlms/xdlms.js';
 import { obis, st, arr, u32, dt } from '../cosem/data.js';
 import { toDateTime } from './clock.js';
-import { createMeter, type CryptoDriver, type Meter, type MeterConfig } from './meter.js';
+import { createMeter, type Meter, type MeterConfig } from './meter.js';
+import type { CryptoDriver } from '../../generic/crypto-driver.js';
 import type { Instant } from '../../generic/shared/messages.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';
 

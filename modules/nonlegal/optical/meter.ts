@@ -17,6 +17,7 @@ import { toDateTime, fromDateTime } from './clock.js';
 import { drbg, keyStore, receivedCounter, serverCounter } from '../ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
+import type { CryptoDriver } from '../../generic/crypto-driver.js';
 
 
 export interface MeterConfig {
@@ -37,12 +38,6 @@ export interface MeterConfig {
   instantCacheMs: number;
 }
 
-export interface CryptoDriver {
-  gcmEncrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): { ciphertext: Uint8Array; tag: Uint8Array };
-  gcmDecrypt(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | null;
-  aesEncrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
-  aesDecrypt(key: Uint8Array, block: Uint8Array): Uint8Array;
-}
 
 const MAX_EVENTS = METRO_GET_EVENTS_MAX;   // entries of each event log read from LEGAL (its newest)
 const COLUMNS = 5;           // load profile: clock, +A, -A, +R, -R
