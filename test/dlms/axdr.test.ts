@@ -127,6 +127,10 @@ describe("A-XDR data codec", () => {
       d = d.items[0]!;
     }
     assert.equal(d.type, "null");
+    // and the encoder walks them the same way: the bytes come back exactly
+    const top = new AxdrDecoder({ maxDepth: levels }).decode(b);
+    assert.equal(toH(new AxdrEncoder({ maxDepth: levels }).encode(top)), toH(b));
+    assert.throws(() => new AxdrEncoder({ maxDepth: levels - 1 }).encode(top), /maxDepth/);
     // the bound still holds, at the exact level, wherever the containers sit in their parents
     const nest = (n: number) => hex("02021105".repeat(n - 1) + "0100");     // n levels: structure{unsigned, structure{...}}, array(0) last
     assert.deepStrictEqual(new AxdrDecoder({ maxDepth: 8 }).decodePrefix(nest(8), 0).end, nest(8).length);

@@ -149,20 +149,32 @@ export class AxdrEncoder {
     return w.finish();
   }
 
+  /** Arrays and structures are walked with an explicit stack, as in the decoder: nesting costs no XS stack. */
   encodeInto(w: ByteWriter, d: DlmsData, depth = 0): void {
-    w.u8(TAG_OF[d.type]);
-    this.body(w, d, depth);
+    const open: { items: DlmsData[]; next: number }[] = [];
+    let cur: DlmsData | undefined = d;
+    for (;;) {
+      if (cur) {
+        w.u8(TAG_OF[cur.type]);
+        if (cur.type === "array" || cur.type === "structure") {
+          if (depth + open.length >= this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
+          writeLength(w, cur.items.length);
+          open.push({ items: cur.items, next: 0 });
+        } else this.body(w, cur, depth + open.length);
+      }
+      const top = open[open.length - 1];
+      if (!top) return;
+      if (top.next < top.items.length) cur = top.items[top.next++] as DlmsData;
+      else { open.pop(); cur = undefined; }
+    }
   }
 
   /** The value without its tag (as carried inside compact-array contents). */
   private body(w: ByteWriter, d: DlmsData, depth: number): void {
     switch (d.type) {
       case "null": case "dont-care": return;
-      case "array": case "structure":
-        if (depth >= this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
-        writeLength(w, d.items.length);
-        for (const it of d.items) this.encodeInto(w, it, depth + 1);
-        return;
+      // encodeInto() walks containers; compact-array descriptions give arrays and structures their own shape.
+      case "array": case "structure": throw new EncodeError("container outside encodeInto()");
       case "boolean": w.u8(d.value ? 1 : 0); return;
       case "bit-string": {
         const nbytes = (d.bitLength + 7) >> 3;
