@@ -62,6 +62,8 @@ export interface DlmsClientConfig {
   systemTitle: string;
   encryptionKey: string;
   authenticationKey: string;
+  /** Deepest nesting of arrays/structures accepted in a meter's Data. Default 16. */
+  maxDataDepth?: number;
 }
 
 export interface ClientSecurity {
@@ -87,6 +89,7 @@ export class DlmsUdpClient {
   readonly malformed: MalformedCounts = {};
   private readonly keys: SecurityKeys;
   private readonly title: Uint8Array;
+  private readonly maxDepth: number | undefined;
   readonly counters = { tx: 0, rx: 0, apduTx: 0, apduRx: 0, stale: 0, timeouts: 0, resent: 0 };
 
   constructor(private readonly rs: RunServiceFn, readonly task: number, private readonly ip: Tcpip, private readonly timers: TimerModule,
@@ -94,6 +97,7 @@ export class DlmsUdpClient {
     this.keys = { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey) };
     this.title = fromHex(cfg.systemTitle);
     this.devices = new DeviceLookup(rs, task, timers);
+    this.maxDepth = cfg.maxDataDepth;
     ip.bind(WPort.UDP_PORT, task);
   }
 
@@ -192,6 +196,7 @@ export class DlmsUdpClient {
         link: new WrapperClientLink(this.transport(), client, WPort.MANAGEMENT_LOGICAL_DEVICE, 2048),
         gcm: this.gcm, keys: this.keys, systemTitle: this.title, invocationCounter: this.sec.invocationCounter(),
         onInvocationCounter: (ic) => this.sec.used(ic), random: (n) => this.sec.random(n), maxPduSize: CLIENT_MAX_PDU,
+        ...(this.maxDepth === undefined ? {} : { maxDepth: this.maxDepth }),
       });
       await c.associate(mgmt ? { mechanism: Mechanism.HIGH_GMAC, ciphered: true } : {});
       const text = await body(c, start);

@@ -80,6 +80,9 @@ export class WrapperUdpServer {
   private async pump(): Promise<void> {
     this.running = true;
     try {
+      // Serve from a promise job, at the bottom of the XS stack, not under the driver's call chain:
+      // the decoders then have the stack's margin (docs/dlms-bounds.md).
+      await undefined;
       for (let d = this.queue.shift(); d; d = this.queue.shift()) await this.one(d);
     } finally {
       this.running = false;

@@ -115,6 +115,30 @@ describe("A-XDR data codec", () => {
     assert.throws(() => new AxdrEncoder({ maxDepth: 1 }).encode({ type: "array", items: [{ type: "array", items: [] }] }));
   });
 
+  // Issue 16 finding 4: nesting read from the wire must cost no engine stack (XS has 1,024 slots).
+  it("walks nested arrays and structures without recursion: 200,000 levels decode when maxDepth allows", () => {
+    const levels = 200000;
+    const b = new Uint8Array(levels * 2 + 1);
+    for (let i = 0; i < levels; i++) { b[2 * i] = i % 2 ? 0x02 : 0x01; b[2 * i + 1] = 1; }
+    b[levels * 2] = 0x00;                                              // null at the bottom
+    let d: DlmsData = new AxdrDecoder({ maxDepth: levels }).decode(b);
+    for (let i = 0; i < levels; i++) {
+      assert.ok((d.type === "array" || d.type === "structure") && d.items.length === 1, `level ${i}`);
+      d = d.items[0]!;
+    }
+    assert.equal(d.type, "null");
+    // and the encoder walks them the same way: the bytes come back exactly
+    const top = new AxdrDecoder({ maxDepth: levels }).decode(b);
+    assert.equal(toH(new AxdrEncoder({ maxDepth: levels }).encode(top)), toH(b));
+    assert.throws(() => new AxdrEncoder({ maxDepth: levels - 1 }).encode(top), /maxDepth/);
+    // the bound still holds, at the exact level, wherever the containers sit in their parents
+    const nest = (n: number) => hex("02021105".repeat(n - 1) + "0100");     // n levels: structure{unsigned, structure{...}}, array(0) last
+    assert.deepStrictEqual(new AxdrDecoder({ maxDepth: 8 }).decodePrefix(nest(8), 0).end, nest(8).length);
+    assert.throws(() => new AxdrDecoder({ maxDepth: 7 }).decode(nest(8)), (e: unknown) => e instanceof DecodeError && /maxDepth 7/.test(e.message));
+    // the issue's selective-access parameters: 14 arrays deep, refused by the server's bound (8)
+    assert.throws(() => new AxdrDecoder({ maxDepth: 8 }).decode(hex("0102".repeat(13) + "0100")), (e: unknown) => e instanceof DecodeError && e.offset === 16);
+  });
+
   it("decodePrefix returns the end offset for streaming", () => {
     const r = new AxdrDecoder().decodePrefix(hex("1101AABB"), 0);
     assert.equal(r.end, 2);

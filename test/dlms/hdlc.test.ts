@@ -140,6 +140,53 @@ describe("HDLC (IEC 62056-46)", () => {
     assert.ok(r.drops.flag >= 1);
   });
 
+  // Issue 16 finding 1: `7E A7 FF` announces a 2,047-byte frame; the SNRM after it must not be swallowed.
+  it("stream reader: a stale announced length never swallows a flag and a valid header (7E A7 FF, then SNRM)", () => {
+    const snrm = hex("7EA00A00020023219318717E");     // Kmethy SNRM, no information field: its FCS covers the header
+    const aarq = hex(vectors[6]![1]);                  // I frame with information: its HCS checks
+    for (const next of [snrm, aarq]) {
+      for (const split of [false, true]) {
+        const r = new HdlcFrameReader();
+        const stream = Uint8Array.from([0x7e, 0xa7, 0xff, ...next]);
+        const got = split ? [...r.push(stream.subarray(0, 3)), ...Array.from(stream.subarray(3), (b) => r.push(Uint8Array.of(b))).flat()] : r.push(stream);
+        assert.deepStrictEqual(got, [decodeHdlcFrame(next)], split ? "byte by byte" : "one chunk");
+        assert.equal(r.drops.resync, 1);
+        assert.equal(r.pending, 1);                    // only the closing flag, which may open the next frame
+      }
+    }
+    // A flag inside a partial frame that opens no valid header (HCS wrong) does not cut it short.
+    const r = new HdlcFrameReader();
+    const bad = snrm.slice(); bad[bad.length - 3]! ^= 1;
+    assert.deepStrictEqual(r.push(Uint8Array.from([0x7e, 0xa7, 0xff, ...bad])), []);
+    assert.equal(r.drops.resync, 0);
+    assert.equal(r.pending, 3 + bad.length);
+  });
+
+  it("stream reader: 2 KB of random bytes then a frame; a partial frame abandoned after the inter-octet time-out", () => {
+    let seed = 16;
+    const rnd = (n: number) => Uint8Array.from({ length: n }, () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed >>> 24; });
+    const good = hex(vectors[2]![1]);
+    for (let run = 0; run < 20; run++) {
+      const r = new HdlcFrameReader();
+      const noise = rnd(2048);
+      noise[run] = 0x7e; noise[run + 1] = 0xa7; noise[run + 2] = 0xff;     // and a header announcing 2,047 bytes
+      for (let o = 0; o < noise.length; o += 64) r.push(noise.subarray(o, o + 64));
+      assert.deepStrictEqual(r.push(good), [decodeHdlcFrame(good)], `run ${run}: pending ${r.pending}`);
+    }
+    // Inter-octet time-out: the partial frame is dropped when the next bytes come too late...
+    const r = new HdlcFrameReader({ interOctetTimeoutMs: 25 });
+    assert.equal(r.interOctetTimeoutMs, 25);
+    assert.deepStrictEqual(r.push(good.subarray(0, 10), 1000), []);
+    assert.deepStrictEqual(r.push(good.subarray(10), 1026), []);
+    assert.equal(r.drops.timeout, 1);
+    assert.deepStrictEqual(r.push(good, 1027), [decodeHdlcFrame(good)]);
+    // ...and kept when they come in time (a lone flag left between frames is not a partial frame).
+    assert.deepStrictEqual(r.push(good.subarray(1, 10), 2000), []);
+    assert.deepStrictEqual(r.push(good.subarray(10), 2025), [decodeHdlcFrame(good)]);
+    assert.equal(r.drops.timeout, 1);
+    assert.equal(new HdlcFrameReader().interOctetTimeoutMs, 25);   // the HDLC setup object's default
+  });
+
   it("strict decode: NeedMoreData when short, DecodeError naming the field", () => {
     const good = hex(vectors[0]![1]);
     assert.throws(() => decodeHdlcFrame(good.subarray(0, 5)), NeedMoreData);

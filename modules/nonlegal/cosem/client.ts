@@ -29,6 +29,8 @@ export interface DlmsClientOptions {
   /** Bounds on GET block transfer: blocks and reassembled bytes. Defaults 1024 and 1 MiB. */
   maxBlocks?: number;
   maxBytes?: number;
+  /** Deepest nesting of arrays/structures accepted in the server's Data. Default 16 (AXDR_DEFAULT_MAX_DEPTH). */
+  maxDepth?: number;
 }
 
 export interface AssociateOptions {
@@ -64,7 +66,7 @@ export class DlmsClient {
   private readonly decoder: AxdrDecoder;
   constructor(private readonly o: DlmsClientOptions) {
     this.ic = o.invocationCounter ?? 0;
-    this.decoder = new AxdrDecoder({ maxLength: o.maxBytes ?? 1 << 20 });
+    this.decoder = new AxdrDecoder({ maxLength: o.maxBytes ?? 1 << 20, ...(o.maxDepth === undefined ? {} : { maxDepth: o.maxDepth }) });
   }
 
   /** The last invocation counter received from the server (-1: none yet). */
@@ -156,7 +158,7 @@ export class DlmsClient {
     if (this.ciphered) { const s = this.sec(); b = encryptApdu(s.gcm, s.keys, s.title, 0x30, this.nextIc(), b); }
     let r = await this.o.link.request(b);
     if (this.ciphered && r[0] !== undefined && isCipheredTag(r[0])) r = this.unprotect(r);
-    const x = decodeApdu(r, { maxLength: this.o.maxBytes ?? 1 << 20 });
+    const x = decodeApdu(r, { maxLength: this.o.maxBytes ?? 1 << 20, ...(this.o.maxDepth === undefined ? {} : { maxDepth: this.o.maxDepth }) });
     if (x.kind === "exception-response") throw new DlmsError(x.serviceError, "exception-response");
     return x;
   }

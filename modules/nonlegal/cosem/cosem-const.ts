@@ -37,4 +37,7 @@ export const COSEM_MIN_PDU = 64; // smaller client-max-receive-pdu-size is refus
 export const COSEM_DEFAULT_MAX_LIST = 16; // GET/SET with-list
 export const COSEM_DEFAULT_MAX_BLOCKS = 512; // blocks in one long GET or SET
 export const COSEM_DEFAULT_MAX_SET_BYTES = 4096; // reassembled SET-with-datablock value
+// Nesting of arrays/structures in any Data a client sends (selective access, SET values, ACTION
+// parameters); the deepest the objects need is 4 (docs/dlms-bounds.md).
+export const COSEM_DEFAULT_MAX_DATA_DEPTH = 8;
 export const COSEM_DEFAULT_MAX_RESPONSE = 65535; // encoded GET result before block transfer

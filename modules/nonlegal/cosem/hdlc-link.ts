@@ -14,6 +14,8 @@ export interface HdlcLinkOptions {
   maxInfo?: number;
   /** Largest reassembled APDU. Default 2048 (client: 65535). */
   maxApdu?: number;
+  /** Inter-octet time-out, ms, when input() is given arrival times. Default 25 (HdlcFrameReader). */
+  interOctetTimeoutMs?: number;
 }
 
 const hasLlc = (b: Uint8Array, llc: Uint8Array) => b.length >= 3 && b[0] === llc[0] && b[1] === llc[1] && b[2] === llc[2];
@@ -29,7 +31,9 @@ export class HdlcServerLink {
   state: "ndm" | "nrm" = "ndm";
   peer = -1;
   readonly drops = { address: 0, state: 0, sequence: 0, llc: 0, reassembly: 0, params: 0 };
-  readonly reader = new HdlcFrameReader();
+  /** Valid frames addressed to us: what keeps the link alive (62056-46 inactivity time-out). */
+  received = 0;
+  readonly reader: HdlcFrameReader;
   private vs = 0;
   private vr = 0;
   private txMax = 128;
@@ -48,10 +52,12 @@ export class HdlcServerLink {
   }) {
     this.maxInfo = o.maxInfo ?? 128;
     this.re = new HdlcReassembler({ maxLength: o.maxApdu ?? 2048 });
+    this.reader = new HdlcFrameReader(o.interOctetTimeoutMs === undefined ? {} : { interOctetTimeoutMs: o.interOctetTimeoutMs });
   }
 
-  async input(chunk: Uint8Array): Promise<void> {
-    for (const f of this.reader.push(chunk)) await this.frame(f);
+  /** `at`: when the bytes arrived (ms), for the inter-octet time-out. */
+  async input(chunk: Uint8Array, at?: number): Promise<void> {
+    for (const f of this.reader.push(chunk, at)) await this.frame(f);
   }
 
   private mine(a: HdlcAddress): boolean {
@@ -67,6 +73,7 @@ export class HdlcServerLink {
 
   private async frame(f: HdlcFrame): Promise<void> {
     if (!this.mine(f.destination) || f.source.size !== 1) { this.drops.address++; return; }
+    this.received++;
     const sap = f.source.upper, me = { ...this.o.address, size: f.destination.size };
     const reply = (type: HdlcFrameType, info?: Uint8Array) => this.out(frame(type, f.source, me, this.vr, this.vs, info));
     if (f.type === "SNRM") {

@@ -16,7 +16,7 @@ import {
   XdlmsDecoder, encodeApdu, decodeApdu, type AccessSelection, type Apdu, type AttributeDescriptor, type GetDataResult, type InvokeIdAndPriority,
 } from "../dlms/xdlms.js";
 import {
-  AssociationStatus, ClassId, COSEM_DEFAULT_MAX_BLOCKS, COSEM_DEFAULT_MAX_LIST, COSEM_DEFAULT_MAX_PDU, COSEM_DEFAULT_MAX_SET_BYTES,
+  AssociationStatus, ClassId, COSEM_DEFAULT_MAX_BLOCKS, COSEM_DEFAULT_MAX_DATA_DEPTH, COSEM_DEFAULT_MAX_LIST, COSEM_DEFAULT_MAX_PDU, COSEM_DEFAULT_MAX_SET_BYTES,
   COSEM_MIN_PDU, type SecurityEventKind,
 } from "./cosem-const.js";
 import { lnKey, os } from "./data.js";
@@ -41,6 +41,8 @@ export interface CosemServerOptions {
   conformance?: number;
   /** Associations open at once over every link (AARQ beyond it is rejected). Default 8. */
   maxAssociations?: number;
+  /** Deepest nesting of arrays/structures in client Data (selective access, SET, ACTION). Default 8. */
+  maxDataDepth?: number;
 }
 
 export const SERVER_CONFORMANCE =
@@ -73,6 +75,7 @@ export class CosemServer implements ServerApi {
   private readonly assocs = new Map<number, Assoc>();
   private readonly maxPdu: number;
   private readonly xdlms: XdlmsDecoder;
+  private readonly maxDepth: number;
 
   constructor(private readonly opts: CosemServerOptions) {
     this.objects = opts.objects;
@@ -83,7 +86,8 @@ export class CosemServer implements ServerApi {
     this.association = a;
     this.security = s;
     this.maxPdu = Math.max(COSEM_MIN_PDU, Math.min(opts.maxPduSize ?? COSEM_DEFAULT_MAX_PDU, 0xffff));
-    this.xdlms = new XdlmsDecoder({ maxLength: this.maxPdu, maxDepth: 8 });
+    this.maxDepth = opts.maxDataDepth ?? COSEM_DEFAULT_MAX_DATA_DEPTH;
+    this.xdlms = new XdlmsDecoder({ maxLength: this.maxPdu, maxDepth: this.maxDepth });
   }
 
   event(kind: SecurityEventKind, detail: string): void {
@@ -112,6 +116,9 @@ export class CosemServer implements ServerApi {
    */
   async handle(sap: number, apdu: Uint8Array, peer = 0): Promise<Uint8Array | null> {
     try {
+      // Go on from a promise job at the bottom of the XS stack, not under the link's call chain:
+      // decoding and serving then have the stack's margin (docs/dlms-bounds.md).
+      await undefined;
       return await this.dispatch(sap, apdu, key(sap, peer));
     } catch {
       this.drops.internal++;
@@ -357,7 +364,7 @@ export class CosemServer implements ServerApi {
         if (l.size > (this.opts.maxSetBytes ?? COSEM_DEFAULT_MAX_SET_BYTES) || l.block > (this.opts.maxBlocks ?? COSEM_DEFAULT_MAX_BLOCKS)) return done(DataAccessResult.LONG_SET_ABORTED);
         if (!q.lastBlock) return { kind: "set-response-datablock", invoke: q.invoke, blockNumber: q.blockNumber };
         let v: DlmsData;
-        try { v = new AxdrDecoder({ maxLength: this.opts.maxSetBytes ?? COSEM_DEFAULT_MAX_SET_BYTES, maxDepth: 8 }).decode(concat(...l.parts)); } catch { return done(DataAccessResult.TYPE_UNMATCHED); }
+        try { v = new AxdrDecoder({ maxLength: this.opts.maxSetBytes ?? COSEM_DEFAULT_MAX_SET_BYTES, maxDepth: this.maxDepth }).decode(concat(...l.parts)); } catch { return done(DataAccessResult.TYPE_UNMATCHED); }
         return done(await this.set(a, ctx, l.attr, v));
       }
       case "action-request-normal": {

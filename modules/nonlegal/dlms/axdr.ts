@@ -149,20 +149,32 @@ export class AxdrEncoder {
     return w.finish();
   }
 
+  /** Arrays and structures are walked with an explicit stack, as in the decoder: nesting costs no XS stack. */
   encodeInto(w: ByteWriter, d: DlmsData, depth = 0): void {
-    w.u8(TAG_OF[d.type]);
-    this.body(w, d, depth);
+    const open: { items: DlmsData[]; next: number }[] = [];
+    let cur: DlmsData | undefined = d;
+    for (;;) {
+      if (cur) {
+        w.u8(TAG_OF[cur.type]);
+        if (cur.type === "array" || cur.type === "structure") {
+          if (depth + open.length >= this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
+          writeLength(w, cur.items.length);
+          open.push({ items: cur.items, next: 0 });
+        } else this.body(w, cur, depth + open.length);
+      }
+      const top = open[open.length - 1];
+      if (!top) return;
+      if (top.next < top.items.length) cur = top.items[top.next++] as DlmsData;
+      else { open.pop(); cur = undefined; }
+    }
   }
 
   /** The value without its tag (as carried inside compact-array contents). */
   private body(w: ByteWriter, d: DlmsData, depth: number): void {
     switch (d.type) {
       case "null": case "dont-care": return;
-      case "array": case "structure":
-        if (depth >= this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
-        writeLength(w, d.items.length);
-        for (const it of d.items) this.encodeInto(w, it, depth + 1);
-        return;
+      // encodeInto() walks containers; compact-array descriptions give arrays and structures their own shape.
+      case "array": case "structure": throw new EncodeError("container outside encodeInto()");
       case "boolean": w.u8(d.value ? 1 : 0); return;
       case "bit-string": {
         const nbytes = (d.bitLength + 7) >> 3;
@@ -268,26 +280,44 @@ export class AxdrDecoder {
     return { value, end: r.pos };
   }
 
-  /** Reads one tagged Data item from a reader (used by the APDU codecs). */
+  /**
+   * Reads one tagged Data item from a reader (used by the APDU codecs). Arrays and structures are
+   * walked with an explicit stack, not by recursion: nesting from the wire costs heap (bounded by
+   * maxDepth), never XS stack. `depth`: the nesting already around this item.
+   */
   read(r: ByteReader, depth = 0): DlmsData {
-    const at = r.pos;
-    const tag = r.u8("axdr.tag");
-    const type = TYPE_OF[tag];
-    if (type === undefined) r.fail("axdr.tag", `unknown data tag ${tag}`, at);
-    return this.body(r, type, depth, at);
+    const open: { items: DlmsData[]; left: number; value: DlmsData }[] = [];
+    for (;;) {
+      const at = r.pos;
+      const tag = r.u8("axdr.tag");
+      const type = TYPE_OF[tag];
+      if (type === undefined) r.fail("axdr.tag", `unknown data tag ${tag}`, at);
+      let value: DlmsData;
+      if (type === "array" || type === "structure") {
+        if (depth + open.length >= this.maxDepth) r.fail("axdr." + type, `nesting exceeds maxDepth ${this.maxDepth}`, at);
+        const items: DlmsData[] = [];
+        value = { type, items };
+        const n = readLength(r, "axdr." + type + ".count", this.maxLength);
+        if (n > 0) { open.push({ items, left: n, value }); continue; }
+      } else value = this.body(r, type, depth + open.length, at);
+      // Hand the value to its container; a full container is itself a value of the one around it.
+      for (;;) {
+        const top = open[open.length - 1];
+        if (!top) return value;
+        top.items.push(value);
+        if (--top.left > 0) break;
+        open.pop();
+        value = top.value;
+      }
+    }
   }
 
   private body(r: ByteReader, type: DlmsData["type"], depth: number, at: number): DlmsData {
     const what = "axdr." + type;
     switch (type) {
       case "null": case "dont-care": return { type };
-      case "array": case "structure": {
-        if (depth >= this.maxDepth) r.fail(what, `nesting exceeds maxDepth ${this.maxDepth}`, at);
-        const n = readLength(r, what + ".count", this.maxLength);
-        const items: DlmsData[] = [];
-        for (let i = 0; i < n; i++) items.push(this.read(r, depth + 1));
-        return { type, items };
-      }
+      // read() walks containers; compact-array descriptions give arrays and structures their own shape.
+      case "array": case "structure": return r.fail(what, "container outside read()", at);
       case "boolean": return { type, value: r.u8(what) !== 0 };
       case "bit-string": {
         const bits = readLength(r, what + ".length", this.maxLength * 8);

@@ -26,6 +26,8 @@ export const HdlcParam = Object.freeze({
 /** Defaults when a parameter is absent (62056-46 6.4.4.4.3.2). */
 export const HDLC_DEFAULT_MAX_INFO = 128;
 export const HDLC_DEFAULT_WINDOW = 1;
+/** HDLC setup (class 23) inter_octet_time_out default, ms (62056-46 6.4.4.4.3.3). */
+export const HDLC_DEFAULT_INTER_OCTET_MS = 25;
 
 /** Reserved addresses (Green Book 8.4.2.3). */
 export const HdlcAddressValue = Object.freeze({

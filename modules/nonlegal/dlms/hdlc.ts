@@ -4,7 +4,7 @@ import { ByteReader, ByteWriter } from "./bytes.js";
 import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
 import { crc16x25, type CrcFunction } from "./crc16.js";
 import {
-  HDLC_DEFAULT_MAX_INFO, HDLC_DEFAULT_WINDOW, HDLC_FLAG, HDLC_FORMAT_TYPE3, HDLC_LENGTH_MASK, HDLC_MAX_FRAME_LENGTH,
+  HDLC_DEFAULT_INTER_OCTET_MS, HDLC_DEFAULT_MAX_INFO, HDLC_DEFAULT_WINDOW, HDLC_FLAG, HDLC_FORMAT_TYPE3, HDLC_LENGTH_MASK, HDLC_MAX_FRAME_LENGTH,
   HDLC_SEGMENT_BIT, HdlcControl, HdlcParam,
 } from "./hdlc-const.js";
 
@@ -136,7 +136,11 @@ export function encodeHdlcFrame(f: HdlcFrame, options: HdlcCodecOptions = {}): U
   return w.finish();
 }
 
-export type HdlcDropReason = "garbage" | "format" | "length" | "flag" | "address" | "control" | "hcs" | "fcs";
+/**
+ * Why the stream reader dropped bytes. "timeout": a partial frame whose next bytes came later than
+ * the inter-octet time-out; "resync": a partial frame cut short by a flag and a valid header.
+ */
+export type HdlcDropReason = "garbage" | "format" | "length" | "flag" | "address" | "control" | "hcs" | "fcs" | "timeout" | "resync";
 
 /** Parses the bytes between the flags (format field .. FCS). Returns the frame or why it is bad. */
 function parseBody(b: Uint8Array, start: number, end: number, crc: CrcFunction): HdlcFrame | { reason: HdlcDropReason; at: number } {
@@ -316,28 +320,55 @@ export class HdlcReassembler {
 
 // ---- streaming reader ----
 
-export interface HdlcFrameReaderOptions extends HdlcCodecOptions {}
+export interface HdlcFrameReaderOptions extends HdlcCodecOptions {
+  /**
+   * Inter-octet time-out, ms (IEC 62056-46 6.4.4.4.3.3; HDLC setup, class 23, attribute 6
+   * inter_octet_time_out, default 25 ms): a partial frame whose next bytes arrive later than this
+   * is abandoned. Applies when push() is given arrival times. Default HDLC_DEFAULT_INTER_OCTET_MS.
+   */
+  interOctetTimeoutMs?: number;
+}
 
 /**
  * Feeds on arbitrary chunks of a serial byte stream and returns complete, checked frames.
  * Resynchronises on the next flag after any error; every dropped frame or run of stray bytes is
  * counted by reason in `drops`. Memory is bounded by maxFrameLength + 2 bytes.
+ * A frame whose length field was announced but whose bytes stop coming never blocks the next
+ * one: it is abandoned when the inter-octet time-out passes between two chunks, or as soon as a
+ * flag inside it opens a valid header (format type 3, addresses, control, HCS that checks).
  */
 export class HdlcFrameReader {
-  readonly drops: Record<HdlcDropReason, number> = { garbage: 0, format: 0, length: 0, flag: 0, address: 0, control: 0, hcs: 0, fcs: 0 };
+  readonly drops: Record<HdlcDropReason, number> = {
+    garbage: 0, format: 0, length: 0, flag: 0, address: 0, control: 0, hcs: 0, fcs: 0, timeout: 0, resync: 0,
+  };
+  /** Frames returned. */
+  frames = 0;
+  readonly interOctetTimeoutMs: number;
   private buf: Uint8Array;
   private len = 0;
+  /** Where the search for a valid header inside the pending partial frame goes on. */
+  private hunt = 1;
+  private lastAt: number | undefined;
   private readonly crc: CrcFunction;
   private readonly maxFrameLength: number;
 
   constructor(options: HdlcFrameReaderOptions = {}) {
     this.crc = options.crc ?? crc16x25;
     this.maxFrameLength = Math.min(options.maxFrameLength ?? HDLC_MAX_FRAME_LENGTH, HDLC_MAX_FRAME_LENGTH);
+    this.interOctetTimeoutMs = options.interOctetTimeoutMs ?? HDLC_DEFAULT_INTER_OCTET_MS;
     this.buf = new Uint8Array(this.maxFrameLength + 2);
   }
 
-  push(chunk: Uint8Array): HdlcFrame[] {
+  /**
+   * `at`: when the chunk arrived (ms, any monotonic clock). A gap longer than the inter-octet
+   * time-out since the previous chunk abandons a partial frame first.
+   */
+  push(chunk: Uint8Array, at?: number): HdlcFrame[] {
     const out: HdlcFrame[] = [];
+    if (at !== undefined) {
+      if (this.lastAt !== undefined && at - this.lastAt > this.interOctetTimeoutMs) this.abandon("timeout");
+      this.lastAt = at;
+    }
     let i = 0;
     while (i < chunk.length) {
       const room = this.buf.length - this.len;
@@ -347,6 +378,7 @@ export class HdlcFrameReader {
       i += n;
       this.scan(out);
     }
+    this.frames += out.length;
     return out;
   }
 
@@ -355,15 +387,62 @@ export class HdlcFrameReader {
     return this.len;
   }
 
+  /** Drops a partial frame (a lone flag that may open the next frame is no frame and is kept). */
+  abandon(reason: "timeout" | "resync" = "timeout"): void {
+    if (this.len > 1 || (this.len === 1 && this.buf[0] !== HDLC_FLAG)) {
+      this.drops[reason]++;
+      this.len = 0;
+      this.hunt = 1;
+    }
+  }
+
   private discard(n: number): void {
     this.buf.copyWithin(0, n, this.len);
     this.len -= n;
+    this.hunt = 1;
   }
 
   /** Drop the opening flag and hunt for the next one. */
   private drop(reason: HdlcDropReason): void {
     this.drops[reason]++;
     this.discard(1);
+  }
+
+  /**
+   * 1 if a flag at `p` opens a valid header (its HCS, or for a frame without information its FCS,
+   * covers format..control and checks), 0 if it does not, -1 if the bytes so far cannot tell.
+   */
+  private headerAt(p: number): number {
+    const b = this.buf, end = this.len;
+    if (p + 3 > end) return -1;
+    const fmt = ((b[p + 1] as number) << 8) | (b[p + 2] as number);
+    const flen = fmt & HDLC_LENGTH_MASK;
+    if ((fmt & 0xf000) !== HDLC_FORMAT_TYPE3 || flen < 7 || flen > this.maxFrameLength) return 0;
+    let q = p + 3;
+    for (let k = 0; k < 2; k++) {               // destination, then source address
+      const a = q;
+      while (q < end && q - a < 4 && ((b[q] as number) & 1) === 0) q++;
+      if (q >= end) return -1;
+      if (q - a === 4 || q - a === 2) return 0;  // an address is 1, 2 or 4 bytes
+      q++;
+    }
+    if (q + 3 > end) return -1;
+    if (!parseControl(b[q] as number)) return 0;
+    if (q + 3 - p > flen + 1) return 0;          // header longer than the frame
+    const crc = this.crc(b, p + 1, q + 1);
+    return crc === ((b[q + 1] as number) | ((b[q + 2] as number) << 8)) ? 1 : 0;
+  }
+
+  /** A flag and a valid header after the start of the pending partial frame: where, else -1. */
+  private resyncPoint(): number {
+    for (let p = this.hunt; p < this.len; p++) {
+      if (this.buf[p] !== HDLC_FLAG) continue;
+      const h = this.headerAt(p);
+      if (h === 1) return p;
+      if (h < 0) { this.hunt = p; return -1; }
+    }
+    this.hunt = this.len;       // every flag so far is decided: go on with the next bytes
+    return -1;
   }
 
   private scan(out: HdlcFrame[]): void {
@@ -382,7 +461,14 @@ export class HdlcFrameReader {
       if ((fmt & 0xf000) !== HDLC_FORMAT_TYPE3) { this.drop("format"); continue; }
       const flen = fmt & HDLC_LENGTH_MASK;
       if (flen < 7 || flen > this.maxFrameLength) { this.drop("length"); continue; }
-      if (this.len < flen + 2) return;
+      if (this.len < flen + 2) {
+        // Waiting for the rest: unless a valid new frame has begun inside it.
+        const p = this.resyncPoint();
+        if (p < 0) return;
+        this.drops.resync++;
+        this.discard(p);
+        continue;
+      }
       if (this.buf[flen + 1] !== HDLC_FLAG) { this.drop("flag"); continue; }
       const f = parseBody(this.buf, 1, flen + 1, this.crc);
       if ("reason" in f) {

@@ -55,13 +55,14 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
   const meter = createMeter(RunService, legal, timer, crypto, cfg, trace);
   let port: OpticalPort | undefined;
   const serial = (RunService('driver.get', 'optical') as OpticalDriver).open({ baud: cfg.baud, onReadable: (n) => port?.onReadable(n) });
-  port = new OpticalPort(serial, meter.server, timer, cfg, async () => readoutLines(cfg, await meter.instant(), meter.now()), trace);
+  port = new OpticalPort(serial, meter.server, timer, cfg, async () => readoutLines(cfg, await meter.instant(), meter.now()), trace,
+    () => RunService('misc.uptime') as number);
   meter.push = (apdu) => (port as OpticalPort).push(apdu);
 
   RunService('shell.register', 'DLMS', 'STATS', 0, '- optical port, HDLC, COSEM and security counters', (_p, out) => {
     const p = port as OpticalPort, s = p.stats, h = p.hdlc, d = meter.server.drops, e = meter.security, l = legal.stats, f = meter.profile;
     out(`optical state=${STATE_NAMES[p.state]} baud=${p.baud} signons=${s.signOns} readouts=${s.readouts} hdlc=${s.hdlcSessions} noise=${s.noise} errors=${s.errors} timeouts=${s.timeouts} unsupported=${s.unsupported} overflow=${s.overflow} pushes=${s.pushes} uart.dropped=${serial.dropped}\r\n`);
-    if (h) out(`hdlc state=${h.state} address=${h.drops.address} sequence=${h.drops.sequence} llc=${h.drops.llc} reassembly=${h.drops.reassembly} params=${h.drops.params} fcs=${h.reader.drops.fcs} hcs=${h.reader.drops.hcs} garbage=${h.reader.drops.garbage}\r\n`);
+    if (h) out(`hdlc state=${h.state} address=${h.drops.address} sequence=${h.drops.sequence} llc=${h.drops.llc} reassembly=${h.drops.reassembly} params=${h.drops.params} fcs=${h.reader.drops.fcs} hcs=${h.reader.drops.hcs} garbage=${h.reader.drops.garbage} timeout=${h.reader.drops.timeout} resync=${h.reader.drops.resync} frames=${h.received}\r\n`);
     out(`cosem malformed=${d.malformed} unassociated=${d.unassociated} deciphering=${d.deciphering} replay=${d.replay} rejected=${d.rejected} tooLong=${d.tooLong} internal=${d.internal}\r\n`);
     out(`security authentication=${e['authentication-failure']} deciphering=${e['deciphering-failure']} replay=${e.replay} rejected=${e['association-rejected']} keys=${e['key-changed']}\r\n`);
     out(`profile entries=${f.used} depth=${f.depth} captures=${f.captures} missed=${f.missed} legal.requests=${l.requests} legal.timeouts=${l.timeouts}\r\n`);

@@ -36,6 +36,8 @@ export interface MeterConfig {
   legalTimeoutMs: number;
   /** Instantaneous values are fetched at most once per this many ms. */
   instantCacheMs: number;
+  /** Deepest nesting of arrays/structures accepted in client Data (optical and UDP). Default 8. */
+  maxDataDepth?: number;
 }
 
 
@@ -233,6 +235,7 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
     random: (n) => random.random(n),                 // StoC: the CTR_DRBG of the crypto driver
     onSecurityEvent: (kind, detail) => { security[kind]++; trace(2, `security: ${kind}: ${detail}`); },
     maxPduSize: 1024,
+    ...(cfg.maxDataDepth === undefined ? {} : { maxDataDepth: cfg.maxDataDepth }),
   });
   return meter;
 }

@@ -4,7 +4,7 @@
 // brings the port back to waiting for a sign-on. Nothing received can throw out of here.
 import { buildDataReadout, BAUD_CHAR, ACK } from '../dlms/iec62056-21.js';
 import { encodeHdlcFrame } from '../dlms/hdlc.js';
-import { HDLC_FLAG, LLC_RESPONSE } from '../dlms/hdlc-const.js';
+import { HDLC_DEFAULT_INTER_OCTET_MS, HDLC_FLAG, LLC_RESPONSE } from '../dlms/hdlc-const.js';
 import { concat } from '../dlms/bytes.js';
 import { HdlcServerLink } from '../cosem/hdlc-link.js';
 import type { CosemServer } from '../cosem/server.js';
@@ -29,9 +29,11 @@ export interface PortConfig {
   hdlcPhysical: number;
   /** Largest HDLC information field. */
   hdlcMaxInfo: number;
-  /** Mode C: time-out between messages, ms. HDLC: inactivity time-out, ms. */
+  /** Mode C: time-out between messages, ms. HDLC: inactivity time-out, ms (restarted by valid frames only). */
   modeCTimeoutMs: number;
   hdlcTimeoutMs: number;
+  /** HDLC inter-octet time-out, ms: a partial frame whose bytes stop coming is abandoned (62056-46; default 25). */
+  hdlcInterOctetMs?: number;
 }
 
 const IDLE = 0, SIGN_ON = 1, OPTION = 2, HDLC = 3;
@@ -51,23 +53,26 @@ export class OpticalPort {
   baud = 300;
   readonly stats = { signOns: 0, readouts: 0, hdlcSessions: 0, noise: 0, errors: 0, timeouts: 0, overflow: 0, unsupported: 0, pushes: 0 };
   private line: number[] = [];
-  private queue: Uint8Array[] = [];
+  /** Chunks with their arrival time (the inter-octet time-out is about arrival, not processing). */
+  private queue: { b: Uint8Array; at: number }[] = [];
   private queued = 0;
   private running = false;
   private link: HdlcServerLink | undefined;
   private timer: TimerHandle | undefined;
 
   constructor(private readonly io: OpticalSerial, private readonly server: CosemServer, private readonly timers: TimerModule,
-    private readonly cfg: PortConfig, private readonly readout: () => Promise<string[]>, private readonly trace: (level: number, text: string) => void) {}
+    private readonly cfg: PortConfig, private readonly readout: () => Promise<string[]>, private readonly trace: (level: number, text: string) => void,
+    private readonly now: () => number = () => Date.now()) {}
 
   /** UART1 has `count` bytes: take them all (bounded queue), then process in order. */
   onReadable(count: number): void {
+    const at = this.now();
     for (let left = count; left > 0;) {
       const b = this.io.read(Math.min(left, 512));
       if (!b || b.byteLength === 0) break;
       left -= b.byteLength;
       if (this.queued + b.byteLength > QUEUE_MAX) { this.stats.overflow += b.byteLength; continue; }
-      this.queue.push(new Uint8Array(b));
+      this.queue.push({ b: new Uint8Array(b), at });
       this.queued += b.byteLength;
     }
     if (!this.running) void this.pump();
@@ -78,9 +83,12 @@ export class OpticalPort {
   private async pump(): Promise<void> {
     this.running = true;
     try {
-      for (let c = this.queue.shift(); c; c = this.queue.shift()) {
-        this.queued -= c.length;
-        try { await this.input(c); } catch (e) {
+      // Serve from a promise job, at the bottom of the XS stack, not under the driver's call chain:
+      // the decoders then have the stack's margin (docs/dlms-bounds.md).
+      await undefined;
+      for (let q = this.queue.shift(); q; q = this.queue.shift()) {
+        this.queued -= q.b.length;
+        try { await this.input(q.b, q.at); } catch (e) {
           this.stats.errors++;
           this.trace(1, `optical: ${e instanceof Error ? e.message : String(e)}`);
           this.idle();
@@ -106,13 +114,13 @@ export class OpticalPort {
     this.timer = undefined;
   }
 
-  private async input(c: Uint8Array): Promise<void> {
+  private async input(c: Uint8Array, at: number): Promise<void> {
     for (let i = 0; i < c.length; i++) {
-      if (this.state === HDLC) return this.hdlcInput(c.subarray(i));
+      if (this.state === HDLC) return this.hdlcInput(c.subarray(i), at);
       const b = c[i]!;
       if (this.state === IDLE) {
         if (b === SLASH) { this.state = SIGN_ON; this.line = [b]; this.arm(this.cfg.modeCTimeoutMs); }
-        else if (b === HDLC_FLAG) { this.startHdlc(); return this.hdlcInput(c.subarray(i)); }
+        else if (b === HDLC_FLAG) { this.startHdlc(); return this.hdlcInput(c.subarray(i), at); }
         else this.stats.noise++;
         continue;
       }
@@ -182,7 +190,7 @@ export class OpticalPort {
     const server = this.server;
     this.link = new HdlcServerLink({
       address: { upper: this.cfg.hdlcLogical, lower: this.cfg.hdlcPhysical, size: 4 },
-      maxInfo: this.cfg.hdlcMaxInfo, maxApdu: 2048,
+      maxInfo: this.cfg.hdlcMaxInfo, maxApdu: 2048, interOctetTimeoutMs: this.cfg.hdlcInterOctetMs ?? HDLC_DEFAULT_INTER_OCTET_MS,
       send: (b) => this.io.write(b),
       handle: (sap, apdu) => server.handle(sap, apdu),
       onDisconnect: (sap) => server.release(sap),
@@ -190,12 +198,13 @@ export class OpticalPort {
     this.arm(this.cfg.modeCTimeoutMs);
   }
 
-  private async hdlcInput(c: Uint8Array): Promise<void> {
+  private async hdlcInput(c: Uint8Array, at: number): Promise<void> {
     const link = this.link as HdlcServerLink;
-    const was = link.state;
-    await link.input(c);
+    const was = link.state, frames = link.received;
+    await link.input(c, at);
     if (was === 'nrm' && link.state === 'ndm') { this.idle(); return; }     // DISC: back to mode C
-    this.arm(link.state === 'nrm' ? this.cfg.hdlcTimeoutMs : this.cfg.modeCTimeoutMs);
+    // Only a valid frame for us restarts the inactivity time-out: noise must not keep the port in HDLC.
+    if (link.received !== frames) this.arm(link.state === 'nrm' ? this.cfg.hdlcTimeoutMs : this.cfg.modeCTimeoutMs);
   }
 
   /** Sends a DATA-NOTIFICATION (push) to the connected HDLC client in a UI frame. */
