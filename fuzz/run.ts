@@ -1,6 +1,7 @@
 // npm run fuzz -- <target> [--time <s>] [--runs <n>] [--seed <n>]   run one target
 // npm run fuzz -- --list                                             list the targets
 // npm run fuzz -- <target> --replay                                  replay its saved corpus only
+// npm run fuzz -- --write-seeds                                      (re)write the committed seed inputs
 // Native targets are built here with clang and libFuzzer, ASan and UBSan (build/fuzz/<target>);
 // TypeScript targets run under fast-check in a worker thread with a per-input time bound and a
 // heap bound. Every input that crashed, hung or ran out of memory is written to
@@ -17,7 +18,7 @@ import { TARGETS, target, type NativeTarget, type Target, type TsTarget } from '
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = join(ROOT, 'build', 'fuzz');
 /** Per-input time bound of the TypeScript targets (a hang past it is saved as hang-*). */
-export const SLOW_MS = 250;
+export const SLOW_MS = 500;
 /** The worker's heap bound (an input that exhausts it is saved as oom-*). */
 export const HEAP_MB = 256;
 /** Time a worker may take to load its target before its first input. */
@@ -194,6 +195,14 @@ export async function runTarget(t: Target, o: { timeS?: number; runs?: number; s
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--write-seeds')) {
+    // the small committed seed set: the first few seeds of every target
+    for (const t of TARGETS) t.seeds().slice(0, 4).forEach((b, i) => {
+      mkdirSync(corpusDir(t.name), { recursive: true });
+      writeFileSync(join(corpusDir(t.name), `seed-${i}.hex`), Buffer.from(b).toString('hex') + '\n');
+    });
+    return 0;
+  }
   if (argv.includes('--list')) {
     for (const t of TARGETS) process.stdout.write(`${t.name.padEnd(14)} ${t.kind.padEnd(7)} ${t.what}\n`);
     return 0;

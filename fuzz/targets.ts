@@ -204,12 +204,12 @@ const tsTargets: TsTarget[] = [
   },
   {
     name: 'loadng', kind: 'ts', what: 'modules/plc/loadng.ts: RREQ, RREP, RERR, RLCREQ, RLCREP', maxLength: 64,
-    seeds: () => payloadSeeds().filter((p) => p[0] === 0x80 && p[1] === 1).map((p) => p.subarray(2)),
+    seeds: () => payloadSeeds().filter((p) => p[0] === 0x40 && p[1] === 1).map((p) => p.subarray(2)),
     check: bytesDecoder(decodeLoadng, encodeLoadng, 'loadng'),
   },
   {
     name: 'lbp', kind: 'ts', what: 'modules/plc/lbp.ts: LBP messages and their parameter lists', maxLength: 300,
-    seeds: () => payloadSeeds().filter((p) => p[0] === 0x80 && p[1] === 2).map((p) => p.subarray(2)),
+    seeds: () => payloadSeeds().filter((p) => p[0] === 0x40 && p[1] === 2).map((p) => p.subarray(2)),
     check: (b) => {
       const m = clean(() => decodeLbp(b));
       if (m) {
@@ -221,7 +221,7 @@ const tsTargets: TsTarget[] = [
   },
   {
     name: 'eap-psk', kind: 'ts', what: 'modules/plc/eap-psk.ts: EAP packets and EAP-PSK messages 1..4', maxLength: 300,
-    seeds: () => payloadSeeds().filter((p) => p[0] === 0x80 && p[1] === 2).map((p) => p.subarray(12)),
+    seeds: () => payloadSeeds().filter((p) => p[0] === 0x40 && p[1] === 2).map((p) => p.subarray(12)),
     check: (b) => {
       const e = clean(() => decodeEap(b));
       if (e) roundTrip(e, encodeEap, decodeEap, 'eap');

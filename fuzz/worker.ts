@@ -20,7 +20,13 @@ function one(b: Uint8Array): void {
   const t0 = performance.now();
   t.check(b);
   const ms = performance.now() - t0;
-  if (ms > job.slowMs) throw new Error(`slow input: ${ms.toFixed(0)} ms > ${job.slowMs} ms`);
+  if (ms > job.slowMs) {
+    // timed again: a pause of the garbage collector or of a loaded machine is not the input's
+    const t1 = performance.now();
+    t.check(b);
+    const again = performance.now() - t1;
+    if (again > job.slowMs) throw new Error(`slow input: ${ms.toFixed(0)} ms, then ${again.toFixed(0)} ms > ${job.slowMs} ms`);
+  }
 }
 
 const started = performance.now();
@@ -32,7 +38,7 @@ if (job.replay) {
   parentPort!.postMessage({ done: true, executions: Atomics.load(state, 0), ms: performance.now() - started, failures });
 } else {
   const r = fc.check(fc.property(arbitrary(t), (b) => { one(b); }), {
-    numRuns: job.runs, interruptAfterTimeLimit: job.timeMs, markInterruptAsFailure: false, seed: job.seed,
+    numRuns: job.runs, seed: job.seed, ...(job.timeMs > 0 ? { interruptAfterTimeLimit: job.timeMs, markInterruptAsFailure: false } : {}),
   });
   const heap = process.memoryUsage().heapUsed;
   const failures = r.failed && r.counterexample
