@@ -5,7 +5,8 @@
 //    DATA_INDICATION, the adp, iphc, loadng, lbp and eap-psk inputs as ADP payloads of unsecured
 //    MAC data frames (ESC LOADng / ESC LBP around the LOADng, LBP and EAP-PSK ones), and the
 //    plcmodem target's byte streams raw on the port;
-//  - the optical port (UART1): the iec62056-21 and hdlc inputs as raw bytes;
+//  - the optical port (UART1): the iec62056-21 and hdlc inputs as raw bytes; in an HDLC session
+//    of the public client, the xdlms inputs as APDUs and the axdr inputs inside SET-request;
 //  - the shell (stdin): the shell inputs as raw bytes.
 // Afterwards the firmware still answers, printed no FATAL, its stack counted no error, and the
 // drop counters of each path moved.
@@ -23,7 +24,9 @@ import { savedInputs } from '../../fuzz/run.js';
 import { encodeMacFrame, type MacFrame } from '../../modules/plc/mac-frame.js';
 import { encodeEsc } from '../../modules/plc/adp.js';
 import { encodeLbp } from '../../modules/plc/lbp.js';
-import { encodeHdlcFrame, HdlcFrameReader, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
+import { encodeHdlcFrame, HdlcFrameReader, serverAddress, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
+import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
+import { HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
 import { DecodeError, NeedMoreData } from '../../modules/generic/shared/errors.js';
 
 const provisionRecord = provisionRecordJs as (o: { eui64: string; psk: string; seed: string }) => Buffer;
@@ -208,6 +211,52 @@ describe('fuzz inputs replayed into the firmware (lin meter, XS)', function () {
     assert.match(Buffer.from(id).toString('latin1'), /^\/MFW/);
     await u.send(Uint8Array.of(0x15, 0x0d, 0x0a));   // NAK: back to idle
     assert.match((await node.command('SYS VERSION', /^NON-LEGAL/)).join('\n'), /^NON-LEGAL .* running$/m);
+    noFatal();
+  });
+
+  it('optical port, in an HDLC session of the public client: xDLMS/ACSE and A-XDR (in SET-request) inputs: counted, the session still serves', async () => {
+    const u = node.uart1!;
+    u.flush();
+    const link = new HdlcClientLink({ send: (b) => u.send(b), receive: () => u.receive(5000) }, 16, serverAddress(1, 17));
+    await link.open();
+    const dlms = async (): Promise<Record<string, number>> => counters(await node.command('DLMS STATS', /^profile /));
+    const aarq = fromHex('601da109060760857405080101be10040e01000000065f1f0400007e1fffff');
+    assert.equal((await link.request(aarq))[0], 0x61, 'AARE');
+    const s0 = await dlms();
+    const acse: Uint8Array[] = [];
+    let answered = 0;
+    const ask = async (apdu: Uint8Array): Promise<void> => {
+      // ACSE APDUs (0x60..0x63) may get no answer or end the association: sent last
+      if (apdu.length === 0 || (apdu[0]! >= 0x60 && apdu[0]! <= 0x63)) { acse.push(apdu); return; }
+      if (apdu.length > 100) return;   // the session's negotiated information field: 128 bytes
+      await link.request(apdu);
+      answered++;
+    };
+    for (const b of inputs('xdlms')) await ask(b);
+    // SET-request-normal, clock 0.0.1.0.0.255 time (attribute 2), carrying the A-XDR input
+    for (const b of inputs('axdr')) await ask(Uint8Array.from([0xc1, 0x01, 0xc1, 0x00, 0x08, 0, 0, 1, 0, 0, 0xff, 0x02, 0x00, ...b]));
+    const s1 = await dlms();
+    assert.ok(answered > 100, `${answered} APDUs answered`);
+    assert.ok(s1['cosem.malformed']! > s0['cosem.malformed']!, 'malformed APDUs counted');
+    // the ACSE inputs, then a release: each in its own session, answered or not
+    for (const a of acse.filter((x) => x.length > 0 && x.length <= 100)) {
+      await u.send(encodeHdlcFrame({ type: 'I', destination: serverAddress(1, 17), source: { upper: 16, size: 1 }, pf: true, ns: 1, nr: 1,
+        info: Uint8Array.from([0xe6, 0xe6, 0x00, ...a]), segmented: false }));
+    }
+    await u.send(encodeHdlcFrame({ type: 'DISC', destination: serverAddress(1, 17), source: { upper: 16, size: 1 }, pf: true, info: new Uint8Array(0), segmented: false }));
+    let last = '';
+    for (let i = 0; i < 600; i++) {
+      const now = (await node.command('DLMS STATS', /^profile /)).join('\n');
+      if (/^optical state=idle /.test(now) && now === last) break;
+      last = now;
+      await node.command('SYS TRACE 2', /^trace=/);
+    }
+    assert.match(last, /^optical state=idle /m);
+    u.flush();
+    const again = new HdlcClientLink({ send: (b) => u.send(b), receive: () => u.receive(5000) }, 16, serverAddress(1, 17));
+    await again.open();
+    assert.equal((await again.request(aarq))[0], 0x61, 'AARE after the replay');
+    await again.close();
     noFatal();
   });
 
