@@ -24,6 +24,7 @@ import { savedInputs } from '../../fuzz/run.js';
 import { encodeMacFrame, type MacFrame } from '../../modules/plc/mac-frame.js';
 import { encodeEsc } from '../../modules/plc/adp.js';
 import { encodeLbp } from '../../modules/plc/lbp.js';
+import { LbpCode } from '../../modules/plc/lbp-const.js';
 import { encodeHdlcFrame, HdlcFrameReader, serverAddress, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
 import { HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
@@ -146,7 +147,7 @@ describe('fuzz inputs replayed into the firmware (lin meter, XS)', function () {
     for (const b of inputs('mac')) if (b.length >= 1 && b.length <= 400) indicate(b);
     const wrap: [string, (b: Uint8Array) => Uint8Array][] = [
       ['adp', (b) => b], ['iphc', (b) => b], ['loadng', (b) => encodeEsc(1, b)], ['lbp', (b) => encodeEsc(2, b)],
-      ['eap-psk', (b) => encodeEsc(2, encodeLbp({ code: 2, lbd: EUI, data: b } as Parameters<typeof encodeLbp>[0]))],
+      ['eap-psk', (b) => encodeEsc(2, encodeLbp({ code: LbpCode.CHALLENGE, lbd: EUI, data: b }))],
     ];
     for (const [name, w] of wrap) {
       for (const b of inputs(name)) {
