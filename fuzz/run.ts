@@ -9,7 +9,7 @@
 // build/fuzz/<target>/corpus and is not committed.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -67,17 +67,20 @@ export function buildNative(t: NativeTarget): string {
   mkdirSync(join(BUILD, t.name), { recursive: true });
   const out = join(BUILD, t.name, t.name);
   const sources = [join(ROOT, 'fuzz', 'native', `${t.name}.c`), ...t.sources.map((s) => join(ROOT, s))];
-  const newest = Math.max(...sources.map((s) => statMtime(s)), statMtime(join(ROOT, 'fuzz', 'targets.ts')));
-  if (existsSync(out) && statMtime(out) > newest) return out;
+  const flags = ['-g', '-O1', '-fno-omit-frame-pointer', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=all',
+    ...t.includes.map((i) => `-I${join(ROOT, i)}`)];
+  // rebuilt when the flags or a source or header it may include changed
+  const h = createHash('sha1').update(flags.join(' '));
+  for (const f of [...sources, ...t.includes.flatMap((i) => readdirSync(join(ROOT, i)).filter((n) => n.endsWith('.h')).map((n) => join(ROOT, i, n)))]) {
+    h.update(f).update(readFileSync(f));
+  }
+  const stamp = join(BUILD, t.name, 'build.sha1'), digest = h.digest('hex');
+  if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return out;
   const cc = ['clang', 'clang-14'].find((c) => { try { execFileSync(c, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } });
   if (!cc) throw new Error('clang not found: npm install (tools/setup.mjs) installs Debian\'s clang and libclang-rt-14-dev');
-  execFileSync(cc, ['-g', '-O1', '-fno-omit-frame-pointer', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=all',
-    ...t.includes.map((i) => `-I${join(ROOT, i)}`), '-o', out, ...sources, '-lm'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(cc, [...flags, '-o', out, ...sources, '-lm'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  writeFileSync(stamp, digest);
   return out;
-}
-
-function statMtime(f: string): number {
-  try { return statSync(f).mtimeMs; } catch { return 0; }
 }
 
 function seedDir(t: NativeTarget): string {
