@@ -141,6 +141,7 @@ async function runNative(t: NativeTarget, o: { timeS?: number; runs?: number; se
 function runWorker(t: TsTarget, job: { runs: number; timeMs: number; seed: number; replay?: Uint8Array[] }): Promise<RunResult> {
   const shared = new SharedArrayBuffer(16 + 65536);
   const state = new Int32Array(shared, 0, 4);
+  const replayed = (): number => job.replay?.length ?? 0;
   const current = (): Uint8Array => new Uint8Array(shared, 16, Math.min(Atomics.load(state, 1), 65536)).slice();
   const t0 = Date.now();
   return new Promise((resolve) => {
@@ -164,22 +165,23 @@ function runWorker(t: TsTarget, job: { runs: number; timeMs: number; seed: numbe
         const input = current();
         void w.terminate();
         if (n === 0) return finish({ executions: 0, failures: [{ kind: 'crash', error: `worker did not start within ${STARTUP_MS} ms` }] });
-        finish({ executions: n, failures: [{ kind: 'hang', file: job.replay ? undefined : save(t.name, 'hang', input), error: `no progress for ${Date.now() - lastMove} ms on a ${input.length}-byte input` }] });
+        finish({ executions: n, failures: [{ kind: 'hang', file: n <= replayed() ? undefined : save(t.name, 'hang', input), error: `no progress for ${Date.now() - lastMove} ms on a ${input.length}-byte input` }] });
       }
     }, 250);
-    w.on('message', (m: { executions: number; heap?: number; failures: { input: Uint8Array; error: string }[] }) => {
+    w.on('message', (m: { executions: number; heap?: number; failures: { input: Uint8Array; error: string; fresh?: boolean }[] }) => {
       const slow = (e: string) => /^Error: slow input|slow input:/.test(e);
       finish({
         executions: m.executions,
         log: m.heap ? `heap ${(m.heap / 1048576).toFixed(1)} MB at the end\n` : '',
-        failures: m.failures.map((f) => ({ kind: slow(f.error) ? 'hang' : 'crash', file: job.replay ? undefined : save(t.name, slow(f.error) ? 'hang' : 'crash', f.input), error: f.error.split('\n').slice(0, 6).join('\n') })),
+        failures: m.failures.map((f) => ({ kind: slow(f.error) ? 'hang' : 'crash', file: f.fresh ? save(t.name, slow(f.error) ? 'hang' : 'crash', f.input) : undefined,
+          error: f.error.split('\n').slice(0, 6).join('\n') })),
       });
       void w.terminate();
     });
     w.on('error', (e: Error & { code?: string }) => {
       const input = current();
       const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      finish({ executions: Atomics.load(state, 0), failures: [{ kind: oom ? 'oom' : 'crash', file: job.replay ? undefined : save(t.name, oom ? 'oom' : 'crash', input), error: String(e.stack ?? e) }] });
+      finish({ executions: Atomics.load(state, 0), failures: [{ kind: oom ? 'oom' : 'crash', file: Atomics.load(state, 0) <= replayed() ? undefined : save(t.name, oom ? 'oom' : 'crash', input), error: String(e.stack ?? e) }] });
     });
     w.on('exit', () => finish({ executions: Atomics.load(state, 0), failures: [{ kind: 'crash', error: 'worker exited without a result' }] }));
   });
@@ -189,12 +191,10 @@ export async function runTarget(t: Target, o: { timeS?: number; runs?: number; s
   const seed = o.seed ?? (Date.now() & 0x7fffffff);
   if (t.kind === 'native') return runNative(t, { ...o, seed });
   const replay = savedInputs(t.name).map((s) => s.bytes);
-  const r = await runWorker(t, { runs: replay.length, timeMs: 0, seed, replay });
-  if (o.replayOnly || r.failures.length) return r;
-  const runs = o.runs ?? Number.MAX_SAFE_INTEGER;
+  const runs = o.replayOnly ? 0 : o.runs ?? Number.MAX_SAFE_INTEGER;
   const timeMs = o.timeS !== undefined ? o.timeS * 1000 : o.runs !== undefined ? 0 : 10000;
-  const f = await runWorker(t, { runs, timeMs, seed });
-  return { ...f, log: `seed ${seed}\n${f.log}` };
+  const r = await runWorker(t, { runs, timeMs, seed, replay });
+  return { ...r, log: `seed ${seed}\n${r.log}` };
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -30,18 +30,20 @@ function one(b: Uint8Array): void {
 }
 
 const started = performance.now();
-if (job.replay) {
-  const failures: { input: Uint8Array; error: string }[] = [];
-  for (const b of job.replay) {
-    try { one(b); } catch (e) { failures.push({ input: b, error: String((e as Error)?.stack ?? e) }); }
-  }
-  parentPort!.postMessage({ done: true, executions: Atomics.load(state, 0), ms: performance.now() - started, failures });
-} else {
+// the saved corpus first, each input once; then, if it replayed clean, new inputs
+const failures: { input: Uint8Array; error: string }[] = [];
+for (const b of job.replay ?? []) {
+  try { one(b); } catch (e) { failures.push({ input: b, error: String((e as Error)?.stack ?? e) }); }
+}
+const replayed = Atomics.load(state, 0);
+let runs = 0, shrinks = 0;
+if (failures.length === 0 && job.runs > 0) {
   const r = fc.check(fc.property(arbitrary(t), (b) => { one(b); }), {
     numRuns: job.runs, seed: job.seed, ...(job.timeMs > 0 ? { interruptAfterTimeLimit: job.timeMs, markInterruptAsFailure: false } : {}),
   });
-  const heap = process.memoryUsage().heapUsed;
-  const failures = r.failed && r.counterexample
-    ? [{ input: r.counterexample[0] as Uint8Array, error: String((r.errorInstance as Error)?.stack ?? r.errorInstance) }] : [];
-  parentPort!.postMessage({ done: true, executions: Atomics.load(state, 0), runs: r.numRuns, shrinks: r.numShrinks, ms: performance.now() - started, heap, failures });
+  runs = r.numRuns;
+  shrinks = r.numShrinks;
+  if (r.failed && r.counterexample) failures.push({ input: r.counterexample[0] as Uint8Array, error: String((r.errorInstance as Error)?.stack ?? r.errorInstance), fresh: true } as never);
 }
+parentPort!.postMessage({ done: true, executions: Atomics.load(state, 0), replayed, runs, shrinks, ms: performance.now() - started,
+  heap: process.memoryUsage().heapUsed, failures });
