@@ -18,7 +18,7 @@ function fail(msg) { process.stderr.write(`setup: ${msg}\n`); process.exit(1); }
 function have(cmd) { return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0; }
 function run(cmd, args, opts = {}) { execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts }); }
 
-// 1. Debian packages: the ARM toolchain, newlib and QEMU (without recommends); Wireshark's
+// 1. Debian packages: the ARM toolchain, newlib, QEMU and clang (without recommends); Wireshark's
 // tshark (optional: the test decoding the medium's pcap skips, saying so, without it).
 function debianPackages() {
   const missing = [];
@@ -28,6 +28,13 @@ function debianPackages() {
       !existsSync('/usr/lib/arm-none-eabi/lib/thumb/v7e-m+fp/hard/libc_nano.a')) missing.push('libnewlib-arm-none-eabi');
   if (!have('qemu-system-arm')) missing.push('qemu-system-arm');
   if (!have('gcc') || !have('make')) missing.push('gcc', 'make');
+  // the fuzz targets (docs/fuzzing.md): clang with libFuzzer, ASan and UBSan, whose runtimes
+  // (libclang_rt.fuzzer and the sanitizers) bookworm's clang 14 keeps in libclang-rt-14-dev
+  if (!have('clang')) missing.push('clang');
+  if (!existsSync('/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a') &&
+      !readdirSafe('/usr/lib/llvm-14/lib/clang').some((v) => existsSync(`/usr/lib/llvm-14/lib/clang/${v}/lib/linux/libclang_rt.fuzzer-x86_64.a`))) {
+    missing.push('libclang-rt-14-dev');
+  }
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (missing.length === 0 && (optional.length === 0 || !isRoot || !have('apt-get'))) {
     if (optional.length) log(`optional Debian package missing: ${optional.join(' ')} (the pcap decoding test will skip)`);
@@ -43,6 +50,8 @@ function debianPackages() {
   run('apt-get', ['update', '-qq'], { env });
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
 }
+
+function readdirSafe(dir) { try { return readdirSync(dir); } catch { return []; } }
 
 function sha(algo, file, enc = 'hex') { return createHash(algo).update(readFileSync(file)).digest(enc); }
 

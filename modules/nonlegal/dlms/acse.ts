@@ -239,7 +239,7 @@ export class AcseDecoder {
         case 0xa1: ctx = readOid(t.value, 1, "aarq.application-context-name"); break;
         case 0xa6: a.callingApTitle = readOctetStringIn(t.value, "aarq.calling-ap-title", 0x04); break;
         case 0xa9: a.callingAeInvocationId = readInteger(t.value, "aarq.calling-ae-invocation-id"); break;
-        case 0x8a: a.authentication = readRequirements(t.value, "aarq.sender-acse-requirements"); break;
+        case 0x8a: if (readRequirements(t.value, "aarq.sender-acse-requirements")) a.authentication = true; break;   // without the unit: as absent
         case 0x8b: {
           // mechanism-name is IMPLICIT OBJECT IDENTIFIER: the value is the OID content itself.
           a.mechanism = readImplicitOid(t.value, "aarq.mechanism-name");
@@ -273,7 +273,7 @@ export class AcseDecoder {
         }
         case 0xa4: a.respondingApTitle = readOctetStringIn(t.value, "aare.responding-ap-title", 0x04); break;
         case 0xa7: a.respondingAeInvocationId = readInteger(t.value, "aare.responding-ae-invocation-id"); break;
-        case 0x88: a.authentication = readRequirements(t.value, "aare.responder-acse-requirements"); break;
+        case 0x88: if (readRequirements(t.value, "aare.responder-acse-requirements")) a.authentication = true; break;   // without the unit: as absent
         case 0x89: a.mechanism = readImplicitOid(t.value, "aare.mechanism-name"); break;
         case 0xaa: a.authenticationValue = readOctetStringIn(t.value, "aare.responding-authentication-value", 0x80); break;
         case 0xbe: a.userInformation = this.userInformation(t.value); break;

@@ -339,7 +339,11 @@ export class AxdrDecoder {
       }
       case "visible-string": {
         const n = readLength(r, what + ".length", this.maxLength);
-        return { type, value: asciiString(r.take(n, what)) };
+        const start = r.pos;
+        const b = r.take(n, what);
+        // ASCII only, as the encoder writes it: a decoded value must encode again
+        for (let i = 0; i < b.length; i++) if ((b[i] as number) > 0x7f) r.fail(what, "non-ASCII byte", start + i);
+        return { type, value: asciiString(b) };
       }
       case "utf8-string": {
         const n = readLength(r, what + ".length", this.maxLength);
