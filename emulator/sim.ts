@@ -243,7 +243,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       nodes.push(n);
     };
     spawnNode(CONCENTRATOR_EUI, 'concentrator', 'lin', 'concentrator');
-    meterEuis.forEach((eui, i) => spawnNode(eui, 'meter', i < o.board ? 'board' : 'lin', `meter-${i + 1}`));
+    meterEuis.forEach((eui, i) => { spawnNode(eui, 'meter', i < o.board ? 'board' : 'lin', `meter-${i + 1}`); });
     const meters = nodes.filter((n) => n.role === 'meter');
     const byShort = new Map<number, SimNode>();
     let pan: string | undefined;

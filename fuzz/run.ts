@@ -86,7 +86,7 @@ export function buildNative(t: NativeTarget): string {
 function seedDir(t: NativeTarget): string {
   const dir = join(BUILD, t.name, 'seeds');
   mkdirSync(dir, { recursive: true });
-  t.seeds().forEach((s, i) => writeFileSync(join(dir, `seed-${i}`), s));
+  t.seeds().forEach((s, i) => { writeFileSync(join(dir, `seed-${i}`), s); });
   return dir;
 }
 

@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, readdirSync, rmSync } from 'node:fs';
-import { join, dirname, relative, resolve, basename } from 'node:path';
+import { join, dirname, relative, resolve, } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { loadManifest } from './manifest.mjs';
@@ -293,7 +293,7 @@ function cArray(name, bytes, section) {
 function cString(s) { return JSON.stringify(String(s)); }
 
 function generate(dir, ctx) {
-  const { manifest, role, platform, images, natives, version } = ctx;
+  const { manifest, images, natives } = ctx;
   const c = manifest.creation;
   const buildId = sha256(images.map((i) => i.sha256).join('')).slice(0, 12);
   const natDecl = natives.map((n) => `extern void ${n}(xsMachine *the);`).join('\n');
@@ -333,7 +333,7 @@ ${parts}`);
   return buildId;
 }
 
-async function buildRole(xs, xsc, platform, role, tsModules, version) {
+async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const manifest = loadManifest(root, role, platform);
   const tcName = PLATFORM_TOOLCHAIN[platform];
   const tc = TOOLCHAINS[tcName];

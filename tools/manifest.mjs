@@ -31,7 +31,7 @@ function forPlatform(m, platform) {
 
 // modules: file patterns ("*.ts", "sub/*.ts", "file.ts") whose specifier is their path under
 // modules/, and objects mapping an explicit specifier to a file ({ "timer": "./timer.ts" }).
-function expandModules(root, dir, patterns) {
+function expandModules(_root, dir, patterns) {
   const out = [];
   const named = new Map();
   for (const p of patterns) if (p && typeof p === 'object') for (const [spec, file] of Object.entries(p)) named.set(resolve(dir, file), spec);

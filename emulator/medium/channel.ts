@@ -203,7 +203,7 @@ function pairKey(a: bigint, b: bigint): string {
 }
 
 export function dbToLin(db: number): number {
-  return Math.pow(10, db / 10);
+  return 10 ** (db / 10);
 }
 export function linToDb(lin: number): number {
   return 10 * Math.log10(lin);

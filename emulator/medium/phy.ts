@@ -90,7 +90,7 @@ export function frameErrorRate(snrDb: number, mod: Modulation, symbols: number):
   const c = FER_CURVE[mod];
   const ref = 1 / (1 + Math.exp(c.k * (snrDb - c.snr50)));
   const n = Math.max(symbols, PHY_FL_SYMBOL_UNIT) / FER_REF_SYMBOLS;
-  return 1 - Math.pow(1 - ref, n);
+  return 1 - (1 - ref) ** n;
 }
 
 /** An ACK is FCH-only, sent in the FCH's super-robust coding: ROBO curve, 4 symbols. */

@@ -212,7 +212,7 @@ export class Kernel {
     let copy: Payload;
     try {
       copy = copyPayload(payload, this.limits);
-    } catch (e) {
+    } catch (_e) {
       this.refused++;
       return SendStatus.BadPayload;
     }

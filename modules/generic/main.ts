@@ -138,7 +138,7 @@ shell.register({
 });
 shell.register({
   module: 'LCD', command: 'SHOW', params: 0, help: '- the LCD text, one line each', owner: 'generic',
-  handler: (_p, out) => { lcd.text().forEach((line, i) => out(`LCD${i} ${line}\r\n`)); },
+  handler: (_p, out) => { lcd.text().forEach((line, i) => { out(`LCD${i} ${line}\r\n`); }); },
 });
 // Bench commands only where the manifest asks for them (not on the STM32F405, whose RAM they
 // would take): their module loads after boot.

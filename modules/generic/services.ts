@@ -133,7 +133,7 @@ export function makeRunService(part: PartName, grants: readonly string[], ctx: S
   const impl = table;
   const caller: Caller = Object.freeze({ part, title: PART_TITLES[part], granted: new Set(grants) });
   function RunService<K extends ServiceName>(name: K, ...args: Parameters<Services[K]>): ReturnType<Services[K]> {
-    const fn = Object.prototype.hasOwnProperty.call(impl, name) ? impl[name] : undefined;
+    const fn = Object.hasOwn(impl, name) ? impl[name] : undefined;
     if (!fn) throw new ServiceError(`unknown service ${String(name)}`);
     const group = String(name).split('.')[0]!;
     // driver.get checks the grant of the driver asked for (driver.<name>) itself

@@ -29,7 +29,7 @@ export function makeTimer(kernel: Kernel, owner: string, spin: (ms: number) => v
       },
     });
     handle = Object.freeze({ id });
-    handles.set(handle, { repeatMs: repeat > 0 ? repeat : 0 });
+    handles.set(handle, { repeatMs: Math.max(repeat , 0) });
     kernel.startTimer(id, Math.max(0, interval));
     return handle;
   }
@@ -39,7 +39,7 @@ export function makeTimer(kernel: Kernel, owner: string, spin: (ms: number) => v
     schedule(timer: TimerHandle, interval = 0, repeat = 0) {
       const state = handles.get(timer);
       if (!state) throw new TypeError('not a timer');
-      state.repeatMs = repeat > 0 ? repeat : 0;
+      state.repeatMs = Math.max(repeat , 0);
       kernel.startTimer(timer.id, Math.max(0, interval));
     },
     clear(timer: TimerHandle | undefined | null) {

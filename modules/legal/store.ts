@@ -51,7 +51,7 @@ export class MetroDataStore {
   /** Up to n oldest records, removed from the ring. */
   take(n: number): MetroRecord[] {
     const out: MetroRecord[] = [];
-    for (let r; out.length < n && (r = this.shift()); ) out.push(r);
+    for (let r: MetroRecord | undefined; out.length < n && (r = this.shift()); ) out.push(r);
     return out;
   }
 }

@@ -206,7 +206,7 @@ export class App {
 
   private testReply(src: number, d: Uint8Array): void {
     const op = this.op;
-    if (!op || op.kind !== 'test' || d.length < TEST_HEADER || u16(d, 1) !== op.id || u16(d, 3) !== op.seq || (src !== op.meter && !this.ip.loopback)) {
+    if (op?.kind !== 'test' || d.length < TEST_HEADER || u16(d, 1) !== op.id || u16(d, 3) !== op.seq || (src !== op.meter && !this.ip.loopback)) {
       this.counters.stale++;
       return;
     }
@@ -219,7 +219,7 @@ export class App {
 
   private dataReply(src: number, d: Uint8Array): void {
     const op = this.op;
-    if (!op || op.kind !== 'data' || d.length < DATA_HEADER || u16(d, 1) !== op.id || (src !== op.meter && !this.ip.loopback)) {
+    if (op?.kind !== 'data' || d.length < DATA_HEADER || u16(d, 1) !== op.id || (src !== op.meter && !this.ip.loopback)) {
       this.counters.stale++;
       return;
     }

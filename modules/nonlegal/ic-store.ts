@@ -257,7 +257,7 @@ export class KeyRecord implements Generation {
     for (let i = 0; i < 3; i++) {
       if (!(mask >> KEY_IDS[i]! & 1)) continue;
       const key = aesKeyUnwrap(this.aes, this.kek, rec.bytes.slice(16 + i * WRAPPED, 16 + (i + 1) * WRAPPED));
-      if (!key || key.length !== 16) { this.status = 'unwrap'; return out; }
+      if (key?.length !== 16) { this.status = 'unwrap'; return out; }
       keys[KEY_NAMES[i]!] = key;
     }
     this.mask = mask;

@@ -14,7 +14,7 @@ import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../generic/sh
 import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../generic/shared/net-messages.js';
 import {
   ALL_NODES, ICMPV6_DEST_UNREACHABLE, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_PORT_UNREACHABLE, IPV6_HEADER, IPV6_MTU,
-  LOOPBACK, NH_ICMPV6, NH_UDP, SHORT_NONE, UDP_HEADER, buildIcmp, buildUdp, linkLocal, parsePacket, sameAddress, shortOf,
+  LOOPBACK, NH_ICMPV6, SHORT_NONE, UDP_HEADER, buildIcmp, buildUdp, linkLocal, parsePacket, sameAddress, shortOf,
 } from './ipv6.js';
 
 export const MAX_SOCKETS = 4;

@@ -509,7 +509,7 @@ export class G3Stack {
   private onIpv6(p: Uint8Array): void {
     const ping = this.ping;
     if (!ping || p.length <= IPV6_HEADER_LENGTH || p[6] !== NEXT_HEADER_ICMPV6 || p[IPV6_HEADER_LENGTH] !== ICMPV6_ECHO_REPLY) return;
-    let e;
+    let e: ReturnType<typeof parseEcho>['echo'];
     try {
       e = parseEcho(p).echo;
     } catch (err) {

@@ -5,7 +5,7 @@
 // become EncodeError. Secured frames are sealed and opened in one native call (CCM*, mbed TLS).
 import type { MacFrameDriver } from "../generic/macframe.js";
 import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
-import { AddrMode, MAC_MAX_FRAME_LENGTH, MacFrameType } from "./mac-const.js";
+import { AddrMode, MAC_MAX_FRAME_LENGTH, type MacFrameType } from "./mac-const.js";
 import { headerShape, type DecodedMacFrame, type MacCodec, type MacDecoderOptions, type MacFrame } from "./mac-frame.js";
 
 /** Field order of the driver's Uint32Array (drivers/macframe/xs_macframe.c, MF_*). Plain

@@ -172,7 +172,7 @@ export class G3Node {
   }
 
   private onMacData(ind: MacIndication): void {
-    let a;
+    let a: ReturnType<typeof decodeAdpFrame>;
     try {
       a = decodeAdpFrame(ind.payload);
     } catch (e) {

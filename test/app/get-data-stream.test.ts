@@ -77,7 +77,7 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
   let conc: FirmwareNode, relay: FirmwareNode, far: FirmwareNode;
   let relayShort = 0, farShort = 0;
 
-  before(async function () {
+  before(async () => {
     medium = new Medium({ topology: topology as never, seed: 7 });
     await medium.listen(sock);
     const file = (name: string, b: Buffer): string => {

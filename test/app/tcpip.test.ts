@@ -112,7 +112,7 @@ describe('PLC ADP data service', () => {
     const other = w.kernel.createTask({ name: 'D', owner: 'nonlegal', priority: 4, queue: 4, handler: (m) => got.push(m) });
     w.kernel.send(other, adp.task, X_ADP_REGISTER, {});
     w.run();
-    assert.equal((got.find((m) => m.to === other)?.payload as { status: number }).status, ADP_NOT_REGISTERED);
+    assert.equal((got.find((m) => m.to === other)?.payload as { status: number } | undefined)?.status, ADP_NOT_REGISTERED);
     // indications: the packet, the source short address from its IID, the LQI
     g3.node.mac.onData?.({ lqi: 77 });
     g3.node.onIpv6?.(buildUdp(linkLocal(9, PAN), linkLocal(5, PAN), 2, 1, new Uint8Array(1)));

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { DlmsData } from "../../modules/nonlegal/dlms/axdr.js";
 import { decodeApdu, encodeApdu } from "../../modules/nonlegal/dlms/xdlms.js";
 import { ActionResult, DataAccessResult, Mechanism, ServiceError } from "../../modules/nonlegal/dlms/xdlms-const.js";
 import { ClassId, DlmsError, KeyId, aesKeyUnwrap, aesKeyWrap, arr, captureData, def, en, i16, items, num, octets, os, st, u16 } from "./exports.js";
@@ -190,4 +189,3 @@ describe("security services", () => {
   });
 });
 
-export type { DlmsData };

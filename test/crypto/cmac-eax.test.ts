@@ -34,7 +34,7 @@ const dash = (s: string) => s || '-';
 describe('crypto: AES-CMAC (RFC 4493)', () => {
   it('matches RFC 4493 examples 1-4', () => {
     const out = run(CMAC.map(([n]) => `cmac ${CMAC_KEY} ${dash(CMAC_M.slice(0, 2 * n))}`));
-    CMAC.forEach(([, mac], i) => assert.equal(out[i], mac));
+    CMAC.forEach(([, mac], i) => { assert.equal(out[i], mac); });
   });
 
   it('verifies a good MAC (also truncated) and rejects a tampered one', () => {
@@ -51,12 +51,12 @@ describe('crypto: AES-CMAC (RFC 4493)', () => {
 describe('crypto: EAX (CTR + CMAC)', () => {
   it('encrypts the ten AES-128 vectors of the EAX paper', () => {
     const out = run(EAX.map((v) => `eaxe ${v.k} ${v.n} ${v.h} ${dash(v.m)} 16`));
-    EAX.forEach((v, i) => assert.equal(out[i], `${dash(v.ct)} ${v.tag}`, `vector ${i + 1}`));
+    EAX.forEach((v, i) => { assert.equal(out[i], `${dash(v.ct)} ${v.tag}`, `vector ${i + 1}`); });
   });
 
   it('decrypts them in place and rejects tampered tag, ciphertext, header or nonce', () => {
     const ok = run(EAX.map((v) => `eaxd ${v.k} ${v.n} ${v.h} ${dash(v.ct)} ${v.tag}`));
-    EAX.forEach((v, i) => assert.equal(ok[i], dash(v.m)));
+    EAX.forEach((v, i) => { assert.equal(ok[i], dash(v.m)); });
     const v = EAX[6]!;
     assert.deepEqual(run([
       `eaxd ${v.k} ${v.n} ${v.h} ${v.ct} ${flip(v.tag, 0)}`,

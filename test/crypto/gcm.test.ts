@@ -20,7 +20,7 @@ const GCM = [
 ];
 
 describe('crypto: AES-128-GCM (DLMS suite 0)', () => {
-  GCM.forEach((v, i) =>
+  GCM.forEach((v, i) => {
     it(`matches GCM spec test case ${i + 1}, full and 12-byte (DLMS) tags`, () => {
       assert.deepEqual(run([
         `gcme ${v.k} ${v.iv} ${v.a} ${v.p} 16`,
@@ -28,7 +28,8 @@ describe('crypto: AES-128-GCM (DLMS suite 0)', () => {
         `gcmd ${v.k} ${v.iv} ${v.a} ${v.c} ${v.t}`,
         `gcmd ${v.k} ${v.iv} ${v.a} ${v.c} ${v.t.slice(0, 24)}`,
       ]), [`${v.c} ${v.t}`, `${v.c} ${v.t.slice(0, 24)}`, v.p, v.p]);
-    }));
+    });
+  });
 
   it('rejects a tampered tag, ciphertext or AAD', () => {
     const v = GCM[3]!, t = v.t.slice(0, 24);

@@ -108,7 +108,7 @@ describe("HDLC (IEC 62056-46)", () => {
     const frames = vectors.map(([, h]) => hex(h));
     // Shared flag: drop the opening flag of every second frame.
     const parts: number[] = [0x7e, 0x7e, 0x55, 0x00];
-    frames.forEach((f, i) => parts.push(...(i % 2 ? f.subarray(1) : f)));
+    frames.forEach((f, i) => { parts.push(...(i % 2 ? f.subarray(1) : f)); });
     const stream = Uint8Array.from(parts);
     for (const step of [1, 3, 7, stream.length]) {
       const r = new HdlcFrameReader();

@@ -73,7 +73,7 @@ describe("malformed input corpus", () => {
   });
 
   it("A-XDR: deep nesting is DecodeError, not a stack overflow", () => {
-    const deep = new Uint8Array(200000).fill(0x01).map((v, i) => (i % 2 ? 0x01 : 0x01));
+    const deep = new Uint8Array(200000).fill(0x01).map((_v, i) => (i % 2 ? 0x01 : 0x01));
     assert.equal(assertDecodeFailure(() => decodeData(deep)), "decode");
     const structs = new Uint8Array(100000);
     for (let i = 0; i < structs.length; i += 2) { structs[i] = 0x02; structs[i + 1] = 0x01; }

@@ -97,10 +97,11 @@ describe('legal: X_METRO_GET_EVENTS and X_METRO_SET_CLOCK', () => {
       pulses() { return ''; }, event() { return 0; }, voltageDropped() { return 0; },
       load() {}, frequency() {}, second() { return 0; }, stats() { return ''; },
     };
+    // biome-ignore lint/suspicious/noExplicitAny: a fake RunService table, each entry typed by its own parameters
     const services: { [k: string]: (...a: any[]) => unknown } = {
       'driver.get': (n: string) => (n === 'nvram' ? fram : { CRC32: Crc }),
       'misc.uptime': () => uptime, 'shell.print': () => {}, 'shell.register': () => {}, trace: () => {}, 'lcd.print': () => {},
-      'msg.send': (from: number, to: number, id: number, payload: unknown) => { sent.push([to, id, payload]); return 0; },
+      'msg.send': (_from: number, to: number, id: number, payload: unknown) => { sent.push([to, id, payload]); return 0; },
     };
     const rs = ((name: string, ...a: unknown[]) => services[name]!(...a)) as never;
     const legal = start(rs, driver as never, new Float64Array(35), undefined);

@@ -59,7 +59,7 @@ function check(r: Run, s: Scenario, ctx: string, opts: { skipFirst?: boolean } =
   }
 }
 
-describe('metrology', function () {
+describe('metrology', () => {
   // figures quoted in the hand-over come from this summary
   after(() => {
     const pct = (x: number) => (x * 100).toFixed(4) + ' %';

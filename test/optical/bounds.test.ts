@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { FirmwareNode, type Platform, type UartLink } from '../../emulator/node.js';
 import { nodeGcm } from '../dlms/helpers.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
-import { decodeHdlcFrame, encodeHdlcFrame, serverAddress, HdlcFrameReader, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
+import { encodeHdlcFrame, serverAddress, HdlcFrameReader, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
 import { DlmsClient, HdlcClientLink, octets, items, type ByteTransport } from '../../modules/nonlegal/cosem/index.js';
 import { toDateTime } from '../../modules/nonlegal/optical/clock.js';
 

@@ -11,7 +11,6 @@ import { serverAddress, encodeHdlcFrame } from '../../modules/nonlegal/dlms/hdlc
 import { parseIdentification, parseDataReadout, parseDataSet, ETX } from '../../modules/nonlegal/dlms/iec62056-21.js';
 import { Mechanism, DataAccessResult } from '../../modules/nonlegal/dlms/xdlms-const.js';
 import { DlmsClient, DlmsError, HdlcClientLink, ClassId, dateTimeOf, items, num, octets, u32, dt, type ByteTransport } from '../../modules/nonlegal/cosem/index.js';
-import type { DlmsData } from '../../modules/nonlegal/dlms/axdr.js';
 import { toDateTime, fromDateTime } from '../../modules/nonlegal/optical/clock.js';
 
 const KEYS = { encryptionKey: fromHex('000102030405060708090A0B0C0D0E0F'), authenticationKey: fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };

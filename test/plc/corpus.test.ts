@@ -147,7 +147,7 @@ describe("plc frame corpus (test/fixtures/plc-frames)", function () {
     let n = 0;
     for (const [name, frames] of corpus) {
       for (const [dname, dec] of decoders) {
-        frames.forEach((f, i) => assertOnlyDecodeErrors(() => dec(f), `${dname} <- ${name}#${i}`));
+        frames.forEach((f, i) => { assertOnlyDecodeErrors(() => dec(f), `${dname} <- ${name}#${i}`); });
         n += frames.length;
       }
     }

@@ -163,7 +163,7 @@ describe('PLC part on lin through the modem port', function () {
         // lbpHalfOpenTimeoutMs (30 s, manifest)
         modem.send({ type: MsgType.DATA_INDICATION, lqi: 50, modulation: 0, time: modem.now, frame: forgery(pan, Buffer.from(KNOWN.slice(2), 'hex')) });
         await modem.runTo(modem.now + 1_000_000n);
-        assert.match(await devices(), /state=authenticating[^]*^devices=1 /m);
+        assert.match(await devices(), /state=authenticating[\s\S]*^devices=1 /m);
         await modem.runTo(modem.now + 31_000_000n);
         assert.match(await devices(), /^devices=0 /m);
         assert.match((await node.command('PLC STATS', /^stack errors=/)).join('\n'), /^lbs .*\bexpired=1\b/m);

@@ -68,7 +68,7 @@ describe("plc hostile corpus", () => {
     ["lbp", decodeLbp], ["params", (b) => decodeParams(b)],
   ];
   it(`every decoder throws only DecodeError/NeedMoreData (${frames.length} inputs)`, () => {
-    for (const [name, dec] of decoders) frames.forEach((f, i) => assertOnlyDecodeErrors(() => dec(f), `${name}#${i}`));
+    for (const [name, dec] of decoders) frames.forEach((f, i) => { assertOnlyDecodeErrors(() => dec(f), `${name}#${i}`); });
   });
   it("truncations of valid frames are NeedMoreData or DecodeError", () => {
     for (const s of seeds().slice(0, 3)) for (let n = 0; n < 3; n++) assertDecodeFailure(() => decodeMacFrame(s.slice(0, n)), `mac trunc ${n}`);

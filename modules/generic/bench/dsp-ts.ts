@@ -182,6 +182,7 @@ export class DspTs {
       h.dcAcc = 0;
       h.dcN = 0;
       h.hyst = vrmsLsb * 0.2 > 1 / V_LSB ? Math.trunc(vrmsLsb * 0.2) : Math.trunc(1 / V_LSB);
+      // biome-ignore lint/suspicious/noApproximativeNumericConstant: the constants of drivers/metrology/dsp.c, so both give the same integers
       h.jump = Math.trunc(3 * 1.41421356 * 6.2831853 * FNOM / FS * h.hyst * 5);
       h.sv = h.si = h.svv = h.sii = h.svi = 0;
       h.v1sq = h.i1sq = h.q1 = 0;

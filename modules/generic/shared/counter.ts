@@ -31,7 +31,7 @@ export class ReservedCounter {
   /** The first value free after a reset; reserves it (a write) before returning it. */
   start(): number {
     const { rec } = this;
-    if (rec && rec.load()) this.bound = rec.view.getUint32(8, true);
+    if (rec?.load()) this.bound = rec.view.getUint32(8, true);
     const source = this.source = rec ? rec.status : 'absent';
     if (source === 'corrupt' || source === 'absent') this.bound = this.fallback(source) >>> 0;
     const first = this.bound;

@@ -184,7 +184,7 @@ export class SecuritySetup extends CosemObject {
       const f = items(e), id = num(f?.[0]), w = octets(f?.[1]);
       if (id === undefined || !w || (id !== KeyId.GLOBAL_UNICAST && id !== KeyId.AUTHENTICATION && id !== KeyId.MASTER)) return ActionResult.TYPE_UNMATCHED;
       const key = aesKeyUnwrap(this.opts.aes, this.k.masterKey, w);
-      if (!key || key.length !== 16) {
+      if (key?.length !== 16) {
         ctx.srv.event("deciphering-failure", "global_key_transfer: key unwrap failed");
         return ActionResult.OTHER_REASON;
       }

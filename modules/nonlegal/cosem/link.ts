@@ -40,7 +40,7 @@ export class WrapperServerPort {
   readonly drops = { malformed: 0, port: 0 };
   constructor(private readonly handle: ApduHandler, readonly wPort = 1, private readonly maxLength = 0xffff) {}
   async input(datagram: Uint8Array): Promise<Uint8Array | null> {
-    let p;
+    let p: ReturnType<typeof decodeWrapperDatagram>;
     try { p = decodeWrapperDatagram(datagram, { maxLength: this.maxLength }); } catch { this.drops.malformed++; return null; }
     if (p.destinationWPort !== this.wPort) { this.drops.port++; return null; }
     const r = await this.handle(p.sourceWPort, p.apdu);

@@ -85,7 +85,7 @@ export abstract class CosemObject {
     return DENIED;
   }
   /** Result: Data = success with return parameters, 0/void = success, other number = Action-Result. */
-  act(_m: number, _p: DlmsData | undefined, _ctx: Ctx): Maybe<DlmsData | number | void> {
+  act(_m: number, _p: DlmsData | undefined, _ctx: Ctx): Maybe<DlmsData | number | undefined> {
     return ActionResult.OBJECT_UNAVAILABLE;
   }
 }

@@ -5,7 +5,7 @@ import type { DlmsData } from "../dlms/axdr.js";
 import { ActionResult, DataAccessResult } from "../dlms/xdlms-const.js";
 import { ClassId } from "./cosem-const.js";
 import { arr, en, items, lnKey, nul, num, sortKey, st, u32 } from "./data.js";
-import { CosemObject, captureData, captureOf, type CaptureDef, type Outcome, type Rights } from "./objects.js";
+import { CosemObject, captureData, captureOf, type CaptureDef, type Rights } from "./objects.js";
 
 type Maybe<T> = T | Promise<T>;
 

@@ -187,7 +187,7 @@ export class CosemServer implements ServerApi {
   // ---- association control ----
 
   private aarq(sap: number, bytes: Uint8Array, k: number): Uint8Array | null {
-    let q;
+    let q: ReturnType<typeof decodeAcse>;
     try { q = decodeAcse(bytes, { maxLength: this.maxPdu }); } catch { this.drops.malformed++; return null; }
     if (q.kind !== "aarq") { this.drops.malformed++; return null; }
     this.assocs.delete(k);
@@ -374,7 +374,7 @@ export class CosemServer implements ServerApi {
         const o = this.target(m.classId, m.instance, m.methodId, true);
         if (typeof o === "number") return reply(o);
         if (!methodAccess(o.rights, a.role, m.methodId)) return reply(ActionResult.READ_WRITE_DENIED);
-        let r: DlmsData | number | void;
+        let r: DlmsData | number | undefined;
         try { r = await o.act(m.methodId, q.parameters, ctx); } catch { r = ActionResult.TEMPORARY_FAILURE; }
         if (r === undefined || typeof r === "number") return reply(r ?? 0);
         return encodeData(r).length + 8 + this.overhead(ciphered) > a.maxSend ? reply(ActionResult.OTHER_REASON) : reply(0, r);

@@ -239,7 +239,7 @@ export class AxdrEncoder {
     } else if ("fields" in td) {
       const items = (d as { items: DlmsData[] }).items;
       if (items.length !== td.fields.length) throw new EncodeError("compact-array structure field count mismatch");
-      td.fields.forEach((f, i) => this.compactValue(w, f, items[i] as DlmsData, depth + 1));
+      td.fields.forEach((f, i) => { this.compactValue(w, f, items[i] as DlmsData, depth + 1); });
     } else this.body(w, d, depth);
   }
 }

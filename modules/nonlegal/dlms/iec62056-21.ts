@@ -53,13 +53,13 @@ export interface Identification {
 export function buildIdentification(i: Identification): Uint8Array {
   if (!/^[A-Za-z]{3}$/.test(i.manufacturer)) throw new EncodeError("manufacturer: three letters");
   if (!/^[0-9A-Z]$/.test(i.baud)) throw new EncodeError("baud character");
-  if (i.id.length > 16 || /[\/!\x00-\x1f\x7f-\uffff]/.test(i.id)) throw new EncodeError("identification: up to 16 printable chars, no / or !");
+  if (i.id.length > 16 || /[/!\x00-\x1f\x7f-\uffff]/.test(i.id)) throw new EncodeError("identification: up to 16 printable chars, no / or !");
   return asciiBytes(`/${i.manufacturer}${i.baud}${i.id}\r\n`) as Uint8Array;
 }
 
 export function parseIdentification(bytes: Uint8Array): Identification {
   const s = line(bytes, "iec21.identification");
-  const m = /^\/([A-Za-z]{3})([0-9A-Z])([^\/!]{0,16})$/.exec(s);
+  const m = /^\/([A-Za-z]{3})([0-9A-Z])([^/!]{0,16})$/.exec(s);
   if (!m) throw new DecodeError("iec21.identification", 0, "not /XXXZ<id>");
   return { manufacturer: m[1] as string, baud: m[2] as string, id: m[3] as string };
 }
@@ -143,13 +143,13 @@ export interface DataSet {
 
 /** Formats one data set line, e.g. formatDataSet("1.8.0", "001234.567", "kWh") -> "1.8.0(001234.567*kWh)". */
 export function formatDataSet(address: string, value: string, unit?: string): string {
-  if (/[()*\/!]/.test(address) || /[()*\/!]/.test(value) || (unit !== undefined && /[()*\/!]/.test(unit))) throw new EncodeError("reserved character in data set");
+  if (/[()*/!]/.test(address) || /[()*/!]/.test(value) || (unit !== undefined && /[()*/!]/.test(unit))) throw new EncodeError("reserved character in data set");
   if (value.length > 128 || (unit?.length ?? 0) > 16) throw new EncodeError("value <= 128 and unit <= 16 characters");
   return `${address}(${value}${unit !== undefined ? "*" + unit : ""})`;
 }
 
 export function parseDataSet(text: string): DataSet {
-  const m = /^([^()\/!]{0,32})((?:\([^()\/!]*\))+)$/.exec(text);
+  const m = /^([^()/!]{0,32})((?:\([^()/!]*\))+)$/.exec(text);
   if (!m) throw new DecodeError("iec21.data-set", 0, `not address(value*unit): ${JSON.stringify(text.slice(0, 40))}`);
   const values: DataSet["values"] = [];
   for (const g of (m[2] as string).slice(1, -1).split(")(")) {

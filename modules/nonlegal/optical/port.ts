@@ -210,7 +210,7 @@ export class OpticalPort {
   /** Sends a DATA-NOTIFICATION (push) to the connected HDLC client in a UI frame. */
   push(apdu: Uint8Array): boolean {
     const l = this.link;
-    if (!l || l.state !== 'nrm' || l.peer < 0) return false;
+    if (l?.state !== 'nrm' || l.peer < 0) return false;
     this.io.write(encodeHdlcFrame({
       type: 'UI', destination: { upper: l.peer, size: 1 }, source: { upper: this.cfg.hdlcLogical, lower: this.cfg.hdlcPhysical, size: 4 },
       pf: false, info: concat(LLC_RESPONSE, apdu), segmented: false,
