@@ -1,8 +1,8 @@
 // LEGAL's persistent state and its events: billing registers saved every second in alternating
-// NVRAM copies and a witness (records.ts, places in layout.ts), the meter's clock, the legal event log (eventlog.ts) with power
-// fail/restore, voltage, reverse-energy, tamper and clock-change events, the display and its
-// buttons (display.ts), their shell commands and the X_METRO_GET_EVENTS / X_METRO_SET_CLOCK
-// messages. Loaded by main.ts before the first second is measured (not on the STM32F405 until
+// NVRAM copies and a witness (records.ts; places in layout.ts), the meter's clock, the legal
+// event log (eventlog.ts) with power fail/restore, voltage, reverse-energy, tamper and
+// clock-change events, the display and its buttons (display.ts), their shell commands and the
+// X_METRO_GET_EVENTS / X_METRO_SET_CLOCK messages. Loaded by main.ts before the first second is measured (not on the STM32F405 until
 // its bytecode leaves RAM: manifest config parts.legal.eventLog).
 //
 // Power cuts: the registers are saved right after each measured second, before anything can
@@ -100,18 +100,18 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   const display = new Display((line, text) => RunService('lcd.print', line, text));
   let keysP1 = 0, keysP2 = 0;   // presses recognised on the input lines (not the shell's)
 
+  const dropped = bill.dropped + log.dropped + openEvents.dropped + (area?.dropped ?? 0);
   RunService('shell.print', size === 0 ? 'NVRAM absent: registers and event log are not kept\r\n'
-    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : lost ? 'lost' : 'new'} log=${log.count}/${log.capacity} dropped=${bill.dropped + log.dropped + openEvents.dropped + (area?.dropped ?? 0)}${area && area.status !== 'current' ? ` layout=${area.status}` : ''}\r\n`);
+    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : lost ? 'lost' : 'new'} log=${log.count}/${log.capacity} dropped=${dropped}${area && area.status !== 'current' ? ` layout=${area.status}` : ''}\r\n`);
   if (area && area.status !== 'current' && area.status !== 'formatted') {
     RunService('trace', 2, `NVRAM: layout ${area.status === 'migrated' ? 1 : 2} ${area.status} to layout 2`);
     record(LAYOUT, 0, clock(), 0, area.status === 'migrated' ? 1 : 2);
   }
-  const dropped = bill.dropped + log.dropped + openEvents.dropped + (area?.dropped ?? 0);
   if (dropped > 0) {
     RunService('trace', 2, `NVRAM: ${bill.dropped} billing, ${openEvents.dropped} open-event, ${log.dropped} event and ${area?.dropped ?? 0} header records corrupt, dropped`);
     record(NVRAM, 0, clock(), 0, dropped);
   }
-  if (restored && bill.fromWitness) RunService('trace', 2, `NVRAM: registers restored from the witness (seq=${bill.seq}), both copies lost`);
+  if (restored && bill.fromWitness) RunService('trace', 2, `NVRAM: registers restored from the witness (seq=${bill.seq}): the copies lost or older`);
   if (lost) {
     RunService('trace', 1, 'NVRAM: every copy of the registers lost, restarting from 0 marked as lost');
     record(REGISTERS_LOST, 0, clock(), 0, 0);
