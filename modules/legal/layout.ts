@@ -46,8 +46,8 @@ export function legalLayout(size: number): Layout {
   });
 }
 
-/** No NVRAM (size 0): no record is kept, the journal holds none. */
-export const NO_AREA: Layout = Object.freeze({ size: 0, bill: [0, 0] as const, witness: 0, open: [0, 0] as const, header: [0, 0] as const, log: 0, capacity: 0 });
+/** No NVRAM (size 0): no record is read or written (places valid for the stores' checks only), the journal holds none. */
+export const NO_AREA: Layout = Object.freeze({ size: 0, bill: [0, 96] as const, witness: 352, open: [192, 352] as const, header: [96, 112] as const, log: 512, capacity: 0 });
 
 /** What prepareArea() found: the current layout, an area it migrated or formatted, its drops. */
 export interface AreaState {

@@ -132,6 +132,15 @@ describe('legal: NVRAM layout 2', () => {
     assert.equal(again.lost, true, 'the loss stays marked in the records after it');
   });
 
+  it('without an NVRAM (size 0, as on the stm32f405) legal.ts starts and keeps nothing', () => {
+    const none = new FramModel(0);
+    none.kind = 'none';
+    const m = meter(none);
+    m.second(1);
+    assert.equal(m.printed[0], 'NVRAM absent: registers and event log are not kept\r\n');
+    assert.equal(m.aPlus(), 1e6);
+  });
+
   it('random single corruptions and cuts over many boots through legal.ts: A+ never goes backwards, never lost', () => {
     const r = rng(7), fram = new FramModel(SIZE);
     let shown = 0;
