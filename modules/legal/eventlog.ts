@@ -1,15 +1,17 @@
-// The legal event log: a circular journal of fixed-size records in the NVRAM after the billing
-// slots (records.ts). Each record: 0 seq, 4 type, 5 phase, 6 magic, 8 time ms since 1970
+// The legal event log: a circular journal of fixed-size records in the NVRAM (layout.ts). Each record: 0 seq, 4 type, 5 phase, 6 magic, 8 time ms since 1970
 // (f64), 16 value (i32), 20 duration ms, 24 reserved, 28 CRC-32 of bytes 0..27. Records are
 // written in sequence order, one slot after the other; when the journal is full the oldest is
 // overwritten (counted). At boot the valid record with the highest seq is the newest; a torn
 // write damages only the slot being written (the oldest record). Nothing is kept in RAM but
 // the newest seq and its slot: listings read the NVRAM.
-import { LOG_BASE, EVENT_SIZE, EVENT_MAGIC, check, crcOf, type Nvram, type Crc32 } from './records.js';
+import { EVENT_SIZE, EVENT_MAGIC, check, crcOf, type Nvram, type Crc32 } from './records.js';
+import type { Layout } from './layout.js';
 import type { LegalEvent } from '../generic/shared/messages.js';
 
+// NVRAM: corrupt records dropped (value: how many); REGISTERS_LOST: every copy of the billing
+// record lost, registers restarted from 0; LAYOUT: the NVRAM migrated (value: the old layout).
 export const EVENT_NAMES = ['', 'POWER_FAIL', 'POWER_RESTORE', 'SAG', 'SWELL', 'INTERRUPTION', 'OVERVOLTAGE',
-  'UNDERVOLTAGE', 'REVERSE', 'COVER', 'MAGNET', 'CLOCK', 'NVRAM'];
+  'UNDERVOLTAGE', 'REVERSE', 'COVER', 'MAGNET', 'CLOCK', 'NVRAM', 'REGISTERS_LOST', 'LAYOUT'];
 
 export type { LegalEvent };
 
@@ -22,8 +24,11 @@ export class EventLog {
   private readonly bytes = new Uint8Array(EVENT_SIZE);
   private readonly view = new DataView(this.bytes.buffer);
 
-  constructor(private readonly nv: Nvram, private readonly crc: Crc32, size: number) {
-    this.capacity = Math.max(0, Math.floor((size - LOG_BASE) / EVENT_SIZE));
+  private readonly base: number;
+
+  constructor(private readonly nv: Nvram, private readonly crc: Crc32, layout: Layout) {
+    this.capacity = layout.capacity;
+    this.base = layout.log;
   }
 
   get overwritten(): number {
@@ -46,7 +51,7 @@ export class EventLog {
   }
 
   private readSlot(k: number): number {
-    this.nv.read(LOG_BASE + k * EVENT_SIZE, this.bytes);
+    this.nv.read(this.base + k * EVENT_SIZE, this.bytes);
     return check(this.crc, this.bytes, this.view, this.view.getUint16(6, true) === EVENT_MAGIC);
   }
 
@@ -64,7 +69,7 @@ export class EventLog {
     view.setUint32(20, Math.max(0, Math.min(0xffffffff, Math.round(duration))), true);
     view.setUint32(24, 0, true);
     view.setUint32(28, crcOf(this.crc, bytes, 28), true);
-    this.nv.write(LOG_BASE + slot * EVENT_SIZE, bytes);
+    this.nv.write(this.base + slot * EVENT_SIZE, bytes);
     if (this.count < this.capacity) this.count++;
     this.last = seq;
     this.slot = slot;

@@ -1,13 +1,18 @@
 // LEGAL's persistent state and its events: billing registers saved every second in alternating
-// NVRAM slots (records.ts), the meter's clock, the legal event log (eventlog.ts) with power
-// fail/restore, voltage, reverse-energy, tamper and clock-change events, the display and its
-// buttons (display.ts), their shell commands and the X_METRO_GET_EVENTS / X_METRO_SET_CLOCK
-// messages. Loaded by main.ts before the first second is measured (not on the STM32F405 until
+// NVRAM copies and a witness (records.ts; places in layout.ts), the meter's clock, the legal
+// event log (eventlog.ts) with power fail/restore, voltage, reverse-energy, tamper and
+// clock-change events, the display and its buttons (display.ts), their shell commands and the
+// X_METRO_GET_EVENTS / X_METRO_SET_CLOCK messages. Loaded by main.ts before the first second is measured (not on the STM32F405 until
 // its bytecode leaves RAM: manifest config parts.legal.eventLog).
 //
 // Power cuts: the registers are saved right after each measured second, before anything can
 // show them, so a cut loses at most the energy of the second being measured (plus the one
-// being saved, when the cut tears that save: the other slot then holds the second before).
+// being saved, when the cut tears that save: the other copy then holds the second before).
+// A corruption of the NVRAM that destroys the newest copy leaves the witness (and the reverse);
+// if every copy is lost the registers restart from 0 marked as lost (REGISTERS_LOST event, the
+// flag kept in every later record), never silently. The area's layout header is checked first
+// (layout.ts): an older layout is migrated (LAYOUT event), an unknown one refused (this throws:
+// main.ts reports LEGAL FAULT and metrology does not start).
 // The meter has no battery-backed clock modelled: after a cut it resumes from the clock of the
 // newest record (POWER_FAIL is stamped with it), so an outage's length is not known.
 // The 1 Hz ring (store.ts) is not persisted: it is a short window for readers, not a legal
@@ -21,12 +26,13 @@ import type { MetroLegal } from '../generic/metro-legal.js';
 import type { Message } from '../generic/kernel.js';
 import { BillingStore, type Nvram, type Crc32 } from './records.js';
 import { EventLog, EVENT_NAMES } from './eventlog.js';
+import { prepareArea, NO_AREA } from './layout.js';
 import { SustainedDetector, REVERSE, type VoltageConfig } from './detect.js';
 import { OpenEvents, OPEN_SLOTS } from './openevents.js';
 import { Display, BUTTONS, BUTTON_NAMES } from './display.js';
 
 const ENERGY = 27, SECOND = 34, TOTAL = 24;
-const POWER_FAIL = 1, POWER_RESTORE = 2, COVER = 9, MAGNET = 10, CLOCK = 11, NVRAM = 12;
+const POWER_FAIL = 1, POWER_RESTORE = 2, COVER = 9, MAGNET = 10, CLOCK = 11, NVRAM = 12, REGISTERS_LOST = 13, LAYOUT = 14;
 const PQ_TYPES = [0, 3, 4, 5, COVER, MAGNET];   // drivers/metrology/pq.h PQ_* -> log type
 const PQ_KEY_P1 = 6, PQ_KEY_P2 = 7;
 const VOLTAGE_TYPES = [3, 4, 5];   // SAG, SWELL, INTERRUPTION: one slot per phase (a dip may become one)              // pq.h: buttons pressed on the model's input lines
@@ -47,10 +53,21 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   const info = nv.info();
   const size = Number(/size=(\d+)/.exec(info)![1]);
   const persistent = info.startsWith('kind=file');
-  const bill = new BillingStore(nv, crc);
-  const log = new EventLog(nv, crc, size);
-  const openEvents = new OpenEvents(nv, crc);
+  let area: ReturnType<typeof prepareArea> | undefined;
+  try {
+    area = size > 0 ? prepareArea(nv, crc, size) : undefined;
+  } catch (e) {
+    RunService('trace', 1, `NVRAM: ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
+  }
+  const layout = area?.layout ?? NO_AREA;
+  const bill = new BillingStore(nv, crc, layout);
+  const log = new EventLog(nv, crc, layout);
+  const openEvents = new OpenEvents(nv, crc, layout);
   const restored = size > 0 && bill.load();
+  // every copy of the registers lost (not a new NVRAM): they restart from 0, marked
+  const lost = size > 0 && bill.status === 'corrupt';
+  if (lost) bill.lost = true;
   if (size > 0) {
     log.load();
     openEvents.load();
@@ -85,11 +102,21 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   const display = new Display((line, text) => RunService('lcd.print', line, text));
   let keysP1 = 0, keysP2 = 0;   // presses recognised on the input lines (not the shell's)
 
+  const dropped = bill.dropped + log.dropped + openEvents.dropped + (area?.dropped ?? 0);
   RunService('shell.print', size === 0 ? 'NVRAM absent: registers and event log are not kept\r\n'
-    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : 'new'} log=${log.count}/${log.capacity} dropped=${bill.dropped + log.dropped + openEvents.dropped}\r\n`);
-  if (bill.dropped + log.dropped + openEvents.dropped > 0) {
-    RunService('trace', 2, `NVRAM: ${bill.dropped} billing, ${openEvents.dropped} open-event and ${log.dropped} event records corrupt, dropped`);
-    record(NVRAM, 0, clock(), 0, bill.dropped + log.dropped + openEvents.dropped);
+    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : lost ? 'lost' : 'new'} log=${log.count}/${log.capacity} dropped=${dropped}${area && area.status !== 'current' ? ` layout=${area.status}` : ''}\r\n`);
+  if (area && area.status !== 'current' && area.status !== 'formatted') {
+    RunService('trace', 2, `NVRAM: layout ${area.status === 'migrated' ? 1 : 2} ${area.status} to layout 2`);
+    record(LAYOUT, 0, clock(), 0, area.status === 'migrated' ? 1 : 2);
+  }
+  if (dropped > 0) {
+    RunService('trace', 2, `NVRAM: ${bill.dropped} billing, ${openEvents.dropped} open-event, ${log.dropped} event and ${area?.dropped ?? 0} header records corrupt, dropped`);
+    record(NVRAM, 0, clock(), 0, dropped);
+  }
+  if (restored && bill.fromWitness) RunService('trace', 2, `NVRAM: registers restored from the witness (seq=${bill.seq}): the copies lost or older`);
+  if (lost) {
+    RunService('trace', 1, 'NVRAM: every copy of the registers lost, restarting from 0 marked as lost');
+    record(REGISTERS_LOST, 0, clock(), 0, 0);
   }
   if (restored) {
     // events still running at the power failure end with it (unless the cut came between
@@ -145,7 +172,7 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   });
   RunService('shell.register', 'METRO', 'LED', 0, '- metrology LED pulse counts', (_p, out) => out(driver.pulses()));
   RunService('shell.register', 'METRO', 'NVRAM', 0, '- NVRAM, billing record and event log state', (_p, out) => {
-    out(`nvram ${nv.info()}\r\nregisters seq=${bill.seq} dropped=${bill.dropped}\r\n`);
+    out(`nvram ${nv.info()}\r\nregisters seq=${bill.seq} dropped=${bill.dropped} lost=${bill.lost ? 1 : 0}\r\n`);
     out(`log count=${log.count} capacity=${log.capacity} last=${log.last} overwritten=${log.overwritten} dropped=${log.dropped} pq.dropped=${driver.voltageDropped()}\r\n`);
   });
   RunService('shell.register', 'LCD', 'PRESS', 1, '<P1|P2|TPA|TPB or 1..4> - press a button', (p, out) => {

@@ -1,14 +1,14 @@
-// Events in progress, kept in the NVRAM (records.ts: two alternating OPEN_SIZE slots) so that a
+// Events in progress, kept in the NVRAM (two alternating OPEN_SIZE copies, layout.ts) so that a
 // power cut does not lose them: the event log journals an event when it ends, with its start
 // and duration; one that is still running when the power fails is journaled at the next boot,
 // ending at the last second the meter saved (the moment of the failure, to one second), just
 // before POWER_FAIL. Written only when an event starts or ends.
 // Record: 0 magic, 4 seq, 8 bit mask of open slots, 10 reserved, 12 + 16 * slot: type (u8),
 // phase (u8), reserved (u16), value (i32), start ms (f64); 156 CRC-32 of bytes 0..155.
-import { OPEN_BASE, OPEN_SIZE, type Nvram, type Crc32 } from './records.js';
+import { OPEN_SIZE, OPEN_MAGIC, type Nvram, type Crc32 } from './records.js';
 import { TwoSlotRecord } from '../generic/shared/nvrecord.js';
+import type { Layout } from './layout.js';
 
-const OPEN_MAGIC = 0x4e45504f;   // "OPEN"
 /** Slots: 0..2 sag/swell/interruption on L1..L3, 3..5 over/undervoltage on L1..L3, 6 reverse
  * energy, 7 terminal cover, 8 magnetic field. */
 export const OPEN_SLOTS = 9;
@@ -21,8 +21,9 @@ export class OpenEvents {
   readonly open: (OpenEvent | undefined)[] = [];
   private readonly rec: TwoSlotRecord;
 
-  constructor(nv: Nvram, crc: Crc32) {
-    this.rec = new TwoSlotRecord(nv, crc, OPEN_BASE, OPEN_SIZE, OPEN_SIZE, OPEN_MAGIC);
+  constructor(nv: Nvram, crc: Crc32, layout: Layout) {
+    const [a, b] = layout.open;
+    this.rec = new TwoSlotRecord(nv, crc, a, b - a, OPEN_SIZE, OPEN_MAGIC);
     for (let k = 0; k < OPEN_SLOTS; k++) this.open.push(undefined);
   }
 

@@ -1,36 +1,48 @@
 // Power-fail-safe records in the NVRAM (generic/nvram.ts, an FRAM model whose multi-byte
-// writes a power cut can tear). Layout (bytes, little-endian):
-//   0    billing slot A (BILL_SIZE)      the registers, the LED counts and the meter clock;
-//   96   billing slot B                   written alternately: a torn write damages only the
-//                                         slot being written, the other holds the previous one
-//   192  open-events slot A (OPEN_SIZE)  events in progress (openevents.ts), alternately too
-//   352  open-events slot B
-//   512  event journal, EVENT_SIZE each  (eventlog.ts) up to the end of the NVRAM
+// writes a power cut can tear): their sizes and magics here, their places in layout.ts.
+//   billing record (BILL_SIZE)     the registers, the LED counts and the meter clock, in two
+//                                   copies written alternately (a torn write damages only the copy
+//                                   being written, the other holds the previous one) and a witness
+//                                   written after each (the newest record is always in two places)
+//   open-events record (OPEN_SIZE) events in progress (openevents.ts), two copies alternately
+//   event journal, EVENT_SIZE each (eventlog.ts)
 // Every record carries a sequence number and a CRC-32 (IEEE, the crc driver) of its bytes;
 // at boot the newest valid billing record wins. A record that is neither valid nor blank
 // (all 0xFF as delivered, or all 0x00) is counted as dropped and traced.
 
-export const BILL_SIZE = 88, BILL_SLOT = 96, OPEN_BASE = 192, OPEN_SIZE = 160, LOG_BASE = 512, EVENT_SIZE = 32;
-const BILL_MAGIC = 0x4c4c4942;   // "BILL"
+export const BILL_SIZE = 88, OPEN_SIZE = 160, EVENT_SIZE = 32;
+export const BILL_MAGIC = 0x4c4c4942;   // "BILL"
+export const OPEN_MAGIC = 0x4e45504f;   // "OPEN"
 export const EVENT_MAGIC = 0xe71a;
+/** Billing flags (byte 80): the load relay is open; the registers restarted after every copy was lost. */
+const RELAY_OPEN = 1, REGISTERS_LOST = 2;
 
 export { crcOf, check, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
 import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
+import type { Layout } from './layout.js';
 
 // Billing record: 0 magic, 4 seq, 8 clock ms (f64), 16 registers x7 (f64, micro-units),
-// 72 LED active count, 76 LED reactive count, 80 flags (bit 0: load relay open; 0 in records of
-// firmware before it: closed), 84 CRC-32 of bytes 0..83.
+// 72 LED active count, 76 LED reactive count, 80 flags (bit 0: load relay open, 0 in records of
+// firmware before it: closed; bit 1: the registers restarted from 0 after every copy and the
+// witness were lost, kept in every later record), 84 CRC-32 of bytes 0..83.
 export class BillingStore {
   seq = 0;           // of the newest valid record (0: none)
   dropped = 0;       // corrupt slots found at boot
   clock = 0;         // meter clock of the record found at boot, ms
   relayOpen = false; // the load relay's state, restored and saved with the registers
+  lost = false;      // the registers restarted after a total loss (legal.ts logs REGISTERS_LOST)
   readonly values = new Float64Array(9);   // 7 registers, 2 LED counts, as restored / saved
   private readonly rec: TwoSlotRecord;
 
-  constructor(nv: Nvram, crc: Crc32) {
-    this.rec = new TwoSlotRecord(nv, crc, 0, BILL_SLOT, BILL_SIZE, BILL_MAGIC);
+  constructor(nv: Nvram, crc: Crc32, layout: Layout) {
+    const [a, b] = layout.bill;
+    this.rec = new TwoSlotRecord(nv, crc, a, b - a, BILL_SIZE, BILL_MAGIC, layout.witness);
   }
+
+  /** After load(): 'ok', 'new' (never saved) or 'corrupt' (copies and witness all lost). */
+  get status(): 'ok' | 'new' | 'corrupt' { return this.rec.status; }
+  /** After load(): the record came from the witness (both copies lost or older). */
+  get fromWitness(): boolean { return this.rec.fromWitness; }
 
   /** Finds the newest valid record; true when there was one. */
   load(): boolean {
@@ -40,7 +52,9 @@ export class BillingStore {
     if (!found) return false;
     this.seq = rec.seq;
     this.clock = view.getFloat64(8, true);
-    this.relayOpen = (view.getUint32(80, true) & 1) === 1;
+    const flags = view.getUint32(80, true);
+    this.relayOpen = (flags & RELAY_OPEN) !== 0;
+    this.lost = (flags & REGISTERS_LOST) !== 0;
     for (let k = 0; k < 9; k++) this.values[k] = k < 7 ? view.getFloat64(16 + 8 * k, true) : view.getUint32(72 + 4 * (k - 7), true);
     return true;
   }
@@ -57,8 +71,8 @@ export class BillingStore {
     }
     view.setUint32(72, counts[0]!, true);
     view.setUint32(76, counts[1]!, true);
-    view.setUint32(80, this.relayOpen ? 1 : 0, true);
-    rec.save();   // CRC-32 at 84, over the older slot
+    view.setUint32(80, (this.relayOpen ? RELAY_OPEN : 0) | (this.lost ? REGISTERS_LOST : 0), true);
+    rec.save();   // CRC-32 at 84, over the older copy, then the witness
     this.seq = rec.seq;
   }
 }

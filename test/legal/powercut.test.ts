@@ -8,6 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { FirmwareNode, type Platform } from '../../emulator/node.js';
 import { logOf, showAt, nvramFile } from './helpers.js';
+import { legalLayout } from '../../modules/legal/layout.js';
+
+const LEGAL = legalLayout(7648);   // LEGAL's area of the 8 KB FRAM: 214 journal records
 
 const LOAD_W = 230 * 10;   // METRO LOAD 1 230000 10000 0: 2300 W, all active
 let bound = 0;             // Wh the load could add between the last reading and the cut
@@ -121,42 +124,44 @@ for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, num
 describe('legal: NVRAM content and options', function () {
   this.timeout(60000);
 
-  it('random bytes in the NVRAM: clean recovery, counted drops, a trace, a logged NVRAM event', async () => {
+  it('random bytes in the NVRAM: clean recovery, counted drops, a trace, logged NVRAM and REGISTERS_LOST events', async () => {
     const file = nvramFile('random.bin');
     writeFileSync(file, randomBytes(8192));
     const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
       const banner = await node.waitFor(/^NVRAM /);
-      const m = /registers=new log=0\/223 dropped=(\d+)$/.exec(banner);
+      // no layout header: formatted (copy B, witness, headers written); copy A holds noise: lost
+      const m = new RegExp(`registers=lost log=0/${LEGAL.capacity} dropped=(\\d+) layout=formatted$`).exec(banner);
       assert.ok(m && Number(m[1]) > 200, banner);
-      await node.waitFor(/^TRACE WARN LEGAL: NVRAM: 2 billing, \d+ open-event and \d+ event records corrupt, dropped$/);
+      await node.waitFor(/^TRACE WARN LEGAL: NVRAM: 1 billing, 1 open-event, \d+ event and 0 header records corrupt, dropped$/);
+      await node.waitFor(/^TRACE ERROR LEGAL: NVRAM: every copy of the registers lost, restarting from 0 marked as lost$/);
       await node.waitFor(/^PARTS started$/);
       const log = await logOf(node);
-      assert.deepEqual(log.map((e) => [e.type, e.value]), [['NVRAM', Number(m![1])]]);
+      assert.deepEqual(log.map((e) => [e.type, e.value]), [['NVRAM', Number(m![1])], ['REGISTERS_LOST', 0]]);
+      assert.match((await node.command('METRO NVRAM', /^log /)).find((l) => l.startsWith('registers'))!, /^registers seq=\d+ dropped=1 lost=1$/);
       const s = await showAt(node, 0);
       assert.equal(s.get('A+'), 0);
     } finally { await node.stop(); }
   });
 
-  it('a torn billing record: the other slot wins, one drop, energy at most a second behind', async () => {
+  it('a torn billing copy: the witness holds the same record, one drop, energy not behind', async () => {
     const file = nvramFile('torn.bin');
     let node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     await node.command('METRO LOAD 1 230000 10000 0', /^METRO LOAD/);
     const s = await showAt(node, 2);
-    const [line] = await node.command('METRO NVRAM', /^registers /).then((l) => l.slice(-1));
-    const seq = Number(/seq=(\d+)/.exec(line!)![1]);
     await node.stop();
-    // tear the newest record (slot seq & 1) after its first 16-byte burst
-    const bytes = readFileSync(file);
-    const at = (seq & 1) * 96;
+    // tear the copy holding the newest record (seq n in copy n & 1) after its first 16-byte burst
+    const bytes = readFileSync(file), seqOf = (k: number) => bytes.readUInt32LE(LEGAL.bill[k]! + 4);
+    const seq = Math.max(seqOf(0), seqOf(1)), at = LEGAL.bill[seq & 1]!;
+    assert.equal(seqOf(seq & 1), seq);
     bytes.fill(0xa5, at + 16, at + 88);
     writeFileSync(file, bytes);
     node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
       const banner = await node.waitFor(/^NVRAM /);
-      assert.match(banner, new RegExp(`registers=restored seq=${seq - 1} log=\\d+/223 dropped=1$`));
+      assert.match(banner, new RegExp(`registers=restored seq=${seq} log=\\d+/${LEGAL.capacity} dropped=1$`));
       const wh = (await showAt(node, 0)).get('A+')!;
-      assert.ok(wh <= s.get('A+')! + LOAD_W * 2 / 3600 && wh >= s.get('A+')! - LOAD_W * 2 / 3600, `${wh} vs ${s.get('A+')}`);
+      assert.ok(wh <= s.get('A+')! + LOAD_W * 2 / 3600 && wh >= s.get('A+')!, `${wh} vs ${s.get('A+')}`);
       assert.equal((await logOf(node, 3)).map((e) => e.type).join(), 'NVRAM,POWER_FAIL,POWER_RESTORE');
     } finally { await node.stop(); }
   });

@@ -8,31 +8,34 @@ import { BillingStore } from '../../modules/legal/records.js';
 import { FramModel, NodeCrc32 } from '../helpers/fram.js';
 import { EventLog } from '../../modules/legal/eventlog.js';
 import { TwoSlotRecord } from '../../modules/generic/shared/nvrecord.js';
+import { legalLayout } from '../../modules/legal/layout.js';
 import { start } from '../../modules/legal/legal.js';
 import { X_METRO_GET_EVENTS, X_METRO_EVENTS, X_METRO_SET_CLOCK, X_METRO_CLOCK } from '../../modules/generic/ids.js';
 
 class Fram extends FramModel { constructor() { super(8192); } }
 class Crc extends NodeCrc32 {}
+const layout = legalLayout(8192);
 
 const energy = (x: number) => Float64Array.from([x, 0, x / 2, 0, 0, 0, x * 1.1]);
 const counts = (x: number) => Float64Array.from([Math.floor(x / 1e6), 0]);
 
 describe('legal: power-fail-safe records', () => {
-  it('billing: a cut at every burst of a save leaves the old or the new record', () => {
-    for (let cutAt = 0; cutAt <= 6; cutAt++) {
+  it('billing: a cut at every burst of a save (copy, then witness) leaves the old or the new record', () => {
+    for (let cutAt = 0; cutAt <= 12; cutAt++) {
       const fram = new Fram(), crc = new Crc();
-      const b = new BillingStore(fram, crc);
+      const b = new BillingStore(fram, crc, layout);
       for (let s = 1; s <= 5; s++) b.save(1000 * s, energy(1e6 * s), 0, counts(1e6 * s));
       fram.budget = cutAt;
       let completed = true;
       try { b.save(6000, energy(6e6), 0, counts(6e6)); } catch { completed = false; }
-      const r = new BillingStore(fram, crc);
+      const r = new BillingStore(fram, crc, layout);
       assert.equal(r.load(), true);
-      const want = completed ? 6 : 5;
+      const want = cutAt >= 6 ? 6 : 5;      // 88 bytes: 6 bursts to the copy, then 6 to the witness
+      assert.equal(completed, cutAt === 12);
       assert.equal(r.seq, want, `cut after ${cutAt} bursts`);
       assert.equal(r.values[0], 1e6 * want);
       assert.equal(r.clock, 1000 * want);
-      assert.equal(r.dropped, completed || cutAt === 0 ? 0 : 1);   // the torn slot, counted
+      assert.equal(r.dropped, completed || cutAt === 0 || cutAt === 6 ? 0 : 1);   // the torn copy or witness, counted
     }
   });
 
@@ -59,7 +62,7 @@ describe('legal: power-fail-safe records', () => {
   });
 
   it('billing: registers never go backwards on save', () => {
-    const b = new BillingStore(new Fram(), new Crc());
+    const b = new BillingStore(new Fram(), new Crc(), layout);
     b.save(1, energy(10), 0, counts(10));
     assert.throws(() => b.save(2, energy(9), 0, counts(9)), /backwards/);
   });
@@ -67,22 +70,24 @@ describe('legal: power-fail-safe records', () => {
   it('event log: a cut at every burst of an append keeps every earlier event; the journal wraps', () => {
     for (let cutAt = 0; cutAt <= 2; cutAt++) {
       const fram = new Fram(), crc = new Crc();
-      const log = new EventLog(fram, crc, 8192);
+      const log = new EventLog(fram, crc, layout);
       for (let k = 1; k <= 300; k++) log.append(k * 10, 3, 1, k, k);
       fram.budget = cutAt;
       try { log.append(3010, 4, 2, 0, 0); } catch { /* cut */ }
-      const r = new EventLog(fram, crc, 8192);
+      const r = new EventLog(fram, crc, layout);
       r.load();
       const torn = cutAt === 1 ? 1 : 0;          // 32-byte records: the cut after one burst tears one
       assert.equal(r.last, cutAt >= 2 ? 301 : 300);
       assert.equal(r.dropped, torn);
-      assert.equal(r.overwritten, r.last - 240);
+      const cap = layout.capacity;                // 8192-byte area: (8192 - 784) / 32 = 231
+      assert.equal(cap, 231);
+      assert.equal(r.overwritten, r.last - cap);
       const list = r.list(32);
       assert.equal(list.at(-1)!.seq, r.last);
       assert.deepEqual(r.get(290), { seq: 290, time: 2900, type: 3, phase: 1, value: 290, duration: 290 });
       // the oldest kept: the torn slot held the oldest record, which is gone
-      assert.equal(r.get(r.last - 240 + 1 + torn)?.seq, r.last - 240 + 1 + torn);
-      assert.equal(r.get(r.last - 240), undefined);
+      assert.equal(r.get(r.last - cap + 1 + torn)?.seq, r.last - cap + 1 + torn);
+      assert.equal(r.get(r.last - cap), undefined);
     }
   });
 });

@@ -12,6 +12,10 @@
 // newest valid one, and at load the valid copy with the higher sequence number wins. A save
 // always writes the copy that does not hold the newest valid record, whatever wrote it.
 // A counter that must never repeat is kept in such a record by ReservedCounter (./counter.ts).
+// With a witness (LEGAL's billing record), every save also writes the same bytes to a third
+// place after the copy: once a save has returned, its record is in two places (the copy and the
+// witness), so a corruption of either leaves it whole; at load the valid one of the three with the
+// highest sequence number wins. The caller keeps the three far apart (modules/legal/layout.ts).
 
 import type { RunServiceFn } from '../services.js';
 
@@ -49,15 +53,19 @@ export class TwoSlotRecord {
   seq = 0;
   /** Corrupt copies found by load(). */
   dropped = 0;
-  /** After load(): 'ok', 'new' (both copies blank) or 'corrupt' (no valid copy, not both blank). */
+  /** After load(): 'ok', 'new' (every copy blank) or 'corrupt' (no valid copy, not all blank). */
   status: 'ok' | 'new' | 'corrupt' = 'new';
+  /** After load(): the newest valid record was found only in the witness (both copies lost or older). */
+  fromWitness = false;
   readonly bytes: Uint8Array;
   readonly view: DataView;
   private slot = 0;         // the copy holding the newest valid record; from blank, copy n & 1 gets seq n
 
+  /** witness: offset of a third copy written after each save (-1: none). */
   constructor(private readonly nv: Nvram, private readonly crc: Crc32, private readonly base: number,
-    private readonly stride: number, size: number, private readonly magic: number) {
+    private readonly stride: number, size: number, private readonly magic: number, private readonly witness = -1) {
     if (!(size >= 12 && size <= stride)) throw new RangeError(`record of ${size} bytes in slots of ${stride}`);
+    if (witness >= 0 && [base, base + stride].some((at) => witness < at + size && witness + size > at)) throw new RangeError(`witness at ${witness} overlaps a copy`);
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
   }
@@ -65,26 +73,39 @@ export class TwoSlotRecord {
   /** Reads the newest valid copy into bytes; true when there is one. */
   load(): boolean {
     const { bytes, view } = this;
-    let best = -1, corrupt = 0;
+    let best = -1, corrupt = 0, copySeq = 0, copy = -1;
     this.seq = 0;
-    for (let k = 0; k < 2; k++) {
-      this.nv.read(this.base + k * this.stride, bytes);
+    for (let k = 0; k < (this.witness >= 0 ? 3 : 2); k++) {
+      this.nv.read(this.at(k), bytes);
       const state = check(this.crc, bytes, view, view.getUint32(0, true) === this.magic);
       if (state === RECORD_CORRUPT) corrupt++;
-      if (state === RECORD_VALID && (best < 0 || view.getUint32(4, true) > this.seq)) {
-        this.seq = view.getUint32(4, true);
+      if (state !== RECORD_VALID) continue;
+      const seq = view.getUint32(4, true);
+      if (best < 0 || seq > this.seq) {
+        this.seq = seq;
         best = k;
+      }
+      if (k < 2 && (copy < 0 || seq > copySeq)) {
+        copySeq = seq;
+        copy = k;
       }
     }
     this.dropped += corrupt;
     this.status = best >= 0 ? 'ok' : corrupt ? 'corrupt' : 'new';
+    this.fromWitness = best === 2 && copySeq < this.seq;
     if (best < 0) return false;
-    this.slot = best;
-    this.nv.read(this.base + best * this.stride, bytes);
+    // the next save goes over the copy without the newest valid record (both lost: copy seq & 1
+    // holds it, as from blank)
+    this.slot = copy >= 0 ? copy : this.seq & 1;
+    this.nv.read(this.at(best), bytes);
     return true;
   }
 
-  /** Seals bytes (magic, next sequence number, CRC) and writes them over the older copy. */
+  private at(k: number): number {
+    return k < 2 ? this.base + k * this.stride : this.witness;
+  }
+
+  /** Seals bytes (magic, next sequence number, CRC) and writes them over the older copy, then the witness. */
   save(): void {
     const { bytes, view } = this;
     const n = bytes.length - 4, seq = this.seq + 1;
@@ -94,6 +115,7 @@ export class TwoSlotRecord {
     const slot = this.slot ^ 1;
     this.nv.write(this.base + slot * this.stride, bytes);
     this.slot = slot;
+    if (this.witness >= 0) this.nv.write(this.witness, bytes);
     this.seq = seq;
     this.status = 'ok';
   }
