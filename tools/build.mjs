@@ -293,7 +293,7 @@ function cArray(name, bytes, section) {
 function cString(s) { return JSON.stringify(String(s)); }
 
 function generate(dir, ctx) {
-  const { manifest, images, natives } = ctx;
+  const { manifest, role, platform, images, natives } = ctx;
   const c = manifest.creation;
   const buildId = sha256(images.map((i) => i.sha256).join('')).slice(0, 12);
   const natDecl = natives.map((n) => `extern void ${n}(xsMachine *the);`).join('\n');
