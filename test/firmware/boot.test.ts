@@ -40,6 +40,13 @@ describe('boot: SYS VERSION lists four parts', () => {
           assert.match(p[1]!, /^\d+\.\d+\.\d+$/);
           assert.equal(p[3], i === 0 ? 'ok' : 'running');
         });
+        if (platform === 'stm32f405') {
+          // XS slots fill the second 64 KB of data RAM: the CCM on Renode (as on the chip), on
+          // QEMU's netduinoplus2 (no CCM: its probe faults, safely) the SRAM above 128 KB
+          const mem = await node.command('SYS MEM', /^c\.stack/);
+          const region = emulator === 'renode' ? 'ccm' : 'sram-high';
+          assert.ok(mem.includes(`data.ram=${region} data.ram.used=65536 data.ram.size=65536`), mem.join('\n'));
+        }
       }
       finally {
         await node.stop();
