@@ -259,7 +259,13 @@ export class FirmwareNode {
       const text = this.partial + chunk;
       const parts = text.split('\n');
       this.partial = parts.pop()!;
-      for (const p of parts) this.lines.push(p.replace(/\r$/, ''));
+      for (const p of parts) {
+        const line = p.replace(/\r$/, '');
+        this.lines.push(line);
+        // Renode does not stop on the firmware's semihosting exit: a fatal stop or a fault
+        // report ends it here, so a waiting test fails at once, as it does when QEMU exits.
+        if (terminal && /^(FATAL |\*\*\* FAULT: )/.test(line)) FirmwareNode.killGroup(child);
+      }
       this.wake();
     });
     child.stderr!.setEncoding('utf8');
