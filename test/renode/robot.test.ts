@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../emulator/node.js';
 import { findRenode, renodeTestEnv, RENODE_INSTALL } from '../../tools/renode.mjs';
 
-const SUITES = ['meter-boot', 'meter-shell'];
+const SUITES = ['meter-boot', 'meter-shell', 'concentrator-boot'];
 
 // renode-test's exit status and its output (which names the failed test and the UART lines
 // it saw). Its Renode process is ended with it: renode-test closes it, and on a time-out the
@@ -41,13 +41,10 @@ describe('Renode robot suites (renode/tests)', function () {
     it(suite, async function () {
       this.timeout(180000);
       const out = mkdtempSync(join(tmpdir(), 'robot-'));
-      try {
-        const { code, output } = await runSuite(found!.test!, renodeTestEnv(found!), suite, out, 170000);
-        assert.equal(code, 0, `renode-test ${suite}.robot failed:\n${output}`);
-      }
-      finally {
-        rmSync(out, { recursive: true, force: true });
-      }
+      const { code, output } = await runSuite(found!.test!, renodeTestEnv(found!), suite, out, 170000);
+      // a failed suite's results (robot log, UART snapshots) are kept for the post-mortem
+      assert.equal(code, 0, `renode-test ${suite}.robot failed (results in ${out}):\n${output}`);
+      rmSync(out, { recursive: true, force: true });
     });
   }
 });
