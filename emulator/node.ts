@@ -1,9 +1,12 @@
-// One firmware node, booted headless: a Linux process (lin) or a QEMU board, with its shell
-// (UART0) on a pipe. Used by the tests, the bench and the launcher. Everything waits for lines,
-// never for a fixed time.
+// One firmware node, booted headless: a Linux process (lin), a QEMU board, or (emulator:
+// 'renode') the stm32f405 on Renode with the chip's real memory map, with its shell (UART0) on
+// a pipe (lin, QEMU) or a TCP socket (Renode). Used by the tests, the bench and the launcher.
+// Everything waits for lines, never for a fixed time.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, createConnection, type Server, type Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { findRenode, RENODE_INSTALL } from '../tools/renode.mjs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join, dirname, resolve } from 'node:path';
@@ -20,9 +23,17 @@ export const MACHINES: { readonly [p in Exclude<Platform, 'lin'>]: string } = {
   stm32f405: 'netduinoplus2',
 };
 
+export type Emulator = 'qemu' | 'renode';
+
+// Renode platform descriptions of the boards it runs (renode/platforms).
+export const RENODE_PLATFORMS: { readonly [p in Platform]?: string } = {
+  stm32f405: join(ROOT, 'renode', 'platforms', 'stm32f405-meter.repl'),
+};
+
 export interface NodeOptions {
   platform: Platform;
   role: Role;
+  emulator?: Emulator;                         // boards: QEMU (default) or Renode (stm32f405)
   images?: Partial<Record<PartName, string>>;  // program a part's flash region with this file
   provision?: string;                          // PLC provisioning record: --provision on lin, the .provision region on boards
   icount?: boolean;                            // qemu -icount shift=0: 1 instruction per virtual ns
@@ -169,6 +180,59 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
   return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
 }
 
+// Renode's command line: the board and the image loaded, USART1 on a TCP server socket (no
+// telnet negotiation: `false`), the emulation not started yet (FirmwareNode starts it through
+// the monitor on stdin once the socket is connected, so no byte of the boot is lost).
+export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; args: string[] } {
+  const found = findRenode();
+  if (!found) throw new Error(RENODE_INSTALL);
+  const repl = RENODE_PLATFORMS[o.platform];
+  if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
+  if (o.uart1 || o.nvram || o.icount || o.args?.length) throw new Error('uart1, nvram, icount and args are QEMU and lin options, not Renode ones');
+  const fw = firmwarePath(o.platform, o.role);
+  if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
+  const elf = reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) });
+  const script = [
+    `mach create "${o.role}"`,
+    `machine LoadPlatformDescription @${repl}`,
+    `sysbus LoadELF @${elf}`,
+    `emulation CreateServerSocketTerminal ${port} "shell" false`,
+    'connector Connect sysbus.usart1 shell',
+  ].join('; ');
+  return { cmd: found.renode, args: ['--disable-xwt', '--console', '--plain', '-e', script] };
+}
+
+// A TCP port that was free a moment ago (the kernel picks it).
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (a && typeof a === 'object' ? resolvePort(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+// Connects to Renode's socket terminal; it listens once the monitor has run the script, so
+// refused attempts are retried until the deadline or Renode's exit.
+async function connectTerminal(port: number, child: ChildProcess, timeoutMs: number, log: () => string): Promise<Socket> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Renode exited before its shell socket opened\n${log()}`);
+    try {
+      return await new Promise<Socket>((resolveSocket, reject) => {
+        const sock = createConnection({ port, host: '127.0.0.1' });
+        sock.once('connect', () => { sock.removeAllListeners('error'); resolveSocket(sock); });
+        sock.once('error', reject);
+      });
+    } catch {
+      if (Date.now() > deadline) throw new Error(`Renode's shell socket (port ${port}) did not open within ${timeoutMs} ms\n${log()}`);
+      await new Promise<void>((r) => setTimeout(r, 200));   // retry interval
+    }
+  }
+}
+
 export class FirmwareNode {
   readonly lines: string[] = [];
   private partial = '';
@@ -178,14 +242,30 @@ export class FirmwareNode {
   private exited: Promise<number | null>;
   stderr = '';
   uart1: UartLink | undefined;
+  private input: Writable;
 
-  private constructor(readonly options: NodeOptions, readonly child: ChildProcess) {
-    child.stdout!.setEncoding('latin1');
-    child.stdout!.on('data', (chunk: string) => {
+  // The shell's bytes come from `shell` and go to `input`: the process's stdout and stdin, or
+  // Renode's socket terminal (Renode's own output then goes to `stderr`, kept for tail()).
+  private constructor(readonly options: NodeOptions, readonly child: ChildProcess, terminal?: Socket) {
+    const shell: Readable = terminal ?? child.stdout!;
+    this.input = terminal ?? child.stdin!;
+    if (terminal) {
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (d: string) => { this.stderr = (this.stderr + d).slice(-4000); });
+      terminal.on('error', () => {});
+    }
+    shell.setEncoding('latin1');
+    shell.on('data', (chunk: string) => {
       const text = this.partial + chunk;
       const parts = text.split('\n');
       this.partial = parts.pop()!;
-      for (const p of parts) this.lines.push(p.replace(/\r$/, ''));
+      for (const p of parts) {
+        const line = p.replace(/\r$/, '');
+        this.lines.push(line);
+        // Renode does not stop on the firmware's semihosting exit: a fatal stop or a fault
+        // report ends it here, so a waiting test fails at once, as it does when QEMU exits.
+        if (terminal && /^(FATAL |\*\*\* FAULT: )/.test(line)) FirmwareNode.killGroup(child);
+      }
       this.wake();
     });
     child.stderr!.setEncoding('utf8');
@@ -202,6 +282,7 @@ export class FirmwareNode {
   }
 
   static async start(options: NodeOptions): Promise<FirmwareNode> {
+    if (options.emulator === 'renode') return FirmwareNode.startRenode(options);
     let uart1: UartLink | undefined;
     if (options.uart1) {
       uart1 = new UartLink();
@@ -214,6 +295,39 @@ export class FirmwareNode {
     if (uart1) child.on('exit', () => uart1.close());
     if (options.waitReady !== false) await node.waitFor(/^MNSH ready$/, options.readyTimeout ?? 20000);
     return node;
+  }
+
+  // Renode in its own process group (its launcher is a shell script that runs Mono as a child),
+  // so stop() ends the launcher and Mono together by the group's id.
+  private static async startRenode(options: NodeOptions): Promise<FirmwareNode> {
+    const port = await freePort();
+    const { cmd, args } = renodeCommandLine(options, port);
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let log = '';
+    const onLog = (d: Buffer) => { log = (log + d.toString()).slice(-4000); };
+    child.stdout!.on('data', onLog);
+    child.stderr!.on('data', onLog);
+    let terminal: Socket;
+    try {
+      terminal = await connectTerminal(port, child, options.readyTimeout ?? 60000, () => log);
+    } catch (e) {
+      FirmwareNode.killGroup(child);
+      throw e;
+    }
+    child.stdout!.off('data', onLog);
+    const node = new FirmwareNode(options, child, terminal);
+    node.stderr = log;
+    child.stdin!.on('error', () => {});
+    child.stdin!.write('start\n');
+    if (options.waitReady !== false) {
+      try { await node.waitFor(/^MNSH ready$/, options.readyTimeout ?? 60000); }
+      catch (e) { await node.stop(); throw e; }
+    }
+    return node;
+  }
+
+  private static killGroup(child: ChildProcess): void {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
   }
 
   private wake() {
@@ -250,11 +364,11 @@ export class FirmwareNode {
   }
 
   send(line: string): void {
-    this.child.stdin!.write(line + '\r\n');
+    this.input.write(line + '\r\n');
   }
 
   write(bytes: Uint8Array | string): void {
-    this.child.stdin!.write(bytes);
+    this.input.write(bytes);
   }
 
   // Sends a command and returns its output lines, up to the line matching `end`.
@@ -270,7 +384,7 @@ export class FirmwareNode {
   }
 
   describe(): string {
-    return `${this.options.role} on ${this.options.platform}`;
+    return `${this.options.role} on ${this.options.platform}${this.options.emulator === 'renode' ? ' (Renode)' : ''}`;
   }
 
   tail(n = 15): string {
@@ -279,8 +393,13 @@ export class FirmwareNode {
 
   async stop(): Promise<number | null> {
     if (this.exitCode === null) {
-      this.child.stdin!.end();
-      this.child.kill('SIGTERM');
+      if (this.options.emulator === 'renode') {
+        this.input.end();
+        FirmwareNode.killGroup(this.child);   // a Renode left behind spins at 100 % CPU
+      } else {
+        this.child.stdin!.end();
+        this.child.kill('SIGTERM');
+      }
     }
     return this.exited;
   }

@@ -373,7 +373,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const thirdFlags = [...includes, ...defines, '-w'];
   const cFiles = [...new Set(manifest.c)];
   const hostFiles = readdirSync(join(root, 'hosts', platform)).filter((f) => f.endsWith('.c') && !f.startsWith('selftest')).map((f) => join(root, 'hosts', platform, f));
-  if (tcName === 'cm4') hostFiles.push(...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'nvram.c', 'main.c'].map((f) => join(root, 'hosts', 'common', 'cortex-m4', f)));
+  if (tcName === 'cm4') hostFiles.push(...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'nvram.c', 'dataram.c', 'main.c'].map((f) => join(root, 'hosts', 'common', 'cortex-m4', f)));
   const commonFiles = ['xsruntime.c', 'image.c'].map((f) => join(root, 'hosts', 'common', f));
   const mbedFiles = ['sha256.c', 'platform_util.c', 'aes.c', 'ccm.c', 'gcm.c', 'cmac.c', 'cipher.c', 'cipher_wrap.c', 'constant_time.c', 'platform.c', 'ctr_drbg.c'].map((f) => join(MBEDTLS, 'library', f));
   const appDir = join(BUILD, 'obj', tcName, 'app', createHash('sha1').update(appFlags.join(' ') + platform).digest('hex').slice(0, 10));

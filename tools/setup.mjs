@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findRenode, RENODE_DEBIAN_PACKAGES, RENODE_INSTALL } from './renode.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const deps = join(root, 'deps');
@@ -138,8 +139,28 @@ function mbedtlsSources() {
   rmSync(tmp, { recursive: true, force: true });
 }
 
+// 4. Renode (the STM32 boards' emulator, renode/): when one is found (tools/renode.mjs), the
+// Debian packages its Mono build and renode-test need. Without Renode its tests skip.
+function renodeRuntime() {
+  const found = findRenode();
+  if (!found) { log(RENODE_INSTALL); return; }
+  const missing = RENODE_DEBIAN_PACKAGES.filter((p) =>
+    spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout !== 'install ok installed');
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !have('apt-get')) {
+    log(`Renode at ${found.renode} needs: sudo apt-get install --no-install-recommends ${missing.join(' ')} (its tests skip until then)`);
+    return;
+  }
+  log(`installing Debian packages for Renode: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
 if (process.env.METERFW_SKIP_SETUP === '1') process.exit(0);
 debianPackages();
+renodeRuntime();
 xsSources();
 mbedtlsSources();
 log('ready');

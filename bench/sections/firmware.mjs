@@ -23,6 +23,8 @@ const RAM_FIELDS = {
   'c.heap.used': 'cHeapUsed',
   'c.heap.peak': 'cHeapPeak',
   'c.heap.size': 'cHeapSize',
+  'data.ram.used': 'dataRamUsed',     // second data RAM holding XS slots (stm32f405: CCM), 0 if none
+  'data.ram.size': 'dataRamSize',
   'c.stack.size': 'cStackSize',
   'c.stack.peak': 'cStackPeak',
 };
@@ -168,6 +170,7 @@ export default {
     { header: 'xs slots', value: (r) => num(r.ram?.xsSlots) },
     { header: 'xs slots B', value: (r) => num(r.ram?.xsSlotBytes) },
     { header: 'c heap used B', value: (r) => num(r.ram?.cHeapUsed) },
+    { header: 'data ram used B', value: (r) => num(r.ram?.dataRamUsed) },
     { header: 'c stack peak B', value: (r) => num(r.ram?.cStackPeak) },
     { header: 'boot instr', value: (r) => num(r.bootInstructions) },
     { header: 'lin ready ms', value: (r) => ms(r.linBootMs) },

@@ -50,6 +50,15 @@ size_t board_stack_high_water(void);
 void *board_stack_limit(void);
 /* Heap (newlib _sbrk arena): size of the arena. */
 size_t board_heap_size(void);
+/* Second data RAM for XS slots (CPU data only: the STM32F405's CCM), see
+ * hosts/common/cortex-m4/dataram.c. alloc returns NULL when the region is absent or full (the
+ * caller then uses malloc); free returns 1 if the block came from the region (it is not
+ * reused: the XS machine lives until reset). usage reports
+ * bytes used, the region's size and its name ("ccm", "none", ...). */
+void *board_data_alloc(size_t size);
+int board_data_free(void *block);
+void board_data_usage(size_t *used, size_t *size, const char **name);
+
 /* Unrecoverable error already reported on the console: restart (device) or exit (emulated). */
 void board_fatal(int code) __attribute__((noreturn));
 /* Some entropy for seeding non-cryptographic generators (timer jitter, unique ids). */

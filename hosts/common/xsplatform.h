@@ -42,10 +42,15 @@
 #define C_PATH_MAX 128
 
 /* Every hook below is ours (hosts/common/xsruntime.c), except key building and the allocators,
- * which only call c_malloc, and parsing, which exists only where the parser is linked. */
+ * which only call c_malloc (slots on the boards excepted), and parsing, which exists only where the parser is linked. */
 #define mxUseDefaultBuildKeys 1
 #define mxUseDefaultChunkAllocation 1
-#define mxUseDefaultSlotAllocation 1
+/* On the boards, slots may live in a second data RAM (the STM32F405's CCM). */
+#if defined(__arm__)
+	#define mxUseDefaultSlotAllocation 0
+#else
+	#define mxUseDefaultSlotAllocation 1
+#endif
 #define mxUseDefaultSharedChunks 1
 #define mxUseDefaultCStackLimit 0
 #ifdef mxParse

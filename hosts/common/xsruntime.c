@@ -71,6 +71,23 @@ static void heap_usage(size_t *used, size_t *arena)
 
 /* ---- XS platform hooks ---- */
 
+#if !mxUseDefaultSlotAllocation
+/* Slots (value stack and slot heap) from the board's second data RAM while it has room, then
+ * from the C heap (hosts/common/cortex-m4/dataram.c). */
+txSlot *fxAllocateSlots(txMachine *the, txSize theCount)
+{
+	size_t size = (size_t)theCount * sizeof(txSlot);
+	void *p = board_data_alloc(size);
+	return (txSlot *)(p ? p : c_malloc(size));
+}
+
+void fxFreeSlots(txMachine *the, void *theSlots)
+{
+	if (!board_data_free(theSlots))
+		c_free(theSlots);
+}
+#endif
+
 void fxCreateMachinePlatform(txMachine *the)
 {
 	the->host = C_NULL;
@@ -591,6 +608,14 @@ void xs_sys_mem(xsMachine *the)
 		xsSet(xsResult, xsID("heapPeak"), xsNumber(arena));
 	}
 	xsSet(xsResult, xsID("heapSize"), xsNumber(board_heap_size()));
+	{
+		size_t used, size;
+		const char *name;
+		board_data_usage(&used, &size, &name);
+		xsSet(xsResult, xsID("dataRamUsed"), xsNumber(used));
+		xsSet(xsResult, xsID("dataRamSize"), xsNumber(size));
+		xsSet(xsResult, xsID("dataRam"), xsString(name));
+	}
 	xsSet(xsResult, xsID("cStack"), xsNumber(board_stack_size()));
 	xsSet(xsResult, xsID("cStackPeak"), xsNumber(board_stack_high_water()));
 	xsSet(xsResult, xsID("rejections"), xsNumber(rejections));

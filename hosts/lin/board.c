@@ -308,6 +308,26 @@ size_t board_heap_size(void)
 	return 0;   /* unbounded: the process heap */
 }
 
+/* No second data RAM: XS slots come from the process heap. */
+void *board_data_alloc(size_t size)
+{
+	(void)size;
+	return NULL;
+}
+
+int board_data_free(void *block)
+{
+	(void)block;
+	return 0;
+}
+
+void board_data_usage(size_t *used, size_t *size, const char **name)
+{
+	*used = 0;
+	*size = 0;
+	*name = "none";
+}
+
 void board_settled(int armed, uint32_t deadline_ms)
 {
 	sim_clock_settled(armed, deadline_ms);

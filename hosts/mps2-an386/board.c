@@ -147,3 +147,10 @@ void board_fault_puts(const char *s)
 		u->DATA = (uint8_t)*s++;
 	}
 }
+
+/* No second data RAM: XS slots come from the heap (hosts/common/cortex-m4/dataram.c). */
+const board_data_region_t *board_data_regions(void)
+{
+	static const board_data_region_t none[] = { { 0, 0, 0 } };
+	return none;
+}

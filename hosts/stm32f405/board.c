@@ -175,3 +175,18 @@ const uint8_t *board_provision(size_t *size)
 	*size = 0;
 	return NULL;
 }
+
+/* Second data RAM for XS slots (hosts/common/cortex-m4/dataram.c). The chip's 64 KB CCM
+ * (RM0090 section 2.3.1: 0x10000000, CPU data bus only). QEMU's netduinoplus2 has no CCM but
+ * 192 KB of contiguous SRAM: its 64 KB above the chip's 128 KB (link.ld) stand in for the CCM
+ * there, so both give XS the same 128 + 64 KB. On silicon that address is not RAM and its probe
+ * is never reached. */
+const board_data_region_t *board_data_regions(void)
+{
+	static const board_data_region_t regions[] = {
+		{ "ccm", 0x10000000u, 64u * 1024u },
+		{ "sram-high", 0x20020000u, 64u * 1024u },
+		{ 0, 0, 0 },
+	};
+	return regions;
+}

@@ -95,7 +95,7 @@ shell.register({
   },
 });
 shell.register({
-  module: 'SYS', command: 'MEM', params: 0, help: '- XS chunks and slots with peaks, C heap, C stack high-water', owner: 'generic',
+  module: 'SYS', command: 'MEM', params: 0, help: '- XS chunks and slots with peaks, second data RAM (XS slots), C heap, C stack high-water', owner: 'generic',
   handler: (_p, out) => {
     platform.sysGc();   // live figures, not garbage waiting for the collector
     const m = platform.sysMem();
@@ -103,6 +103,7 @@ shell.register({
     out(`xs.slots=${m.slots} xs.slots.peak=${m.slotsPeak} xs.slots.reserved=${m.slotsMax} xs.slot.size=${m.slotSize}\r\n`);
     out(`xs.keys=${m.keys} xs.stack.slots=${m.stackSlots} xs.stack.peak=${m.stackPeak}\r\n`);
     out(`xs.code.flash=${m.codeFlash} xs.code.ram=${m.codeRam} parts.code=${images.map((i) => i.code).join(',')}\r\n`);
+    out(`data.ram=${m.dataRam} data.ram.used=${m.dataRamUsed} data.ram.size=${m.dataRamSize}\r\n`);
     out(`c.heap.used=${m.heapUsed} c.heap.peak=${m.heapPeak} c.heap.size=${m.heapSize}\r\n`);
     out(`c.stack.size=${m.cStack} c.stack.peak=${m.cStackPeak}\r\n`);
   },

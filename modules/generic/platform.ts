@@ -23,6 +23,8 @@ export interface MemInfo {
   readonly slots: number; readonly slotsPeak: number; readonly slotsMax: number; readonly slotSize: number;
   readonly keys: number; readonly stackSlots: number; readonly stackPeak: number;
   readonly heapUsed: number; readonly heapPeak: number; readonly heapSize: number;
+  /** second data RAM holding XS slots (the STM32F405's CCM), "none" where the board has none */
+  readonly dataRam: string; readonly dataRamUsed: number; readonly dataRamSize: number;
   readonly cStack: number; readonly cStackPeak: number;
   readonly rejections: number; readonly callbackErrors: number;
   readonly codeFlash: number; readonly codeRam: number;

@@ -6,7 +6,8 @@
 // 0.8c). One boot per platform and layout; the load changes between seconds, so many points
 // share a boot.
 import assert from 'node:assert/strict';
-import { FirmwareNode, type Platform, type Role } from '../../emulator/node.js';
+import { FirmwareNode, type Emulator, type Platform, type Role } from '../../emulator/node.js';
+import { findRenode, RENODE_INSTALL } from '../../tools/renode.mjs';
 import { truth, UWH_PER_J, type Harmonic, type Scenario } from '../metrology/truth.js';
 
 const LIMIT = { active: 0.002, reactive: 0.005, rms: 0.001 };
@@ -187,16 +188,21 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
 
 // The single-phase layout: role meter-1p on lin, and the STM32F405's meter (single-phase by its
 // manifest; its front-end model is built without harmonics or METRO HARM/NOISE, for RAM: the
-// accuracy points there are the fundamental ones, which lin and mps2-an386 cover above).
-for (const [platform, role] of [['lin', 'meter-1p'], ['stm32f405', 'meter']] as [Platform, Role][]) {
-  describe(`legal: single-phase meter (role ${role}) on ${platform}`, function () {
+// accuracy points there are the fundamental ones, which lin and mps2-an386 cover above). The
+// STM32F405 meter also on Renode (the chip's real memory map: docs/renode.md), L1 only.
+for (const [platform, role, emulator] of [['lin', 'meter-1p'], ['stm32f405', 'meter'], ['stm32f405', 'meter', 'renode']] as [Platform, Role, Emulator?][]) {
+  describe(`legal: single-phase meter (role ${role}) on ${platform}${emulator ? ` (${emulator})` : ''}`, function () {
     this.timeout(120000);
     let node: FirmwareNode;
-    before(async () => {
-      node = await FirmwareNode.start({ platform, role });
-      await node.waitFor(/^PARTS started$/);
+    before(async function () {
+      if (emulator === 'renode' && !findRenode()) {
+        console.log(`      ${RENODE_INSTALL}`);
+        this.skip();
+      }
+      node = await FirmwareNode.start({ platform, role, ...(emulator ? { emulator } : {}) });
+      await node.waitFor(/^PARTS started$/, emulator === 'renode' ? 30000 : 10000);
     });
-    after(async () => { await node.stop(); });
+    after(async () => { await node?.stop(); });
 
     it('measures L1 only, within the limits, with N.I = I1; no second device', async () => {
       for (const bad of ['METRO LOAD 2 230000 5000 0', 'METRO LINK 0 0 0', 'METRO HARM 2 3 10 10 0']) {
@@ -213,7 +219,7 @@ for (const [platform, role] of [['lin', 'meter-1p'], ['stm32f405', 'meter']] as 
       assert.equal(st.get('link.frames'), 0);
     });
 
-    if (platform === 'stm32f405') {
+    if (platform === 'stm32f405' && !emulator) {
       it('5 %, 100 %, 120 % Ib at PF 1, 0.5i, 0.8c: P, energy 0.2 %, Q 0.5 %, V and I 0.1 %', async () => {
         for (const pct of [5, 100, 120]) {
           for (const cd of ANGLES) await point(node, [{ mv: 230000, ma: IB * pct / 100, cd }], `1p ${pct}% ${cd}`);

@@ -102,6 +102,19 @@ extern uint8_t __heap_start[], __heap_end[];
 
 #define STACK_PAINT      0xC5C5C5C5u
 
+/* Whether RAM answers over [base, base + size): its first and last words read without a bus
+ * fault and keep a written pattern (cm4.c: a fault taken during the probe is skipped). */
+int cm4_probe_ram(uint32_t base, uint32_t size);
+
+/* Candidate second data RAMs of a board, in order of preference, ended by size 0
+ * (dataram.c probes them). */
+typedef struct {
+	const char *name;
+	uint32_t base;
+	uint32_t size;
+} board_data_region_t;
+const board_data_region_t *board_data_regions(void);
+
 /* uart_rx.c: the receive rings shared by the boards' UART interrupts. */
 void cm4_rx_init(unsigned port, unsigned irq);
 int cm4_rx_hold_if_full(unsigned port);    /* ISR: ring full -> IRQ masked, byte left in the UART */
