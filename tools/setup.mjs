@@ -145,6 +145,7 @@ function renodeRuntime() {
   const found = findRenode();
   if (!found) { log(RENODE_INSTALL); return; }
   const missing = RENODE_DEBIAN_PACKAGES.filter((p) =>
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
     spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout !== 'install ok installed');
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -28,7 +28,7 @@ function runSuite(test: string, env: NodeJS.ProcessEnv, suite: string, out: stri
   });
 }
 
-describe('Renode robot suites (renode/tests)', function () {
+describe('Renode robot suites (renode/tests)', () => {
   const found = findRenode();
   before(function () {
     if (!found?.test) {
