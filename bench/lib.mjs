@@ -69,7 +69,9 @@ export function formatTable(title, columns, rows) {
 
 function firstLine(cmd, args) {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')[0]
+      .trim();
   } catch {
     return null;
   }
@@ -99,7 +101,9 @@ export async function benchCommand(ctx, platform, command, last, timeoutMs = 600
   try {
     await node.waitFor(/^PARTS started$/, ctx.readyTimeout);
     const lines = await node.command(command, new RegExp(`${last.source}|^ERROR`), timeoutMs);
-    const rows = lines.filter((l) => l.startsWith('bench ')).map((l) => ({ name: l.split(' ')[1], figures: parseFigures([l.replace(/^bench \S+ /, '')]) }));
+    const rows = lines
+      .filter((l) => l.startsWith('bench '))
+      .map((l) => ({ name: l.split(' ')[1], figures: parseFigures([l.replace(/^bench \S+ /, '')]) }));
     return { rows, lines };
   } finally {
     await node.stop();

@@ -23,19 +23,31 @@ const ROLES = ['meter', 'concentrator'];
 
 function usage(message) {
   if (message) process.stderr.write(`bench: ${message}\n`);
-  process.stderr.write('usage: node bench/run.mjs [--only SECTION,...] [--platform P,...] [--role R,...]\n' +
-    '         [--lin-runs N] [--board-runs N] [--jobs N] [--ready-timeout MS] [--out FILE] [--quiet]\n' +
-    `  platforms: ${PLATFORMS.join(', ')}; roles: ${ROLES.join(', ')}\n`);
+  process.stderr.write(
+    'usage: node bench/run.mjs [--only SECTION,...] [--platform P,...] [--role R,...]\n' +
+      '         [--lin-runs N] [--board-runs N] [--jobs N] [--ready-timeout MS] [--out FILE] [--quiet]\n' +
+      `  platforms: ${PLATFORMS.join(', ')}; roles: ${ROLES.join(', ')}\n`,
+  );
   process.exit(message ? 2 : 0);
 }
 
 function parseArgs(argv) {
   const o = {
-    only: null, platforms: PLATFORMS, roles: ROLES, linRuns: 5, boardRuns: 2, jobs: 2,
-    readyTimeout: 20000, out: join(HERE, 'report.json'), quiet: false,
+    only: null,
+    platforms: PLATFORMS,
+    roles: ROLES,
+    linRuns: 5,
+    boardRuns: 2,
+    jobs: 2,
+    readyTimeout: 20000,
+    out: join(HERE, 'report.json'),
+    quiet: false,
   };
   const list = (v, allowed, what) => {
-    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const it of items) if (allowed && !allowed.includes(it)) usage(`unknown ${what} '${it}'`);
     if (items.length === 0) usage(`empty ${what} list`);
     return items;
@@ -47,24 +59,47 @@ function parseArgs(argv) {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => {
       if (inline !== undefined) return inline;
       if (i + 1 >= argv.length) usage(`${flag} wants a value`);
       return argv[++i];
     };
     switch (flag) {
-      case '--only': o.only = list(value(), null, 'section'); break;
-      case '--platform': o.platforms = list(value(), PLATFORMS, 'platform'); break;
-      case '--role': o.roles = list(value(), ROLES, 'role'); break;
-      case '--lin-runs': o.linRuns = int(value(), flag, 1); break;
-      case '--board-runs': o.boardRuns = int(value(), flag, 1); break;
-      case '--jobs': o.jobs = int(value(), flag, 1); break;
-      case '--ready-timeout': o.readyTimeout = int(value(), flag, 1); break;
-      case '--out': o.out = resolve(value()); break;
-      case '--quiet': o.quiet = true; break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument '${a}'`);
+      case '--only':
+        o.only = list(value(), null, 'section');
+        break;
+      case '--platform':
+        o.platforms = list(value(), PLATFORMS, 'platform');
+        break;
+      case '--role':
+        o.roles = list(value(), ROLES, 'role');
+        break;
+      case '--lin-runs':
+        o.linRuns = int(value(), flag, 1);
+        break;
+      case '--board-runs':
+        o.boardRuns = int(value(), flag, 1);
+        break;
+      case '--jobs':
+        o.jobs = int(value(), flag, 1);
+        break;
+      case '--ready-timeout':
+        o.readyTimeout = int(value(), flag, 1);
+        break;
+      case '--out':
+        o.out = resolve(value());
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      case '-h':
+      case '--help':
+        usage();
+        break;
+      default:
+        usage(`unknown argument '${a}'`);
     }
   }
   return o;
@@ -72,7 +107,9 @@ function parseArgs(argv) {
 
 async function loadSections() {
   const dir = join(HERE, 'sections');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
   const sections = [];
   for (const f of files) {
     const s = (await import(pathToFileURL(join(dir, f)).href)).default;
@@ -108,7 +145,9 @@ async function main() {
     boardRuns: opts.boardRuns,
     jobs: opts.jobs,
     readyTimeout: opts.readyTimeout,
-    log: (msg) => { if (!opts.quiet) process.stderr.write(`bench: ${msg}\n`); },
+    log: (msg) => {
+      if (!opts.quiet) process.stderr.write(`bench: ${msg}\n`);
+    },
   };
   const report = {
     generated: new Date().toISOString(),
@@ -135,7 +174,11 @@ async function main() {
     if (section.topLevel) report[section.name] = rows;
     else report.sections[section.name] = { title: section.title ?? section.name, rows };
     const lines = [formatTable(section.title ?? section.name, section.columns, rows)];
-    const keyOf = (r) => section.columns.filter((c) => c.key).map((c) => c.value(r)).join('/');
+    const keyOf = (r) =>
+      section.columns
+        .filter((c) => c.key)
+        .map((c) => c.value(r))
+        .join('/');
     for (const r of rows) {
       for (const n of r.notes ?? []) lines.push(`  note ${keyOf(r)}: ${n}`);
     }
@@ -150,11 +193,16 @@ async function main() {
   mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
   const m = report.machine;
-  process.stdout.write(`bench ${report.generated}: node ${m.node}, ${m.cpus} cpus (${m.cpuModel}), ${m.qemu ?? 'no qemu'}\n` +
-    `  gcc: ${m.gcc.host ?? 'none'}; arm: ${m.gcc.arm ?? 'none'}\n\n`);
+  process.stdout.write(
+    `bench ${report.generated}: node ${m.node}, ${m.cpus} cpus (${m.cpuModel}), ${m.qemu ?? 'no qemu'}\n` +
+      `  gcc: ${m.gcc.host ?? 'none'}; arm: ${m.gcc.arm ?? 'none'}\n\n`,
+  );
   process.stdout.write(printed.join('\n\n') + '\n\n');
-  process.stdout.write(`report: ${opts.out} (${(report.durationMs / 1000).toFixed(1)} s)` +
-    (report.errors.length ? `, ${report.errors.length} error(s)` : '') + '\n');
+  process.stdout.write(
+    `report: ${opts.out} (${(report.durationMs / 1000).toFixed(1)} s)` +
+      (report.errors.length ? `, ${report.errors.length} error(s)` : '') +
+      '\n',
+  );
   // a full run with the default output is the project's report: docs/figures.md follows it
   const full = !opts.only && opts.platforms === PLATFORMS && opts.roles === ROLES && opts.out === join(HERE, 'report.json');
   if (full) {

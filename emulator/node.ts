@@ -33,15 +33,15 @@ export const RENODE_PLATFORMS: { readonly [p in Platform]?: string } = {
 export interface NodeOptions {
   platform: Platform;
   role: Role;
-  emulator?: Emulator;                         // boards: QEMU (default) or Renode (stm32f405)
-  images?: Partial<Record<PartName, string>>;  // program a part's flash region with this file
-  provision?: string;                          // PLC provisioning record: --provision on lin, the .provision region on boards
-  icount?: boolean;                            // qemu -icount shift=0: 1 instruction per virtual ns
-  args?: string[];                             // extra arguments (lin firmware options, qemu options)
-  nvram?: string;                              // NVRAM backing file (lin --nvram; boards: semihosting nvram=FILE)
+  emulator?: Emulator; // boards: QEMU (default) or Renode (stm32f405)
+  images?: Partial<Record<PartName, string>>; // program a part's flash region with this file
+  provision?: string; // PLC provisioning record: --provision on lin, the .provision region on boards
+  icount?: boolean; // qemu -icount shift=0: 1 instruction per virtual ns
+  args?: string[]; // extra arguments (lin firmware options, qemu options)
+  nvram?: string; // NVRAM backing file (lin --nvram; boards: semihosting nvram=FILE)
   readyTimeout?: number;
   waitReady?: boolean;
-  uart1?: boolean;                             // attach UART1 (optical port) to a socket: node.uart1
+  uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
 }
 
 // The test's end of a node's UART1: a Unix socket the firmware (lin: --uart1) or QEMU (a socket
@@ -84,7 +84,12 @@ export class UartLink {
   /** Resolves once the firmware side is connected. */
   async ready(timeoutMs = 10000): Promise<void> {
     let t: NodeJS.Timeout | undefined;
-    await Promise.race([this.connected, new Promise((_, rej) => { t = setTimeout(() => rej(new Error('uart1: firmware did not connect')), timeoutMs); })]);
+    await Promise.race([
+      this.connected,
+      new Promise((_, rej) => {
+        t = setTimeout(() => rej(new Error('uart1: firmware did not connect')), timeoutMs);
+      }),
+    ]);
     clearTimeout(t);
   }
 
@@ -101,7 +106,10 @@ export class UartLink {
       if (left <= 0) throw new Error(`uart1: nothing received within ${timeoutMs} ms`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
     return this.chunks.shift()!;
@@ -150,10 +158,17 @@ export function regionAddress(elf: string, part: PartName): number {
 export function reflash(elf: string, images: Partial<Record<PartName | 'provision', string>>): string {
   const entries = Object.entries(images);
   if (entries.length === 0) return elf;
-  const key = createHash('sha256').update(elf + JSON.stringify(entries.map(([p, f]) => [p, readFileSync(f).toString('hex')]))).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(elf + JSON.stringify(entries.map(([p, f]) => [p, readFileSync(f).toString('hex')])))
+    .digest('hex')
+    .slice(0, 16);
   const out = join(ROOT, 'build', 'test', 'elf', `${key}.elf`);
   mkdirSync(dirname(out), { recursive: true });
-  execFileSync('arm-none-eabi-objcopy', [...entries.flatMap(([p, f]) => ['--update-section', `${p === 'provision' ? '.provision' : `.part_${p}`}=${f}`]), elf, out]);
+  execFileSync('arm-none-eabi-objcopy', [
+    ...entries.flatMap(([p, f]) => ['--update-section', `${p === 'provision' ? '.provision' : `.part_${p}`}=${f}`]),
+    elf,
+    out,
+  ]);
   return out;
 }
 
@@ -170,9 +185,21 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
   }
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
   // that arbitrary bytes (Ctrl-A, Ctrl-C) reach the firmware instead of QEMU.
-  const args = ['-M', MACHINES[o.platform], '-display', 'none', '-monitor', 'none', '-semihosting',
-    '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0',
-    '-kernel', reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) })];
+  const args = [
+    '-M',
+    MACHINES[o.platform],
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-semihosting',
+    '-chardev',
+    'stdio,id=uart0,signal=off',
+    '-serial',
+    'chardev:uart0',
+    '-kernel',
+    reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) }),
+  ];
   if (uart1) args.push('-chardev', `socket,id=uart1,path=${uart1}`, '-serial', 'chardev:uart1');
   if (o.icount) args.push('-icount', 'shift=0');
   // the semihosting command line carries the NVRAM file's name (QEMU options double commas)
@@ -188,7 +215,8 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
   if (!found) throw new Error(RENODE_INSTALL);
   const repl = RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
-  if (o.uart1 || o.nvram || o.icount || o.args?.length) throw new Error('uart1, nvram, icount and args are QEMU and lin options, not Renode ones');
+  if (o.uart1 || o.nvram || o.icount || o.args?.length)
+    throw new Error('uart1, nvram, icount and args are QEMU and lin options, not Renode ones');
   const fw = firmwarePath(o.platform, o.role);
   if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
   const elf = reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) });
@@ -223,12 +251,15 @@ async function connectTerminal(port: number, child: ChildProcess, timeoutMs: num
     try {
       return await new Promise<Socket>((resolveSocket, reject) => {
         const sock = createConnection({ port, host: '127.0.0.1' });
-        sock.once('connect', () => { sock.removeAllListeners('error'); resolveSocket(sock); });
+        sock.once('connect', () => {
+          sock.removeAllListeners('error');
+          resolveSocket(sock);
+        });
         sock.once('error', reject);
       });
     } catch {
       if (Date.now() > deadline) throw new Error(`Renode's shell socket (port ${port}) did not open within ${timeoutMs} ms\n${log()}`);
-      await new Promise<void>((r) => setTimeout(r, 200));   // retry interval
+      await new Promise<void>((r) => setTimeout(r, 200)); // retry interval
     }
   }
 }
@@ -246,12 +277,18 @@ export class FirmwareNode {
 
   // The shell's bytes come from `shell` and go to `input`: the process's stdout and stdin, or
   // Renode's socket terminal (Renode's own output then goes to `stderr`, kept for tail()).
-  private constructor(readonly options: NodeOptions, readonly child: ChildProcess, terminal?: Socket) {
+  private constructor(
+    readonly options: NodeOptions,
+    readonly child: ChildProcess,
+    terminal?: Socket,
+  ) {
     const shell: Readable = terminal ?? child.stdout!;
     this.input = terminal ?? child.stdin!;
     if (terminal) {
       child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (d: string) => { this.stderr = (this.stderr + d).slice(-4000); });
+      child.stdout!.on('data', (d: string) => {
+        this.stderr = (this.stderr + d).slice(-4000);
+      });
       terminal.on('error', () => {});
     }
     shell.setEncoding('latin1');
@@ -269,11 +306,16 @@ export class FirmwareNode {
       this.wake();
     });
     child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => { this.stderr += d; });
+    child.stderr!.on('data', (d: string) => {
+      this.stderr += d;
+    });
     child.stdin!.on('error', () => {});
     this.exited = new Promise((resolveExit) => {
       child.on('exit', (code, signal) => {
-        if (this.partial) { this.lines.push(this.partial); this.partial = ''; }
+        if (this.partial) {
+          this.lines.push(this.partial);
+          this.partial = '';
+        }
         this.exitCode = code ?? (signal ? 128 : null);
         this.wake();
         resolveExit(this.exitCode);
@@ -304,7 +346,9 @@ export class FirmwareNode {
     const { cmd, args } = renodeCommandLine(options, port);
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let log = '';
-    const onLog = (d: Buffer) => { log = (log + d.toString()).slice(-4000); };
+    const onLog = (d: Buffer) => {
+      log = (log + d.toString()).slice(-4000);
+    };
     child.stdout!.on('data', onLog);
     child.stderr!.on('data', onLog);
     let terminal: Socket;
@@ -320,14 +364,22 @@ export class FirmwareNode {
     child.stdin!.on('error', () => {});
     child.stdin!.write('start\n');
     if (options.waitReady !== false) {
-      try { await node.waitFor(/^MNSH ready$/, options.readyTimeout ?? 60000); }
-      catch (e) { await node.stop(); throw e; }
+      try {
+        await node.waitFor(/^MNSH ready$/, options.readyTimeout ?? 60000);
+      } catch (e) {
+        await node.stop();
+        throw e;
+      }
     }
     return node;
   }
 
   private static killGroup(child: ChildProcess): void {
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 
   private wake() {
@@ -351,7 +403,10 @@ export class FirmwareNode {
       if (left <= 0) throw new Error(`${this.describe()}: no line matching ${pattern} within ${timeoutMs} ms\n${this.tail()}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
   }
@@ -395,7 +450,7 @@ export class FirmwareNode {
     if (this.exitCode === null) {
       if (this.options.emulator === 'renode') {
         this.input.end();
-        FirmwareNode.killGroup(this.child);   // a Renode left behind spins at 100 % CPU
+        FirmwareNode.killGroup(this.child); // a Renode left behind spins at 100 % CPU
       } else {
         this.child.stdin!.end();
         this.child.kill('SIGTERM');

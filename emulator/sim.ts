@@ -44,7 +44,8 @@ export function parseSimArgs(argv: string[]): SimOptions {
   const o: Partial<SimOptions> = { board: 0, seed: 1, until: 'joined' };
   const seen = new Set<string>();
   const int = (flag: string, v: string, min: number, max: number): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} expects an integer ${min}..${max}, got '${v}'`);
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new UsageError(`${flag} expects an integer ${min}..${max}, got '${v}'`);
     return Number(v);
   };
   for (let i = 0; i < argv.length; i++) {
@@ -57,12 +58,24 @@ export function parseSimArgs(argv: string[]): SimOptions {
     const v = argv[++i];
     if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
     switch (flag) {
-      case '--meters': o.meters = int(flag, v, 1, MAX_METERS); break;
-      case '--board': o.board = int(flag, v, 0, MAX_METERS); break;
-      case '--seed': o.seed = int(flag, v, 0, 0xffffffff); break;
-      case '--topology': o.topology = v; break;
-      case '--pcap': o.pcap = v; break;
-      case '--json': o.json = v; break;
+      case '--meters':
+        o.meters = int(flag, v, 1, MAX_METERS);
+        break;
+      case '--board':
+        o.board = int(flag, v, 0, MAX_METERS);
+        break;
+      case '--seed':
+        o.seed = int(flag, v, 0, 0xffffffff);
+        break;
+      case '--topology':
+        o.topology = v;
+        break;
+      case '--pcap':
+        o.pcap = v;
+        break;
+      case '--json':
+        o.json = v;
+        break;
       case '--until':
         if (v === 'joined') o.until = 'joined';
         else if (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 1e6) o.until = Number(v);
@@ -97,8 +110,12 @@ export function generateTopology(meters: number, seed: number): Topology {
   ];
   for (let i = 1; i <= meters; i++) {
     nodes.push({
-      eui64: formatEui64(meterEui(i)), name: `meter-${i}`, phase: phases[prng.int(3)]!, transformer: 'T1',
-      feeder: `F${1 + prng.int(feeders)}`, positionM: 30 + prng.int(lengthM - 30),
+      eui64: formatEui64(meterEui(i)),
+      name: `meter-${i}`,
+      phase: phases[prng.int(3)]!,
+      transformer: 'T1',
+      feeder: `F${1 + prng.int(feeders)}`,
+      positionM: 30 + prng.int(lengthM - 30),
     });
   }
   const topo: Topology = { randomLoss: 0.01, nodes };
@@ -114,7 +131,11 @@ export function generateTopology(meters: number, seed: number): Topology {
     const queue = [nodes[0]!];
     while (queue.length) {
       const a = queue.shift()!;
-      for (const b of nodes) if (!reached.has(b) && good(a, b)) { reached.add(b); queue.push(b); }
+      for (const b of nodes)
+        if (!reached.has(b) && good(a, b)) {
+          reached.add(b);
+          queue.push(b);
+        }
     }
     const out = nodes.filter((n) => !reached.has(n));
     if (!out.length) break;
@@ -126,7 +147,10 @@ export function generateTopology(meters: number, seed: number): Topology {
 // ------------------------------------------------------------------ provisioning
 
 const key = (seed: number, what: string, eui: bigint): Buffer =>
-  createHash('sha256').update(`meterfw-sim ${seed} ${what} ${eui.toString(16)}`).digest().subarray(0, 16);
+  createHash('sha256')
+    .update(`meterfw-sim ${seed} ${what} ${eui.toString(16)}`)
+    .digest()
+    .subarray(0, 16);
 
 const eui8 = (e: bigint): Buffer => {
   const b = Buffer.alloc(8);
@@ -135,7 +159,13 @@ const eui8 = (e: bigint): Buffer => {
 };
 
 /** The provisioning record (layout: drivers/plcmodem/xs_provision.c). */
-export function provisionRecord(eui: bigint, psk: Buffer, seed: Buffer, devices: { eui: bigint; psk: Buffer }[] = [], listedOnly = false): Buffer {
+export function provisionRecord(
+  eui: bigint,
+  psk: Buffer,
+  seed: Buffer,
+  devices: { eui: bigint; psk: Buffer }[] = [],
+  listedOnly = false,
+): Buffer {
   const head = Buffer.alloc(48);
   head.write('G3PV', 0, 'latin1');
   head[4] = 1;
@@ -158,9 +188,9 @@ interface SimNode {
   kind: 'lin' | 'board';
   role: 'meter' | 'concentrator';
   child: ChildProcess;
-  out: number;        // stdout file descriptor (read side)
+  out: number; // stdout file descriptor (read side)
   outPath: string;
-  read: number;       // bytes consumed
+  read: number; // bytes consumed
   partial: string;
   joinedUs?: number;
   short?: number;
@@ -182,8 +212,24 @@ export interface SimSummary {
   allJoined: boolean;
   joinTimeS: { total: number | null; perMeter: Record<string, number | null> };
   hops: { perMeter: Record<string, number | null>; max: number; histogram: Record<string, number> };
-  frames: { sent: number; acks: number; retries: number; delivered: number; filtered: number; lost: number; lostByReason: MediumStats['lost']; acksLostByReason: MediumStats['acksLost'] };
-  drops: { noAck: number; channelAccessFailure: number; queueFull: number; portDroppedFrames: number; portDroppedBytes: number; portIgnored: number };
+  frames: {
+    sent: number;
+    acks: number;
+    retries: number;
+    delivered: number;
+    filtered: number;
+    lost: number;
+    lostByReason: MediumStats['lost'];
+    acksLostByReason: MediumStats['acksLost'];
+  };
+  drops: {
+    noAck: number;
+    channelAccessFailure: number;
+    queueFull: number;
+    portDroppedFrames: number;
+    portDroppedBytes: number;
+    portIgnored: number;
+  };
   /** The concentrator's XS stack at the end (SYS MEM): high-water mark and size, in slots. */
   concentratorXsStack?: { peak: number; slots: number };
   /** PLC STATS counters at the end ("<line>.<key>"): the concentrator's, and the meters' summed. */
@@ -203,10 +249,16 @@ export interface SimSummary {
 
 export async function runSim(o: SimOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SimSummary> {
   const sim = o.board === 0;
-  const topology: Topology = o.topology ? JSON.parse(readFileSync(o.topology, 'utf8')) as Topology : generateTopology(o.meters, o.seed);
+  const topology: Topology = o.topology ? (JSON.parse(readFileSync(o.topology, 'utf8')) as Topology) : generateTopology(o.meters, o.seed);
   const dir = mkdtempSync(join(tmpdir(), 'meterfw-sim-'));
   const sock = join(dir, 'medium.sock');
-  const medium = new Medium({ topology, seed: o.seed, simClock: sim, expectNodes: o.meters + 1, ...(o.pcap ? { pcap: resolve(o.pcap) } : {}) });
+  const medium = new Medium({
+    topology,
+    seed: o.seed,
+    simClock: sim,
+    expectNodes: o.meters + 1,
+    ...(o.pcap ? { pcap: resolve(o.pcap) } : {}),
+  });
   await medium.listen(sock);
   const nodes: SimNode[] = [];
   const wallStart = Date.now();
@@ -214,9 +266,10 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     const meterEuis = Array.from({ length: o.meters }, (_, i) => meterEui(i + 1));
     const devices = meterEuis.map((eui) => ({ eui, psk: key(o.seed, 'psk', eui) }));
     const spawnNode = (eui: bigint, role: 'meter' | 'concentrator', kind: 'lin' | 'board', name: string): void => {
-      const rec = role === 'concentrator'
-        ? provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui), devices, true)
-        : provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui));
+      const rec =
+        role === 'concentrator'
+          ? provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui), devices, true)
+          : provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui));
       const recPath = join(dir, `${name}.prov`);
       writeFileSync(recPath, rec);
       const outPath = join(dir, `${name}.out`);
@@ -224,26 +277,56 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       let child: ChildProcess;
       if (kind === 'lin') {
         // the emulated node's entropy from the run's seed too: the same seed, the same run
-        const entropy = BigInt.asUintN(64, BigInt(o.seed) * 0x9e3779b97f4a7c15n ^ eui).toString();
+        const entropy = BigInt.asUintN(64, (BigInt(o.seed) * 0x9e3779b97f4a7c15n) ^ eui).toString();
         // --sim-clock: wait for the medium's READY however long booting 257 processes on a
         // loaded host takes (without it a node not answered within 5 s of wall time runs its
         // clock in real time and starts ahead of the network)
-        child = spawn(firmwarePath('lin', role), ['--modem', sock, '--provision', recPath, '--seed', entropy, ...(sim ? ['--sim-clock'] : [])],
-          { stdio: ['pipe', w, 'inherit'] });
+        child = spawn(
+          firmwarePath('lin', role),
+          ['--modem', sock, '--provision', recPath, '--seed', entropy, ...(sim ? ['--sim-clock'] : [])],
+          { stdio: ['pipe', w, 'inherit'] },
+        );
       } else {
         const elf = reflashProvision(reflash(firmwarePath('mps2-an386', role), {}), rec, join(dir, `${name}.elf`));
-        child = spawn('qemu-system-arm', ['-M', MACHINES['mps2-an386'], '-display', 'none', '-monitor', 'none', '-semihosting',
-          '-chardev', 'stdio,id=uart0,signal=off', '-serial', 'chardev:uart0', '-serial', 'null',
-          '-chardev', `socket,id=modem,path=${sock}`, '-serial', 'chardev:modem', '-kernel', elf], { stdio: ['pipe', w, 'inherit'] });
+        child = spawn(
+          'qemu-system-arm',
+          [
+            '-M',
+            MACHINES['mps2-an386'],
+            '-display',
+            'none',
+            '-monitor',
+            'none',
+            '-semihosting',
+            '-chardev',
+            'stdio,id=uart0,signal=off',
+            '-serial',
+            'chardev:uart0',
+            '-serial',
+            'null',
+            '-chardev',
+            `socket,id=modem,path=${sock}`,
+            '-serial',
+            'chardev:modem',
+            '-kernel',
+            elf,
+          ],
+          { stdio: ['pipe', w, 'inherit'] },
+        );
       }
       closeSync(w);
       const n: SimNode = { eui, name, kind, role, child, out: openSync(outPath, 'r'), outPath, read: 0, partial: '' };
       child.stdin!.on('error', () => undefined);
-      child.on('exit', (code, signal) => { n.exited = code ?? (signal ? 128 : null); if (signal) n.signal = signal; });
+      child.on('exit', (code, signal) => {
+        n.exited = code ?? (signal ? 128 : null);
+        if (signal) n.signal = signal;
+      });
       nodes.push(n);
     };
     spawnNode(CONCENTRATOR_EUI, 'concentrator', 'lin', 'concentrator');
-    meterEuis.forEach((eui, i) => { spawnNode(eui, 'meter', i < o.board ? 'board' : 'lin', `meter-${i + 1}`); });
+    meterEuis.forEach((eui, i) => {
+      spawnNode(eui, 'meter', i < o.board ? 'board' : 'lin', `meter-${i + 1}`);
+    });
     const meters = nodes.filter((n) => n.role === 'meter');
     const byShort = new Map<number, SimNode>();
     let pan: string | undefined;
@@ -282,7 +365,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       lastProgress = wall;
       log(`sim: t=${(nowUs / 1e6).toFixed(1)} s joined ${joined}/${o.meters} (wall ${((wall - wallStart) / 1000).toFixed(1)} s)`);
     };
-    const done = (): boolean => (o.until === 'joined' && joined === o.meters);
+    const done = (): boolean => o.until === 'joined' && joined === o.meters;
 
     let watchdog: NodeJS.Timeout | undefined;
     const stoppedAt = await new Promise<number>((resolveStop, rejectStop) => {
@@ -296,10 +379,19 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             if (n) scan(n, now);
           }
           progress(now);
-          if (done()) { resolveStop(now); return false; }
-          if (next > limitUs) { resolveStop(limitUs); return false; }
+          if (done()) {
+            resolveStop(now);
+            return false;
+          }
+          if (next > limitUs) {
+            resolveStop(limitUs);
+            return false;
+          }
           const d = dead();
-          if (d) { rejectStop(new Error(`${d.name} exited (${d.signal ?? d.exited})`)); return false; }
+          if (d) {
+            rejectStop(new Error(`${d.name} exited (${d.signal ?? d.exited})`));
+            return false;
+          }
           return true;
         };
         medium.once('quiescent', (t: number) => rejectStop(new Error(`the network went quiet at ${t} us`)));
@@ -321,7 +413,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           }
         }, 100);
       }
-    }).finally(() => { if (watchdog) clearInterval(watchdog); });
+    }).finally(() => {
+      if (watchdog) clearInterval(watchdog);
+    });
     if (watchdog) clearInterval(watchdog);
     progress(stoppedAt, true);
     const concentrator = nodes[0]!;
@@ -375,7 +469,10 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     }
     const lostTotal = Object.values(st.lost).reduce((a, b) => a + b, 0);
     const summary: SimSummary = {
-      meters: o.meters, lin: o.meters - o.board, boards: o.board, seed: o.seed,
+      meters: o.meters,
+      lin: o.meters - o.board,
+      boards: o.board,
+      seed: o.seed,
       clock: sim ? 'simulated' : 'real',
       ...(sim ? {} : { clockNote: 'emulated boards run in real time, so the whole network ran in real time (not reproducible)' }),
       until: o.until,
@@ -388,12 +485,22 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       },
       hops: { perMeter: perHops, max: maxHops, histogram },
       frames: {
-        sent: st.framesSent, acks: st.acksSent, retries: st.retries, delivered: st.delivered, filtered: st.filtered, lost: lostTotal,
-        lostByReason: st.lost, acksLostByReason: st.acksLost,
+        sent: st.framesSent,
+        acks: st.acksSent,
+        retries: st.retries,
+        delivered: st.delivered,
+        filtered: st.filtered,
+        lost: lostTotal,
+        lostByReason: st.lost,
+        acksLostByReason: st.acksLost,
       },
       drops: {
-        noAck: st.noAck, channelAccessFailure: st.channelAccessFailure, queueFull: st.queueFull,
-        portDroppedFrames: st.port.droppedFrames, portDroppedBytes: st.port.droppedBytes, portIgnored: st.port.ignored,
+        noAck: st.noAck,
+        channelAccessFailure: st.channelAccessFailure,
+        queueFull: st.queueFull,
+        portDroppedFrames: st.port.droppedFrames,
+        portDroppedBytes: st.port.droppedBytes,
+        portIgnored: st.port.ignored,
       },
       ...(stack ? { concentratorXsStack: stack } : {}),
       plcStats: { concentrator: stats[0] ?? null, meters: meterTotals, metersReporting: reporting },
@@ -410,7 +517,8 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     await Promise.all(nodes.map((n) => (n.exited !== undefined ? undefined : new Promise((r) => n.child.once('exit', r)))));
     for (const n of nodes) closeSync(n.out);
     await medium.close();
-    if (process.env.SIM_KEEP) log(`sim: node output kept in ${dir}`); else rmSync(dir, { recursive: true, force: true });
+    if (process.env.SIM_KEEP) log(`sim: node output kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -35,13 +35,16 @@ export function corpusDir(name: string): string {
 export function savedInputs(name: string): { file: string; bytes: Uint8Array }[] {
   const dir = corpusDir(name);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => !f.startsWith('.') && f !== 'README.md').sort().map((f) => {
-    const raw = readFileSync(join(dir, f));
-    const bytes = f.endsWith('.hex')
-      ? Uint8Array.from(raw.toString('latin1').replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16))
-      : new Uint8Array(raw);
-    return { file: f, bytes };
-  });
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith('.') && f !== 'README.md')
+    .sort()
+    .map((f) => {
+      const raw = readFileSync(join(dir, f));
+      const bytes = f.endsWith('.hex')
+        ? Uint8Array.from(raw.toString('latin1').replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16))
+        : new Uint8Array(raw);
+      return { file: f, bytes };
+    });
 }
 
 function save(name: string, kind: string, bytes: Uint8Array): string {
@@ -67,17 +70,38 @@ export function buildNative(t: NativeTarget): string {
   mkdirSync(join(BUILD, t.name), { recursive: true });
   const out = join(BUILD, t.name, t.name);
   const sources = [join(ROOT, 'fuzz', 'native', `${t.name}.c`), ...t.sources.map((s) => join(ROOT, s))];
-  const flags = ['-g', '-O1', '-fno-omit-frame-pointer', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=all',
-    ...t.includes.map((i) => `-I${join(ROOT, i)}`)];
+  const flags = [
+    '-g',
+    '-O1',
+    '-fno-omit-frame-pointer',
+    '-fsanitize=fuzzer,address,undefined',
+    '-fno-sanitize-recover=all',
+    ...t.includes.map((i) => `-I${join(ROOT, i)}`),
+  ];
   // rebuilt when the flags or a source or header it may include changed
   const h = createHash('sha1').update(flags.join(' '));
-  for (const f of [...sources, ...t.includes.flatMap((i) => readdirSync(join(ROOT, i)).filter((n) => n.endsWith('.h')).map((n) => join(ROOT, i, n)))]) {
+  for (const f of [
+    ...sources,
+    ...t.includes.flatMap((i) =>
+      readdirSync(join(ROOT, i))
+        .filter((n) => n.endsWith('.h'))
+        .map((n) => join(ROOT, i, n)),
+    ),
+  ]) {
     h.update(f).update(readFileSync(f));
   }
-  const stamp = join(BUILD, t.name, 'build.sha1'), digest = h.digest('hex');
+  const stamp = join(BUILD, t.name, 'build.sha1'),
+    digest = h.digest('hex');
   if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return out;
-  const cc = ['clang', 'clang-14'].find((c) => { try { execFileSync(c, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } });
-  if (!cc) throw new Error('clang not found: npm install (tools/setup.mjs) installs Debian\'s clang and libclang-rt-14-dev');
+  const cc = ['clang', 'clang-14'].find((c) => {
+    try {
+      execFileSync(c, ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!cc) throw new Error("clang not found: npm install (tools/setup.mjs) installs Debian's clang and libclang-rt-14-dev");
   execFileSync(cc, [...flags, '-o', out, ...sources, '-lm'], { stdio: ['ignore', 'inherit', 'inherit'] });
   writeFileSync(stamp, digest);
   return out;
@@ -86,16 +110,25 @@ export function buildNative(t: NativeTarget): string {
 function seedDir(t: NativeTarget): string {
   const dir = join(BUILD, t.name, 'seeds');
   mkdirSync(dir, { recursive: true });
-  t.seeds().forEach((s, i) => { writeFileSync(join(dir, `seed-${i}`), s); });
+  t.seeds().forEach((s, i) => {
+    writeFileSync(join(dir, `seed-${i}`), s);
+  });
   return dir;
 }
 
 function runProcess(cmd: string, args: string[]): Promise<{ code: number | null; log: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' } });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+    });
     let log = '';
-    child.stdout.on('data', (d) => { log += d; });
-    child.stderr.on('data', (d) => { log += d; });
+    child.stdout.on('data', (d) => {
+      log += d;
+    });
+    child.stderr.on('data', (d) => {
+      log += d;
+    });
     child.on('close', (code) => resolve({ code, log }));
   });
 }
@@ -110,16 +143,35 @@ async function runNative(t: NativeTarget, o: { timeS?: number; runs?: number; se
   for (const s of saved) writeFileSync(join(tmp, s.file), s.bytes);
   let log = '';
   if (saved.length) {
-    const r = await runProcess(bin, [`-timeout=${LIBFUZZER_TIMEOUT_S}`, `-rss_limit_mb=${LIBFUZZER_RSS_MB}`, ...saved.map((s) => join(tmp, s.file))]);
+    const r = await runProcess(bin, [
+      `-timeout=${LIBFUZZER_TIMEOUT_S}`,
+      `-rss_limit_mb=${LIBFUZZER_RSS_MB}`,
+      ...saved.map((s) => join(tmp, s.file)),
+    ]);
     log += r.log;
-    if (r.code !== 0) failures.push({ kind: 'replay', error: r.log.split('\n').filter((l) => /ERROR|SUMMARY|runtime error/.test(l)).join('\n') || `exit ${r.code}` });
+    if (r.code !== 0)
+      failures.push({
+        kind: 'replay',
+        error:
+          r.log
+            .split('\n')
+            .filter((l) => /ERROR|SUMMARY|runtime error/.test(l))
+            .join('\n') || `exit ${r.code}`,
+      });
   }
   if (o.replayOnly) return { target: t.name, executions: saved.length, seconds: 0, execPerSec: 0, failures, log };
   const work = join(BUILD, t.name, 'corpus');
   mkdirSync(work, { recursive: true });
   mkdirSync(corpusDir(t.name), { recursive: true });
-  const args = [`-seed=${o.seed}`, `-timeout=${LIBFUZZER_TIMEOUT_S}`, `-rss_limit_mb=${LIBFUZZER_RSS_MB}`, `-malloc_limit_mb=${LIBFUZZER_RSS_MB}`,
-    '-print_final_stats=1', '-max_len=2048', `-artifact_prefix=${corpusDir(t.name)}/`];
+  const args = [
+    `-seed=${o.seed}`,
+    `-timeout=${LIBFUZZER_TIMEOUT_S}`,
+    `-rss_limit_mb=${LIBFUZZER_RSS_MB}`,
+    `-malloc_limit_mb=${LIBFUZZER_RSS_MB}`,
+    '-print_final_stats=1',
+    '-max_len=2048',
+    `-artifact_prefix=${corpusDir(t.name)}/`,
+  ];
   if (o.runs !== undefined) args.push(`-runs=${o.runs}`);
   if (o.timeS !== undefined) args.push(`-max_total_time=${Math.max(1, Math.round(o.timeS))}`);
   const t0 = Date.now();
@@ -130,10 +182,25 @@ async function runNative(t: NativeTarget, o: { timeS?: number; runs?: number; se
   const cov = [...r.log.matchAll(/#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/g)].pop();
   if (r.code !== 0) {
     const art = /Test unit written to (\S+)/.exec(r.log)?.[1];
-    failures.push({ kind: 'crash', file: art, error: r.log.split('\n').filter((l) => /ERROR|SUMMARY|runtime error|ALARM|out-of-memory/.test(l)).join('\n') || `exit ${r.code}` });
+    failures.push({
+      kind: 'crash',
+      file: art,
+      error:
+        r.log
+          .split('\n')
+          .filter((l) => /ERROR|SUMMARY|runtime error|ALARM|out-of-memory/.test(l))
+          .join('\n') || `exit ${r.code}`,
+    });
   }
-  return { target: t.name, executions: execs, seconds, execPerSec: execs / seconds,
-    coverage: cov ? `cov ${cov[2]} edges, ft ${cov[3]} features, corpus ${cov[4]} inputs` : undefined, failures, log };
+  return {
+    target: t.name,
+    executions: execs,
+    seconds,
+    execPerSec: execs / seconds,
+    coverage: cov ? `cov ${cov[2]} edges, ft ${cov[3]} features, corpus ${cov[4]} inputs` : undefined,
+    failures,
+    log,
+  };
 }
 
 // ---- TypeScript ----
@@ -149,7 +216,9 @@ function runWorker(t: TsTarget, job: { runs: number; timeMs: number; seed: numbe
       workerData: { name: t.name, ...job, slowMs: SLOW_MS, shared },
       resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
     });
-    let last = -1, lastMove = Date.now(), settled = false;
+    let last = -1,
+      lastMove = Date.now(),
+      settled = false;
     const finish = (r: Omit<RunResult, 'target' | 'seconds' | 'execPerSec' | 'log'> & { log?: string }) => {
       if (settled) return;
       settled = true;
@@ -159,13 +228,26 @@ function runWorker(t: TsTarget, job: { runs: number; timeMs: number; seed: numbe
     };
     const watch = setInterval(() => {
       const n = Atomics.load(state, 0);
-      if (n !== last) { last = n; lastMove = Date.now(); return; }
+      if (n !== last) {
+        last = n;
+        lastMove = Date.now();
+        return;
+      }
       // before the first input the worker is still loading (bounded separately)
       if (n === 0 ? Date.now() - lastMove > STARTUP_MS : Date.now() - lastMove > Math.max(4 * SLOW_MS, 2000)) {
         const input = current();
         void w.terminate();
         if (n === 0) return finish({ executions: 0, failures: [{ kind: 'crash', error: `worker did not start within ${STARTUP_MS} ms` }] });
-        finish({ executions: n, failures: [{ kind: 'hang', file: n <= replayed() ? undefined : save(t.name, 'hang', input), error: `no progress for ${Date.now() - lastMove} ms on a ${input.length}-byte input` }] });
+        finish({
+          executions: n,
+          failures: [
+            {
+              kind: 'hang',
+              file: n <= replayed() ? undefined : save(t.name, 'hang', input),
+              error: `no progress for ${Date.now() - lastMove} ms on a ${input.length}-byte input`,
+            },
+          ],
+        });
       }
     }, 250);
     w.on('message', (m: { executions: number; heap?: number; failures: { input: Uint8Array; error: string; fresh?: boolean }[] }) => {
@@ -173,25 +255,42 @@ function runWorker(t: TsTarget, job: { runs: number; timeMs: number; seed: numbe
       finish({
         executions: m.executions,
         log: m.heap ? `heap ${(m.heap / 1048576).toFixed(1)} MB at the end\n` : '',
-        failures: m.failures.map((f) => ({ kind: slow(f.error) ? 'hang' : 'crash', file: f.fresh ? save(t.name, slow(f.error) ? 'hang' : 'crash', f.input) : undefined,
-          error: f.error.split('\n').slice(0, 6).join('\n') })),
+        failures: m.failures.map((f) => ({
+          kind: slow(f.error) ? 'hang' : 'crash',
+          file: f.fresh ? save(t.name, slow(f.error) ? 'hang' : 'crash', f.input) : undefined,
+          error: f.error.split('\n').slice(0, 6).join('\n'),
+        })),
       });
       void w.terminate();
     });
     w.on('error', (e: Error & { code?: string }) => {
       const input = current();
       const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      finish({ executions: Atomics.load(state, 0), failures: [{ kind: oom ? 'oom' : 'crash', file: Atomics.load(state, 0) <= replayed() ? undefined : save(t.name, oom ? 'oom' : 'crash', input), error: String(e.stack ?? e) }] });
+      finish({
+        executions: Atomics.load(state, 0),
+        failures: [
+          {
+            kind: oom ? 'oom' : 'crash',
+            file: Atomics.load(state, 0) <= replayed() ? undefined : save(t.name, oom ? 'oom' : 'crash', input),
+            error: String(e.stack ?? e),
+          },
+        ],
+      });
     });
-    w.on('exit', () => finish({ executions: Atomics.load(state, 0), failures: [{ kind: 'crash', error: 'worker exited without a result' }] }));
+    w.on('exit', () =>
+      finish({ executions: Atomics.load(state, 0), failures: [{ kind: 'crash', error: 'worker exited without a result' }] }),
+    );
   });
 }
 
-export async function runTarget(t: Target, o: { timeS?: number; runs?: number; seed?: number; replayOnly?: boolean } = {}): Promise<RunResult> {
-  const seed = o.seed ?? (Date.now() & 0x7fffffff);
+export async function runTarget(
+  t: Target,
+  o: { timeS?: number; runs?: number; seed?: number; replayOnly?: boolean } = {},
+): Promise<RunResult> {
+  const seed = o.seed ?? Date.now() & 0x7fffffff;
   if (t.kind === 'native') return runNative(t, { ...o, seed });
   const replay = savedInputs(t.name).map((s) => s.bytes);
-  const runs = o.replayOnly ? 0 : o.runs ?? Number.MAX_SAFE_INTEGER;
+  const runs = o.replayOnly ? 0 : (o.runs ?? Number.MAX_SAFE_INTEGER);
   const timeMs = o.timeS !== undefined ? o.timeS * 1000 : o.runs !== undefined ? 0 : 10000;
   const r = await runWorker(t, { runs, timeMs, seed, replay });
   return { ...r, log: `seed ${seed}\n${r.log}` };
@@ -200,10 +299,13 @@ export async function runTarget(t: Target, o: { timeS?: number; runs?: number; s
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--write-seeds')) {
     // the small committed seed set: the first few seeds of every target
-    for (const t of TARGETS) t.seeds().slice(0, 4).forEach((b, i) => {
-      mkdirSync(corpusDir(t.name), { recursive: true });
-      writeFileSync(join(corpusDir(t.name), `seed-${i}.hex`), Buffer.from(b).toString('hex') + '\n');
-    });
+    for (const t of TARGETS)
+      t.seeds()
+        .slice(0, 4)
+        .forEach((b, i) => {
+          mkdirSync(corpusDir(t.name), { recursive: true });
+          writeFileSync(join(corpusDir(t.name), `seed-${i}.hex`), Buffer.from(b).toString('hex') + '\n');
+        });
     return 0;
   }
   if (argv.includes('--list')) {
@@ -222,12 +324,22 @@ async function main(argv: string[]): Promise<number> {
   const t = target(name);
   const r = await runTarget(t, { timeS: opt('--time'), runs: opt('--runs'), seed: opt('--seed'), replayOnly: argv.includes('--replay') });
   if (argv.includes('--verbose')) process.stdout.write(r.log);
-  process.stdout.write(`fuzz ${r.target}: ${r.executions} executions in ${r.seconds.toFixed(1)} s, ${Math.round(r.execPerSec)} exec/s` +
-    `${r.coverage ? `, ${r.coverage}` : t.kind === 'ts' ? ', coverage: not reported by fast-check' : ''}, saved corpus ${savedInputs(t.name).length} inputs\n`);
+  process.stdout.write(
+    `fuzz ${r.target}: ${r.executions} executions in ${r.seconds.toFixed(1)} s, ${Math.round(r.execPerSec)} exec/s` +
+      `${r.coverage ? `, ${r.coverage}` : t.kind === 'ts' ? ', coverage: not reported by fast-check' : ''}, saved corpus ${savedInputs(t.name).length} inputs\n`,
+  );
   for (const f of r.failures) process.stdout.write(`FAIL ${f.kind}${f.file ? ` (saved ${f.file})` : ''}\n${f.error}\n`);
   return r.failures.length ? 1 : 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { process.stderr.write(`${(e as Error).stack ?? e}\n`); process.exitCode = 2; });
+  main(process.argv.slice(2)).then(
+    (c) => {
+      process.exitCode = c;
+    },
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exitCode = 2;
+    },
+  );
 }

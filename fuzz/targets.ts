@@ -23,7 +23,13 @@ import { decodeApdu, encodeApdu } from '../modules/nonlegal/dlms/xdlms.js';
 import { decodeAcse, encodeAcse } from '../modules/nonlegal/dlms/acse.js';
 import { decodeWrapperDatagram, encodeWrapper } from '../modules/nonlegal/dlms/wrapper.js';
 import { decodeHdlcFrame, encodeHdlcFrame, decodeHdlcParameters, HdlcFrameReader } from '../modules/nonlegal/dlms/hdlc.js';
-import { parseSignOn, parseIdentification, parseAcknowledgement, parseDataReadout, parseDataSet } from '../modules/nonlegal/dlms/iec62056-21.js';
+import {
+  parseSignOn,
+  parseIdentification,
+  parseAcknowledgement,
+  parseDataReadout,
+  parseDataSet,
+} from '../modules/nonlegal/dlms/iec62056-21.js';
 import { Shell } from '../modules/generic/shell.js';
 import { macSeeds, payloadSeeds } from '../test/fixtures/plc-frames/generate.js';
 
@@ -73,7 +79,10 @@ function roundTrip<T>(v: T, encode: (v: T) => Uint8Array, decode: (b: Uint8Array
 
 function portFrame(type: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + payload.length + 4);
-  out[0] = 0x7e; out[1] = type; out[2] = payload.length >> 8; out[3] = payload.length & 0xff;
+  out[0] = 0x7e;
+  out[1] = type;
+  out[2] = payload.length >> 8;
+  out[3] = payload.length & 0xff;
   out.set(payload, 4);
   let c = 0xffffffff;
   for (let i = 1; i < 4 + payload.length; i++) {
@@ -96,7 +105,10 @@ export function indication(mpdu: Uint8Array): Uint8Array {
 const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 
@@ -105,25 +117,47 @@ const iphcOpts = { panId: PAN };
 
 const nativeTargets: NativeTarget[] = [
   {
-    name: 'macframe', kind: 'native', what: 'drivers/macframe: the native 802.15.4 MAC frame codec (decode, re-encode)',
-    sources: ['drivers/macframe/macframe.c', 'drivers/crc/crc.c'], includes: ['drivers/macframe', 'drivers/crc'],
+    name: 'macframe',
+    kind: 'native',
+    what: 'drivers/macframe: the native 802.15.4 MAC frame codec (decode, re-encode)',
+    sources: ['drivers/macframe/macframe.c', 'drivers/crc/crc.c'],
+    includes: ['drivers/macframe', 'drivers/crc'],
     seeds: () => macSeeds().flatMap((f) => [concat(Uint8Array.of(0), f), concat(Uint8Array.of(1), f, fcsOf(f))]),
   },
   {
-    name: 'plcmodem', kind: 'native', what: 'drivers/plcmodem: the modem-port framing and parser (resync, queue, counters)',
-    sources: ['drivers/plcmodem/plcmodem.c', 'drivers/crc/crc.c'], includes: ['drivers/plcmodem', 'drivers/crc'],
-    seeds: () => [concat(Uint8Array.of(0), ...macSeeds().slice(0, 4).map(indication)), concat(Uint8Array.of(7), hex('010203'), indication(macSeeds()[0]!)),
-      concat(Uint8Array.of(0x40), ...macSeeds().slice(0, 10).map(indication))],
+    name: 'plcmodem',
+    kind: 'native',
+    what: 'drivers/plcmodem: the modem-port framing and parser (resync, queue, counters)',
+    sources: ['drivers/plcmodem/plcmodem.c', 'drivers/crc/crc.c'],
+    includes: ['drivers/plcmodem', 'drivers/crc'],
+    seeds: () => [
+      concat(Uint8Array.of(0), ...macSeeds().slice(0, 4).map(indication)),
+      concat(Uint8Array.of(7), hex('010203'), indication(macSeeds()[0]!)),
+      concat(Uint8Array.of(0x40), ...macSeeds().slice(0, 10).map(indication)),
+    ],
   },
   {
-    name: 'simclock-tap', kind: 'native', what: 'hosts/lin/simclock.c sim_clock_tap: the lin host\'s filter of the modem port (READY/TIME)',
-    sources: ['hosts/lin/simclock.c'], includes: ['hosts/lin', 'hosts/common'],
-    seeds: () => [concat(Uint8Array.of(0), portFrame(0x80, hex('0101 0000000000000000')), portFrame(0x83, hex('00000000000f4240')), indication(macSeeds()[0]!)),
-      concat(Uint8Array.of(3), hex('7e'), portFrame(0x83, hex('00000000000f4240')))],
+    name: 'simclock-tap',
+    kind: 'native',
+    what: "hosts/lin/simclock.c sim_clock_tap: the lin host's filter of the modem port (READY/TIME)",
+    sources: ['hosts/lin/simclock.c'],
+    includes: ['hosts/lin', 'hosts/common'],
+    seeds: () => [
+      concat(
+        Uint8Array.of(0),
+        portFrame(0x80, hex('0101 0000000000000000')),
+        portFrame(0x83, hex('00000000000f4240')),
+        indication(macSeeds()[0]!),
+      ),
+      concat(Uint8Array.of(3), hex('7e'), portFrame(0x83, hex('00000000000f4240'))),
+    ],
   },
   {
-    name: 'stpm-link', kind: 'native', what: 'drivers/metrology/stpm_link.c: the metrology device\'s replies over its serial link',
-    sources: ['drivers/metrology/stpm_link.c'], includes: ['drivers/metrology'],
+    name: 'stpm-link',
+    kind: 'native',
+    what: "drivers/metrology/stpm_link.c: the metrology device's replies over its serial link",
+    sources: ['drivers/metrology/stpm_link.c'],
+    includes: ['drivers/metrology'],
     seeds: () => [new Uint8Array(24 * 6).fill(0x11)],
   },
 ];
@@ -141,7 +175,8 @@ function fcsOf(f: Uint8Array): Uint8Array {
 
 function appTarget(): (input: Uint8Array) => void {
   const ip = { task: 2, loopback: false, bind: () => undefined, sendUdp: () => '' } as unknown as Tcpip;
-  const rs = ((name: string) => (name === 'timer.create' ? 1 : name === 'misc.uptime' ? 0 : name === 'task.find' ? undefined : 0)) as unknown as RunServiceFn;
+  const rs = ((name: string) =>
+    name === 'timer.create' ? 1 : name === 'misc.uptime' ? 0 : name === 'task.find' ? undefined : 0) as unknown as RunServiceFn;
   const app = new App(rs, 3, ip);
   return (d) => {
     const before = { ...app.counters };
@@ -153,16 +188,36 @@ function appTarget(): (input: Uint8Array) => void {
 
 function shellTarget(): (input: Uint8Array) => void {
   let out = '';
-  const shell = new Shell((t) => { out += t; }, 128);
+  const shell = new Shell((t) => {
+    out += t;
+  }, 128);
   shell.register({ module: 'SYS', command: 'VERSION', params: 0, help: '', owner: 'fuzz', handler: (_p, print) => print('ok\r\n') });
-  shell.register({ module: 'METRO', command: 'LOAD', params: [4, 5], help: '', owner: 'fuzz', handler: (p) => { if (p[0]! > 3) throw new RangeError('phase'); } });
-  shell.register({ module: 'LCD', command: 'PRESS', params: 1, help: '', owner: 'fuzz', handler: () => undefined, symbols: { P1: 1, P2: 2 } });
+  shell.register({
+    module: 'METRO',
+    command: 'LOAD',
+    params: [4, 5],
+    help: '',
+    owner: 'fuzz',
+    handler: (p) => {
+      if (p[0]! > 3) throw new RangeError('phase');
+    },
+  });
+  shell.register({
+    module: 'LCD',
+    command: 'PRESS',
+    params: 1,
+    help: '',
+    owner: 'fuzz',
+    handler: () => undefined,
+    symbols: { P1: 1, P2: 2 },
+  });
   return (b) => {
     out = '';
     const errors = shell.stats.errors;
     shell.input(b);
-    shell.input(Uint8Array.of(13, 10));   // end whatever line is open: the shell is back in text state
-    for (const line of out.split('\r\n')) assert.ok(line.length <= 512 && !/[\x00-\x08\x0b-\x1f\x7f-\xff]/.test(line), 'shell: output line is not text');
+    shell.input(Uint8Array.of(13, 10)); // end whatever line is open: the shell is back in text state
+    for (const line of out.split('\r\n'))
+      assert.ok(line.length <= 512 && !/[\x00-\x08\x0b-\x1f\x7f-\xff]/.test(line), 'shell: output line is not text');
     assert.ok(shell.stats.errors >= errors);
   };
 }
@@ -178,7 +233,10 @@ function bytesDecoder<T>(decode: (b: Uint8Array) => T, encode?: (v: T) => Uint8A
 
 const tsTargets: TsTarget[] = [
   {
-    name: 'mac', kind: 'ts', what: 'modules/plc/mac-frame.ts: the TypeScript MAC codec and the beacon payload', maxLength: 420,
+    name: 'mac',
+    kind: 'ts',
+    what: 'modules/plc/mac-frame.ts: the TypeScript MAC codec and the beacon payload',
+    maxLength: 420,
     seeds: macSeeds,
     check: (b) => {
       const f = clean(() => decodeMacFrame(b));
@@ -191,11 +249,18 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'adp', kind: 'ts', what: 'modules/plc/adp.ts: dispatch, mesh, broadcast and fragment headers', maxLength: 400,
-    seeds: payloadSeeds, check: bytesDecoder(decodeAdpFrame),
+    name: 'adp',
+    kind: 'ts',
+    what: 'modules/plc/adp.ts: dispatch, mesh, broadcast and fragment headers',
+    maxLength: 400,
+    seeds: payloadSeeds,
+    check: bytesDecoder(decodeAdpFrame),
   },
   {
-    name: 'iphc', kind: 'ts', what: 'modules/plc/iphc.ts: IPHC and NHC UDP decompression (whole packet and FRAG1)', maxLength: 400,
+    name: 'iphc',
+    kind: 'ts',
+    what: 'modules/plc/iphc.ts: IPHC and NHC UDP decompression (whole packet and FRAG1)',
+    maxLength: 400,
     seeds: () => payloadSeeds().filter((p) => (p[0]! & 0xe0) === 0x60),
     check: (b) => {
       clean(() => decompressIphc(b, 1, 2, iphcOpts));
@@ -203,13 +268,25 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'loadng', kind: 'ts', what: 'modules/plc/loadng.ts: RREQ, RREP, RERR, RLCREQ, RLCREP', maxLength: 64,
-    seeds: () => payloadSeeds().filter((p) => p[0] === 0x40 && p[1] === 1).map((p) => p.subarray(2)),
+    name: 'loadng',
+    kind: 'ts',
+    what: 'modules/plc/loadng.ts: RREQ, RREP, RERR, RLCREQ, RLCREP',
+    maxLength: 64,
+    seeds: () =>
+      payloadSeeds()
+        .filter((p) => p[0] === 0x40 && p[1] === 1)
+        .map((p) => p.subarray(2)),
     check: bytesDecoder(decodeLoadng, encodeLoadng, 'loadng'),
   },
   {
-    name: 'lbp', kind: 'ts', what: 'modules/plc/lbp.ts: LBP messages and their parameter lists', maxLength: 300,
-    seeds: () => payloadSeeds().filter((p) => p[0] === 0x40 && p[1] === 2).map((p) => p.subarray(2)),
+    name: 'lbp',
+    kind: 'ts',
+    what: 'modules/plc/lbp.ts: LBP messages and their parameter lists',
+    maxLength: 300,
+    seeds: () =>
+      payloadSeeds()
+        .filter((p) => p[0] === 0x40 && p[1] === 2)
+        .map((p) => p.subarray(2)),
     check: (b) => {
       const m = clean(() => decodeLbp(b));
       if (m) {
@@ -220,8 +297,14 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'eap-psk', kind: 'ts', what: 'modules/plc/eap-psk.ts: EAP packets and EAP-PSK messages 1..4', maxLength: 300,
-    seeds: () => payloadSeeds().filter((p) => p[0] === 0x40 && p[1] === 2).map((p) => p.subarray(12)),
+    name: 'eap-psk',
+    kind: 'ts',
+    what: 'modules/plc/eap-psk.ts: EAP packets and EAP-PSK messages 1..4',
+    maxLength: 300,
+    seeds: () =>
+      payloadSeeds()
+        .filter((p) => p[0] === 0x40 && p[1] === 2)
+        .map((p) => p.subarray(12)),
     check: (b) => {
       const e = clean(() => decodeEap(b));
       if (e) roundTrip(e, encodeEap, decodeEap, 'eap');
@@ -230,7 +313,10 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'ipv6-udp', kind: 'ts', what: 'modules/plc/iphc.ts decodeIpv6, parseEcho; modules/nonlegal/ipv6.ts parsePacket (IPv6, UDP, ICMPv6)', maxLength: 600,
+    name: 'ipv6-udp',
+    kind: 'ts',
+    what: 'modules/plc/iphc.ts decodeIpv6, parseEcho; modules/nonlegal/ipv6.ts parsePacket (IPv6, UDP, ICMPv6)',
+    maxLength: 600,
     seeds: () => payloadSeeds().filter((p) => p[0] === 0x60),
     check: (b) => {
       clean(() => decodeIpv6(b));
@@ -240,21 +326,43 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'app', kind: 'ts', what: 'modules/nonlegal/app.ts: the APP message types (dispatch, FW_UPDATE, TEST, DATA)', maxLength: 1100,
+    name: 'app',
+    kind: 'ts',
+    what: 'modules/nonlegal/app.ts: the APP message types (dispatch, FW_UPDATE, TEST, DATA)',
+    maxLength: 1100,
     seeds: () => [hex('010001'), hex('0300010002aabb'), hex('05000104'), hex('0600010000'), hex('0400010002'), hex('ff')],
     check: (b) => appCheck()(b),
   },
   {
-    name: 'axdr', kind: 'ts', what: 'modules/nonlegal/dlms/axdr.ts: A-XDR Data (every type, arrays, structures, compact arrays)', maxLength: 512,
-    seeds: () => [hex('0102 0904 01020304 1200 05'), hex('0203 0600000001 0f05 1901e20101ff0000000000800000'), hex('00'), hex('0300'), hex('1301020304'),
-      hex('0a03616263'), hex('1302 0202 1200 1100 0002 0001 0002')],
+    name: 'axdr',
+    kind: 'ts',
+    what: 'modules/nonlegal/dlms/axdr.ts: A-XDR Data (every type, arrays, structures, compact arrays)',
+    maxLength: 512,
+    seeds: () => [
+      hex('0102 0904 01020304 1200 05'),
+      hex('0203 0600000001 0f05 1901e20101ff0000000000800000'),
+      hex('00'),
+      hex('0300'),
+      hex('1301020304'),
+      hex('0a03616263'),
+      hex('1302 0202 1200 1100 0002 0001 0002'),
+    ],
     check: bytesDecoder((b) => decodeData(b), encodeData, 'axdr'),
   },
   {
-    name: 'xdlms', kind: 'ts', what: 'modules/nonlegal/dlms/xdlms.ts and acse.ts: the xDLMS APDUs, AARQ/AARE/RLRQ/RLRE', maxLength: 512,
-    seeds: () => [hex('c001c1000800000100ff0200'), hex('c401c1000906000001 0000ff'.replace(' ', '')), hex('c10181000300005e5b00ff0200 0f01'.replace(' ', '')),
+    name: 'xdlms',
+    kind: 'ts',
+    what: 'modules/nonlegal/dlms/xdlms.ts and acse.ts: the xDLMS APDUs, AARQ/AARE/RLRQ/RLRE',
+    maxLength: 512,
+    seeds: () => [
+      hex('c001c1000800000100ff0200'),
+      hex('c401c1000906000001 0000ff'.replace(' ', '')),
+      hex('c10181000300005e5b00ff0200 0f01'.replace(' ', '')),
       hex('601da109060760857405080101be10040e01000000065f1f0400007e1fffff'),
-      hex('6129a109060760857405080101a203020100a305a103020100be10040e0800065f1f040000501f01f40007'), hex('6200'), hex('6300')],
+      hex('6129a109060760857405080101a203020100a305a103020100be10040e0800065f1f040000501f01f40007'),
+      hex('6200'),
+      hex('6300'),
+    ],
     check: (b) => {
       const a = clean(() => decodeApdu(b));
       if (a) roundTrip(a, encodeApdu, (d) => decodeApdu(d), 'xdlms');
@@ -263,14 +371,24 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'wrapper', kind: 'ts', what: 'modules/nonlegal/dlms/wrapper.ts: the DLMS/COSEM UDP wrapper', maxLength: 300,
+    name: 'wrapper',
+    kind: 'ts',
+    what: 'modules/nonlegal/dlms/wrapper.ts: the DLMS/COSEM UDP wrapper',
+    maxLength: 300,
     seeds: () => [hex('0001 0010 0001 000d c001c1000800000100ff0200'.replace(/ /g, ''))],
     check: bytesDecoder((b) => decodeWrapperDatagram(b), encodeWrapper, 'wrapper'),
   },
   {
-    name: 'hdlc', kind: 'ts', what: 'modules/nonlegal/dlms/hdlc.ts: HDLC frames, the frame reader, the SNRM/UA parameters', maxLength: 300,
-    seeds: () => [hex('7ea00703219 30f017e'.replace(' ', '')), hex('7ea01e2103731d418180120180020180030400000001040400000001ad7a7e'),
-      hex('a0070321930f01'), hex('818012050180060180070400000001080400000001')],
+    name: 'hdlc',
+    kind: 'ts',
+    what: 'modules/nonlegal/dlms/hdlc.ts: HDLC frames, the frame reader, the SNRM/UA parameters',
+    maxLength: 300,
+    seeds: () => [
+      hex('7ea00703219 30f017e'.replace(' ', '')),
+      hex('7ea01e2103731d418180120180020180030400000001040400000001ad7a7e'),
+      hex('a0070321930f01'),
+      hex('818012050180060180070400000001080400000001'),
+    ],
     check: (b) => {
       const f = clean(() => decodeHdlcFrame(b));
       if (f) {
@@ -284,9 +402,18 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'iec62056-21', kind: 'ts', what: 'modules/nonlegal/dlms/iec62056-21.ts: sign-on, identification, option select, data readout, data sets', maxLength: 300,
-    seeds: () => [ascii('/?!\r\n'), ascii('/?12345678!\r\n'), ascii('/ISK5ME382-1000\r\n'), ascii('\x06050\r\n'), ascii('\x021.8.0(001234.5*kWh)\r\n!\r\n\x03\x1c'),
-      ascii('1.8.0(001234.5*kWh)')],
+    name: 'iec62056-21',
+    kind: 'ts',
+    what: 'modules/nonlegal/dlms/iec62056-21.ts: sign-on, identification, option select, data readout, data sets',
+    maxLength: 300,
+    seeds: () => [
+      ascii('/?!\r\n'),
+      ascii('/?12345678!\r\n'),
+      ascii('/ISK5ME382-1000\r\n'),
+      ascii('\x06050\r\n'),
+      ascii('\x021.8.0(001234.5*kWh)\r\n!\r\n\x03\x1c'),
+      ascii('1.8.0(001234.5*kWh)'),
+    ],
     check: (b) => {
       clean(() => parseSignOn(b));
       clean(() => parseIdentification(b));
@@ -296,9 +423,18 @@ const tsTargets: TsTarget[] = [
     },
   },
   {
-    name: 'shell', kind: 'ts', what: 'modules/generic/shell.ts: the shell\'s line discipline and command parser', maxLength: 400,
-    seeds: () => [ascii('SYS VERSION\r\n'), ascii('METRO LOAD 1 230000 5000 0\r\n'), ascii('LCD PRESS P1\n'), ascii('HELP\r\n'), ascii('metro load 0x4 -1 2 3\r'),
-      ascii('SYS VERSION\x01\r\n')],
+    name: 'shell',
+    kind: 'ts',
+    what: "modules/generic/shell.ts: the shell's line discipline and command parser",
+    maxLength: 400,
+    seeds: () => [
+      ascii('SYS VERSION\r\n'),
+      ascii('METRO LOAD 1 230000 5000 0\r\n'),
+      ascii('LCD PRESS P1\n'),
+      ascii('HELP\r\n'),
+      ascii('metro load 0x4 -1 2 3\r'),
+      ascii('SYS VERSION\x01\r\n'),
+    ],
     check: (b) => shellCheck()(b),
   },
 ];
@@ -321,22 +457,34 @@ export function arbitrary(t: TsTarget): fc.Arbitrary<Uint8Array> {
   const seeds = t.seeds();
   const random = fc.uint8Array({ maxLength: t.maxLength });
   if (seeds.length === 0) return random;
-  const mutated = fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 })), { maxLength: 8 }))
+  const mutated = fc
+    .tuple(
+      fc.constantFrom(...seeds),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 })), { maxLength: 8 }),
+    )
     .map(([seed, edits]) => {
       let b = Array.from(seed);
       for (const [at, v, op] of edits) {
         const i = b.length ? at % (b.length + 1) : 0;
-        if (op === 0 && i < b.length) b[i] = v;                           // replace
-        else if (op === 1) b.splice(i, 0, v);                             // insert
-        else if (op === 2) b.splice(i, 1);                                // delete
-        else if (i < b.length) b[i] = b[i]! ^ (1 << (v & 7));             // flip a bit
+        if (op === 0 && i < b.length)
+          b[i] = v; // replace
+        else if (op === 1)
+          b.splice(i, 0, v); // insert
+        else if (op === 2)
+          b.splice(i, 1); // delete
+        else if (i < b.length) b[i] = b[i]! ^ (1 << (v & 7)); // flip a bit
       }
       if (b.length > t.maxLength) b = b.slice(0, t.maxLength);
       return Uint8Array.from(b);
     });
   const cut = fc.tuple(fc.constantFrom(...seeds), fc.nat()).map(([s, n]) => s.subarray(0, n % (s.length + 1)));
   const tail = fc.tuple(fc.constantFrom(...seeds), fc.uint8Array({ maxLength: 32 })).map(([s, t2]) => concat(s, t2));
-  return fc.oneof({ arbitrary: random, weight: 2 }, { arbitrary: mutated, weight: 5 }, { arbitrary: cut, weight: 2 }, { arbitrary: tail, weight: 1 });
+  return fc.oneof(
+    { arbitrary: random, weight: 2 },
+    { arbitrary: mutated, weight: 5 },
+    { arbitrary: cut, weight: 2 },
+    { arbitrary: tail, weight: 1 },
+  );
 }
 
 export { mac as macDataFrame, portFrame, encodeMeshHeader, encodeBroadcastHeader, encodeFragHeader, encodeEsc };

@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, readdirSync, rmSync } from 'node:fs';
-import { join, dirname, relative, resolve, } from 'node:path';
+import { join, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { loadManifest } from './manifest.mjs';
@@ -27,31 +27,71 @@ export const ROLES = ['meter', 'meter-1p', 'concentrator'];
 // XS engine sources. The parser files are linked only where a manifest asks for the parser.
 const XS_PARSER = ['xsLexical.c', 'xsSyntaxical.c', 'xsTree.c', 'xsScope.c', 'xsCode.c', 'xsScript.c'];
 const XS_EXCLUDED = ['xsmc.c', 'xsSnapshot.c', 'xsProfile.c'];
-const XS_DEFINES = ['-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="xsplatform.h"', '-DmxRun=1', '-DmxNoConsole=1', '-DmxLockdown=1', '-DmxBoundsCheck=1'];
+const XS_DEFINES = [
+  '-DINCLUDE_XSPLATFORM',
+  '-DXSPLATFORM="xsplatform.h"',
+  '-DmxRun=1',
+  '-DmxNoConsole=1',
+  '-DmxLockdown=1',
+  '-DmxBoundsCheck=1',
+];
 
 const TOOLCHAINS = {
   host: { cc: 'gcc', flags: ['-O2', '-g0', '-fno-strict-aliasing'], ldflags: ['-lm'] },
   // lin: Date.now() follows the medium's simulated clock when there is one (hosts/lin/lintime.h)
-  lin: { cc: 'gcc', flags: ['-O2', '-g', '-fno-strict-aliasing', '-ffunction-sections', '-fdata-sections', '-include', join(root, 'hosts', 'lin', 'lintime.h')], ldflags: ['-Wl,--gc-sections', '-lm'] },
+  lin: {
+    cc: 'gcc',
+    flags: [
+      '-O2',
+      '-g',
+      '-fno-strict-aliasing',
+      '-ffunction-sections',
+      '-fdata-sections',
+      '-include',
+      join(root, 'hosts', 'lin', 'lintime.h'),
+    ],
+    ldflags: ['-Wl,--gc-sections', '-lm'],
+  },
   cm4: {
     cc: 'arm-none-eabi-gcc',
-    flags: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os', '-g', '-fno-strict-aliasing',
-      '-ffunction-sections', '-fdata-sections', '-fno-common'],
+    flags: [
+      '-mcpu=cortex-m4',
+      '-mthumb',
+      '-mfloat-abi=hard',
+      '-mfpu=fpv4-sp-d16',
+      '-Os',
+      '-g',
+      '-fno-strict-aliasing',
+      '-ffunction-sections',
+      '-fdata-sections',
+      '-fno-common',
+    ],
     ldflags: ['-Wl,--gc-sections', '--specs=nano.specs', '-nostartfiles', '-lm'],
   },
 };
-const PLATFORM_TOOLCHAIN = { lin: 'lin', 'mps2-an386': 'cm4', 'stm32f405': 'cm4' };
+const PLATFORM_TOOLCHAIN = { lin: 'lin', 'mps2-an386': 'cm4', stm32f405: 'cm4' };
 
 const args = process.argv.slice(2);
-function flagValues(name) { const out = []; args.forEach((a, i) => { if (a === name && args[i + 1]) out.push(args[i + 1]); }); return out; }
+function flagValues(name) {
+  const out = [];
+  args.forEach((a, i) => {
+    if (a === name && args[i + 1]) out.push(args[i + 1]);
+  });
+  return out;
+}
 const quiet = args.includes('--quiet');
 const jobs = Number(flagValues('--jobs')[0] ?? cpus().length) || 2;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--quiet') continue;
-  if (['--platform', '--role', '--jobs'].includes(a)) { i++; continue; }
+  if (['--platform', '--role', '--jobs'].includes(a)) {
+    i++;
+    continue;
+  }
   if (a === '--help' || a === '-h') {
-    process.stdout.write('usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405]... [--role meter|meter-1p|concentrator]... [--quiet] [--jobs N]\n');
+    process.stdout.write(
+      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405]... [--role meter|meter-1p|concentrator]... [--quiet] [--jobs N]\n',
+    );
     process.exit(0);
   }
   process.stderr.write(`build: unknown option '${a}' (try --help)\n`);
@@ -59,28 +99,54 @@ for (let i = 0; i < args.length; i++) {
 }
 const platforms = flagValues('--platform');
 const roles = flagValues('--role');
-for (const p of platforms) if (!PLATFORMS.includes(p)) { process.stderr.write(`build: unknown platform '${p}' (${PLATFORMS.join(', ')})\n`); process.exit(2); }
-for (const r of roles) if (!ROLES.includes(r)) { process.stderr.write(`build: unknown role '${r}' (${ROLES.join(', ')})\n`); process.exit(2); }
+for (const p of platforms)
+  if (!PLATFORMS.includes(p)) {
+    process.stderr.write(`build: unknown platform '${p}' (${PLATFORMS.join(', ')})\n`);
+    process.exit(2);
+  }
+for (const r of roles)
+  if (!ROLES.includes(r)) {
+    process.stderr.write(`build: unknown role '${r}' (${ROLES.join(', ')})\n`);
+    process.exit(2);
+  }
 
-function log(msg) { if (!quiet) process.stdout.write(msg + '\n'); }
-function mkdirp(d) { mkdirSync(d, { recursive: true }); return d; }
-function sha256(data) { return createHash('sha256').update(data).digest('hex'); }
+function log(msg) {
+  if (!quiet) process.stdout.write(msg + '\n');
+}
+function mkdirp(d) {
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+function sha256(data) {
+  return createHash('sha256').update(data).digest('hex');
+}
 function writeIfChanged(file, text) {
   if (existsSync(file) && readFileSync(file, 'utf8') === text) return false;
   mkdirp(dirname(file));
   writeFileSync(file, text);
   return true;
 }
-function mtime(file) { try { return statSync(file).mtimeMs; } catch { return -1; } }
+function mtime(file) {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
 
 // ---- a small job pool for compilers ----
 async function pool(tasks, width) {
   const results = [];
-  let next = 0, failed = null;
+  let next = 0,
+    failed = null;
   async function worker() {
     while (next < tasks.length && !failed) {
       const i = next++;
-      try { results[i] = await tasks[i](); } catch (e) { failed = failed ?? e; }
+      try {
+        results[i] = await tasks[i]();
+      } catch (e) {
+        failed = failed ?? e;
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
@@ -90,9 +156,14 @@ async function pool(tasks, width) {
 function exec(cmd, argv, opts = {}) {
   return new Promise((resolveP, reject) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    let out = '',
+      err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolveP({ out, err });
@@ -111,7 +182,10 @@ function upToDate(obj, src, cmdline) {
   if (!existsSync(dep)) return false;
   // first rule of the gcc -MMD -MP file: "obj: src header..." (the -MP phony rules follow)
   const rule = readFileSync(dep, 'utf8').replace(/\\\n/g, ' ').split('\n')[0] ?? '';
-  const deps = rule.slice(rule.indexOf(': ') + 2).split(/\s+/).filter(Boolean);
+  const deps = rule
+    .slice(rule.indexOf(': ') + 2)
+    .split(/\s+/)
+    .filter(Boolean);
   return deps.every((d) => mtime(d) !== -1 && mtime(d) <= t);
 }
 function compileTask(tc, src, obj, flags) {
@@ -126,14 +200,18 @@ function compileTask(tc, src, obj, flags) {
   };
 }
 function objName(dir, src) {
-  const rel = relative(root, src).replace(/\.\.\//g, '_/').replace(/[\\/]/g, '__');
+  const rel = relative(root, src)
+    .replace(/\.\.\//g, '_/')
+    .replace(/[\\/]/g, '__');
   return join(dir, rel.replace(/\.c$/, '.o'));
 }
 
 // ---- the XS engine (with a patch set applied to a private copy) ----
 function xsSourceTree() {
   const patched = join(BUILD, 'xs-src');
-  const patches = readdirSync(join(root, 'patches', 'xs')).filter((f) => f.endsWith('.patch')).sort();
+  const patches = readdirSync(join(root, 'patches', 'xs'))
+    .filter((f) => f.endsWith('.patch'))
+    .sort();
   const stamp = sha256(patches.map((p) => readFileSync(join(root, 'patches', 'xs', p), 'utf8')).join('\0') + pins.xsnap.version);
   const stampFile = join(patched, '.patches');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return patched;
@@ -160,7 +238,7 @@ function xsEngineFiles(xs, withParser) {
     .sort()
     .map((f) => join(xs, 'sources', f));
 }
-const XS_WARNINGS = ['-w'];   // third-party code: its warnings are not ours to fix here
+const XS_WARNINGS = ['-w']; // third-party code: its warnings are not ours to fix here
 
 // ---- the host bytecode compiler ----
 async function buildXsc(xs) {
@@ -168,7 +246,10 @@ async function buildXsc(xs) {
   const dir = join(BUILD, 'host', 'xsc');
   const flags = [...XS_DEFINES, '-DmxParse=1', ...xsIncludes(xs), ...XS_WARNINGS];
   const srcs = [...xsEngineFiles(xs, true), join(root, 'tools', 'xsc', 'xsc.c')];
-  const objs = await pool(srcs.map((s) => compileTask(tc, s, objName(dir, s), flags)), jobs);
+  const objs = await pool(
+    srcs.map((s) => compileTask(tc, s, objName(dir, s), flags)),
+    jobs,
+  );
   const exe = join(dir, 'xsc');
   const cmdline = [tc.cc, ...objs, '-o', exe, ...tc.ldflags].join(' ');
   if (!existsSync(exe) || readFileSync(exe + '.cmd', 'utf8') !== cmdline || objs.some((o) => mtime(o) > mtime(exe))) {
@@ -184,13 +265,24 @@ async function buildXsc(xs) {
 function tsc(sources) {
   const bin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const config = join(BUILD, 'tsconfig.build.json');
-  writeIfChanged(config, JSON.stringify({
-    extends: '../tsconfig.json',
-    compilerOptions: { rootDir: '../modules', outDir: './js' },
-    include: ['../typings/**/*.d.ts', '../node_modules/@moddable/typings/timer.d.ts',
-      '../node_modules/@moddable/typings/embedded_io/_common.d.ts', '../node_modules/@moddable/typings/embedded_io/serial.d.ts'],
-    files: [...sources].sort().map((f) => '../' + f),
-  }, null, 2) + '\n');
+  writeIfChanged(
+    config,
+    JSON.stringify(
+      {
+        extends: '../tsconfig.json',
+        compilerOptions: { rootDir: '../modules', outDir: './js' },
+        include: [
+          '../typings/**/*.d.ts',
+          '../node_modules/@moddable/typings/timer.d.ts',
+          '../node_modules/@moddable/typings/embedded_io/_common.d.ts',
+          '../node_modules/@moddable/typings/embedded_io/serial.d.ts',
+        ],
+        files: [...sources].sort().map((f) => '../' + f),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   try {
     execFileSync(process.execPath, [bin, '-p', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
@@ -210,11 +302,15 @@ async function compileModules(xsc, modules) {
   }
   for (let i = 0; i < todo.length; i += 32) {
     const batch = todo.slice(i, i + 32);
-    await exec(xsc, batch.flatMap((m) => [m.js, m.xsb]));
+    await exec(
+      xsc,
+      batch.flatMap((m) => [m.js, m.xsb]),
+    );
   }
   for (const m of modules) {
     const b = readFileSync(m.xsb);
-    const symbolsSize = b.readUInt32LE(4), codeSize = b.readUInt32LE(8);
+    const symbolsSize = b.readUInt32LE(4),
+      codeSize = b.readUInt32LE(8);
     m.symbols = b.subarray(16, 16 + symbolsSize);
     m.code = b.subarray(16 + symbolsSize, 16 + symbolsSize + codeSize);
   }
@@ -228,7 +324,8 @@ function resolveSpecifier(referrer, name) {
   if (!name.startsWith('./') && !name.startsWith('../')) return name.replace(/\.m?js$/, '');
   const parts = referrer.split('/').slice(0, -1);
   for (const seg of name.replace(/\.m?js$/, '').split('/')) {
-    if (seg === '..') parts.pop(); else if (seg !== '.' && seg) parts.push(seg);
+    if (seg === '..') parts.pop();
+    else if (seg !== '.' && seg) parts.push(seg);
   }
   return parts.join('/');
 }
@@ -237,7 +334,8 @@ function prune(manifest, modules) {
   const roots = [manifest.main, 'mc/config', ...PARTS.map((p) => `${p}/main`), ...(manifest.roots ?? [])];
   const seen = new Set();
   const todo = roots.filter((r) => bySpecifier.has(r));
-  const edge = /\bimport\s*(?:[\w*{}\s,$]*?\bfrom\s*)?['"]([^'"]+)['"]|\bexport\s*(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s*from\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const edge =
+    /\bimport\s*(?:[\w*{}\s,$]*?\bfrom\s*)?['"]([^'"]+)['"]|\bexport\s*(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s*from\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
   while (todo.length) {
     const spec = todo.pop();
     if (seen.has(spec)) continue;
@@ -258,16 +356,28 @@ async function linkModules(xsc, out, modules) {
   const ordered = PARTS.flatMap((part) => sortModules(modules.filter((m) => m.part === part)));
   const key = sha256(ordered.map((m) => m.specifier + ':' + m.xsb).join('\n') + sha256(readFileSync(xsc)));
   const stamp = join(dir, 'stamp');
-  ordered.forEach((m, i) => { m.xsl = join(dir, `${i}.xsl`); });
+  ordered.forEach((m, i) => {
+    m.xsl = join(dir, `${i}.xsl`);
+  });
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== key) {
     await exec(xsc, ['--link', ...ordered.flatMap((m) => [m.xsb, m.xsl])]);
     writeFileSync(stamp, key);
   }
-  writeIfChanged(join(dir, 'order.json'), JSON.stringify(ordered.map((m) => ({ part: m.part, specifier: m.specifier, xsb: m.xsb, xsl: m.xsl })), null, 1) + '\n');
+  writeIfChanged(
+    join(dir, 'order.json'),
+    JSON.stringify(
+      ordered.map((m) => ({ part: m.part, specifier: m.specifier, xsb: m.xsb, xsl: m.xsl })),
+      null,
+      1,
+    ) + '\n',
+  );
   for (const m of ordered) {
     const b = readFileSync(m.xsl);
-    const symbolsSize = b.readUInt32LE(4), codeSize = b.readUInt32LE(8), idCount = b.readUInt32LE(12);
-    if (b.toString('ascii', 0, 4) !== 'XSL1' || b.length !== 16 + symbolsSize + codeSize + 2 * idCount) throw new Error(`${m.xsl}: bad linker output`);
+    const symbolsSize = b.readUInt32LE(4),
+      codeSize = b.readUInt32LE(8),
+      idCount = b.readUInt32LE(12);
+    if (b.toString('ascii', 0, 4) !== 'XSL1' || b.length !== 16 + symbolsSize + codeSize + 2 * idCount)
+      throw new Error(`${m.xsl}: bad linker output`);
     if (!b.subarray(16, 16 + symbolsSize).equals(m.symbols)) throw new Error(`${m.specifier}: linker changed the symbols`);
     m.code = b.subarray(16 + symbolsSize, 16 + symbolsSize + codeSize);
     m.ids = b.subarray(16 + symbolsSize + codeSize);
@@ -285,12 +395,15 @@ function nativeNames(modules) {
 
 function cArray(name, bytes, section) {
   const lines = [];
-  for (let i = 0; i < bytes.length; i += 16) lines.push('\t' + Array.from(bytes.subarray(i, i + 16), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ') + ',');
+  for (let i = 0; i < bytes.length; i += 16)
+    lines.push('\t' + Array.from(bytes.subarray(i, i + 16), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ') + ',');
   const attr = section ? ` __attribute__((section("${section}"), used, aligned(8)))` : ' __attribute__((aligned(8)))';
   return `const uint8_t ${name}[${Math.max(bytes.length, 1)}]${attr} = {\n${lines.join('\n') || '\t0'}\n};\nconst uint32_t ${name}_size = ${bytes.length};\n`;
 }
 
-function cString(s) { return JSON.stringify(String(s)); }
+function cString(s) {
+  return JSON.stringify(String(s));
+}
 
 function generate(dir, ctx) {
   const { manifest, role, platform, images, natives } = ctx;
@@ -298,14 +411,17 @@ function generate(dir, ctx) {
   const buildId = sha256(images.map((i) => i.sha256).join('')).slice(0, 12);
   const natDecl = natives.map((n) => `extern void ${n}(xsMachine *the);`).join('\n');
   const natTable = natives.map((n) => `\t{ ${cString(n)}, ${n}, ${manifest.nativeLengths?.[n] ?? 0} },`).join('\n');
-  writeIfChanged(join(dir, 'natives.c'), `/* generated by tools/build.mjs: native() bindings used by this role */
+  writeIfChanged(
+    join(dir, 'natives.c'),
+    `/* generated by tools/build.mjs: native() bindings used by this role */
 #include "xsruntime.h"
 ${natDecl}
 const native_entry_t native_table[] = {
 ${natTable || '\t{ 0, 0, 0 }'}
 };
 const unsigned native_count = ${natives.length};
-`);
+`,
+  );
   const generic = images.find((i) => i.part === 'generic');
   let parts = '';
   for (const img of images) {
@@ -313,7 +429,9 @@ const unsigned native_count = ${natives.length};
     const section = platform === 'lin' ? null : `.part_${img.part}`;
     parts += cArray(`part_image_${img.part}`, img.bytes, section);
   }
-  writeIfChanged(join(dir, 'config.c'), `/* generated by tools/build.mjs for ${role} on ${platform} */
+  writeIfChanged(
+    join(dir, 'config.c'),
+    `/* generated by tools/build.mjs for ${role} on ${platform} */
 #include "xsruntime.h"
 const char *const build_role = ${cString(role)};
 const char *const build_platform = ${cString(platform)};
@@ -329,7 +447,8 @@ const xsCreation build_creation = {
 	0                                             /* static */
 };
 ${cArray('generic_image', generic.bytes, null)}
-${parts}`);
+${parts}`,
+  );
   return buildId;
 }
 
@@ -344,7 +463,10 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const modules = manifest.modules.map((m) => ({ ...m, js: join(BUILD, 'js', m.path + '.js') }));
   for (const m of modules) if (!existsSync(m.js)) throw new Error(`${m.specifier}: no compiled JavaScript (is ${m.source} in tsconfig?)`);
   const configJs = join(gen, 'mc-config.js');
-  writeIfChanged(configJs, `// generated by tools/build.mjs\nfunction freeze(o) { if (o && typeof o === 'object') { Object.values(o).forEach(freeze); Object.freeze(o); } return o; }\nexport default freeze(${JSON.stringify(manifest.config)});\n`);
+  writeIfChanged(
+    configJs,
+    `// generated by tools/build.mjs\nfunction freeze(o) { if (o && typeof o === 'object') { Object.values(o).forEach(freeze); Object.freeze(o); } return o; }\nexport default freeze(${JSON.stringify(manifest.config)});\n`,
+  );
   modules.push({ part: 'generic', specifier: 'mc/config', js: configJs, source: 'manifest.json' });
   const pruned = prune(manifest, modules);
   modules.splice(0, modules.length, ...modules.filter((m) => !pruned.includes(m)));
@@ -362,21 +484,68 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const buildId = generate(gen, { manifest, role, platform, images, natives, version });
 
   const defines = Object.entries(manifest.defines).map(([k, v]) => `-D${k}=${v === true ? 1 : v === false ? 0 : v}`);
-  const versionDefs = [`-DXS_ENGINE_MAJOR=${version.major}`, `-DXS_ENGINE_MINOR=${version.minor}`, `-DXS_ENGINE_PATCH=${version.patch}`,
-    `-DXS_ENGINE_VERSION="${version.major}.${version.minor}.${version.patch}"`];
-  const includes = [...xsIncludes(xs), `-I${join(root, 'hosts', platform)}`, `-I${join(root, 'hosts', 'common', 'cortex-m4')}`, ...manifest.includeDirs.map((d) => `-I${d}`),
-    `-I${join(MBEDTLS, 'include')}`, `-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"`];
+  const versionDefs = [
+    `-DXS_ENGINE_MAJOR=${version.major}`,
+    `-DXS_ENGINE_MINOR=${version.minor}`,
+    `-DXS_ENGINE_PATCH=${version.patch}`,
+    `-DXS_ENGINE_VERSION="${version.major}.${version.minor}.${version.patch}"`,
+  ];
+  const includes = [
+    ...xsIncludes(xs),
+    `-I${join(root, 'hosts', platform)}`,
+    `-I${join(root, 'hosts', 'common', 'cortex-m4')}`,
+    ...manifest.includeDirs.map((d) => `-I${d}`),
+    `-I${join(MBEDTLS, 'include')}`,
+    `-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"`,
+  ];
   const parser = manifest.parser === true;
   const engineFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
   const engineDir = join(BUILD, 'obj', tcName, parser ? 'xs-parser' : 'xs');
-  const appFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...includes, ...versionDefs, ...defines, '-Wall', '-Wextra', '-Wno-unused-parameter'];
+  const appFlags = [
+    ...XS_DEFINES,
+    ...(parser ? ['-DmxParse=1'] : []),
+    ...includes,
+    ...versionDefs,
+    ...defines,
+    '-Wall',
+    '-Wextra',
+    '-Wno-unused-parameter',
+  ];
   const thirdFlags = [...includes, ...defines, '-w'];
   const cFiles = [...new Set(manifest.c)];
-  const hostFiles = readdirSync(join(root, 'hosts', platform)).filter((f) => f.endsWith('.c') && !f.startsWith('selftest')).map((f) => join(root, 'hosts', platform, f));
-  if (tcName === 'cm4') hostFiles.push(...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'nvram.c', 'dataram.c', 'main.c'].map((f) => join(root, 'hosts', 'common', 'cortex-m4', f)));
+  const hostFiles = readdirSync(join(root, 'hosts', platform))
+    .filter((f) => f.endsWith('.c') && !f.startsWith('selftest'))
+    .map((f) => join(root, 'hosts', platform, f));
+  if (tcName === 'cm4')
+    hostFiles.push(
+      ...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'nvram.c', 'dataram.c', 'main.c'].map((f) =>
+        join(root, 'hosts', 'common', 'cortex-m4', f),
+      ),
+    );
   const commonFiles = ['xsruntime.c', 'image.c'].map((f) => join(root, 'hosts', 'common', f));
-  const mbedFiles = ['sha256.c', 'platform_util.c', 'aes.c', 'ccm.c', 'gcm.c', 'cmac.c', 'cipher.c', 'cipher_wrap.c', 'constant_time.c', 'platform.c', 'ctr_drbg.c'].map((f) => join(MBEDTLS, 'library', f));
-  const appDir = join(BUILD, 'obj', tcName, 'app', createHash('sha1').update(appFlags.join(' ') + platform).digest('hex').slice(0, 10));
+  const mbedFiles = [
+    'sha256.c',
+    'platform_util.c',
+    'aes.c',
+    'ccm.c',
+    'gcm.c',
+    'cmac.c',
+    'cipher.c',
+    'cipher_wrap.c',
+    'constant_time.c',
+    'platform.c',
+    'ctr_drbg.c',
+  ].map((f) => join(MBEDTLS, 'library', f));
+  const appDir = join(
+    BUILD,
+    'obj',
+    tcName,
+    'app',
+    createHash('sha1')
+      .update(appFlags.join(' ') + platform)
+      .digest('hex')
+      .slice(0, 10),
+  );
   const tasks = [
     ...xsEngineFiles(xs, parser).map((s) => compileTask(tc, s, objName(engineDir, s), engineFlags)),
     ...mbedFiles.map((s) => compileTask(tc, s, objName(join(BUILD, 'obj', tcName, 'mbedtls'), s), thirdFlags)),
@@ -390,11 +559,21 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   if (platform !== 'lin') {
     execFileSync('arm-none-eabi-objcopy', ['-O', 'binary', exe, join(out, 'firmware.bin')]);
   }
-  const size = execFileSync(platform === 'lin' ? 'size' : 'arm-none-eabi-size', ['-B', exe], { encoding: 'utf8' }).split('\n')[1].trim().split(/\s+/).map(Number);
+  const size = execFileSync(platform === 'lin' ? 'size' : 'arm-none-eabi-size', ['-B', exe], { encoding: 'utf8' })
+    .split('\n')[1]
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   const report = {
-    platform, role, file: relative(root, exe), build: buildId,
-    text: size[0], data: size[1], bss: size[2],
-    creation: manifest.creation, parser,
+    platform,
+    role,
+    file: relative(root, exe),
+    build: buildId,
+    text: size[0],
+    data: size[1],
+    bss: size[2],
+    creation: manifest.creation,
+    parser,
     images: Object.fromEntries(images.map((i) => [i.part, { bytes: i.bytes.length, modules: i.modules }])),
     natives: natives.length,
     pruned: pruned.map((m) => m.specifier).sort(),
@@ -421,10 +600,18 @@ export async function build({ platforms: ps = PLATFORMS, roles: rs = ROLES } = {
 }
 
 function printReport(reports) {
-  const rows = reports.map((r) => [r.platform, r.role, r.text, r.data, r.bss,
-    `${r.creation.chunk.initial}+${r.creation.chunk.incremental}`, `${r.creation.heap.initial}+${r.creation.heap.incremental}`,
-    r.creation.stack, r.parser ? 'yes' : 'no',
-    PARTS.map((p) => r.images[p].bytes).join('/')]);
+  const rows = reports.map((r) => [
+    r.platform,
+    r.role,
+    r.text,
+    r.data,
+    r.bss,
+    `${r.creation.chunk.initial}+${r.creation.chunk.incremental}`,
+    `${r.creation.heap.initial}+${r.creation.heap.incremental}`,
+    r.creation.stack,
+    r.parser ? 'yes' : 'no',
+    PARTS.map((p) => r.images[p].bytes).join('/'),
+  ]);
   const head = ['platform', 'role', 'text', 'data', 'bss', 'chunks B', 'slots', 'stack', 'parser', 'images G/L/P/N B'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (r) => r.map((c, i) => String(c).padStart(widths[i])).join('  ');
@@ -437,5 +624,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       if (!quiet) printReport(reports);
       log(`build: ${reports.length} firmware(s) in ${seconds.toFixed(1)} s`);
     })
-    .catch((e) => { process.stderr.write(`build: ${e.message}\n`); process.exit(1); });
+    .catch((e) => {
+      process.stderr.write(`build: ${e.message}\n`);
+      process.exit(1);
+    });
 }

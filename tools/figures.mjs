@@ -35,7 +35,9 @@ function fail(msg) {
 async function sectionsByName() {
   const dir = join(ROOT, 'bench', 'sections');
   const out = new Map();
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()) {
     const s = (await import(pathToFileURL(join(dir, f)).href)).default;
     out.set(s.name, s);
   }
@@ -54,7 +56,9 @@ export function markdownTable(columns, rows) {
   for (const r of rows) {
     if (r.error) {
       const first = String(r.error).split('\n')[0];
-      lines.push(`| ${[...keys.map((c) => cell(c.value(r))), `ERROR: ${cell(first)}`, ...Array(Math.max(0, columns.length - keys.length - 1)).fill('')].join(' | ')} |`);
+      lines.push(
+        `| ${[...keys.map((c) => cell(c.value(r))), `ERROR: ${cell(first)}`, ...Array(Math.max(0, columns.length - keys.length - 1)).fill('')].join(' | ')} |`,
+      );
     } else lines.push(`| ${columns.map((c) => cell(c.value(r))).join(' | ')} |`);
   }
   const notes = [];
@@ -82,7 +86,9 @@ export async function render(report, reportPath) {
     const data = s.topLevel ? report[name] : report.sections?.[name];
     if (data === undefined) continue;
     const rows = s.topLevel ? data : data.rows;
-    const title = String(s.title ?? name).replace(/\s*\n\s*/g, ' ').replace(/:$/, '');
+    const title = String(s.title ?? name)
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/:$/, '');
     let body = rows.length ? markdownTable(s.columns, rows) : '(no rows)';
     if (!s.topLevel && data.error) body += `\n\nSection failed: ${data.error}`;
     tables.push({ order: s.order ?? 100, name, text: `## ${name}\n\n${title}.\n\n${body}` });

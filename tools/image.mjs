@@ -23,10 +23,13 @@ export function crc32(bytes, crc = 0) {
 
 export function packVersion(text) {
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(String(text));
-  if (!m || m.slice(1).some((x) => Number(x) > 255 && x !== m[1]) || Number(m[1]) > 65535) throw new Error(`bad version '${text}' (major.minor.patch)`);
-  return (Number(m[1]) << 16 | Number(m[2]) << 8 | Number(m[3])) >>> 0;
+  if (!m || m.slice(1).some((x) => Number(x) > 255 && x !== m[1]) || Number(m[1]) > 65535)
+    throw new Error(`bad version '${text}' (major.minor.patch)`);
+  return ((Number(m[1]) << 16) | (Number(m[2]) << 8) | Number(m[3])) >>> 0;
 }
-export function unpackVersion(v) { return `${v >>> 16}.${(v >>> 8) & 255}.${v & 255}`; }
+export function unpackVersion(v) {
+  return `${v >>> 16}.${(v >>> 8) & 255}.${v & 255}`;
+}
 
 // The directory order, which is also the order the firmware registers linked symbols in.
 export function sortModules(modules) {
@@ -41,14 +44,34 @@ export function packImage({ part, version, xs, modules }) {
   const chunks = [];
   let offset = dirSize;
   const dir = Buffer.alloc(dirSize);
-  const align = () => { const pad = (4 - (offset % 4)) % 4; if (pad) { chunks.push(Buffer.alloc(pad)); offset += pad; } };
+  const align = () => {
+    const pad = (4 - (offset % 4)) % 4;
+    if (pad) {
+      chunks.push(Buffer.alloc(pad));
+      offset += pad;
+    }
+  };
   sorted.forEach((m, i) => {
     const path = Buffer.from(m.specifier + '\0', 'utf8');
-    const pathOff = offset; chunks.push(path); offset += path.length; align();
-    const symOff = offset; chunks.push(m.symbols); offset += m.symbols.length; align();
-    const codeOff = offset; chunks.push(m.code); offset += m.code.length; align();
-    const ids = m.ids ?? Buffer.alloc(0);   // linked modules: u16 key id per symbol
-    const idsOff = offset; if (ids.length) { chunks.push(ids); offset += ids.length; align(); }
+    const pathOff = offset;
+    chunks.push(path);
+    offset += path.length;
+    align();
+    const symOff = offset;
+    chunks.push(m.symbols);
+    offset += m.symbols.length;
+    align();
+    const codeOff = offset;
+    chunks.push(m.code);
+    offset += m.code.length;
+    align();
+    const ids = m.ids ?? Buffer.alloc(0); // linked modules: u16 key id per symbol
+    const idsOff = offset;
+    if (ids.length) {
+      chunks.push(ids);
+      offset += ids.length;
+      align();
+    }
     dir.writeUInt32LE(pathOff, i * ENTRY);
     dir.writeUInt32LE(symOff, i * ENTRY + 4);
     dir.writeUInt32LE(m.symbols.length, i * ENTRY + 8);
@@ -66,7 +89,7 @@ export function packImage({ part, version, xs, modules }) {
   header.writeUInt32LE(packVersion(version), 8);
   header.writeUInt32LE(payload.length, 12);
   createHash('sha256').update(payload).digest().copy(header, 16);
-  header.writeUInt32LE((xs.major << 16 | xs.minor << 8 | xs.patch) >>> 0, 48);
+  header.writeUInt32LE(((xs.major << 16) | (xs.minor << 8) | xs.patch) >>> 0, 48);
   header.writeUInt32LE(sorted.length, 52);
   header.writeUInt32LE(crc32(header.subarray(0, 56)), 56);
   return Buffer.concat([header, payload]);
@@ -75,8 +98,12 @@ export function packImage({ part, version, xs, modules }) {
 export function readImageHeader(bytes) {
   const b = Buffer.from(bytes);
   return {
-    magic: b.toString('ascii', 0, 4), format: b.readUInt16LE(4), part: PARTS[b.readUInt8(6)],
-    version: unpackVersion(b.readUInt32LE(8)), size: b.readUInt32LE(12),
-    sha256: b.subarray(16, 48).toString('hex'), modules: b.readUInt32LE(52),
+    magic: b.toString('ascii', 0, 4),
+    format: b.readUInt16LE(4),
+    part: PARTS[b.readUInt8(6)],
+    version: unpackVersion(b.readUInt32LE(8)),
+    size: b.readUInt32LE(12),
+    sha256: b.subarray(16, 48).toString('hex'),
+    modules: b.readUInt32LE(52),
   };
 }

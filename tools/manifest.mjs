@@ -6,7 +6,9 @@ import { join, dirname, relative, resolve } from 'node:path';
 
 const PARTS = ['generic', 'legal', 'plc', 'nonlegal'];
 
-function isObject(v) { return v && typeof v === 'object' && !Array.isArray(v); }
+function isObject(v) {
+  return v && typeof v === 'object' && !Array.isArray(v);
+}
 export function merge(into, from) {
   for (const [k, v] of Object.entries(from)) {
     if (Array.isArray(v)) into[k] = [...(Array.isArray(into[k]) ? into[k] : []), ...v];
@@ -17,8 +19,11 @@ export function merge(into, from) {
 }
 
 function readJson(file) {
-  try { return JSON.parse(readFileSync(file, 'utf8')); }
-  catch (e) { throw new Error(`${file}: ${e.message}`); }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${e.message}`);
+  }
 }
 
 // Overrides for this platform; "..." applies to every platform not listed.
@@ -34,7 +39,8 @@ function forPlatform(m, platform) {
 function expandModules(_root, dir, patterns) {
   const out = [];
   const named = new Map();
-  for (const p of patterns) if (p && typeof p === 'object') for (const [spec, file] of Object.entries(p)) named.set(resolve(dir, file), spec);
+  for (const p of patterns)
+    if (p && typeof p === 'object') for (const [spec, file] of Object.entries(p)) named.set(resolve(dir, file), spec);
   for (const p of patterns) {
     if (typeof p !== 'string') continue;
     if (p.endsWith('*.ts') || p === '*') {
@@ -42,10 +48,10 @@ function expandModules(_root, dir, patterns) {
       for (const f of readdirSync(sub).sort()) {
         if (f.endsWith('.ts') && !f.endsWith('.d.ts') && statSync(join(sub, f)).isFile()) out.push(join(sub, f));
       }
-    }
-    else out.push(join(dir, p));
+    } else out.push(join(dir, p));
   }
-  return [...new Set(out)].map((file) => ({ file, specifier: named.get(resolve(file)) }))
+  return [...new Set(out)]
+    .map((file) => ({ file, specifier: named.get(resolve(file)) }))
     .concat([...named].filter(([file]) => !out.some((f) => resolve(f) === file)).map(([file, specifier]) => ({ file, specifier })));
 }
 
@@ -76,7 +82,12 @@ export function loadManifest(root, role, platform) {
       const rel = relative(modulesRoot, file);
       if (rel.startsWith('..')) throw new Error(`${relative(root, abs)}: module ${file} outside modules/`);
       if (!part) throw new Error(`${relative(root, abs)}: modules need a part`);
-      result.modules.push({ part, specifier: specifier ?? rel.replace(/\.ts$/, ''), path: rel.replace(/\.ts$/, ''), source: relative(root, file) });
+      result.modules.push({
+        part,
+        specifier: specifier ?? rel.replace(/\.ts$/, ''),
+        path: rel.replace(/\.ts$/, ''),
+        source: relative(root, file),
+      });
     }
     for (const c of m.c ?? []) result.c.push(join(dir, c));
     for (const d of m.includeDirs ?? []) result.includeDirs.push(join(dir, d));
@@ -84,7 +95,8 @@ export function loadManifest(root, role, platform) {
   }
   function pick(m) {
     const out = {};
-    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'nativeLengths', 'roots']) if (k in m) out[k] = m[k];
+    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'nativeLengths', 'roots'])
+      if (k in m) out[k] = m[k];
     return out;
   }
   visit(join(root, 'manifest.json'));
@@ -93,7 +105,8 @@ export function loadManifest(root, role, platform) {
   result.includeDirs = [...new Set(result.includeDirs)];
   result.role = role;
   result.platform = platform;
-  for (const k of ['chunk', 'heap', 'stack', 'keys', 'parser']) if (!(k in result.creation)) throw new Error(`manifest: creation.${k} missing`);
+  for (const k of ['chunk', 'heap', 'stack', 'keys', 'parser'])
+    if (!(k in result.creation)) throw new Error(`manifest: creation.${k} missing`);
   if (!result.main) throw new Error('manifest: main missing');
   return result;
 }

@@ -1,5 +1,14 @@
 // Types of tools/provision.mjs for the TypeScript tests.
-export interface ProvisionDevice { eui64: string | bigint; psk: string; deny?: boolean }
+export interface ProvisionDevice {
+  eui64: string | bigint;
+  psk: string;
+  deny?: boolean;
+}
 export function provisionRecord(o: {
-  eui64: string | bigint; psk: string; seed: string; devices?: ProvisionDevice[]; listedOnly?: boolean; pad?: number;
+  eui64: string | bigint;
+  psk: string;
+  seed: string;
+  devices?: ProvisionDevice[];
+  listedOnly?: boolean;
+  pad?: number;
 }): Buffer;

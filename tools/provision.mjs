@@ -39,10 +39,17 @@ export function provisionRecord({ eui64, psk, seed, devices = [], listedOnly = f
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
-    const { values } = parseArgs({ options: {
-      out: { type: 'string' }, eui64: { type: 'string' }, psk: { type: 'string' }, seed: { type: 'string' },
-      device: { type: 'string', multiple: true }, 'listed-only': { type: 'boolean' }, pad: { type: 'string' },
-    } });
+    const { values } = parseArgs({
+      options: {
+        out: { type: 'string' },
+        eui64: { type: 'string' },
+        psk: { type: 'string' },
+        seed: { type: 'string' },
+        device: { type: 'string', multiple: true },
+        'listed-only': { type: 'boolean' },
+        pad: { type: 'string' },
+      },
+    });
     if (!values.out || !values.eui64 || !values.psk || !values.seed) throw new Error('--out, --eui64, --psk and --seed are required');
     const devices = (values.device ?? []).map((s) => {
       const [eui64, psk, flag] = s.split(':');

@@ -16,12 +16,24 @@ export const RENODE_INSTALL =
 
 /** Debian packages the Mono build of Renode and renode-test need at run time (no recommends). */
 export const RENODE_DEBIAN_PACKAGES = [
-  'mono-runtime', 'libmono-system4.0-cil', 'libmono-system-core4.0-cil', 'libmono-posix4.0-cil',
-  'libmono-microsoft-csharp4.0-cil', 'libmono-system-runtime-serialization4.0-cil', 'libmono-system-xml4.0-cil',
-  'libmono-system-xml-linq4.0-cil', 'libmono-system-numerics4.0-cil', 'libmono-system-drawing4.0-cil',
-  'libmono-system-configuration4.0-cil', 'libmono-system-runtime4.0-cil', 'libmono-system-servicemodel4.0a-cil',
-  'libmono-system-web4.0-cil', 'libmono-system-xaml4.0-cil', 'libmono-security4.0-cil',
-  'python3-psutil', 'python3-yaml',
+  'mono-runtime',
+  'libmono-system4.0-cil',
+  'libmono-system-core4.0-cil',
+  'libmono-posix4.0-cil',
+  'libmono-microsoft-csharp4.0-cil',
+  'libmono-system-runtime-serialization4.0-cil',
+  'libmono-system-xml4.0-cil',
+  'libmono-system-xml-linq4.0-cil',
+  'libmono-system-numerics4.0-cil',
+  'libmono-system-drawing4.0-cil',
+  'libmono-system-configuration4.0-cil',
+  'libmono-system-runtime4.0-cil',
+  'libmono-system-servicemodel4.0a-cil',
+  'libmono-system-web4.0-cil',
+  'libmono-system-xaml4.0-cil',
+  'libmono-security4.0-cil',
+  'python3-psutil',
+  'python3-yaml',
 ];
 
 function onPath(cmd) {

@@ -14,10 +14,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const deps = join(root, 'deps');
 const pins = JSON.parse(readFileSync(join(root, 'tools', 'deps.json'), 'utf8'));
 
-function log(msg) { process.stdout.write(`setup: ${msg}\n`); }
-function fail(msg) { process.stderr.write(`setup: ${msg}\n`); process.exit(1); }
-function have(cmd) { return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0; }
-function run(cmd, args, opts = {}) { execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts }); }
+function log(msg) {
+  process.stdout.write(`setup: ${msg}\n`);
+}
+function fail(msg) {
+  process.stderr.write(`setup: ${msg}\n`);
+  process.exit(1);
+}
+function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+function run(cmd, args, opts = {}) {
+  execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+}
 
 // 1. Debian packages: the ARM toolchain, newlib, QEMU and clang (without recommends); Wireshark's
 // tshark (optional: the test decoding the medium's pcap skips, saying so, without it).
@@ -25,15 +34,22 @@ function debianPackages() {
   const missing = [];
   const optional = have('tshark') ? [] : ['tshark'];
   if (!have('arm-none-eabi-gcc')) missing.push('gcc-arm-none-eabi');
-  if (!existsSync('/usr/lib/arm-none-eabi/newlib/thumb/v7e-m+fp/hard/libc_nano.a') &&
-      !existsSync('/usr/lib/arm-none-eabi/lib/thumb/v7e-m+fp/hard/libc_nano.a')) missing.push('libnewlib-arm-none-eabi');
+  if (
+    !existsSync('/usr/lib/arm-none-eabi/newlib/thumb/v7e-m+fp/hard/libc_nano.a') &&
+    !existsSync('/usr/lib/arm-none-eabi/lib/thumb/v7e-m+fp/hard/libc_nano.a')
+  )
+    missing.push('libnewlib-arm-none-eabi');
   if (!have('qemu-system-arm')) missing.push('qemu-system-arm');
   if (!have('gcc') || !have('make')) missing.push('gcc', 'make');
   // the fuzz targets (docs/fuzzing.md): clang with libFuzzer, ASan and UBSan, whose runtimes
   // (libclang_rt.fuzzer and the sanitizers) bookworm's clang 14 keeps in libclang-rt-14-dev
   if (!have('clang')) missing.push('clang');
-  if (!existsSync('/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a') &&
-      !readdirSafe('/usr/lib/llvm-14/lib/clang').some((v) => existsSync(`/usr/lib/llvm-14/lib/clang/${v}/lib/linux/libclang_rt.fuzzer-x86_64.a`))) {
+  if (
+    !existsSync('/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a') &&
+    !readdirSafe('/usr/lib/llvm-14/lib/clang').some((v) =>
+      existsSync(`/usr/lib/llvm-14/lib/clang/${v}/lib/linux/libclang_rt.fuzzer-x86_64.a`),
+    )
+  ) {
     missing.push('libclang-rt-14-dev');
   }
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -42,8 +58,10 @@ function debianPackages() {
     return;
   }
   if (!isRoot || !have('apt-get')) {
-    fail(`missing Debian packages: ${missing.join(' ')}. Install them with: ` +
-      `sudo apt-get install --no-install-recommends ${missing.join(' ')}`);
+    fail(
+      `missing Debian packages: ${missing.join(' ')}. Install them with: ` +
+        `sudo apt-get install --no-install-recommends ${missing.join(' ')}`,
+    );
   }
   missing.push(...optional);
   log(`installing Debian packages: ${missing.join(' ')}`);
@@ -52,9 +70,17 @@ function debianPackages() {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
 }
 
-function readdirSafe(dir) { try { return readdirSync(dir); } catch { return []; } }
+function readdirSafe(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
-function sha(algo, file, enc = 'hex') { return createHash(algo).update(readFileSync(file)).digest(enc); }
+function sha(algo, file, enc = 'hex') {
+  return createHash(algo).update(readFileSync(file)).digest(enc);
+}
 
 // 2. XS engine sources from @agoric/xsnap: fetched as a tarball (its install scripts never run),
 // integrity checked against the pin in tools/deps.json, only moddable/xs is kept.
@@ -64,11 +90,19 @@ function xsSources() {
   if (existsSync(join(dest, 'xs', 'sources', 'xsAll.h'))) return;
   mkdirSync(deps, { recursive: true });
   log(`fetching ${pin.package}@${pin.version} (XS sources)`);
-  const out = execFileSync('npm', ['pack', `${pin.package}@${pin.version}`, '--silent', '--pack-destination', deps],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+  const out = execFileSync('npm', ['pack', `${pin.package}@${pin.version}`, '--silent', '--pack-destination', deps], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split('\n')
+    .pop();
   const tgz = join(deps, out);
   const integrity = 'sha512-' + sha('sha512', tgz, 'base64');
-  if (integrity !== pin.integrity) { rmSync(tgz); fail(`${pin.package}@${pin.version}: integrity mismatch (${integrity})`); }
+  if (integrity !== pin.integrity) {
+    rmSync(tgz);
+    fail(`${pin.package}@${pin.version}: integrity mismatch (${integrity})`);
+  }
   const tmp = join(deps, 'xsnap-tmp');
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -90,8 +124,17 @@ function debianMirror() {
     if (!existsSync(f)) continue;
     const text = readFileSync(f, 'utf8');
     for (const stanza of text.split(/\n\s*\n/)) {
-      const types = /^Types:\s*(.+)$/m.exec(stanza), uris = /^URIs:\s*(\S+)/m.exec(stanza), suites = /^Suites:\s*(\S+)/m.exec(stanza);
-      if (types && uris && suites && types[1].split(/\s+/).includes('deb') && !/security/.test(suites[1]) && /^(https?|file):/.test(uris[1])) {
+      const types = /^Types:\s*(.+)$/m.exec(stanza),
+        uris = /^URIs:\s*(\S+)/m.exec(stanza),
+        suites = /^Suites:\s*(\S+)/m.exec(stanza);
+      if (
+        types &&
+        uris &&
+        suites &&
+        types[1].split(/\s+/).includes('deb') &&
+        !/security/.test(suites[1]) &&
+        /^(https?|file):/.test(uris[1])
+      ) {
         return { mirror: uris[1], suite: suites[1] };
       }
     }
@@ -113,14 +156,21 @@ function mbedtlsSources() {
   const aptDir = join(deps, 'apt');
   for (const d of ['lists/partial', 'cache/archives/partial', 'etc', 'src']) mkdirSync(join(aptDir, d), { recursive: true });
   const { mirror, suite } = debianMirror();
-  writeFileSync(join(aptDir, 'etc', 'sources.list'),
-    `deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`);
+  writeFileSync(
+    join(aptDir, 'etc', 'sources.list'),
+    `deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`,
+  );
   const opts = [
-    '-o', `Dir::Etc::SourceList=${join(aptDir, 'etc', 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=-',
-    '-o', `Dir::State::Lists=${join(aptDir, 'lists')}`,
-    '-o', `Dir::Cache=${join(aptDir, 'cache')}`,
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    `Dir::Etc::SourceList=${join(aptDir, 'etc', 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=-',
+    '-o',
+    `Dir::State::Lists=${join(aptDir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(aptDir, 'cache')}`,
+    '-o',
+    'APT::Sandbox::User=root',
     '-qq',
   ];
   log(`fetching Debian source package ${pin.source}=${pin.debian}`);
@@ -143,10 +193,15 @@ function mbedtlsSources() {
 // Debian packages its Mono build and renode-test need. Without Renode its tests skip.
 function renodeRuntime() {
   const found = findRenode();
-  if (!found) { log(RENODE_INSTALL); return; }
-  const missing = RENODE_DEBIAN_PACKAGES.filter((p) =>
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
-    spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout !== 'install ok installed');
+  if (!found) {
+    log(RENODE_INSTALL);
+    return;
+  }
+  const missing = RENODE_DEBIAN_PACKAGES.filter(
+    (p) =>
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+      spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout !== 'install ok installed',
+  );
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !have('apt-get')) {

@@ -5,11 +5,12 @@
 import { benchCommand } from '../lib.mjs';
 
 const PLATFORM = 'mps2-an386';
-const N = 400;   // GET requests; the firmware runs N / 20 one-day profiles
+const N = 400; // GET requests; the firmware runs N / 20 one-day profiles
 
 export default {
   name: 'dlms',
-  title: `xDLMS APDU encode/decode on ${PLATFORM} (XS, qemu -icount shift=0), guest instructions per APDU:\n` +
+  title:
+    `xDLMS APDU encode/decode on ${PLATFORM} (XS, qemu -icount shift=0), guest instructions per APDU:\n` +
     'get-request = GET.request-normal of 1.0.1.8.0.255; profile-96 = GET.response-normal with one day of\n' +
     'load profile (96 entries of clock + 4 registers)',
   order: 30,
@@ -25,7 +26,13 @@ export default {
     if (!ctx.platforms.includes(PLATFORM)) return [];
     try {
       const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `DLMS BENCH ${N}`, /^bench profile-96 /);
-      const rows = got.map(({ name, figures: f }) => ({ apdu: name, bytes: f.bytes, n: f.n, encode: f['encode.ms'] * 1e6 / f.n, decode: f['decode.ms'] * 1e6 / f.n }));
+      const rows = got.map(({ name, figures: f }) => ({
+        apdu: name,
+        bytes: f.bytes,
+        n: f.n,
+        encode: (f['encode.ms'] * 1e6) / f.n,
+        decode: (f['decode.ms'] * 1e6) / f.n,
+      }));
       if (rows.length !== 2) throw new Error(`DLMS BENCH: ${lines.join(' | ')}`);
       return rows;
     } catch (e) {

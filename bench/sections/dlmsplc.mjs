@@ -22,7 +22,8 @@ import { parseFigures } from '../lib.mjs';
 const ENTRIES = 96;
 const SEED = 5;
 /** Simulated seconds allowed for the meter to join, and for each read. */
-const JOIN_LIMIT_S = 600, READ_LIMIT_S = 300;
+const JOIN_LIMIT_S = 600,
+  READ_LIMIT_S = 300;
 /** Wall time allowed for a console command to be taken while the medium is paused. */
 const COMMAND_WALL_MS = 20000;
 
@@ -41,7 +42,9 @@ class SimNode {
     this.cursor = 0;
     this.exited = undefined;
     this.child.stdin.on('error', () => undefined);
-    this.child.on('exit', (code, signal) => { this.exited = signal ?? code; });
+    this.child.on('exit', (code, signal) => {
+      this.exited = signal ?? code;
+    });
   }
   /** Reads what the node has printed so far. */
   scan() {
@@ -58,7 +61,10 @@ class SimNode {
   take(re) {
     this.scan();
     for (let i = this.cursor; i < this.lines.length; i++) {
-      if (re.test(this.lines[i])) { this.cursor = i + 1; return this.lines[i]; }
+      if (re.test(this.lines[i])) {
+        this.cursor = i + 1;
+        return this.lines[i];
+      }
     }
     return undefined;
   }
@@ -68,11 +74,14 @@ class SimNode {
     for (let line = this.take(re); ; line = this.take(re)) {
       if (line !== undefined) return line;
       if (this.exited !== undefined) throw new Error(`${this.name} exited (${this.exited})`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: no line matching ${re} within ${ms} ms:\n${this.lines.slice(-10).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: no line matching ${re} within ${ms} ms:\n${this.lines.slice(-10).join('\n')}`);
       await new Promise((r) => setTimeout(r, 5));
     }
   }
-  send(line) { this.child.stdin.write(line + '\r\n'); }
+  send(line) {
+    this.child.stdin.write(line + '\r\n');
+  }
   async stop() {
     if (this.exited === undefined) {
       const gone = new Promise((r) => this.child.once('exit', r));
@@ -85,7 +94,8 @@ class SimNode {
 
 export default {
   name: 'dlmsplc',
-  title: `DLMS GET of the load profile (${ENTRIES} entries, one day at 15 min) over UDP 4059 across the PLC network,\n` +
+  title:
+    `DLMS GET of the load profile (${ENTRIES} entries, one day at 15 min) over UDP 4059 across the PLC network,\n` +
     `lin concentrator to a lin meter (one hop), on the medium's simulated clock (seed ${SEED}): simulated seconds from\n` +
     'the request to the complete profile, APDU bytes, datagrams, MAC frames (data, retries, ACKs), bytes and airtime on the line',
   order: 35,
@@ -111,39 +121,75 @@ export default {
     const { provisionRecord } = await import('../../tools/provision.mjs');
     const dir = mkdtempSync(join(tmpdir(), 'bench-dlmsplc-'));
     const sock = join(dir, 'plc.sock');
-    const file = (name, b) => { const f = join(dir, name); writeFileSync(f, b); return f; };
+    const file = (name, b) => {
+      const f = join(dir, name);
+      writeFileSync(f, b);
+      return f;
+    };
     const psk = (n) => n.toString(16).padStart(32, '0');
     const medium = new Medium({ seed: SEED, simClock: true, expectNodes: 2 });
     const nodes = [];
     // the node's entropy from the seed too (as npm run sim): the same seed, the same run
     const start = (name, role, eui, rec) => {
-      const n = new SimNode(name, firmwarePath('lin', role), ['--modem', sock, '--provision', file(`${name}.prov`, provisionRecord(rec)),
-        '--seed', BigInt.asUintN(64, BigInt(SEED) * 0x9e3779b97f4a7c15n ^ BigInt(eui)).toString()], dir);
+      const n = new SimNode(
+        name,
+        firmwarePath('lin', role),
+        [
+          '--modem',
+          sock,
+          '--provision',
+          file(`${name}.prov`, provisionRecord(rec)),
+          '--seed',
+          BigInt.asUintN(64, (BigInt(SEED) * 0x9e3779b97f4a7c15n) ^ BigInt(eui)).toString(),
+        ],
+        dir,
+      );
       nodes.push(n);
       return n;
     };
 
     // The barrier: `stop(now)` says where to pause; run() resolves with the instant it paused at.
-    let stop = () => false, limitUs = Infinity, paused, failed;
+    let stop = () => false,
+      limitUs = Infinity,
+      paused,
+      failed;
     medium.barrier = (now, next) => {
-      if (stop(now) || next > limitUs) { paused?.(now); return false; }
+      if (stop(now) || next > limitUs) {
+        paused?.(now);
+        return false;
+      }
       const dead = nodes.find((n) => n.exited !== undefined);
-      if (dead) { failed?.(new Error(`${dead.name} exited (${dead.exited})`)); return false; }
+      if (dead) {
+        failed?.(new Error(`${dead.name} exited (${dead.exited})`));
+        return false;
+      }
       return true;
     };
     medium.on('quiescent', (t) => failed?.(new Error(`the network went quiet at ${t} us`)));
-    const run = (until, limitS, wake) => new Promise((resolve, reject) => {
-      stop = until;
-      limitUs = medium.time + limitS * 1e6;
-      paused = (t) => { paused = failed = undefined; resolve(t); };
-      failed = (e) => { paused = failed = undefined; reject(e); };
-      if (wake) medium.wakeNode(wake);
-      medium.resume();
-    });
+    const run = (until, limitS, wake) =>
+      new Promise((resolve, reject) => {
+        stop = until;
+        limitUs = medium.time + limitS * 1e6;
+        paused = (t) => {
+          paused = failed = undefined;
+          resolve(t);
+        };
+        failed = (e) => {
+          paused = failed = undefined;
+          reject(e);
+        };
+        if (wake) medium.wakeNode(wake);
+        medium.resume();
+      });
     const wallAll = Date.now();
     try {
       await medium.listen(sock);
-      const c = start('concentrator', 'concentrator', 1, { eui64: '0x1', psk: psk(1), seed: 'c1'.repeat(16), devices: [{ eui64: '0x2', psk: psk(2) }] });
+      const c = start('concentrator', 'concentrator', 1, {
+        eui64: '0x1',
+        psk: psk(1),
+        seed: 'c1'.repeat(16),
+        devices: [{ eui64: '0x2', psk: psk(2) }],
+      });
       const m = start('meter', 'meter', 2, { eui64: '0x2', psk: psk(2), seed: psk(0x102) });
       let joined;
       const at = await run(() => (joined ??= m.take(/^PLC JOINED /)) !== undefined, JOIN_LIMIT_S);
@@ -158,23 +204,41 @@ export default {
       const rows = [];
       for (const client of ['PUBLIC', 'MGMT']) {
         const wall = Date.now();
-        await run(() => true, 0, 1n);                       // the concentrator's clock at the current instant
-        const t0 = medium.time, s0 = medium.stats();
+        await run(() => true, 0, 1n); // the concentrator's clock at the current instant
+        const t0 = medium.time,
+          s0 = medium.stats();
         c.send(`DLMS PROFILE ${short} ${ENTRIES} ${client}`);
         c.send('DLMS CLIENT');
         const before = parseFigures([await c.waitFor(/^dlms\.client /)]);
         let end;
         const t1 = await run(() => (end ??= c.take(/^DLMS PROFILE meter=|^ERROR/)) !== undefined, READ_LIMIT_S, 1n);
-        const s1 = medium.stats(), wallS = (Date.now() - wall) / 1000;
-        if (!end) { rows.push({ client, error: `no reply within ${READ_LIMIT_S} simulated s` }); continue; }
-        if (end.startsWith('ERROR')) { rows.push({ client, error: end }); continue; }
+        const s1 = medium.stats(),
+          wallS = (Date.now() - wall) / 1000;
+        if (!end) {
+          rows.push({ client, error: `no reply within ${READ_LIMIT_S} simulated s` });
+          continue;
+        }
+        if (end.startsWith('ERROR')) {
+          rows.push({ client, error: end });
+          continue;
+        }
         const f = parseFigures([end.replace(/^DLMS PROFILE /, '')]);
         c.send('DLMS CLIENT');
         const after = parseFigures([await c.waitFor(/^dlms\.client /)]);
         rows.push({
-          client, entries: f.entries, axdr: f.bytes, apduTx: f['apdu.tx'], apduRx: f['apdu.rx'], datagrams: f.datagrams,
-          frames: s1.framesSent + s1.acksSent - s0.framesSent - s0.acksSent, bytes: s1.bytesOnAir - s0.bytesOnAir,
-          airtimeS: (s1.airtimeUs - s0.airtimeUs) / 1e6, resent: after.resent - before.resent, simS: (t1 - t0) / 1e6, concentratorMs: f.ms, wallS,
+          client,
+          entries: f.entries,
+          axdr: f.bytes,
+          apduTx: f['apdu.tx'],
+          apduRx: f['apdu.rx'],
+          datagrams: f.datagrams,
+          frames: s1.framesSent + s1.acksSent - s0.framesSent - s0.acksSent,
+          bytes: s1.bytesOnAir - s0.bytesOnAir,
+          airtimeS: (s1.airtimeUs - s0.airtimeUs) / 1e6,
+          resent: after.resent - before.resent,
+          simS: (t1 - t0) / 1e6,
+          concentratorMs: f.ms,
+          wallS,
         });
       }
       ctx.log(`dlmsplc: joined at ${(at / 1e6).toFixed(1)} simulated s; wall ${((Date.now() - wallAll) / 1000).toFixed(1)} s`);

@@ -23,7 +23,7 @@ const RAM_FIELDS = {
   'c.heap.used': 'cHeapUsed',
   'c.heap.peak': 'cHeapPeak',
   'c.heap.size': 'cHeapSize',
-  'data.ram.used': 'dataRamUsed',     // second data RAM holding XS slots (stm32f405: CCM), 0 if none
+  'data.ram.used': 'dataRamUsed', // second data RAM holding XS slots (stm32f405: CCM), 0 if none
   'data.ram.size': 'dataRamSize',
   'c.stack.size': 'cStackSize',
   'c.stack.peak': 'cStackPeak',
@@ -42,8 +42,10 @@ function measureSize(ctx, platform, role) {
   const out = execFileSync(tool, ['-B', fw], { encoding: 'utf8' });
   const [text, data, bss] = out.split('\n')[1].trim().split(/\s+/).map(Number);
   if (recorded.text !== text || recorded.data !== data || recorded.bss !== bss) {
-    throw new Error(`size.json is stale: it says text/data/bss ${recorded.text}/${recorded.data}/${recorded.bss}, ` +
-      `${tool} ${fw} says ${text}/${data}/${bss}; rebuild with node tools/build.mjs`);
+    throw new Error(
+      `size.json is stale: it says text/data/bss ${recorded.text}/${recorded.data}/${recorded.bss}, ` +
+        `${tool} ${fw} says ${text}/${data}/${bss}; rebuild with node tools/build.mjs`,
+    );
   }
   return { build: recorded.build ?? null, text, data, bss };
 }
@@ -83,7 +85,10 @@ function ramOf(platform, mem, notes) {
   }
   if (platform === 'lin') {
     // A stack peak of 0 would mean the stack was not painted: report it as not measured.
-    if (ram.cStackPeak === 0) { ram.cStackPeak = null; notes.push('C stack peak not measured (stack not painted)'); }
+    if (ram.cStackPeak === 0) {
+      ram.cStackPeak = null;
+      notes.push('C stack peak not measured (stack not painted)');
+    }
     if (ram.cHeapSize === 0) ram.cHeapSize = null;
   }
   return ram;
@@ -95,7 +100,7 @@ function bootOf(sys) {
 
 // Guest instructions under -icount shift=0: one instruction per virtual nanosecond.
 function instructions(sys) {
-  return Math.round(sys['boot.cycles'] * 1e9 / sys['clock.hz']);
+  return Math.round((sys['boot.cycles'] * 1e9) / sys['clock.hz']);
 }
 
 async function measureLin(ctx, row) {
@@ -135,9 +140,14 @@ async function measureBoard(ctx, row) {
 // Fixed key order; bootInstructions only on boards, linBootMs/linPartsMs only on lin.
 function shape(r) {
   const out = {
-    platform: r.platform, role: r.role, build: r.build ?? null,
-    text: r.text ?? null, data: r.data ?? null, bss: r.bss ?? null,
-    ram: r.ram ?? null, boot: r.boot ?? null,
+    platform: r.platform,
+    role: r.role,
+    build: r.build ?? null,
+    text: r.text ?? null,
+    data: r.data ?? null,
+    bss: r.bss ?? null,
+    ram: r.ram ?? null,
+    boot: r.boot ?? null,
   };
   if (r.platform === 'lin') {
     out.linBootMs = r.linBootMs ?? null;
@@ -155,7 +165,8 @@ const num = (v) => (v === null || v === undefined ? null : group(v));
 
 export default {
   name: 'firmware',
-  title: 'Firmware: size (bytes), RAM after PARTS started (post-GC), boot instructions (qemu -icount shift=0),\n' +
+  title:
+    'Firmware: size (bytes), RAM after PARTS started (post-GC), boot instructions (qemu -icount shift=0),\n' +
     'lin wall ms from spawn to MNSH ready / PARTS started as median (min-max)',
   order: 0,
   // rows go to report.firmware rather than report.sections.firmware
@@ -197,13 +208,17 @@ export default {
         row.error = String(e.message ?? e).trimEnd();
       }
     }
-    await pool(rows.filter((r) => r.platform !== 'lin' && !r.error), ctx.jobs, async (row) => {
-      try {
-        await measureBoard(ctx, row);
-      } catch (e) {
-        row.error = String(e.message ?? e).trimEnd();
-      }
-    });
+    await pool(
+      rows.filter((r) => r.platform !== 'lin' && !r.error),
+      ctx.jobs,
+      async (row) => {
+        try {
+          await measureBoard(ctx, row);
+        } catch (e) {
+          row.error = String(e.message ?? e).trimEnd();
+        }
+      },
+    );
     return rows.map(shape);
   },
 };

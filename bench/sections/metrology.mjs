@@ -46,7 +46,8 @@ async function measure(ctx) {
 
 export default {
   name: 'metrology',
-  title: `Metrology DSP per sample (3 phases, 4 kHz), ${PLATFORM} under qemu -icount shift=0, one boot:\n` +
+  title:
+    `Metrology DSP per sample (3 phases, 4 kHz), ${PLATFORM} under qemu -icount shift=0, one boot:\n` +
     'native C (dsp_process_block) vs the TypeScript port on XS, guest instructions; CPU share of a\n' +
     '168 MHz Cortex-M4 assuming 1 instruction per cycle',
   order: 10,
@@ -69,8 +70,8 @@ export default {
     try {
       const { stats, ts } = await measure(ctx);
       const hz = stats['clock.hz'];
-      const instr = (cycles) => cycles * 1e9 / hz;
-      const fs = stats.samples;   // samples per channel in one second
+      const instr = (cycles) => (cycles * 1e9) / hz;
+      const fs = stats.samples; // samples per channel in one second
       Object.assign(row, {
         clockHz: hz,
         nativeSamples: fs,
@@ -88,8 +89,8 @@ export default {
         tsInstrPerSample: instr(ts['ts.dsp.cycles']) / ts.samples,
       });
       row.ratio = row.tsInstrPerSample / row.nativeInstrPerSample;
-      row.nativeCpuShare = (row.nativeInstrPerSample + row.pqInstrPerSample) * 4000 / CPU_HZ;
-      row.tsCpuShare = row.tsInstrPerSample * 4000 / CPU_HZ;
+      row.nativeCpuShare = ((row.nativeInstrPerSample + row.pqInstrPerSample) * 4000) / CPU_HZ;
+      row.tsCpuShare = (row.tsInstrPerSample * 4000) / CPU_HZ;
     } catch (e) {
       row.error = String(e.message ?? e).trimEnd();
     }

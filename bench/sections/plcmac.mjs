@@ -13,7 +13,8 @@ const N = 1000;
 
 export default {
   name: 'plcmac',
-  title: `G3-PLC MAC per frame on ${PLATFORM} (qemu -icount shift=0), one boot, guest instructions: a data frame\n` +
+  title:
+    `G3-PLC MAC per frame on ${PLATFORM} (qemu -icount shift=0), one boot, guest instructions: a data frame\n` +
     'with a 100-byte payload (short addresses, PAN id compression); secure/unsecure = CCM* ENC-MIC-32 with\n' +
     'its MHR and nonce. native = C codec (drivers/macframe) + mbed TLS in one call; TypeScript = mac-frame.ts\n' +
     `+ the MAC layer's steps + mbed TLS through the plccrypto driver. n = ${N} frames per figure`,
@@ -32,7 +33,8 @@ export default {
       const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `PLC BENCH ${N}`, /^bench unsecure /);
       const rows = got.map(({ name, figures: f }) => {
         if (f.same !== 1) throw new Error(`PLC BENCH ${name}: native and TypeScript results differ`);
-        const native = f['native.ms'] * 1e6 / f.n, ts = f['ts.ms'] == null ? null : f['ts.ms'] * 1e6 / f.n;
+        const native = (f['native.ms'] * 1e6) / f.n,
+          ts = f['ts.ms'] == null ? null : (f['ts.ms'] * 1e6) / f.n;
         return { operation: name, bytes: f.bytes, n: f.n, native, ts, ratio: ts == null ? null : ts / native, resolution: 1e6 / f.n };
       });
       if (rows.length !== 5) throw new Error(`PLC BENCH: ${lines.join(' | ')}`);

@@ -15,7 +15,8 @@ const LIMIT_S = 1800;
 export function plcsimSection({ name, sizes, order, explicit = false, note = '' }) {
   return {
     name,
-    title: `G3-PLC PAN formation, lin meters on the medium's simulated clock (seed ${SEED}, generated topology,\n` +
+    title:
+      `G3-PLC PAN formation, lin meters on the medium's simulated clock (seed ${SEED}, generated topology,\n` +
       `until all joined, capped at ${LIMIT_S} simulated s): join time in simulated seconds, wall time${note}`,
     order,
     explicit,
@@ -43,12 +44,19 @@ export function plcsimSection({ name, sizes, order, explicit = false, note = '' 
         ctx.log(`${name}: ${meters} meters`);
         try {
           const s = await runSim({ meters, board: 0, seed: SEED, until: 'joined', limitS: LIMIT_S }, () => undefined);
-          const times = Object.values(s.joinTimeS.perMeter).filter((t) => t !== null).sort((a, b) => a - b);
+          const times = Object.values(s.joinTimeS.perMeter)
+            .filter((t) => t !== null)
+            .sort((a, b) => a - b);
           Object.assign(row, {
-            joined: s.joined, joinTimeS: s.joinTimeS.total ?? undefined,
+            joined: s.joined,
+            joinTimeS: s.joinTimeS.total ?? undefined,
             medianJoinS: times.length ? times[Math.floor(times.length / 2)] : undefined,
-            maxHops: s.hops.max, hopsHistogram: s.hops.histogram, frames: s.frames.sent, lost: s.frames.lost,
-            retries: s.frames.retries, wakeUps: s.wakeUps,
+            maxHops: s.hops.max,
+            hopsHistogram: s.hops.histogram,
+            frames: s.frames.sent,
+            lost: s.frames.lost,
+            retries: s.frames.retries,
+            wakeUps: s.wakeUps,
             digest: createHash('sha256').update(JSON.stringify(s)).digest('hex').slice(0, 12),
           });
           const c = s.nodeClocks;

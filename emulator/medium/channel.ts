@@ -80,9 +80,7 @@ export function formatEui64(e: bigint): string {
   return e.toString(16).padStart(16, '0');
 }
 
-export type LinkState =
-  | { blocked: true }
-  | { blocked: false; attenuationDb: number; randomLoss: number };
+export type LinkState = { blocked: true } | { blocked: false; attenuationDb: number; randomLoss: number };
 
 interface Placed {
   phase: Phase;

@@ -10,16 +10,34 @@ import type { Duplex } from 'node:stream';
 import { Channel, dbToLin, formatEui64, linToDb, type Topology } from './channel.js';
 import { crc16Fcs } from './crc.js';
 import {
-  MAC_ACK_US, MAC_CIFS_US, MAC_DEFAULT_HIGH_PRIORITY_WINDOW, MAC_DEFAULT_MAX_BE,
-  MAC_DEFAULT_MAX_CSMA_BACKOFFS, MAC_DEFAULT_MAX_FRAME_RETRIES, MAC_DEFAULT_MIN_BE,
-  MAC_RIFS_US, MAC_SLOT_US, MacStatus, SHORT_ADDR_BROADCAST, SHORT_ADDR_NONE,
+  MAC_ACK_US,
+  MAC_CIFS_US,
+  MAC_DEFAULT_HIGH_PRIORITY_WINDOW,
+  MAC_DEFAULT_MAX_BE,
+  MAC_DEFAULT_MAX_CSMA_BACKOFFS,
+  MAC_DEFAULT_MAX_FRAME_RETRIES,
+  MAC_DEFAULT_MIN_BE,
+  MAC_RIFS_US,
+  MAC_SLOT_US,
+  MacStatus,
+  SHORT_ADDR_BROADCAST,
+  SHORT_ADDR_NONE,
 } from './mac-const.js';
 import { PcapFileWriter, type PcapSink } from './pcap.js';
 import { ackAirtime, ackErrorRate, FCS_BYTES, frameAirtime, frameErrorRate, lqiFromSnr } from './phy.js';
 import { Modulation } from './phy-const.js';
 import {
-  AddrMode, Decoder, encode, MsgType, NodeKind, PORT_VERSION, PortError, TIME_NEVER,
-  type DataRequest, type DecoderStats, type PortMessage,
+  AddrMode,
+  Decoder,
+  encode,
+  MsgType,
+  NodeKind,
+  PORT_VERSION,
+  PortError,
+  TIME_NEVER,
+  type DataRequest,
+  type DecoderStats,
+  type PortMessage,
 } from './port.js';
 import { Prng } from './prng.js';
 
@@ -175,13 +193,24 @@ export class Port {
   outbox: PortMessage[] = [];
   readonly decoder: Decoder;
   stats: Omit<NodeStats, 'eui64' | 'kind' | 'port'> = {
-    requests: 0, sent: 0, retries: 0, acksSent: 0, received: 0, filtered: 0, lost: newLoss(), confirms: {},
+    requests: 0,
+    sent: 0,
+    retries: 0,
+    acksSent: 0,
+    received: 0,
+    filtered: 0,
+    lost: newLoss(),
+    confirms: {},
   };
   ignored = 0;
   /** Sim clock: requests received while the node was not awake. */
   asleepRequests = 0;
 
-  constructor(readonly stream: Duplex, readonly seq: number, maxPayload: number) {
+  constructor(
+    readonly stream: Duplex,
+    readonly seq: number,
+    maxPayload: number,
+  ) {
     this.decoder = new Decoder({ maxPayload });
   }
 
@@ -273,8 +302,20 @@ export class Medium extends EventEmitter {
   private readonly streams = new Set<Duplex>();
   private closedDown = false;
   private readonly totals = {
-    requests: 0, framesSent: 0, acksSent: 0, retries: 0, delivered: 0, lost: newLoss(), acksLost: newLoss(), wakeUps: 0, steps: 0, filtered: 0,
-    confirms: {} as Record<string, number>, refused: 0, airtimeUs: 0, bytesOnAir: 0,
+    requests: 0,
+    framesSent: 0,
+    acksSent: 0,
+    retries: 0,
+    delivered: 0,
+    lost: newLoss(),
+    acksLost: newLoss(),
+    wakeUps: 0,
+    steps: 0,
+    filtered: 0,
+    confirms: {} as Record<string, number>,
+    refused: 0,
+    airtimeUs: 0,
+    bytesOnAir: 0,
     gone: { droppedBytes: 0, droppedFrames: 0, ignored: 0, asleepRequests: 0 },
   };
 
@@ -377,8 +418,7 @@ export class Medium extends EventEmitter {
 
   private send(port: Port, msg: PortMessage): void {
     if (port.closed) return;
-    if (this.simClock && port.kind === NodeKind.LIN && port.hello && msg.type !== MsgType.READY
-      && msg.type !== MsgType.ERROR) {
+    if (this.simClock && port.kind === NodeKind.LIN && port.hello && msg.type !== MsgType.READY && msg.type !== MsgType.ERROR) {
       port.outbox.push(msg);
       return;
     }
@@ -556,14 +596,29 @@ export class Medium extends EventEmitter {
     return false;
   }
 
-  private transmit(src: Port, frame: Uint8Array, mod: Modulation, symbols: number, airtimeUs: number,
-    responseExpected: boolean, ackOf?: Tx): Tx {
+  private transmit(
+    src: Port,
+    frame: Uint8Array,
+    mod: Modulation,
+    symbols: number,
+    airtimeUs: number,
+    responseExpected: boolean,
+    ackOf?: Tx,
+  ): Tx {
     const start = this.timeUs;
     const end = start + airtimeUs;
     this.totals.airtimeUs += airtimeUs;
     this.totals.bytesOnAir += frame.length;
     const tx: Tx = {
-      src, startUs: start, endUs: end, mod, symbols, frame, det: new Map(), undetected: new Map(), randomLoss: new Map(),
+      src,
+      startUs: start,
+      endUs: end,
+      mod,
+      symbols,
+      frame,
+      det: new Map(),
+      undetected: new Map(),
+      randomLoss: new Map(),
       ...(ackOf ? { ackOf } : {}),
     };
     const navUntil = end + (responseExpected ? MAC_RIFS_US + MAC_ACK_US : 0) + MAC_CIFS_US;
@@ -657,7 +712,11 @@ export class Medium extends EventEmitter {
       rx.stats.received++;
       this.totals.delivered++;
       this.send(rx, {
-        type: MsgType.DATA_INDICATION, lqi: lqiFromSnr(r!.snrDb), modulation: tx.mod, time: BigInt(tx.endUs), frame: tx.frame,
+        type: MsgType.DATA_INDICATION,
+        lqi: lqiFromSnr(r!.snrDb),
+        modulation: tx.mod,
+        time: BigInt(tx.endUs),
+        frame: tx.frame,
       });
       if (wantsAck && this.isDestination(rx, job.req)) {
         this.at(tx.endUs + MAC_RIFS_US, () => {
@@ -835,8 +894,12 @@ export class Medium extends EventEmitter {
 
   stats(): MediumStats {
     const perNode: Record<string, NodeStats> = {};
-    const port = { droppedBytes: this.totals.gone.droppedBytes, droppedFrames: this.totals.gone.droppedFrames,
-      ignored: this.totals.gone.ignored, refused: this.totals.refused };
+    const port = {
+      droppedBytes: this.totals.gone.droppedBytes,
+      droppedFrames: this.totals.gone.droppedFrames,
+      ignored: this.totals.gone.ignored,
+      refused: this.totals.refused,
+    };
     let asleepRequests = this.totals.gone.asleepRequests;
     for (const p of this.ports) {
       asleepRequests += p.asleepRequests;
@@ -844,17 +907,35 @@ export class Medium extends EventEmitter {
       port.droppedFrames += p.decoder.stats.droppedFrames;
       port.ignored += p.ignored;
       perNode[p.label] = {
-        eui64: p.label, kind: p.kind === NodeKind.LIN ? 'lin' : 'board',
-        ...structuredClone(p.stats), port: { ...p.decoder.stats, ignored: p.ignored },
+        eui64: p.label,
+        kind: p.kind === NodeKind.LIN ? 'lin' : 'board',
+        ...structuredClone(p.stats),
+        port: { ...p.decoder.stats, ignored: p.ignored },
       };
     }
     const t = this.totals;
     return {
-      nodes: this.nodes.length, timeUs: this.timeUs, requests: t.requests, wakeUps: t.wakeUps, steps: t.steps, framesSent: t.framesSent, acksSent: t.acksSent,
-      retries: t.retries, delivered: t.delivered, filtered: t.filtered, lost: { ...t.lost }, acksLost: { ...t.acksLost },
-      noAck: t.confirms.NO_ACK ?? 0, channelAccessFailure: t.confirms.CHANNEL_ACCESS_FAILURE ?? 0,
-      queueFull: t.confirms.TRANSACTION_OVERFLOW ?? 0, confirms: { ...t.confirms }, port, asleepRequests, perNode,
-      airtimeUs: t.airtimeUs, bytesOnAir: t.bytesOnAir,
+      nodes: this.nodes.length,
+      timeUs: this.timeUs,
+      requests: t.requests,
+      wakeUps: t.wakeUps,
+      steps: t.steps,
+      framesSent: t.framesSent,
+      acksSent: t.acksSent,
+      retries: t.retries,
+      delivered: t.delivered,
+      filtered: t.filtered,
+      lost: { ...t.lost },
+      acksLost: { ...t.acksLost },
+      noAck: t.confirms.NO_ACK ?? 0,
+      channelAccessFailure: t.confirms.CHANNEL_ACCESS_FAILURE ?? 0,
+      queueFull: t.confirms.TRANSACTION_OVERFLOW ?? 0,
+      confirms: { ...t.confirms },
+      port,
+      asleepRequests,
+      perNode,
+      airtimeUs: t.airtimeUs,
+      bytesOnAir: t.bytesOnAir,
     };
   }
 }

@@ -16,8 +16,7 @@ export const PHY_OVERLAP_SAMPLES = 8;
 /** Preamble symbol: 256 samples, no cyclic prefix -> 640 us. */
 export const PHY_PREAMBLE_SYMBOL_US = (PHY_FFT_SIZE * 1e6) / PHY_SAMPLE_RATE_HZ; // 640
 /** Data/FCH symbol: (256 + 30 - 8) samples = 278 -> 695 us. */
-export const PHY_SYMBOL_US =
-  ((PHY_FFT_SIZE + PHY_CP_SAMPLES - PHY_OVERLAP_SAMPLES) * 1e6) / PHY_SAMPLE_RATE_HZ; // 695
+export const PHY_SYMBOL_US = ((PHY_FFT_SIZE + PHY_CP_SAMPLES - PHY_OVERLAP_SAMPLES) * 1e6) / PHY_SAMPLE_RATE_HZ; // 695
 
 /** Preamble: 8 SYNCP + 1.5 SYNCM symbols ("preamble" sub-clause). */
 export const PHY_PREAMBLE_SYMBOLS = 9.5;

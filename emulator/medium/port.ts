@@ -39,8 +39,17 @@ export enum AddrMode {
 export const DATA_FLAG_ACK = 0x01;
 export const DATA_FLAG_HIGH_PRIORITY = 0x02;
 
-export interface Hello { type: MsgType.HELLO; version: number; kind: NodeKind; eui64: bigint }
-export interface SetAddress { type: MsgType.SET_ADDRESS; panId: number; shortAddr: number }
+export interface Hello {
+  type: MsgType.HELLO;
+  version: number;
+  kind: NodeKind;
+  eui64: bigint;
+}
+export interface SetAddress {
+  type: MsgType.SET_ADDRESS;
+  panId: number;
+  shortAddr: number;
+}
 export interface DataRequest {
   type: MsgType.DATA_REQUEST;
   handle: number;
@@ -53,10 +62,26 @@ export interface DataRequest {
   dst: bigint;
   frame: Uint8Array;
 }
-export interface Reset { type: MsgType.RESET }
-export interface Idle { type: MsgType.IDLE; until: bigint }
-export interface Ready { type: MsgType.READY; version: number; simClock: boolean; now: bigint }
-export interface DataConfirm { type: MsgType.DATA_CONFIRM; handle: number; status: number; retries: number; time: bigint }
+export interface Reset {
+  type: MsgType.RESET;
+}
+export interface Idle {
+  type: MsgType.IDLE;
+  until: bigint;
+}
+export interface Ready {
+  type: MsgType.READY;
+  version: number;
+  simClock: boolean;
+  now: bigint;
+}
+export interface DataConfirm {
+  type: MsgType.DATA_CONFIRM;
+  handle: number;
+  status: number;
+  retries: number;
+  time: bigint;
+}
 export interface DataIndication {
   type: MsgType.DATA_INDICATION;
   lqi: number;
@@ -64,12 +89,17 @@ export interface DataIndication {
   time: bigint;
   frame: Uint8Array;
 }
-export interface TimeMsg { type: MsgType.TIME; now: bigint }
-export interface ErrorMsg { type: MsgType.ERROR; code: number; text: string }
+export interface TimeMsg {
+  type: MsgType.TIME;
+  now: bigint;
+}
+export interface ErrorMsg {
+  type: MsgType.ERROR;
+  code: number;
+  text: string;
+}
 
-export type PortMessage =
-  | Hello | SetAddress | DataRequest | Reset | Idle
-  | Ready | DataConfirm | DataIndication | TimeMsg | ErrorMsg;
+export type PortMessage = Hello | SetAddress | DataRequest | Reset | Idle | Ready | DataConfirm | DataIndication | TimeMsg | ErrorMsg;
 
 export enum PortError {
   PROTOCOL_VERSION = 1,
@@ -80,7 +110,10 @@ export enum PortError {
 
 /** A frame's payload that does not parse as its type says. */
 export class DecodeError extends Error {
-  constructor(what: string, readonly at: number) {
+  constructor(
+    what: string,
+    readonly at: number,
+  ) {
     super(`${what} at byte ${at}`);
     this.name = 'DecodeError';
   }
@@ -204,7 +237,13 @@ export interface DecoderStats {
  */
 export class Decoder {
   readonly stats: DecoderStats = {
-    frames: 0, droppedBytes: 0, droppedFrames: 0, badCrc: 0, badLength: 0, unknownType: 0, malformed: 0,
+    frames: 0,
+    droppedBytes: 0,
+    droppedFrames: 0,
+    badCrc: 0,
+    badLength: 0,
+    unknownType: 0,
+    malformed: 0,
   };
   private readonly maxPayload: number;
   private readonly maxBuffered: number;

@@ -5,8 +5,11 @@
 // Common parameter sets: CRC-16/KERMIT (IEEE 802.15.4 FCS) 0x1021,0,true,true,0;
 // CRC-16/X-25 (HDLC) 0x1021,0xFFFF,true,true,0xFFFF; CRC-32 0x04C11DB7,0xFFFFFFFF,true,true,0xFFFFFFFF.
 
-interface CrcState { readonly brand: unique symbol }
-const create = native<(width: number, poly: number, init: number, refin: boolean, refout: boolean, xorout: number) => CrcState>('xs_crc_create');
+interface CrcState {
+  readonly brand: unique symbol;
+}
+const create =
+  native<(width: number, poly: number, init: number, refin: boolean, refout: boolean, xorout: number) => CrcState>('xs_crc_create');
 const checksum = native<(state: CrcState, bytes: BufferLike) => number>('xs_crc_checksum');
 const reset = native<(state: CrcState) => void>('xs_crc_reset');
 

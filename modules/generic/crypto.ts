@@ -4,27 +4,37 @@
 
 type Bytes = Uint8Array;
 
-const aesBlock = native<(key: Bytes, block: Bytes) => ArrayBuffer>("xs_crypto_aes_block");
-const ccmSealNative = native<(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes) => ArrayBuffer>("xs_crypto_ccm_seal");
-const ccmOpenNative = native<(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes, mic: Bytes) => ArrayBuffer | undefined>("xs_crypto_ccm_open");
-const cmacNative = native<(key: Bytes, message: Bytes) => ArrayBuffer>("xs_crypto_cmac");
-const cmacVerifyNative = native<(key: Bytes, message: Bytes, mac: Bytes) => boolean>("xs_crypto_cmac_verify");
-const eaxEncryptNative = native<(key: Bytes, nonce: Bytes, header: Bytes, plaintext: Bytes, tagLength: number) => ArrayBuffer>("xs_crypto_eax_encrypt");
-const eaxDecryptNative = native<(key: Bytes, nonce: Bytes, header: Bytes, ciphertext: Bytes, tag: Bytes) => ArrayBuffer | undefined>("xs_crypto_eax_decrypt");
-const pskKeySetup = native<(psk: Bytes) => ArrayBuffer>("xs_crypto_eap_psk_key_setup");
-const pskDerive = native<(kdk: Bytes, randP: Bytes) => ArrayBuffer>("xs_crypto_eap_psk_derive");
-const gcmEncryptNative = native<(key: Bytes, iv: Bytes, aad: Bytes, plaintext: Bytes, tagLength: number) => ArrayBuffer>("xs_crypto_gcm_encrypt");
-const gcmDecryptNative = native<(key: Bytes, iv: Bytes, aad: Bytes, ciphertext: Bytes, tag: Bytes) => ArrayBuffer | undefined>("xs_crypto_gcm_decrypt");
-const gmacNative = native<(key: Bytes, iv: Bytes, aad: Bytes, tagLength: number) => ArrayBuffer>("xs_crypto_gmac");
-const gmacVerifyNative = native<(key: Bytes, iv: Bytes, aad: Bytes, tag: Bytes) => boolean>("xs_crypto_gmac_verify");
-const sha256Native = native<(data: Bytes) => ArrayBuffer>("xs_crypto_sha256");
-const sha256Create = native<() => object>("xs_crypto_sha256_create");
-const sha256Update = native<(hash: object, data: Bytes) => void>("xs_crypto_sha256_update");
-const sha256Finish = native<(hash: object) => ArrayBuffer>("xs_crypto_sha256_finish");
+const aesBlock = native<(key: Bytes, block: Bytes) => ArrayBuffer>('xs_crypto_aes_block');
+const ccmSealNative = native<(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes) => ArrayBuffer>('xs_crypto_ccm_seal');
+const ccmOpenNative =
+  native<(key: Bytes, nonce: Bytes, level: number, header: Bytes, payload: Bytes, mic: Bytes) => ArrayBuffer | undefined>(
+    'xs_crypto_ccm_open',
+  );
+const cmacNative = native<(key: Bytes, message: Bytes) => ArrayBuffer>('xs_crypto_cmac');
+const cmacVerifyNative = native<(key: Bytes, message: Bytes, mac: Bytes) => boolean>('xs_crypto_cmac_verify');
+const eaxEncryptNative =
+  native<(key: Bytes, nonce: Bytes, header: Bytes, plaintext: Bytes, tagLength: number) => ArrayBuffer>('xs_crypto_eax_encrypt');
+const eaxDecryptNative =
+  native<(key: Bytes, nonce: Bytes, header: Bytes, ciphertext: Bytes, tag: Bytes) => ArrayBuffer | undefined>('xs_crypto_eax_decrypt');
+const pskKeySetup = native<(psk: Bytes) => ArrayBuffer>('xs_crypto_eap_psk_key_setup');
+const pskDerive = native<(kdk: Bytes, randP: Bytes) => ArrayBuffer>('xs_crypto_eap_psk_derive');
+const gcmEncryptNative =
+  native<(key: Bytes, iv: Bytes, aad: Bytes, plaintext: Bytes, tagLength: number) => ArrayBuffer>('xs_crypto_gcm_encrypt');
+const gcmDecryptNative =
+  native<(key: Bytes, iv: Bytes, aad: Bytes, ciphertext: Bytes, tag: Bytes) => ArrayBuffer | undefined>('xs_crypto_gcm_decrypt');
+const gmacNative = native<(key: Bytes, iv: Bytes, aad: Bytes, tagLength: number) => ArrayBuffer>('xs_crypto_gmac');
+const gmacVerifyNative = native<(key: Bytes, iv: Bytes, aad: Bytes, tag: Bytes) => boolean>('xs_crypto_gmac_verify');
+const sha256Native = native<(data: Bytes) => ArrayBuffer>('xs_crypto_sha256');
+const sha256Create = native<() => object>('xs_crypto_sha256_create');
+const sha256Update = native<(hash: object, data: Bytes) => void>('xs_crypto_sha256_update');
+const sha256Finish = native<(hash: object) => ArrayBuffer>('xs_crypto_sha256_finish');
 
 const opt = (b: ArrayBuffer | undefined): Bytes | undefined => (b === undefined ? undefined : new Uint8Array(b));
 
-export interface Sealed { ciphertext: Bytes; tag: Bytes }
+export interface Sealed {
+  ciphertext: Bytes;
+  tag: Bytes;
+}
 
 /** Driver "plccrypto" (granted to PLC): the part of this module the G3-PLC stack uses. */
 export interface PlcCryptoDriver {
@@ -47,13 +57,20 @@ export function aes128EncryptBlock(key: Bytes, block: Bytes): Bytes {
 
 // ---- CCM* (IEEE 802.15.4-2006 7.6.2.2.1, table 95): bit 2 = ENC, bits 1..0 = MIC 0/4/8/16 ----
 export const SecurityLevel = {
-  NONE: 0, MIC32: 1, MIC64: 2, MIC128: 3, ENC: 4, ENC_MIC32: 5, ENC_MIC64: 6, ENC_MIC128: 7,
+  NONE: 0,
+  MIC32: 1,
+  MIC64: 2,
+  MIC128: 3,
+  ENC: 4,
+  ENC_MIC32: 5,
+  ENC_MIC64: 6,
+  ENC_MIC128: 7,
 } as const;
 export const micLength = (level: number): number => [0, 4, 8, 16][level & 3]!;
 
 /** CCM* nonce (7.6.3.2): source EUI-64 (MSB first) || frame counter (big-endian) || level. */
 export function ccmNonce(eui64: Bytes, frameCounter: number, level: number): Bytes {
-  if (eui64.length !== 8) throw new RangeError("eui64: 8 bytes");
+  if (eui64.length !== 8) throw new RangeError('eui64: 8 bytes');
   const n = new Uint8Array(13);
   n.set(eui64, 0);
   new DataView(n.buffer).setUint32(8, frameCounter >>> 0);
@@ -88,8 +105,15 @@ export function eaxDecrypt(key: Bytes, nonce: Bytes, header: Bytes, ciphertext: 
 }
 
 // ---- EAP-PSK (RFC 4764) ----
-export interface EapPskKeys { ak: Bytes; kdk: Bytes }
-export interface EapPskSessionKeys { tek: Bytes; msk: Bytes; emsk: Bytes }
+export interface EapPskKeys {
+  ak: Bytes;
+  kdk: Bytes;
+}
+export interface EapPskSessionKeys {
+  tek: Bytes;
+  msk: Bytes;
+  emsk: Bytes;
+}
 
 /** RFC 4764 3.1: AK and KDK from the PSK. */
 export function eapPskKeySetup(psk: Bytes): EapPskKeys {

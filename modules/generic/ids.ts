@@ -22,7 +22,7 @@ export const X_METRO_SET_CLOCK = 0x0107;
 export const X_METRO_CLOCK = 0x0108;
 // Load relay (modules/legal/relay.ts): RELAY {req, connect?} -> RELAY_STATE {req, connected}.
 export const X_METRO_RELAY = 0x0109;
-export const X_METRO_RELAY_STATE = 0x010A;
+export const X_METRO_RELAY_STATE = 0x010a;
 
 // ---- PLC <-> NON-LEGAL: the ADP data service (0x0201..0x02FF) ----
 // PLC's ADP task (modules/plc/adp-service.ts) carries IPv6 packets for NON-LEGAL's TCPIP task
@@ -46,11 +46,11 @@ export const X_ADP_DEVICE_REQUEST = 0x0207;
 export const X_ADP_DEVICE_CONFIRM = 0x0208;
 // Status values of the confirms above.
 export const ADP_SUCCESS = 0;
-export const ADP_INVALID_REQUEST = 1;     // malformed or out-of-bounds field (counted by PLC)
-export const ADP_NOT_JOINED = 2;          // not in a PAN (NETWORK_INDICATION: left)
-export const ADP_NOT_REGISTERED = 3;      // sender is not the registered task
-export const ADP_NO_DEVICE = 4;           // index past the device table
-export const ADP_NOT_COORDINATOR = 5;     // device table asked of a meter
+export const ADP_INVALID_REQUEST = 1; // malformed or out-of-bounds field (counted by PLC)
+export const ADP_NOT_JOINED = 2; // not in a PAN (NETWORK_INDICATION: left)
+export const ADP_NOT_REGISTERED = 3; // sender is not the registered task
+export const ADP_NO_DEVICE = 4; // index past the device table
+export const ADP_NOT_COORDINATOR = 5; // device table asked of a meter
 
 // ---- inside NON-LEGAL: TCPIP -> APP ----
 // APP_RX_EVENT {src short address, srcPort, data}: a UDP datagram to the APP port; the first

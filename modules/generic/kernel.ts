@@ -5,51 +5,59 @@
 // robin between tasks of equal priority). Payloads are copied and frozen on send, so a message
 // never carries a writable reference from one part into another.
 
-export type Payload =
-  | undefined | null | boolean | number | string | Uint8Array
-  | readonly Payload[]
-  | { readonly [key: string]: Payload };
+export type Payload = undefined | null | boolean | number | string | Uint8Array | readonly Payload[] | { readonly [key: string]: Payload };
 
 export interface Message {
-  readonly from: number;      // sender task id (0: GENERIC itself)
+  readonly from: number; // sender task id (0: GENERIC itself)
   readonly to: number;
-  readonly id: number;        // message id, e.g. X_METRO_GET_DATA
+  readonly id: number; // message id, e.g. X_METRO_GET_DATA
   readonly payload: Payload;
 }
 
 export type Handler = (message: Message) => void;
 
 export interface Clock {
-  now(): number;                         // monotonic milliseconds
+  now(): number; // monotonic milliseconds
   wakeAt(when: number | undefined): void; // ask to be called (Kernel.tick) at that time
 }
 
-export const enum SendStatus { Ok = 0, QueueFull = 1, NoTask = 2, BadPayload = 3 }
+export const enum SendStatus {
+  Ok = 0,
+  QueueFull = 1,
+  NoTask = 2,
+  BadPayload = 3,
+}
 
 export interface TaskInfo {
   readonly id: number;
   readonly name: string;
   readonly owner: string;
   readonly priority: number;
-  readonly depth: number;       // messages waiting
+  readonly depth: number; // messages waiting
   readonly capacity: number;
-  readonly peak: number;        // queue high-water mark
+  readonly peak: number; // queue high-water mark
   readonly handled: number;
-  readonly dropped: number;     // refused because the queue was full
+  readonly dropped: number; // refused because the queue was full
 }
 
 export interface KernelLimits {
   maxTasks: number;
   maxTimers: number;
-  maxQueue: number;             // capacity ceiling for any one queue
-  maxPayloadBytes: number;      // bytes of strings and byte arrays in one payload
+  maxQueue: number; // capacity ceiling for any one queue
+  maxPayloadBytes: number; // bytes of strings and byte arrays in one payload
   maxPayloadDepth: number;
-  tombstones: number;           // deleted task ids remembered for counting discards
-  slice: number;                // messages handled before yielding to I/O
+  tombstones: number; // deleted task ids remembered for counting discards
+  slice: number; // messages handled before yielding to I/O
 }
 
 export const defaultLimits: KernelLimits = {
-  maxTasks: 32, maxTimers: 64, maxQueue: 256, maxPayloadBytes: 4096, maxPayloadDepth: 8, tombstones: 64, slice: 32,
+  maxTasks: 32,
+  maxTimers: 64,
+  maxQueue: 256,
+  maxPayloadBytes: 4096,
+  maxPayloadDepth: 8,
+  tombstones: 64,
+  slice: 32,
 };
 
 interface Task {
@@ -73,7 +81,7 @@ interface Timer {
   name: string;
   period: number;
   repeat: boolean;
-  due: number;          // NaN when stopped
+  due: number; // NaN when stopped
   callback: () => void;
 }
 
@@ -95,7 +103,7 @@ export function copyPayload(value: unknown, limits: Pick<KernelLimits, 'maxPaylo
     if (v instanceof Uint8Array) {
       budget -= v.length;
       if (budget < 0) throw new PayloadError('payload too large');
-      return new Uint8Array(v);   // typed arrays cannot be frozen: the copy is the receiver's own
+      return new Uint8Array(v); // typed arrays cannot be frozen: the copy is the receiver's own
     }
     if (Array.isArray(v)) {
       budget -= v.length;
@@ -123,15 +131,18 @@ export class Kernel {
   private timers = new Map<number, Timer>();
   private nextTaskId = 1;
   private nextTimerId = 1;
-  private pending = 0;           // messages queued across all tasks
+  private pending = 0; // messages queued across all tasks
   private scheduled = false;
-  private lastServed = new Map<number, number>();   // priority -> last task id served (round robin)
-  discarded = 0;                 // messages sent to deleted or unknown tasks
-  refused = 0;                   // messages refused: queue full or bad payload
+  private lastServed = new Map<number, number>(); // priority -> last task id served (round robin)
+  discarded = 0; // messages sent to deleted or unknown tasks
+  refused = 0; // messages refused: queue full or bad payload
   handlerErrors = 0;
   onError: (where: string, error: unknown) => void = () => {};
 
-  constructor(private clock: Clock, limits: Partial<KernelLimits> = {}) {
+  constructor(
+    private clock: Clock,
+    limits: Partial<KernelLimits> = {},
+  ) {
     this.limits = { ...defaultLimits, ...limits };
   }
 
@@ -144,8 +155,18 @@ export class Kernel {
     if (typeof options.handler !== 'function') throw new TypeError('handler');
     const id = this.nextTaskId++;
     this.tasks.set(id, {
-      id, name: String(options.name).slice(0, 16), owner: options.owner, priority: options.priority | 0,
-      capacity: options.queue | 0, queue: [], head: 0, handler: options.handler, handled: 0, dropped: 0, peak: 0, waiters: [],
+      id,
+      name: String(options.name).slice(0, 16),
+      owner: options.owner,
+      priority: options.priority | 0,
+      capacity: options.queue | 0,
+      queue: [],
+      head: 0,
+      handler: options.handler,
+      handled: 0,
+      dropped: 0,
+      peak: 0,
+      waiters: [],
     });
     return id;
   }
@@ -185,8 +206,15 @@ export class Kernel {
 
   taskList(): TaskInfo[] {
     return [...this.tasks.values()].map((t) => ({
-      id: t.id, name: t.name, owner: t.owner, priority: t.priority, depth: t.queue.length - t.head,
-      capacity: t.capacity, peak: t.peak, handled: t.handled, dropped: t.dropped,
+      id: t.id,
+      name: t.name,
+      owner: t.owner,
+      priority: t.priority,
+      depth: t.queue.length - t.head,
+      capacity: t.capacity,
+      peak: t.peak,
+      handled: t.handled,
+      dropped: t.dropped,
     }));
   }
 
@@ -248,7 +276,10 @@ export class Kernel {
       task.waiters.push(waiter);
       if (timeout !== Infinity) {
         timer = this.createTimer({
-          name: 'receive', owner: task.owner, period: Math.max(0, timeout), repeat: false,
+          name: 'receive',
+          owner: task.owner,
+          period: Math.max(0, timeout),
+          repeat: false,
           callback: () => {
             timer = 0;
             const i = task.waiters.indexOf(waiter);
@@ -317,7 +348,10 @@ export class Kernel {
     }
     const chosen = next ?? best;
     if (!next) {
-      for (const t of this.tasks.values()) if (t.priority === best.priority && t.queue.length > t.head && t.id < chosen.id) { return this.served(t); }
+      for (const t of this.tasks.values())
+        if (t.priority === best.priority && t.queue.length > t.head && t.id < chosen.id) {
+          return this.served(t);
+        }
     }
     return this.served(chosen);
   }
@@ -334,8 +368,13 @@ export class Kernel {
     if (typeof options.callback !== 'function') throw new TypeError('callback');
     const id = this.nextTimerId++;
     this.timers.set(id, {
-      id, owner: options.owner, name: String(options.name).slice(0, 16), period: Math.max(0, +options.period || 0),
-      repeat: !!options.repeat, due: NaN, callback: options.callback,
+      id,
+      owner: options.owner,
+      name: String(options.name).slice(0, 16),
+      period: Math.max(0, +options.period || 0),
+      repeat: !!options.repeat,
+      due: NaN,
+      callback: options.callback,
     });
     return id;
   }
@@ -380,8 +419,7 @@ export class Kernel {
       if (t.repeat && t.period > 0) {
         // keep the phase: a late tick does not shift later ones
         t.due += t.period * Math.max(1, Math.ceil((now - t.due + 1) / t.period));
-      }
-      else t.due = NaN;
+      } else t.due = NaN;
       try {
         t.callback();
       } catch (e) {
@@ -406,7 +444,16 @@ export class Kernel {
 
   // used by Semaphore for timeouts
   after(ms: number, owner: string, callback: () => void): number {
-    const id = this.createTimer({ name: 'sem', owner, period: ms, repeat: false, callback: () => { this.timers.delete(id); callback(); } });
+    const id = this.createTimer({
+      name: 'sem',
+      owner,
+      period: ms,
+      repeat: false,
+      callback: () => {
+        this.timers.delete(id);
+        callback();
+      },
+    });
     this.startTimer(id);
     return id;
   }
@@ -418,7 +465,11 @@ export class Semaphore {
   private count: number;
   private waiters: { resolve: (ok: boolean) => void; timer: number }[] = [];
 
-  constructor(private kernel: Kernel, readonly max: number, initial: number) {
+  constructor(
+    private kernel: Kernel,
+    readonly max: number,
+    initial: number,
+  ) {
     if (!(max >= 1 && max <= 0xffff)) throw new RangeError('semaphore max 1..65535');
     this.count = Math.min(Math.max(0, initial | 0), max);
   }

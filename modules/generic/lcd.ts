@@ -10,7 +10,9 @@ export class Lcd {
 
   print(line: number, text: string): void {
     if (!(line >= 0 && line < LCD_LINES)) throw new RangeError(`LCD line 0..${LCD_LINES - 1}`);
-    const clean = String(text).replace(/[^\x20-\x7e]/g, '?').slice(0, LCD_WIDTH);
+    const clean = String(text)
+      .replace(/[^\x20-\x7e]/g, '?')
+      .slice(0, LCD_WIDTH);
     this.lines[line | 0] = clean;
     this.writes++;
   }

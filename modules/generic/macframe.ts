@@ -7,10 +7,20 @@
 
 type Bytes = Uint8Array;
 
-const decodeNative = native<(frame: Bytes, fields: Uint32Array, ext: Bytes, fcs: boolean, maxLength: number) => number>('xs_macframe_decode');
-const encodeNative = native<(fields: Uint32Array, ext: Bytes, payload: Bytes, mic: Bytes | undefined, fcs: boolean, maxLength: number) => ArrayBuffer | number>('xs_macframe_encode');
-const sealNative = native<(fields: Uint32Array, ext: Bytes, key: Bytes, nonceSource: Bytes, payload: Bytes, maxLength: number) => ArrayBuffer | number>('xs_macframe_seal');
-const openNative = native<(frame: Bytes, key: Bytes, nonceSource: Bytes, headerLength: number, level: number, frameCounter: number) => ArrayBuffer | undefined>('xs_macframe_open');
+const decodeNative =
+  native<(frame: Bytes, fields: Uint32Array, ext: Bytes, fcs: boolean, maxLength: number) => number>('xs_macframe_decode');
+const encodeNative =
+  native<
+    (fields: Uint32Array, ext: Bytes, payload: Bytes, mic: Bytes | undefined, fcs: boolean, maxLength: number) => ArrayBuffer | number
+  >('xs_macframe_encode');
+const sealNative =
+  native<(fields: Uint32Array, ext: Bytes, key: Bytes, nonceSource: Bytes, payload: Bytes, maxLength: number) => ArrayBuffer | number>(
+    'xs_macframe_seal',
+  );
+const openNative =
+  native<
+    (frame: Bytes, key: Bytes, nonceSource: Bytes, headerLength: number, level: number, frameCounter: number) => ArrayBuffer | undefined
+  >('xs_macframe_open');
 
 export interface MacFrameDriver {
   /** Decodes into fields/ext; returns 0 or a reason (drivers/macframe/macframe.h). */

@@ -43,10 +43,16 @@ const images = platform.sysImages();
 const partStatus: { [p: string]: string } = {};
 
 function versions(): readonly PartVersion[] {
-  return Object.freeze(images.map((img) => Object.freeze({
-    part: img.part, version: platform.versionText(img.version), sha256: img.sha256,
-    status: partStatus[img.part] ?? img.status,
-  })));
+  return Object.freeze(
+    images.map((img) =>
+      Object.freeze({
+        part: img.part,
+        version: platform.versionText(img.version),
+        sha256: img.sha256,
+        status: partStatus[img.part] ?? img.status,
+      }),
+    ),
+  );
 }
 
 // Granted per part by the manifest. The DLMS drivers (crypto, optical) load before the parts
@@ -65,7 +71,11 @@ const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./met
 });
 
 const ctx: ServiceContext = {
-  kernel, shell, trace, lcd, print,
+  kernel,
+  shell,
+  trace,
+  lcd,
+  print,
   random: () => platform.sysRandom(),
   uptime: () => platform.millis(),
   versions,
@@ -77,27 +87,41 @@ const ctx: ServiceContext = {
 // ---- SYS commands ----
 
 shell.register({
-  module: 'SYS', command: 'VERSION', params: 0, help: '- one line per part: name, version, SHA-256, status', owner: 'generic',
+  module: 'SYS',
+  command: 'VERSION',
+  params: 0,
+  help: '- one line per part: name, version, SHA-256, status',
+  owner: 'generic',
   handler: (_p, out) => {
     out(`FIRMWARE ${cfg.role} board=${info.board} build=${info.build} xs=${info.xs}\r\n`);
     for (const v of versions()) out(`${v.part} ${v.version} ${v.sha256} ${v.status}\r\n`);
   },
 });
 shell.register({
-  module: 'SYS', command: 'TASKS', params: 0, help: '- tasks, priorities, queue depths, discarded messages', owner: 'generic',
+  module: 'SYS',
+  command: 'TASKS',
+  params: 0,
+  help: '- tasks, priorities, queue depths, discarded messages',
+  owner: 'generic',
   handler: (_p, out) => {
     out('ID NAME OWNER PRIO DEPTH/CAP PEAK HANDLED DROPPED\r\n');
     for (const t of kernel.taskList()) {
-      out(`${t.id} ${t.name} ${PART_TITLES[t.owner as PartName] ?? t.owner} ${t.priority} ${t.depth}/${t.capacity} ${t.peak} ${t.handled} ${t.dropped}\r\n`);
+      out(
+        `${t.id} ${t.name} ${PART_TITLES[t.owner as PartName] ?? t.owner} ${t.priority} ${t.depth}/${t.capacity} ${t.peak} ${t.handled} ${t.dropped}\r\n`,
+      );
     }
     for (const d of kernel.deletedList()) out(`${d.id} ${d.name} DELETED discarded=${d.discarded}\r\n`);
     out(`discarded=${kernel.discarded} refused=${kernel.refused} errors=${kernel.handlerErrors} timers=${kernel.timerCount()}\r\n`);
   },
 });
 shell.register({
-  module: 'SYS', command: 'MEM', params: 0, help: '- XS chunks and slots with peaks, second data RAM (XS slots), C heap, C stack high-water', owner: 'generic',
+  module: 'SYS',
+  command: 'MEM',
+  params: 0,
+  help: '- XS chunks and slots with peaks, second data RAM (XS slots), C heap, C stack high-water',
+  owner: 'generic',
   handler: (_p, out) => {
-    platform.sysGc();   // live figures, not garbage waiting for the collector
+    platform.sysGc(); // live figures, not garbage waiting for the collector
     const m = platform.sysMem();
     out(`xs.chunks=${m.chunks} xs.chunks.peak=${m.chunksPeak} xs.chunks.reserved=${m.chunksMax}\r\n`);
     out(`xs.slots=${m.slots} xs.slots.peak=${m.slotsPeak} xs.slots.reserved=${m.slotsMax} xs.slot.size=${m.slotSize}\r\n`);
@@ -109,42 +133,79 @@ shell.register({
   },
 });
 shell.register({
-  module: 'SYS', command: 'BOOT', params: 0, help: '- clock cycles from reset to shell-ready, and the clock rate', owner: 'generic',
-  handler: (_p, out) => { out(`boot.cycles=${readyCycles} clock.hz=${platform.cycleHz()} uptime.ms=${platform.millis()}\r\n`); },
+  module: 'SYS',
+  command: 'BOOT',
+  params: 0,
+  help: '- clock cycles from reset to shell-ready, and the clock rate',
+  owner: 'generic',
+  handler: (_p, out) => {
+    out(`boot.cycles=${readyCycles} clock.hz=${platform.cycleHz()} uptime.ms=${platform.millis()}\r\n`);
+  },
 });
 shell.register({
-  module: 'SYS', command: 'CLOCK', params: 0, help: '- the time source: mode, and the simulated clock\'s counters (lin)', owner: 'generic',
-  handler: (_p, out) => { out(`clock ${platform.sysClock()} uptime.ms=${platform.millis()}\r\n`); },
+  module: 'SYS',
+  command: 'CLOCK',
+  params: 0,
+  help: "- the time source: mode, and the simulated clock's counters (lin)",
+  owner: 'generic',
+  handler: (_p, out) => {
+    out(`clock ${platform.sysClock()} uptime.ms=${platform.millis()}\r\n`);
+  },
 });
 shell.register({
-  module: 'SYS', command: 'TRACE', params: 1, help: '<level> - 0 off, 1 error, 2 warn, 3 info, 4 debug', owner: 'generic',
+  module: 'SYS',
+  command: 'TRACE',
+  params: 1,
+  help: '<level> - 0 off, 1 error, 2 warn, 3 info, 4 debug',
+  owner: 'generic',
   handler: (p, out) => {
     trace.setLevel(p[0]!);
     out(`trace=${TRACE_NAMES[trace.level]}\r\n`);
   },
 });
 shell.register({
-  module: 'SYS', command: 'REBOOT', params: 0, help: '- restart the firmware', owner: 'generic',
+  module: 'SYS',
+  command: 'REBOOT',
+  params: 0,
+  help: '- restart the firmware',
+  owner: 'generic',
   handler: (_p, out) => {
     out('rebooting\r\n');
     platform.sysReboot();
   },
 });
 shell.register({
-  module: 'SYS', command: 'SHELL', params: 0, help: '- shell counters: lines, errors, overlong, binary, UART drops', owner: 'generic',
+  module: 'SYS',
+  command: 'SHELL',
+  params: 0,
+  help: '- shell counters: lines, errors, overlong, binary, UART drops',
+  owner: 'generic',
   handler: (_p, out) => {
     const s = shell.stats;
-    out(`lines=${s.lines} errors=${s.errors} overlong=${s.overlong} binary=${s.binary} uart.dropped=${platform.uartDropped(platform.UART_CONSOLE)}\r\n`);
+    out(
+      `lines=${s.lines} errors=${s.errors} overlong=${s.overlong} binary=${s.binary} uart.dropped=${platform.uartDropped(platform.UART_CONSOLE)}\r\n`,
+    );
   },
 });
 shell.register({
-  module: 'LCD', command: 'SHOW', params: 0, help: '- the LCD text, one line each', owner: 'generic',
-  handler: (_p, out) => { lcd.text().forEach((line, i) => { out(`LCD${i} ${line}\r\n`); }); },
+  module: 'LCD',
+  command: 'SHOW',
+  params: 0,
+  help: '- the LCD text, one line each',
+  owner: 'generic',
+  handler: (_p, out) => {
+    lcd.text().forEach((line, i) => {
+      out(`LCD${i} ${line}\r\n`);
+    });
+  },
 });
 // Bench commands only where the manifest asks for them (not on the STM32F405, whose RAM they
 // would take): their module loads after boot.
 if (cfg.bench) {
-  import('./bench/commands.js').then((m) => m.register(shell), (e) => trace.log(TraceLevel.Error, 'GENERIC', `bench: ${e}`));
+  import('./bench/commands.js').then(
+    (m) => m.register(shell),
+    (e) => trace.log(TraceLevel.Error, 'GENERIC', `bench: ${e}`),
+  );
 }
 
 // ---- parts ----
@@ -156,8 +217,9 @@ async function startParts() {
       const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);
       drivers.crypto = harden(c.dlmsCrypto);
       drivers.optical = harden(o.opticalPort);
+    } catch (e) {
+      trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`);
     }
-    catch (e) { trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`); }
   }
   // PLC drivers only where the manifest runs the G3 stack (not on the STM32F405, for RAM),
   // loaded before native() goes (plcmodem.ts)
@@ -183,8 +245,7 @@ async function startParts() {
       await startPart(part, runService);
       partStatus[img.part] = 'running';
       print(`PART ${title} ${platform.versionText(img.version)} started\r\n`);
-    }
-    catch (e) {
+    } catch (e) {
       const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       partStatus[img.part] = 'failed';
       kernel.deleteOwner(part);
@@ -197,7 +258,7 @@ async function startParts() {
     }
   }
   print('PARTS started\r\n');
-  }
+}
 
 // Legal metrology cannot run: nothing else starts, the shell stays up to say why.
 function safeState(why: string) {
@@ -209,8 +270,13 @@ function safeState(why: string) {
 }
 
 const background = kernel.createTask({
-  name: 'BG', owner: 'generic', priority: 0, queue: 4,
-  handler: (m: Message) => { if (m.id === X_BG_START) void startParts(); },
+  name: 'BG',
+  owner: 'generic',
+  priority: 0,
+  queue: 4,
+  handler: (m: Message) => {
+    if (m.id === X_BG_START) void startParts();
+  },
 });
 
 print(`\r\nmeterfw ${cfg.role} on ${info.board} (${info.platform}), XS ${info.xs}, build ${info.build}\r\n`);

@@ -28,11 +28,18 @@ export const NONLEGAL_NVRAM = 512;
  */
 export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriver {
   const check = (offset: number, view: ArrayBufferView) => {
-    if (!(Number.isInteger(offset) && offset >= 0 && offset + view.byteLength <= size)) throw new RangeError(`nvram area: ${offset}+${view.byteLength} outside ${size} bytes`);
+    if (!(Number.isInteger(offset) && offset >= 0 && offset + view.byteLength <= size))
+      throw new RangeError(`nvram area: ${offset}+${view.byteLength} outside ${size} bytes`);
   };
   return {
-    read: (offset, view) => { check(offset, view); d.read(base + offset, view); },
-    write: (offset, view) => { check(offset, view); d.write(base + offset, view); },
+    read: (offset, view) => {
+      check(offset, view);
+      d.read(base + offset, view);
+    },
+    write: (offset, view) => {
+      check(offset, view);
+      d.write(base + offset, view);
+    },
     info: () => d.info().replace(/size=\d+/, `size=${size}`),
   };
 }
@@ -46,7 +53,8 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
  */
 export function nvramAreas(d: NvramDriver): { legal: NvramDriver; plc: NvramDriver; nonlegal: NvramDriver } {
   const total = Number(/size=(\d+)/.exec(d.info())?.[1] ?? 0);
-  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0, plc = nl ? 32 : 0;
+  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0,
+    plc = nl ? 32 : 0;
   const legal = total - nl - plc;
   return { legal: nvramArea(d, 0, legal), plc: nvramArea(d, legal, plc), nonlegal: nvramArea(d, total - nl, nl) };
 }

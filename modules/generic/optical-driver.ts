@@ -19,7 +19,12 @@ export const opticalPort: OpticalDriver = {
   open: (o) => {
     const onReadable = o.onReadable;
     // The ECMA-419 typings name pins; this board's UARTs are fixed, so only port and baud count.
-    const s = new Serial({ port: 1, baud: o.baud, format: 'buffer', onReadable: (n: number) => onReadable(n) } as unknown as ConstructorParameters<typeof Serial>[0]);
+    const s = new Serial({
+      port: 1,
+      baud: o.baud,
+      format: 'buffer',
+      onReadable: (n: number) => onReadable(n),
+    } as unknown as ConstructorParameters<typeof Serial>[0]);
     return s as unknown as OpticalSerial;
   },
 };

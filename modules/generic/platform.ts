@@ -19,19 +19,37 @@ export interface ImageInfo {
 }
 
 export interface MemInfo {
-  readonly chunks: number; readonly chunksPeak: number; readonly chunksMax: number;
-  readonly slots: number; readonly slotsPeak: number; readonly slotsMax: number; readonly slotSize: number;
-  readonly keys: number; readonly stackSlots: number; readonly stackPeak: number;
-  readonly heapUsed: number; readonly heapPeak: number; readonly heapSize: number;
+  readonly chunks: number;
+  readonly chunksPeak: number;
+  readonly chunksMax: number;
+  readonly slots: number;
+  readonly slotsPeak: number;
+  readonly slotsMax: number;
+  readonly slotSize: number;
+  readonly keys: number;
+  readonly stackSlots: number;
+  readonly stackPeak: number;
+  readonly heapUsed: number;
+  readonly heapPeak: number;
+  readonly heapSize: number;
   /** second data RAM holding XS slots (the STM32F405's CCM), "none" where the board has none */
-  readonly dataRam: string; readonly dataRamUsed: number; readonly dataRamSize: number;
-  readonly cStack: number; readonly cStackPeak: number;
-  readonly rejections: number; readonly callbackErrors: number;
-  readonly codeFlash: number; readonly codeRam: number;
+  readonly dataRam: string;
+  readonly dataRamUsed: number;
+  readonly dataRamSize: number;
+  readonly cStack: number;
+  readonly cStackPeak: number;
+  readonly rejections: number;
+  readonly callbackErrors: number;
+  readonly codeFlash: number;
+  readonly codeRam: number;
 }
 
 export interface SysInfo {
-  readonly board: string; readonly role: string; readonly platform: string; readonly build: string; readonly xs: string;
+  readonly board: string;
+  readonly role: string;
+  readonly platform: string;
+  readonly build: string;
+  readonly xs: string;
 }
 
 export const attach = native<(hooks: RuntimeHooks) => void>('xs_runtime_attach');

@@ -10,7 +10,10 @@ const poll = native<() => number>('xs_plcmodem_poll');
 const take = native<() => ArrayBuffer | undefined>('xs_plcmodem_take');
 const hello = native<(eui64: Uint8Array, kind: number) => void>('xs_plcmodem_hello');
 const setAddress = native<(pan: number, short: number) => void>('xs_plcmodem_set_address');
-const request = native<(handle: number, modulation: number, toneMap: number, flags: number, dstMode: number, dst: Uint8Array, frame: Uint8Array) => void>('xs_plcmodem_request');
+const request =
+  native<(handle: number, modulation: number, toneMap: number, flags: number, dstMode: number, dst: Uint8Array, frame: Uint8Array) => void>(
+    'xs_plcmodem_request',
+  );
 const reset = native<() => void>('xs_plcmodem_reset');
 const idle = native<(untilUs: number) => void>('xs_plcmodem_idle');
 const stats = native<() => ModemStats>('xs_plcmodem_stats');
@@ -18,14 +21,21 @@ const provisionRead = native<() => ArrayBuffer | string>('xs_plcprov_read');
 
 /** Driver "provision": the PLC provisioning record (layout in drivers/plcmodem/xs_provision.c),
  * checked in C (magic, bounds, CRC): its bytes, or why there is none. */
-export const provision = { read: (): Uint8Array | string => {
-  const r = provisionRead();
-  return typeof r === 'string' ? r : new Uint8Array(r);
-} };
+export const provision = {
+  read: (): Uint8Array | string => {
+    const r = provisionRead();
+    return typeof r === 'string' ? r : new Uint8Array(r);
+  },
+};
 
 export interface ModemStats {
-  readonly frames: number; readonly sent: number; readonly droppedBytes: number; readonly badCrc: number;
-  readonly badLength: number; readonly unknownType: number; readonly uartDropped: number;
+  readonly frames: number;
+  readonly sent: number;
+  readonly droppedBytes: number;
+  readonly badCrc: number;
+  readonly badLength: number;
+  readonly unknownType: number;
+  readonly uartDropped: number;
 }
 
 /** Messages from the modem (PROTOCOL.md); times are microseconds. */
@@ -68,10 +78,14 @@ const u64 = (v: DataView, at: number): number => v.getUint32(at) * 0x1_0000_0000
 function decode(b: ArrayBuffer): ModemMessage | undefined {
   const v = new DataView(b);
   switch (v.getUint8(0)) {
-    case 0x80: return { type: 'ready', version: v.getUint8(1), simClock: v.getUint8(2) === 1, now: u64(v, 3) };
-    case 0x81: return { type: 'confirm', handle: v.getUint8(1), status: v.getUint8(2), retries: v.getUint8(3), time: u64(v, 4) };
-    case 0x82: return { type: 'indication', lqi: v.getUint8(1), modulation: v.getUint8(2), time: u64(v, 3), frame: new Uint8Array(b, 11) };
-    case 0x83: return { type: 'time', now: u64(v, 1) };
+    case 0x80:
+      return { type: 'ready', version: v.getUint8(1), simClock: v.getUint8(2) === 1, now: u64(v, 3) };
+    case 0x81:
+      return { type: 'confirm', handle: v.getUint8(1), status: v.getUint8(2), retries: v.getUint8(3), time: u64(v, 4) };
+    case 0x82:
+      return { type: 'indication', lqi: v.getUint8(1), modulation: v.getUint8(2), time: u64(v, 3), frame: new Uint8Array(b, 11) };
+    case 0x83:
+      return { type: 'time', now: u64(v, 1) };
     case 0x8f: {
       let text = '';
       for (let i = 2; i < b.byteLength; i++) {
@@ -80,7 +94,8 @@ function decode(b: ArrayBuffer): ModemMessage | undefined {
       }
       return { type: 'error', code: v.getUint8(1), text };
     }
-    default: return undefined;   // the C parser accepts only the types above
+    default:
+      return undefined; // the C parser accepts only the types above
   }
 }
 

@@ -28,16 +28,22 @@ export default class Serial {
     this.#format = options.format ?? 'buffer';
     this.target = options.target;
     const onReadable = options.onReadable;
-    listen(port, (count) => { if (onReadable) onReadable.call(this, count); });
+    listen(port, (count) => {
+      if (onReadable) onReadable.call(this, count);
+    });
   }
 
-  get format(): 'buffer' | 'number' { return this.#format; }
+  get format(): 'buffer' | 'number' {
+    return this.#format;
+  }
   set format(value: 'buffer' | 'number') {
     if (value !== 'buffer' && value !== 'number') throw new RangeError('format');
     this.#format = value;
   }
 
-  get dropped(): number { return uartDropped(this.#port); }
+  get dropped(): number {
+    return uartDropped(this.#port);
+  }
 
   read(byteLength?: number): number | ArrayBuffer | undefined {
     if (!this.#open) throw new Error('closed');

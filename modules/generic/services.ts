@@ -10,7 +10,10 @@ import type { TimerModule } from './timer.js';
 
 export type PartName = 'legal' | 'plc' | 'nonlegal';
 export const PART_TITLES: { readonly [p in PartName | 'generic']: string } = Object.freeze({
-  generic: 'GENERIC', legal: 'LEGAL', plc: 'PLC', nonlegal: 'NON-LEGAL',
+  generic: 'GENERIC',
+  legal: 'LEGAL',
+  plc: 'PLC',
+  nonlegal: 'NON-LEGAL',
 });
 
 export interface SemaphoreHandle {
@@ -19,7 +22,12 @@ export interface SemaphoreHandle {
   value(): number;
 }
 
-export interface PartVersion { readonly part: string; readonly version: string; readonly sha256: string; readonly status: string }
+export interface PartVersion {
+  readonly part: string;
+  readonly version: string;
+  readonly sha256: string;
+  readonly status: string;
+}
 
 // The catalogue: service name -> signature. Groups are the part before the first dot.
 export interface Services {
@@ -35,9 +43,15 @@ export interface Services {
   'timer.module'(): TimerModule;
   'sem.binary'(initial?: number): SemaphoreHandle;
   'sem.counting'(max: number, initial?: number): SemaphoreHandle;
-  'trace'(level: number, text: string): void;
-  'shell.register'(module: string, command: string, params: number | readonly [number, number], help: string,
-    handler: (params: number[], print: ShellPrint) => void, symbols?: { readonly [name: string]: number }): void;
+  trace(level: number, text: string): void;
+  'shell.register'(
+    module: string,
+    command: string,
+    params: number | readonly [number, number],
+    help: string,
+    handler: (params: number[], print: ShellPrint) => void,
+    symbols?: { readonly [name: string]: number },
+  ): void;
   'shell.print'(text: string): void;
   'lcd.print'(line: number, text: string): void;
   'lcd.text'(): readonly string[];
@@ -45,7 +59,7 @@ export interface Services {
   'misc.time'(): number;
   'misc.uptime'(): number;
   'misc.versions'(): readonly PartVersion[];
-  'config'(): unknown;
+  config(): unknown;
   'driver.get'(name: string): unknown;
 }
 
@@ -62,7 +76,7 @@ export interface ServiceContext {
   uptime(): number;
   versions(): readonly PartVersion[];
   timerModule(owner: string): TimerModule;
-  drivers: { readonly [name: string]: unknown };      // hardened driver objects by name
+  drivers: { readonly [name: string]: unknown }; // hardened driver objects by name
   config: { readonly [part: string]: unknown };
 }
 
@@ -73,7 +87,11 @@ export class ServiceError extends Error {
 const freeze: <T>(v: T) => T = typeof harden === 'function' ? harden : (v) => Object.freeze(v);
 
 type Impl = { [K in ServiceName]: (caller: Caller, ...args: Parameters<Services[K]>) => ReturnType<Services[K]> };
-interface Caller { readonly part: PartName; readonly title: string; readonly granted: ReadonlySet<string> }
+interface Caller {
+  readonly part: PartName;
+  readonly title: string;
+  readonly granted: ReadonlySet<string>;
+}
 
 // One table serves every part (each closure costs RAM on the STM32F405); the caller's identity
 // comes from the RunService function bound to it.
@@ -84,7 +102,8 @@ function makeTable(ctx: ServiceContext): Impl {
     return freeze({ take: (t?: number) => s.take(t ?? Infinity, c.part), give: () => s.give(), value: () => s.value });
   };
   return {
-    'task.create': (c, o) => ctx.kernel.createTask({ name: o.name, owner: c.part, priority: o.priority, queue: o.queue, handler: o.onMessage }),
+    'task.create': (c, o) =>
+      ctx.kernel.createTask({ name: o.name, owner: c.part, priority: o.priority, queue: o.queue, handler: o.onMessage }),
     'task.delete': (c, id) => ctx.kernel.deleteTask(id, c.part),
     'task.find': (_c, name) => ctx.kernel.findTask(name),
     'msg.send': (c, from, to, id, payload) => {
@@ -95,14 +114,15 @@ function makeTable(ctx: ServiceContext): Impl {
       if (!ownTask(c, task)) throw new ServiceError(`${c.title} cannot receive for task ${task}`);
       return ctx.kernel.receive(task, timeout ?? Infinity);
     },
-    'timer.create': (c, o) => ctx.kernel.createTimer({ name: o.name, owner: c.part, period: o.period, repeat: o.repeat, callback: o.onTimer }),
+    'timer.create': (c, o) =>
+      ctx.kernel.createTimer({ name: o.name, owner: c.part, period: o.period, repeat: o.repeat, callback: o.onTimer }),
     'timer.start': (c, id, period) => ctx.kernel.timerOwner(id) === c.part && ctx.kernel.startTimer(id, period),
     'timer.stop': (c, id) => ctx.kernel.timerOwner(id) === c.part && ctx.kernel.stopTimer(id),
     'timer.delete': (c, id) => ctx.kernel.deleteTimer(id, c.part),
     'timer.module': (c) => ctx.timerModule(c.part),
     'sem.binary': (c, initial) => sem(c, 1, initial ?? 0),
     'sem.counting': (c, max, initial) => sem(c, max, initial ?? 0),
-    'trace': (c, level, text) => ctx.trace.log(level, c.title, text),
+    trace: (c, level, text) => ctx.trace.log(level, c.title, text),
     'shell.register': (c, module, command, params, help, handler, symbols) =>
       ctx.shell.register({ module, command, params, help, owner: c.part, handler, symbols }),
     'shell.print': (_c, text) => ctx.print(String(text)),
@@ -112,7 +132,7 @@ function makeTable(ctx: ServiceContext): Impl {
     'misc.time': () => Date.now(),
     'misc.uptime': () => ctx.uptime(),
     'misc.versions': () => ctx.versions(),
-    'config': (c) => ctx.config[c.part],
+    config: (c) => ctx.config[c.part],
     'driver.get': (c, name) => {
       if (!c.granted.has(`driver.${name}`)) throw new ServiceError(`driver ${name} not granted to ${c.title}`);
       const d = ctx.drivers[name];
@@ -137,7 +157,8 @@ export function makeRunService(part: PartName, grants: readonly string[], ctx: S
     if (!fn) throw new ServiceError(`unknown service ${String(name)}`);
     const group = String(name).split('.')[0]!;
     // driver.get checks the grant of the driver asked for (driver.<name>) itself
-    if (group !== 'driver' && !caller.granted.has(group) && !caller.granted.has(String(name))) throw new ServiceError(`service ${String(name)} not granted to ${caller.title}`);
+    if (group !== 'driver' && !caller.granted.has(group) && !caller.granted.has(String(name)))
+      throw new ServiceError(`service ${String(name)} not granted to ${caller.title}`);
     return (fn as (c: Caller, ...a: unknown[]) => ReturnType<Services[K]>)(caller, ...args);
   }
   return freeze(RunService);

@@ -9,11 +9,11 @@ export type ShellHandler = (params: number[], print: ShellPrint) => void;
 export interface ShellCommand {
   module: string;
   command: string;
-  params: number | readonly [number, number];   // exact count or [min, max]
+  params: number | readonly [number, number]; // exact count or [min, max]
   help: string;
   owner: string;
   handler: ShellHandler;
-  symbols?: { readonly [name: string]: number };   // named parameter values (e.g. P1 -> 1), upper case
+  symbols?: { readonly [name: string]: number }; // named parameter values (e.g. P1 -> 1), upper case
 }
 
 export interface ShellStats {
@@ -26,7 +26,11 @@ export interface ShellStats {
 export const SHELL_MAX_LINE = 128;
 export const SHELL_MAX_COMMANDS = 128;
 
-const enum State { Text, Overlong, Binary }
+const enum State {
+  Text,
+  Overlong,
+  Binary,
+}
 
 // Parses one 32-bit parameter: decimal (optionally negative) or 0x-hex. Returns undefined when
 // the token is not a number or does not fit in 32 bits.
@@ -47,10 +51,14 @@ export class Shell {
   private lastCR = false;
   readonly stats: ShellStats = { lines: 0, errors: 0, overlong: 0, binary: 0 };
 
-  constructor(private print: ShellPrint, private maxLine = SHELL_MAX_LINE) {}
+  constructor(
+    private print: ShellPrint,
+    private maxLine = SHELL_MAX_LINE,
+  ) {}
 
   register(cmd: ShellCommand): void {
-    const module = cmd.module.toUpperCase(), command = cmd.command.toUpperCase();
+    const module = cmd.module.toUpperCase(),
+      command = cmd.command.toUpperCase();
     if (!/^[A-Z][A-Z0-9_]{0,15}$/.test(module) || !/^[A-Z][A-Z0-9_]{0,23}$/.test(command)) {
       throw new RangeError(`bad command name ${module} ${command}`);
     }
@@ -64,7 +72,11 @@ export class Shell {
 
   unregisterOwner(owner: string): number {
     let n = 0;
-    for (const [key, c] of this.commands) if (c.owner === owner) { this.commands.delete(key); n++; }
+    for (const [key, c] of this.commands)
+      if (c.owner === owner) {
+        this.commands.delete(key);
+        n++;
+      }
     return n;
   }
 
@@ -77,16 +89,28 @@ export class Shell {
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (b === 13 || b === 10) {
-        if (b === 10 && this.lastCR) { this.lastCR = false; continue; }   // CR LF is one end of line
+        if (b === 10 && this.lastCR) {
+          this.lastCR = false;
+          continue;
+        } // CR LF is one end of line
         this.lastCR = b === 13;
         this.endOfLine();
         continue;
       }
       this.lastCR = false;
-      if (this.state !== State.Text) continue;       // discard up to the end of the line
-      if (b === 8 || b === 127) { this.line.pop(); continue; }
-      if (b === 9) { this.push(32); continue; }
-      if (b < 32 || b > 126) { this.state = State.Binary; continue; }
+      if (this.state !== State.Text) continue; // discard up to the end of the line
+      if (b === 8 || b === 127) {
+        this.line.pop();
+        continue;
+      }
+      if (b === 9) {
+        this.push(32);
+        continue;
+      }
+      if (b < 32 || b > 126) {
+        this.state = State.Binary;
+        continue;
+      }
       this.push(b);
     }
   }
@@ -125,7 +149,10 @@ export class Shell {
 
   // Runs one command line (also used by scripts and tests).
   execute(text: string): void {
-    const tokens = text.trim().split(/ +/).filter((t) => t.length > 0);
+    const tokens = text
+      .trim()
+      .split(/ +/)
+      .filter((t) => t.length > 0);
     if (tokens.length === 0) return;
     this.stats.lines++;
     if (tokens.length === 1) {
@@ -133,7 +160,8 @@ export class Shell {
       if (module === 'HELP') return this.help();
       return this.error(`usage: <MODULE> <COMMAND> [params]; HELP lists commands`);
     }
-    const module = tokens[0]!.toUpperCase(), command = tokens[1]!.toUpperCase();
+    const module = tokens[0]!.toUpperCase(),
+      command = tokens[1]!.toUpperCase();
     const cmd = this.commands.get(`${module} ${command}`);
     if (!cmd) {
       const known = [...this.commands.values()].some((c) => c.module === module);
@@ -149,7 +177,10 @@ export class Shell {
     for (const token of raw) {
       const named = cmd.symbols?.[token.toUpperCase()];
       const v = typeof named === 'number' ? named : parseParam(token);
-      if (v === undefined) return this.error(`bad parameter '${token.slice(0, 16)}': 32-bit decimal or 0x-hex expected${cmd.symbols ? ` or ${Object.keys(cmd.symbols).join('|')}` : ''}`);
+      if (v === undefined)
+        return this.error(
+          `bad parameter '${token.slice(0, 16)}': 32-bit decimal or 0x-hex expected${cmd.symbols ? ` or ${Object.keys(cmd.symbols).join('|')}` : ''}`,
+        );
       params.push(v);
     }
     try {

@@ -3,7 +3,9 @@
 // timers belong to that part (deleted with it on an update).
 import type { Kernel } from './kernel.js';
 
-export interface TimerHandle { readonly id: number }
+export interface TimerHandle {
+  readonly id: number;
+}
 export type TimerCallback = (timer: TimerHandle) => void;
 
 export interface TimerModule {
@@ -20,7 +22,10 @@ export function makeTimer(kernel: Kernel, owner: string, spin: (ms: number) => v
     if (typeof callback !== 'function') throw new TypeError('callback');
     let handle: TimerHandle;
     const id = kernel.createTimer({
-      name: 'timer', owner, period: interval, repeat: false,
+      name: 'timer',
+      owner,
+      period: interval,
+      repeat: false,
       callback: () => {
         const state = handles.get(handle);
         if (state && state.repeatMs > 0) kernel.startTimer(id, state.repeatMs);
@@ -29,17 +34,21 @@ export function makeTimer(kernel: Kernel, owner: string, spin: (ms: number) => v
       },
     });
     handle = Object.freeze({ id });
-    handles.set(handle, { repeatMs: Math.max(repeat , 0) });
+    handles.set(handle, { repeatMs: Math.max(repeat, 0) });
     kernel.startTimer(id, Math.max(0, interval));
     return handle;
   }
   return Object.freeze({
-    set(callback: TimerCallback, interval = 0, repeat = 0) { return create(callback, interval, repeat); },
-    repeat(callback: TimerCallback, interval: number) { return create(callback, interval, interval); },
+    set(callback: TimerCallback, interval = 0, repeat = 0) {
+      return create(callback, interval, repeat);
+    },
+    repeat(callback: TimerCallback, interval: number) {
+      return create(callback, interval, interval);
+    },
     schedule(timer: TimerHandle, interval = 0, repeat = 0) {
       const state = handles.get(timer);
       if (!state) throw new TypeError('not a timer');
-      state.repeatMs = Math.max(repeat , 0);
+      state.repeatMs = Math.max(repeat, 0);
       kernel.startTimer(timer.id, Math.max(0, interval));
     },
     clear(timer: TimerHandle | undefined | null) {
@@ -47,6 +56,8 @@ export function makeTimer(kernel: Kernel, owner: string, spin: (ms: number) => v
       handles.delete(timer);
       kernel.deleteTimer(timer.id, owner);
     },
-    delay(milliseconds: number) { spin(milliseconds); },
+    delay(milliseconds: number) {
+      spin(milliseconds);
+    },
   });
 }

@@ -1,7 +1,13 @@
 // Traces with levels, printed on the console as `TRACE <LEVEL> <source>: <text>`. The level is
 // set with `SYS TRACE <level>`; messages above it are counted, not printed.
 
-export const enum TraceLevel { Off = 0, Error = 1, Warning = 2, Info = 3, Debug = 4 }
+export const enum TraceLevel {
+  Off = 0,
+  Error = 1,
+  Warning = 2,
+  Info = 3,
+  Debug = 4,
+}
 export const TRACE_NAMES = ['OFF', 'ERROR', 'WARN', 'INFO', 'DEBUG'] as const;
 export const TRACE_MAX_TEXT = 160;
 
@@ -24,7 +30,9 @@ export class Trace {
       this.suppressed++;
       return;
     }
-    const clean = String(text).replace(/[^\x20-\x7e]/g, '?').slice(0, TRACE_MAX_TEXT);
+    const clean = String(text)
+      .replace(/[^\x20-\x7e]/g, '?')
+      .slice(0, TRACE_MAX_TEXT);
     this.print(`TRACE ${TRACE_NAMES[level]} ${String(source).slice(0, 16)}: ${clean}\r\n`);
   }
 }

@@ -3,13 +3,14 @@
 // every second with the last measured values. TPA (terminal cover) and TPB (magnetic field)
 // are the tamper switches: main.ts journals them.
 // Offsets in the metrology output (generic/metro-driver.ts).
-const TOTAL = 24, ENERGY = 27;
+const TOTAL = 24,
+  ENERGY = 27;
 
 // label, unit, offset, scale (to the unit), decimals; energy registers are micro-units
 const ITEMS: readonly (readonly [string, number, number, number])[] = [
-  ['A+ kWh', ENERGY, 1e-9, 3],             // active energy imported
-  ['R+ kvarh', -1, 1e-9, 3],               // reactive Q1 + Q2
-  ['AP kVAh', ENERGY + 6, 1e-9, 3],        // apparent
+  ['A+ kWh', ENERGY, 1e-9, 3], // active energy imported
+  ['R+ kvarh', -1, 1e-9, 3], // reactive Q1 + Q2
+  ['AP kVAh', ENERGY + 6, 1e-9, 3], // apparent
   ['P W', TOTAL, 1, 1],
   ['Q var', TOTAL + 1, 1, 1],
   ['S VA', TOTAL + 2, 1, 1],

@@ -10,23 +10,42 @@ import type { LegalEvent } from '../generic/shared/messages.js';
 
 // NVRAM: corrupt records dropped (value: how many); REGISTERS_LOST: every copy of the billing
 // record lost, registers restarted from 0; LAYOUT: the NVRAM migrated (value: the old layout).
-export const EVENT_NAMES = ['', 'POWER_FAIL', 'POWER_RESTORE', 'SAG', 'SWELL', 'INTERRUPTION', 'OVERVOLTAGE',
-  'UNDERVOLTAGE', 'REVERSE', 'COVER', 'MAGNET', 'CLOCK', 'NVRAM', 'REGISTERS_LOST', 'LAYOUT'];
+export const EVENT_NAMES = [
+  '',
+  'POWER_FAIL',
+  'POWER_RESTORE',
+  'SAG',
+  'SWELL',
+  'INTERRUPTION',
+  'OVERVOLTAGE',
+  'UNDERVOLTAGE',
+  'REVERSE',
+  'COVER',
+  'MAGNET',
+  'CLOCK',
+  'NVRAM',
+  'REGISTERS_LOST',
+  'LAYOUT',
+];
 
 export type { LegalEvent };
 
 export class EventLog {
   readonly capacity: number;
-  last = 0;          // seq of the newest record (0: none)
-  slot = -1;         // its slot
-  count = 0;         // valid records
-  dropped = 0;       // corrupt records found at boot
+  last = 0; // seq of the newest record (0: none)
+  slot = -1; // its slot
+  count = 0; // valid records
+  dropped = 0; // corrupt records found at boot
   private readonly bytes = new Uint8Array(EVENT_SIZE);
   private readonly view = new DataView(this.bytes.buffer);
 
   private readonly base: number;
 
-  constructor(private readonly nv: Nvram, private readonly crc: Crc32, layout: Layout) {
+  constructor(
+    private readonly nv: Nvram,
+    private readonly crc: Crc32,
+    layout: Layout,
+  ) {
     this.capacity = layout.capacity;
     this.base = layout.log;
   }
@@ -59,7 +78,8 @@ export class EventLog {
   append(time: number, type: number, phase: number, value: number, duration: number): number {
     if (this.capacity === 0) return 0;
     const { bytes, view } = this;
-    const seq = this.last + 1, slot = (this.slot + 1) % this.capacity;
+    const seq = this.last + 1,
+      slot = (this.slot + 1) % this.capacity;
     view.setUint32(0, seq, true);
     view.setUint8(4, type);
     view.setUint8(5, phase);
@@ -83,7 +103,14 @@ export class EventLog {
     const k = (this.slot - back + this.capacity) % this.capacity;
     const v = this.view;
     if (this.readSlot(k) !== 0 || v.getUint32(0, true) !== seq) return undefined;
-    return Object.freeze({ seq, time: v.getFloat64(8, true), type: v.getUint8(4), phase: v.getUint8(5), value: v.getInt32(16, true), duration: v.getUint32(20, true) });
+    return Object.freeze({
+      seq,
+      time: v.getFloat64(8, true),
+      type: v.getUint8(4),
+      phase: v.getUint8(5),
+      value: v.getInt32(16, true),
+      duration: v.getUint32(20, true),
+    });
   }
 
   /** Up to n records, oldest first: from seq `from`, or the newest n. */

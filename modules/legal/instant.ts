@@ -8,9 +8,12 @@ export function instant(now: Float64Array, time: number): Instant {
   for (let k = 0; k < 24; k += 8) {
     phases.push({ v: now[k]!, i: now[k + 1]!, p: now[k + 2]!, q: now[k + 3]!, s: now[k + 4]!, pf: now[k + 5]!, f: now[k + 6]! });
   }
-  const e = (k: number) => now[27 + k]! / 1e6;   // uWh -> Wh
+  const e = (k: number) => now[27 + k]! / 1e6; // uWh -> Wh
   return {
-    time, second: now[34]!, phases, total: { p: now[24]!, q: now[25]!, s: now[26]! },
+    time,
+    second: now[34]!,
+    phases,
+    total: { p: now[24]!, q: now[25]!, s: now[26]! },
     registers: { aImp: e(0), aExp: e(1), rQ1: e(2), rQ2: e(3), rQ3: e(4), rQ4: e(5), app: e(6) },
   };
 }

@@ -21,10 +21,11 @@ import { BILL_SIZE, BILL_MAGIC, OPEN_SIZE, OPEN_MAGIC, EVENT_SIZE, EVENT_MAGIC }
 import { check, crcOf, RECORD_VALID, RECORD_CORRUPT, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
 
 export const LAYOUT_VERSION = 2;
-const LAYOUT_MAGIC = 0x594c474c;   // "LGLY"
-const HEADER_SIZE = 16;            // 0 magic, 4 version (u16), 6 reserved, 8 area size (u32), 12 CRC-32 of 0..11
-const TAIL = 272;                  // open B + billing B + header 1 at the end of the area
-const V1_BILL_B = 96, V1_OPEN_B = 352;
+const LAYOUT_MAGIC = 0x594c474c; // "LGLY"
+const HEADER_SIZE = 16; // 0 magic, 4 version (u16), 6 reserved, 8 area size (u32), 12 CRC-32 of 0..11
+const TAIL = 272; // open B + billing B + header 1 at the end of the area
+const V1_BILL_B = 96,
+  V1_OPEN_B = 352;
 
 export interface Layout {
   readonly size: number;
@@ -33,21 +34,35 @@ export interface Layout {
   readonly open: readonly [number, number];
   readonly header: readonly [number, number];
   readonly log: number;
-  readonly capacity: number;     // journal records
+  readonly capacity: number; // journal records
 }
 
 /** Layout 2 of an area of `size` bytes; RangeError when not even one journal record fits. */
 export function legalLayout(size: number): Layout {
-  const log = 512, capacity = Math.floor((size - TAIL - log) / EVENT_SIZE);
+  const log = 512,
+    capacity = Math.floor((size - TAIL - log) / EVENT_SIZE);
   if (!(capacity >= 1)) throw new RangeError(`NVRAM area of ${size} bytes: under ${log + TAIL + EVENT_SIZE}`);
   return Object.freeze({
-    size, bill: [0, size - 112] as const, witness: 352, open: [192, size - TAIL] as const,
-    header: [96, size - HEADER_SIZE] as const, log, capacity,
+    size,
+    bill: [0, size - 112] as const,
+    witness: 352,
+    open: [192, size - TAIL] as const,
+    header: [96, size - HEADER_SIZE] as const,
+    log,
+    capacity,
   });
 }
 
 /** No NVRAM (size 0): no record is read or written (places valid for the stores' checks only), the journal holds none. */
-export const NO_AREA: Layout = Object.freeze({ size: 0, bill: [0, 96] as const, witness: 352, open: [192, 352] as const, header: [96, 112] as const, log: 512, capacity: 0 });
+export const NO_AREA: Layout = Object.freeze({
+  size: 0,
+  bill: [0, 96] as const,
+  witness: 352,
+  open: [192, 352] as const,
+  header: [96, 112] as const,
+  log: 512,
+  capacity: 0,
+});
 
 /** What prepareArea() found: the current layout, an area it migrated or formatted, its drops. */
 export interface AreaState {
@@ -65,14 +80,18 @@ export interface AreaState {
  */
 export function prepareArea(nv: Nvram, crc: Crc32, size: number): AreaState {
   const layout = legalLayout(size);
-  const bytes = new Uint8Array(HEADER_SIZE), view = new DataView(bytes.buffer);
-  let current = 0, corrupt = 0, other = '';
+  const bytes = new Uint8Array(HEADER_SIZE),
+    view = new DataView(bytes.buffer);
+  let current = 0,
+    corrupt = 0,
+    other = '';
   for (const at of layout.header) {
     nv.read(at, bytes);
     const state = check(crc, bytes, view, view.getUint32(0, true) === LAYOUT_MAGIC);
     if (state === RECORD_CORRUPT) corrupt++;
     if (state !== RECORD_VALID) continue;
-    const version = view.getUint16(4, true), area = view.getUint32(8, true);
+    const version = view.getUint16(4, true),
+      area = view.getUint32(8, true);
     if (version === LAYOUT_VERSION && area === size) current++;
     else other = `layout ${version} of ${area} bytes`;
   }
@@ -88,7 +107,8 @@ export function prepareArea(nv: Nvram, crc: Crc32, size: number): AreaState {
 }
 
 function writeHeaders(nv: Nvram, crc: Crc32, layout: Layout): void {
-  const bytes = new Uint8Array(HEADER_SIZE), view = new DataView(bytes.buffer);
+  const bytes = new Uint8Array(HEADER_SIZE),
+    view = new DataView(bytes.buffer);
   view.setUint32(0, LAYOUT_MAGIC, true);
   view.setUint16(4, LAYOUT_VERSION, true);
   view.setUint32(8, layout.size, true);
@@ -101,11 +121,14 @@ function writeHeaders(nv: Nvram, crc: Crc32, layout: Layout): void {
  * none. A record is position-independent (magic, seq, payload, CRC), so it can be copied as is.
  */
 function newest(nv: Nvram, crc: Crc32, places: readonly number[], magic: number, into: Uint8Array): number {
-  const bytes = new Uint8Array(into.length), view = new DataView(bytes.buffer);
-  let best = -1, seq = 0;
+  const bytes = new Uint8Array(into.length),
+    view = new DataView(bytes.buffer);
+  let best = -1,
+    seq = 0;
   for (let k = 0; k < places.length; k++) {
     nv.read(places[k]!, bytes);
-    if (check(crc, bytes, view, view.getUint32(0, true) === magic) !== RECORD_VALID || (best >= 0 && view.getUint32(4, true) <= seq)) continue;
+    if (check(crc, bytes, view, view.getUint32(0, true) === magic) !== RECORD_VALID || (best >= 0 && view.getUint32(4, true) <= seq))
+      continue;
     best = k;
     seq = view.getUint32(4, true);
     into.set(bytes);
@@ -121,7 +144,8 @@ function newest(nv: Nvram, crc: Crc32, places: readonly number[], magic: number,
  * at the next boot. Returns 1 when layout 1 records were found, 2 when only layout 2 ones, 0 none.
  */
 export function migrate(nv: Nvram, crc: Crc32, layout: Layout): number {
-  const bill = new Uint8Array(BILL_SIZE), open = new Uint8Array(OPEN_SIZE);
+  const bill = new Uint8Array(BILL_SIZE),
+    open = new Uint8Array(OPEN_SIZE);
   // layout 1 has no billing record where layout 2 keeps copy B and the witness
   const v2 = newest(nv, crc, [layout.bill[1], layout.witness], BILL_MAGIC, bill) >= 0;
   let found = migrateJournal(nv, crc, layout);
@@ -146,18 +170,22 @@ export function migrate(nv: Nvram, crc: Crc32, layout: Layout): number {
  * before it is overwritten; a slot that already holds the record it should is left as is.
  */
 function migrateJournal(nv: Nvram, crc: Crc32, layout: Layout): number {
-  const { log, capacity } = layout, old = Math.floor((layout.size - log) / EVENT_SIZE);
-  const bytes = new Uint8Array(EVENT_SIZE), view = new DataView(bytes.buffer);
+  const { log, capacity } = layout,
+    old = Math.floor((layout.size - log) / EVENT_SIZE);
+  const bytes = new Uint8Array(EVENT_SIZE),
+    view = new DataView(bytes.buffer);
   // the seq of the record in a slot; 0 blank, -1 corrupt
   const seqAt = (slot: number) => {
     nv.read(log + slot * EVENT_SIZE, bytes);
     const state = check(crc, bytes, view, view.getUint16(6, true) === EVENT_MAGIC);
     return state === RECORD_VALID ? view.getUint32(0, true) : state === RECORD_CORRUPT ? -1 : 0;
   };
-  let last = 0, s = -1;
+  let last = 0,
+    s = -1;
   for (let k = 0; k < old; k++) {
     const seq = seqAt(k);
-    if (seq > 0 && seq >= last) {   // a tie (a record already copied down): the original, higher slot
+    if (seq > 0 && seq >= last) {
+      // a tie (a record already copied down): the original, higher slot
       last = seq;
       s = k;
     }
@@ -165,13 +193,14 @@ function migrateJournal(nv: Nvram, crc: Crc32, layout: Layout): number {
   if (s < 0) return 0;
   const t = Math.min(s, capacity - 1);
   for (let k = 0; k < capacity; k++) {
-    const back = (t - k + capacity) % capacity, want = last - back;
+    const back = (t - k + capacity) % capacity,
+      want = last - back;
     if (want < 1) {
-      if (seqAt(k) !== 0) nv.write(log + k * EVENT_SIZE, bytes.fill(0xff));   // no record belongs there
+      if (seqAt(k) !== 0) nv.write(log + k * EVENT_SIZE, bytes.fill(0xff)); // no record belongs there
       continue;
     }
     if (seqAt(k) === want) continue;
-    if (seqAt((s - back + old) % old) !== want) bytes.fill(0xff);   // lost in layout 1 (torn, corrupt)
+    if (seqAt((s - back + old) % old) !== want) bytes.fill(0xff); // lost in layout 1 (torn, corrupt)
     nv.write(log + k * EVENT_SIZE, bytes);
   }
   return 1;

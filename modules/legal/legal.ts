@@ -31,14 +31,32 @@ import { SustainedDetector, REVERSE, type VoltageConfig } from './detect.js';
 import { OpenEvents, OPEN_SLOTS } from './openevents.js';
 import { Display, BUTTONS, BUTTON_NAMES } from './display.js';
 
-const ENERGY = 27, SECOND = 34, TOTAL = 24;
-const POWER_FAIL = 1, POWER_RESTORE = 2, COVER = 9, MAGNET = 10, CLOCK = 11, NVRAM = 12, REGISTERS_LOST = 13, LAYOUT = 14;
-const PQ_TYPES = [0, 3, 4, 5, COVER, MAGNET];   // drivers/metrology/pq.h PQ_* -> log type
-const PQ_KEY_P1 = 6, PQ_KEY_P2 = 7;
-const VOLTAGE_TYPES = [3, 4, 5];   // SAG, SWELL, INTERRUPTION: one slot per phase (a dip may become one)              // pq.h: buttons pressed on the model's input lines
+const ENERGY = 27,
+  SECOND = 34,
+  TOTAL = 24;
+const POWER_FAIL = 1,
+  POWER_RESTORE = 2,
+  COVER = 9,
+  MAGNET = 10,
+  CLOCK = 11,
+  NVRAM = 12,
+  REGISTERS_LOST = 13,
+  LAYOUT = 14;
+const PQ_TYPES = [0, 3, 4, 5, COVER, MAGNET]; // drivers/metrology/pq.h PQ_* -> log type
+const PQ_KEY_P1 = 6,
+  PQ_KEY_P2 = 7;
+const VOLTAGE_TYPES = [3, 4, 5]; // SAG, SWELL, INTERRUPTION: one slot per phase (a dip may become one)              // pq.h: buttons pressed on the model's input lines
 const LOG_MAX = 32;
-const DEFAULT_VOLTAGE: VoltageConfig = { declaredMv: 230000, sagPermille: 900, swellPermille: 1100, interruptionPermille: 50,
-  hysteresisPermille: 20, overPermille: 1100, underPermille: 900, sustainS: 5 };
+const DEFAULT_VOLTAGE: VoltageConfig = {
+  declaredMv: 230000,
+  sagPermille: 900,
+  swellPermille: 1100,
+  interruptionPermille: 50,
+  hysteresisPermille: 20,
+  overPermille: 1100,
+  underPermille: 900,
+  sustainS: 5,
+};
 
 export interface Legal {
   second(): void;
@@ -46,7 +64,12 @@ export interface Legal {
   message(m: Message, task: number, malformed: MalformedCounts): boolean;
 }
 
-export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal, now: Float64Array, voltage: VoltageConfig | undefined): Legal {
+export function start(
+  RunService: RunServiceFn,
+  driver: MetroDriver & MetroLegal,
+  now: Float64Array,
+  voltage: VoltageConfig | undefined,
+): Legal {
   const nv = RunService('driver.get', 'nvram') as Nvram;
   const crcs = RunService('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
   const crc = new crcs.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff);
@@ -77,18 +100,22 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   if (restored) driver.restore(bill.values);
   // The load relay comes back as it was before the power cut (a disconnected customer stays
   // disconnected); the state is saved at once when it changes (message()).
-  if (restored && bill.relayOpen && driver.relay(false)) bill.relayOpen = false;   // the relay did not open
+  if (restored && bill.relayOpen && driver.relay(false)) bill.relayOpen = false; // the relay did not open
 
   const cfgV = voltage ?? DEFAULT_VOLTAGE;
   driver.quality(cfgV.declaredMv, cfgV.sagPermille, cfgV.swellPermille, cfgV.interruptionPermille, cfgV.hysteresisPermille);
   const record = (type: number, phase: number, time: number, duration: number, value: number) => {
     const seq = log.append(time, type, phase, value, duration);
-    RunService('trace', 3, `event #${seq} ${EVENT_NAMES[type]} L${phase} t=${time} value=${Math.round(value)} duration=${Math.round(duration)}`);
+    RunService(
+      'trace',
+      3,
+      `event #${seq} ${EVENT_NAMES[type]} L${phase} t=${time} value=${Math.round(value)} duration=${Math.round(duration)}`,
+    );
     return seq;
   };
   // An event is journaled when it ends; while it runs it is kept in its open-event slot.
-  const slotOf = (type: number, phase: number) => type === REVERSE ? 6 : type === COVER ? 7 : type === MAGNET ? 8
-    : VOLTAGE_TYPES.includes(type) ? phase - 1 : 3 + phase - 1;
+  const slotOf = (type: number, phase: number) =>
+    type === REVERSE ? 6 : type === COVER ? 7 : type === MAGNET ? 8 : VOLTAGE_TYPES.includes(type) ? phase - 1 : 3 + phase - 1;
   const begin = (type: number, phase: number, start: number, value: number) => {
     if (size > 0) openEvents.set(slotOf(type, phase), { type, phase, start, value });
     RunService('trace', 3, `event ${EVENT_NAMES[type]} L${phase} started t=${start}`);
@@ -100,20 +127,30 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   };
   const sustained = new SustainedDetector(cfgV, finish, begin);
   const display = new Display((line, text) => RunService('lcd.print', line, text));
-  let keysP1 = 0, keysP2 = 0;   // presses recognised on the input lines (not the shell's)
+  let keysP1 = 0,
+    keysP2 = 0; // presses recognised on the input lines (not the shell's)
 
   const dropped = bill.dropped + log.dropped + openEvents.dropped + (area?.dropped ?? 0);
-  RunService('shell.print', size === 0 ? 'NVRAM absent: registers and event log are not kept\r\n'
-    : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : lost ? 'lost' : 'new'} log=${log.count}/${log.capacity} dropped=${dropped}${area && area.status !== 'current' ? ` layout=${area.status}` : ''}\r\n`);
+  RunService(
+    'shell.print',
+    size === 0
+      ? 'NVRAM absent: registers and event log are not kept\r\n'
+      : `NVRAM ${persistent ? 'file' : 'volatile (no backing file): registers and event log are lost at power off;'} size=${size} registers=${restored ? `restored seq=${bill.seq}` : lost ? 'lost' : 'new'} log=${log.count}/${log.capacity} dropped=${dropped}${area && area.status !== 'current' ? ` layout=${area.status}` : ''}\r\n`,
+  );
   if (area && area.status !== 'current' && area.status !== 'formatted') {
     RunService('trace', 2, `NVRAM: layout ${area.status === 'migrated' ? 1 : 2} ${area.status} to layout 2`);
     record(LAYOUT, 0, clock(), 0, area.status === 'migrated' ? 1 : 2);
   }
   if (dropped > 0) {
-    RunService('trace', 2, `NVRAM: ${bill.dropped} billing, ${openEvents.dropped} open-event, ${log.dropped} event and ${area?.dropped ?? 0} header records corrupt, dropped`);
+    RunService(
+      'trace',
+      2,
+      `NVRAM: ${bill.dropped} billing, ${openEvents.dropped} open-event, ${log.dropped} event and ${area?.dropped ?? 0} header records corrupt, dropped`,
+    );
     record(NVRAM, 0, clock(), 0, dropped);
   }
-  if (restored && bill.fromWitness) RunService('trace', 2, `NVRAM: registers restored from the witness (seq=${bill.seq}): the copies lost or older`);
+  if (restored && bill.fromWitness)
+    RunService('trace', 2, `NVRAM: registers restored from the witness (seq=${bill.seq}): the copies lost or older`);
   if (lost) {
     RunService('trace', 1, 'NVRAM: every copy of the registers lost, restarting from 0 marked as lost');
     record(REGISTERS_LOST, 0, clock(), 0, 0);
@@ -135,7 +172,8 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
     record(POWER_RESTORE, 0, clock(), 0, 0);
   }
 
-  const counts = new Float64Array(2), pq = new Float64Array(5 * 12);
+  const counts = new Float64Array(2),
+    pq = new Float64Array(5 * 12);
   const setClock = (ms: number) => {
     const previous = clock();
     clockBase = ms - RunService('misc.uptime');
@@ -152,7 +190,8 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
 
   const list = (n: number, out: (s: string) => void) => {
     let text = '';
-    for (const e of log.list(n)) text += `#${e.seq} t=${e.time} ${EVENT_NAMES[e.type]} L${e.phase} value=${e.value} duration=${e.duration}\r\n`;
+    for (const e of log.list(n))
+      text += `#${e.seq} t=${e.time} ${EVENT_NAMES[e.type]} L${e.phase} value=${e.value} duration=${e.duration}\r\n`;
     out(`${text}log=${log.count} capacity=${log.capacity} last=${log.last} overwritten=${log.overwritten} dropped=${log.dropped}\r\n`);
   };
 
@@ -161,10 +200,19 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
     if (!(n >= 1 && n <= LOG_MAX)) throw new RangeError(`n 1..${LOG_MAX}`);
     list(n, out);
   });
-  RunService('shell.register', 'METRO', 'EVENT', [4, 5], '<type 1..6> <phase 0..3> <param> <duration ms> [<delay ms>] - front-end model event', (p, out) => {
-    const delay = driver.event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
-    out(`METRO EVENT ${p[0]} L${p[1]} from second=${measured ? now[SECOND]! + 1 : 0} delay=${delay} duration=${p[3]}${measured ? ` start=${lastT + delay}` : ''}\r\n`);
-  });
+  RunService(
+    'shell.register',
+    'METRO',
+    'EVENT',
+    [4, 5],
+    '<type 1..6> <phase 0..3> <param> <duration ms> [<delay ms>] - front-end model event',
+    (p, out) => {
+      const delay = driver.event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
+      out(
+        `METRO EVENT ${p[0]} L${p[1]} from second=${measured ? now[SECOND]! + 1 : 0} delay=${delay} duration=${p[3]}${measured ? ` start=${lastT + delay}` : ''}\r\n`,
+      );
+    },
+  );
   RunService('shell.register', 'METRO', 'CLOCK', [0, 1], '[<unix seconds>] - read or set the meter clock', (p, out) => {
     if (p.length && !(p[0]! * 1000 >= CLOCK_MIN && p[0]! * 1000 < CLOCK_MAX)) throw new RangeError('unix seconds 946684800..4102444799');
     const previous = p.length ? setClock(p[0]! * 1000) : clock();
@@ -173,21 +221,29 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   RunService('shell.register', 'METRO', 'LED', 0, '- metrology LED pulse counts', (_p, out) => out(driver.pulses()));
   RunService('shell.register', 'METRO', 'NVRAM', 0, '- NVRAM, billing record and event log state', (_p, out) => {
     out(`nvram ${nv.info()}\r\nregisters seq=${bill.seq} dropped=${bill.dropped} lost=${bill.lost ? 1 : 0}\r\n`);
-    out(`log count=${log.count} capacity=${log.capacity} last=${log.last} overwritten=${log.overwritten} dropped=${log.dropped} pq.dropped=${driver.voltageDropped()}\r\n`);
+    out(
+      `log count=${log.count} capacity=${log.capacity} last=${log.last} overwritten=${log.overwritten} dropped=${log.dropped} pq.dropped=${driver.voltageDropped()}\r\n`,
+    );
   });
-  RunService('shell.register', 'LCD', 'PRESS', 1, '<P1|P2|TPA|TPB or 1..4> - press a button', (p, out) => {
-    const b = p[0]!;
-    if (b === BUTTONS.P1 || b === BUTTONS.P2) {
-      const label = display.scroll(b === BUTTONS.P2);
-      if (measured) display.refresh(now, '');
-      out(`LCD PRESS ${BUTTON_NAMES[b]} item=${display.item} ${label}\r\n`);
-    }
-    else if (b === BUTTONS.TPA || b === BUTTONS.TPB) {
-      const seq = record(b === BUTTONS.TPA ? COVER : MAGNET, 0, clock(), 0, 1);
-      out(`LCD PRESS ${BUTTON_NAMES[b]} event #${seq} ${EVENT_NAMES[b === BUTTONS.TPA ? COVER : MAGNET]}\r\n`);
-    }
-    else throw new RangeError('button P1|P2|TPA|TPB or 1..4');
-  }, BUTTONS);
+  RunService(
+    'shell.register',
+    'LCD',
+    'PRESS',
+    1,
+    '<P1|P2|TPA|TPB or 1..4> - press a button',
+    (p, out) => {
+      const b = p[0]!;
+      if (b === BUTTONS.P1 || b === BUTTONS.P2) {
+        const label = display.scroll(b === BUTTONS.P2);
+        if (measured) display.refresh(now, '');
+        out(`LCD PRESS ${BUTTON_NAMES[b]} item=${display.item} ${label}\r\n`);
+      } else if (b === BUTTONS.TPA || b === BUTTONS.TPB) {
+        const seq = record(b === BUTTONS.TPA ? COVER : MAGNET, 0, clock(), 0, 1);
+        out(`LCD PRESS ${BUTTON_NAMES[b]} event #${seq} ${EVENT_NAMES[b === BUTTONS.TPA ? COVER : MAGNET]}\r\n`);
+      } else throw new RangeError('button P1|P2|TPA|TPB or 1..4');
+    },
+    BUTTONS,
+  );
   RunService('shell.register', 'LCD', 'KEYS', 0, '- button presses seen on the input lines', (_p, out) => {
     out(`keys P1=${keysP1} P2=${keysP2} bounces=${driver.keyBounces()} item=${display.item}\r\n`);
   });
@@ -195,7 +251,8 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
   return {
     second() {
       measured = true;
-      const t = clock(), end = lastT < 0 ? t : lastT + 1000;
+      const t = clock(),
+        end = lastT < 0 ? t : lastT + 1000;
       lastT = t;
       driver.counts(counts);
       if (size > 0) bill.save(t, now, ENERGY, counts);
@@ -208,8 +265,10 @@ export function start(RunService: RunServiceFn, driver: MetroDriver & MetroLegal
           RunService('trace', 3, `key ${down ? 'P2' : 'P1'} item=${display.item} ${label}`);
           continue;
         }
-        const type = PQ_TYPES[pq[5 * k]!]!, phase = pq[5 * k + 1]!, start = end - pq[5 * k + 2]!;
-        const value = pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000;   // tamper: front-end status
+        const type = PQ_TYPES[pq[5 * k]!]!,
+          phase = pq[5 * k + 1]!,
+          start = end - pq[5 * k + 2]!;
+        const value = pq[5 * k]! >= 4 ? 2 : pq[5 * k + 4]! * 1000; // tamper: front-end status
         if (pq[5 * k + 3]! < 0) begin(type, phase, start, value);
         else finish(type, phase, start, pq[5 * k + 3]!, value);
       }

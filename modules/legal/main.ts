@@ -16,22 +16,31 @@ import type { VoltageConfig } from './detect.js';
 import { setupFrontEnd } from './scenario.js';
 
 // Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
-const TOTAL = 24, ENERGY = 27, SECOND = 34, NEUTRAL = 35, PHASES = 36, FIELDS = 37;
+const TOTAL = 24,
+  ENERGY = 27,
+  SECOND = 34,
+  NEUTRAL = 35,
+  PHASES = 36,
+  FIELDS = 37;
 const PHASE_KEYS = ['V', 'I', 'P', 'Q', 'S', 'PF', 'F'];
-const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP'];   // Wh, varh, VAh
+const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP']; // Wh, varh, VAh
 
 export function entryPoint(RunService: RunServiceFn): void {
-  const cfg = RunService('config') as { readonly ringCapacity?: number; readonly eventLog?: boolean; readonly voltage?: VoltageConfig } | undefined;
+  const cfg = RunService('config') as
+    | { readonly ringCapacity?: number; readonly eventLog?: boolean; readonly voltage?: VoltageConfig }
+    | undefined;
   const store = new MetroDataStore(cfg?.ringCapacity ?? 16);
   const driver = RunService('driver.get', 'metro') as MetroDriver;
   setupFrontEnd(RunService, driver);
-  const now = new Float64Array(FIELDS);   // the last measured second
-  let time = -1;                                  // its capture time, ms (-1: none yet)
-  let legal: Legal | undefined;                   // registers in NVRAM, event log, display (legal.ts)
-  const malformed: MalformedCounts = {};          // requests dropped, by message name
+  const now = new Float64Array(FIELDS); // the last measured second
+  let time = -1; // its capture time, ms (-1: none yet)
+  let legal: Legal | undefined; // registers in NVRAM, event log, display (legal.ts)
+  const malformed: MalformedCounts = {}; // requests dropped, by message name
 
   const metro = RunService('task.create', {
-    name: 'METRO', priority: 6, queue: 16,
+    name: 'METRO',
+    priority: 6,
+    queue: 16,
     onMessage: (m) => {
       if (m.id === X_SYS_PING) RunService('msg.send', metro, m.from, X_SYS_PONG, { part: 'LEGAL', energyWh: now[ENERGY]! / 1e6 });
       else if (legal?.message(m, metro, malformed)) return;
@@ -42,21 +51,38 @@ export function entryPoint(RunService: RunServiceFn): void {
       // loaded on first use: where no part asks (STM32F405, no DLMS) they cost no RAM
       else if (m.id === METRO_GET_INSTANT.id) {
         const p = accept(METRO_GET_INSTANT, m, malformed);
-        if (p) void import('./instant.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_INSTANT, { req: p.req, instant: x.instant(now, time) }));
+        if (p)
+          void import('./instant.js').then((x) =>
+            RunService('msg.send', metro, m.from, X_METRO_INSTANT, { req: p.req, instant: x.instant(now, time) }),
+          );
       } else if (m.id === METRO_RELAY.id) {
         const p = accept(METRO_RELAY, m, malformed);
-        if (p) void import('./relay.js').then((x) => RunService('msg.send', metro, m.from, X_METRO_RELAY_STATE, { req: p.req, connected: x.relay(driver, p.connect) }));
+        if (p)
+          void import('./relay.js').then((x) =>
+            RunService('msg.send', metro, m.from, X_METRO_RELAY_STATE, { req: p.req, connected: x.relay(driver, p.connect) }),
+          );
       }
     },
   });
 
   const timer = RunService('timer.create', {
-    name: 'METRO', period: 1000, repeat: true,
+    name: 'METRO',
+    period: 1000,
+    repeat: true,
     onTimer: () => {
       driver.second(now);
       time = RunService('misc.uptime');
-      store.push(time, now[TOTAL]!, now[TOTAL + 1]!, now[TOTAL + 2]!, now[ENERGY]! / 1e6, now[ENERGY + 1]! / 1e6,
-        (now[ENERGY + 2]! + now[ENERGY + 3]!) / 1e6, (now[ENERGY + 4]! + now[ENERGY + 5]!) / 1e6, now[ENERGY + 6]! / 1e6);
+      store.push(
+        time,
+        now[TOTAL]!,
+        now[TOTAL + 1]!,
+        now[TOTAL + 2]!,
+        now[ENERGY]! / 1e6,
+        now[ENERGY + 1]! / 1e6,
+        (now[ENERGY + 2]! + now[ENERGY + 3]!) / 1e6,
+        (now[ENERGY + 4]! + now[ENERGY + 5]!) / 1e6,
+        now[ENERGY + 6]! / 1e6,
+      );
       legal?.second();
     },
   });
@@ -64,28 +90,48 @@ export function entryPoint(RunService: RunServiceFn): void {
   // be done, metrology does not start (it would restart the registers from zero).
   if (cfg?.eventLog === false) RunService('timer.start', timer);
   else {
-    import('./legal.js').then((m) => {
-      legal = m.start(RunService, driver as Parameters<typeof m.start>[1], now, cfg?.voltage);
-      RunService('timer.start', timer);
-    }).catch((e: unknown) => {
-      RunService('shell.print', `LEGAL FAULT: registers and event log: ${e instanceof Error ? e.message : String(e)}; metrology stopped\r\n`);
-      RunService('lcd.print', 0, 'LEGAL FAULT');
-    });
+    import('./legal.js')
+      .then((m) => {
+        legal = m.start(RunService, driver as Parameters<typeof m.start>[1], now, cfg?.voltage);
+        RunService('timer.start', timer);
+      })
+      .catch((e: unknown) => {
+        RunService(
+          'shell.print',
+          `LEGAL FAULT: registers and event log: ${e instanceof Error ? e.message : String(e)}; metrology stopped\r\n`,
+        );
+        RunService('lcd.print', 0, 'LEGAL FAULT');
+      });
   }
 
-  RunService('shell.register', 'METRO', 'LOAD', [4, 5], '<phase 1..3> <Vrms mV> <Irms mA> <angle centidegrees, + inductive> [<f mHz>]', (p, out) => {
-    driver.load(p[0]!, p[1]!, p[2]!, p[3]!);
-    if (p.length > 4) driver.frequency(p[4]!);
-    out(`METRO LOAD L${p[0]} from second=${time < 0 ? 0 : now[SECOND]! + 1}\r\n`);
-  });
-  RunService('shell.register', 'METRO', 'SHOW', 0, '- last second: per phase V A W var VA PF Hz, totals W var VA, registers Wh varh VAh', (_p, out) => {
-    if (time < 0) throw new Error('no second measured yet');
-    let text = `time=${time}\r\nsecond=${now[SECOND]}\r\n`;
-    for (let k = 0; k < 7 * now[PHASES]!; k++) text += `L${(k / 7 | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[(k / 7 | 0) * 8 + k % 7]!.toFixed(4)}\r\n`;
-    text += `N.I=${now[NEUTRAL]!.toFixed(4)}\r\nP=${now[TOTAL]!.toFixed(4)}\r\nQ=${now[TOTAL + 1]!.toFixed(4)}\r\nS=${now[TOTAL + 2]!.toFixed(4)}\r\n`;
-    for (let k = 0; k < 7; k++) text += `${ENERGY_KEYS[k]}=${(now[ENERGY + k]! / 1e6).toFixed(6)}\r\n`;
-    out(text);
-  });
+  RunService(
+    'shell.register',
+    'METRO',
+    'LOAD',
+    [4, 5],
+    '<phase 1..3> <Vrms mV> <Irms mA> <angle centidegrees, + inductive> [<f mHz>]',
+    (p, out) => {
+      driver.load(p[0]!, p[1]!, p[2]!, p[3]!);
+      if (p.length > 4) driver.frequency(p[4]!);
+      out(`METRO LOAD L${p[0]} from second=${time < 0 ? 0 : now[SECOND]! + 1}\r\n`);
+    },
+  );
+  RunService(
+    'shell.register',
+    'METRO',
+    'SHOW',
+    0,
+    '- last second: per phase V A W var VA PF Hz, totals W var VA, registers Wh varh VAh',
+    (_p, out) => {
+      if (time < 0) throw new Error('no second measured yet');
+      let text = `time=${time}\r\nsecond=${now[SECOND]}\r\n`;
+      for (let k = 0; k < 7 * now[PHASES]!; k++)
+        text += `L${((k / 7) | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[((k / 7) | 0) * 8 + (k % 7)]!.toFixed(4)}\r\n`;
+      text += `N.I=${now[NEUTRAL]!.toFixed(4)}\r\nP=${now[TOTAL]!.toFixed(4)}\r\nQ=${now[TOTAL + 1]!.toFixed(4)}\r\nS=${now[TOTAL + 2]!.toFixed(4)}\r\n`;
+      for (let k = 0; k < 7; k++) text += `${ENERGY_KEYS[k]}=${(now[ENERGY + k]! / 1e6).toFixed(6)}\r\n`;
+      out(text);
+    },
+  );
   RunService('shell.register', 'METRO', 'GET_DATA', 1, '<n 1..32> - pop up to n records of the ring, oldest first', (p, out) => {
     if (!(p[0]! >= 1 && p[0]! <= METRO_GET_DATA_MAX)) throw new RangeError(`n 1..${METRO_GET_DATA_MAX}`);
     const records = store.take(p[0]!);

@@ -17,7 +17,7 @@ export type OpenEvent = { readonly type: number; readonly phase: number; readonl
 
 export class OpenEvents {
   seq = 0;
-  dropped = 0;       // corrupt slots found at boot
+  dropped = 0; // corrupt slots found at boot
   readonly open: (OpenEvent | undefined)[] = [];
   private readonly rec: TwoSlotRecord;
 
@@ -29,7 +29,8 @@ export class OpenEvents {
 
   /** Reads the events that were open when the meter last wrote the record. */
   load(): void {
-    const { rec } = this, { view } = rec;
+    const { rec } = this,
+      { view } = rec;
     const found = rec.load();
     this.dropped = rec.dropped;
     this.seq = rec.seq;
@@ -37,8 +38,15 @@ export class OpenEvents {
     const mask = view.getUint16(8, true);
     for (let k = 0; k < OPEN_SLOTS; k++) {
       const o = 12 + 16 * k;
-      this.open[k] = mask & (1 << k) ? Object.freeze({ type: view.getUint8(o), phase: view.getUint8(o + 1),
-        value: view.getInt32(o + 4, true), start: view.getFloat64(o + 8, true) }) : undefined;
+      this.open[k] =
+        mask & (1 << k)
+          ? Object.freeze({
+              type: view.getUint8(o),
+              phase: view.getUint8(o + 1),
+              value: view.getInt32(o + 4, true),
+              start: view.getFloat64(o + 8, true),
+            })
+          : undefined;
     }
   }
 
@@ -57,7 +65,8 @@ export class OpenEvents {
   }
 
   private save(): void {
-    const { rec } = this, { bytes, view } = rec;
+    const { rec } = this,
+      { bytes, view } = rec;
     bytes.fill(0);
     let mask = 0;
     for (let k = 0; k < OPEN_SLOTS; k++) {

@@ -10,12 +10,15 @@
 // at boot the newest valid billing record wins. A record that is neither valid nor blank
 // (all 0xFF as delivered, or all 0x00) is counted as dropped and traced.
 
-export const BILL_SIZE = 88, OPEN_SIZE = 160, EVENT_SIZE = 32;
-export const BILL_MAGIC = 0x4c4c4942;   // "BILL"
-export const OPEN_MAGIC = 0x4e45504f;   // "OPEN"
+export const BILL_SIZE = 88,
+  OPEN_SIZE = 160,
+  EVENT_SIZE = 32;
+export const BILL_MAGIC = 0x4c4c4942; // "BILL"
+export const OPEN_MAGIC = 0x4e45504f; // "OPEN"
 export const EVENT_MAGIC = 0xe71a;
 /** Billing flags (byte 80): the load relay is open; the registers restarted after every copy was lost. */
-const RELAY_OPEN = 1, REGISTERS_LOST = 2;
+const RELAY_OPEN = 1,
+  REGISTERS_LOST = 2;
 
 export { crcOf, check, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
 import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
@@ -26,12 +29,12 @@ import type { Layout } from './layout.js';
 // firmware before it: closed; bit 1: the registers restarted from 0 after every copy and the
 // witness were lost, kept in every later record), 84 CRC-32 of bytes 0..83.
 export class BillingStore {
-  seq = 0;           // of the newest valid record (0: none)
-  dropped = 0;       // corrupt slots found at boot
-  clock = 0;         // meter clock of the record found at boot, ms
+  seq = 0; // of the newest valid record (0: none)
+  dropped = 0; // corrupt slots found at boot
+  clock = 0; // meter clock of the record found at boot, ms
   relayOpen = false; // the load relay's state, restored and saved with the registers
-  lost = false;      // the registers restarted after a total loss (legal.ts logs REGISTERS_LOST)
-  readonly values = new Float64Array(9);   // 7 registers, 2 LED counts, as restored / saved
+  lost = false; // the registers restarted after a total loss (legal.ts logs REGISTERS_LOST)
+  readonly values = new Float64Array(9); // 7 registers, 2 LED counts, as restored / saved
   private readonly rec: TwoSlotRecord;
 
   constructor(nv: Nvram, crc: Crc32, layout: Layout) {
@@ -40,13 +43,18 @@ export class BillingStore {
   }
 
   /** After load(): 'ok', 'new' (never saved) or 'corrupt' (copies and witness all lost). */
-  get status(): 'ok' | 'new' | 'corrupt' { return this.rec.status; }
+  get status(): 'ok' | 'new' | 'corrupt' {
+    return this.rec.status;
+  }
   /** After load(): the record came from the witness (both copies lost or older). */
-  get fromWitness(): boolean { return this.rec.fromWitness; }
+  get fromWitness(): boolean {
+    return this.rec.fromWitness;
+  }
 
   /** Finds the newest valid record; true when there was one. */
   load(): boolean {
-    const { rec } = this, { view } = rec;
+    const { rec } = this,
+      { view } = rec;
     const found = rec.load();
     this.dropped = rec.dropped;
     if (!found) return false;
@@ -61,18 +69,19 @@ export class BillingStore {
 
   /** Saves registers (7, micro-units) and LED counts into the older slot. */
   save(clock: number, energy: Float64Array, offset: number, counts: Float64Array): void {
-    const { rec } = this, { view } = rec;
+    const { rec } = this,
+      { view } = rec;
     view.setFloat64(8, clock, true);
     for (let k = 0; k < 7; k++) {
       const v = energy[offset + k]!;
-      if (v < this.values[k]!) throw new Error('register went backwards');   // cannot happen: the DSP only adds
+      if (v < this.values[k]!) throw new Error('register went backwards'); // cannot happen: the DSP only adds
       view.setFloat64(16 + 8 * k, v, true);
       this.values[k] = v;
     }
     view.setUint32(72, counts[0]!, true);
     view.setUint32(76, counts[1]!, true);
     view.setUint32(80, (this.relayOpen ? RELAY_OPEN : 0) | (this.lost ? REGISTERS_LOST : 0), true);
-    rec.save();   // CRC-32 at 84, over the older copy, then the witness
+    rec.save(); // CRC-32 at 84, over the older copy, then the witness
     this.seq = rec.seq;
   }
 }

@@ -9,7 +9,7 @@ import type { MetroDriver } from '../generic/metro-driver.js';
 export function setupFrontEnd(RunService: RunServiceFn, driver: MetroDriver): void {
   const cfg = RunService('config') as { readonly phases?: number; readonly scenario?: boolean } | undefined;
   driver.layout(cfg?.phases ?? 3);
-  if (cfg?.scenario === false) return;   // stm32f405: no RAM for these commands' closures
+  if (cfg?.scenario === false) return; // stm32f405: no RAM for these commands' closures
   RunService('shell.register', 'METRO', 'HARM', 5, '<phase> <h 2..15> <V pm> <I pm> <I lag cdeg>', (p, out) => {
     driver.harmonic(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!);
     out(`METRO HARM L${p[0]} h${p[1]}\r\n`);

@@ -6,7 +6,7 @@
 import type { MetroRecord } from '../generic/shared/messages.js';
 export type { MetroRecord };
 
-export const RECORD_FIELDS = 9;   // in MetroRecord order
+export const RECORD_FIELDS = 9; // in MetroRecord order
 
 export class MetroDataStore {
   readonly capacity: number;
@@ -26,25 +26,39 @@ export class MetroDataStore {
   push(time: number, p: number, q: number, s: number, aImp: number, aExp: number, rImp: number, rExp: number, app: number): void {
     const d = this.data;
     let k = this.head * RECORD_FIELDS;
-    d[k++] = time; d[k++] = p; d[k++] = q; d[k++] = s;
-    d[k++] = aImp; d[k++] = aExp; d[k++] = rImp; d[k++] = rExp; d[k] = app;
+    d[k++] = time;
+    d[k++] = p;
+    d[k++] = q;
+    d[k++] = s;
+    d[k++] = aImp;
+    d[k++] = aExp;
+    d[k++] = rImp;
+    d[k++] = rExp;
+    d[k] = app;
     this.head = (this.head + 1) % this.capacity;
     if (this.count === this.capacity) {
-      this.tail = this.head;   // the oldest was just overwritten
+      this.tail = this.head; // the oldest was just overwritten
       this.overwritten++;
-    }
-    else this.count++;
+    } else this.count++;
   }
 
   /** Removes and returns the oldest record (a frozen copy), or undefined when empty. */
   shift(): MetroRecord | undefined {
     if (this.count === 0) return undefined;
-    const d = this.data, k = this.tail * RECORD_FIELDS;
+    const d = this.data,
+      k = this.tail * RECORD_FIELDS;
     this.tail = (this.tail + 1) % this.capacity;
     this.count--;
     return Object.freeze({
-      time: d[k]!, p: d[k + 1]!, q: d[k + 2]!, s: d[k + 3]!,
-      aImp: d[k + 4]!, aExp: d[k + 5]!, rImp: d[k + 6]!, rExp: d[k + 7]!, app: d[k + 8]!,
+      time: d[k]!,
+      p: d[k + 1]!,
+      q: d[k + 2]!,
+      s: d[k + 3]!,
+      aImp: d[k + 4]!,
+      aExp: d[k + 5]!,
+      rImp: d[k + 6]!,
+      rExp: d[k + 7]!,
+      app: d[k + 8]!,
     });
   }
 

@@ -47,8 +47,19 @@ const METRO_PENDING_MAX = 4;
 const TIMEOUT_MS = 30000;
 const FIELDS = ['P', 'Q', 'A+', 'A-', 'R+', 'R-'];
 
-type Op = { kind: 'data' | 'test'; id: number; meter: number; n: number; started: number; print: ShellPrint;
-  seq: number; sent: number; ok: number; bad: number; size: number };
+type Op = {
+  kind: 'data' | 'test';
+  id: number;
+  meter: number;
+  n: number;
+  started: number;
+  print: ShellPrint;
+  seq: number;
+  sent: number;
+  ok: number;
+  bad: number;
+  size: number;
+};
 type Pending = { src: number; port: number; id: number; req: number };
 
 function u16(b: Uint8Array, at: number): number {
@@ -64,13 +75,17 @@ export class App {
   private id = 0;
   private readonly metroWait: Pending[] = [];
   private readonly metroIds = new RequestIds();
-  private lookup: DeviceLookup | undefined;        // created on the first lookup by index
+  private lookup: DeviceLookup | undefined; // created on the first lookup by index
   readonly malformedMessages: MalformedCounts = {};
   private readonly timer: number;
   private readonly dispatch = new Map<number, (src: number, port: number, d: Uint8Array) => void>();
   readonly counters = { rx: 0, unknownType: 0, malformed: 0, stale: 0, fwUpdate: 0, testIn: 0, dataIn: 0, metroBusy: 0, sendFailed: 0 };
 
-  constructor(private readonly rs: RunServiceFn, readonly task: number, private readonly ip: Tcpip) {
+  constructor(
+    private readonly rs: RunServiceFn,
+    readonly task: number,
+    private readonly ip: Tcpip,
+  ) {
     ip.bind(APP_PORT, task);
     this.timer = rs('timer.create', { name: 'APP', period: TIMEOUT_MS, repeat: false, onTimer: () => this.timeout() });
     this.dispatch.set(APP_FW_UPDATE_REQUEST, (s, p, d) => this.fwUpdate(s, p, d));
@@ -132,8 +147,14 @@ export class App {
     this.counters.dataIn++;
     const metro = this.rs('task.find', 'METRO');
     const req = this.metroIds.next();
-    const status = metro === undefined ? APP_NO_METROLOGY : this.metroWait.length >= METRO_PENDING_MAX ? APP_BUSY
-      : this.rs('msg.send', this.task, metro, METRO_GET_DATA.id, { req, n }) !== 0 ? APP_BUSY : APP_OK;
+    const status =
+      metro === undefined
+        ? APP_NO_METROLOGY
+        : this.metroWait.length >= METRO_PENDING_MAX
+          ? APP_BUSY
+          : this.rs('msg.send', this.task, metro, METRO_GET_DATA.id, { req, n }) !== 0
+            ? APP_BUSY
+            : APP_OK;
     if (status !== APP_OK) {
       if (status === APP_BUSY) this.counters.metroBusy++;
       this.reply(src, port, Uint8Array.of(APP_DATA_REPLY, d[1]!, d[2]!, status, 0));
@@ -147,13 +168,17 @@ export class App {
     const at = p ? this.metroWait.findIndex((w) => w.req === p.req) : -1;
     if (!p || at < 0) {
       if (p) this.counters.stale++;
-      return;            // a malformed answer is dropped: its request gets no reply, as if lost
+      return; // a malformed answer is dropped: its request gets no reply, as if lost
     }
     const w = this.metroWait.splice(at, 1)[0]!;
     const records = p.records;
     const count = Math.min(records.length, APP_DATA_MAX);
     const b = new Uint8Array(DATA_HEADER + count * DATASET);
-    b[0] = APP_DATA_REPLY; b[1] = w.id >> 8; b[2] = w.id & 0xff; b[3] = APP_OK; b[4] = count;
+    b[0] = APP_DATA_REPLY;
+    b[1] = w.id >> 8;
+    b[2] = w.id & 0xff;
+    b[3] = APP_OK;
+    b[4] = count;
     const v = new DataView(b.buffer);
     for (let i = 0; i < count; i++) {
       const r = records[i]!;
@@ -175,13 +200,16 @@ export class App {
     this.op = op;
     this.rs('timer.start', this.timer, TIMEOUT_MS);
     if (meter > 0) return this.go();
-    (this.lookup ??= new DeviceLookup(this.rs, this.task, this.rs('timer.module'))).resolve(meter).then((short) => {
-      if (this.op !== op) return;                    // timed out meanwhile
-      op.meter = short;
-      this.go();
-    }, (e: unknown) => {
-      if (this.op === op) this.fail(e instanceof Error ? e.message : String(e));
-    });
+    (this.lookup ??= new DeviceLookup(this.rs, this.task, this.rs('timer.module'))).resolve(meter).then(
+      (short) => {
+        if (this.op !== op) return; // timed out meanwhile
+        op.meter = short;
+        this.go();
+      },
+      (e: unknown) => {
+        if (this.op === op) this.fail(e instanceof Error ? e.message : String(e));
+      },
+    );
   }
 
   private go(): void {
@@ -193,11 +221,18 @@ export class App {
 
   private nextTest(): void {
     const op = this.op!;
-    if (op.sent >= op.n) return this.finish(`APP TEST meter=0x${hex4(op.meter)} sent=${op.sent} ok=${op.ok} bad=${op.bad} lost=${op.sent - op.ok - op.bad} ms=${this.rs('misc.uptime') - op.started}\r\n`);
+    if (op.sent >= op.n)
+      return this.finish(
+        `APP TEST meter=0x${hex4(op.meter)} sent=${op.sent} ok=${op.ok} bad=${op.bad} lost=${op.sent - op.ok - op.bad} ms=${this.rs('misc.uptime') - op.started}\r\n`,
+      );
     op.seq++;
     op.sent++;
     const b = new Uint8Array(TEST_HEADER + op.size);
-    b[0] = APP_TEST_REQUEST; b[1] = op.id >> 8; b[2] = op.id & 0xff; b[3] = op.seq >> 8; b[4] = op.seq & 0xff;
+    b[0] = APP_TEST_REQUEST;
+    b[1] = op.id >> 8;
+    b[2] = op.id & 0xff;
+    b[3] = op.seq >> 8;
+    b[4] = op.seq & 0xff;
     for (let i = 0; i < op.size; i++) b[TEST_HEADER + i] = pattern(op.seq, i);
     this.rs('timer.start', this.timer, TIMEOUT_MS);
     const why = this.ip.sendUdp(op.meter, APP_PORT, APP_PORT, b);
@@ -206,7 +241,13 @@ export class App {
 
   private testReply(src: number, d: Uint8Array): void {
     const op = this.op;
-    if (op?.kind !== 'test' || d.length < TEST_HEADER || u16(d, 1) !== op.id || u16(d, 3) !== op.seq || (src !== op.meter && !this.ip.loopback)) {
+    if (
+      op?.kind !== 'test' ||
+      d.length < TEST_HEADER ||
+      u16(d, 1) !== op.id ||
+      u16(d, 3) !== op.seq ||
+      (src !== op.meter && !this.ip.loopback)
+    ) {
       this.counters.stale++;
       return;
     }
@@ -223,9 +264,12 @@ export class App {
       this.counters.stale++;
       return;
     }
-    const status = d[3]!, count = d[4]!;
+    const status = d[3]!,
+      count = d[4]!;
     if (status !== APP_OK) {
-      return this.fail(`meter 0x${hex4(op.meter)}: ${['', 'bad request', 'busy', 'no metrology', 'not supported'][status] ?? `status ${status}`}`);
+      return this.fail(
+        `meter 0x${hex4(op.meter)}: ${['', 'bad request', 'busy', 'no metrology', 'not supported'][status] ?? `status ${status}`}`,
+      );
     }
     if (count > op.n || d.length !== DATA_HEADER + count * DATASET) {
       this.counters.malformed++;
@@ -239,7 +283,9 @@ export class App {
       for (let k = 0; k < 6; k++) text += ` ${FIELDS[k]}=${v.getFloat64(at + 8 + k * 8).toFixed(k < 2 ? 4 : 6)}`;
       text += '\r\n';
     }
-    this.finish(`${text}APP GET_DATA_STREAM meter=0x${hex4(op.meter)} datasets=${count} requested=${op.n} ms=${this.rs('misc.uptime') - op.started}\r\n`);
+    this.finish(
+      `${text}APP GET_DATA_STREAM meter=0x${hex4(op.meter)} datasets=${count} requested=${op.n} ms=${this.rs('misc.uptime') - op.started}\r\n`,
+    );
   }
 
   private finish(text: string): void {
@@ -257,13 +303,16 @@ export class App {
   private timeout(): void {
     const op = this.op;
     if (!op) return;
-    if (op.kind === 'test') return this.nextTest();   // that one is lost; go on
+    if (op.kind === 'test') return this.nextTest(); // that one is lost; go on
     this.fail(`timeout (${TIMEOUT_MS / 1000} s), meter ${op.meter > 0 ? `0x${hex4(op.meter)}` : 'index'}`);
   }
 
   stats(): string {
-    return `app port=${APP_PORT} ${Object.keys(this.counters).map((k) => `${k}=${this.counters[k as keyof App['counters']]}`).join(' ')}\r\n` +
-      `app.malformed ${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed }) || 'none'}\r\n`;
+    return (
+      `app port=${APP_PORT} ${Object.keys(this.counters)
+        .map((k) => `${k}=${this.counters[k as keyof App['counters']]}`)
+        .join(' ')}\r\n` + `app.malformed ${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed }) || 'none'}\r\n`
+    );
   }
 }
 
@@ -273,15 +322,24 @@ function hex4(v: number): string {
 
 export function startApp(rs: RunServiceFn, task: number, ip: Tcpip): App {
   const app = new App(rs, task, ip);
-  rs('shell.register', 'APP', 'GET_DATA_STREAM', 2, `<n 1..${APP_DATA_MAX}> <meter: short address, or -i for PLC DEVICES line i> - datasets from a meter's ring over UDP`, (p, out) => {
-    if (!(p[0]! >= 1 && p[0]! <= APP_DATA_MAX)) throw new RangeError(`n 1..${APP_DATA_MAX}`);
-    app.start('data', p[1]!, p[0]!, 0, out);
-  });
+  rs(
+    'shell.register',
+    'APP',
+    'GET_DATA_STREAM',
+    2,
+    `<n 1..${APP_DATA_MAX}> <meter: short address, or -i for PLC DEVICES line i> - datasets from a meter's ring over UDP`,
+    (p, out) => {
+      if (!(p[0]! >= 1 && p[0]! <= APP_DATA_MAX)) throw new RangeError(`n 1..${APP_DATA_MAX}`);
+      app.start('data', p[1]!, p[0]!, 0, out);
+    },
+  );
   rs('shell.register', 'APP', 'TEST', 3, `<meter> <count 1..100> <bytes 0..${TEST_MAX}> - test datagrams, echoed and checked`, (p, out) => {
     if (!(p[1]! >= 1 && p[1]! <= 100)) throw new RangeError('count 1..100');
     if (!(p[2]! >= 0 && p[2]! <= TEST_MAX)) throw new RangeError(`bytes 0..${TEST_MAX}`);
     app.start('test', p[0]!, p[1]!, p[2]!, out);
   });
-  rs('shell.register', 'APP', 'STATS', 0, '- APP datagrams by type, unknown types and malformed messages dropped', (_p, out) => out(app.stats()));
+  rs('shell.register', 'APP', 'STATS', 0, '- APP datagrams by type, unknown types and malformed messages dropped', (_p, out) =>
+    out(app.stats()),
+  );
   return app;
 }

@@ -21,7 +21,12 @@ export function validMeter(meter: number): boolean {
 }
 export const METER_RANGE = 'meter: short address 1..0x7FFF or -<index in PLC DEVICES>';
 
-interface Waiter { resolve: (short: number) => void; reject: (e: Error) => void; meter: number; timer: TimerHandle }
+interface Waiter {
+  resolve: (short: number) => void;
+  reject: (e: Error) => void;
+  meter: number;
+  timer: TimerHandle;
+}
 
 export class DeviceLookup {
   readonly malformed: MalformedCounts = {};
@@ -29,7 +34,11 @@ export class DeviceLookup {
   private readonly waiting = new Map<number, Waiter>();
   private readonly ids = new RequestIds();
 
-  constructor(private readonly rs: RunServiceFn, private readonly task: number, private readonly timers: TimerModule) {}
+  constructor(
+    private readonly rs: RunServiceFn,
+    private readonly task: number,
+    private readonly timers: TimerModule,
+  ) {}
 
   /** A short address as it is, or -i resolved through ADP's device table. */
   resolve(meter: number): Promise<number> {
@@ -39,7 +48,10 @@ export class DeviceLookup {
     if (this.waiting.size >= MAX_WAITING) return Promise.reject(new Error('PLC device table busy'));
     const req = this.ids.next();
     return new Promise((resolve, reject) => {
-      const timer = this.timers.set(() => { this.waiting.delete(req); reject(new Error('PLC device table did not answer')); }, DEVICE_TIMEOUT_MS);
+      const timer = this.timers.set(() => {
+        this.waiting.delete(req);
+        reject(new Error('PLC device table did not answer'));
+      }, DEVICE_TIMEOUT_MS);
       this.waiting.set(req, { resolve, reject, meter, timer });
       if (this.rs('msg.send', this.task, adp, ADP_DEVICE_REQUEST.id, { req, index: -meter - 1 }) !== 0) {
         this.timers.clear(timer);
@@ -61,8 +73,16 @@ export class DeviceLookup {
     this.waiting.delete(p.req);
     this.timers.clear(w.timer);
     if (p.status === ADP_SUCCESS) w.resolve(p.short);
-    else w.reject(new Error(p.status === ADP_NO_DEVICE ? `unknown meter: index ${-w.meter} of ${p.count} devices`
-      : p.status === ADP_NOT_COORDINATOR ? 'no device table on a meter' : 'bad device index'));
+    else
+      w.reject(
+        new Error(
+          p.status === ADP_NO_DEVICE
+            ? `unknown meter: index ${-w.meter} of ${p.count} devices`
+            : p.status === ADP_NOT_COORDINATOR
+              ? 'no device table on a meter'
+              : 'bad device index',
+        ),
+      );
     return true;
   }
 }

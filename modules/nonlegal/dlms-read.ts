@@ -92,8 +92,15 @@ export class DlmsUdpClient {
   private readonly maxDepth: number | undefined;
   readonly counters = { tx: 0, rx: 0, apduTx: 0, apduRx: 0, stale: 0, timeouts: 0, resent: 0 };
 
-  constructor(private readonly rs: RunServiceFn, readonly task: number, private readonly ip: Tcpip, private readonly timers: TimerModule,
-    private readonly gcm: Gcm, cfg: DlmsClientConfig, private readonly sec: ClientSecurity) {
+  constructor(
+    private readonly rs: RunServiceFn,
+    readonly task: number,
+    private readonly ip: Tcpip,
+    private readonly timers: TimerModule,
+    private readonly gcm: Gcm,
+    cfg: DlmsClientConfig,
+    private readonly sec: ClientSecurity,
+  ) {
     this.keys = { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey) };
     this.title = fromHex(cfg.systemTitle);
     this.devices = new DeviceLookup(rs, task, timers);
@@ -143,10 +150,17 @@ export class DlmsUdpClient {
         return new Promise<Uint8Array>((resolve, reject) => {
           let resends = 0;
           const r = this.timers.repeat(() => {
-            if (this.answered || resends >= 2) { this.timers.clear(r); return; }
+            if (this.answered || resends >= 2) {
+              this.timers.clear(r);
+              return;
+            }
             resends++;
             this.counters.resent++;
-            try { this.sendLast(); } catch { /* counted by TCPIP; the time-out reports it */ }
+            try {
+              this.sendLast();
+            } catch {
+              /* counted by TCPIP; the time-out reports it */
+            }
           }, FIRST_RESEND_MS);
           const t = this.timers.set(() => {
             this.timers.clear(r);
@@ -188,14 +202,20 @@ export class DlmsUdpClient {
     this.answered = false;
     const start = this.rs('misc.uptime');
     const c0 = { ...this.counters };
-    const traffic = () => `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;
+    const traffic = () =>
+      `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;
     const go = async (): Promise<string> => {
       this.meter = await this.devices.resolve(meter);
       const mgmt = client === WPort.MANAGEMENT_LOGICAL_DEVICE;
       const c = new DlmsClient({
         link: new WrapperClientLink(this.transport(), client, WPort.MANAGEMENT_LOGICAL_DEVICE, 2048),
-        gcm: this.gcm, keys: this.keys, systemTitle: this.title, invocationCounter: this.sec.invocationCounter(),
-        onInvocationCounter: (ic) => this.sec.used(ic), random: (n) => this.sec.random(n), maxPduSize: CLIENT_MAX_PDU,
+        gcm: this.gcm,
+        keys: this.keys,
+        systemTitle: this.title,
+        invocationCounter: this.sec.invocationCounter(),
+        onInvocationCounter: (ic) => this.sec.used(ic),
+        random: (n) => this.sec.random(n),
+        maxPduSize: CLIENT_MAX_PDU,
         ...(this.maxDepth === undefined ? {} : { maxDepth: this.maxDepth }),
       });
       await c.associate(mgmt ? { mechanism: Mechanism.HIGH_GMAC, ciphered: true } : {});
@@ -203,28 +223,38 @@ export class DlmsUdpClient {
       await c.release();
       return mgmt ? `${text} server.ic=${c.serverInvocationCounter}` : text;
     };
-    go().then((text) => {
-      this.busy = false;
-      out(`${text} ${traffic()}\r\n`);
-    }, (e: unknown) => {
-      this.busy = false;
-      out(`ERROR DLMS ${name}: ${e instanceof DlmsError ? e.message : e instanceof Error ? e.message : String(e)}${this.meter ? ` (meter 0x${hex4(this.meter)})` : ''}\r\n`);
-    });
+    go().then(
+      (text) => {
+        this.busy = false;
+        out(`${text} ${traffic()}\r\n`);
+      },
+      (e: unknown) => {
+        this.busy = false;
+        out(
+          `ERROR DLMS ${name}: ${e instanceof DlmsError ? e.message : e instanceof Error ? e.message : String(e)}${this.meter ? ` (meter 0x${hex4(this.meter)})` : ''}\r\n`,
+        );
+      },
+    );
   }
 
   /** Every readable attribute of every listed object (which = 0) or of the which-th one. */
   async readAll(c: DlmsClient, which: number, out: ShellPrint): Promise<string> {
     const list = items(await c.get(ClassId.ASSOCIATION_LN, '0.0.40.0.0.255', 2)) ?? [];
     if (which > list.length) throw new RangeError(`object ${which} of ${list.length}`);
-    let attributes = 0, errors = 0, objects = 0;
+    let attributes = 0,
+      errors = 0,
+      objects = 0;
     for (let k = which ? which - 1 : 0; k < (which ? which : list.length); k++) {
       const e = items(list[k]);
-      const cls = num(e?.[0]), name = octets(e?.[2]), rights = items(items(e?.[3])?.[0]);
+      const cls = num(e?.[0]),
+        name = octets(e?.[2]),
+        rights = items(items(e?.[3])?.[0]);
       if (cls === undefined || !name || !rights) throw new DlmsError(0, `object list entry ${k + 1} malformed`);
       objects++;
       for (const a of rights) {
         const [id, access] = items(a) ?? [];
-        const attr = num(id), acc = num(access);
+        const attr = num(id),
+          acc = num(access);
         if (attr === undefined || acc === undefined || !(acc & 1)) continue;
         attributes++;
         const head = `DLMS OBJ ${cls}/${ln(name)}/${attr}`;
@@ -244,7 +274,8 @@ export class DlmsUdpClient {
     const n = num(await c.get(ClassId.PROFILE_GENERIC, PROFILE, 7)) ?? 0;
     const rows = n === 0 ? [] : await c.readProfileByEntry(PROFILE, Math.max(1, n - entries + 1), n);
     const time = (r: DlmsData | undefined): string => {
-      const d = dateTimeOf(items(r)?.[0]), t = d && fromDateTime(d);
+      const d = dateTimeOf(items(r)?.[0]),
+        t = d && fromDateTime(d);
       return t === undefined ? '-' : String(t);
     };
     const bytes = encodeData({ type: 'array', items: rows }).length;
@@ -268,35 +299,86 @@ const CLIENTS = { PUBLIC: WPort.PUBLIC_CLIENT, MGMT: WPort.MANAGEMENT_LOGICAL_DE
 
 export function startDlmsClient(rs: RunServiceFn, ip: Tcpip, cfg: DlmsClientConfig, sec: ClientSecurity): DlmsUdpClient {
   const crypto = rs('driver.get', 'crypto') as CryptoDriver;
-  const gcm: Gcm = { encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p), decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t) };
+  const gcm: Gcm = {
+    encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p),
+    decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t),
+  };
   let client: DlmsUdpClient | undefined;
   const task = rs('task.create', { name: 'DLMSCLI', priority: 4, queue: 8, onMessage: (m) => client?.onMessage(m) });
-  const c = client = new DlmsUdpClient(rs, task, ip, rs('timer.module') as TimerModule, gcm, cfg, sec);
-  rs('shell.register', 'DLMS', 'READ', 3, '<meter> <ALL|k> <PUBLIC|MGMT> - every readable attribute of every object (or of the k-th) over UDP 4059', (p, out) => {
-    const which = p[1]!;
-    if (!(which >= 0 && which <= 255)) throw new RangeError('ALL or an object number 1..255');
-    c.run('READ', p[0]!, p[2]!, out, async (d) => {
-      const s = await c.readAll(d, which, out);
-      return `DLMS READ meter=0x${hex4(c.target)} client=${p[2]} ${s}`;
-    });
-  }, { ALL: 0, ...CLIENTS });
-  rs('shell.register', 'DLMS', 'PROFILE', 3, '<meter> <entries 1..960> <PUBLIC|MGMT> - the last entries of the load profile over UDP 4059', (p, out) => {
-    const n = p[1]!;
-    if (!(n >= 1 && n <= 960)) throw new RangeError('entries 1..960');
-    c.run('PROFILE', p[0]!, p[2]!, out, async (d) => `DLMS PROFILE meter=0x${hex4(c.target)} client=${p[2]} ${await c.profile(d, n)}`);
-  }, CLIENTS);
-  rs('shell.register', 'DLMS', 'DISCONNECT', 3, '<meter> <OPEN|CLOSE> <PUBLIC|MGMT> - Disconnect control: open (remote_disconnect) or close the relay', (p, out) => {
-    if (p[1] !== 0 && p[1] !== 1) throw new RangeError('OPEN or CLOSE');
-    c.run('DISCONNECT', p[0]!, p[2]!, out, async (d) => `DLMS DISCONNECT meter=0x${hex4(c.target)} client=${p[2]} ${await c.disconnect(d, p[1] === 1)}`);
-  }, { OPEN: 0, CLOSE: 1, ...CLIENTS });
-  rs('shell.register', 'DLMS', 'KEY', 5, '<ENC|AUTH> <w0> <w1> <w2> <w3> - the global key the client uses (128 bits as four 32-bit words)', (p, out) => {
-    const key = new Uint8Array(16);
-    for (let k = 0; k < 4; k++) { const w = p[k + 1]! >>> 0; key[4 * k] = w >>> 24; key[4 * k + 1] = (w >>> 16) & 255; key[4 * k + 2] = (w >>> 8) & 255; key[4 * k + 3] = w & 255; }
-    c.setKey(p[0] === 1 ? 'auth' : 'enc', key);
-    out(`DLMS KEY ${p[0] === 1 ? 'AUTH' : 'ENC'} set\r\n`);
-  }, { ENC: 0, AUTH: 1 });
+  const c = (client = new DlmsUdpClient(rs, task, ip, rs('timer.module') as TimerModule, gcm, cfg, sec));
+  rs(
+    'shell.register',
+    'DLMS',
+    'READ',
+    3,
+    '<meter> <ALL|k> <PUBLIC|MGMT> - every readable attribute of every object (or of the k-th) over UDP 4059',
+    (p, out) => {
+      const which = p[1]!;
+      if (!(which >= 0 && which <= 255)) throw new RangeError('ALL or an object number 1..255');
+      c.run('READ', p[0]!, p[2]!, out, async (d) => {
+        const s = await c.readAll(d, which, out);
+        return `DLMS READ meter=0x${hex4(c.target)} client=${p[2]} ${s}`;
+      });
+    },
+    { ALL: 0, ...CLIENTS },
+  );
+  rs(
+    'shell.register',
+    'DLMS',
+    'PROFILE',
+    3,
+    '<meter> <entries 1..960> <PUBLIC|MGMT> - the last entries of the load profile over UDP 4059',
+    (p, out) => {
+      const n = p[1]!;
+      if (!(n >= 1 && n <= 960)) throw new RangeError('entries 1..960');
+      c.run('PROFILE', p[0]!, p[2]!, out, async (d) => `DLMS PROFILE meter=0x${hex4(c.target)} client=${p[2]} ${await c.profile(d, n)}`);
+    },
+    CLIENTS,
+  );
+  rs(
+    'shell.register',
+    'DLMS',
+    'DISCONNECT',
+    3,
+    '<meter> <OPEN|CLOSE> <PUBLIC|MGMT> - Disconnect control: open (remote_disconnect) or close the relay',
+    (p, out) => {
+      if (p[1] !== 0 && p[1] !== 1) throw new RangeError('OPEN or CLOSE');
+      c.run(
+        'DISCONNECT',
+        p[0]!,
+        p[2]!,
+        out,
+        async (d) => `DLMS DISCONNECT meter=0x${hex4(c.target)} client=${p[2]} ${await c.disconnect(d, p[1] === 1)}`,
+      );
+    },
+    { OPEN: 0, CLOSE: 1, ...CLIENTS },
+  );
+  rs(
+    'shell.register',
+    'DLMS',
+    'KEY',
+    5,
+    '<ENC|AUTH> <w0> <w1> <w2> <w3> - the global key the client uses (128 bits as four 32-bit words)',
+    (p, out) => {
+      const key = new Uint8Array(16);
+      for (let k = 0; k < 4; k++) {
+        const w = p[k + 1]! >>> 0;
+        key[4 * k] = w >>> 24;
+        key[4 * k + 1] = (w >>> 16) & 255;
+        key[4 * k + 2] = (w >>> 8) & 255;
+        key[4 * k + 3] = w & 255;
+      }
+      c.setKey(p[0] === 1 ? 'auth' : 'enc', key);
+      out(`DLMS KEY ${p[0] === 1 ? 'AUTH' : 'ENC'} set\r\n`);
+    },
+    { ENC: 0, AUTH: 1 },
+  );
   rs('shell.register', 'DLMS', 'CLIENT', 0, '- DLMS client over UDP 4059: datagrams, APDU bytes, stale replies, time-outs', (_p, out) => {
-    out(`dlms.client port=${WPort.UDP_PORT} ${Object.keys(c.counters).map((k) => `${k}=${c.counters[k as keyof DlmsUdpClient['counters']]}`).join(' ')}\r\n`);
+    out(
+      `dlms.client port=${WPort.UDP_PORT} ${Object.keys(c.counters)
+        .map((k) => `${k}=${c.counters[k as keyof DlmsUdpClient['counters']]}`)
+        .join(' ')}\r\n`,
+    );
     out(`dlms.client.malformed ${formatMalformed({ ...c.malformed, ...c.devices.malformed }) || 'none'}\r\n`);
   });
   return c;

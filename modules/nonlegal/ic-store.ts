@@ -24,16 +24,26 @@ import { ReservedCounter } from '../generic/shared/counter.js';
 import { aesKeyUnwrap, aesKeyWrap, type AesBlock } from './cosem/keywrap.js';
 
 export const IC_BLOCK = 64;
-const MAGIC = 0x3156_4c4e;   // "NLV1"
-const SLOT = 32, RECORD = 64, PAYLOAD = 20;
-export const REC_SERVER_IC = 0, REC_CLIENT_IC = 1, REC_SEED = 2, REC_RECEIVED_IC = 3;
-const KEY_MAGIC = 0x314b_4c4e;   // "NLK1"
-const KEY_SLOT = 96, WRAPPED = 24;
+const MAGIC = 0x3156_4c4e; // "NLV1"
+const SLOT = 32,
+  RECORD = 64,
+  PAYLOAD = 20;
+export const REC_SERVER_IC = 0,
+  REC_CLIENT_IC = 1,
+  REC_SEED = 2,
+  REC_RECEIVED_IC = 3;
+const KEY_MAGIC = 0x314b_4c4e; // "NLK1"
+const KEY_SLOT = 96,
+  WRAPPED = 24;
 /** Key ids in the record's order (Blue Book key_id: global unicast, authentication, master). */
 const KEY_IDS = [0, 2, 3];
 const KEY_NAMES = ['encryptionKey', 'authenticationKey', 'masterKey'] as const;
 
-interface Drbg { drbgSeed(p: Uint8Array): void; random(n: number): Uint8Array; drbgInfo(): string }
+interface Drbg {
+  drbgSeed(p: Uint8Array): void;
+  random(n: number): Uint8Array;
+  drbgInfo(): string;
+}
 
 /** One power-fail-safe record (two slots, generic/shared/nvrecord.ts); without NVRAM, 'absent'. */
 export class NvRecord {
@@ -109,7 +119,11 @@ export function serverCounter(rs: RunServiceFn, random: () => number): { start: 
   const { nv, crc } = drivers(rs);
   const c = storedCounter(nv, crc, REC_SERVER_IC, () => random() & 0x3fffffff);
   const start = c.start();
-  rs('trace', 3, `DLMS invocation counter ${c.source === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${start} (${c.source})`}`);
+  rs(
+    'trace',
+    3,
+    `DLMS invocation counter ${c.source === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${start} (${c.source})`}`,
+  );
   return { start, use: (ic) => c.reserve(ic), status: c.source };
 }
 
@@ -119,11 +133,18 @@ export function clientSecurity(rs: RunServiceFn, title: Uint8Array): ClientSecur
   const { nv, crc } = drivers(rs);
   const c = storedCounter(nv, crc, REC_CLIENT_IC, () => new DataView(d.random(4).buffer).getUint32(0) & 0x3fffffff);
   let last = c.start();
-  rs('trace', 3, `DLMS client invocation counter ${c.source === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${last} (${c.source})`}`);
+  rs(
+    'trace',
+    3,
+    `DLMS client invocation counter ${c.source === 'absent' ? 'not kept (no NVRAM area): random start' : `restored ${last} (${c.source})`}`,
+  );
   return {
     random: (n) => d.random(n),
     invocationCounter: () => last,
-    used: (ic) => { if (ic > last) last = ic; c.reserve(ic); },
+    used: (ic) => {
+      if (ic > last) last = ic;
+      c.reserve(ic);
+    },
   };
 }
 
@@ -165,10 +186,22 @@ export function receivedCounter(rs: RunServiceFn, gen: Generation): ReceivedCoun
   const p = rec.load();
   const restored = p ? floorOf(p, gen) : undefined;
   const status = rec.status;
-  if (status === 'corrupt') rs('trace', 1, 'security: received invocation counter record corrupt: replay floor lost until the next accepted counter (renew the keys)');
-  else rs('trace', 3, `DLMS received invocation counter ${status === 'absent' ? 'not kept (no NVRAM area)' : restored ? `restored ${restored.ic} (${status})` : `none (${status})`}`);
+  if (status === 'corrupt')
+    rs(
+      'trace',
+      1,
+      'security: received invocation counter record corrupt: replay floor lost until the next accepted counter (renew the keys)',
+    );
+  else
+    rs(
+      'trace',
+      3,
+      `DLMS received invocation counter ${status === 'absent' ? 'not kept (no NVRAM area)' : restored ? `restored ${restored.ic} (${status})` : `none (${status})`}`,
+    );
   const out: ReceivedCounter = {
-    restored, status, writes: 0,
+    restored,
+    status,
+    writes: 0,
     keep(accepted) {
       if (rec.save(floorPayload(accepted, gen.generation))) out.writes++;
     },
@@ -189,7 +222,8 @@ export interface Generation {
  * change, tagged with the key generation it belongs to.
  */
 export function floorPayload(accepted: { title: Uint8Array; ic: number } | undefined, generation: number): Uint8Array {
-  const b = new Uint8Array(PAYLOAD), v = new DataView(b.buffer);
+  const b = new Uint8Array(PAYLOAD),
+    v = new DataView(b.buffer);
   if (accepted && accepted.title.length === 8) {
     b.set(accepted.title);
     v.setUint32(8, accepted.ic >>> 0, true);
@@ -207,13 +241,18 @@ export function floorPayload(accepted: { title: Uint8Array; ic: number } | undef
  * the factory keys'.
  */
 export function floorOf(p: Uint8Array, gen: Generation): { title: Uint8Array; ic: number } | undefined {
-  const v = new DataView(p.buffer, p.byteOffset, p.byteLength), g = v.getUint32(16, true);
+  const v = new DataView(p.buffer, p.byteOffset, p.byteLength),
+    g = v.getUint32(16, true);
   if (g > gen.seen) gen.seen = g;
   return p[12] === 1 && g === gen.generation ? { title: p.slice(0, 8), ic: v.getUint32(8, true) } : undefined;
 }
 
 /** The meter's keys: the factory ones (image config) and those transferred since. */
-export interface MeterKeys { encryptionKey: Uint8Array; authenticationKey: Uint8Array; masterKey: Uint8Array }
+export interface MeterKeys {
+  encryptionKey: Uint8Array;
+  authenticationKey: Uint8Array;
+  masterKey: Uint8Array;
+}
 
 /**
  * The keys transferred by Security setup global_key_transfer, kept over resets as a real meter
@@ -234,7 +273,12 @@ export class KeyRecord implements Generation {
   /** After load(): 'new', 'ok', 'corrupt', 'unwrap' (a stored key failed to unwrap) or 'absent'. */
   status: 'new' | 'ok' | 'corrupt' | 'unwrap' | 'absent' = 'absent';
 
-  constructor(nv: Nvram | undefined, crc: Crc32 | undefined, private readonly aes: AesBlock, private readonly kek: Uint8Array) {
+  constructor(
+    nv: Nvram | undefined,
+    crc: Crc32 | undefined,
+    private readonly aes: AesBlock,
+    private readonly kek: Uint8Array,
+  ) {
     this.rec = nv && crc ? new TwoSlotRecord(nv, crc, 4 * RECORD, KEY_SLOT, KEY_SLOT, KEY_MAGIC) : undefined;
   }
 
@@ -246,18 +290,23 @@ export class KeyRecord implements Generation {
    * brick the meter's DLMS access.
    */
   load(factory: MeterKeys): MeterKeys {
-    const out = { ...factory }, { rec } = this;
+    const out = { ...factory },
+      { rec } = this;
     if (!rec) return out;
     const found = rec.load();
     this.status = rec.status;
     if (!found) return out;
-    const mask = rec.bytes[8]!, g = rec.view.getUint32(12, true);
+    const mask = rec.bytes[8]!,
+      g = rec.view.getUint32(12, true);
     if (g > this.seen) this.seen = g;
     const keys: Partial<MeterKeys> = {};
     for (let i = 0; i < 3; i++) {
-      if (!(mask >> KEY_IDS[i]! & 1)) continue;
+      if (!((mask >> KEY_IDS[i]!) & 1)) continue;
       const key = aesKeyUnwrap(this.aes, this.kek, rec.bytes.slice(16 + i * WRAPPED, 16 + (i + 1) * WRAPPED));
-      if (key?.length !== 16) { this.status = 'unwrap'; return out; }
+      if (key?.length !== 16) {
+        this.status = 'unwrap';
+        return out;
+      }
       keys[KEY_NAMES[i]!] = key;
     }
     this.mask = mask;
@@ -276,11 +325,12 @@ export class KeyRecord implements Generation {
     if (!rec) return false;
     let mask = this.mask;
     for (const id of ids) mask |= 1 << id;
-    const g = ids.some((id) => id !== 3) ? Math.max(this.generation, this.seen) + 1 >>> 0 : this.generation;
+    const g = ids.some((id) => id !== 3) ? (Math.max(this.generation, this.seen) + 1) >>> 0 : this.generation;
     rec.bytes.fill(0);
     rec.bytes[8] = mask;
     rec.view.setUint32(12, g, true);
-    for (let i = 0; i < 3; i++) if (mask >> KEY_IDS[i]! & 1) rec.bytes.set(aesKeyWrap(this.aes, this.kek, keys[KEY_NAMES[i]!]), 16 + i * WRAPPED);
+    for (let i = 0; i < 3; i++)
+      if ((mask >> KEY_IDS[i]!) & 1) rec.bytes.set(aesKeyWrap(this.aes, this.kek, keys[KEY_NAMES[i]!]), 16 + i * WRAPPED);
     rec.save();
     this.mask = mask;
     this.generation = g;
@@ -296,7 +346,13 @@ export function keyStore(rs: RunServiceFn, factory: MeterKeys, aes: AesBlock): {
   const record = new KeyRecord(nv, crc, aes, factory.masterKey);
   const keys = record.load(factory);
   const s = record.status;
-  if (s === 'corrupt' || s === 'unwrap') rs('trace', 1, `security: key record ${s === 'corrupt' ? 'corrupt' : 'does not unwrap'}: factory keys in use`);
-  else rs('trace', 3, `DLMS keys ${s === 'absent' ? 'not kept (no NVRAM area)' : record.mask ? `restored (mask ${record.mask}, generation ${record.generation})` : `factory (${s})`}`);
+  if (s === 'corrupt' || s === 'unwrap')
+    rs('trace', 1, `security: key record ${s === 'corrupt' ? 'corrupt' : 'does not unwrap'}: factory keys in use`);
+  else
+    rs(
+      'trace',
+      3,
+      `DLMS keys ${s === 'absent' ? 'not kept (no NVRAM area)' : record.mask ? `restored (mask ${record.mask}, generation ${record.generation})` : `factory (${s})`}`,
+    );
   return { keys, record };
 }

@@ -9,7 +9,7 @@ export const UDP_HEADER = 8;
 export const NH_UDP = 17;
 export const NH_ICMPV6 = 58;
 export const ICMPV6_DEST_UNREACHABLE = 1;
-export const ICMPV6_PORT_UNREACHABLE = 4;        // code of DEST_UNREACHABLE
+export const ICMPV6_PORT_UNREACHABLE = 4; // code of DEST_UNREACHABLE
 export const ICMPV6_ECHO_REQUEST = 128;
 export const ICMPV6_ECHO_REPLY = 129;
 /** The IPv6 minimum MTU: ADP reassembles datagrams up to this (RFC 4944 5.3). */
@@ -66,8 +66,12 @@ function packet(src: Uint8Array, dst: Uint8Array, nh: number, upper: Uint8Array,
 export function buildUdp(src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, data: Uint8Array): Uint8Array {
   const u = new Uint8Array(UDP_HEADER + data.length);
   const len = u.length;
-  u[0] = srcPort >> 8; u[1] = srcPort & 0xff; u[2] = dstPort >> 8; u[3] = dstPort & 0xff;
-  u[4] = len >> 8; u[5] = len & 0xff;
+  u[0] = srcPort >> 8;
+  u[1] = srcPort & 0xff;
+  u[2] = dstPort >> 8;
+  u[3] = dstPort & 0xff;
+  u[4] = len >> 8;
+  u[5] = len & 0xff;
   u.set(data, UDP_HEADER);
   const p = packet(src, dst, NH_UDP, u, 6);
   // RFC 8200 8.1: a computed checksum of zero is sent as 0xFFFF
@@ -85,7 +89,7 @@ export function buildIcmp(src: Uint8Array, dst: Uint8Array, type: number, code: 
   return packet(src, dst, NH_ICMPV6, u, 2);
 }
 
-export type Ipv6Drop = "short" | "version" | "length" | "nextHeader" | "checksum" | "udpLength";
+export type Ipv6Drop = 'short' | 'version' | 'length' | 'nextHeader' | 'checksum' | 'udpLength';
 
 export interface Ipv6Packet {
   nh: number;
@@ -96,16 +100,18 @@ export interface Ipv6Packet {
 
 /** Checks the fixed header and the upper layer's checksum; returns the drop reason or the parts. */
 export function parsePacket(p: Uint8Array): Ipv6Packet | Ipv6Drop {
-  if (p.length < IPV6_HEADER + 8) return "short";
-  if (p[0]! >> 4 !== 6) return "version";
-  if (((p[4]! << 8) | p[5]!) !== p.length - IPV6_HEADER || p.length > IPV6_MTU) return "length";
+  if (p.length < IPV6_HEADER + 8) return 'short';
+  if (p[0]! >> 4 !== 6) return 'version';
+  if (((p[4]! << 8) | p[5]!) !== p.length - IPV6_HEADER || p.length > IPV6_MTU) return 'length';
   const nh = p[6]!;
-  if (nh !== NH_UDP && nh !== NH_ICMPV6) return "nextHeader";   // no extension headers carried
-  const src = p.subarray(8, 24), dst = p.subarray(24, 40), upper = p.subarray(IPV6_HEADER);
+  if (nh !== NH_UDP && nh !== NH_ICMPV6) return 'nextHeader'; // no extension headers carried
+  const src = p.subarray(8, 24),
+    dst = p.subarray(24, 40),
+    upper = p.subarray(IPV6_HEADER);
   if (nh === NH_UDP) {
-    if (((upper[4]! << 8) | upper[5]!) !== upper.length) return "udpLength";
-    if (upper[6] === 0 && upper[7] === 0) return "checksum";     // mandatory in IPv6
+    if (((upper[4]! << 8) | upper[5]!) !== upper.length) return 'udpLength';
+    if (upper[6] === 0 && upper[7] === 0) return 'checksum'; // mandatory in IPv6
   }
-  if (checksum(src, dst, nh, upper) !== 0) return "checksum";
+  if (checksum(src, dst, nh, upper) !== 0) return 'checksum';
   return { nh, src, dst, upper };
 }

@@ -10,13 +10,14 @@ import type { App } from './app.js';
 export function entryPoint(RunService: RunServiceFn): void {
   let udp: App | null = null;
   const app = RunService('task.create', {
-    name: 'APP', priority: 4, queue: 32,
+    name: 'APP',
+    priority: 4,
+    queue: 32,
     onMessage: (m) => {
       if (m.id === X_SYS_PONG) {
         const p = m.payload as { readonly part?: string } | undefined;
         RunService('shell.print', `PONG ${p?.part ?? '?'} from task ${m.from}\r\n`);
-      }
-      else if (m.id === X_SYS_PING) RunService('msg.send', app, m.from, X_SYS_PONG, { part: 'NON-LEGAL' });
+      } else if (m.id === X_SYS_PING) RunService('msg.send', app, m.from, X_SYS_PONG, { part: 'NON-LEGAL' });
       else udp?.onMessage(m);
     },
   });
@@ -27,17 +28,22 @@ export function entryPoint(RunService: RunServiceFn): void {
       else RunService('msg.send', app, to, X_SYS_PING);
     }
   });
-  const cfg = RunService('config') as { readonly net?: boolean; readonly optical?: unknown; readonly dlmsClient?: unknown; readonly udpInactivityMs?: number } | undefined;
+  const cfg = RunService('config') as
+    | { readonly net?: boolean; readonly optical?: unknown; readonly dlmsClient?: unknown; readonly udpInactivityMs?: number }
+    | undefined;
   let net: Promise<import('./tcpip.js').Tcpip | undefined> = Promise.resolve(undefined);
   if (cfg?.net) {
-    net = Promise.all([import('./tcpip.js'), import('./app.js')]).then(([t, a]) => {
-      const ip = t.startTcpip(RunService);
-      udp = a.startApp(RunService, app, ip);
-      return ip;
-    }, (e: unknown) => {
-      RunService('trace', 1, `TCPIP/APP failed to load: ${e instanceof Error ? e.message : String(e)}`);
-      return undefined;
-    });
+    net = Promise.all([import('./tcpip.js'), import('./app.js')]).then(
+      ([t, a]) => {
+        const ip = t.startTcpip(RunService);
+        udp = a.startApp(RunService, app, ip);
+        return ip;
+      },
+      (e: unknown) => {
+        RunService('trace', 1, `TCPIP/APP failed to load: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      },
+    );
   } else RunService('trace', 3, 'TCPIP/APP not run on this board (config parts.nonlegal.net)');
   RunService('trace', 3, 'APP task started');
   // DLMS/COSEM server on the optical port, where the manifest enables it (config.optical), and
@@ -45,15 +51,25 @@ export function entryPoint(RunService: RunServiceFn): void {
   const optical = cfg?.optical;
   if (optical) {
     const meter = import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig));
-    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined]).then(([m, ip, w]) => {
-      if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
-    }).catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
+    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined])
+      .then(([m, ip, w]) => {
+        if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
+      })
+      .catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
   }
   // The concentrator's DLMS client over UDP 4059 (dlms-read.ts), where the manifest gives its keys.
   const client = cfg?.dlmsClient;
   if (client && cfg?.net) {
-    Promise.all([net, import('./dlms-read.js'), import('./ic-store.js'), import('./dlms/bytes.js')]).then(([ip, d, s, { fromHex }]) => {
-      if (ip) d.startDlmsClient(RunService, ip, client as import('./dlms-read.js').DlmsClientConfig, s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)));
-    }).catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));
+    Promise.all([net, import('./dlms-read.js'), import('./ic-store.js'), import('./dlms/bytes.js')])
+      .then(([ip, d, s, { fromHex }]) => {
+        if (ip)
+          d.startDlmsClient(
+            RunService,
+            ip,
+            client as import('./dlms-read.js').DlmsClientConfig,
+            s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)),
+          );
+      })
+      .catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));
   }
 }

@@ -5,16 +5,38 @@
 // reach their task as X_APP_RX_EVENT {src, srcPort, data}. In loopback mode (TCPIP LOOPBACK 1)
 // every datagram sent is delivered back to this node through ::1 instead of the power line.
 import {
-  X_ADP_REGISTER, X_ADP_REGISTER_CONFIRM, X_ADP_DATA_REQUEST, X_ADP_DATA_CONFIRM, X_ADP_DATA_INDICATION,
-  X_ADP_NETWORK_INDICATION, X_APP_RX_EVENT, ADP_SUCCESS, ADP_NOT_REGISTERED,
+  X_ADP_REGISTER,
+  X_ADP_REGISTER_CONFIRM,
+  X_ADP_DATA_REQUEST,
+  X_ADP_DATA_CONFIRM,
+  X_ADP_DATA_INDICATION,
+  X_ADP_NETWORK_INDICATION,
+  X_APP_RX_EVENT,
+  ADP_SUCCESS,
+  ADP_NOT_REGISTERED,
 } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { Message } from '../generic/kernel.js';
 import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../generic/shared/messages.js';
 import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../generic/shared/net-messages.js';
 import {
-  ALL_NODES, ICMPV6_DEST_UNREACHABLE, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_PORT_UNREACHABLE, IPV6_HEADER, IPV6_MTU,
-  LOOPBACK, NH_ICMPV6, SHORT_NONE, UDP_HEADER, buildIcmp, buildUdp, linkLocal, parsePacket, sameAddress, shortOf,
+  ALL_NODES,
+  ICMPV6_DEST_UNREACHABLE,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_PORT_UNREACHABLE,
+  IPV6_HEADER,
+  IPV6_MTU,
+  LOOPBACK,
+  NH_ICMPV6,
+  SHORT_NONE,
+  UDP_HEADER,
+  buildIcmp,
+  buildUdp,
+  linkLocal,
+  parsePacket,
+  sameAddress,
+  shortOf,
 } from './ipv6.js';
 
 export const MAX_SOCKETS = 4;
@@ -28,8 +50,22 @@ const ICMP_ERRORS_PER_S = 2;
 /** Bytes of the offending packet an ICMPv6 error carries (bounded well below the MTU). */
 const ICMP_ERROR_QUOTE = 96;
 
-type Drop = 'badIndication' | 'short' | 'version' | 'length' | 'nextHeader' | 'checksum' | 'udpLength' | 'notForUs' |
-  'noPort' | 'icmpOther' | 'rxQueueFull' | 'txBusy' | 'txRefused' | 'txLost' | 'notJoined';
+type Drop =
+  | 'badIndication'
+  | 'short'
+  | 'version'
+  | 'length'
+  | 'nextHeader'
+  | 'checksum'
+  | 'udpLength'
+  | 'notForUs'
+  | 'noPort'
+  | 'icmpOther'
+  | 'rxQueueFull'
+  | 'txBusy'
+  | 'txRefused'
+  | 'txLost'
+  | 'notJoined';
 
 export class Tcpip {
   readonly task: number;
@@ -41,20 +77,35 @@ export class Tcpip {
   joined = false;
   loopback = false;
   private handle = 0;
-  private readonly inFlight = new Map<number, number>();   // handle -> time handed over
-  private readonly sockets = new Map<number, number>();    // port -> task
+  private readonly inFlight = new Map<number, number>(); // handle -> time handed over
+  private readonly sockets = new Map<number, number>(); // port -> task
   private icmpBudget = ICMP_ERRORS_PER_S;
   private icmpSecond = 0;
   readonly counters = { rx: 0, tx: 0, udpIn: 0, udpOut: 0, echoIn: 0, echoOut: 0, icmpErrorsOut: 0, loopback: 0, confirmed: 0 };
   readonly drops: Record<Drop, number> = {
-    badIndication: 0, short: 0, version: 0, length: 0, nextHeader: 0, checksum: 0, udpLength: 0, notForUs: 0,
-    noPort: 0, icmpOther: 0, rxQueueFull: 0, txBusy: 0, txRefused: 0, txLost: 0, notJoined: 0,
+    badIndication: 0,
+    short: 0,
+    version: 0,
+    length: 0,
+    nextHeader: 0,
+    checksum: 0,
+    udpLength: 0,
+    notForUs: 0,
+    noPort: 0,
+    icmpOther: 0,
+    rxQueueFull: 0,
+    txBusy: 0,
+    txRefused: 0,
+    txLost: 0,
+    notJoined: 0,
   };
 
   constructor(private readonly rs: RunServiceFn) {
     this.task = rs('task.create', { name: 'TCPIP', priority: 4, queue: 16, onMessage: (m) => this.onMessage(m) });
     const t = rs('timer.create', {
-      name: 'TCPIP', period: REGISTER_RETRY_MS, repeat: true,
+      name: 'TCPIP',
+      period: REGISTER_RETRY_MS,
+      repeat: true,
       onTimer: () => {
         if (this.registered || this.tries >= REGISTER_TRIES) rs('timer.stop', t);
         else this.register();
@@ -128,8 +179,16 @@ export class Tcpip {
 
   /** PLC's answers and indications, each checked against its contract; bad ones counted (badIndication). */
   private onMessage(m: Message): void {
-    const contract = m.id === X_ADP_REGISTER_CONFIRM ? ADP_REGISTER_CONFIRM : m.id === X_ADP_NETWORK_INDICATION ? ADP_NETWORK_INDICATION
-      : m.id === X_ADP_DATA_CONFIRM ? ADP_DATA_CONFIRM : m.id === X_ADP_DATA_INDICATION ? ADP_DATA_INDICATION : undefined;
+    const contract =
+      m.id === X_ADP_REGISTER_CONFIRM
+        ? ADP_REGISTER_CONFIRM
+        : m.id === X_ADP_NETWORK_INDICATION
+          ? ADP_NETWORK_INDICATION
+          : m.id === X_ADP_DATA_CONFIRM
+            ? ADP_DATA_CONFIRM
+            : m.id === X_ADP_DATA_INDICATION
+              ? ADP_DATA_INDICATION
+              : undefined;
     if (!contract) return;
     if (m.from !== this.adp || !contract.valid(m.payload)) {
       this.drops.badIndication++;
@@ -143,7 +202,11 @@ export class Tcpip {
         this.short = p.short;
         this.panId = p.panId;
       }
-      this.rs('trace', 3, `TCPIP ${this.joined ? `address short=0x${this.short.toString(16)} pan=0x${this.panId.toString(16)}` : 'not in a PAN'}`);
+      this.rs(
+        'trace',
+        3,
+        `TCPIP ${this.joined ? `address short=0x${this.short.toString(16)} pan=0x${this.panId.toString(16)}` : 'not in a PAN'}`,
+      );
     } else if (contract === ADP_DATA_CONFIRM) {
       const p = m.payload as AdpDataConfirm;
       if (this.inFlight.delete(p.handle)) {
@@ -164,7 +227,8 @@ export class Tcpip {
       this.drops[ip]++;
       return;
     }
-    const forUs = looped ? sameAddress(ip.dst, LOOPBACK)
+    const forUs = looped
+      ? sameAddress(ip.dst, LOOPBACK)
       : this.joined && (sameAddress(ip.dst, this.ownAddress()) || sameAddress(ip.dst, ALL_NODES)) && !sameAddress(ip.src, LOOPBACK);
     if (!forUs) {
       this.drops.notForUs++;
@@ -176,7 +240,7 @@ export class Tcpip {
       if (u[0] === ICMPV6_ECHO_REQUEST && u[1] === 0 && !looped && ip.dst[0] !== 0xff) {
         this.counters.echoIn++;
         if (!this.toAdp(from, buildIcmp(ip.dst, ip.src, ICMPV6_ECHO_REPLY, 0, u.subarray(4, 8), u.subarray(8)))) this.counters.echoOut++;
-      } else this.drops.icmpOther++;   // replies and errors: nobody here asked
+      } else this.drops.icmpOther++; // replies and errors: nobody here asked
       return;
     }
     // UDP
@@ -188,7 +252,11 @@ export class Tcpip {
       return;
     }
     this.counters.udpIn++;
-    const st = this.rs('msg.send', this.task, task, X_APP_RX_EVENT, { src: from, srcPort: (u[0]! << 8) | u[1]!, data: u.subarray(UDP_HEADER) });
+    const st = this.rs('msg.send', this.task, task, X_APP_RX_EVENT, {
+      src: from,
+      srcPort: (u[0]! << 8) | u[1]!,
+      data: u.subarray(UDP_HEADER),
+    });
     if (st !== 0) this.drops.rxQueueFull++;
   }
 
@@ -207,10 +275,15 @@ export class Tcpip {
   }
 
   stats(): string {
-    const kv = (o: { [k: string]: number }): string => Object.keys(o).map((k) => `${k}=${o[k]}`).join(' ');
-    return `tcpip registered=${this.registered ? 1 : 0} joined=${this.joined ? 1 : 0} short=0x${this.short.toString(16).padStart(4, '0')} ` +
+    const kv = (o: { [k: string]: number }): string =>
+      Object.keys(o)
+        .map((k) => `${k}=${o[k]}`)
+        .join(' ');
+    return (
+      `tcpip registered=${this.registered ? 1 : 0} joined=${this.joined ? 1 : 0} short=0x${this.short.toString(16).padStart(4, '0')} ` +
       `loopback=${this.loopback ? 1 : 0} inflight=${this.inFlight.size} sockets=${this.sockets.size}\r\n` +
-      `tcpip ${kv(this.counters)}\r\ntcpip.drop ${kv(this.drops)}\r\n`;
+      `tcpip ${kv(this.counters)}\r\ntcpip.drop ${kv(this.drops)}\r\n`
+    );
   }
 }
 

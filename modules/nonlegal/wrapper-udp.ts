@@ -42,8 +42,17 @@ export interface WrapperUdpOptions {
   inactivityMs?: number;
 }
 
-interface Session { src: number; port: number; last: number; saps: Set<number> }
-interface Datagram { src: number; port: number; data: Uint8Array }
+interface Session {
+  src: number;
+  port: number;
+  last: number;
+  saps: Set<number>;
+}
+interface Datagram {
+  src: number;
+  port: number;
+  data: Uint8Array;
+}
 
 export class WrapperUdpServer {
   readonly counters = { rx: 0, tx: 0, sessions: 0, timeouts: 0 };
@@ -91,7 +100,9 @@ export class WrapperUdpServer {
 
   private async one(d: Datagram): Promise<void> {
     let p: WrapperPdu;
-    try { p = decodeWrapperDatagram(d.data, { maxLength: this.maxApdu }); } catch {
+    try {
+      p = decodeWrapperDatagram(d.data, { maxLength: this.maxApdu });
+    } catch {
       this.drops.malformed++;
       return;
     }
@@ -121,13 +132,14 @@ export class WrapperUdpServer {
     if (session) {
       if (this.o.server.associationOf(p.sourceWPort, peer)) session.saps.add(p.sourceWPort);
       else session.saps.delete(p.sourceWPort);
-      if (session.saps.size === 0) this.slots[slot] = null;   // released, refused or never associated
+      if (session.saps.size === 0) this.slots[slot] = null; // released, refused or never associated
     }
     if (!r) {
       this.drops.noReply++;
       return;
     }
-    if (this.o.send(d.src, d.port, encodeWrapper({ sourceWPort: this.wPort, destinationWPort: p.sourceWPort, apdu: r })) !== '') this.drops.sendFailed++;
+    if (this.o.send(d.src, d.port, encodeWrapper({ sourceWPort: this.wPort, destinationWPort: p.sourceWPort, apdu: r })) !== '')
+      this.drops.sendFailed++;
     else this.counters.tx++;
   }
 
@@ -143,9 +155,14 @@ export class WrapperUdpServer {
   }
 
   stats(): string {
-    const kv = (o: { [k: string]: number }): string => Object.keys(o).map((k) => `${k}=${o[k]}`).join(' ');
-    return `dlms.udp port=${DLMS_UDP_PORT} wport=${this.wPort} open=${this.open}/${WRAPPER_SESSIONS} ${kv(this.counters)}\r\n` +
-      `dlms.udp.drop ${kv(this.drops)}\r\n`;
+    const kv = (o: { [k: string]: number }): string =>
+      Object.keys(o)
+        .map((k) => `${k}=${o[k]}`)
+        .join(' ');
+    return (
+      `dlms.udp port=${DLMS_UDP_PORT} wport=${this.wPort} open=${this.open}/${WRAPPER_SESSIONS} ${kv(this.counters)}\r\n` +
+      `dlms.udp.drop ${kv(this.drops)}\r\n`
+    );
   }
 }
 
@@ -153,24 +170,32 @@ export class WrapperUdpServer {
 export function startWrapperUdp(rs: RunServiceFn, ip: Tcpip, server: WrapperCosemServer, inactivityMs?: number): WrapperUdpServer {
   let w: WrapperUdpServer | undefined;
   const task = rs('task.create', {
-    name: 'DLMSUDP', priority: 3, queue: WRAPPER_QUEUE,
+    name: 'DLMSUDP',
+    priority: 3,
+    queue: WRAPPER_QUEUE,
     onMessage: (m: Message) => {
       const p = m.payload as { readonly [k: string]: unknown } | undefined;
       if (m.id !== X_APP_RX_EVENT || m.from !== ip.task || !p) return;
-      const data = p.data, src = p.src, port = p.srcPort;
+      const data = p.data,
+        src = p.src,
+        port = p.srcPort;
       if (data instanceof Uint8Array && typeof src === 'number' && typeof port === 'number') w?.input(src, port, data);
       else if (w) w.drops.malformed++;
     },
   });
   w = new WrapperUdpServer({
-    server, now: () => rs('misc.uptime'), send: (dst, port, data) => ip.sendUdp(dst, DLMS_UDP_PORT, port, data),
+    server,
+    now: () => rs('misc.uptime'),
+    send: (dst, port, data) => ip.sendUdp(dst, DLMS_UDP_PORT, port, data),
     ...(inactivityMs ? { inactivityMs } : {}),
   });
   ip.bind(DLMS_UDP_PORT, task);
   const t = rs('timer.create', { name: 'DLMSUDP', period: 5000, repeat: true, onTimer: () => w!.tick() });
   rs('timer.start', t);
   const srv = w;
-  rs('shell.register', 'DLMS', 'UDP', 0, '- DLMS/COSEM over the UDP wrapper (port 4059): sessions, counters, drops by reason', (_p, out) => out(srv.stats()));
+  rs('shell.register', 'DLMS', 'UDP', 0, '- DLMS/COSEM over the UDP wrapper (port 4059): sessions, counters, drops by reason', (_p, out) =>
+    out(srv.stats()),
+  );
   rs('trace', 3, `DLMS/COSEM server on UDP ${DLMS_UDP_PORT}, wPort ${w.wPort}`);
   return w;
 }

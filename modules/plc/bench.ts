@@ -6,31 +6,34 @@
 // frame). AES itself is mbed TLS on both sides (the project writes no crypto of its own).
 // Each row prints elapsed uptime ms for n frames; both sides' outputs are compared first.
 // decode-call: the native decode call alone (fields into a Uint32Array, no frame object).
-import type { RunServiceFn } from "../generic/services.js";
-import type { MacFrameDriver } from "../generic/macframe.js";
-import type { ShellPrint } from "../generic/shell.js";
-import { bytesEqual } from "./bytes.js";
-import { KEY_ID_MODE_INDEX, MacFrameType, SEC_LEVEL_ENC_MIC_32 } from "./mac-const.js";
-import { nonceSourceFromShort, tsMacCodec, type MacCodec, type MacFrame } from "./mac-frame.js";
-import { NativeMacCodec } from "./mac-native.js";
-import { openInSteps, sealInSteps } from "./mac.js";
-import { plcCrypto, type CryptoDriver } from "./native-crypto.js";
+import type { RunServiceFn } from '../generic/services.js';
+import type { MacFrameDriver } from '../generic/macframe.js';
+import type { ShellPrint } from '../generic/shell.js';
+import { bytesEqual } from './bytes.js';
+import { KEY_ID_MODE_INDEX, MacFrameType, SEC_LEVEL_ENC_MIC_32 } from './mac-const.js';
+import { nonceSourceFromShort, tsMacCodec, type MacCodec, type MacFrame } from './mac-frame.js';
+import { NativeMacCodec } from './mac-native.js';
+import { openInSteps, sealInSteps } from './mac.js';
+import { plcCrypto, type CryptoDriver } from './native-crypto.js';
 
 const PAN = 0x781d;
 const PAYLOAD = 100;
 
 export function bench(rs: RunServiceFn, n: number, out: ShellPrint): void {
-  if (!(n >= 10 && n <= 100000)) throw new RangeError("n 10..100000");
-  const drv = rs("driver.get", "macframe") as MacFrameDriver;
+  if (!(n >= 10 && n <= 100000)) throw new RangeError('n 10..100000');
+  const drv = rs('driver.get', 'macframe') as MacFrameDriver;
   const native = new NativeMacCodec(drv);
   const ts = tsMacCodec();
-  const crypto = plcCrypto(rs("driver.get", "plccrypto") as CryptoDriver);
+  const crypto = plcCrypto(rs('driver.get', 'plccrypto') as CryptoDriver);
   const key = new Uint8Array(16).map((_, i) => 0xc0 + i);
   const nonceSource = nonceSourceFromShort(PAN, 1);
   const payload = new Uint8Array(PAYLOAD).map((_, i) => i);
   const plain: MacFrame = { type: MacFrameType.DATA, seq: 0x42, dstPan: PAN, dst: 2, src: 1, ackRequest: true, payload };
-  const secured: MacFrame = { ...plain, security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: 0x1234, keyIndex: 0 } };
-  const now = (): number => rs("misc.uptime");
+  const secured: MacFrame = {
+    ...plain,
+    security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: 0x1234, keyIndex: 0 },
+  };
+  const now = (): number => rs('misc.uptime');
   const time = (f: () => unknown): number => {
     const t0 = now();
     for (let k = 0; k < n; k++) f();
@@ -41,24 +44,48 @@ export function bench(rs: RunServiceFn, n: number, out: ShellPrint): void {
   };
 
   const frame = native.encode(plain);
-  row("encode", frame.length, bytesEqual(frame, ts.encode(plain)), () => native.encode(plain), () => ts.encode(plain));
+  row(
+    'encode',
+    frame.length,
+    bytesEqual(frame, ts.encode(plain)),
+    () => native.encode(plain),
+    () => ts.encode(plain),
+  );
   const sameDecode = (c: MacCodec): boolean => {
     const d = c.decode(frame);
     return d.seq === 0x42 && d.dst === 2 && d.src === 1 && bytesEqual(d.payload, payload);
   };
-  row("decode", frame.length, sameDecode(native) && sameDecode(ts), () => native.decode(frame), () => ts.decode(frame));
+  row(
+    'decode',
+    frame.length,
+    sameDecode(native) && sameDecode(ts),
+    () => native.decode(frame),
+    () => ts.decode(frame),
+  );
   // the native call alone, fields into a Uint32Array: what decode costs before XS builds the frame object
-  const fields = new Uint32Array(20), ext = new Uint8Array(24);
+  const fields = new Uint32Array(20),
+    ext = new Uint8Array(24);
   const t = time(() => drv.decode(frame, fields, ext, false, 400));
   out(`bench decode-call bytes=${frame.length} n=${n} same=${drv.decode(frame, fields, ext, false, 400) === 0 ? 1 : 0} native.ms=${t}\r\n`);
   const sealed = native.seal(secured, key, nonceSource, payload);
-  row("secure", sealed.length, bytesEqual(sealed, sealInSteps(ts, crypto, secured, key, nonceSource, payload)),
-    () => native.seal(secured, key, nonceSource, payload), () => sealInSteps(ts, crypto, secured, key, nonceSource, payload));
+  row(
+    'secure',
+    sealed.length,
+    bytesEqual(sealed, sealInSteps(ts, crypto, secured, key, nonceSource, payload)),
+    () => native.seal(secured, key, nonceSource, payload),
+    () => sealInSteps(ts, crypto, secured, key, nonceSource, payload),
+  );
   const unsecure = (c: MacCodec): Uint8Array | null => {
     const d = c.decode(sealed);
     return c.open ? c.open(sealed, d, key, nonceSource) : openInSteps(crypto, sealed, d, key, nonceSource);
   };
-  const opened = unsecure(native), openedTs = unsecure(ts);
-  row("unsecure", sealed.length, !!opened && !!openedTs && bytesEqual(opened, payload) && bytesEqual(openedTs, payload),
-    () => unsecure(native), () => unsecure(ts));
+  const opened = unsecure(native),
+    openedTs = unsecure(ts);
+  row(
+    'unsecure',
+    sealed.length,
+    !!opened && !!openedTs && bytesEqual(opened, payload) && bytesEqual(openedTs, payload),
+    () => unsecure(native),
+    () => unsecure(ts),
+  );
 }

@@ -1,13 +1,22 @@
 // EAP (RFC 3748) framing and EAP-PSK (RFC 4764) messages 1-4 with the peer and server state
 // machines. AES-128, CMAC and EAX come from the injected PlcCrypto; key material never reaches
 // a trace.
-import { ByteReader, ByteWriter, bytesEqual, concat } from "./bytes.js";
-import { EncodeError } from "./errors.js";
-import type { PlcCrypto, RandomSource, Trace } from "./crypto.js";
+import { ByteReader, ByteWriter, bytesEqual, concat } from './bytes.js';
+import { EncodeError } from './errors.js';
+import type { PlcCrypto, RandomSource, Trace } from './crypto.js';
 import {
-  EAP_TYPE_PSK, EapCode, PSK_E_FLAG, PSK_MAC_LENGTH, PSK_MAX_ID_LENGTH, PSK_NONCE_LENGTH, PSK_PCHANNEL_HEADER_LENGTH,
-  PSK_RAND_LENGTH, PSK_TAG_LENGTH, PSK_T_SHIFT, PskResult,
-} from "./lbp-const.js";
+  EAP_TYPE_PSK,
+  EapCode,
+  PSK_E_FLAG,
+  PSK_MAC_LENGTH,
+  PSK_MAX_ID_LENGTH,
+  PSK_NONCE_LENGTH,
+  PSK_PCHANNEL_HEADER_LENGTH,
+  PSK_RAND_LENGTH,
+  PSK_TAG_LENGTH,
+  PSK_T_SHIFT,
+  PskResult,
+} from './lbp-const.js';
 
 export interface EapPacket {
   code: EapCode;
@@ -28,20 +37,20 @@ export function encodeEap(p: EapPacket): Uint8Array {
 
 export function decodeEap(b: Uint8Array): EapPacket {
   const r: ByteReader = new ByteReader(b);
-  const code = r.u8("eap.code");
-  if (code < EapCode.REQUEST || code > EapCode.FAILURE) r.fail("eap.code", `unknown code ${code}`, 0);
-  const identifier = r.u8("eap.identifier");
-  const len = r.u16be("eap.length");
-  if (len < 4) r.fail("eap.length", `${len} < 4`, 2);
-  if (len < b.length) r.fail("eap.length", `length ${len} but ${b.length} bytes`, 2);
-  r.need(len - 4, "eap.data");
+  const code = r.u8('eap.code');
+  if (code < EapCode.REQUEST || code > EapCode.FAILURE) r.fail('eap.code', `unknown code ${code}`, 0);
+  const identifier = r.u8('eap.identifier');
+  const len = r.u16be('eap.length');
+  if (len < 4) r.fail('eap.length', `${len} < 4`, 2);
+  if (len < b.length) r.fail('eap.length', `length ${len} but ${b.length} bytes`, 2);
+  r.need(len - 4, 'eap.data');
   if (code === EapCode.SUCCESS || code === EapCode.FAILURE) {
-    if (len !== 4) r.fail("eap.length", "success/failure carry no data", 2);
+    if (len !== 4) r.fail('eap.length', 'success/failure carry no data', 2);
     return { code, identifier, data: new Uint8Array(0) };
   }
-  if (len < 5) r.fail("eap.length", "request/response without type", 2);
-  const type = r.u8("eap.type");
-  return { code, identifier, type, data: r.take(len - 5, "eap.data") };
+  if (len < 5) r.fail('eap.length', 'request/response without type', 2);
+  const type = r.u8('eap.type');
+  return { code, identifier, type, data: r.take(len - 5, 'eap.data') };
 }
 
 // ---------------- EAP-PSK messages ----------------
@@ -66,18 +75,20 @@ function checkLen(b: Uint8Array, n: number, what: string): Uint8Array {
 
 /** Type data of an EAP-PSK message (after the EAP type octet). */
 export function encodePsk(m: PskMessage): Uint8Array {
-  const w = new ByteWriter(64).u8(m.t << PSK_T_SHIFT).bytes(checkLen(m.randS, PSK_RAND_LENGTH, "RAND_S"));
+  const w = new ByteWriter(64).u8(m.t << PSK_T_SHIFT).bytes(checkLen(m.randS, PSK_RAND_LENGTH, 'RAND_S'));
   switch (m.t) {
     case 0:
-      if (m.idS.length === 0 || m.idS.length > PSK_MAX_ID_LENGTH) throw new EncodeError("eap-psk: ID_S length");
+      if (m.idS.length === 0 || m.idS.length > PSK_MAX_ID_LENGTH) throw new EncodeError('eap-psk: ID_S length');
       w.bytes(m.idS);
       break;
     case 1:
-      if (m.idP.length === 0 || m.idP.length > PSK_MAX_ID_LENGTH) throw new EncodeError("eap-psk: ID_P length");
-      w.bytes(checkLen(m.randP, PSK_RAND_LENGTH, "RAND_P")).bytes(checkLen(m.macP, PSK_MAC_LENGTH, "MAC_P")).bytes(m.idP);
+      if (m.idP.length === 0 || m.idP.length > PSK_MAX_ID_LENGTH) throw new EncodeError('eap-psk: ID_P length');
+      w.bytes(checkLen(m.randP, PSK_RAND_LENGTH, 'RAND_P'))
+        .bytes(checkLen(m.macP, PSK_MAC_LENGTH, 'MAC_P'))
+        .bytes(m.idP);
       break;
     case 2:
-      w.bytes(checkLen(m.macS, PSK_MAC_LENGTH, "MAC_S"));
+      w.bytes(checkLen(m.macS, PSK_MAC_LENGTH, 'MAC_S'));
       writePChannel(w, m.pchannel);
       break;
     case 3:
@@ -88,42 +99,44 @@ export function encodePsk(m: PskMessage): Uint8Array {
 }
 
 function writePChannel(w: ByteWriter, p: PChannel): void {
-  if (p.encrypted.length < 1) throw new EncodeError("eap-psk: PCHANNEL needs the R/E octet");
-  w.u32be(p.nonce >>> 0).bytes(checkLen(p.tag, PSK_TAG_LENGTH, "tag")).bytes(p.encrypted);
+  if (p.encrypted.length < 1) throw new EncodeError('eap-psk: PCHANNEL needs the R/E octet');
+  w.u32be(p.nonce >>> 0)
+    .bytes(checkLen(p.tag, PSK_TAG_LENGTH, 'tag'))
+    .bytes(p.encrypted);
 }
 
 export function decodePsk(data: Uint8Array): PskMessage {
   const r: ByteReader = new ByteReader(data);
-  const flags = r.u8("eap-psk.flags");
-  if ((flags & 0x3f) !== 0) r.fail("eap-psk.flags", "reserved bits set", 0);
+  const flags = r.u8('eap-psk.flags');
+  if ((flags & 0x3f) !== 0) r.fail('eap-psk.flags', 'reserved bits set', 0);
   const t = flags >> PSK_T_SHIFT;
-  const randS = r.take(PSK_RAND_LENGTH, "eap-psk.randS");
+  const randS = r.take(PSK_RAND_LENGTH, 'eap-psk.randS');
   const id = (what: string): Uint8Array => {
     const b = r.rest();
     if (b.length === 0 || b.length > PSK_MAX_ID_LENGTH) r.fail(what, `identity of ${b.length} bytes`);
     return b;
   };
   const pch = (): PChannel => {
-    const nonce = r.u32be("eap-psk.pchannel.nonce");
-    const tag = r.take(PSK_TAG_LENGTH, "eap-psk.pchannel.tag");
+    const nonce = r.u32be('eap-psk.pchannel.nonce');
+    const tag = r.take(PSK_TAG_LENGTH, 'eap-psk.pchannel.tag');
     const encrypted = r.rest();
     return { nonce, tag, encrypted };
   };
   switch (t) {
     case 0:
-      return { t: 0, randS, idS: id("eap-psk.idS") };
+      return { t: 0, randS, idS: id('eap-psk.idS') };
     case 1: {
-      const randP = r.take(PSK_RAND_LENGTH, "eap-psk.randP");
-      const macP = r.take(PSK_MAC_LENGTH, "eap-psk.macP");
-      return { t: 1, randS, randP, macP, idP: id("eap-psk.idP") };
+      const randP = r.take(PSK_RAND_LENGTH, 'eap-psk.randP');
+      const macP = r.take(PSK_MAC_LENGTH, 'eap-psk.macP');
+      return { t: 1, randS, randP, macP, idP: id('eap-psk.idP') };
     }
     case 2: {
-      const macS = r.take(PSK_MAC_LENGTH, "eap-psk.macS");
-      r.need(PSK_NONCE_LENGTH + PSK_TAG_LENGTH + 1, "eap-psk.pchannel");
+      const macS = r.take(PSK_MAC_LENGTH, 'eap-psk.macS');
+      r.need(PSK_NONCE_LENGTH + PSK_TAG_LENGTH + 1, 'eap-psk.pchannel');
       return { t: 2, randS, macS, pchannel: pch() };
     }
     default:
-      r.need(PSK_NONCE_LENGTH + PSK_TAG_LENGTH + 1, "eap-psk.pchannel");
+      r.need(PSK_NONCE_LENGTH + PSK_TAG_LENGTH + 1, 'eap-psk.pchannel');
       return { t: 3, randS, pchannel: pch() };
   }
 }
@@ -143,13 +156,17 @@ export interface PskKeys {
 
 /** AK and KDK from the PSK: AES(PSK, AES(PSK, 0^128) XOR c), c = 1 for AK, 2 for KDK. */
 export function deriveAkKdk(c: PlcCrypto, psk: Uint8Array): PskKeys {
-  if (psk.length !== 16) throw new EncodeError("eap-psk: PSK is 16 bytes");
+  if (psk.length !== 16) throw new EncodeError('eap-psk: PSK is 16 bytes');
   const z = c.aesBlock(psk, new Uint8Array(16));
   return { ak: c.aesBlock(psk, xorCounter(z, 1)), kdk: c.aesBlock(psk, xorCounter(z, 2)) };
 }
 
 /** TEK, MSK (64) and EMSK (64) from KDK and RAND_P: B = AES(KDK, RAND_P), blocks AES(KDK, B XOR i). */
-export function deriveSessionKeys(c: PlcCrypto, kdk: Uint8Array, randP: Uint8Array): { tek: Uint8Array; msk: Uint8Array; emsk: Uint8Array } {
+export function deriveSessionKeys(
+  c: PlcCrypto,
+  kdk: Uint8Array,
+  randP: Uint8Array,
+): { tek: Uint8Array; msk: Uint8Array; emsk: Uint8Array } {
   const b = c.aesBlock(kdk, randP);
   const blk = (i: number): Uint8Array => c.aesBlock(kdk, xorCounter(b, i));
   return { tek: blk(1), msk: concat(blk(2), blk(3), blk(4), blk(5)), emsk: concat(blk(6), blk(7), blk(8), blk(9)) };
@@ -199,15 +216,33 @@ function parsePChannelPlain(b: Uint8Array): PChannelContent | null {
 }
 
 /** Builds a full EAP packet for msg 3 (Request) or msg 4 (Response) with the PCHANNEL sealed. */
-function sealed(c: PlcCrypto, tek: Uint8Array, code: EapCode, identifier: number, t: 2 | 3, randS: Uint8Array, mac: Uint8Array | null, nonce: number, content: PChannelContent): Uint8Array {
+function sealed(
+  c: PlcCrypto,
+  tek: Uint8Array,
+  code: EapCode,
+  identifier: number,
+  t: 2 | 3,
+  randS: Uint8Array,
+  mac: Uint8Array | null,
+  nonce: number,
+  content: PChannelContent,
+): Uint8Array {
   const plain = pchannelPlain(content);
   const bodyLen = 1 + PSK_RAND_LENGTH + (mac ? PSK_MAC_LENGTH : 0) + PSK_NONCE_LENGTH + PSK_TAG_LENGTH + plain.length;
   const total = 5 + bodyLen;
-  const header = new ByteWriter(22).u8(code).u8(identifier).u16be(total).u8(EAP_TYPE_PSK).u8(t << PSK_T_SHIFT).bytes(randS).finish();
+  const header = new ByteWriter(22)
+    .u8(code)
+    .u8(identifier)
+    .u16be(total)
+    .u8(EAP_TYPE_PSK)
+    .u8(t << PSK_T_SHIFT)
+    .bytes(randS)
+    .finish();
   const { ciphertext, tag } = c.eaxEncrypt(tek, eaxNonce(nonce), header, plain);
-  const msg: PskMessage = t === 2
-    ? { t: 2, randS, macS: mac as Uint8Array, pchannel: { nonce, tag, encrypted: ciphertext } }
-    : { t: 3, randS, pchannel: { nonce, tag, encrypted: ciphertext } };
+  const msg: PskMessage =
+    t === 2
+      ? { t: 2, randS, macS: mac as Uint8Array, pchannel: { nonce, tag, encrypted: ciphertext } }
+      : { t: 3, randS, pchannel: { nonce, tag, encrypted: ciphertext } };
   return encodeEap({ code, identifier, type: EAP_TYPE_PSK, data: encodePsk(msg) });
 }
 
@@ -225,7 +260,7 @@ function asPsk(packet: Uint8Array, code: EapCode): { eap: EapPacket; msg: PskMes
 
 // ---------------- state machines ----------------
 
-export type PeerState = "idle" | "waitMsg3" | "waitSuccess" | "done" | "failed";
+export type PeerState = 'idle' | 'waitMsg3' | 'waitSuccess' | 'done' | 'failed';
 
 export interface PskPeerOptions {
   crypto: PlcCrypto;
@@ -239,8 +274,8 @@ export interface PskPeerOptions {
 
 /** EAP-PSK peer (the LBD). */
 export class PskPeer {
-  state: PeerState = "idle";
-  failure = "";
+  state: PeerState = 'idle';
+  failure = '';
   msk: Uint8Array | null = null;
   private readonly o: PskPeerOptions;
   private readonly keys: PskKeys;
@@ -258,7 +293,7 @@ export class PskPeer {
   }
 
   private fail(why: string): null {
-    this.state = "failed";
+    this.state = 'failed';
     this.failure = why;
     this.trace(`eap-psk peer: failed (${why})`);
     return null;
@@ -268,13 +303,13 @@ export class PskPeer {
   input(packet: Uint8Array): Uint8Array | null {
     const eap = decodeEap(packet);
     if (eap.code === EapCode.SUCCESS) {
-      if (this.state !== "waitSuccess") return this.fail("unexpected success");
-      this.state = "done";
-      this.trace("eap-psk peer: success");
+      if (this.state !== 'waitSuccess') return this.fail('unexpected success');
+      this.state = 'done';
+      this.trace('eap-psk peer: success');
       return null;
     }
-    if (eap.code === EapCode.FAILURE) return this.fail("server sent failure");
-    if (eap.code !== EapCode.REQUEST || eap.type !== EAP_TYPE_PSK) return this.fail("not an EAP-PSK request");
+    if (eap.code === EapCode.FAILURE) return this.fail('server sent failure');
+    if (eap.code !== EapCode.REQUEST || eap.type !== EAP_TYPE_PSK) return this.fail('not an EAP-PSK request');
     const m = decodePsk(eap.data);
     const c = this.o.crypto;
     if (m.t === 0) {
@@ -285,30 +320,35 @@ export class PskPeer {
       this.tek = null;
       this.lastNonce = -1;
       const mac = macP(c, this.keys.ak, this.o.idP, this.idS, this.randS, this.randP);
-      this.state = "waitMsg3";
-      return encodeEap({ code: EapCode.RESPONSE, identifier: eap.identifier, type: EAP_TYPE_PSK, data: encodePsk({ t: 1, randS: this.randS, randP: this.randP, macP: mac, idP: this.o.idP }) });
+      this.state = 'waitMsg3';
+      return encodeEap({
+        code: EapCode.RESPONSE,
+        identifier: eap.identifier,
+        type: EAP_TYPE_PSK,
+        data: encodePsk({ t: 1, randS: this.randS, randP: this.randP, macP: mac, idP: this.o.idP }),
+      });
     }
     if (m.t === 2) {
-      if (this.state !== "waitMsg3") return this.fail("unexpected message 3");
-      if (!bytesEqual(m.randS, this.randS)) return this.fail("RAND_S mismatch");
-      if (!bytesEqual(m.macS, macS(c, this.keys.ak, this.idS, this.randP))) return this.fail("MAC_S mismatch");
+      if (this.state !== 'waitMsg3') return this.fail('unexpected message 3');
+      if (!bytesEqual(m.randS, this.randS)) return this.fail('RAND_S mismatch');
+      if (!bytesEqual(m.macS, macS(c, this.keys.ak, this.idS, this.randP))) return this.fail('MAC_S mismatch');
       const sk = deriveSessionKeys(c, this.keys.kdk, this.randP);
       this.tek = sk.tek;
       const content = opened(c, sk.tek, packet, m.pchannel);
-      if (!content) return this.fail("PCHANNEL authentication");
-      if (m.pchannel.nonce <= this.lastNonce) return this.fail("PCHANNEL nonce replay");
+      if (!content) return this.fail('PCHANNEL authentication');
+      if (m.pchannel.nonce <= this.lastNonce) return this.fail('PCHANNEL nonce replay');
       this.lastNonce = m.pchannel.nonce;
       let reply: PChannelContent = { result: content.result === PskResult.DONE_SUCCESS ? PskResult.DONE_SUCCESS : PskResult.DONE_FAILURE };
       if (content.ext && this.o.onExtension) reply = this.o.onExtension(content.ext);
       this.msk = reply.result === PskResult.DONE_SUCCESS ? sk.msk : null;
-      this.state = reply.result === PskResult.DONE_SUCCESS ? "waitSuccess" : "failed";
+      this.state = reply.result === PskResult.DONE_SUCCESS ? 'waitSuccess' : 'failed';
       return sealed(c, sk.tek, EapCode.RESPONSE, eap.identifier, 3, this.randS, null, m.pchannel.nonce + 1, reply);
     }
     return this.fail(`unexpected message ${m.t + 1}`);
   }
 }
 
-export type ServerState = "idle" | "waitMsg2" | "waitMsg4" | "done" | "failed";
+export type ServerState = 'idle' | 'waitMsg2' | 'waitMsg4' | 'done' | 'failed';
 
 export interface PskServerOptions {
   crypto: PlcCrypto;
@@ -321,8 +361,8 @@ export interface PskServerOptions {
 
 /** EAP-PSK server for one peer (the LBS keeps one per joining device). */
 export class PskServer {
-  state: ServerState = "idle";
-  failure = "";
+  state: ServerState = 'idle';
+  failure = '';
   idP: Uint8Array | null = null;
   msk: Uint8Array | null = null;
   /** The peer's answer in message 4 (its extension: G3 parameter results). */
@@ -341,7 +381,7 @@ export class PskServer {
   }
 
   private fail(why: string): Uint8Array {
-    this.state = "failed";
+    this.state = 'failed';
     this.failure = why;
     this.trace(`eap-psk server: failed (${why})`);
     return encodeEap({ code: EapCode.FAILURE, identifier: this.identifier, data: new Uint8Array(0) });
@@ -356,8 +396,13 @@ export class PskServer {
   start(): Uint8Array {
     this.identifier = (this.identifier + 1) & 0xff;
     this.randS = this.o.random(PSK_RAND_LENGTH);
-    this.state = "waitMsg2";
-    return encodeEap({ code: EapCode.REQUEST, identifier: this.identifier, type: EAP_TYPE_PSK, data: encodePsk({ t: 0, randS: this.randS, idS: this.o.idS }) });
+    this.state = 'waitMsg2';
+    return encodeEap({
+      code: EapCode.REQUEST,
+      identifier: this.identifier,
+      type: EAP_TYPE_PSK,
+      data: encodePsk({ t: 0, randS: this.randS, idS: this.o.idS }),
+    });
   }
 
   /**
@@ -366,34 +411,45 @@ export class PskServer {
    */
   input(packet: Uint8Array, content: (idP: Uint8Array) => PChannelContent): Uint8Array {
     const r = asPsk(packet, EapCode.RESPONSE);
-    if (!r) return this.fail("not an EAP-PSK response");
-    if (r.eap.identifier !== this.identifier) return this.fail("identifier mismatch");
-    const m = r.msg, c = this.o.crypto;
+    if (!r) return this.fail('not an EAP-PSK response');
+    if (r.eap.identifier !== this.identifier) return this.fail('identifier mismatch');
+    const m = r.msg,
+      c = this.o.crypto;
     if (m.t === 1) {
-      if (this.state !== "waitMsg2") return this.fail("unexpected message 2");
-      if (!bytesEqual(m.randS, this.randS)) return this.fail("RAND_S mismatch");
+      if (this.state !== 'waitMsg2') return this.fail('unexpected message 2');
+      if (!bytesEqual(m.randS, this.randS)) return this.fail('RAND_S mismatch');
       const psk = this.o.pskFor(m.idP);
-      if (!psk) return this.fail("unknown identity");
+      if (!psk) return this.fail('unknown identity');
       const keys = deriveAkKdk(c, psk);
-      if (!bytesEqual(m.macP, macP(c, keys.ak, m.idP, this.o.idS, this.randS, m.randP))) return this.fail("MAC_P mismatch (wrong PSK)");
+      if (!bytesEqual(m.macP, macP(c, keys.ak, m.idP, this.o.idS, this.randS, m.randP))) return this.fail('MAC_P mismatch (wrong PSK)');
       this.idP = m.idP;
       const sk = deriveSessionKeys(c, keys.kdk, m.randP);
       this.tek = sk.tek;
       this.msk = sk.msk;
       this.identifier = (this.identifier + 1) & 0xff;
-      this.state = "waitMsg4";
-      return sealed(c, sk.tek, EapCode.REQUEST, this.identifier, 2, this.randS, macS(c, keys.ak, this.o.idS, m.randP), this.nonce, content(m.idP));
+      this.state = 'waitMsg4';
+      return sealed(
+        c,
+        sk.tek,
+        EapCode.REQUEST,
+        this.identifier,
+        2,
+        this.randS,
+        macS(c, keys.ak, this.o.idS, m.randP),
+        this.nonce,
+        content(m.idP),
+      );
     }
     if (m.t === 3) {
-      if (this.state !== "waitMsg4" || !this.tek) return this.fail("unexpected message 4");
-      if (!bytesEqual(m.randS, this.randS)) return this.fail("RAND_S mismatch");
-      if (m.pchannel.nonce !== this.nonce + 1) return this.fail("PCHANNEL nonce");
+      if (this.state !== 'waitMsg4' || !this.tek) return this.fail('unexpected message 4');
+      if (!bytesEqual(m.randS, this.randS)) return this.fail('RAND_S mismatch');
+      if (m.pchannel.nonce !== this.nonce + 1) return this.fail('PCHANNEL nonce');
       const got = opened(c, this.tek, packet, m.pchannel);
-      if (!got) return this.fail("PCHANNEL authentication");
+      if (!got) return this.fail('PCHANNEL authentication');
       this.nonce += 2;
       this.peerResult = got;
-      if (got.result !== PskResult.DONE_SUCCESS) return this.fail("peer reported failure");
-      this.state = "done";
+      if (got.result !== PskResult.DONE_SUCCESS) return this.fail('peer reported failure');
+      this.state = 'done';
       return encodeEap({ code: EapCode.SUCCESS, identifier: this.identifier, data: new Uint8Array(0) });
     }
     return this.fail(`unexpected message ${m.t + 1}`);

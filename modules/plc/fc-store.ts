@@ -10,9 +10,9 @@
 // Record (area-relative, little-endian), two 16-byte copies written alternately (a torn write
 // damages only the copy being written): 0 magic "PLF1", 4 seq, 8 bound (u32), 12 CRC-32 of 0..11;
 // the second copy at 16.
-import type { RunServiceFn } from "../generic/services.js";
-import { TwoSlotRecord, persistentArea, type Crc32, type Nvram } from "../generic/shared/nvrecord.js";
-import { ReservedCounter } from "../generic/shared/counter.js";
+import type { RunServiceFn } from '../generic/services.js';
+import { TwoSlotRecord, persistentArea, type Crc32, type Nvram } from '../generic/shared/nvrecord.js';
+import { ReservedCounter } from '../generic/shared/counter.js';
 
 /**
  * Frame counters reserved by one NVRAM write. A cut skips at most FC_BLOCK counters (nothing is
@@ -24,13 +24,13 @@ import { ReservedCounter } from "../generic/shared/counter.js";
  * only skips more counters per cut.
  */
 export const FC_BLOCK = 64;
-export const FC_MAGIC = 0x3146_4c50;   // "PLF1"
+export const FC_MAGIC = 0x3146_4c50; // "PLF1"
 export const FC_SLOT = 16;
 /** Where a corrupt record restarts the counter: the upper half (see fallback). */
 export const FC_CORRUPT_BASE = 0x8000_0000;
 
 /** Where the counter came from at boot: the record's state, or why there is none. */
-export type FcSource = "restored" | "new" | "corrupt" | "volatile" | "absent";
+export type FcSource = 'restored' | 'new' | 'corrupt' | 'volatile' | 'absent';
 
 /** The frame counter's record in a PLC NVRAM area (two FC_SLOT copies from 0). */
 export function fcRecord(nv: Nvram, crc: Crc32): TwoSlotRecord {
@@ -46,9 +46,9 @@ export function fcRecord(nv: Nvram, crc: Crc32): TwoSlotRecord {
  * Without a non-volatile NVRAM the counter cannot survive a reset: a random start in the lower
  * quarter (as NON-LEGAL's invocation counters) rather than 0, which would repeat at every reset.
  */
-export function fcFallback(source: "corrupt" | "absent", random: () => number): number {
+export function fcFallback(source: 'corrupt' | 'absent', random: () => number): number {
   const r = random() & 0x3fff_ffff;
-  return source === "corrupt" ? FC_CORRUPT_BASE + r : r;
+  return source === 'corrupt' ? FC_CORRUPT_BASE + r : r;
 }
 
 export interface FrameCounterStore {
@@ -62,14 +62,21 @@ export interface FrameCounterStore {
  * the fallback), traced like NON-LEGAL's counters; `random` is the stack's random source.
  */
 export function frameCounterStore(rs: RunServiceFn, random: () => number): FrameCounterStore {
-  const area = persistentArea(rs, "plcstore");
-  const rec = area.kind === "file" ? fcRecord(area.nv, area.crc) : undefined;
-  const missing: FcSource = area.kind === "volatile" ? "volatile" : "absent";
+  const area = persistentArea(rs, 'plcstore');
+  const rec = area.kind === 'file' ? fcRecord(area.nv, area.crc) : undefined;
+  const missing: FcSource = area.kind === 'volatile' ? 'volatile' : 'absent';
   const counter = new ReservedCounter(rec, FC_BLOCK, (s) => fcFallback(s, random));
   const start = counter.start();
-  const source: FcSource = counter.source === "ok" ? "restored" : counter.source === "absent" ? missing : counter.source;
-  if (source === "corrupt") rs("trace", 2, `MAC frame counter record corrupt: restarts at ${start} (upper half), bound ${counter.bound}; rekey the PAN`);
-  else if (rec) rs("trace", 3, `MAC frame counter ${source === "new" ? "new record" : "restored"}: starts at ${start}, bound ${counter.bound}`);
-  else rs("trace", 3, `MAC frame counter not kept (${missing === "volatile" ? "volatile NVRAM, no backing file" : "no NVRAM area"}): random start ${start}`);
+  const source: FcSource = counter.source === 'ok' ? 'restored' : counter.source === 'absent' ? missing : counter.source;
+  if (source === 'corrupt')
+    rs('trace', 2, `MAC frame counter record corrupt: restarts at ${start} (upper half), bound ${counter.bound}; rekey the PAN`);
+  else if (rec)
+    rs('trace', 3, `MAC frame counter ${source === 'new' ? 'new record' : 'restored'}: starts at ${start}, bound ${counter.bound}`);
+  else
+    rs(
+      'trace',
+      3,
+      `MAC frame counter not kept (${missing === 'volatile' ? 'volatile NVRAM, no backing file' : 'no NVRAM area'}): random start ${start}`,
+    );
   return { counter, source, start };
 }

@@ -1,14 +1,34 @@
 // IPv6 header, ICMPv6 echo, UDP, and LOWPAN_IPHC / NHC-UDP compression (RFC 6282) with the
 // address derivation G3 uses (G.9903 9.4: interface identifier from PAN id and short address,
 // RFC 4944 section 6).
-import { ByteReader, ByteWriter, bytesEqual, concat } from "./bytes.js";
-import { EncodeError } from "./errors.js";
+import { ByteReader, ByteWriter, bytesEqual, concat } from './bytes.js';
+import { EncodeError } from './errors.js';
 import {
-  DISPATCH_IPHC, DISPATCH_IPHC_MASK, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, IPHC_CID, IPHC_DAC, IPHC_DAM_MASK,
-  IPHC_HLIM_MASK, IPHC_HLIM_VALUES, IPHC_M, IPHC_NH, IPHC_SAC, IPHC_SAM_SHIFT, IPHC_TF_SHIFT, IPV6_HEADER_LENGTH,
-  NEXT_HEADER_ICMPV6, NEXT_HEADER_UDP, NHC_UDP, NHC_UDP_C, NHC_UDP_MASK, UDP_HEADER_LENGTH, UDP_PORT_4BIT_BASE,
-  UDP_PORT_8BIT_BASE, ADP_MAX_DATAGRAM,
-} from "./adp-const.js";
+  DISPATCH_IPHC,
+  DISPATCH_IPHC_MASK,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  IPHC_CID,
+  IPHC_DAC,
+  IPHC_DAM_MASK,
+  IPHC_HLIM_MASK,
+  IPHC_HLIM_VALUES,
+  IPHC_M,
+  IPHC_NH,
+  IPHC_SAC,
+  IPHC_SAM_SHIFT,
+  IPHC_TF_SHIFT,
+  IPV6_HEADER_LENGTH,
+  NEXT_HEADER_ICMPV6,
+  NEXT_HEADER_UDP,
+  NHC_UDP,
+  NHC_UDP_C,
+  NHC_UDP_MASK,
+  UDP_HEADER_LENGTH,
+  UDP_PORT_4BIT_BASE,
+  UDP_PORT_8BIT_BASE,
+  ADP_MAX_DATAGRAM,
+} from './adp-const.js';
 
 /** Link-layer address as seen by ADP: short (16-bit) or EUI-64 (most significant byte first). */
 export type LinkAddr = number | Uint8Array;
@@ -25,9 +45,9 @@ export interface Ipv6Header {
   dst: Uint8Array;
 }
 
-export function encodeIpv6(h: Omit<Ipv6Header, "payloadLength">, payload: Uint8Array): Uint8Array {
-  if (h.src.length !== 16 || h.dst.length !== 16) throw new EncodeError("ipv6: addresses are 16 bytes");
-  if (IPV6_HEADER_LENGTH + payload.length > 0xffff + IPV6_HEADER_LENGTH) throw new EncodeError("ipv6: payload too long");
+export function encodeIpv6(h: Omit<Ipv6Header, 'payloadLength'>, payload: Uint8Array): Uint8Array {
+  if (h.src.length !== 16 || h.dst.length !== 16) throw new EncodeError('ipv6: addresses are 16 bytes');
+  if (IPV6_HEADER_LENGTH + payload.length > 0xffff + IPV6_HEADER_LENGTH) throw new EncodeError('ipv6: payload too long');
   const w = new ByteWriter(IPV6_HEADER_LENGTH + payload.length);
   w.u32be(((6 << 28) | ((h.trafficClass & 0xff) << 20) | (h.flowLabel & 0xfffff)) >>> 0);
   w.u16be(payload.length).u8(h.nextHeader).u8(h.hopLimit).bytes(h.src).bytes(h.dst).bytes(payload);
@@ -36,15 +56,15 @@ export function encodeIpv6(h: Omit<Ipv6Header, "payloadLength">, payload: Uint8A
 
 export function decodeIpv6(b: Uint8Array): { header: Ipv6Header; payload: Uint8Array } {
   const r = new ByteReader(b);
-  const w0 = r.u32be("ipv6.version");
-  if (w0 >>> 28 !== 6) r.fail("ipv6.version", `version ${w0 >>> 28}`, 0);
-  const payloadLength = r.u16be("ipv6.payloadLength");
-  const nextHeader = r.u8("ipv6.nextHeader");
-  const hopLimit = r.u8("ipv6.hopLimit");
-  const src = r.take(16, "ipv6.src");
-  const dst = r.take(16, "ipv6.dst");
-  const payload = r.take(payloadLength, "ipv6.payload");
-  if (r.remaining !== 0) r.fail("ipv6.length", "bytes after payload");
+  const w0 = r.u32be('ipv6.version');
+  if (w0 >>> 28 !== 6) r.fail('ipv6.version', `version ${w0 >>> 28}`, 0);
+  const payloadLength = r.u16be('ipv6.payloadLength');
+  const nextHeader = r.u8('ipv6.nextHeader');
+  const hopLimit = r.u8('ipv6.hopLimit');
+  const src = r.take(16, 'ipv6.src');
+  const dst = r.take(16, 'ipv6.dst');
+  const payload = r.take(payloadLength, 'ipv6.payload');
+  if (r.remaining !== 0) r.fail('ipv6.length', 'bytes after payload');
   return { header: { trafficClass: (w0 >>> 20) & 0xff, flowLabel: w0 & 0xfffff, payloadLength, nextHeader, hopLimit, src, dst }, payload };
 }
 
@@ -83,15 +103,15 @@ export function buildEcho(src: Uint8Array, dst: Uint8Array, e: Echo, hopLimit = 
 export function parseEcho(packet: Uint8Array): { ip: Ipv6Header; echo: Echo } {
   const { header, payload } = decodeIpv6(packet);
   const r = new ByteReader(payload);
-  if (header.nextHeader !== NEXT_HEADER_ICMPV6) r.fail("icmpv6.nextHeader", `${header.nextHeader}`, 0);
-  const type = r.u8("icmpv6.type");
-  if (type !== ICMPV6_ECHO_REQUEST && type !== ICMPV6_ECHO_REPLY) r.fail("icmpv6.type", `not an echo: ${type}`, 0);
-  if (r.u8("icmpv6.code") !== 0) r.fail("icmpv6.code", "echo code must be 0", 1);
-  r.u16be("icmpv6.checksum");
-  const identifier = r.u16be("icmpv6.identifier");
-  const sequence = r.u16be("icmpv6.sequence");
+  if (header.nextHeader !== NEXT_HEADER_ICMPV6) r.fail('icmpv6.nextHeader', `${header.nextHeader}`, 0);
+  const type = r.u8('icmpv6.type');
+  if (type !== ICMPV6_ECHO_REQUEST && type !== ICMPV6_ECHO_REPLY) r.fail('icmpv6.type', `not an echo: ${type}`, 0);
+  if (r.u8('icmpv6.code') !== 0) r.fail('icmpv6.code', 'echo code must be 0', 1);
+  r.u16be('icmpv6.checksum');
+  const identifier = r.u16be('icmpv6.identifier');
+  const sequence = r.u16be('icmpv6.sequence');
   const data = r.rest();
-  if (upperLayerChecksum(header.src, header.dst, NEXT_HEADER_ICMPV6, payload) !== 0) r.fail("icmpv6.checksum", "bad checksum", 2);
+  if (upperLayerChecksum(header.src, header.dst, NEXT_HEADER_ICMPV6, payload) !== 0) r.fail('icmpv6.checksum', 'bad checksum', 2);
   return { ip: header, echo: { type, identifier, sequence, data } };
 }
 
@@ -105,7 +125,13 @@ export function echoReplyFor(packet: Uint8Array, self: Uint8Array, hopLimit = 64
 // ---------------- UDP ----------------
 
 export function buildUdp(src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, data: Uint8Array, hopLimit = 64): Uint8Array {
-  const udp = new ByteWriter(8 + data.length).u16be(srcPort).u16be(dstPort).u16be(8 + data.length).u16be(0).bytes(data).finish();
+  const udp = new ByteWriter(8 + data.length)
+    .u16be(srcPort)
+    .u16be(dstPort)
+    .u16be(8 + data.length)
+    .u16be(0)
+    .bytes(data)
+    .finish();
   let c = upperLayerChecksum(src, dst, NEXT_HEADER_UDP, udp);
   if (c === 0) c = 0xffff;
   udp[6] = c >> 8;
@@ -118,28 +144,28 @@ export function buildUdp(src: Uint8Array, dst: Uint8Array, srcPort: number, dstP
 export const LINK_LOCAL_PREFIX = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0);
 
 /** How a 16-bit short address maps to an interface identifier. */
-export type ShortIidMode = "g3" | "rfc6282";
+export type ShortIidMode = 'g3' | 'rfc6282';
 
 /**
  * IID of a link address. EUI-64: U/L bit inverted (RFC 4944 6). Short: RFC 4944 6 / G.9903 use
  * PAN_ID:00ff:fe00:short with the U/L bit of the PAN id forced to 0 ("g3"); RFC 6282 stateless
  * compression uses 0000:00ff:fe00:short ("rfc6282").
  */
-export function iidFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = "g3"): Uint8Array {
-  if (typeof a !== "number") {
+export function iidFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
+  if (typeof a !== 'number') {
     const iid = a.slice(0, 8);
     iid[0] = (iid[0] as number) ^ 0x02;
     return iid;
   }
-  const p = mode === "g3" ? panId & 0xfdff : 0;
+  const p = mode === 'g3' ? panId & 0xfdff : 0;
   return Uint8Array.of(p >> 8, p & 0xff, 0x00, 0xff, 0xfe, 0x00, (a >> 8) & 0xff, a & 0xff);
 }
 
-export function linkLocalFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = "g3"): Uint8Array {
+export function linkLocalFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
   return concat(LINK_LOCAL_PREFIX, iidFromLink(a, panId, mode));
 }
 
-export function addressFromPrefix(prefix: Uint8Array, a: LinkAddr, panId: number, mode: ShortIidMode = "g3"): Uint8Array {
+export function addressFromPrefix(prefix: Uint8Array, a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
   return concat(prefix.subarray(0, 8), iidFromLink(a, panId, mode));
 }
 
@@ -173,7 +199,7 @@ interface AddrChoice {
 }
 
 function chooseUnicast(addr: Uint8Array, link: LinkAddr, o: IphcOptions, isSrc: boolean): AddrChoice {
-  const mode = o.shortIidMode ?? "g3";
+  const mode = o.shortIidMode ?? 'g3';
   const iid = addr.subarray(8, 16);
   const tryIid = (ctx: number): AddrChoice => {
     if (bytesEqual(iid, iidFromLink(link, o.panId, mode))) return { ctx, mode: 3, inline: new Uint8Array(0) };
@@ -202,10 +228,12 @@ function chooseMulticast(a: Uint8Array): { mode: number; inline: Uint8Array } {
 /** Compresses the IPv6 header (and a UDP header after it) of `packet`. */
 export function compressIphc(packet: Uint8Array, linkSrc: LinkAddr, linkDst: LinkAddr | null, o: IphcOptions): Compressed {
   const { header: h, payload } = decodeIpv6(packet);
-  let b0 = DISPATCH_IPHC, b1 = 0;
+  let b0 = DISPATCH_IPHC,
+    b1 = 0;
   const inline = new ByteWriter(48);
   // Traffic class / flow label (TF), with the IPHC ECN/DSCP order.
-  const ecn = h.trafficClass & 0x03, dscp = h.trafficClass >> 2;
+  const ecn = h.trafficClass & 0x03,
+    dscp = h.trafficClass >> 2;
   if (h.flowLabel === 0 && h.trafficClass === 0) b0 |= 3 << IPHC_TF_SHIFT;
   else if (h.flowLabel === 0) {
     b0 |= 2 << IPHC_TF_SHIFT;
@@ -214,7 +242,10 @@ export function compressIphc(packet: Uint8Array, linkSrc: LinkAddr, linkDst: Lin
     b0 |= 1 << IPHC_TF_SHIFT;
     inline.u8((ecn << 6) | ((h.flowLabel >> 16) & 0x0f)).u16be(h.flowLabel & 0xffff);
   } else {
-    inline.u8((ecn << 6) | dscp).u8((h.flowLabel >> 16) & 0x0f).u16be(h.flowLabel & 0xffff);
+    inline
+      .u8((ecn << 6) | dscp)
+      .u8((h.flowLabel >> 16) & 0x0f)
+      .u16be(h.flowLabel & 0xffff);
   }
   const udp = h.nextHeader === NEXT_HEADER_UDP && (o.nhcUdp ?? true) && payload.length >= UDP_HEADER_LENGTH;
   if (udp) b0 |= IPHC_NH;
@@ -225,7 +256,8 @@ export function compressIphc(packet: Uint8Array, linkSrc: LinkAddr, linkDst: Lin
 
   const s = chooseUnicast(h.src, linkSrc, o, true);
   const srcIsUnspecified = isZero(h.src, 0, 16);
-  let sci = 0, dci = 0;
+  let sci = 0,
+    dci = 0;
   if (srcIsUnspecified) b1 |= IPHC_SAC;
   else if (s.ctx >= 0) {
     b1 |= IPHC_SAC;
@@ -274,7 +306,10 @@ export function compressIphc(packet: Uint8Array, linkSrc: LinkAddr, linkDst: Lin
       nhc |= 2;
       ports.u8(sp & 0xff).u16be(dp);
     } else ports.u16be(sp).u16be(dp);
-    w.u8(nhc).bytes(ports.finish()).u8(payload[6] as number).u8(payload[7] as number); // checksum carried inline (C=0)
+    w.u8(nhc)
+      .bytes(ports.finish())
+      .u8(payload[6] as number)
+      .u8(payload[7] as number); // checksum carried inline (C=0)
     consumed += UDP_HEADER_LENGTH;
   }
   return { header: w.finish(), consumed };
@@ -291,36 +326,44 @@ export interface Decompressed {
  * Decompresses an IPHC header at the start of `b`. `datagramSize` (from a fragment header) gives
  * the IPv6 packet size; otherwise it is header + the rest of `b`.
  */
-export function decompressIphc(b: Uint8Array, linkSrc: LinkAddr, linkDst: LinkAddr | null, o: IphcOptions, datagramSize?: number): Decompressed {
-  const mode = o.shortIidMode ?? "g3";
+export function decompressIphc(
+  b: Uint8Array,
+  linkSrc: LinkAddr,
+  linkDst: LinkAddr | null,
+  o: IphcOptions,
+  datagramSize?: number,
+): Decompressed {
+  const mode = o.shortIidMode ?? 'g3';
   const r: ByteReader = new ByteReader(b);
-  const b0 = r.u8("iphc.dispatch");
-  if ((b0 & DISPATCH_IPHC_MASK) !== DISPATCH_IPHC) r.fail("iphc.dispatch", "not IPHC", 0);
-  const b1 = r.u8("iphc.byte1");
-  let sci = 0, dci = 0;
+  const b0 = r.u8('iphc.dispatch');
+  if ((b0 & DISPATCH_IPHC_MASK) !== DISPATCH_IPHC) r.fail('iphc.dispatch', 'not IPHC', 0);
+  const b1 = r.u8('iphc.byte1');
+  let sci = 0,
+    dci = 0;
   if (b1 & IPHC_CID) {
-    const c = r.u8("iphc.cid");
+    const c = r.u8('iphc.cid');
     sci = c >> 4;
     dci = c & 0x0f;
   }
   const tf = (b0 >> IPHC_TF_SHIFT) & 3;
-  let tc = 0, fl = 0;
+  let tc = 0,
+    fl = 0;
   if (tf === 0) {
-    const x = r.u8("iphc.tf");
+    const x = r.u8('iphc.tf');
     tc = ((x & 0x3f) << 2) | (x >> 6);
-    fl = ((r.u8("iphc.fl") & 0x0f) << 16) | r.u16be("iphc.fl");
+    fl = ((r.u8('iphc.fl') & 0x0f) << 16) | r.u16be('iphc.fl');
   } else if (tf === 1) {
-    const x = r.u8("iphc.tf");
+    const x = r.u8('iphc.tf');
     tc = x >> 6;
-    fl = ((x & 0x0f) << 16) | r.u16be("iphc.fl");
+    fl = ((x & 0x0f) << 16) | r.u16be('iphc.fl');
   } else if (tf === 2) {
-    const x = r.u8("iphc.tf");
+    const x = r.u8('iphc.tf');
     tc = ((x & 0x3f) << 2) | (x >> 6);
   }
   const nhc = (b0 & IPHC_NH) !== 0;
-  let nextHeader = nhc ? -1 : r.u8("iphc.nextHeader");
+  let nextHeader = nhc ? -1 : r.u8('iphc.nextHeader');
   const hl = b0 & IPHC_HLIM_MASK;
-  const hopLimit = hl === 0 ? r.u8("iphc.hopLimit") : (IPHC_HLIM_VALUES[hl] as number);
+  const hopLimit = hl === 0 ? r.u8('iphc.hopLimit') : (IPHC_HLIM_VALUES[hl] as number);
 
   const ctxPrefix = (c: number, what: string): Uint8Array => {
     const p = o.contexts?.[c];
@@ -329,7 +372,7 @@ export function decompressIphc(b: Uint8Array, linkSrc: LinkAddr, linkDst: LinkAd
   };
   const unicast = (am: number, ac: boolean, ctx: number, link: LinkAddr | null, what: string): Uint8Array => {
     if (ac && am === 0) {
-      if (what === "iphc.dst") r.fail(what, "reserved DAC=1 DAM=00");
+      if (what === 'iphc.dst') r.fail(what, 'reserved DAC=1 DAM=00');
       return new Uint8Array(16); // ::
     }
     if (!ac && am === 0) return r.take(16, what);
@@ -340,60 +383,74 @@ export function decompressIphc(b: Uint8Array, linkSrc: LinkAddr, linkDst: LinkAd
       const s = r.u16be(what);
       iid = iidFromLink(s, o.panId, mode);
     } else {
-      if (link === null) r.fail(what, "address elided without a link address");
+      if (link === null) r.fail(what, 'address elided without a link address');
       iid = iidFromLink(link, o.panId, mode);
     }
     return concat(prefix, iid);
   };
   const sam = (b1 >> IPHC_SAM_SHIFT) & 3;
-  const src = unicast(sam, (b1 & IPHC_SAC) !== 0, sci, linkSrc, "iphc.src");
+  const src = unicast(sam, (b1 & IPHC_SAC) !== 0, sci, linkSrc, 'iphc.src');
   const dam = b1 & IPHC_DAM_MASK;
   let dst: Uint8Array;
   if (b1 & IPHC_M) {
-    if (b1 & IPHC_DAC) r.fail("iphc.dst", "unicast-prefix-based multicast not supported");
+    if (b1 & IPHC_DAC) r.fail('iphc.dst', 'unicast-prefix-based multicast not supported');
     dst = new Uint8Array(16);
     dst[0] = 0xff;
-    if (dam === 0) dst = r.take(16, "iphc.dst");
+    if (dam === 0) dst = r.take(16, 'iphc.dst');
     else if (dam === 1) {
-      dst[1] = r.u8("iphc.dst");
-      dst.set(r.take(5, "iphc.dst"), 11);
+      dst[1] = r.u8('iphc.dst');
+      dst.set(r.take(5, 'iphc.dst'), 11);
     } else if (dam === 2) {
-      dst[1] = r.u8("iphc.dst");
-      dst.set(r.take(3, "iphc.dst"), 13);
+      dst[1] = r.u8('iphc.dst');
+      dst.set(r.take(3, 'iphc.dst'), 13);
     } else {
       dst[1] = 0x02;
-      dst[15] = r.u8("iphc.dst");
+      dst[15] = r.u8('iphc.dst');
     }
-  } else dst = unicast(dam, (b1 & IPHC_DAC) !== 0, dci, linkDst, "iphc.dst");
+  } else dst = unicast(dam, (b1 & IPHC_DAC) !== 0, dci, linkDst, 'iphc.dst');
 
   let udpHeader: Uint8Array | null = null;
   if (nhc) {
     const at = r.pos;
-    const n = r.u8("nhc");
-    if ((n & NHC_UDP_MASK) !== NHC_UDP) r.fail("nhc", `unsupported NHC 0x${n.toString(16)}`, at);
-    if (n & NHC_UDP_C) r.fail("nhc.udp.checksum", "elided UDP checksum not allowed", at);
+    const n = r.u8('nhc');
+    if ((n & NHC_UDP_MASK) !== NHC_UDP) r.fail('nhc', `unsupported NHC 0x${n.toString(16)}`, at);
+    if (n & NHC_UDP_C) r.fail('nhc.udp.checksum', 'elided UDP checksum not allowed', at);
     let sp: number, dp: number;
     switch (n & 3) {
-      case 0: sp = r.u16be("nhc.udp.ports"); dp = r.u16be("nhc.udp.ports"); break;
-      case 1: sp = r.u16be("nhc.udp.ports"); dp = UDP_PORT_8BIT_BASE | r.u8("nhc.udp.ports"); break;
-      case 2: sp = UDP_PORT_8BIT_BASE | r.u8("nhc.udp.ports"); dp = r.u16be("nhc.udp.ports"); break;
+      case 0:
+        sp = r.u16be('nhc.udp.ports');
+        dp = r.u16be('nhc.udp.ports');
+        break;
+      case 1:
+        sp = r.u16be('nhc.udp.ports');
+        dp = UDP_PORT_8BIT_BASE | r.u8('nhc.udp.ports');
+        break;
+      case 2:
+        sp = UDP_PORT_8BIT_BASE | r.u8('nhc.udp.ports');
+        dp = r.u16be('nhc.udp.ports');
+        break;
       default: {
-        const x = r.u8("nhc.udp.ports");
+        const x = r.u8('nhc.udp.ports');
         sp = UDP_PORT_4BIT_BASE | (x >> 4);
         dp = UDP_PORT_4BIT_BASE | (x & 0x0f);
       }
     }
-    const ck = r.u16be("nhc.udp.checksum");
+    const ck = r.u16be('nhc.udp.checksum');
     nextHeader = NEXT_HEADER_UDP;
     udpHeader = new ByteWriter(8).u16be(sp).u16be(dp).u16be(0).u16be(ck).finish();
   }
   const consumed = r.pos;
   const upperHdr = udpHeader ? UDP_HEADER_LENGTH : 0;
   const total = datagramSize ?? IPV6_HEADER_LENGTH + upperHdr + (b.length - consumed);
-  if (total > ADP_MAX_DATAGRAM || total < IPV6_HEADER_LENGTH + upperHdr) r.fail("iphc.length", `datagram of ${total} bytes`, 0);
+  if (total > ADP_MAX_DATAGRAM || total < IPV6_HEADER_LENGTH + upperHdr) r.fail('iphc.length', `datagram of ${total} bytes`, 0);
   const payloadLength = total - IPV6_HEADER_LENGTH;
   const w = new ByteWriter(48);
-  w.u32be(((6 << 28) | (tc << 20) | fl) >>> 0).u16be(payloadLength).u8(nextHeader).u8(hopLimit).bytes(src).bytes(dst);
+  w.u32be(((6 << 28) | (tc << 20) | fl) >>> 0)
+    .u16be(payloadLength)
+    .u8(nextHeader)
+    .u8(hopLimit)
+    .bytes(src)
+    .bytes(dst);
   if (udpHeader) {
     udpHeader[4] = payloadLength >> 8;
     udpHeader[5] = payloadLength & 0xff;

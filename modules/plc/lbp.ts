@@ -2,15 +2,35 @@
 // the device (LBD) state machine, the agent (LBA) relay rule and the coordinator (LBS) with its
 // bounded device table, white/black lists, short address allocation, kick and re-keying.
 // I/O-free: every method returns the messages to send.
-import { ByteReader, ByteWriter, bytesEqual, hex4, toHex } from "./bytes.js";
-import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
-import type { PlcCrypto, RandomSource, Trace } from "./crypto.js";
-import { decodeEap, PskPeer, PskServer, type PChannelContent } from "./eap-psk.js";
+import { ByteReader, ByteWriter, bytesEqual, hex4, toHex } from './bytes.js';
+import { DecodeError, EncodeError, NeedMoreData } from './errors.js';
+import type { PlcCrypto, RandomSource, Trace } from './crypto.js';
+import { decodeEap, PskPeer, PskServer, type PChannelContent } from './eap-psk.js';
 import {
-  LBP_DEFAULT_DECLINE_BURST, LBP_DEFAULT_DECLINE_REFILL_MS, LBP_DEFAULT_HALF_OPEN_TIMEOUT_MS, LBP_DEFAULT_MAX_HALF_OPEN,
-  LBP_DEFAULT_JOIN_TIMEOUT_MS, LBP_DEFAULT_MAX_CANDIDATES, LBP_DEFAULT_MAX_DEVICES, LBP_DEFAULT_MAX_LIST, LBP_DEFAULT_MAX_SESSIONS, LBP_HEADER_LENGTH, LBP_MAX_RETRANSMITS, LBP_RETRANSMIT_MS, LBP_SESSION_IDLE_MS,
-  LBP_MAX_LENGTH, LBP_SHORT_MAX, LBP_SHORT_MIN, LBP_T_FROM_SERVER, LbpAttr, LbpCode, LbpParamResult, PSK_EXT_G3_PARAMS, PskResult, EapCode,
-} from "./lbp-const.js";
+  LBP_DEFAULT_DECLINE_BURST,
+  LBP_DEFAULT_DECLINE_REFILL_MS,
+  LBP_DEFAULT_HALF_OPEN_TIMEOUT_MS,
+  LBP_DEFAULT_MAX_HALF_OPEN,
+  LBP_DEFAULT_JOIN_TIMEOUT_MS,
+  LBP_DEFAULT_MAX_CANDIDATES,
+  LBP_DEFAULT_MAX_DEVICES,
+  LBP_DEFAULT_MAX_LIST,
+  LBP_DEFAULT_MAX_SESSIONS,
+  LBP_HEADER_LENGTH,
+  LBP_MAX_RETRANSMITS,
+  LBP_RETRANSMIT_MS,
+  LBP_SESSION_IDLE_MS,
+  LBP_MAX_LENGTH,
+  LBP_SHORT_MAX,
+  LBP_SHORT_MIN,
+  LBP_T_FROM_SERVER,
+  LbpAttr,
+  LbpCode,
+  LbpParamResult,
+  PSK_EXT_G3_PARAMS,
+  PskResult,
+  EapCode,
+} from './lbp-const.js';
 
 export interface LbpMessage {
   code: LbpCode;
@@ -26,24 +46,29 @@ const SERVER_CODES = new Set([LbpCode.ACCEPTED, LbpCode.CHALLENGE, LbpCode.DECLI
 const DEVICE_CODES = new Set([LbpCode.JOINING, LbpCode.KICK_FROM_LBD]);
 
 export function encodeLbp(m: LbpMessage): Uint8Array {
-  if (m.lbd.length !== 8) throw new EncodeError("lbp: A_LBD is an EUI-64");
-  if (LBP_HEADER_LENGTH + m.data.length > LBP_MAX_LENGTH) throw new EncodeError("lbp: message too long");
-  return new ByteWriter(LBP_HEADER_LENGTH + m.data.length).u8(m.code << 4).u8(m.reserved ?? 0).bytes(m.lbd).bytes(m.data).finish();
+  if (m.lbd.length !== 8) throw new EncodeError('lbp: A_LBD is an EUI-64');
+  if (LBP_HEADER_LENGTH + m.data.length > LBP_MAX_LENGTH) throw new EncodeError('lbp: message too long');
+  return new ByteWriter(LBP_HEADER_LENGTH + m.data.length)
+    .u8(m.code << 4)
+    .u8(m.reserved ?? 0)
+    .bytes(m.lbd)
+    .bytes(m.data)
+    .finish();
 }
 
 export function decodeLbp(b: Uint8Array): LbpMessage {
   const r: ByteReader = new ByteReader(b);
-  if (b.length > LBP_MAX_LENGTH) r.fail("lbp.length", `${b.length} > ${LBP_MAX_LENGTH}`, 0);
-  const b0 = r.u8("lbp.code");
+  if (b.length > LBP_MAX_LENGTH) r.fail('lbp.length', `${b.length} > ${LBP_MAX_LENGTH}`, 0);
+  const b0 = r.u8('lbp.code');
   const code = b0 >> 4;
-  if (!SERVER_CODES.has(code) && !DEVICE_CODES.has(code)) r.fail("lbp.code", `unknown T/code 0x${code.toString(16)}`, 0);
-  const reserved = r.u8("lbp.reserved");
-  const lbd = r.take(8, "lbp.lbd");
+  if (!SERVER_CODES.has(code) && !DEVICE_CODES.has(code)) r.fail('lbp.code', `unknown T/code 0x${code.toString(16)}`, 0);
+  const reserved = r.u8('lbp.reserved');
+  const lbd = r.take(8, 'lbp.lbd');
   return { code, reserved, lbd, data: r.rest() };
 }
 
 export function fromServer(code: LbpCode): boolean {
-  return (code << 4 & LBP_T_FROM_SERVER) !== 0;
+  return ((code << 4) & LBP_T_FROM_SERVER) !== 0;
 }
 
 // ---------------- configuration parameters ----------------
@@ -58,8 +83,10 @@ export interface LbpParam {
 export function encodeParams(ps: LbpParam[]): Uint8Array {
   const w = new ByteWriter(64);
   for (const p of ps) {
-    if (p.id < 0 || p.id > 63 || p.value.length > 255) throw new EncodeError("lbp: parameter id/length");
-    w.u8((p.id << 2) | (p.dsi ? 0 : 2) | 1).u8(p.value.length).bytes(p.value);
+    if (p.id < 0 || p.id > 63 || p.value.length > 255) throw new EncodeError('lbp: parameter id/length');
+    w.u8((p.id << 2) | (p.dsi ? 0 : 2) | 1)
+      .u8(p.value.length)
+      .bytes(p.value);
   }
   return w.finish();
 }
@@ -68,12 +95,12 @@ export function decodeParams(b: Uint8Array, max = 16): LbpParam[] {
   const r: ByteReader = new ByteReader(b);
   const out: LbpParam[] = [];
   while (r.remaining > 0) {
-    if (out.length >= max) r.fail("lbp.params", `more than ${max} parameters`);
+    if (out.length >= max) r.fail('lbp.params', `more than ${max} parameters`);
     const at = r.pos;
-    const x = r.u8("lbp.param.id");
-    if ((x & 1) === 0) r.fail("lbp.param.m", "M bit clear", at);
-    const len = r.u8("lbp.param.length");
-    out.push({ id: x >> 2, dsi: (x & 2) === 0, value: r.take(len, "lbp.param.value") });
+    const x = r.u8('lbp.param.id');
+    if ((x & 1) === 0) r.fail('lbp.param.m', 'M bit clear', at);
+    const len = r.u8('lbp.param.length');
+    out.push({ id: x >> 2, dsi: (x & 2) === 0, value: r.take(len, 'lbp.param.value') });
   }
   return out;
 }
@@ -107,7 +134,7 @@ export interface Candidate {
   rcCoord: number;
 }
 
-export type LbdState = "idle" | "discovering" | "joining" | "joined" | "failed";
+export type LbdState = 'idle' | 'discovering' | 'joining' | 'joined' | 'failed';
 
 export interface LbdOptions {
   eui64: Uint8Array;
@@ -138,8 +165,8 @@ export interface LbdHooks {
 }
 
 export class LbpDevice {
-  state: LbdState = "idle";
-  failure = "";
+  state: LbdState = 'idle';
+  failure = '';
   agent: Candidate | null = null;
   shortAddress = 0xfffe;
   readonly hooks: LbdHooks = {};
@@ -161,7 +188,11 @@ export class LbpDevice {
 
   private newPeer(): PskPeer {
     return new PskPeer({
-      crypto: this.o.crypto, random: this.o.random, psk: this.o.psk, idP: this.o.eui64, trace: this.trace,
+      crypto: this.o.crypto,
+      random: this.o.random,
+      psk: this.o.psk,
+      idP: this.o.eui64,
+      trace: this.trace,
       onExtension: (ext) => this.onParams(ext),
     });
   }
@@ -169,11 +200,11 @@ export class LbpDevice {
   /** Starts discovery: the caller sends a beacon request and feeds beacons to `beacon`. */
   startDiscovery(): void {
     this.candidates.length = 0;
-    this.state = "discovering";
+    this.state = 'discovering';
   }
 
   beacon(c: Candidate): void {
-    if (this.state !== "discovering") return;
+    if (this.state !== 'discovering') return;
     const i = this.candidates.findIndex((x) => x.agent === c.agent && x.panId === c.panId);
     if (i >= 0) this.candidates[i] = c;
     else if (this.candidates.length < (this.o.maxCandidates ?? LBP_DEFAULT_MAX_CANDIDATES)) this.candidates.push(c);
@@ -205,12 +236,12 @@ export class LbpDevice {
   join(): { to: number; panId: number; message: Uint8Array } | null {
     const a = this.chooseAgent();
     if (!a) {
-      this.state = "failed";
-      this.failure = "no agent";
+      this.state = 'failed';
+      this.failure = 'no agent';
       return null;
     }
     this.agent = a;
-    this.state = "joining";
+    this.state = 'joining';
     this.peer = this.newPeer();
     this.pending = { gmks: new Map() };
     this.lastChallenge = this.lastReply = null;
@@ -221,8 +252,8 @@ export class LbpDevice {
 
   /** Leaving: KICK from LBD (sent to the coordinator). */
   leave(): Uint8Array {
-    this.state = "idle";
-    this.hooks.left?.("leave");
+    this.state = 'idle';
+    this.hooks.left?.('leave');
     return encodeLbp({ code: LbpCode.KICK_FROM_LBD, lbd: this.o.eui64, data: new Uint8Array(0) });
   }
 
@@ -250,12 +281,15 @@ export class LbpDevice {
         results.push(param.result(p.id, LbpParamResult.INVALID_VALUE));
       }
     }
-    if (this.state === "joining" && (this.pending.short === undefined || this.pending.gmks.size === 0)) {
+    if (this.state === 'joining' && (this.pending.short === undefined || this.pending.gmks.size === 0)) {
       ok = false;
       results.push(param.result(this.pending.short === undefined ? LbpAttr.SHORT_ADDR : LbpAttr.GMK, LbpParamResult.MISSING));
     }
     if (ok) results.push(param.result(0, LbpParamResult.SUCCESS));
-    return { result: ok ? PskResult.DONE_SUCCESS : PskResult.DONE_FAILURE, ext: { type: PSK_EXT_G3_PARAMS, payload: encodeParams(results) } };
+    return {
+      result: ok ? PskResult.DONE_SUCCESS : PskResult.DONE_FAILURE,
+      ext: { type: PSK_EXT_G3_PARAMS, payload: encodeParams(results) },
+    };
   }
 
   /** Handles an LBP message from the LBS (through the agent). Returns the LBP reply, or null. */
@@ -270,7 +304,7 @@ export class LbpDevice {
         if (this.lastChallenge && this.lastReply && bytesEqual(m.data, this.lastChallenge)) return this.lastReply;
         // While joined, a new EAP-PSK message 1 restarts the method: that is re-keying.
         const out = this.peer.input(m.data);
-        if (this.peer.state === "failed") return this.failed(this.peer.failure, out ? reply(out) : null);
+        if (this.peer.state === 'failed') return this.failed(this.peer.failure, out ? reply(out) : null);
         if (!out) return null;
         this.lastChallenge = m.data.slice();
         this.lastReply = reply(out);
@@ -284,30 +318,30 @@ export class LbpDevice {
           return reply(res.ext?.payload ?? new Uint8Array(0));
         }
         this.peer.input(m.data);
-        if (this.peer.state !== "done") return this.failed("accepted without EAP success", null);
-        const first = this.state === "joining";
+        if (this.peer.state !== 'done') return this.failed('accepted without EAP success', null);
+        const first = this.state === 'joining';
         const idx = this.pending.activate ?? ([...this.pending.gmks.keys()][0] as number);
         const key = this.pending.gmks.get(idx);
         this.commitKeys();
         if (first) {
-          if (this.pending.short === undefined) return this.failed("no short address", null);
-          if (!key) return this.failed("no GMK", null);
+          if (this.pending.short === undefined) return this.failed('no short address', null);
+          if (!key) return this.failed('no GMK', null);
           this.shortAddress = this.pending.short;
           this.pending.activate = undefined;
           this.hooks.activateGmk?.(idx);
-          this.state = "joined";
+          this.state = 'joined';
           this.trace(`lbp: joined as ${hex4(this.shortAddress)}, GMK ${idx}`);
           this.hooks.joined?.({ panId: this.agent?.panId ?? 0, shortAddress: this.shortAddress, gmkIndex: idx, gmk: key });
         }
         return null;
       }
       case LbpCode.DECLINE:
-        return this.failed("declined", null);
+        return this.failed('declined', null);
       case LbpCode.KICK_TO_LBD:
-        this.state = "idle";
+        this.state = 'idle';
         this.shortAddress = 0xfffe;
-        this.trace("lbp: kicked by the coordinator");
-        this.hooks.left?.("kicked");
+        this.trace('lbp: kicked by the coordinator');
+        this.hooks.left?.('kicked');
         return null;
       default:
         return null;
@@ -317,7 +351,7 @@ export class LbpDevice {
   private commitKeys(): void {
     for (const [i, k] of this.pending.gmks) this.hooks.setGmk?.(i, k);
     this.pending.gmks.clear();
-    if (this.pending.activate !== undefined && this.state === "joined") {
+    if (this.pending.activate !== undefined && this.state === 'joined') {
       this.hooks.activateGmk?.(this.pending.activate);
       this.trace(`lbp: GMK ${this.pending.activate} activated`);
       this.pending.activate = undefined;
@@ -325,7 +359,7 @@ export class LbpDevice {
   }
 
   private failed(why: string, out: Uint8Array | null): Uint8Array | null {
-    this.state = "failed";
+    this.state = 'failed';
     this.failure = why;
     this.trace(`lbp: join failed (${why})`);
     return out;
@@ -333,14 +367,14 @@ export class LbpDevice {
 
   /** When tick() may end the join (ms), Infinity unless joining. */
   nextDeadline(): number {
-    return this.state === "joining" ? this.deadline : Infinity;
+    return this.state === 'joining' ? this.deadline : Infinity;
   }
 
   tick(): void {
-    if (this.state === "joining" && this.o.now() >= this.deadline) {
-      this.state = "failed";
-      this.failure = "timeout";
-      this.trace("lbp: join timeout");
+    if (this.state === 'joining' && this.o.now() >= this.deadline) {
+      this.state = 'failed';
+      this.failure = 'timeout';
+      this.trace('lbp: join timeout');
     }
   }
 }
@@ -361,7 +395,7 @@ export function agentRelay(bytes: Uint8Array, selfEui: Uint8Array): { toServer: 
 
 // ---------------- coordinator (LBS) ----------------
 
-export type LbsDeviceState = "authenticating" | "joined" | "rekeying" | "left";
+export type LbsDeviceState = 'authenticating' | 'joined' | 'rekeying' | 'left';
 
 export interface LbsDevice {
   eui64: Uint8Array;
@@ -417,11 +451,20 @@ export class LbpServer {
   /** When true, only whitelisted EUI-64s may join. */
   whitelistOnly = false;
   readonly counters = {
-    joined: 0, declined: 0, blacklisted: 0, tableFull: 0, busy: 0, kicked: 0, left: 0, retransmitted: 0, duplicate: 0,
+    joined: 0,
+    declined: 0,
+    blacklisted: 0,
+    tableFull: 0,
+    busy: 0,
+    kicked: 0,
+    left: 0,
+    retransmitted: 0,
+    duplicate: 0,
     /** Unknown EUI-64s (no PSK) refused at their first JOINING, before any table entry. */
     unknown: 0,
     /** Half-open entries forgotten: timed out, or the oldest idle one making room for a new JOINING. */
-    expired: 0, evicted: 0,
+    expired: 0,
+    evicted: 0,
     /** Declines (counted in `declined`) whose DECLINE frame and trace the token bucket held back. */
     declineSuppressed: 0,
     /** Busy drops (counted in `busy`) whose trace the token bucket held back. */
@@ -450,11 +493,11 @@ export class LbpServer {
     return this.o.maxList ?? LBP_DEFAULT_MAX_LIST;
   }
   allow(eui: Uint8Array): void {
-    if (this.whitelist.size >= this.maxList()) throw new RangeError("whitelist full");
+    if (this.whitelist.size >= this.maxList()) throw new RangeError('whitelist full');
     this.whitelist.add(toHex(eui));
   }
   deny(eui: Uint8Array): void {
-    if (this.blacklist.size >= this.maxList()) throw new RangeError("blacklist full");
+    if (this.blacklist.size >= this.maxList()) throw new RangeError('blacklist full');
     this.blacklist.add(toHex(eui));
   }
 
@@ -484,7 +527,8 @@ export class LbpServer {
   private token(now: number): boolean {
     const burst = this.o.declineBurst ?? LBP_DEFAULT_DECLINE_BURST;
     const refill = this.o.declineRefillMs ?? LBP_DEFAULT_DECLINE_REFILL_MS;
-    if (this.tokens >= burst) this.refilledAt = now; // a full bucket does not save up
+    if (this.tokens >= burst)
+      this.refilledAt = now; // a full bucket does not save up
     else {
       const n = Math.floor((now - this.refilledAt) / refill);
       if (n > 0) {
@@ -510,7 +554,7 @@ export class LbpServer {
   /** Forgets a half-open entry (a rejoining device that had joined keeps its place, as joined). */
   private forget(key: string, d: LbsDevice): void {
     if (d.wasJoined) {
-      d.state = "joined";
+      d.state = 'joined';
       d.session = null;
       d.pending = null;
     } else this.devices.delete(key);
@@ -519,7 +563,7 @@ export class LbpServer {
   /** Half-open entries: authenticating and never joined. */
   private halfOpen(): number {
     let n = 0;
-    for (const d of this.devices.values()) if (d.state === "authenticating" && !d.wasJoined) n++;
+    for (const d of this.devices.values()) if (d.state === 'authenticating' && !d.wasJoined) n++;
     return n;
   }
 
@@ -528,7 +572,7 @@ export class LbpServer {
     let key: string | null = null;
     let seen = Infinity;
     for (const [k, d] of this.devices) {
-      if (d.state !== "authenticating" || d.wasJoined || now - d.lastSeen < LBP_SESSION_IDLE_MS) continue;
+      if (d.state !== 'authenticating' || d.wasJoined || now - d.lastSeen < LBP_SESSION_IDLE_MS) continue;
       if (d.lastSeen < seen) (key = k), (seen = d.lastSeen);
     }
     return key;
@@ -551,9 +595,9 @@ export class LbpServer {
     }
     if (this.blacklist.has(key)) {
       this.counters.blacklisted++;
-      return this.decline(via, m.lbd, "blacklisted");
+      return this.decline(via, m.lbd, 'blacklisted');
     }
-    if (this.whitelistOnly && !this.whitelist.has(key)) return this.decline(via, m.lbd, "not whitelisted");
+    if (this.whitelistOnly && !this.whitelist.has(key)) return this.decline(via, m.lbd, 'not whitelisted');
     let d = this.devices.get(key);
     if (m.data.length === 0) {
       // First JOINING: (re)start authentication, if the LBS has room for one more. Dropped
@@ -563,7 +607,7 @@ export class LbpServer {
         // no PSK for it: EAP-PSK (ID_P is the EUI-64) cannot succeed, so no session and no
         // table entry (forged JOININGs with made-up EUI-64s filled the table)
         this.counters.unknown++;
-        return this.decline(via, m.lbd, "unknown device");
+        return this.decline(via, m.lbd, 'unknown device');
       }
       if (this.running(now, d) >= (this.o.maxSessions ?? LBP_DEFAULT_MAX_SESSIONS)) {
         this.counters.busy++;
@@ -585,20 +629,32 @@ export class LbpServer {
       if (!d) {
         if (this.devices.size >= (this.o.maxDevices ?? LBP_DEFAULT_MAX_DEVICES)) {
           this.counters.tableFull++;
-          return this.decline(via, m.lbd, "device table full");
+          return this.decline(via, m.lbd, 'device table full');
         }
         const s = this.allocateShort();
-        if (s === null) return this.decline(via, m.lbd, "no short address");
-        d = { eui64: m.lbd, shortAddress: s, state: "authenticating", gmkIndex: -1, lastSeen: now, via, session: null, pending: null, sentAt: 0, retransmits: 0, wasJoined: false };
+        if (s === null) return this.decline(via, m.lbd, 'no short address');
+        d = {
+          eui64: m.lbd,
+          shortAddress: s,
+          state: 'authenticating',
+          gmkIndex: -1,
+          lastSeen: now,
+          via,
+          session: null,
+          pending: null,
+          sentAt: 0,
+          retransmits: 0,
+          wasJoined: false,
+        };
         this.devices.set(key, d);
       }
-      d.state = "authenticating";
+      d.state = 'authenticating';
       d.via = via;
       d.lastSeen = now;
       d.session = this.session();
       return [this.challenge(d, d.session.start(), now)];
     }
-    if (!d) return this.decline(via, m.lbd, "unknown device");
+    if (!d) return this.decline(via, m.lbd, 'unknown device');
     d.via = via;
     d.lastSeen = now;
     d.pending = null;
@@ -606,16 +662,16 @@ export class LbpServer {
       // Parameter results (answer to a GMK activation).
       const ps = decodeParams(m.data);
       const ok = ps.some((p) => p.id === LbpAttr.PARAM_RESULT && p.value[0] === LbpParamResult.SUCCESS);
-      if (ok && d.state === "rekeying" && this.rekeyIndex >= 0) {
+      if (ok && d.state === 'rekeying' && this.rekeyIndex >= 0) {
         d.gmkIndex = this.rekeyIndex;
-        d.state = "joined";
+        d.state = 'joined';
       }
       return [];
     }
     const s = d.session;
-    if (!s) return this.decline(via, m.lbd, "no session");
+    if (!s) return this.decline(via, m.lbd, 'no session');
     const eap = decodeEap(m.data);
-    if (eap.code !== EapCode.RESPONSE) return this.decline(via, m.lbd, "not an EAP response");
+    if (eap.code !== EapCode.RESPONSE) return this.decline(via, m.lbd, 'not an EAP response');
     if (eap.identifier !== s.expectedIdentifier) {
       // the answer to a request already answered (a retransmission crossed it): discarded
       this.counters.duplicate++;
@@ -623,15 +679,15 @@ export class LbpServer {
       return [];
     }
     const reply = s.input(m.data, () => this.contentFor(d as LbsDevice));
-    if (s.state === "failed") {
-      if (d.state === "authenticating" && !d.wasJoined) this.devices.delete(key);
-      else if (d.state === "authenticating") this.forget(key, d);
+    if (s.state === 'failed') {
+      if (d.state === 'authenticating' && !d.wasJoined) this.devices.delete(key);
+      else if (d.state === 'authenticating') this.forget(key, d);
       return this.decline(via, m.lbd, s.failure, reply);
     }
-    if (s.state === "done") {
+    if (s.state === 'done') {
       d.session = null;
-      if (d.state === "authenticating") {
-        d.state = "joined";
+      if (d.state === 'authenticating') {
+        d.state = 'joined';
         d.wasJoined = true;
         d.gmkIndex = this.activeGmk;
         this.counters.joined++;
@@ -660,7 +716,7 @@ export class LbpServer {
     const out: LbsOutput[] = [];
     const timeout = this.o.halfOpenTimeoutMs ?? LBP_DEFAULT_HALF_OPEN_TIMEOUT_MS;
     for (const [k, d] of this.devices) {
-      if (d.state === "authenticating" && now - d.lastSeen >= timeout) {
+      if (d.state === 'authenticating' && now - d.lastSeen >= timeout) {
         this.forget(k, d);
         this.counters.expired++;
       }
@@ -690,14 +746,14 @@ export class LbpServer {
   private running(now: number, self: LbsDevice | undefined): number {
     let n = 0;
     for (const d of this.devices.values()) {
-      if (d !== self && d.session && d.state === "authenticating" && now - d.lastSeen < LBP_SESSION_IDLE_MS) n++;
+      if (d !== self && d.session && d.state === 'authenticating' && now - d.lastSeen < LBP_SESSION_IDLE_MS) n++;
     }
     return n;
   }
 
   private contentFor(d: LbsDevice): PChannelContent {
     const ps: LbpParam[] = [];
-    if (d.state === "authenticating") {
+    if (d.state === 'authenticating') {
       ps.push(param.shortAddr(d.shortAddress));
       ps.push(param.gmk(this.activeGmk, this.gmks[this.activeGmk] as Uint8Array));
       ps.push(param.gmkActivation(this.activeGmk));
@@ -719,14 +775,14 @@ export class LbpServer {
 
   /** Re-keying step 1: distribute a new GMK in the other slot with a fresh EAP-PSK run per device. */
   startRekey(newGmk: Uint8Array): LbsOutput[] {
-    if (newGmk.length !== 16) throw new RangeError("GMK is 16 bytes");
+    if (newGmk.length !== 16) throw new RangeError('GMK is 16 bytes');
     this.rekeyIndex = this.activeGmk ^ 1;
     this.gmks[this.rekeyIndex] = newGmk.slice();
     this.trace(`lbs: rekey, new GMK in slot ${this.rekeyIndex}`);
     const out: LbsOutput[] = [];
     for (const d of this.devices.values()) {
-      if (d.state !== "joined") continue;
-      d.state = "rekeying";
+      if (d.state !== 'joined') continue;
+      d.state = 'rekeying';
       d.session = this.session();
       out.push({ to: d.shortAddress, message: encodeLbp({ code: LbpCode.CHALLENGE, lbd: d.eui64, data: d.session.start() }) });
     }
@@ -736,7 +792,7 @@ export class LbpServer {
   /** Devices that still have not received the new key. */
   rekeyPending(): number {
     let n = 0;
-    for (const d of this.devices.values()) if (d.state === "rekeying" && d.session) n++;
+    for (const d of this.devices.values()) if (d.state === 'rekeying' && d.session) n++;
     return n;
   }
 
@@ -747,8 +803,8 @@ export class LbpServer {
     const data = encodeParams([param.gmkActivation(this.activeGmk)]);
     const out: LbsOutput[] = [];
     for (const d of this.devices.values()) {
-      if (d.state === "rekeying" || d.state === "joined") {
-        d.state = "rekeying";
+      if (d.state === 'rekeying' || d.state === 'joined') {
+        d.state = 'rekeying';
         out.push({ to: d.shortAddress, message: encodeLbp({ code: LbpCode.ACCEPTED, lbd: d.eui64, data }) });
       }
     }

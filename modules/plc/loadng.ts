@@ -1,13 +1,25 @@
 // LOADng (G3 profile): message codecs and the routing logic (route table, RREQ flooding with
 // duplicate suppression, RREP, RERR, link cost, mesh forwarding). I/O-free: messages leave
 // through `send(nextHop, body)`, time comes from `now`.
-import { ByteReader, ByteWriter, hex4 } from "./bytes.js";
-import { EncodeError } from "./errors.js";
-import type { Trace } from "./crypto.js";
+import { ByteReader, ByteWriter, hex4 } from './bytes.js';
+import { EncodeError } from './errors.js';
+import type { Trace } from './crypto.js';
 import {
-  LOADNG_DEFAULTS, LOADNG_FLAG_R, LOADNG_FLAG_U, LOADNG_MAX_HOPS, LOADNG_METRIC_COMPOSITE, LOADNG_RERR_NO_ROUTE,
-  LoadngType, MAX_TONES, MOD_KM, RERR_LENGTH, RLCREP_LENGTH, RLCREQ_LENGTH, ROUTE_COST_MAX, RREQ_LENGTH,
-} from "./loadng-const.js";
+  LOADNG_DEFAULTS,
+  LOADNG_FLAG_R,
+  LOADNG_FLAG_U,
+  LOADNG_MAX_HOPS,
+  LOADNG_METRIC_COMPOSITE,
+  LOADNG_RERR_NO_ROUTE,
+  LoadngType,
+  MAX_TONES,
+  MOD_KM,
+  RERR_LENGTH,
+  RLCREP_LENGTH,
+  RLCREQ_LENGTH,
+  ROUTE_COST_MAX,
+  RREQ_LENGTH,
+} from './loadng-const.js';
 
 export interface RouteMessage {
   type: LoadngType.RREQ | LoadngType.RREP;
@@ -54,21 +66,23 @@ export function encodeLoadng(m: LoadngMessage): Uint8Array {
   switch (m.type) {
     case LoadngType.RREQ:
     case LoadngType.RREP:
-      if (m.routeCost < 0 || m.routeCost > ROUTE_COST_MAX) throw new EncodeError("loadng: route cost");
+      if (m.routeCost < 0 || m.routeCost > ROUTE_COST_MAX) throw new EncodeError('loadng: route cost');
       w.u16be(m.seq & 0xffff)
-        .u8(((m.routeRepair ? LOADNG_FLAG_R : 0) | (m.unicast ? LOADNG_FLAG_U : 0)) << 4 | nib(m.metricType, "metric type"))
+        .u8((((m.routeRepair ? LOADNG_FLAG_R : 0) | (m.unicast ? LOADNG_FLAG_U : 0)) << 4) | nib(m.metricType, 'metric type'))
         .u16be(m.routeCost)
-        .u8((nib(m.hopCount, "hop count") << 4) | nib(m.hopLimit, "hop limit"))
-        .u8(nib(m.weakLinkCount, "weak link count"));
+        .u8((nib(m.hopCount, 'hop count') << 4) | nib(m.hopLimit, 'hop limit'))
+        .u8(nib(m.weakLinkCount, 'weak link count'));
       break;
     case LoadngType.RERR:
-      w.u8(m.errorCode).u16be(m.unreachable).u8(nib(m.hopLimit, "hop limit") << 4);
+      w.u8(m.errorCode)
+        .u16be(m.unreachable)
+        .u8(nib(m.hopLimit, 'hop limit') << 4);
       break;
     case LoadngType.RLCREQ:
-      w.u8(nib(m.metricType, "metric type"));
+      w.u8(nib(m.metricType, 'metric type'));
       break;
     case LoadngType.RLCREP:
-      w.u8(nib(m.metricType, "metric type")).u8((m.linkCost ?? 0) & 0xff);
+      w.u8(nib(m.metricType, 'metric type')).u8((m.linkCost ?? 0) & 0xff);
       break;
   }
   return w.finish();
@@ -76,43 +90,58 @@ export function encodeLoadng(m: LoadngMessage): Uint8Array {
 
 export function decodeLoadng(b: Uint8Array): LoadngMessage {
   const r: ByteReader = new ByteReader(b);
-  const type = r.u8("loadng.type");
+  const type = r.u8('loadng.type');
   const expected =
-    type === LoadngType.RREQ || type === LoadngType.RREP ? RREQ_LENGTH
-    : type === LoadngType.RERR ? RERR_LENGTH
-    : type === LoadngType.RLCREQ ? RLCREQ_LENGTH
-    : type === LoadngType.RLCREP ? RLCREP_LENGTH
-    : -1;
-  if (expected < 0) r.fail("loadng.type", `unsupported message type 0x${type.toString(16)}`, 0);
-  r.need(expected - 1, "loadng.body");
-  if (b.length > expected) r.fail("loadng.length", `${b.length} bytes, expected ${expected}`, expected);
-  const destination = r.u16be("loadng.destination");
-  const originator = r.u16be("loadng.originator");
+    type === LoadngType.RREQ || type === LoadngType.RREP
+      ? RREQ_LENGTH
+      : type === LoadngType.RERR
+        ? RERR_LENGTH
+        : type === LoadngType.RLCREQ
+          ? RLCREQ_LENGTH
+          : type === LoadngType.RLCREP
+            ? RLCREP_LENGTH
+            : -1;
+  if (expected < 0) r.fail('loadng.type', `unsupported message type 0x${type.toString(16)}`, 0);
+  r.need(expected - 1, 'loadng.body');
+  if (b.length > expected) r.fail('loadng.length', `${b.length} bytes, expected ${expected}`, expected);
+  const destination = r.u16be('loadng.destination');
+  const originator = r.u16be('loadng.originator');
   if (type === LoadngType.RREQ || type === LoadngType.RREP) {
-    const seq = r.u16be("loadng.seq");
-    const fm = r.u8("loadng.flags");
-    const routeCost = r.u16be("loadng.routeCost");
-    const hh = r.u8("loadng.hops");
-    const weakLinkCount = r.u8("loadng.weakLinkCount") & 0x0f;
+    const seq = r.u16be('loadng.seq');
+    const fm = r.u8('loadng.flags');
+    const routeCost = r.u16be('loadng.routeCost');
+    const hh = r.u8('loadng.hops');
+    const weakLinkCount = r.u8('loadng.weakLinkCount') & 0x0f;
     return {
-      type, destination, originator, seq, routeRepair: ((fm >> 4) & LOADNG_FLAG_R) !== 0, unicast: ((fm >> 4) & LOADNG_FLAG_U) !== 0,
-      metricType: fm & 0x0f, routeCost, hopCount: hh >> 4, hopLimit: hh & 0x0f, weakLinkCount,
+      type,
+      destination,
+      originator,
+      seq,
+      routeRepair: ((fm >> 4) & LOADNG_FLAG_R) !== 0,
+      unicast: ((fm >> 4) & LOADNG_FLAG_U) !== 0,
+      metricType: fm & 0x0f,
+      routeCost,
+      hopCount: hh >> 4,
+      hopLimit: hh & 0x0f,
+      weakLinkCount,
     };
   }
   if (type === LoadngType.RERR) {
-    const errorCode = r.u8("loadng.errorCode");
-    const unreachable = r.u16be("loadng.unreachable");
-    const hopLimit = r.u8("loadng.hopLimit") >> 4;
+    const errorCode = r.u8('loadng.errorCode');
+    const unreachable = r.u16be('loadng.unreachable');
+    const hopLimit = r.u8('loadng.hopLimit') >> 4;
     return { type, destination, originator, errorCode, unreachable, hopLimit };
   }
-  const metricType = r.u8("loadng.metricType") & 0x0f;
+  const metricType = r.u8('loadng.metricType') & 0x0f;
   if (type === LoadngType.RLCREQ) return { type, destination, originator, metricType };
-  return { type: LoadngType.RLCREP, destination, originator, metricType, linkCost: r.u8("loadng.linkCost") };
+  return { type: LoadngType.RLCREP, destination, originator, metricType, linkCost: r.u8('loadng.linkCost') };
 }
 
 // ---------------- link cost ----------------
 
-export type LoadngParams = { -readonly [K in keyof typeof LOADNG_DEFAULTS]: (typeof LOADNG_DEFAULTS)[K] extends boolean ? boolean : number };
+export type LoadngParams = {
+  -readonly [K in keyof typeof LOADNG_DEFAULTS]: (typeof LOADNG_DEFAULTS)[K] extends boolean ? boolean : number;
+};
 
 export interface LinkQuality {
   lqi: number;
@@ -134,7 +163,13 @@ export function directionalLinkCost(p: LoadngParams, q: LinkQuality): number {
 }
 
 /** Composite link cost: max of both directions + Krt·(active routes / table size) + Kh. */
-export function linkCost(p: LoadngParams, forward: LinkQuality, reverse: LinkQuality | null, activeRoutes: number, maxRoutes: number): number {
+export function linkCost(
+  p: LoadngParams,
+  forward: LinkQuality,
+  reverse: LinkQuality | null,
+  activeRoutes: number,
+  maxRoutes: number,
+): number {
   const fwd = directionalLinkCost(p, forward);
   const rev = reverse ? directionalLinkCost(p, reverse) : fwd + p.adpAddRevLinkCost;
   const krt = maxRoutes > 0 ? Math.round((p.adpKrt * activeRoutes) / maxRoutes) : 0;
@@ -154,9 +189,9 @@ export interface RouteEntry {
 }
 
 export type ForwardDecision =
-  | { action: "deliver" }
-  | { action: "forward"; nextHop: number; hopsLeft: number }
-  | { action: "drop"; reason: "hopLimit" | "noRoute" };
+  | { action: 'deliver' }
+  | { action: 'forward'; nextHop: number; hopsLeft: number }
+  | { action: 'drop'; reason: 'hopLimit' | 'noRoute' };
 
 export interface LoadngOptions {
   self: number;
@@ -172,7 +207,7 @@ export interface LoadngOptions {
   trace?: Trace;
 }
 
-export type LoadngDrop = "duplicate" | "stale" | "hopLimit" | "noRoute" | "ownMessage" | "tableFull";
+export type LoadngDrop = 'duplicate' | 'stale' | 'hopLimit' | 'noRoute' | 'ownMessage' | 'tableFull';
 
 interface Discovery {
   dst: number;
@@ -259,7 +294,8 @@ export class LoadngRouter {
     if (!cur && this.routes.size >= this.maxRoutes) {
       this.expire();
       if (this.routes.size >= this.maxRoutes) {
-        let victim = -1, soonest = Infinity;
+        let victim = -1,
+          soonest = Infinity;
         for (const [k, v] of this.routes) if (v.validUntil < soonest) (soonest = v.validUntil), (victim = k);
         this.routes.delete(victim);
         this.drops.tableFull++;
@@ -291,8 +327,13 @@ export class LoadngRouter {
     }
     this.stats.learned++;
     this.installFound({
-      destination: dst, nextHop: prevHop, routeCost: Math.min(ROUTE_COST_MAX, this.costTo(prevHop, q) * h), hopCount: h,
-      weakLinkCount: 0, validUntil: now + this.params.adpRouteValidTimeMs, seq: 0,
+      destination: dst,
+      nextHop: prevHop,
+      routeCost: Math.min(ROUTE_COST_MAX, this.costTo(prevHop, q) * h),
+      hopCount: h,
+      weakLinkCount: 0,
+      validUntil: now + this.params.adpRouteValidTimeMs,
+      seq: 0,
     });
     return true;
   }
@@ -313,8 +354,13 @@ export class LoadngRouter {
   setRoute(dst: number, nextHop: number, routeCost: number, hops: number): void {
     this.routes.delete(dst);
     this.installFound({
-      destination: dst, nextHop, routeCost: Math.min(ROUTE_COST_MAX, routeCost), hopCount: Math.max(1, Math.min(LOADNG_MAX_HOPS, hops)),
-      weakLinkCount: 0, validUntil: this.now() + this.params.adpRouteValidTimeMs, seq: 0,
+      destination: dst,
+      nextHop,
+      routeCost: Math.min(ROUTE_COST_MAX, routeCost),
+      hopCount: Math.max(1, Math.min(LOADNG_MAX_HOPS, hops)),
+      weakLinkCount: 0,
+      validUntil: this.now() + this.params.adpRouteValidTimeMs,
+      seq: 0,
     });
   }
 
@@ -326,19 +372,33 @@ export class LoadngRouter {
   discover(dst: number, routeRepair = false): void {
     if (this.discoveries.has(dst)) return;
     if (this.discoveries.size >= this.maxDiscoveries) {
-      this.drop("tableFull", `discovery ${hex4(dst)}`);
+      this.drop('tableFull', `discovery ${hex4(dst)}`);
       this.onRouteFailed?.(dst);
       return;
     }
     const seq = this.nextSeq();
-    this.discoveries.set(dst, { dst, seq, deadline: this.now() + this.params.adpNetTraversalTimeMs * 2, retries: this.params.adpRREQRetries });
+    this.discoveries.set(dst, {
+      dst,
+      seq,
+      deadline: this.now() + this.params.adpNetTraversalTimeMs * 2,
+      retries: this.params.adpRREQRetries,
+    });
     this.sendRreq(dst, seq, routeRepair);
   }
 
   private sendRreq(dst: number, seq: number, routeRepair: boolean): void {
     const body = encodeLoadng({
-      type: LoadngType.RREQ, destination: dst, originator: this.self, seq, routeRepair, unicast: false,
-      metricType: LOADNG_METRIC_COMPOSITE, routeCost: 0, hopCount: 0, hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS), weakLinkCount: 0,
+      type: LoadngType.RREQ,
+      destination: dst,
+      originator: this.self,
+      seq,
+      routeRepair,
+      unicast: false,
+      metricType: LOADNG_METRIC_COMPOSITE,
+      routeCost: 0,
+      hopCount: 0,
+      hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS),
+      weakLinkCount: 0,
     });
     this.trace(`loadng: RREQ ${hex4(this.self)}->${hex4(dst)} seq ${seq}`);
     this.sent.rreq++;
@@ -349,12 +409,24 @@ export class LoadngRouter {
   input(prevHop: number, q: LinkQuality, body: Uint8Array): void {
     const m = decodeLoadng(body);
     switch (m.type) {
-      case LoadngType.RREQ: return this.onRreq(prevHop, q, m);
-      case LoadngType.RREP: return this.onRrep(prevHop, q, m);
-      case LoadngType.RERR: return this.onRerr(prevHop, m);
+      case LoadngType.RREQ:
+        return this.onRreq(prevHop, q, m);
+      case LoadngType.RREP:
+        return this.onRrep(prevHop, q, m);
+      case LoadngType.RERR:
+        return this.onRerr(prevHop, m);
       case LoadngType.RLCREQ: {
         const cost = this.costTo(prevHop, q);
-        this.send(prevHop, encodeLoadng({ type: LoadngType.RLCREP, destination: m.originator, originator: this.self, metricType: m.metricType, linkCost: Math.min(cost, 0xff) }));
+        this.send(
+          prevHop,
+          encodeLoadng({
+            type: LoadngType.RLCREP,
+            destination: m.originator,
+            originator: this.self,
+            metricType: m.metricType,
+            linkCost: Math.min(cost, 0xff),
+          }),
+        );
         return;
       }
       default:
@@ -367,11 +439,11 @@ export class LoadngRouter {
     const seen = this.rreqLog.get(orig);
     if (seen && now - seen.time < this.params.adpNetTraversalTimeMs * 4) {
       if (seqNewer(seen.seq, seq)) {
-        this.drop("stale", `${hex4(orig)} seq ${seq}`);
+        this.drop('stale', `${hex4(orig)} seq ${seq}`);
         return true;
       }
       if (seen.seq === seq && cost >= seen.cost) {
-        this.drop("duplicate", `${hex4(orig)} seq ${seq}`);
+        this.drop('duplicate', `${hex4(orig)} seq ${seq}`);
         return true;
       }
     }
@@ -384,39 +456,72 @@ export class LoadngRouter {
   }
 
   private onRreq(prevHop: number, q: LinkQuality, m: RouteMessage): void {
-    if (m.originator === this.self) return this.drop("ownMessage", `RREQ seq ${m.seq}`);
+    if (m.originator === this.self) return this.drop('ownMessage', `RREQ seq ${m.seq}`);
     const lc = this.costTo(prevHop, q);
     const cost = Math.min(ROUTE_COST_MAX, m.routeCost + lc);
     const weak = Math.min(15, m.weakLinkCount + (q.lqi < this.params.adpWeakLQIValue ? 1 : 0));
     if (this.isDuplicate(m.originator, m.seq, cost)) return;
     const hops = Math.min(LOADNG_MAX_HOPS, m.hopCount + 1);
     const now = this.now();
-    this.install({ destination: m.originator, nextHop: prevHop, routeCost: cost, hopCount: hops, weakLinkCount: weak, validUntil: now + this.params.adpRouteValidTimeMs, seq: m.seq });
+    this.install({
+      destination: m.originator,
+      nextHop: prevHop,
+      routeCost: cost,
+      hopCount: hops,
+      weakLinkCount: weak,
+      validUntil: now + this.params.adpRouteValidTimeMs,
+      seq: m.seq,
+    });
     if (prevHop !== m.originator) {
-      this.install({ destination: prevHop, nextHop: prevHop, routeCost: lc, hopCount: 1, weakLinkCount: 0, validUntil: now + this.params.adpRouteValidTimeMs, seq: 0 });
+      this.install({
+        destination: prevHop,
+        nextHop: prevHop,
+        routeCost: lc,
+        hopCount: 1,
+        weakLinkCount: 0,
+        validUntil: now + this.params.adpRouteValidTimeMs,
+        seq: 0,
+      });
     }
     if (m.destination === this.self) {
       const rrep = encodeLoadng({
-        type: LoadngType.RREP, destination: m.originator, originator: this.self, seq: this.nextSeq(), routeRepair: m.routeRepair,
-        unicast: false, metricType: m.metricType, routeCost: 0, hopCount: 0, hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS), weakLinkCount: 0,
+        type: LoadngType.RREP,
+        destination: m.originator,
+        originator: this.self,
+        seq: this.nextSeq(),
+        routeRepair: m.routeRepair,
+        unicast: false,
+        metricType: m.metricType,
+        routeCost: 0,
+        hopCount: 0,
+        hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS),
+        weakLinkCount: 0,
       });
       this.trace(`loadng: RREP ${hex4(this.self)}->${hex4(m.originator)} via ${hex4(prevHop)}`);
       this.sent.rrep++;
       this.send(prevHop, rrep);
       return;
     }
-    if (m.hopLimit <= 1) return this.drop("hopLimit", `RREQ from ${hex4(m.originator)}`);
+    if (m.hopLimit <= 1) return this.drop('hopLimit', `RREQ from ${hex4(m.originator)}`);
     this.sent.rreqRelayed++;
     this.send(BROADCAST, encodeLoadng({ ...m, routeCost: cost, hopCount: hops, hopLimit: m.hopLimit - 1, weakLinkCount: weak }));
   }
 
   private onRrep(prevHop: number, q: LinkQuality, m: RouteMessage): void {
-    if (m.originator === this.self) return this.drop("ownMessage", `RREP seq ${m.seq}`);
+    if (m.originator === this.self) return this.drop('ownMessage', `RREP seq ${m.seq}`);
     const lc = this.costTo(prevHop, q);
     const cost = Math.min(ROUTE_COST_MAX, m.routeCost + lc);
     const weak = Math.min(15, m.weakLinkCount + (q.lqi < this.params.adpWeakLQIValue ? 1 : 0));
     const hops = Math.min(LOADNG_MAX_HOPS, m.hopCount + 1);
-    const entry: RouteEntry = { destination: m.originator, nextHop: prevHop, routeCost: cost, hopCount: hops, weakLinkCount: weak, validUntil: this.now() + this.params.adpRouteValidTimeMs, seq: m.seq };
+    const entry: RouteEntry = {
+      destination: m.originator,
+      nextHop: prevHop,
+      routeCost: cost,
+      hopCount: hops,
+      weakLinkCount: weak,
+      validUntil: this.now() + this.params.adpRouteValidTimeMs,
+      seq: m.seq,
+    };
     this.install(entry);
     if (m.destination === this.self) {
       const d = this.discoveries.get(m.originator);
@@ -428,8 +533,8 @@ export class LoadngRouter {
       return;
     }
     const back = this.route(m.destination);
-    if (!back) return this.drop("noRoute", `RREP to ${hex4(m.destination)}`);
-    if (m.hopLimit <= 1) return this.drop("hopLimit", `RREP to ${hex4(m.destination)}`);
+    if (!back) return this.drop('noRoute', `RREP to ${hex4(m.destination)}`);
+    if (m.hopLimit <= 1) return this.drop('hopLimit', `RREP to ${hex4(m.destination)}`);
     this.sent.rrepRelayed++;
     this.send(back.nextHop, encodeLoadng({ ...m, routeCost: cost, hopCount: hops, hopLimit: m.hopLimit - 1, weakLinkCount: weak }));
   }
@@ -443,20 +548,27 @@ export class LoadngRouter {
       return;
     }
     const back = this.route(m.destination);
-    if (!back) return this.drop("noRoute", `RERR to ${hex4(m.destination)}`);
-    if (m.hopLimit <= 1) return this.drop("hopLimit", `RERR to ${hex4(m.destination)}`);
+    if (!back) return this.drop('noRoute', `RERR to ${hex4(m.destination)}`);
+    if (m.hopLimit <= 1) return this.drop('hopLimit', `RERR to ${hex4(m.destination)}`);
     this.send(back.nextHop, encodeLoadng({ ...m, hopLimit: m.hopLimit - 1 }));
   }
 
   /** Sends a RERR to the originator of a frame this node could not forward to `unreachable`. */
   reportError(originator: number, unreachable: number): void {
     const back = this.route(originator);
-    if (!back) return this.drop("noRoute", `RERR to ${hex4(originator)}`);
+    if (!back) return this.drop('noRoute', `RERR to ${hex4(originator)}`);
     this.sent.rerr++;
-    this.send(back.nextHop, encodeLoadng({
-      type: LoadngType.RERR, destination: originator, originator: this.self, errorCode: LOADNG_RERR_NO_ROUTE,
-      unreachable, hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS),
-    }));
+    this.send(
+      back.nextHop,
+      encodeLoadng({
+        type: LoadngType.RERR,
+        destination: originator,
+        originator: this.self,
+        errorCode: LOADNG_RERR_NO_ROUTE,
+        unreachable,
+        hopLimit: Math.min(this.params.adpMaxHops, LOADNG_MAX_HOPS),
+      }),
+    );
   }
 
   /**
@@ -465,18 +577,18 @@ export class LoadngRouter {
    * when no route exists).
    */
   forward(originator: number, final: number, hopsLeft: number): ForwardDecision {
-    if (final === this.self) return { action: "deliver" };
+    if (final === this.self) return { action: 'deliver' };
     if (hopsLeft <= 1) {
-      this.drop("hopLimit", `${hex4(originator)}->${hex4(final)}`);
-      return { action: "drop", reason: "hopLimit" };
+      this.drop('hopLimit', `${hex4(originator)}->${hex4(final)}`);
+      return { action: 'drop', reason: 'hopLimit' };
     }
     const r = this.route(final);
     if (!r) {
-      this.drop("noRoute", `${hex4(originator)}->${hex4(final)}`);
+      this.drop('noRoute', `${hex4(originator)}->${hex4(final)}`);
       this.reportError(originator, final);
-      return { action: "drop", reason: "noRoute" };
+      return { action: 'drop', reason: 'noRoute' };
     }
-    return { action: "forward", nextHop: r.nextHop, hopsLeft: hopsLeft - 1 };
+    return { action: 'forward', nextHop: r.nextHop, hopsLeft: hopsLeft - 1 };
   }
 
   /** Called when the MAC could not deliver to nextHop (NO_ACK): invalidates routes through it. */

@@ -1,13 +1,32 @@
 // IEEE 802.15.4-2006 MAC frame codec as profiled by G3-PLC (ITU-T G.9903 clause 9).
 // The frame handled here is the MPDU without FCS, as exchanged with the modem (PROTOCOL.md).
-import { ByteReader, ByteWriter } from "./bytes.js";
-import { EncodeError } from "./errors.js";
+import { ByteReader, ByteWriter } from './bytes.js';
+import { EncodeError } from './errors.js';
 import {
-  AddrMode, FCF_ACK_REQUEST, FCF_DST_MODE_SHIFT, FCF_FRAME_PENDING, FCF_PAN_ID_COMPRESSION, FCF_SECURITY,
-  FCF_SRC_MODE_SHIFT, FCF_TYPE_MASK, FCF_VERSION_SHIFT, FRAME_VERSION_2003, FRAME_VERSION_2006, KEY_ID_LENGTH,
-  MAC_MAX_FRAME_LENGTH, MIC_LENGTH, MacCommand, MacFrameType, PAN_BROADCAST, SECCTL_KEYID_SHIFT, SECCTL_LEVEL_MASK,
-  SHORT_BROADCAST, SUPERFRAME_NONBEACON, SUPERFRAME_PAN_COORDINATOR, SUPERFRAME_ASSOCIATION_PERMIT,
-} from "./mac-const.js";
+  AddrMode,
+  FCF_ACK_REQUEST,
+  FCF_DST_MODE_SHIFT,
+  FCF_FRAME_PENDING,
+  FCF_PAN_ID_COMPRESSION,
+  FCF_SECURITY,
+  FCF_SRC_MODE_SHIFT,
+  FCF_TYPE_MASK,
+  FCF_VERSION_SHIFT,
+  FRAME_VERSION_2003,
+  FRAME_VERSION_2006,
+  KEY_ID_LENGTH,
+  MAC_MAX_FRAME_LENGTH,
+  MIC_LENGTH,
+  MacCommand,
+  MacFrameType,
+  PAN_BROADCAST,
+  SECCTL_KEYID_SHIFT,
+  SECCTL_LEVEL_MASK,
+  SHORT_BROADCAST,
+  SUPERFRAME_NONBEACON,
+  SUPERFRAME_PAN_COORDINATOR,
+  SUPERFRAME_ASSOCIATION_PERMIT,
+} from './mac-const.js';
 
 /** null = no address; number = 16-bit short address; Uint8Array = EUI-64 (most significant byte first). */
 export type MacAddr = number | Uint8Array | null;
@@ -56,23 +75,24 @@ export interface MacDecoderOptions {
 }
 
 function modeOf(a: MacAddr): AddrMode {
-  return a === null ? AddrMode.NONE : typeof a === "number" ? AddrMode.SHORT : AddrMode.EXTENDED;
+  return a === null ? AddrMode.NONE : typeof a === 'number' ? AddrMode.SHORT : AddrMode.EXTENDED;
 }
 
 /** Addressing modes, PAN id compression and version of a frame to encode, with the encoders'
  * defaults (compression when both PAN ids are equal; 2006 when secured) and checks. */
 export function headerShape(f: MacFrame): { dm: AddrMode; sm: AddrMode; compress: boolean; version: number } {
-  const dm = modeOf(f.dst), sm = modeOf(f.src);
-  if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError("mac: destination address needs dstPan");
+  const dm = modeOf(f.dst),
+    sm = modeOf(f.src);
+  if (dm !== AddrMode.NONE && f.dstPan === undefined) throw new EncodeError('mac: destination address needs dstPan');
   if (sm !== AddrMode.NONE && f.srcPan === undefined && !(dm !== AddrMode.NONE && f.dstPan !== undefined)) {
-    throw new EncodeError("mac: source address needs srcPan");
+    throw new EncodeError('mac: source address needs srcPan');
   }
   const bothAddr = dm !== AddrMode.NONE && sm !== AddrMode.NONE;
   const compress = f.panIdCompression ?? (bothAddr && (f.srcPan === undefined || f.srcPan === f.dstPan));
-  if (compress && !bothAddr) throw new EncodeError("mac: PAN id compression needs both addresses");
-  if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError("mac: compressed PAN ids differ");
+  if (compress && !bothAddr) throw new EncodeError('mac: PAN id compression needs both addresses');
+  if (compress && f.srcPan !== undefined && f.srcPan !== f.dstPan) throw new EncodeError('mac: compressed PAN ids differ');
   const version = f.version ?? (f.security ? FRAME_VERSION_2006 : FRAME_VERSION_2003);
-  if (version > 1) throw new EncodeError("mac: frame version");
+  if (version > 1) throw new EncodeError('mac: frame version');
   return { dm, sm, compress, version };
 }
 
@@ -102,11 +122,11 @@ export class MacFrameEncoder {
     }
     if (f.security) {
       const s = f.security;
-      if (s.level < 1 || s.level > 7 || s.keyIdMode < 0 || s.keyIdMode > 3) throw new EncodeError("mac: security level/key id mode");
+      if (s.level < 1 || s.level > 7 || s.keyIdMode < 0 || s.keyIdMode > 3) throw new EncodeError('mac: security level/key id mode');
       w.u8((s.level & SECCTL_LEVEL_MASK) | (s.keyIdMode << SECCTL_KEYID_SHIFT)).u32le(s.frameCounter >>> 0);
       if (s.keyIdMode === 2 || s.keyIdMode === 3) {
         const n = s.keyIdMode === 2 ? 4 : 8;
-        if (!s.keySource || s.keySource.length !== n) throw new EncodeError("mac: key source length");
+        if (!s.keySource || s.keySource.length !== n) throw new EncodeError('mac: key source length');
         w.bytes(s.keySource);
       }
       if (s.keyIdMode !== 0) w.u8(s.keyIndex);
@@ -128,9 +148,9 @@ export class MacFrameEncoder {
 }
 
 function writeAddr(w: ByteWriter, a: MacAddr): void {
-  if (typeof a === "number") w.u16le(a);
+  if (typeof a === 'number') w.u16le(a);
   else if (a instanceof Uint8Array) {
-    if (a.length !== 8) throw new EncodeError("mac: extended address must be 8 bytes");
+    if (a.length !== 8) throw new EncodeError('mac: extended address must be 8 bytes');
     w.extLe(a);
   }
 }
@@ -143,59 +163,69 @@ export class MacFrameDecoder {
 
   decode(bytes: Uint8Array): DecodedMacFrame {
     const r = new ByteReader(bytes);
-    if (bytes.length > this.maxLength) r.fail("mac.length", `${bytes.length} > ${this.maxLength}`, 0);
-    const fcf = r.u16le("mac.fcf");
+    if (bytes.length > this.maxLength) r.fail('mac.length', `${bytes.length} > ${this.maxLength}`, 0);
+    const fcf = r.u16le('mac.fcf');
     const type = fcf & FCF_TYPE_MASK;
-    if (type > MacFrameType.COMMAND) r.fail("mac.fcf.type", `reserved type ${type}`, 0);
-    const dm = (fcf >> FCF_DST_MODE_SHIFT) & 3, sm = (fcf >> FCF_SRC_MODE_SHIFT) & 3;
+    if (type > MacFrameType.COMMAND) r.fail('mac.fcf.type', `reserved type ${type}`, 0);
+    const dm = (fcf >> FCF_DST_MODE_SHIFT) & 3,
+      sm = (fcf >> FCF_SRC_MODE_SHIFT) & 3;
     const version = (fcf >> FCF_VERSION_SHIFT) & 3;
-    if (dm === 1 || sm === 1) r.fail("mac.fcf.addrMode", "reserved addressing mode", 0);
-    if (version > FRAME_VERSION_2006) r.fail("mac.fcf.version", `unsupported version ${version}`, 1);
+    if (dm === 1 || sm === 1) r.fail('mac.fcf.addrMode', 'reserved addressing mode', 0);
+    if (version > FRAME_VERSION_2006) r.fail('mac.fcf.version', `unsupported version ${version}`, 1);
     const secured = (fcf & FCF_SECURITY) !== 0;
     const compress = (fcf & FCF_PAN_ID_COMPRESSION) !== 0;
-    if (compress && (dm === 0 || sm === 0)) r.fail("mac.fcf.panIdCompression", "needs both addresses", 0);
+    if (compress && (dm === 0 || sm === 0)) r.fail('mac.fcf.panIdCompression', 'needs both addresses', 0);
     // 2003 security has no auxiliary header; G3 secures with 2006 frames only (G.9903 9.3.x).
-    if (secured && version === FRAME_VERSION_2003) r.fail("mac.fcf.security", "security in a 2003 frame", 0);
-    const seq = r.u8("mac.seq");
+    if (secured && version === FRAME_VERSION_2003) r.fail('mac.fcf.security', 'security in a 2003 frame', 0);
+    const seq = r.u8('mac.seq');
     const f: DecodedMacFrame = {
-      type, seq, version, framePending: (fcf & FCF_FRAME_PENDING) !== 0, ackRequest: (fcf & FCF_ACK_REQUEST) !== 0,
-      panIdCompression: compress, dst: null, src: null, payload: new Uint8Array(0), headerLength: 0,
+      type,
+      seq,
+      version,
+      framePending: (fcf & FCF_FRAME_PENDING) !== 0,
+      ackRequest: (fcf & FCF_ACK_REQUEST) !== 0,
+      panIdCompression: compress,
+      dst: null,
+      src: null,
+      payload: new Uint8Array(0),
+      headerLength: 0,
     };
     if (type === MacFrameType.ACK) {
-      if (dm !== 0 || sm !== 0 || secured) r.fail("mac.ack", "ACK carries no address or security", 0);
+      if (dm !== 0 || sm !== 0 || secured) r.fail('mac.ack', 'ACK carries no address or security', 0);
       f.headerLength = r.pos;
       f.payload = r.rest();
-      if (f.payload.length !== 0) r.fail("mac.ack", "trailing bytes", 3);
+      if (f.payload.length !== 0) r.fail('mac.ack', 'trailing bytes', 3);
       return f;
     }
     if (dm !== 0) {
-      f.dstPan = r.u16le("mac.dstPan");
-      f.dst = dm === AddrMode.SHORT ? r.u16le("mac.dstAddr") : r.extLe("mac.dstAddr");
+      f.dstPan = r.u16le('mac.dstPan');
+      f.dst = dm === AddrMode.SHORT ? r.u16le('mac.dstAddr') : r.extLe('mac.dstAddr');
     }
     if (sm !== 0) {
-      f.srcPan = compress ? f.dstPan : r.u16le("mac.srcPan");
-      f.src = sm === AddrMode.SHORT ? r.u16le("mac.srcAddr") : r.extLe("mac.srcAddr");
+      f.srcPan = compress ? f.dstPan : r.u16le('mac.srcPan');
+      f.src = sm === AddrMode.SHORT ? r.u16le('mac.srcAddr') : r.extLe('mac.srcAddr');
     }
     if (dm === 0 && sm === 0 && type !== MacFrameType.BEACON && type !== MacFrameType.COMMAND) {
       // 802.15.4-2006 7.2.1.1.6: a data frame with no address at all is not valid.
-      r.fail("mac.addr", "data frame without any address", 0);
+      r.fail('mac.addr', 'data frame without any address', 0);
     }
     let micLen = 0;
     if (secured) {
       const at = r.pos;
-      const sc = r.u8("mac.aux.securityControl");
-      const level = sc & SECCTL_LEVEL_MASK, keyIdMode = (sc >> SECCTL_KEYID_SHIFT) & 3;
-      if (level === 0) r.fail("mac.aux.level", "security enabled with level 0", at);
-      if ((sc & 0xe0) !== 0) r.fail("mac.aux.reserved", "reserved bits set", at);
-      const frameCounter = r.u32le("mac.aux.frameCounter");
+      const sc = r.u8('mac.aux.securityControl');
+      const level = sc & SECCTL_LEVEL_MASK,
+        keyIdMode = (sc >> SECCTL_KEYID_SHIFT) & 3;
+      if (level === 0) r.fail('mac.aux.level', 'security enabled with level 0', at);
+      if ((sc & 0xe0) !== 0) r.fail('mac.aux.reserved', 'reserved bits set', at);
+      const frameCounter = r.u32le('mac.aux.frameCounter');
       const sec: AuxSecurityHeader = { level, keyIdMode, frameCounter, keyIndex: 0 };
-      if (keyIdMode === 2 || keyIdMode === 3) sec.keySource = r.take((KEY_ID_LENGTH[keyIdMode] as number) - 1, "mac.aux.keySource");
-      if (keyIdMode !== 0) sec.keyIndex = r.u8("mac.aux.keyIndex");
+      if (keyIdMode === 2 || keyIdMode === 3) sec.keySource = r.take((KEY_ID_LENGTH[keyIdMode] as number) - 1, 'mac.aux.keySource');
+      if (keyIdMode !== 0) sec.keyIndex = r.u8('mac.aux.keyIndex');
       f.security = sec;
       micLen = MIC_LENGTH[level] ?? 0;
     }
     f.headerLength = r.pos;
-    r.need(micLen, "mac.mic");
+    r.need(micLen, 'mac.mic');
     f.payload = bytes.slice(r.pos, bytes.length - micLen);
     if (micLen > 0) f.mic = bytes.slice(bytes.length - micLen);
     return f;
@@ -220,7 +250,8 @@ export interface MacCodec {
 
 /** The TypeScript codec as a MacCodec. */
 export function tsMacCodec(opts: MacDecoderOptions = {}): MacCodec {
-  const enc = new MacFrameEncoder(opts), dec = new MacFrameDecoder(opts);
+  const enc = new MacFrameEncoder(opts),
+    dec = new MacFrameDecoder(opts);
   return { decode: (b) => dec.decode(b), encode: (f) => enc.encode(f), header: (f) => enc.header(f) };
 }
 
@@ -247,18 +278,23 @@ export function encodeBeaconPayload(b: BeaconPayload): Uint8Array {
   if (b.panCoordinator) sf |= SUPERFRAME_PAN_COORDINATOR;
   if (b.associationPermit) sf |= SUPERFRAME_ASSOCIATION_PERMIT;
   // GTS specification 0 (no GTS), pending address specification 0, then the beacon payload.
-  return new ByteWriter(8).u16le(sf).u8(0).u8(0).u16le(b.rcCoord & 0xffff).finish();
+  return new ByteWriter(8)
+    .u16le(sf)
+    .u8(0)
+    .u8(0)
+    .u16le(b.rcCoord & 0xffff)
+    .finish();
 }
 
 export function decodeBeaconPayload(p: Uint8Array): BeaconPayload {
   const r = new ByteReader(p);
-  const sf = r.u16le("beacon.superframe");
-  const gts = r.u8("beacon.gts");
-  if ((gts & 0x07) !== 0) r.fail("beacon.gts", "G3 PANs have no GTS", 2);
-  const pend = r.u8("beacon.pendingAddr");
+  const sf = r.u16le('beacon.superframe');
+  const gts = r.u8('beacon.gts');
+  if ((gts & 0x07) !== 0) r.fail('beacon.gts', 'G3 PANs have no GTS', 2);
+  const pend = r.u8('beacon.pendingAddr');
   // Skip pending address lists, bounded by the frame (7.2.2.1.6: up to 7 short + 7 extended).
-  r.take((pend & 7) * 2 + ((pend >> 4) & 7) * 8, "beacon.pendingAddrList");
-  const rcCoord = r.u16le("beacon.rcCoord");
+  r.take((pend & 7) * 2 + ((pend >> 4) & 7) * 8, 'beacon.pendingAddrList');
+  const rcCoord = r.u16le('beacon.rcCoord');
   return {
     panCoordinator: (sf & SUPERFRAME_PAN_COORDINATOR) !== 0,
     associationPermit: (sf & SUPERFRAME_ASSOCIATION_PERMIT) !== 0,
@@ -269,7 +305,11 @@ export function decodeBeaconPayload(p: Uint8Array): BeaconPayload {
 /** Beacon request command (802.15.4-2006 7.3.7): broadcast, no source address. */
 export function encodeBeaconRequest(seq: number): Uint8Array {
   return encodeMacFrame({
-    type: MacFrameType.COMMAND, seq, dstPan: PAN_BROADCAST, dst: SHORT_BROADCAST, src: null,
+    type: MacFrameType.COMMAND,
+    seq,
+    dstPan: PAN_BROADCAST,
+    dst: SHORT_BROADCAST,
+    src: null,
     payload: Uint8Array.of(MacCommand.BEACON_REQUEST),
   });
 }
@@ -301,16 +341,16 @@ export function nonceSourceFromShort(panId: number, short: number): Uint8Array {
 
 export function macAddrEqual(a: MacAddr, b: MacAddr): boolean {
   if (a === null || b === null) return a === b;
-  if (typeof a === "number" || typeof b === "number") return a === b;
+  if (typeof a === 'number' || typeof b === 'number') return a === b;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
 export function macAddrKey(a: MacAddr): string {
-  if (a === null) return "-";
-  if (typeof a === "number") return "s" + a.toString(16).padStart(4, "0");
-  let s = "x";
-  for (const b of a) s += b.toString(16).padStart(2, "0");
+  if (a === null) return '-';
+  if (typeof a === 'number') return 's' + a.toString(16).padStart(4, '0');
+  let s = 'x';
+  for (const b of a) s += b.toString(16).padStart(2, '0');
   return s;
 }

@@ -3,23 +3,56 @@
 // reference the tests and `PLC BENCH` compare it with). The driver's reason numbers become
 // DecodeError (named as the TypeScript decoder names them) or NeedMoreData; encode refusals
 // become EncodeError. Secured frames are sealed and opened in one native call (CCM*, mbed TLS).
-import type { MacFrameDriver } from "../generic/macframe.js";
-import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
-import { AddrMode, MAC_MAX_FRAME_LENGTH, type MacFrameType } from "./mac-const.js";
-import { headerShape, type DecodedMacFrame, type MacCodec, type MacDecoderOptions, type MacFrame } from "./mac-frame.js";
+import type { MacFrameDriver } from '../generic/macframe.js';
+import { DecodeError, EncodeError, NeedMoreData } from './errors.js';
+import { AddrMode, MAC_MAX_FRAME_LENGTH, type MacFrameType } from './mac-const.js';
+import { headerShape, type DecodedMacFrame, type MacCodec, type MacDecoderOptions, type MacFrame } from './mac-frame.js';
 
 /** Field order of the driver's Uint32Array (drivers/macframe/xs_macframe.c, MF_*). Plain
  * constants, not an enum: isolatedModules keeps const enums as objects. */
-const F_TYPE = 0, F_FLAGS = 1, F_VERSION = 2, F_SEQ = 3, F_DST_MODE = 4, F_SRC_MODE = 5, F_DST_PAN = 6,
-  F_SRC_PAN = 7, F_DST_SHORT = 8, F_SRC_SHORT = 9, F_SEC_LEVEL = 10, F_KEY_ID_MODE = 11, F_KEY_INDEX = 12, F_FRAME_COUNTER = 13,
-  F_HEADER_LENGTH = 14, F_PAYLOAD_OFFSET = 15, F_PAYLOAD_LENGTH = 16, F_MIC_LENGTH = 17, F_ERROR_AT = 18, F_COUNT = 19;
+const F_TYPE = 0,
+  F_FLAGS = 1,
+  F_VERSION = 2,
+  F_SEQ = 3,
+  F_DST_MODE = 4,
+  F_SRC_MODE = 5,
+  F_DST_PAN = 6,
+  F_SRC_PAN = 7,
+  F_DST_SHORT = 8,
+  F_SRC_SHORT = 9,
+  F_SEC_LEVEL = 10,
+  F_KEY_ID_MODE = 11,
+  F_KEY_INDEX = 12,
+  F_FRAME_COUNTER = 13,
+  F_HEADER_LENGTH = 14,
+  F_PAYLOAD_OFFSET = 15,
+  F_PAYLOAD_LENGTH = 16,
+  F_MIC_LENGTH = 17,
+  F_ERROR_AT = 18,
+  F_COUNT = 19;
 /** drivers/macframe/macframe.h flags. */
-const FLAG_SECURITY = 0x01, FLAG_PENDING = 0x02, FLAG_ACK_REQUEST = 0x04, FLAG_PAN_COMPRESSION = 0x08;
+const FLAG_SECURITY = 0x01,
+  FLAG_PENDING = 0x02,
+  FLAG_ACK_REQUEST = 0x04,
+  FLAG_PAN_COMPRESSION = 0x08;
 
 /** Reason number -> the TypeScript decoder's name for the same fault (index = MACFRAME_E_*). */
 export const MAC_REASONS = [
-  "ok", "truncated", "mac.length", "mac.fcf.type", "mac.fcf.addrMode", "mac.fcf.version", "mac.fcf.panIdCompression",
-  "mac.addr", "mac.ack", "mac.aux.level", "mac.aux.reserved", "mac.fcf.security", "mac.fcs", "param", "space",
+  'ok',
+  'truncated',
+  'mac.length',
+  'mac.fcf.type',
+  'mac.fcf.addrMode',
+  'mac.fcf.version',
+  'mac.fcf.panIdCompression',
+  'mac.addr',
+  'mac.ack',
+  'mac.aux.level',
+  'mac.aux.reserved',
+  'mac.fcf.security',
+  'mac.fcs',
+  'param',
+  'space',
 ] as const;
 const REASON_TRUNCATED = 1;
 
@@ -29,24 +62,37 @@ export class NativeMacCodec implements MacCodec {
   private readonly fields = new Uint32Array(F_COUNT);
   private readonly ext = new Uint8Array(24);
 
-  constructor(private readonly drv: MacFrameDriver, opts: MacDecoderOptions = {}) {
+  constructor(
+    private readonly drv: MacFrameDriver,
+    opts: MacDecoderOptions = {},
+  ) {
     this.maxLength = opts.maxLength ?? MAC_MAX_FRAME_LENGTH;
   }
 
   decode(bytes: Uint8Array): DecodedMacFrame {
-    const v = this.fields, x = this.ext;
+    const v = this.fields,
+      x = this.ext;
     const e = this.drv.decode(bytes, v, x, false, this.maxLength);
     if (e !== 0) {
-      if (e === REASON_TRUNCATED) throw new NeedMoreData("mac", v[F_ERROR_AT] as number, 1);
-      throw new DecodeError(MAC_REASONS[e] ?? "mac", v[F_ERROR_AT] as number);
+      if (e === REASON_TRUNCATED) throw new NeedMoreData('mac', v[F_ERROR_AT] as number, 1);
+      throw new DecodeError(MAC_REASONS[e] ?? 'mac', v[F_ERROR_AT] as number);
     }
-    const flags = v[F_FLAGS] as number, dm = v[F_DST_MODE] as number, sm = v[F_SRC_MODE] as number;
-    const at = v[F_PAYLOAD_OFFSET] as number, end = at + (v[F_PAYLOAD_LENGTH] as number);
+    const flags = v[F_FLAGS] as number,
+      dm = v[F_DST_MODE] as number,
+      sm = v[F_SRC_MODE] as number;
+    const at = v[F_PAYLOAD_OFFSET] as number,
+      end = at + (v[F_PAYLOAD_LENGTH] as number);
     const f: DecodedMacFrame = {
-      type: v[F_TYPE] as MacFrameType, seq: v[F_SEQ] as number, version: v[F_VERSION] as number,
-      framePending: (flags & FLAG_PENDING) !== 0, ackRequest: (flags & FLAG_ACK_REQUEST) !== 0,
-      panIdCompression: (flags & FLAG_PAN_COMPRESSION) !== 0, dst: null, src: null,
-      payload: bytes.slice(at, end), headerLength: v[F_HEADER_LENGTH] as number,
+      type: v[F_TYPE] as MacFrameType,
+      seq: v[F_SEQ] as number,
+      version: v[F_VERSION] as number,
+      framePending: (flags & FLAG_PENDING) !== 0,
+      ackRequest: (flags & FLAG_ACK_REQUEST) !== 0,
+      panIdCompression: (flags & FLAG_PAN_COMPRESSION) !== 0,
+      dst: null,
+      src: null,
+      payload: bytes.slice(at, end),
+      headerLength: v[F_HEADER_LENGTH] as number,
     };
     if (dm !== 0) {
       f.dstPan = v[F_DST_PAN];
@@ -58,7 +104,12 @@ export class NativeMacCodec implements MacCodec {
     }
     if (flags & FLAG_SECURITY) {
       const keyIdMode = v[F_KEY_ID_MODE] as number;
-      f.security = { level: v[F_SEC_LEVEL] as number, keyIdMode, frameCounter: v[F_FRAME_COUNTER] as number, keyIndex: v[F_KEY_INDEX] as number };
+      f.security = {
+        level: v[F_SEC_LEVEL] as number,
+        keyIdMode,
+        frameCounter: v[F_FRAME_COUNTER] as number,
+        keyIndex: v[F_KEY_INDEX] as number,
+      };
       if (keyIdMode >= 2) f.security.keySource = x.slice(16, keyIdMode === 2 ? 20 : 24);
       if ((v[F_MIC_LENGTH] as number) > 0) f.mic = bytes.slice(end, end + (v[F_MIC_LENGTH] as number));
     }
@@ -69,17 +120,22 @@ export class NativeMacCodec implements MacCodec {
   private load(f: MacFrame): void {
     const { dm, sm, compress, version } = headerShape(f);
     const s = f.security;
-    const v = this.fields, x = this.ext;
+    const v = this.fields,
+      x = this.ext;
     v[F_TYPE] = f.type;
-    v[F_FLAGS] = (s ? FLAG_SECURITY : 0) | (f.framePending ? FLAG_PENDING : 0) | (f.ackRequest ? FLAG_ACK_REQUEST : 0) | (compress ? FLAG_PAN_COMPRESSION : 0);
+    v[F_FLAGS] =
+      (s ? FLAG_SECURITY : 0) |
+      (f.framePending ? FLAG_PENDING : 0) |
+      (f.ackRequest ? FLAG_ACK_REQUEST : 0) |
+      (compress ? FLAG_PAN_COMPRESSION : 0);
     v[F_VERSION] = version;
     v[F_SEQ] = f.seq;
     v[F_DST_MODE] = dm;
     v[F_SRC_MODE] = sm;
     v[F_DST_PAN] = f.dstPan ?? 0;
     v[F_SRC_PAN] = f.srcPan ?? f.dstPan ?? 0;
-    v[F_DST_SHORT] = typeof f.dst === "number" ? f.dst : 0;
-    v[F_SRC_SHORT] = typeof f.src === "number" ? f.src : 0;
+    v[F_DST_SHORT] = typeof f.dst === 'number' ? f.dst : 0;
+    v[F_SRC_SHORT] = typeof f.src === 'number' ? f.src : 0;
     if (f.dst instanceof Uint8Array) this.putExt(f.dst, 0);
     if (f.src instanceof Uint8Array) this.putExt(f.src, 8);
     v[F_SEC_LEVEL] = s ? s.level : 0;
@@ -88,18 +144,18 @@ export class NativeMacCodec implements MacCodec {
     v[F_FRAME_COUNTER] = s ? s.frameCounter >>> 0 : 0;
     if (s && (s.keyIdMode === 2 || s.keyIdMode === 3)) {
       const n = s.keyIdMode === 2 ? 4 : 8;
-      if (!s.keySource || s.keySource.length !== n) throw new EncodeError("mac: key source length");
+      if (!s.keySource || s.keySource.length !== n) throw new EncodeError('mac: key source length');
       x.set(s.keySource, 16);
     }
   }
 
   private putExt(a: Uint8Array, at: number): void {
-    if (a.length !== 8) throw new EncodeError("mac: extended address must be 8 bytes");
+    if (a.length !== 8) throw new EncodeError('mac: extended address must be 8 bytes');
     this.ext.set(a, at);
   }
 
   private result(r: Uint8Array | number): Uint8Array {
-    if (typeof r === "number") throw new EncodeError(`mac: frame refused (${MAC_REASONS[r] ?? r})`);
+    if (typeof r === 'number') throw new EncodeError(`mac: frame refused (${MAC_REASONS[r] ?? r})`);
     return r;
   }
 
@@ -117,7 +173,7 @@ export class NativeMacCodec implements MacCodec {
   }
 
   seal(f: MacFrame, key: Uint8Array, nonceSource: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    if (!f.security) throw new EncodeError("mac: seal needs a security header");
+    if (!f.security) throw new EncodeError('mac: seal needs a security header');
     this.load(f);
     return this.result(this.drv.seal(this.fields, this.ext, key, nonceSource, plaintext, this.maxLength));
   }

@@ -1,18 +1,39 @@
 // G3-PLC upper MAC (the part above the modem's real-time MAC): PIB, key table, outgoing
 // security (CCM*, ENC-MIC-32, key id mode 1), incoming filtering, replay and duplicate
 // rejection, neighbour table. I/O-free: frames leave through `send`, time comes from `now`.
-import type { PlcCrypto, Trace } from "./crypto.js";
-import { DecodeError, NeedMoreData } from "./errors.js";
+import type { PlcCrypto, Trace } from './crypto.js';
+import { DecodeError, NeedMoreData } from './errors.js';
 import {
-  KEY_ID_MODE_INDEX, MAC_DEFAULT_DUPLICATE_WINDOW_MS, MAC_DEFAULT_MAX_DEVICES, MAC_DEFAULT_MAX_FRAME_RETRIES,
-  MAC_DEFAULT_MAX_NEIGHBOURS, MAC_DEFAULT_NEIGHBOUR_TTL_MS, MAC_DEFAULT_TONE_MAP_TTL_MS, MIC_LENGTH, MacFrameType,
-  PAN_BROADCAST, SEC_LEVEL_ENC_MIC_32, SHORT_BROADCAST, SHORT_NONE,
-} from "./mac-const.js";
+  KEY_ID_MODE_INDEX,
+  MAC_DEFAULT_DUPLICATE_WINDOW_MS,
+  MAC_DEFAULT_MAX_DEVICES,
+  MAC_DEFAULT_MAX_FRAME_RETRIES,
+  MAC_DEFAULT_MAX_NEIGHBOURS,
+  MAC_DEFAULT_NEIGHBOUR_TTL_MS,
+  MAC_DEFAULT_TONE_MAP_TTL_MS,
+  MIC_LENGTH,
+  MacFrameType,
+  PAN_BROADCAST,
+  SEC_LEVEL_ENC_MIC_32,
+  SHORT_BROADCAST,
+  SHORT_NONE,
+} from './mac-const.js';
 import {
-  type AuxSecurityHeader, type DecodedMacFrame, type MacAddr, type MacCodec, type MacFrame, ccmNonce, decodeBeaconPayload, encodeBeaconPayload,
-  encodeBeaconRequest, isBeaconRequest, macAddrKey, nonceSourceFromShort, tsMacCodec,
-} from "./mac-frame.js";
-import { hex4 } from "./bytes.js";
+  type AuxSecurityHeader,
+  type DecodedMacFrame,
+  type MacAddr,
+  type MacCodec,
+  type MacFrame,
+  ccmNonce,
+  decodeBeaconPayload,
+  encodeBeaconPayload,
+  encodeBeaconRequest,
+  isBeaconRequest,
+  macAddrKey,
+  nonceSourceFromShort,
+  tsMacCodec,
+} from './mac-frame.js';
+import { hex4 } from './bytes.js';
 
 /** MAC PIB attributes this layer owns (G.9903 MAC PIB table). */
 export interface MacPib {
@@ -40,8 +61,16 @@ export interface NeighbourEntry {
 }
 
 export type MacDropReason =
-  | "malformed" | "truncated" | "notForUs" | "wrongPan" | "duplicate" | "replay" | "micFailure"
-  | "unknownKey" | "unsupportedSecurity" | "counterOverflow";
+  | 'malformed'
+  | 'truncated'
+  | 'notForUs'
+  | 'wrongPan'
+  | 'duplicate'
+  | 'replay'
+  | 'micFailure'
+  | 'unknownKey'
+  | 'unsupportedSecurity'
+  | 'counterOverflow';
 
 export interface MacIndication {
   frame: DecodedMacFrame;
@@ -110,7 +139,14 @@ interface SourceState {
 const KEY_SLOTS = 2;
 
 /** CCM* sealing of a secured frame in steps (MHR, nonce, CCM*, frame), for a codec without `seal`. */
-export function sealInSteps(codec: MacCodec, crypto: PlcCrypto, f: MacFrame, key: Uint8Array, nonceSource: Uint8Array, plaintext: Uint8Array): Uint8Array {
+export function sealInSteps(
+  codec: MacCodec,
+  crypto: PlcCrypto,
+  f: MacFrame,
+  key: Uint8Array,
+  nonceSource: Uint8Array,
+  plaintext: Uint8Array,
+): Uint8Array {
   const s = f.security as AuxSecurityHeader;
   const micLen = MIC_LENGTH[s.level & 7] ?? 0;
   const header = codec.header(f);
@@ -119,20 +155,40 @@ export function sealInSteps(codec: MacCodec, crypto: PlcCrypto, f: MacFrame, key
 }
 
 /** CCM* opening of a decoded secured frame in steps, for a codec without `open`: plaintext or null. */
-export function openInSteps(crypto: PlcCrypto, bytes: Uint8Array, f: DecodedMacFrame, key: Uint8Array, nonceSource: Uint8Array): Uint8Array | null {
+export function openInSteps(
+  crypto: PlcCrypto,
+  bytes: Uint8Array,
+  f: DecodedMacFrame,
+  key: Uint8Array,
+  nonceSource: Uint8Array,
+): Uint8Array | null {
   const s = f.security as AuxSecurityHeader;
   const ct = new Uint8Array(f.payload.length + (f.mic?.length ?? 0));
   ct.set(f.payload);
   if (f.mic) ct.set(f.mic, f.payload.length);
-  return crypto.ccmStarDecrypt(key, ccmNonce(nonceSource, s.frameCounter, s.level), bytes.subarray(0, f.headerLength), ct, MIC_LENGTH[s.level] ?? 0);
+  return crypto.ccmStarDecrypt(
+    key,
+    ccmNonce(nonceSource, s.frameCounter, s.level),
+    bytes.subarray(0, f.headerLength),
+    ct,
+    MIC_LENGTH[s.level] ?? 0,
+  );
 } // G3 GMK index 0 and 1
 
 export class MacLayer {
   readonly pib: MacPib;
   readonly neighbours = new Map<number, NeighbourEntry>();
   readonly drops: Record<MacDropReason, number> = {
-    malformed: 0, truncated: 0, notForUs: 0, wrongPan: 0, duplicate: 0, replay: 0, micFailure: 0,
-    unknownKey: 0, unsupportedSecurity: 0, counterOverflow: 0,
+    malformed: 0,
+    truncated: 0,
+    notForUs: 0,
+    wrongPan: 0,
+    duplicate: 0,
+    replay: 0,
+    micFailure: 0,
+    unknownKey: 0,
+    unsupportedSecurity: 0,
+    counterOverflow: 0,
   };
   readonly stats = { sent: 0, received: 0, evictedSources: 0, evictedNeighbours: 0 };
   /** Upper layer hooks. */
@@ -158,7 +214,7 @@ export class MacLayer {
   private handle = 0;
 
   constructor(o: MacOptions) {
-    if (o.eui64.length !== 8) throw new RangeError("eui64 must be 8 bytes");
+    if (o.eui64.length !== 8) throw new RangeError('eui64 must be 8 bytes');
     this.crypto = o.crypto;
     this.sendTx = o.send;
     this.now = o.now;
@@ -185,12 +241,12 @@ export class MacLayer {
   // ---- key table (macKeyTable: GMK index 0 and 1) ----
 
   setKey(index: number, key: Uint8Array): void {
-    if (index < 0 || index >= KEY_SLOTS || key.length !== 16) throw new RangeError("GMK index 0/1, 16 bytes");
+    if (index < 0 || index >= KEY_SLOTS || key.length !== 16) throw new RangeError('GMK index 0/1, 16 bytes');
     this.keys[index] = key.slice();
     this.trace(`mac: GMK ${index} set`);
   }
   removeKey(index: number): void {
-    if (index === this.activeKey) throw new RangeError("cannot remove the active GMK");
+    if (index === this.activeKey) throw new RangeError('cannot remove the active GMK');
     this.keys[index] = null;
     this.trace(`mac: GMK ${index} removed`);
   }
@@ -210,7 +266,7 @@ export class MacLayer {
 
   private nonceSource(src: MacAddr, pan: number): Uint8Array {
     if (src instanceof Uint8Array) return src;
-    return nonceSourceFromShort(pan, typeof src === "number" ? src : SHORT_NONE);
+    return nonceSourceFromShort(pan, typeof src === 'number' ? src : SHORT_NONE);
   }
 
   /** Builds, protects and sends a data frame. Returns the MPDU (without FCS). */
@@ -226,17 +282,25 @@ export class MacLayer {
     let frame: Uint8Array;
     if (secure) {
       const key = this.keys[this.activeKey];
-      if (!key) throw new RangeError("no active GMK");
-      if (p.macFrameCounter >= 0xffffffff) throw new RangeError("frame counter exhausted");
+      if (!key) throw new RangeError('no active GMK');
+      if (p.macFrameCounter >= 0xffffffff) throw new RangeError('frame counter exhausted');
       const fc = p.macFrameCounter;
       this.reserveFrameCounter?.(fc);
       p.macFrameCounter = fc + 1;
       const f = {
-        type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: new Uint8Array(0),
+        type: MacFrameType.DATA,
+        seq,
+        dstPan,
+        dst: req.dst,
+        src,
+        ackRequest,
+        payload: new Uint8Array(0),
         security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: fc, keyIndex: this.activeKey },
       };
       const nonceSource = this.nonceSource(src, dstPan);
-      frame = this.codec.seal ? this.codec.seal(f, key, nonceSource, req.payload) : sealInSteps(this.codec, this.crypto, f, key, nonceSource, req.payload);
+      frame = this.codec.seal
+        ? this.codec.seal(f, key, nonceSource, req.payload)
+        : sealInSteps(this.codec, this.crypto, f, key, nonceSource, req.payload);
     } else {
       frame = this.codec.encode({ type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: req.payload });
     }
@@ -255,7 +319,11 @@ export class MacLayer {
   sendBeacon(rcCoord: number, panCoordinator: boolean): Uint8Array {
     const p = this.pib;
     const frame = this.codec.encode({
-      type: MacFrameType.BEACON, seq: p.macBSN, srcPan: p.macPANId, src: p.macShortAddress, dst: null,
+      type: MacFrameType.BEACON,
+      seq: p.macBSN,
+      srcPan: p.macPANId,
+      src: p.macShortAddress,
+      dst: null,
       payload: encodeBeaconPayload({ panCoordinator, associationPermit: true, rcCoord }),
     });
     p.macBSN = (p.macBSN + 1) & 0xff;
@@ -282,7 +350,7 @@ export class MacLayer {
     if (p.macPromiscuousMode) return true;
     if (f.dst === null) return f.type === MacFrameType.BEACON;
     if (f.dstPan !== PAN_BROADCAST && f.dstPan !== p.macPANId) return false;
-    if (typeof f.dst === "number") return f.dst === SHORT_BROADCAST || (f.dst === p.macShortAddress && f.dst !== SHORT_NONE);
+    if (typeof f.dst === 'number') return f.dst === SHORT_BROADCAST || (f.dst === p.macShortAddress && f.dst !== SHORT_NONE);
     for (let i = 0; i < 8; i++) if (f.dst[i] !== p.macExtendedAddress[i]) return false;
     return true;
   }
@@ -293,8 +361,8 @@ export class MacLayer {
     try {
       f = this.codec.decode(bytes);
     } catch (e) {
-      if (e instanceof NeedMoreData) return this.drop("truncated", e.message);
-      if (e instanceof DecodeError) return this.drop("malformed", e.message);
+      if (e instanceof NeedMoreData) return this.drop('truncated', e.message);
+      if (e instanceof DecodeError) return this.drop('malformed', e.message);
       throw e;
     }
     this.stats.received++;
@@ -304,12 +372,12 @@ export class MacLayer {
       return null;
     }
     if (f.type === MacFrameType.BEACON) {
-      if (typeof f.src !== "number" || f.srcPan === undefined) return this.drop("malformed", "beacon source");
+      if (typeof f.src !== 'number' || f.srcPan === undefined) return this.drop('malformed', 'beacon source');
       try {
         const b = decodeBeaconPayload(f.payload);
         this.onBeacon?.({ panId: f.srcPan, src: f.src, lqi, rcCoord: b.rcCoord, panCoordinator: b.panCoordinator });
       } catch (e) {
-        if (e instanceof DecodeError || e instanceof NeedMoreData) return this.drop("malformed", e.message);
+        if (e instanceof DecodeError || e instanceof NeedMoreData) return this.drop('malformed', e.message);
         throw e;
       }
       return null;
@@ -322,31 +390,31 @@ export class MacLayer {
     const srcKey = macAddrKey(f.src);
     const st = this.sources.get(srcKey);
     if (st && st.dsn === f.seq && now - st.dsnTime < this.pib.macDuplicateDetectionTTLms) {
-      return this.drop("duplicate", `${srcKey} dsn ${f.seq}`);
+      return this.drop('duplicate', `${srcKey} dsn ${f.seq}`);
     }
     let payload = f.payload;
     let keyIndex = -1;
     if (f.security) {
       const s = f.security;
       if (s.level !== SEC_LEVEL_ENC_MIC_32 || s.keyIdMode !== KEY_ID_MODE_INDEX) {
-        return this.drop("unsupportedSecurity", `level ${s.level} mode ${s.keyIdMode}`);
+        return this.drop('unsupportedSecurity', `level ${s.level} mode ${s.keyIdMode}`);
       }
       const key = s.keyIndex < KEY_SLOTS ? this.keys[s.keyIndex] : null;
-      if (!key) return this.drop("unknownKey", `GMK ${s.keyIndex}`);
+      if (!key) return this.drop('unknownKey', `GMK ${s.keyIndex}`);
       if (st && s.frameCounter <= st.frameCounter) {
-        return this.drop("replay", `${srcKey} fc ${s.frameCounter} <= ${st.frameCounter}`);
+        return this.drop('replay', `${srcKey} fc ${s.frameCounter} <= ${st.frameCounter}`);
       }
-      if (s.frameCounter === 0xffffffff) return this.drop("counterOverflow", srcKey);
+      if (s.frameCounter === 0xffffffff) return this.drop('counterOverflow', srcKey);
       const pan = f.srcPan ?? f.dstPan ?? this.pib.macPANId;
       const nonceSource = this.nonceSource(f.src, pan);
       const plain = this.codec.open ? this.codec.open(bytes, f, key, nonceSource) : openInSteps(this.crypto, bytes, f, key, nonceSource);
-      if (!plain) return this.drop("micFailure", srcKey);
+      if (!plain) return this.drop('micFailure', srcKey);
       payload = plain;
       keyIndex = s.keyIndex;
     }
     // Only authentic (or deliberately unsecured) frames update the per-source state.
     this.remember(srcKey, f, now);
-    if (typeof f.src === "number") this.updateNeighbour(f.src, lqi, modulation, now);
+    if (typeof f.src === 'number') this.updateNeighbour(f.src, lqi, modulation, now);
     const ind: MacIndication = { frame: f, payload, secured: !!f.security, keyIndex, lqi, modulation, src: f.src, dst: f.dst };
     this.onData?.(ind);
     return ind;
@@ -356,7 +424,8 @@ export class MacLayer {
     let st = this.sources.get(srcKey);
     if (!st) {
       if (this.sources.size >= this.maxDevices) {
-        let oldestK = "", oldestT = Infinity;
+        let oldestK = '',
+          oldestT = Infinity;
         for (const [k, v] of this.sources) if (v.lastSeen < oldestT) (oldestT = v.lastSeen), (oldestK = k);
         this.sources.delete(oldestK);
         this.stats.evictedSources++;
@@ -375,7 +444,8 @@ export class MacLayer {
     let n = this.neighbours.get(short);
     if (!n) {
       if (this.neighbours.size >= this.maxNeighbours) {
-        let oldest = -1, t = Infinity;
+        let oldest = -1,
+          t = Infinity;
         for (const [k, v] of this.neighbours) if (v.lastSeen < t) (t = v.lastSeen), (oldest = k);
         this.neighbours.delete(oldest);
         this.stats.evictedNeighbours++;

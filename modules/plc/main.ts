@@ -7,20 +7,36 @@ import type { PlcConfig } from './g3.js';
 
 export function entryPoint(RunService: RunServiceFn): void {
   const g3 = RunService('task.create', {
-    name: 'G3', priority: 5, queue: 32,
+    name: 'G3',
+    priority: 5,
+    queue: 32,
     onMessage: (m) => {
       if (m.id === X_SYS_PING) RunService('msg.send', g3, m.from, X_SYS_PONG, { part: 'PLC' });
     },
   });
   RunService('trace', 3, 'G3 task started');
   const cfg = RunService('config') as PlcConfig | undefined;
-  if (!cfg?.stack) return;   // not on this board (config parts.plc.stack)
-  RunService('shell.register', 'PLC', 'BENCH', 1, '<n 10..100000> - MAC encode, decode, CCM* secure and unsecure of a 100-byte frame, native and TypeScript: elapsed ms', (p, out) => {
-    import('./bench.js').then((m) => m.bench(RunService, p[0]!, out)).catch((e: unknown) => {
-      out(`ERROR PLC BENCH: ${e instanceof Error ? e.message : String(e)}\r\n`);
-    });
-  });
-  import('./g3.js').then((m) => { m.startStack(RunService, cfg); }, (e: unknown) => {
-    RunService('trace', 1, `G3-PLC stack failed to load: ${e instanceof Error ? e.message : String(e)}`);
-  });
+  if (!cfg?.stack) return; // not on this board (config parts.plc.stack)
+  RunService(
+    'shell.register',
+    'PLC',
+    'BENCH',
+    1,
+    '<n 10..100000> - MAC encode, decode, CCM* secure and unsecure of a 100-byte frame, native and TypeScript: elapsed ms',
+    (p, out) => {
+      import('./bench.js')
+        .then((m) => m.bench(RunService, p[0]!, out))
+        .catch((e: unknown) => {
+          out(`ERROR PLC BENCH: ${e instanceof Error ? e.message : String(e)}\r\n`);
+        });
+    },
+  );
+  import('./g3.js').then(
+    (m) => {
+      m.startStack(RunService, cfg);
+    },
+    (e: unknown) => {
+      RunService('trace', 1, `G3-PLC stack failed to load: ${e instanceof Error ? e.message : String(e)}`);
+    },
+  );
 }

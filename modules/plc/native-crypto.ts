@@ -2,9 +2,9 @@
 // nothing is re-implemented here, only argument shapes are adapted. Also the node's random
 // source: AES-CMAC keyed with the provisioned seed over a counter, the uptime and the runtime's
 // jitter (a CTR-DRBG-style generator: unpredictable without the seed, never repeating).
-import type { PlcCrypto, RandomSource } from "./crypto.js";
+import type { PlcCrypto, RandomSource } from './crypto.js';
 
-import type { PlcCryptoDriver as CryptoDriver } from "../generic/crypto.js";
+import type { PlcCryptoDriver as CryptoDriver } from '../generic/crypto.js';
 export type { CryptoDriver };
 
 type Bytes = Uint8Array;
@@ -12,11 +12,16 @@ type Bytes = Uint8Array;
 /** CCM* security level with encryption for a MIC length (802.15.4-2006 table 95). */
 function encLevel(micLen: number): number {
   switch (micLen) {
-    case 0: return 4;
-    case 4: return 5;
-    case 8: return 6;
-    case 16: return 7;
-    default: throw new RangeError(`MIC length ${micLen}`);
+    case 0:
+      return 4;
+    case 4:
+      return 5;
+    case 8:
+      return 6;
+    case 16:
+      return 7;
+    default:
+      throw new RangeError(`MIC length ${micLen}`);
   }
 }
 

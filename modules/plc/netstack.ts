@@ -1,19 +1,26 @@
 // One G3-PLC node's protocol stack without I/O (Contiki-style netstack wiring): upper MAC ->
 // ADP (mesh/broadcast/fragment headers, IPHC) -> LOADng routing, plus LBP hand-off. Frames to
 // the modem leave through `send`; modem indications enter through `indication`.
-import type { PlcCrypto, Trace } from "./crypto.js";
-import { DecodeError, NeedMoreData } from "./errors.js";
-import { hex4 } from "./bytes.js";
-import { MacLayer, type MacIndication, type MacTx } from "./mac.js";
-import type { MacAddr, MacCodec } from "./mac-frame.js";
-import { SHORT_BROADCAST } from "./mac-const.js";
+import type { PlcCrypto, Trace } from './crypto.js';
+import { DecodeError, NeedMoreData } from './errors.js';
+import { hex4 } from './bytes.js';
+import { MacLayer, type MacIndication, type MacTx } from './mac.js';
+import type { MacAddr, MacCodec } from './mac-frame.js';
+import { SHORT_BROADCAST } from './mac-const.js';
+import { AdpCommand, ADP_DEFAULT_MAX_HOPS, ICMPV6_ECHO_REQUEST, IPV6_HEADER_LENGTH, NEXT_HEADER_ICMPV6 } from './adp-const.js';
 import {
-  AdpCommand, ADP_DEFAULT_MAX_HOPS, ICMPV6_ECHO_REQUEST, IPV6_HEADER_LENGTH, NEXT_HEADER_ICMPV6,
-} from "./adp-const.js";
-import { type AdpFrame, BroadcastLog, Reassembler, decodeAdpFrame, encodeBroadcastHeader, encodeEsc, encodeMeshHeader, fragment } from "./adp.js";
-import { compressIphc, decompressIphc, echoReplyFor, type IphcOptions, type LinkAddr } from "./iphc.js";
-import { LoadngRouter, type LoadngParams } from "./loadng.js";
-import { concat } from "./bytes.js";
+  type AdpFrame,
+  BroadcastLog,
+  Reassembler,
+  decodeAdpFrame,
+  encodeBroadcastHeader,
+  encodeEsc,
+  encodeMeshHeader,
+  fragment,
+} from './adp.js';
+import { compressIphc, decompressIphc, echoReplyFor, type IphcOptions, type LinkAddr } from './iphc.js';
+import { LoadngRouter, type LoadngParams } from './loadng.js';
+import { concat } from './bytes.js';
 
 export interface G3NodeOptions {
   eui64: Uint8Array;
@@ -36,14 +43,21 @@ export interface G3NodeOptions {
   macCodec?: MacCodec;
 }
 
-export type NetDrop = "unsecured" | "malformed" | "noRoute" | "queueFull" | "broadcastDuplicate" | "notIpv6Addressable";
+export type NetDrop = 'unsecured' | 'malformed' | 'noRoute' | 'queueFull' | 'broadcastDuplicate' | 'notIpv6Addressable';
 
 export class G3Node {
   readonly mac: MacLayer;
   readonly router: LoadngRouter;
   readonly reassembler: Reassembler;
   readonly broadcastLog = new BroadcastLog();
-  readonly drops: Record<NetDrop, number> = { unsecured: 0, malformed: 0, noRoute: 0, queueFull: 0, broadcastDuplicate: 0, notIpv6Addressable: 0 };
+  readonly drops: Record<NetDrop, number> = {
+    unsecured: 0,
+    malformed: 0,
+    noRoute: 0,
+    queueFull: 0,
+    broadcastDuplicate: 0,
+    notIpv6Addressable: 0,
+  };
   /** IPv6 packets addressed to this node (echo requests are answered first when autoEcho). */
   onIpv6: ((packet: Uint8Array) => void) | null = null;
   /** LBP messages (ESC command 0x02) with the MAC source they came from. */
@@ -60,12 +74,26 @@ export class G3Node {
     this.o = o;
     this.trace = o.trace ?? (() => {});
     this.mac = new MacLayer({
-      crypto: o.crypto, eui64: o.eui64, send: o.send, now: o.now, panId: o.panId, shortAddress: o.shortAddress, trace: o.trace, codec: o.macCodec,
-      ...(o.maxNeighbours ? { maxNeighbours: o.maxNeighbours } : {}), ...(o.maxSources ? { maxDevices: o.maxSources } : {}),
+      crypto: o.crypto,
+      eui64: o.eui64,
+      send: o.send,
+      now: o.now,
+      panId: o.panId,
+      shortAddress: o.shortAddress,
+      trace: o.trace,
+      codec: o.macCodec,
+      ...(o.maxNeighbours ? { maxNeighbours: o.maxNeighbours } : {}),
+      ...(o.maxSources ? { maxDevices: o.maxSources } : {}),
     });
     this.router = new LoadngRouter({
-      self: o.shortAddress ?? 0xfffe, now: o.now, params: o.loadng, trace: o.trace, ...(o.maxRoutes ? { maxRoutes: o.maxRoutes } : {}),
-      send: (nextHop, body) => { this.mac.dataRequest({ dst: nextHop, payload: encodeEsc(AdpCommand.LOADNG, body) }); },
+      self: o.shortAddress ?? 0xfffe,
+      now: o.now,
+      params: o.loadng,
+      trace: o.trace,
+      ...(o.maxRoutes ? { maxRoutes: o.maxRoutes } : {}),
+      send: (nextHop, body) => {
+        this.mac.dataRequest({ dst: nextHop, payload: encodeEsc(AdpCommand.LOADNG, body) });
+      },
       neighbourQuality: (n) => {
         const e = this.mac.neighbours.get(n);
         return e ? { lqi: e.lqi, modulation: e.modulation } : null;
@@ -121,7 +149,8 @@ export class G3Node {
   /** Short address behind an IPv6 destination (IID ..:00ff:fe00:XXXX), 0xFFFF for multicast. */
   private finalOf(dst: Uint8Array): number | null {
     if (dst[0] === 0xff) return SHORT_BROADCAST;
-    if (dst[10] === 0x00 && dst[11] === 0xff && dst[12] === 0xfe && dst[13] === 0x00) return ((dst[14] as number) << 8) | (dst[15] as number);
+    if (dst[10] === 0x00 && dst[11] === 0xff && dst[12] === 0xfe && dst[13] === 0x00)
+      return ((dst[14] as number) << 8) | (dst[15] as number);
     return null;
   }
 
@@ -135,7 +164,10 @@ export class G3Node {
     if (final === SHORT_BROADCAST) {
       const c = compressIphc(packet, this.shortAddress, null, this.iphc());
       const body = concat(encodeBroadcastHeader(this.bcSeq++ & 0xff), c.header, packet.subarray(c.consumed));
-      this.mac.dataRequest({ dst: SHORT_BROADCAST, payload: concat(encodeMeshHeader({ hopsLeft: 1, originator: this.shortAddress, final: 0x8001 }), body) });
+      this.mac.dataRequest({
+        dst: SHORT_BROADCAST,
+        payload: concat(encodeMeshHeader({ hopsLeft: 1, originator: this.shortAddress, final: 0x8001 }), body),
+      });
       return;
     }
     const c = compressIphc(packet, this.shortAddress, final, this.iphc());
@@ -158,7 +190,8 @@ export class G3Node {
       return;
     }
     for (const f of frames) {
-      const payload = r.nextHop === final ? f : concat(encodeMeshHeader({ hopsLeft: this.meshHops(), originator: this.shortAddress, final }), f);
+      const payload =
+        r.nextHop === final ? f : concat(encodeMeshHeader({ hopsLeft: this.meshHops(), originator: this.shortAddress, final }), f);
       this.mac.dataRequest({ dst: r.nextHop, payload });
     }
   }
@@ -184,16 +217,16 @@ export class G3Node {
       throw e;
     }
     // G3: only LBP may travel unsecured (a device that has no GMK yet).
-    if (!ind.secured && this.mac.pib.macSecurityEnabled && !(a.kind === "esc" && a.command === AdpCommand.LBP && !a.mesh)) {
+    if (!ind.secured && this.mac.pib.macSecurityEnabled && !(a.kind === 'esc' && a.command === AdpCommand.LBP && !a.mesh)) {
       this.drops.unsecured++;
       return;
     }
-    if (ind.secured && typeof ind.src === "number") this.learnRoutes(ind, a);
-    let linkSrc: LinkAddr = ind.src instanceof Uint8Array || typeof ind.src === "number" ? ind.src : 0xffff;
-    let linkDst: LinkAddr | null = ind.dst instanceof Uint8Array || typeof ind.dst === "number" ? ind.dst : null;
+    if (ind.secured && typeof ind.src === 'number') this.learnRoutes(ind, a);
+    let linkSrc: LinkAddr = ind.src instanceof Uint8Array || typeof ind.src === 'number' ? ind.src : 0xffff;
+    let linkDst: LinkAddr | null = ind.dst instanceof Uint8Array || typeof ind.dst === 'number' ? ind.dst : null;
     if (a.mesh) {
       const { originator, final, hopsLeft } = a.mesh;
-      if (typeof originator !== "number" || typeof final !== "number") {
+      if (typeof originator !== 'number' || typeof final !== 'number') {
         this.drops.malformed++;
         return;
       }
@@ -204,8 +237,8 @@ export class G3Node {
         }
       } else {
         const d = this.router.forward(originator, final, hopsLeft);
-        if (d.action === "drop") return;
-        if (d.action === "forward") {
+        if (d.action === 'drop') return;
+        if (d.action === 'forward') {
           const rest = ind.payload.subarray(encodeMeshHeader(a.mesh).length);
           this.mac.dataRequest({ dst: d.nextHop, payload: concat(encodeMeshHeader({ originator, final, hopsLeft: d.hopsLeft }), rest) });
           return;
@@ -214,15 +247,15 @@ export class G3Node {
       linkSrc = originator;
       linkDst = final === 0x8001 ? null : final;
     }
-    const prev = typeof ind.src === "number" ? ind.src : 0xfffe;
+    const prev = typeof ind.src === 'number' ? ind.src : 0xfffe;
     try {
-      if (a.kind === "esc") {
+      if (a.kind === 'esc') {
         if (a.command === AdpCommand.LOADNG) this.router.input(prev, { lqi: ind.lqi, modulation: ind.modulation }, a.payload);
         else if (a.command === AdpCommand.LBP) this.onLbp?.(a.mesh ? linkSrc : ind.src, a.payload, ind.secured);
         return;
       }
       let packet: Uint8Array | null = null;
-      if (a.kind === "ipv6") packet = a.payload;
+      if (a.kind === 'ipv6') packet = a.payload;
       else if (a.frag) {
         let data = a.payload;
         if (a.frag.first) {
@@ -257,7 +290,7 @@ export class G3Node {
     const q = { lqi: ind.lqi, modulation: ind.modulation };
     this.router.learn(prev, prev, 1, q);
     const m = a.mesh;
-    if (m && typeof m.originator === "number" && m.originator !== prev) {
+    if (m && typeof m.originator === 'number' && m.originator !== prev) {
       this.router.learn(m.originator, prev, this.meshHops() - m.hopsLeft + 1, q);
     }
   }
@@ -268,7 +301,12 @@ export class G3Node {
   }
 
   private deliver(packet: Uint8Array): void {
-    if (this.autoEcho && packet.length > IPV6_HEADER_LENGTH && packet[6] === NEXT_HEADER_ICMPV6 && packet[IPV6_HEADER_LENGTH] === ICMPV6_ECHO_REQUEST) {
+    if (
+      this.autoEcho &&
+      packet.length > IPV6_HEADER_LENGTH &&
+      packet[6] === NEXT_HEADER_ICMPV6 &&
+      packet[IPV6_HEADER_LENGTH] === ICMPV6_ECHO_REQUEST
+    ) {
       const self = packet.slice(24, 40);
       const reply = echoReplyFor(packet, self);
       if (reply) {
@@ -279,4 +317,3 @@ export class G3Node {
     this.onIpv6?.(packet);
   }
 }
-

@@ -40,14 +40,21 @@ function record(eui: bigint, devices: bigint[], pad = 0): Buffer {
 // Same feeder and phase: 50 dB/km; the far meter (1600 m) is below detection from the
 // concentrator, 800 m from the relay.
 const topology = {
-  txLevelDbuv: 110, noiseDbuv: 40, attenuationDbPerKm: 50, couplingLossDb: 10, crossPhaseLossDb: 15,
-  detectSnrDb: -3, captureDb: 10, randomLoss: 0,
+  txLevelDbuv: 110,
+  noiseDbuv: 40,
+  attenuationDbPerKm: 50,
+  couplingLossDb: 10,
+  crossPhaseLossDb: 15,
+  detectSnrDb: -3,
+  captureDb: 10,
+  randomLoss: 0,
   nodes: [
     { eui64: '0x0000000000000010', name: 'concentrator', phase: '3P', transformer: 'T1', feeder: 'F1', positionM: 0 },
     { eui64: '0x0000000000000011', name: 'relay', phase: 'L1', transformer: 'T1', feeder: 'F1', positionM: 800 },
     { eui64: '0x0000000000000012', name: 'far', phase: 'L1', transformer: 'T1', feeder: 'F1', positionM: 1600 },
   ],
-  links: [], noiseBursts: [],
+  links: [],
+  noiseBursts: [],
 };
 
 const num = (line: string, key: string): number => {
@@ -75,7 +82,8 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
   let medium: Medium;
   const nodes: FirmwareNode[] = [];
   let conc: FirmwareNode, relay: FirmwareNode, far: FirmwareNode;
-  let relayShort = 0, farShort = 0;
+  let relayShort = 0,
+    farShort = 0;
 
   before(async () => {
     medium = new Medium({ topology: topology as never, seed: 7 });
@@ -85,14 +93,26 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
       writeFileSync(f, b);
       return f;
     };
-    conc = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', provision: file('c.bin', record(EUI.c, [EUI.relay, EUI.far])), args: ['--modem', sock] });
+    conc = await FirmwareNode.start({
+      platform: 'lin',
+      role: 'concentrator',
+      provision: file('c.bin', record(EUI.c, [EUI.relay, EUI.far])),
+      args: ['--modem', sock],
+    });
     nodes.push(conc);
     await conc.waitFor(/^PLC PAN pan=/, 20000);
-    relay = await FirmwareNode.start({ platform: 'lin', role: 'meter', provision: file('r.bin', record(EUI.relay, [])), args: ['--modem', sock] });
+    relay = await FirmwareNode.start({
+      platform: 'lin',
+      role: 'meter',
+      provision: file('r.bin', record(EUI.relay, [])),
+      args: ['--modem', sock],
+    });
     nodes.push(relay);
     relayShort = parseInt(/short=0x([0-9a-f]{4})/.exec(await relay.waitFor(/^PLC JOINED /, 60000))![1]!, 16);
     far = await FirmwareNode.start({
-      platform: 'mps2-an386', role: 'meter', provision: file('f.bin', record(EUI.far, [], 8192)),
+      platform: 'mps2-an386',
+      role: 'meter',
+      provision: file('f.bin', record(EUI.far, [], 8192)),
       args: ['-serial', 'null', '-serial', `unix:${sock}`],
     });
     nodes.push(far);
@@ -122,7 +142,8 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
     conc.skip();
     conc.send('PLC DEVICES');
     const list = await conc.collect(/^devices=/);
-    const index = list.filter((l) => l.startsWith('DEVICE ')).findIndex((l) => l.includes(`short=0x${farShort.toString(16).padStart(4, '0')}`)) + 1;
+    const index =
+      list.filter((l) => l.startsWith('DEVICE ')).findIndex((l) => l.includes(`short=0x${farShort.toString(16).padStart(4, '0')}`)) + 1;
     assert.ok(index >= 1, list.join('\n'));
     // the ring refills at 1 Hz: wait for 3 more records
     await secondAtLeast(far, drained + 4);
@@ -130,7 +151,11 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
     conc.send(`APP GET_DATA_STREAM 3 -${index}`);
     const out = await conc.collect(/^(APP GET_DATA_STREAM meter=|ERROR APP GET_DATA_STREAM)/, 60000);
     const end = out[out.length - 1]!;
-    assert.match(end, new RegExp(`^APP GET_DATA_STREAM meter=0x${farShort.toString(16).padStart(4, '0')} datasets=3 requested=3 ms=\\d+$`), out.join('\n'));
+    assert.match(
+      end,
+      new RegExp(`^APP GET_DATA_STREAM meter=0x${farShort.toString(16).padStart(4, '0')} datasets=3 requested=3 ms=\\d+$`),
+      out.join('\n'),
+    );
     const data = out.filter((l) => /^DATA \d /.test(l));
     assert.equal(data.length, 3, out.join('\n'));
     const pExp = 230 * 10 + 230 * 5 * Math.cos(Math.PI / 6);
@@ -141,11 +166,12 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
       assert.ok(Math.abs(num(line, 'P') - pExp) < pExp * 0.01, `P ${line} vs ${pExp}`);
       assert.ok(Math.abs(num(line, 'Q') - qExp) < pExp * 0.01, `Q ${line} vs ${qExp}`);
       assert.ok(num(line, 'A-') < 1e-3);
-      const t = num(line, 't'), a = num(line, 'A+');
+      const t = num(line, 't'),
+        a = num(line, 'A+');
       if (prev) {
         // one second apart, energy grows by P x 1 s
         assert.ok(t > prev.t);
-        const dWh = pExp * ((t - prev.t) / 1000) / 3600;
+        const dWh = (pExp * ((t - prev.t) / 1000)) / 3600;
         assert.ok(Math.abs(a - prev.a - dWh) < dWh * 0.05, `A+ step ${a - prev.a} vs ${dWh}`);
       }
       prev = { t, a };
@@ -155,13 +181,18 @@ describe('APP GET_DATA_STREAM over the power line (lin + mps2-an386, multi-hop)'
     const time = num(await far.waitFor(/^time=/), 'time');
     const aNow = num(await far.waitFor(/^A\+=/), 'A+');
     assert.ok(time >= prev!.t && aNow >= prev!.a);
-    const dWh = pExp * ((time - prev!.t) / 1000) / 3600;
+    const dWh = (pExp * ((time - prev!.t) / 1000)) / 3600;
     assert.ok(Math.abs(aNow - prev!.a - dWh) <= dWh * 0.05 + 1e-6, `A+ ${aNow} - ${prev!.a} vs ${dWh}`);
     // the route to the far meter takes two hops
     conc.skip();
     conc.send('PLC ROUTES');
     const routes = await conc.collect(/^routes=/);
-    assert.ok(routes.some((l) => l.startsWith(`ROUTE 0x${farShort.toString(16).padStart(4, '0')} via=0x${relayShort.toString(16).padStart(4, '0')}`)), routes.join('\n'));
+    assert.ok(
+      routes.some((l) =>
+        l.startsWith(`ROUTE 0x${farShort.toString(16).padStart(4, '0')} via=0x${relayShort.toString(16).padStart(4, '0')}`),
+      ),
+      routes.join('\n'),
+    );
   });
 
   it('reads the lin relay meter by short address; test datagrams come back intact', async () => {

@@ -8,8 +8,12 @@ for (const platform of ['lin', 'mps2-an386'] as const) {
   describe(`TCPIP loopback on ${platform}`, function () {
     this.timeout(60000);
     let node: FirmwareNode;
-    before(async () => { node = await FirmwareNode.start({ platform, role: 'meter' }); });
-    after(async () => { await node?.stop(); });
+    before(async () => {
+      node = await FirmwareNode.start({ platform, role: 'meter' });
+    });
+    after(async () => {
+      await node?.stop();
+    });
 
     it('test datagrams and GET_DATA_STREAM through ::1; errors stay one line', async () => {
       await node.command('METRO LOAD 1 230000 4000 0', /^METRO LOAD L1 /);

@@ -5,8 +5,19 @@ import assert from 'node:assert/strict';
 import { Kernel, type Message } from '../../modules/generic/kernel.js';
 import type { RunServiceFn } from '../../modules/generic/services.js';
 import {
-  X_ADP_REGISTER, X_ADP_REGISTER_CONFIRM, X_ADP_DATA_REQUEST, X_ADP_DATA_CONFIRM, X_ADP_DATA_INDICATION, X_ADP_DEVICE_REQUEST,
-  X_ADP_DEVICE_CONFIRM, X_METRO_GET_DATA, X_METRO_SET_DATA, ADP_SUCCESS, ADP_INVALID_REQUEST, ADP_NOT_REGISTERED, ADP_NO_DEVICE,
+  X_ADP_REGISTER,
+  X_ADP_REGISTER_CONFIRM,
+  X_ADP_DATA_REQUEST,
+  X_ADP_DATA_CONFIRM,
+  X_ADP_DATA_INDICATION,
+  X_ADP_DEVICE_REQUEST,
+  X_ADP_DEVICE_CONFIRM,
+  X_METRO_GET_DATA,
+  X_METRO_SET_DATA,
+  ADP_SUCCESS,
+  ADP_INVALID_REQUEST,
+  ADP_NOT_REGISTERED,
+  ADP_NO_DEVICE,
 } from '../../modules/generic/ids.js';
 import { buildUdp, linkLocal, parsePacket, checksum, ALL_NODES } from '../../modules/nonlegal/ipv6.js';
 import { AdpService } from '../../modules/plc/adp-service.js';
@@ -22,19 +33,38 @@ function world() {
   const shell = new Map<string, (p: number[], out: (s: string) => void) => void>();
   const rs = ((name: string, ...a: unknown[]): unknown => {
     switch (name) {
-      case 'task.create': { const o = a[0] as { name: string; priority: number; queue: number; onMessage: (m: Message) => void }; return kernel.createTask({ name: o.name, owner: 'x', priority: o.priority, queue: o.queue, handler: o.onMessage }); }
-      case 'task.find': return kernel.findTask(a[0] as string);
-      case 'msg.send': return kernel.send(a[0] as number, a[1] as number, a[2] as number, a[3]);
-      case 'timer.create': { const o = a[0] as { name: string; period: number; repeat: boolean; onTimer: () => void }; return kernel.createTimer({ name: o.name, owner: 'x', period: o.period, repeat: o.repeat, callback: o.onTimer }); }
-      case 'timer.start': return kernel.startTimer(a[0] as number, a[1] as number | undefined);
-      case 'timer.stop': return kernel.stopTimer(a[0] as number);
-      case 'misc.uptime': return t;
-      case 'shell.register': shell.set(`${a[0]} ${a[1]}`, a[4] as never); return undefined;
-      case 'trace': return undefined;
-      default: throw new Error(`service ${name}`);
+      case 'task.create': {
+        const o = a[0] as { name: string; priority: number; queue: number; onMessage: (m: Message) => void };
+        return kernel.createTask({ name: o.name, owner: 'x', priority: o.priority, queue: o.queue, handler: o.onMessage });
+      }
+      case 'task.find':
+        return kernel.findTask(a[0] as string);
+      case 'msg.send':
+        return kernel.send(a[0] as number, a[1] as number, a[2] as number, a[3]);
+      case 'timer.create': {
+        const o = a[0] as { name: string; period: number; repeat: boolean; onTimer: () => void };
+        return kernel.createTimer({ name: o.name, owner: 'x', period: o.period, repeat: o.repeat, callback: o.onTimer });
+      }
+      case 'timer.start':
+        return kernel.startTimer(a[0] as number, a[1] as number | undefined);
+      case 'timer.stop':
+        return kernel.stopTimer(a[0] as number);
+      case 'misc.uptime':
+        return t;
+      case 'shell.register':
+        shell.set(`${a[0]} ${a[1]}`, a[4] as never);
+        return undefined;
+      case 'trace':
+        return undefined;
+      default:
+        throw new Error(`service ${name}`);
     }
   }) as unknown as RunServiceFn;
-  const run = (ms = 0): void => { t += ms; kernel.tick(t); while (kernel.run() > 0); };
+  const run = (ms = 0): void => {
+    t += ms;
+    kernel.tick(t);
+    while (kernel.run() > 0);
+  };
   return { kernel, rs, shell, run };
 }
 
@@ -44,9 +74,13 @@ function fakeStack(short: number) {
     phase: 'joined',
     lbs: short === 0 ? { devices: new Map([['a', { shortAddress: 7, eui64: new Uint8Array(8).fill(7) }]]) } : null,
     node: {
-      shortAddress: short, autoEcho: true, onIpv6: null as ((p: Uint8Array) => void) | null,
+      shortAddress: short,
+      autoEcho: true,
+      onIpv6: null as ((p: Uint8Array) => void) | null,
       mac: { pib: { macPANId: PAN }, onData: null as ((i: { lqi: number }) => void) | null },
-      sendIpv6: (p: Uint8Array) => { sent.push(p); },
+      sendIpv6: (p: Uint8Array) => {
+        sent.push(p);
+      },
     },
   };
   return { g3, sent };
@@ -54,7 +88,8 @@ function fakeStack(short: number) {
 
 describe('NON-LEGAL IPv6/UDP codec', () => {
   it('builds UDP that parses back; corrupted, truncated and mislabelled packets get a reason', () => {
-    const src = linkLocal(1, PAN), dst = linkLocal(7, PAN);
+    const src = linkLocal(1, PAN),
+      dst = linkLocal(7, PAN);
     const p = buildUdp(src, dst, APP_PORT, APP_PORT, Uint8Array.of(1, 2, 3));
     const ok = parsePacket(p);
     assert.ok(typeof ok !== 'string');
@@ -62,15 +97,19 @@ describe('NON-LEGAL IPv6/UDP codec', () => {
     assert.equal(checksum(src, dst, 17, ok.upper), 0);
     // G3 IID: PAN with the U/L bit cleared, then 00ff:fe00:short
     assert.deepEqual([...linkLocal(7, 0x0200 | PAN).subarray(8)], [0x10, 0x34, 0, 0xff, 0xfe, 0, 0, 7]);
-    const bad = p.slice(); bad[p.length - 1]! ^= 1;
+    const bad = p.slice();
+    bad[p.length - 1]! ^= 1;
     assert.equal(parsePacket(bad), 'checksum');
     assert.equal(parsePacket(p.subarray(0, 30)), 'short');
     assert.equal(parsePacket(p.subarray(0, p.length - 1)), 'length');
-    const v4 = p.slice(); v4[0] = 0x45;
+    const v4 = p.slice();
+    v4[0] = 0x45;
     assert.equal(parsePacket(v4), 'version');
-    const nh = p.slice(); nh[6] = 6;
+    const nh = p.slice();
+    nh[6] = 6;
     assert.equal(parsePacket(nh), 'nextHeader');
-    const ul = p.slice(); ul[45] = 99;
+    const ul = p.slice();
+    ul[45] = 99;
     assert.equal(parsePacket(ul), 'udpLength');
   });
 });
@@ -93,8 +132,11 @@ describe('PLC ADP data service', () => {
     assert.deepEqual(reg.payload, { status: ADP_SUCCESS, short: 5, panId: PAN });
     assert.equal(g3.node.autoEcho, false);
     const hostile: [unknown, string][] = [
-      ['junk', 'badPayload'], [{ handle: 300, dst: 9, packet: good }, 'badHandle'], [{ handle: 2, dst: 0x8000, packet: good }, 'badDst'],
-      [{ handle: 3, dst: 9, packet: new Uint8Array(2000) }, 'badLength'], [{ handle: 4, dst: 9, packet: 'x' }, 'badLength'],
+      ['junk', 'badPayload'],
+      [{ handle: 300, dst: 9, packet: good }, 'badHandle'],
+      [{ handle: 2, dst: 0x8000, packet: good }, 'badDst'],
+      [{ handle: 3, dst: 9, packet: new Uint8Array(2000) }, 'badLength'],
+      [{ handle: 4, dst: 9, packet: 'x' }, 'badLength'],
       [{ handle: 5, dst: 9, packet: good.subarray(0, good.length - 1) }, 'badHeader'],
       [{ handle: 6, dst: 9, packet: buildUdp(linkLocal(6, PAN), linkLocal(9, PAN), 1, 2, new Uint8Array(4)) }, 'badSource'],
       [{ handle: 7, dst: 8, packet: good }, 'badDestination'],
@@ -102,7 +144,10 @@ describe('PLC ADP data service', () => {
     for (const [payload] of hostile) w.kernel.send(client, adp.task, X_ADP_DATA_REQUEST, payload as never);
     w.run();
     for (const [, why] of hostile) assert.equal(adp.refused[why as keyof typeof adp.refused] >= 1, true, why);
-    assert.equal(got.filter((m) => m.id === X_ADP_DATA_CONFIRM && (m.payload as { status: number }).status === ADP_INVALID_REQUEST).length, hostile.length);
+    assert.equal(
+      got.filter((m) => m.id === X_ADP_DATA_CONFIRM && (m.payload as { status: number }).status === ADP_INVALID_REQUEST).length,
+      hostile.length,
+    );
     assert.equal(sent.length, 0);
     w.kernel.send(client, adp.task, X_ADP_DATA_REQUEST, { handle: 9, dst: 9, packet: good });
     w.run();
@@ -131,10 +176,16 @@ describe('PLC ADP data service', () => {
     w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { req: 11, index: 0 });
     w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { req: 12, index: 1 });
     w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { req: 13, index: 'x' });
-    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { index: 0 });     // no request id: cannot be answered
+    w.kernel.send(c, adp.task, X_ADP_DEVICE_REQUEST, { index: 0 }); // no request id: cannot be answered
     w.run();
-    assert.deepEqual(got.map((m) => [m.id, (m.payload as { req: number }).req, (m.payload as { status: number }).status]),
-      [[X_ADP_DEVICE_CONFIRM, 11, ADP_SUCCESS], [X_ADP_DEVICE_CONFIRM, 12, ADP_NO_DEVICE], [X_ADP_DEVICE_CONFIRM, 13, ADP_INVALID_REQUEST]]);
+    assert.deepEqual(
+      got.map((m) => [m.id, (m.payload as { req: number }).req, (m.payload as { status: number }).status]),
+      [
+        [X_ADP_DEVICE_CONFIRM, 11, ADP_SUCCESS],
+        [X_ADP_DEVICE_CONFIRM, 12, ADP_NO_DEVICE],
+        [X_ADP_DEVICE_CONFIRM, 13, ADP_INVALID_REQUEST],
+      ],
+    );
     assert.equal((got[0]!.payload as { short: number }).short, 7);
     assert.equal(adp.refused.badPayload, 1);
   });
@@ -143,7 +194,8 @@ describe('PLC ADP data service', () => {
 describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
   it('GET_DATA_STREAM, test datagrams, unknown types, bad checksums, closed ports', () => {
     const w = world();
-    const conc = fakeStack(0), meter = fakeStack(7);
+    const conc = fakeStack(0),
+      meter = fakeStack(7);
     // One kernel plays both nodes. TCPIP finds PLC's task by the name ADP, so each side's
     // NON-LEGAL is started while only its own ADP task carries that name.
     const adpC = new AdpService(w.rs, conc.g3 as unknown as G3Stack);
@@ -152,23 +204,42 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     const appC = startApp(w.rs, appTaskC, tcpC);
     w.run();
     const shellC = new Map(w.shell);
-    w.kernel.deleteTask(adpC.task);   // frees the name for the meter's side
+    w.kernel.deleteTask(adpC.task); // frees the name for the meter's side
     const adpM = new AdpService(w.rs, meter.g3 as unknown as G3Stack);
     const tcpM = startTcpip(w.rs);
     const appTaskM = w.kernel.createTask({ name: 'APPM', owner: 'nonlegal', priority: 4, queue: 32, handler: (m) => appM.onMessage(m) });
     const appM = startApp(w.rs, appTaskM, tcpM);
     // METRO on the meter: records computed from a constant 1000 W
-    const metro = w.kernel.createTask({ name: 'METRO', owner: 'legal', priority: 6, queue: 8, handler: (m) => {
-      if (m.id !== X_METRO_GET_DATA) return;
-      const { req, n } = m.payload as { req: number; n: number };
-      const records = Array.from({ length: Math.min(n, 5) }, (_, i) => ({ time: 1000 * (i + 1), p: 1000, q: 10, s: 1000.05, aImp: (1000 * (i + 1)) / 3600, aExp: 0, rImp: i, rExp: 0, app: 0 }));
-      w.kernel.send(metro, m.from, X_METRO_SET_DATA, { req, records });
-    } });
+    const metro = w.kernel.createTask({
+      name: 'METRO',
+      owner: 'legal',
+      priority: 6,
+      queue: 8,
+      handler: (m) => {
+        if (m.id !== X_METRO_GET_DATA) return;
+        const { req, n } = m.payload as { req: number; n: number };
+        const records = Array.from({ length: Math.min(n, 5) }, (_, i) => ({
+          time: 1000 * (i + 1),
+          p: 1000,
+          q: 10,
+          s: 1000.05,
+          aImp: (1000 * (i + 1)) / 3600,
+          aExp: 0,
+          rImp: i,
+          rExp: 0,
+          app: 0,
+        }));
+        w.kernel.send(metro, m.from, X_METRO_SET_DATA, { req, records });
+      },
+    });
     w.run();
     assert.ok(tcpM.joined && tcpM.short === 7);
     const link = (): void => {
       // carry what each fake stack sent to the other side's NON-LEGAL as an indication
-      for (const [from, tcp] of [[conc, tcpM], [meter, tcpC]] as const) {
+      for (const [from, tcp] of [
+        [conc, tcpM],
+        [meter, tcpC],
+      ] as const) {
         while (from.sent.length) {
           const p = from.sent.shift()!;
           tcp.input(p, (p[22]! << 8) | p[23]!, false);
@@ -182,7 +253,10 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     w.run();
     const out: string[] = [];
     shellC.get('APP GET_DATA_STREAM')!([3, 7], (s) => out.push(s));
-    for (let i = 0; i < 5; i++) { w.run(); link(); }
+    for (let i = 0; i < 5; i++) {
+      w.run();
+      link();
+    }
     const text = out.join('');
     const lines = text.trim().split('\r\n');
     assert.equal(lines.length, 4, text);
@@ -190,12 +264,17 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     assert.match(lines[3]!, /^APP GET_DATA_STREAM meter=0x0007 datasets=3 requested=3 ms=\d+$/);
     out.length = 0;
     shellC.get('APP TEST')!([7, 4, 200], (s) => out.push(s));
-    for (let i = 0; i < 12; i++) { w.run(); link(); }
+    for (let i = 0; i < 12; i++) {
+      w.run();
+      link();
+    }
     assert.match(out.join(''), /^APP TEST meter=0x0007 sent=4 ok=4 bad=0 lost=0 ms=\d+\r\n$/);
     // an unknown type, a bad checksum, a closed port
-    const src = linkLocal(0, PAN), dst = linkLocal(7, PAN);
+    const src = linkLocal(0, PAN),
+      dst = linkLocal(7, PAN);
     tcpM.input(buildUdp(src, dst, APP_PORT, APP_PORT, Uint8Array.of(0x7f, 1)), 0, false);
-    const bad = buildUdp(src, dst, APP_PORT, APP_PORT, Uint8Array.of(3, 0, 0, 0, 0)); bad[48]! ^= 0xff;
+    const bad = buildUdp(src, dst, APP_PORT, APP_PORT, Uint8Array.of(3, 0, 0, 0, 0));
+    bad[48]! ^= 0xff;
     tcpM.input(bad, 0, false);
     tcpM.input(buildUdp(src, dst, 1, 9999, Uint8Array.of(1)), 0, false);
     tcpM.input(buildUdp(src, ALL_NODES, 1, 9999, Uint8Array.of(1)), 0, false);
@@ -203,7 +282,7 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     assert.equal(appM.counters.unknownType, 1);
     assert.equal(tcpM.drops.checksum, 1);
     assert.equal(tcpM.drops.noPort, 2);
-    assert.equal(tcpM.counters.icmpErrorsOut, 1);   // none for a multicast destination
+    assert.equal(tcpM.counters.icmpErrorsOut, 1); // none for a multicast destination
     assert.equal(adpM.counters.sent >= 1, true);
   });
 });

@@ -9,13 +9,28 @@ import { join } from 'node:path';
 import { ROOT } from '../../emulator/node.js';
 
 interface Row {
-  client: string; entries: number; axdr: number; apduTx: number; apduRx: number; datagrams: number;
-  frames: number; bytes: number; airtimeS: number; resent: number; simS: number; concentratorMs: number; wallS: number; error?: string;
+  client: string;
+  entries: number;
+  axdr: number;
+  apduTx: number;
+  apduRx: number;
+  datagrams: number;
+  frames: number;
+  bytes: number;
+  airtimeS: number;
+  resent: number;
+  simS: number;
+  concentratorMs: number;
+  wallS: number;
+  error?: string;
 }
 
 function dlmsplc(out: string): Row[] {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quiet', '--only', 'dlmsplc', '--platform', 'lin', '--out', out],
-    { cwd: ROOT, encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bench', 'run.mjs'), '--quiet', '--only', 'dlmsplc', '--platform', 'lin', '--out', out],
+    { cwd: ROOT, encoding: 'utf8', timeout: 120000 },
+  );
   assert.equal(r.status, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /^MGMT\s+96\s+/m);
   return (JSON.parse(readFileSync(out, 'utf8')) as { sections: { dlmsplc: { rows: Row[] } } }).sections.dlmsplc.rows;
@@ -24,12 +39,18 @@ function dlmsplc(out: string): Row[] {
 describe('bench dlmsplc (simulated clock)', function () {
   this.timeout(240000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'bench-dlmsplc-test-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-dlmsplc-test-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads 96 entries as both clients, in simulated seconds, the same for the same seed', () => {
-    const a = dlmsplc(join(dir, 'a.json')), b = dlmsplc(join(dir, 'b.json'));
-    assert.deepEqual(a.map((r) => r.client), ['PUBLIC', 'MGMT']);
+    const a = dlmsplc(join(dir, 'a.json')),
+      b = dlmsplc(join(dir, 'b.json'));
+    assert.deepEqual(
+      a.map((r) => r.client),
+      ['PUBLIC', 'MGMT'],
+    );
     for (const r of a) {
       assert.equal(r.error, undefined, r.error);
       assert.equal(r.entries, 96);

@@ -8,15 +8,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../emulator/node.js';
 
-interface Stats { median: number; min: number; max: number; runs: number }
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
 interface FirmwareRow {
-  platform: string; role: string; build: string | null;
-  text: number; data: number; bss: number;
+  platform: string;
+  role: string;
+  build: string | null;
+  text: number;
+  data: number;
+  bss: number;
   ram: Record<string, number | null> | null;
   boot: { cycles: number; clockHz: number } | null;
   bootInstructions?: number | null;
-  linBootMs?: Stats | null; linPartsMs?: Stats | null;
-  notes?: string[]; error?: string;
+  linBootMs?: Stats | null;
+  linPartsMs?: Stats | null;
+  notes?: string[];
+  error?: string;
 }
 interface Report {
   generated: string;
@@ -27,8 +38,11 @@ interface Report {
 }
 
 function bench(args: string[], out: string) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quiet', '--out', out, ...args],
-    { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quiet', '--out', out, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: () => JSON.parse(readFileSync(out, 'utf8')) as Report };
 }
 
@@ -41,7 +55,9 @@ function positive(v: unknown, what: string): number {
 describe('bench report', function () {
   this.timeout(60000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'bench-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('measures lin and mps2-an386 meter with a stable, plausible report', () => {
@@ -50,8 +66,10 @@ describe('bench report', function () {
     assert.equal(r.status, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
     const report = r.report();
 
-    assert.deepEqual(Object.keys(report).filter((k) => ['generated', 'machine', 'firmware', 'sections'].includes(k)),
-      ['generated', 'machine', 'firmware', 'sections']);
+    assert.deepEqual(
+      Object.keys(report).filter((k) => ['generated', 'machine', 'firmware', 'sections'].includes(k)),
+      ['generated', 'machine', 'firmware', 'sections'],
+    );
     assert.ok(!Number.isNaN(Date.parse(report.generated)), report.generated);
     assert.match(report.machine.node, /^v\d+\./);
     positive(report.machine.cpus, 'machine.cpus');
@@ -62,7 +80,10 @@ describe('bench report', function () {
     assert.ok(report.sections !== null && !Array.isArray(report.sections));
     assert.deepEqual(report.errors, []);
 
-    assert.deepEqual(report.firmware.map((f) => `${f.platform}/${f.role}`), ['lin/meter', 'mps2-an386/meter']);
+    assert.deepEqual(
+      report.firmware.map((f) => `${f.platform}/${f.role}`),
+      ['lin/meter', 'mps2-an386/meter'],
+    );
     for (const f of report.firmware) {
       const what = `${f.platform}/${f.role}`;
       assert.equal(f.error, undefined, `${what}: ${f.error}`);
@@ -103,9 +124,9 @@ describe('bench report', function () {
         assert.ok(ram.cHeapUsed! <= ram.cHeapSize!, `${what}: heap used above heap size`);
         const n = positive(f.bootInstructions, `${what} bootInstructions`);
         assert.ok(n > 100_000 && n < 10_000_000_000, `${what}: ${n} instructions`);
-        assert.equal(n, Math.round(f.boot!.cycles * 1e9 / f.boot!.clockHz));
+        assert.equal(n, Math.round((f.boot!.cycles * 1e9) / f.boot!.clockHz));
         assert.equal('linBootMs' in f, false);
-        assert.equal(f.notes, undefined, `${what}: ${f.notes}`);   // icount runs agree
+        assert.equal(f.notes, undefined, `${what}: ${f.notes}`); // icount runs agree
       }
     }
     // the table: one line per row, aligned under the header
@@ -125,12 +146,15 @@ describe('bench report', function () {
     const report = r.report();
     assert.equal(report.firmware.length, 1);
     assert.match(report.firmware[0]!.error ?? '', /MNSH ready/);
-    positive(report.firmware[0]!.text, 'text of the failed row');   // what was measured is kept
+    positive(report.firmware[0]!.text, 'text of the failed row'); // what was measured is kept
     assert.equal(report.errors.length, 1);
   });
 
   it('refuses unknown sections and platforms', () => {
-    for (const args of [['--only', 'nosuch'], ['--platform', 'esp32']]) {
+    for (const args of [
+      ['--only', 'nosuch'],
+      ['--platform', 'esp32'],
+    ]) {
       const r = bench(args, join(dir, 'unused.json'));
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /unknown/);

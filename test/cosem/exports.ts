@@ -1,3 +1,3 @@
-export * from "../../modules/nonlegal/cosem/index.js";
-export { formatObis } from "../../modules/nonlegal/dlms/obis.js";
-export * from "../../modules/nonlegal/cosem/object-table.js";
+export * from '../../modules/nonlegal/cosem/index.js';
+export { formatObis } from '../../modules/nonlegal/dlms/obis.js';
+export * from '../../modules/nonlegal/cosem/object-table.js';

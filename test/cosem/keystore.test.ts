@@ -8,17 +8,27 @@ import { KeyRecord, NvRecord, REC_RECEIVED_IC, floorOf, floorPayload, type Meter
 import { FramModel, NodeCrc32 } from '../helpers/fram.js';
 import { KEYS, MASTER, hex, nodeAes } from './helpers.js';
 
-class Fram extends FramModel { constructor() { super(512); } }
+class Fram extends FramModel {
+  constructor() {
+    super(512);
+  }
+}
 class Crc extends NodeCrc32 {}
 
 const FACTORY: MeterKeys = { ...KEYS, masterKey: MASTER };
 const SET_A: MeterKeys = { ...FACTORY, encryptionKey: hex('A0A1A2A3A4A5A6A7A8A9AAABACADAEAF') };
-const SET_B: MeterKeys = { ...FACTORY, encryptionKey: hex('B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF'), authenticationKey: hex('C0C1C2C3C4C5C6C7C8C9CACBCCCDCECF') };
+const SET_B: MeterKeys = {
+  ...FACTORY,
+  encryptionKey: hex('B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF'),
+  authenticationKey: hex('C0C1C2C3C4C5C6C7C8C9CACBCCCDCECF'),
+};
 const TITLE = hex('4D4D4D0000000002');
 
 const contains = (hay: Uint8Array, needle: Uint8Array) => Buffer.from(hay).indexOf(Buffer.from(needle)) >= 0;
 const same = (a: MeterKeys, b: MeterKeys) =>
-  Buffer.from(a.encryptionKey).equals(b.encryptionKey) && Buffer.from(a.authenticationKey).equals(b.authenticationKey) && Buffer.from(a.masterKey).equals(b.masterKey);
+  Buffer.from(a.encryptionKey).equals(b.encryptionKey) &&
+  Buffer.from(a.authenticationKey).equals(b.authenticationKey) &&
+  Buffer.from(a.masterKey).equals(b.masterKey);
 
 /** What a boot finds: the keys, their generation and the floor that applies to them. */
 function boot(fram: Fram, crc: Crc) {
@@ -36,7 +46,8 @@ function change(rec: KeyRecord, fram: Fram, crc: Crc, keys: MeterKeys, ids: numb
 
 describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
   it('blank: factory keys, generation 0; saved keys come back wrapped, never in clear', () => {
-    const fram = new Fram(), crc = new Crc();
+    const fram = new Fram(),
+      crc = new Crc();
     const r = new KeyRecord(fram, crc, nodeAes, MASTER);
     assert.ok(same(r.load(FACTORY), FACTORY));
     assert.equal(r.status, 'new');
@@ -48,7 +59,8 @@ describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
     assert.equal(b.rec.status, 'ok');
     assert.equal(b.rec.mask, 0b101);
     assert.equal(b.rec.generation, 1);
-    for (const k of [SET_B.encryptionKey, SET_B.authenticationKey, MASTER]) assert.ok(!contains(fram.mem, k), 'a key in clear in the NVRAM');
+    for (const k of [SET_B.encryptionKey, SET_B.authenticationKey, MASTER])
+      assert.ok(!contains(fram.mem, k), 'a key in clear in the NVRAM');
     // only the transferred keys are stored: the master key's place stays empty (sequence 1 is in
     // the second copy, at 256 + 96)
     assert.ok(fram.mem.subarray(352 + 64, 352 + 88).every((x) => x === 0));
@@ -56,7 +68,8 @@ describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
   });
 
   it('a master key transfer is stored too and keeps the generation', () => {
-    const fram = new Fram(), crc = new Crc();
+    const fram = new Fram(),
+      crc = new Crc();
     const r = new KeyRecord(fram, crc, nodeAes, MASTER);
     r.load(FACTORY);
     r.save(SET_A, [0]);
@@ -71,13 +84,18 @@ describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
 
   it('a torn write at every burst leaves the old key set or the new one', () => {
     for (let cut = 0; cut <= 6; cut++) {
-      const fram = new Fram(), crc = new Crc();
+      const fram = new Fram(),
+        crc = new Crc();
       const r = new KeyRecord(fram, crc, nodeAes, MASTER);
       r.load(FACTORY);
       r.save(SET_A, [0]);
       fram.budget = cut;
       let completed = true;
-      try { r.save(SET_B, [0, 2]); } catch { completed = false; }
+      try {
+        r.save(SET_B, [0, 2]);
+      } catch {
+        completed = false;
+      }
       const b = boot(fram, crc);
       assert.equal(b.rec.status, 'ok', `cut after ${cut} bursts`);
       assert.ok(same(b.keys, completed ? SET_B : SET_A), `cut after ${cut} bursts: neither set`);
@@ -89,7 +107,8 @@ describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
   it('the floor follows the key generation: a cut anywhere in a key change is consistent', () => {
     // key record 6 bursts, then the floor record 2 bursts
     for (let cut = 0; cut <= 8; cut++) {
-      const fram = new Fram(), crc = new Crc();
+      const fram = new Fram(),
+        crc = new Crc();
       const r = new KeyRecord(fram, crc, nodeAes, MASTER);
       r.load(FACTORY);
       change(r, fram, crc, SET_A, [0]);
@@ -97,7 +116,11 @@ describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
       new NvRecord(fram, crc, REC_RECEIVED_IC).save(floorPayload({ title: TITLE, ic: 500 }, r.generation));
       assert.deepEqual(boot(fram, crc).floor, { title: TITLE, ic: 500 });
       fram.budget = cut;
-      try { change(r, fram, crc, SET_B, [0, 2]); } catch { /* the cut */ }
+      try {
+        change(r, fram, crc, SET_B, [0, 2]);
+      } catch {
+        /* the cut */
+      }
       const b = boot(fram, crc);
       if (same(b.keys, SET_A)) assert.deepEqual(b.floor, { title: TITLE, ic: 500 }, `cut after ${cut} bursts: old keys lost their floor`);
       else {
@@ -109,7 +132,8 @@ describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
   });
 
   it('a floor from another generation never applies, and the next generation is above both records', () => {
-    const fram = new Fram(), crc = new Crc();
+    const fram = new Fram(),
+      crc = new Crc();
     // a floor of generation 7 (its key record lost) next to a blank key record
     new NvRecord(fram, crc, REC_RECEIVED_IC).save(floorPayload({ title: TITLE, ic: 900 }, 7));
     const b = boot(fram, crc);
@@ -124,7 +148,8 @@ describe('nonlegal: transferred keys in NVRAM (KeyRecord)', () => {
   });
 
   it('a corrupt record or a key that does not unwrap leaves the factory keys', () => {
-    const fram = new Fram(), crc = new Crc();
+    const fram = new Fram(),
+      crc = new Crc();
     const r = new KeyRecord(fram, crc, nodeAes, MASTER);
     r.load(FACTORY);
     r.save(SET_B, [0, 2]);

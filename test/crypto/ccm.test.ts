@@ -8,15 +8,30 @@ import { flip, hex, run, run1 } from './harness.js';
 // ACDE480000000001, frame counter 5. hdr = a data as sent, payload = plaintext payload.
 const KEY = 'c0c1c2c3c4c5c6c7c8c9cacbcccdcecf';
 const ANNEX_C = [
-  { name: 'C.2.1 beacon frame, MIC-64 (level 2)', level: 2,
-    hdr: '08d0842143010000000048deac02' + '05000000' + '55cf0000' + '51525354', payload: '',
-    out: '', mic: '223bc1ec841ab553' },
-  { name: 'C.2.2 data frame, ENC (level 4)', level: 4,
-    hdr: '69dc8421430200000000' + '48deac01' + '00000000' + '48deac04' + '05000000', payload: '61626364',
-    out: 'd43e022b', mic: '' },
-  { name: 'C.2.3 MAC command frame, ENC-MIC-64 (level 6)', level: 6,
-    hdr: '2bdc8421430200000000' + '48deacffff01' + '00000000' + '48deac06' + '05000000' + '01', payload: 'ce',
-    out: 'd8', mic: '4fde529061f9c6f1' },
+  {
+    name: 'C.2.1 beacon frame, MIC-64 (level 2)',
+    level: 2,
+    hdr: '08d0842143010000000048deac02' + '05000000' + '55cf0000' + '51525354',
+    payload: '',
+    out: '',
+    mic: '223bc1ec841ab553',
+  },
+  {
+    name: 'C.2.2 data frame, ENC (level 4)',
+    level: 4,
+    hdr: '69dc8421430200000000' + '48deac01' + '00000000' + '48deac04' + '05000000',
+    payload: '61626364',
+    out: 'd43e022b',
+    mic: '',
+  },
+  {
+    name: 'C.2.3 MAC command frame, ENC-MIC-64 (level 6)',
+    level: 6,
+    hdr: '2bdc8421430200000000' + '48deacffff01' + '00000000' + '48deac06' + '05000000' + '01',
+    payload: 'ce',
+    out: 'd8',
+    mic: '4fde529061f9c6f1',
+  },
 ];
 
 const ecb = (key: Buffer, block: Buffer): Buffer => {
@@ -43,7 +58,8 @@ function micOnly(key: Buffer, nonce: Buffer, micLen: number, a: Buffer): Buffer 
 function nodeCcm(key: Buffer, nonce: Buffer, level: number, hdr: Buffer, payload: Buffer) {
   const micLen = [0, 4, 8, 16][level & 3]!;
   const enc = (level & 4) !== 0;
-  if (!enc || payload.length === 0) return { frame: Buffer.concat([hdr, payload]), mic: micOnly(key, nonce, micLen, Buffer.concat([hdr, payload])) };
+  if (!enc || payload.length === 0)
+    return { frame: Buffer.concat([hdr, payload]), mic: micOnly(key, nonce, micLen, Buffer.concat([hdr, payload])) };
   const aad = enc ? hdr : Buffer.concat([hdr, payload]);
   const pt = enc ? payload : Buffer.alloc(0);
   const c = createCipheriv('aes-128-ccm', key, nonce, { authTagLength: micLen });
@@ -62,8 +78,10 @@ describe('crypto: CCM* (IEEE 802.15.4-2006)', () => {
       const nonce = run1(`nonce acde480000000001 5 ${v.level}`);
       const p = v.payload || '-';
       assert.equal(v.hdr.length % 2, 0);
-      const [sealed, open] = run([`ccms ${KEY} ${nonce} ${v.level} ${v.hdr} ${p}`,
-        `ccmo ${KEY} ${nonce} ${v.level} ${v.hdr} ${v.out || '-'} ${v.mic || '-'}`]);
+      const [sealed, open] = run([
+        `ccms ${KEY} ${nonce} ${v.level} ${v.hdr} ${p}`,
+        `ccmo ${KEY} ${nonce} ${v.level} ${v.hdr} ${v.out || '-'} ${v.mic || '-'}`,
+      ]);
       assert.equal(sealed, `${v.hdr}${v.out} ${v.mic || '-'}`);
       assert.equal(open, p);
     });
@@ -71,20 +89,32 @@ describe('crypto: CCM* (IEEE 802.15.4-2006)', () => {
   it('rejects a tampered MIC, header or payload', () => {
     const v = ANNEX_C[2]!;
     const nonce = run1(`nonce acde480000000001 5 6`);
-    assert.deepEqual(run([
-      `ccmo ${KEY} ${nonce} 6 ${v.hdr} ${v.out} ${flip(v.mic, 7)}`,
-      `ccmo ${KEY} ${nonce} 6 ${flip(v.hdr, 0)} ${v.out} ${v.mic}`,
-      `ccmo ${KEY} ${nonce} 6 ${v.hdr} ${flip(v.out, 0)} ${v.mic}`,
-      `ccmo ${KEY} ${flip(nonce, 11)} 6 ${v.hdr} ${v.out} ${v.mic}`,
-      `ccmo ${KEY} ${nonce} 2 ${v.hdr} ${v.out} ${v.mic}`,   // right MIC, wrong level
-    ]), ['AUTH', 'AUTH', 'AUTH', 'AUTH', 'AUTH']);
+    assert.deepEqual(
+      run([
+        `ccmo ${KEY} ${nonce} 6 ${v.hdr} ${v.out} ${flip(v.mic, 7)}`,
+        `ccmo ${KEY} ${nonce} 6 ${flip(v.hdr, 0)} ${v.out} ${v.mic}`,
+        `ccmo ${KEY} ${nonce} 6 ${v.hdr} ${flip(v.out, 0)} ${v.mic}`,
+        `ccmo ${KEY} ${flip(nonce, 11)} 6 ${v.hdr} ${v.out} ${v.mic}`,
+        `ccmo ${KEY} ${nonce} 2 ${v.hdr} ${v.out} ${v.mic}`, // right MIC, wrong level
+      ]),
+      ['AUTH', 'AUTH', 'AUTH', 'AUTH', 'AUTH'],
+    );
   });
 
   it('agrees with node:crypto aes-128-ccm (ENC-MIC levels) and a CBC-MAC model (MIC levels)', () => {
-    const cases: string[] = [], want: string[] = [];
+    const cases: string[] = [],
+      want: string[] = [];
     for (const level of [1, 2, 3, 5, 6, 7])
-      for (const [h, p] of [[0, 1], [9, 0], [21, 16], [13, 100], [40, 77]] as const) {
-        const key = randomBytes(16), hdr = randomBytes(h), payload = randomBytes(p);
+      for (const [h, p] of [
+        [0, 1],
+        [9, 0],
+        [21, 16],
+        [13, 100],
+        [40, 77],
+      ] as const) {
+        const key = randomBytes(16),
+          hdr = randomBytes(h),
+          payload = randomBytes(p);
         const nonce = Buffer.concat([randomBytes(8), randomBytes(4), Buffer.from([level])]);
         const n = nodeCcm(key, nonce, level, hdr, payload);
         cases.push(`ccms ${hex(key)} ${hex(nonce)} ${level} ${hex(hdr)} ${hex(payload)}`);

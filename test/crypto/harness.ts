@@ -11,10 +11,19 @@ export const MBEDTLS = join(ROOT, 'deps', 'mbedtls-2.28.3');
 
 // The mbed TLS modules the driver links (CCM, GCM and CMAC sit on the cipher layer, which
 // compares tags with constant_time.c; platform.c because the config routes calloc to the pool).
-export const MBED_FILES = ['aes', 'ccm', 'gcm', 'cmac', 'cipher', 'cipher_wrap', 'constant_time',
-  'sha256', 'platform_util', 'platform'].map((f) => join(MBEDTLS, 'library', f + '.c'));
-export const INCLUDES = [`-I${join(ROOT, 'hosts', 'common')}`, `-I${join(MBEDTLS, 'include')}`,
-  '-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"'];
+export const MBED_FILES = [
+  'aes',
+  'ccm',
+  'gcm',
+  'cmac',
+  'cipher',
+  'cipher_wrap',
+  'constant_time',
+  'sha256',
+  'platform_util',
+  'platform',
+].map((f) => join(MBEDTLS, 'library', f + '.c'));
+export const INCLUDES = [`-I${join(ROOT, 'hosts', 'common')}`, `-I${join(MBEDTLS, 'include')}`, '-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"'];
 
 let exe: string | undefined;
 
@@ -22,14 +31,26 @@ export function buildHarness(): string {
   if (exe) return exe;
   mkdirSync(join(OUT, 'host'), { recursive: true });
   const objs: string[] = [];
-  for (const src of MBED_FILES) {   // third-party: its warnings are not ours
+  for (const src of MBED_FILES) {
+    // third-party: its warnings are not ours
     const obj = join(OUT, 'host', 'mbedtls_' + src.replace(/.*\//, '').replace('.c', '.o'));
     execFileSync('gcc', ['-std=c99', '-O2', '-w', ...INCLUDES, '-c', src, '-o', obj]);
     objs.push(obj);
   }
   exe = join(OUT, 'crypto_check');
-  execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...INCLUDES, '-o', exe,
-    join(SRC, 'test', 'crypto_check.c'), join(SRC, 'crypto.c'), ...objs]);
+  execFileSync('gcc', [
+    '-std=c99',
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    ...INCLUDES,
+    '-o',
+    exe,
+    join(SRC, 'test', 'crypto_check.c'),
+    join(SRC, 'crypto.c'),
+    ...objs,
+  ]);
   return exe;
 }
 

@@ -1,9 +1,9 @@
 // Test-only helpers (Node allowed here): hex, and AES-128-GCM from node:crypto behind the Gcm interface.
-import { createCipheriv, createDecipheriv } from "node:crypto";
-import assert from "node:assert/strict";
-import { concat, fromHex, toHex } from "../../modules/nonlegal/dlms/bytes.js";
-import type { Gcm } from "../../modules/nonlegal/dlms/security.js";
-import { DecodeError, NeedMoreData } from "../../modules/nonlegal/dlms/errors.js";
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { concat, fromHex, toHex } from '../../modules/nonlegal/dlms/bytes.js';
+import type { Gcm } from '../../modules/nonlegal/dlms/security.js';
+import { DecodeError, NeedMoreData } from '../../modules/nonlegal/dlms/errors.js';
 
 export const hex = (s: string): Uint8Array => fromHex(s);
 export const toH = (b: Uint8Array): string => toHex(b).toUpperCase();
@@ -23,14 +23,14 @@ const decipher = createDecipheriv as unknown as AeadFactory;
 
 export const nodeGcm: Gcm = {
   encrypt(key, iv, aad, plaintext) {
-    const c = cipher("aes-128-gcm", key, iv);
+    const c = cipher('aes-128-gcm', key, iv);
     c.setAAD(aad);
     const ct = concat(new Uint8Array(c.update(plaintext)), new Uint8Array(c.final()));
     return { ciphertext: ct, tag: new Uint8Array(c.getAuthTag()) };
   },
   decrypt(key, iv, aad, ciphertext, tag) {
     try {
-      const d = decipher("aes-128-gcm", key, iv, { authTagLength: tag.length });
+      const d = decipher('aes-128-gcm', key, iv, { authTagLength: tag.length });
       d.setAAD(aad);
       d.setAuthTag(tag);
       return concat(new Uint8Array(d.update(ciphertext)), new Uint8Array(d.final()));
@@ -41,12 +41,12 @@ export const nodeGcm: Gcm = {
 };
 
 /** Asserts that f fails with DecodeError or NeedMoreData (never another error, never success). */
-export function assertDecodeFailure(f: () => unknown, label = ""): "decode" | "more" {
+export function assertDecodeFailure(f: () => unknown, label = ''): 'decode' | 'more' {
   try {
     f();
   } catch (e) {
-    if (e instanceof NeedMoreData) return "more";
-    if (e instanceof DecodeError) return "decode";
+    if (e instanceof NeedMoreData) return 'more';
+    if (e instanceof DecodeError) return 'decode';
     throw new assert.AssertionError({ message: `${label}: threw ${(e as Error)?.name}: ${(e as Error)?.message}` });
   }
   throw new assert.AssertionError({ message: `${label}: decoded without error` });

@@ -11,8 +11,10 @@ import { findRenode, RENODE_INSTALL } from '../../tools/renode.mjs';
 import { builtImage } from './images.js';
 
 const CASES: [Platform, Role, Emulator?][] = [
-  ['lin', 'meter'], ['lin', 'concentrator'],
-  ['mps2-an386', 'meter'], ['mps2-an386', 'concentrator'],
+  ['lin', 'meter'],
+  ['lin', 'concentrator'],
+  ['mps2-an386', 'meter'],
+  ['mps2-an386', 'concentrator'],
   ['stm32f405', 'meter'],
   ['stm32f405', 'meter', 'renode'],
 ];
@@ -31,7 +33,10 @@ describe('boot: SYS VERSION lists four parts', () => {
         const lines = await node.command('SYS VERSION', /^NON-LEGAL /);
         assert.match(lines[0]!, new RegExp(`^FIRMWARE ${role} board=${platform} `));
         const parts = lines.slice(1).map((l) => l.split(' '));
-        assert.deepEqual(parts.map((p) => p[0]), ['GENERIC', 'LEGAL', 'PLC', 'NON-LEGAL']);
+        assert.deepEqual(
+          parts.map((p) => p[0]),
+          ['GENERIC', 'LEGAL', 'PLC', 'NON-LEGAL'],
+        );
         const files = ['generic', 'legal', 'plc', 'nonlegal'] as const;
         parts.forEach((p, i) => {
           // the hash the firmware reports is the SHA-256 of the image payload the build wrote
@@ -47,8 +52,7 @@ describe('boot: SYS VERSION lists four parts', () => {
           const region = emulator === 'renode' ? 'ccm' : 'sram-high';
           assert.ok(mem.includes(`data.ram=${region} data.ram.used=65536 data.ram.size=65536`), mem.join('\n'));
         }
-      }
-      finally {
+      } finally {
         await node.stop();
       }
     });
@@ -72,7 +76,10 @@ describe('device images', () => {
   });
 
   it('part images sit in their own flash regions on the boards', () => {
-    for (const [platform, base] of [['mps2-an386', 0x280000], ['stm32f405', 0x080a0000]] as const) {
+    for (const [platform, base] of [
+      ['mps2-an386', 0x280000],
+      ['stm32f405', 0x080a0000],
+    ] as const) {
       const out = execFileSync('arm-none-eabi-nm', [firmwarePath(platform, 'meter')], { encoding: 'utf8' });
       const addr = (part: string) => parseInt(new RegExp(`^([0-9a-f]+) \\w __part_${part}_start$`, 'm').exec(out)![1]!, 16);
       assert.equal(addr('legal'), base);

@@ -63,7 +63,8 @@ describe('command-line and image-file input', () => {
       await node.waitFor(/^PARTS started$/);
       const v = await node.command('SYS VERSION', /^NON-LEGAL /);
       assert.match(v[3]!, /^PLC .* skipped \(bad header\)$/);
+    } finally {
+      await node.stop();
     }
-    finally { await node.stop(); }
   });
 });

@@ -36,8 +36,13 @@ export function makeImage(part: PartName, name: string, modules: { specifier: st
     const xsb = join(OUT, `${name}-${i}.xsb`);
     execFileSync(join(ROOT, 'build', 'host', 'xsc', 'xsc'), [m.file, xsb]);
     const b = readFileSync(xsb);
-    const symbolsSize = b.readUInt32LE(4), codeSize = b.readUInt32LE(8);
-    return { specifier: m.specifier, symbols: b.subarray(16, 16 + symbolsSize), code: b.subarray(16 + symbolsSize, 16 + symbolsSize + codeSize) };
+    const symbolsSize = b.readUInt32LE(4),
+      codeSize = b.readUInt32LE(8);
+    return {
+      specifier: m.specifier,
+      symbols: b.subarray(16, 16 + symbolsSize),
+      code: b.subarray(16 + symbolsSize, 16 + symbolsSize + codeSize),
+    };
   });
   const bytes: Buffer = packImage({ part, version, xs: xsVersion(), modules: compiled });
   const file = join(OUT, `${name}.img`);

@@ -15,8 +15,7 @@ function crc16(data: Buffer, poly: number, init: number, reflect: boolean, xorou
     if (reflect) {
       crc ^= byte;
       for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ rpoly : crc >>> 1;
-    }
-    else {
+    } else {
       crc ^= byte << 8;
       for (let k = 0; k < 8; k++) crc = crc & 0x8000 ? ((crc << 1) ^ poly) & 0xffff : (crc << 1) & 0xffff;
     }
@@ -39,8 +38,9 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
         const tasks = await node.command('SYS TASKS', /^discarded=/);
         assert.ok(tasks.some((l) => / METRO LEGAL /.test(l)) && tasks.some((l) => / G3 PLC /.test(l)));
         assert.ok(!tasks.some((l) => / APP /.test(l)), 'no NON-LEGAL task');
+      } finally {
+        await node.stop();
       }
-      finally { await node.stop(); }
     });
 
     it('a corrupt LEGAL image stops in a safe state that says why', async () => {
@@ -48,24 +48,34 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       try {
         await node.waitFor(/^SAFE STATE: LEGAL image bad hash; metrology stopped, PLC and NON-LEGAL not started$/);
         const tasks = await node.command('SYS TASKS', /^discarded=/);
-        assert.deepEqual(tasks.filter((l) => /^\d+ /.test(l)).map((l) => l.split(' ')[1]), ['BG']);
+        assert.deepEqual(
+          tasks.filter((l) => /^\d+ /.test(l)).map((l) => l.split(' ')[1]),
+          ['BG'],
+        );
         const lcd = await node.command('LCD SHOW', /^LCD1 /);
         assert.deepEqual(lcd, ['LCD0 LEGAL FAULT', 'LCD1 LEGAL image bad ']);
+      } finally {
+        await node.stop();
       }
-      finally { await node.stop(); }
     });
 
     it('a hostile NON-LEGAL part reaches neither natives nor writable legal state', async () => {
-      const probe = makeImage('nonlegal', `probe-${platform}`, [{ specifier: 'nonlegal/main', file: join(ROOT, 'test', 'fixtures', 'probe', 'main.js') }]);
+      const probe = makeImage('nonlegal', `probe-${platform}`, [
+        { specifier: 'nonlegal/main', file: join(ROOT, 'test', 'fixtures', 'probe', 'main.js') },
+      ]);
       const node = await FirmwareNode.start({ platform, role: 'meter', images: { nonlegal: probe } });
       try {
         await node.waitFor(/^PART NON-LEGAL 9\.9\.9 started$/);
         node.send('PROBE RUN');
         await node.waitFor(/^PROBE done$/, 20000);
-        const r = Object.fromEntries(node.lines.filter((l) => l.startsWith('PROBE ')).map((l) => {
-          const [, name, ...rest] = l.split(' ');
-          return [name!, rest.join(' ')];
-        }));
+        const r = Object.fromEntries(
+          node.lines
+            .filter((l) => l.startsWith('PROBE '))
+            .map((l) => {
+              const [, name, ...rest] = l.split(' ');
+              return [name!, rest.join(' ')];
+            }),
+        );
         assert.match(r['import-legal']!, /^refused .*may not import legal\/main/);
         assert.match(r['import-legal-relative']!, /^refused .*may not import legal\/main/);
         assert.match(r['import-generic']!, /^refused .*may not import generic\/platform/);
@@ -98,8 +108,9 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
         assert.ok(pong.length >= 0);
         const v = await node.command('SYS VERSION', /^NON-LEGAL /);
         assert.match(v[2]!, / running$/);
+      } finally {
+        await node.stop();
       }
-      finally { await node.stop(); }
     });
   });
 }

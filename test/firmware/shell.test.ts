@@ -5,7 +5,10 @@ import { FirmwareNode, type Platform } from '../../emulator/node.js';
 
 function randomBytes(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) { seed = (seed * 1664525 + 1013904223) >>> 0; b[i] = seed >>> 24; }
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    b[i] = seed >>> 24;
+  }
   return b;
 }
 
@@ -17,7 +20,9 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       node = await FirmwareNode.start({ platform, role: 'meter' });
       await node.waitFor(/^PARTS started$/);
     });
-    after(async () => { await node.stop(); });
+    after(async () => {
+      await node.stop();
+    });
 
     it('answers a wrong parameter count and an unknown command with one error line each', async () => {
       const a = await node.command('SYS TRACE', /^ERROR /);

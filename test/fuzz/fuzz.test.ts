@@ -11,7 +11,10 @@ describe('fuzz targets (npm run fuzz)', function () {
   for (const t of TARGETS) {
     it(`${t.name} (${t.kind}): the saved corpus replays clean, and new inputs find nothing`, async () => {
       const r = await runTarget(t, t.kind === 'native' ? { timeS: 1, seed: 1 } : { runs: 3000, seed: 1 });
-      assert.deepEqual(r.failures.map((f) => `${f.kind}${f.file ? ` ${f.file}` : ''}: ${f.error}`), []);
+      assert.deepEqual(
+        r.failures.map((f) => `${f.kind}${f.file ? ` ${f.file}` : ''}: ${f.error}`),
+        [],
+      );
       assert.ok(r.executions >= (t.kind === 'native' ? 1000 : 3000), `${r.executions} executions`);
       assert.ok(savedInputs(t.name).length > 0, 'the target has a saved corpus');
     });

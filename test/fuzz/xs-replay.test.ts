@@ -93,7 +93,10 @@ class ScriptedModem {
       if (Date.now() > deadline) throw new Error(`modem: no matching message within ${timeoutMs} ms`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, deadline - Date.now());
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
   }
@@ -139,14 +142,18 @@ describe('fuzz inputs replayed into the firmware (lin meter, XS)', function () {
   it('modem port: MAC, ADP, IPHC, LOADng, LBP and EAP-PSK inputs and raw port bytes: counted drops, no stack error', async () => {
     const plc = async (): Promise<Record<string, number>> => counters(await node.command('PLC STATS', /^stack errors=/));
     const s0 = await plc();
-    let frames = 0, seq = 0;
+    let frames = 0,
+      seq = 0;
     const indicate = (mpdu: Uint8Array): void => {
       modem.send({ type: MsgType.DATA_INDICATION, lqi: 50, modulation: 0, time: 0n, frame: mpdu });
       frames++;
     };
     for (const b of inputs('mac')) if (b.length >= 1 && b.length <= 400) indicate(b);
     const wrap: [string, (b: Uint8Array) => Uint8Array][] = [
-      ['adp', (b) => b], ['iphc', (b) => b], ['loadng', (b) => encodeEsc(1, b)], ['lbp', (b) => encodeEsc(2, b)],
+      ['adp', (b) => b],
+      ['iphc', (b) => b],
+      ['loadng', (b) => encodeEsc(1, b)],
+      ['lbp', (b) => encodeEsc(2, b)],
       ['eap-psk', (b) => encodeEsc(2, encodeLbp({ code: LbpCode.CHALLENGE, lbd: EUI, data: b }))],
     ];
     for (const [name, w] of wrap) {
@@ -188,7 +195,14 @@ describe('fuzz inputs replayed into the firmware (lin meter, XS)', function () {
         await u.send(Uint8Array.of(0x0d, 0x0a));
         for (const f of safeFrames(reader, b)) {
           if (f.type !== 'SNRM') continue;
-          const d = encodeHdlcFrame({ type: 'DISC', destination: f.destination, source: f.source, pf: true, info: new Uint8Array(0), segmented: false });
+          const d = encodeHdlcFrame({
+            type: 'DISC',
+            destination: f.destination,
+            source: f.source,
+            pf: true,
+            info: new Uint8Array(0),
+            segmented: false,
+          });
           disc.set(Buffer.from(d).toString('hex'), d);
         }
       }
@@ -204,13 +218,16 @@ describe('fuzz inputs replayed into the firmware (lin meter, XS)', function () {
       await node.command('SYS TRACE 2', /^trace=/);
     }
     const s1 = await dlms();
-    assert.ok(s1['optical.noise']! + s1['optical.errors']! + s1['optical.signons']! > s0['optical.noise']! + s0['optical.errors']! + s0['optical.signons']!,
-      'optical counters moved');
+    assert.ok(
+      s1['optical.noise']! + s1['optical.errors']! + s1['optical.signons']! >
+        s0['optical.noise']! + s0['optical.errors']! + s0['optical.signons']!,
+      'optical counters moved',
+    );
     u.flush();
     await u.send('/?!\r\n');
     const id = await u.receiveUntil((b) => b.includes(0x0a));
     assert.match(Buffer.from(id).toString('latin1'), /^\/MFW/);
-    await u.send(Uint8Array.of(0x15, 0x0d, 0x0a));   // NAK: back to idle
+    await u.send(Uint8Array.of(0x15, 0x0d, 0x0a)); // NAK: back to idle
     assert.match((await node.command('SYS VERSION', /^NON-LEGAL/)).join('\n'), /^NON-LEGAL .* running$/m);
     noFatal();
   });
@@ -228,8 +245,11 @@ describe('fuzz inputs replayed into the firmware (lin meter, XS)', function () {
     let answered = 0;
     const ask = async (apdu: Uint8Array): Promise<void> => {
       // ACSE APDUs (0x60..0x63) may get no answer or end the association: sent last
-      if (apdu.length === 0 || (apdu[0]! >= 0x60 && apdu[0]! <= 0x63)) { acse.push(apdu); return; }
-      if (apdu.length > 100) return;   // the session's negotiated information field: 128 bytes
+      if (apdu.length === 0 || (apdu[0]! >= 0x60 && apdu[0]! <= 0x63)) {
+        acse.push(apdu);
+        return;
+      }
+      if (apdu.length > 100) return; // the session's negotiated information field: 128 bytes
       await link.request(apdu);
       answered++;
     };
@@ -241,10 +261,29 @@ describe('fuzz inputs replayed into the firmware (lin meter, XS)', function () {
     assert.ok(s1['cosem.malformed']! > s0['cosem.malformed']!, 'malformed APDUs counted');
     // the ACSE inputs, then a release: each in its own session, answered or not
     for (const a of acse.filter((x) => x.length > 0 && x.length <= 100)) {
-      await u.send(encodeHdlcFrame({ type: 'I', destination: serverAddress(1, 17), source: { upper: 16, size: 1 }, pf: true, ns: 1, nr: 1,
-        info: Uint8Array.from([0xe6, 0xe6, 0x00, ...a]), segmented: false }));
+      await u.send(
+        encodeHdlcFrame({
+          type: 'I',
+          destination: serverAddress(1, 17),
+          source: { upper: 16, size: 1 },
+          pf: true,
+          ns: 1,
+          nr: 1,
+          info: Uint8Array.from([0xe6, 0xe6, 0x00, ...a]),
+          segmented: false,
+        }),
+      );
     }
-    await u.send(encodeHdlcFrame({ type: 'DISC', destination: serverAddress(1, 17), source: { upper: 16, size: 1 }, pf: true, info: new Uint8Array(0), segmented: false }));
+    await u.send(
+      encodeHdlcFrame({
+        type: 'DISC',
+        destination: serverAddress(1, 17),
+        source: { upper: 16, size: 1 },
+        pf: true,
+        info: new Uint8Array(0),
+        segmented: false,
+      }),
+    );
     let last = '';
     for (let i = 0; i < 600; i++) {
       const now = (await node.command('DLMS STATS', /^profile /)).join('\n');

@@ -7,7 +7,9 @@ class FakeClock {
   t = 0;
   wake: number | undefined;
   now = () => this.t;
-  wakeAt = (w: number | undefined) => { this.wake = w; };
+  wakeAt = (w: number | undefined) => {
+    this.wake = w;
+  };
 }
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -23,7 +25,10 @@ describe('kernel: tasks and messages', () => {
     const order: string[] = [];
     const low = k.createTask({ name: 'LOW', owner: 'a', priority: 1, queue: 8, handler: (m) => order.push(`low${m.id}`) });
     const high = k.createTask({ name: 'HIGH', owner: 'a', priority: 7, queue: 8, handler: (m) => order.push(`high${m.id}`) });
-    k.send(0, low, 1); k.send(0, low, 2); k.send(0, high, 3); k.send(0, high, 4);
+    k.send(0, low, 1);
+    k.send(0, low, 2);
+    k.send(0, high, 3);
+    k.send(0, high, 4);
     await flush();
     assert.deepEqual(order, ['high3', 'high4', 'low1', 'low2']);
   });
@@ -33,7 +38,10 @@ describe('kernel: tasks and messages', () => {
     const order: number[] = [];
     const a = k.createTask({ name: 'A', owner: 'a', priority: 3, queue: 8, handler: () => order.push(a) });
     const b = k.createTask({ name: 'B', owner: 'a', priority: 3, queue: 8, handler: () => order.push(b) });
-    for (let i = 0; i < 3; i++) { k.send(0, a, 1); k.send(0, b, 1); }
+    for (let i = 0; i < 3; i++) {
+      k.send(0, a, 1);
+      k.send(0, b, 1);
+    }
     await flush();
     assert.deepEqual(order, [a, b, a, b, a, b]);
   });
@@ -53,7 +61,8 @@ describe('kernel: tasks and messages', () => {
     const { k } = kernel();
     const seen: Message[] = [];
     const t = k.createTask({ name: 'GONE', owner: 'plc', priority: 1, queue: 8, handler: (m) => seen.push(m) });
-    k.send(0, t, 1); k.send(0, t, 2);
+    k.send(0, t, 1);
+    k.send(0, t, 2);
     assert.equal(k.deleteTask(t, 'nonlegal'), false, 'only the owner deletes');
     assert.equal(k.deleteTask(t, 'plc'), true);
     assert.equal(k.send(0, t, 3), SendStatus.NoTask);
@@ -66,10 +75,20 @@ describe('kernel: tasks and messages', () => {
   it('copies and freezes payloads: the sender keeps no writable reference', async () => {
     const { k } = kernel();
     let got: Message | undefined;
-    const t = k.createTask({ name: 'T', owner: 'a', priority: 1, queue: 2, handler: (m) => { got = m; } });
+    const t = k.createTask({
+      name: 'T',
+      owner: 'a',
+      priority: 1,
+      queue: 2,
+      handler: (m) => {
+        got = m;
+      },
+    });
     const original = { energy: 5, list: [1, 2], bytes: new Uint8Array([1, 2, 3]) };
     k.send(0, t, 9, original);
-    original.energy = 6; original.list.push(3); original.bytes[0] = 99;
+    original.energy = 6;
+    original.list.push(3);
+    original.bytes[0] = 99;
     await flush();
     const p = got!.payload as { energy: number; list: number[]; bytes: Uint8Array };
     assert.equal(p.energy, 5);
@@ -106,8 +125,18 @@ describe('kernel: tasks and messages', () => {
     const errors: string[] = [];
     k.onError = (where) => errors.push(where);
     let ok = 0;
-    const t = k.createTask({ name: 'BAD', owner: 'a', priority: 1, queue: 4, handler: (m) => { if (m.id === 1) throw new Error('boom'); ok++; } });
-    k.send(0, t, 1); k.send(0, t, 2);
+    const t = k.createTask({
+      name: 'BAD',
+      owner: 'a',
+      priority: 1,
+      queue: 4,
+      handler: (m) => {
+        if (m.id === 1) throw new Error('boom');
+        ok++;
+      },
+    });
+    k.send(0, t, 1);
+    k.send(0, t, 2);
     await flush();
     assert.equal(ok, 1);
     assert.equal(k.handlerErrors, 1);
@@ -130,11 +159,21 @@ describe('kernel: tasks and messages', () => {
   it('yields after a slice of messages so that I/O gets a turn', async () => {
     const { k } = kernel({ slice: 4 });
     let n = 0;
-    const t = k.createTask({ name: 'T', owner: 'a', priority: 1, queue: 16, handler: () => { n++; } });
+    const t = k.createTask({
+      name: 'T',
+      owner: 'a',
+      priority: 1,
+      queue: 16,
+      handler: () => {
+        n++;
+      },
+    });
     for (let i = 0; i < 10; i++) k.send(0, t, i);
     assert.equal(k.run(), 4);
     assert.equal(n, 4);
-    await flush(); await flush(); await flush();
+    await flush();
+    await flush();
+    await flush();
     assert.equal(n, 10);
   });
 });
@@ -145,9 +184,13 @@ describe('kernel: timers', () => {
     const fired: string[] = [];
     const once = k.createTimer({ name: 'once', owner: 'a', period: 50, repeat: false, callback: () => fired.push(`once@${clock.t}`) });
     const every = k.createTimer({ name: 'every', owner: 'a', period: 20, repeat: true, callback: () => fired.push(`every@${clock.t}`) });
-    k.startTimer(once); k.startTimer(every);
+    k.startTimer(once);
+    k.startTimer(every);
     assert.equal(clock.wake, 20);
-    for (const t of [20, 40, 50, 60]) { clock.t = t; k.tick(); }
+    for (const t of [20, 40, 50, 60]) {
+      clock.t = t;
+      k.tick();
+    }
     assert.deepEqual(fired, ['every@20', 'every@40', 'once@50', 'every@60']);
     assert.equal(clock.wake, 80);
     k.stopTimer(every);
@@ -157,20 +200,32 @@ describe('kernel: timers', () => {
   it('keeps the phase of a periodic timer when a tick comes late', () => {
     const { k, clock } = kernel();
     let n = 0;
-    const t = k.createTimer({ name: 'p', owner: 'a', period: 10, repeat: true, callback: () => { n++; } });
+    const t = k.createTimer({
+      name: 'p',
+      owner: 'a',
+      period: 10,
+      repeat: true,
+      callback: () => {
+        n++;
+      },
+    });
     k.startTimer(t);
-    clock.t = 35; k.tick();
+    clock.t = 35;
+    k.tick();
     assert.equal(n, 1);
     assert.equal(clock.wake, 40);
   });
 
-  it('deletes a part\'s tasks and timers together (part update)', () => {
+  it("deletes a part's tasks and timers together (part update)", () => {
     const { k } = kernel();
     k.createTask({ name: 'A', owner: 'plc', priority: 1, queue: 1, handler: () => {} });
     k.createTask({ name: 'B', owner: 'legal', priority: 1, queue: 1, handler: () => {} });
     const tm = k.createTimer({ name: 't', owner: 'plc', period: 5, repeat: true, callback: () => {} });
     assert.equal(k.deleteOwner('plc'), 1);
-    assert.deepEqual(k.taskList().map((t) => t.name), ['B']);
+    assert.deepEqual(
+      k.taskList().map((t) => t.name),
+      ['B'],
+    );
     assert.equal(k.startTimer(tm), false);
   });
 });
@@ -199,9 +254,12 @@ describe('kernel: semaphores', () => {
     assert.equal(await s.take(0), true);
     assert.equal(await s.take(0), false);
     const waiting = s.take(30);
-    clock.t = 30; k.tick();
+    clock.t = 30;
+    k.tick();
     assert.equal(await waiting, false);
-    s.give(); s.give(); s.give();
+    s.give();
+    s.give();
+    s.give();
     assert.equal(s.give(), false);
     assert.equal(s.value, 3);
   });

@@ -12,16 +12,22 @@ import { METRO_GET_DATA, METRO_GET_INSTANT, METRO_SET_CLOCK, METRO_RELAY } from 
 import { METRO_SET_DATA, METRO_INSTANT, METRO_CLOCK } from '../../modules/generic/shared/metro-answers.js';
 import { ADP_DEVICE_CONFIRM, APP_RX_EVENT } from '../../modules/generic/shared/net-messages.js';
 
-const CONTRACTS = ([...Object.values(requests), ...Object.values(answers), ...Object.values(net)] as unknown[])
-  .filter((v): v is Contract<unknown> => typeof v === 'object' && v !== null && 'valid' in v);
+const CONTRACTS = ([...Object.values(requests), ...Object.values(answers), ...Object.values(net)] as unknown[]).filter(
+  (v): v is Contract<unknown> => typeof v === 'object' && v !== null && 'valid' in v,
+);
 import { LegalLink } from '../../modules/nonlegal/optical/legal.js';
 import type { RunServiceFn } from '../../modules/generic/services.js';
 import type { TimerModule, TimerHandle } from '../../modules/generic/timer.js';
 
 const record = (t: number) => ({ time: t, p: 1, q: 2, s: 3, aImp: 4, aExp: 5, rImp: 6, rExp: 7, app: 8 });
 const phase = { v: 230, i: 1, p: 230, q: 0, s: 230, pf: 1, f: 50 };
-const instant = { time: 1000, second: 1, phases: [phase, phase, phase], total: { p: 690, q: 0, s: 690 },
-  registers: { aImp: 1, aExp: 0, rQ1: 0, rQ2: 0, rQ3: 0, rQ4: 0, app: 1 } };
+const instant = {
+  time: 1000,
+  second: 1,
+  phases: [phase, phase, phase],
+  total: { p: 690, q: 0, s: 690 },
+  registers: { aImp: 1, aExp: 0, rQ1: 0, rQ2: 0, rQ3: 0, rQ4: 0, app: 1 },
+};
 
 describe('message contracts', () => {
   it('one contract per message id of generic/ids.ts, named as the id', () => {
@@ -57,7 +63,12 @@ describe('message contracts', () => {
       [APP_RX_EVENT, { src: 7, srcPort: 0xf0b1, data: new Uint8Array(0) }, false],
       [APP_RX_EVENT, { src: 7, srcPort: 70000, data: Uint8Array.of(5) }, false],
     ];
-    for (const [c, p, ok] of cases) assert.equal(c.valid(p), ok, `${c.name} ${JSON.stringify(p, (_k, v: unknown) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))}`);
+    for (const [c, p, ok] of cases)
+      assert.equal(
+        c.valid(p),
+        ok,
+        `${c.name} ${JSON.stringify(p, (_k, v: unknown) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))}`,
+      );
   });
 
   it('accept: the payload, nothing for another id, a count for a malformed one', () => {
@@ -86,12 +97,21 @@ describe('LegalLink matches LEGAL answers by request id', () => {
     const timers: (() => void)[] = [];
     const rs = ((name: string, ...a: unknown[]): unknown => {
       if (name === 'task.find') return 5;
-      if (name === 'msg.send') { sent.push({ id: a[2] as number, payload: a[3] as { req: number } }); return 0; }
+      if (name === 'msg.send') {
+        sent.push({ id: a[2] as number, payload: a[3] as { req: number } });
+        return 0;
+      }
       throw new Error(`service ${name}`);
     }) as unknown as RunServiceFn;
     const timer: TimerModule = {
-      set: (cb) => { timers.push(cb as () => void); return {} as TimerHandle; },
-      repeat: () => ({}) as TimerHandle, schedule: () => {}, clear: () => {}, delay: () => {},
+      set: (cb) => {
+        timers.push(cb as () => void);
+        return {} as TimerHandle;
+      },
+      repeat: () => ({}) as TimerHandle,
+      schedule: () => {},
+      clear: () => {},
+      delay: () => {},
     };
     return { l: new LegalLink(rs, timer, 1000), sent, timers };
   }
@@ -106,8 +126,8 @@ describe('LegalLink matches LEGAL answers by request id', () => {
     const msg = (payload: unknown) => ({ from: 5, to: 1, id: ids.X_METRO_CLOCK, payload }) as never;
     // answer to b first (a FIFO match would hand it to a)
     assert.equal(l.onMessage(msg({ req: rb, ok: true, previous: 2 })), true);
-    assert.equal(l.onMessage(msg({ req: ra, ok: 'yes', previous: 1 })), true);          // malformed: dropped
-    assert.equal(l.onMessage(msg({ req: 999, ok: true, previous: 3 })), false);          // nobody asked
+    assert.equal(l.onMessage(msg({ req: ra, ok: 'yes', previous: 1 })), true); // malformed: dropped
+    assert.equal(l.onMessage(msg({ req: 999, ok: true, previous: 3 })), false); // nobody asked
     assert.equal(l.onMessage(msg({ req: ra, ok: false, previous: 1 })), true);
     assert.deepEqual(await b, { req: rb, ok: true, previous: 2 });
     assert.deepEqual(await a, { req: ra, ok: false, previous: 1 });

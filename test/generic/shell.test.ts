@@ -6,8 +6,27 @@ function shell(maxLine = 128) {
   const out: string[] = [];
   const sh = new Shell((t) => out.push(t), maxLine);
   const calls: number[][] = [];
-  sh.register({ module: 'METRO', command: 'LOAD', params: 4, help: '', owner: 'legal', handler: (p, print) => { calls.push(p); print('OK\r\n'); } });
-  sh.register({ module: 'PLC', command: 'PING', params: [1, 2], help: '', owner: 'plc', handler: (p) => { calls.push(p); } });
+  sh.register({
+    module: 'METRO',
+    command: 'LOAD',
+    params: 4,
+    help: '',
+    owner: 'legal',
+    handler: (p, print) => {
+      calls.push(p);
+      print('OK\r\n');
+    },
+  });
+  sh.register({
+    module: 'PLC',
+    command: 'PING',
+    params: [1, 2],
+    help: '',
+    owner: 'plc',
+    handler: (p) => {
+      calls.push(p);
+    },
+  });
   return { sh, out, calls };
 }
 const feed = (sh: Shell, text: string) => sh.input(new Uint8Array(Buffer.from(text, 'latin1')));
@@ -33,7 +52,10 @@ describe('shell (MNSH)', () => {
     feed(sh, 'METRO LOAD 1 2\nMETRO FOO\nXYZ ABC\nPLC PING 1 2 3\nPLC PING zz\n');
     assert.equal(calls.length, 0);
     assert.equal(out.length, 5);
-    assert.ok(out.every((l) => /^ERROR .+\r\n$/.test(l)), out.join(''));
+    assert.ok(
+      out.every((l) => /^ERROR .+\r\n$/.test(l)),
+      out.join(''),
+    );
     assert.match(out[0]!, /takes 4 parameters, got 2/);
     assert.match(out[1]!, /unknown command METRO FOO/);
     assert.match(out[2]!, /unknown module XYZ/);
@@ -62,7 +84,10 @@ describe('shell (MNSH)', () => {
     const { sh, calls } = shell();
     let seed = 12345;
     const bytes = new Uint8Array(50000);
-    for (let i = 0; i < bytes.length; i++) { seed = (seed * 1103515245 + 12345) >>> 0; bytes[i] = seed >>> 24; }
+    for (let i = 0; i < bytes.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      bytes[i] = seed >>> 24;
+    }
     sh.input(bytes);
     feed(sh, '\nPLC PING 9\n');
     assert.deepEqual(calls.at(-1), [9]);
@@ -70,14 +95,19 @@ describe('shell (MNSH)', () => {
 
   it('handles lines split across reads and CR LF as one end of line', () => {
     const { sh, calls } = shell();
-    feed(sh, 'PLC PI'); feed(sh, 'NG 3\r'); feed(sh, '\nPLC PING 4\n');
+    feed(sh, 'PLC PI');
+    feed(sh, 'NG 3\r');
+    feed(sh, '\nPLC PING 4\n');
     assert.deepEqual(calls, [[3], [4]]);
   });
 
-  it('refuses duplicate or malformed registrations and unregisters a part\'s commands', () => {
+  it("refuses duplicate or malformed registrations and unregisters a part's commands", () => {
     const { sh } = shell();
     assert.throws(() => sh.register({ module: 'PLC', command: 'PING', params: 1, help: '', owner: 'plc', handler: () => {} }), /already/);
-    assert.throws(() => sh.register({ module: 'bad name', command: 'X', params: 1, help: '', owner: 'plc', handler: () => {} }), RangeError);
+    assert.throws(
+      () => sh.register({ module: 'bad name', command: 'X', params: 1, help: '', owner: 'plc', handler: () => {} }),
+      RangeError,
+    );
     assert.equal(sh.unregisterOwner('plc'), 1);
     assert.equal(sh.list().length, 1);
   });
@@ -85,7 +115,16 @@ describe('shell (MNSH)', () => {
   it('reports a failing handler as an error line', () => {
     const out: string[] = [];
     const sh = new Shell((t) => out.push(t));
-    sh.register({ module: 'X', command: 'Y', params: 0, help: '', owner: 'a', handler: () => { throw new RangeError('nope'); } });
+    sh.register({
+      module: 'X',
+      command: 'Y',
+      params: 0,
+      help: '',
+      owner: 'a',
+      handler: () => {
+        throw new RangeError('nope');
+      },
+    });
     sh.execute('X Y');
     assert.deepEqual(out, ['ERROR X Y: nope\r\n']);
   });

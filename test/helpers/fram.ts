@@ -11,7 +11,10 @@ export class FramModel implements Nvram {
   budget = Infinity;
   /** What info() reports: 'file' (persistent), 'volatile' or 'none'. */
   kind = 'file';
-  constructor(readonly size: number, readonly burst = 16) {
+  constructor(
+    readonly size: number,
+    readonly burst = 16,
+  ) {
     this.mem = new Uint8Array(size).fill(0xff);
   }
   private check(off: number, view: ArrayBufferView): void {
@@ -36,6 +39,12 @@ export class FramModel implements Nvram {
 
 export class NodeCrc32 implements Crc32 {
   private v = 0;
-  reset(): this { this.v = 0; return this; }
-  checksum(bytes: BufferLike): number { this.v = crc32(new Uint8Array(bytes as ArrayBuffer), this.v); return this.v; }
+  reset(): this {
+    this.v = 0;
+    return this;
+  }
+  checksum(bytes: BufferLike): number {
+    this.v = crc32(new Uint8Array(bytes as ArrayBuffer), this.v);
+    return this.v;
+  }
 }

@@ -13,7 +13,7 @@ import { legalLayout } from '../../modules/legal/layout.js';
 import { BILL_SIZE } from '../../modules/legal/records.js';
 import { logOf, showAt, nvramFile } from './helpers.js';
 
-const LOAD = 'METRO LOAD 1 230000 10000 0';   // 2300 W
+const LOAD = 'METRO LOAD 1 230000 10000 0'; // 2300 W
 
 async function boot(file: string, platform: Platform = 'lin'): Promise<{ node: FirmwareNode; banner: string; size: number }> {
   const node = await FirmwareNode.start({ platform, role: 'meter', nvram: file });
@@ -47,7 +47,9 @@ async function check(file: string, shown: number, what: string, platform: Platfo
     const log = await logOf(node);
     assert.ok(!log.some((e) => e.type === 'REGISTERS_LOST'), `${what}: ${JSON.stringify(log)}`);
     return banner;
-  } finally { await node.stop(); }
+  } finally {
+    await node.stop();
+  }
 }
 
 function corrupt(file: string, at: number, bytes: Uint8Array): void {
@@ -71,7 +73,8 @@ describe('legal: localized NVRAM corruption', function () {
       await check(file, shown, 'end of copy A', platform);
       // the copy holding the newest record
       ({ shown } = await run(file, 2, platform));
-      const b = readFileSync(file), seq = (at: number) => b.readUInt32LE(at + 4);
+      const b = readFileSync(file),
+        seq = (at: number) => b.readUInt32LE(at + 4);
       const newest = seq(layout.bill[0]) > seq(layout.bill[1]) ? layout.bill[0] : layout.bill[1];
       corrupt(file, newest + BILL_SIZE - 4, ff);
       await check(file, shown, `end of the newest copy at ${newest}`, platform);
@@ -81,13 +84,17 @@ describe('legal: localized NVRAM corruption', function () {
     });
   }
 
-  it('random 16..64-byte corruptions of LEGAL\'s area after random cuts, over many boots: A+ never goes backwards', async () => {
+  it("random 16..64-byte corruptions of LEGAL's area after random cuts, over many boots: A+ never goes backwards", async () => {
     // seeded, so a failure replays; half the corruptions anywhere in the area, half across the
     // end of one of the billing record's three places (where the issue's repro hit)
     const file = nvramFile('random.bin');
     let seed = 16;
-    const rnd = (n: number) => { seed = (seed * 1664525 + 1013904223) >>> 0; return Math.floor((seed / 2 ** 32) * n); };
-    let shown = 0, what = 'first boot';
+    const rnd = (n: number) => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return Math.floor((seed / 2 ** 32) * n);
+    };
+    let shown = 0,
+      what = 'first boot';
     const started = Date.now();
     for (let n = 0; n <= 16; n++) {
       const { node, banner, size } = await boot(file);
@@ -109,10 +116,15 @@ describe('legal: localized NVRAM corruption', function () {
         if (node.exitCode === null) await node.stop();
       }
       if (!layout) break;
-      const len = 16 + rnd(49), kind = rnd(3);
+      const len = 16 + rnd(49),
+        kind = rnd(3);
       const place = [layout.bill[0], layout.bill[1], layout.witness][rnd(3)]!;
       const at = rnd(2) ? rnd(layout.size - len + 1) : Math.min(place + BILL_SIZE - 1 - rnd(len - 1), layout.size - len);
-      corrupt(file, at, Uint8Array.from({ length: len }, () => (kind === 0 ? 0xff : kind === 1 ? 0 : rnd(256))));
+      corrupt(
+        file,
+        at,
+        Uint8Array.from({ length: len }, () => (kind === 0 ? 0xff : kind === 1 ? 0 : rnd(256))),
+      );
       what = `boot ${n + 1}: after ${len} bytes of ${['0xFF', '0x00', 'noise'][kind]} at ${at}`;
     }
     assert.ok(Date.now() - started < 60000);
@@ -122,24 +134,31 @@ describe('legal: localized NVRAM corruption', function () {
     const file = nvramFile('layout1.bin');
     copyFileSync(new URL('./fixtures/nvram-layout1.bin', import.meta.url), file);
     // layout 1's billing copies at 0 and 96: the newest one's A+ (micro-Wh, f64 at 16)
-    const v1 = readFileSync(file), newest = v1.readUInt32LE(4) > v1.readUInt32LE(100) ? 0 : 96;
+    const v1 = readFileSync(file),
+      newest = v1.readUInt32LE(4) > v1.readUInt32LE(100) ? 0 : 96;
     const wh = v1.readDoubleLE(newest + 16) / 1e6;
     let { node, banner } = await boot(file);
     try {
       assert.match(banner, new RegExp(`registers=restored seq=${v1.readUInt32LE(newest + 4)} log=1/214 dropped=0 layout=migrated$`));
-      assert.ok((await showAt(node, 0)).get('A+')! >= wh - 5e-7);   // SHOW rounds to 6 decimals
-      assert.deepEqual((await logOf(node)).map((e) => e.type), ['COVER', 'LAYOUT', 'POWER_FAIL', 'POWER_RESTORE']);
+      assert.ok((await showAt(node, 0)).get('A+')! >= wh - 5e-7); // SHOW rounds to 6 decimals
+      assert.deepEqual(
+        (await logOf(node)).map((e) => e.type),
+        ['COVER', 'LAYOUT', 'POWER_FAIL', 'POWER_RESTORE'],
+      );
       node.child.kill('SIGKILL');
       await node.wait();
       ({ node, banner } = await boot(file));
       assert.match(banner, /registers=restored seq=\d+ log=4\/214 dropped=0$/);
-    } finally { await node.stop(); }
+    } finally {
+      await node.stop();
+    }
   });
 
   it('a layout header of another version is refused: LEGAL FAULT, metrology stopped, the area untouched', async () => {
     const file = nvramFile('layout3.bin');
     const { size } = await run(file, 1);
-    const layout = legalLayout(size), b = readFileSync(file);
+    const layout = legalLayout(size),
+      b = readFileSync(file);
     for (const h of layout.header) {
       b.writeUInt16LE(3, h + 4);
       b.writeUInt32LE(crc32(b.subarray(h, h + 12)), h + 12);
@@ -147,10 +166,16 @@ describe('legal: localized NVRAM corruption', function () {
     writeFileSync(file, b);
     const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
-      await node.waitFor(new RegExp(`^LEGAL FAULT: registers and event log: NVRAM layout 3 of ${size} bytes refused: this image reads layout 2 of ${size} bytes; metrology stopped$`));
+      await node.waitFor(
+        new RegExp(
+          `^LEGAL FAULT: registers and event log: NVRAM layout 3 of ${size} bytes refused: this image reads layout 2 of ${size} bytes; metrology stopped$`,
+        ),
+      );
       await node.waitFor(/^PARTS started$/);
-      assert.match((await node.command('METRO SHOW', /^ERROR/))[0]!, /^ERROR/);   // no second measured
-    } finally { await node.stop(); }
+      assert.match((await node.command('METRO SHOW', /^ERROR/))[0]!, /^ERROR/); // no second measured
+    } finally {
+      await node.stop();
+    }
     assert.deepEqual(readFileSync(file).subarray(0, size), b.subarray(0, size));
   });
 });

@@ -7,7 +7,8 @@ import { logOf, showAt, nvramFile, type LogEntry } from './helpers.js';
 
 // pq.h: starts late by up to a block (5 ms) plus the window's crossing (<= a quarter cycle
 // for these steps); durations within one cycle plus one block
-const START_LATE_MS = 5 + 5, DURATION_MS = 25;
+const START_LATE_MS = 5 + 5,
+  DURATION_MS = 25;
 
 async function inject(node: FirmwareNode, cmd: string, type: string): Promise<{ start: number; e: LogEntry }> {
   const [line] = await node.command(cmd, /^(METRO EVENT|ERROR)/);
@@ -31,7 +32,9 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       await node.command('METRO LOAD 1 230000 5000 0', /^METRO LOAD/);
       await showAt(node, 1);
     });
-    after(async () => { await node.stop(); });
+    after(async () => {
+      await node.stop();
+    });
 
     it('sag, swell and interruption: type, phase, start, duration and residual voltage', async () => {
       for (const [cmd, type, dur, volts] of [
@@ -49,21 +52,36 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
 
     it('terminal cover from the model and both tamper buttons, by name and by code', async () => {
       const { start, e } = await inject(node, 'METRO EVENT 6 0 1 500 100', 'COVER');
-      assert.equal(e.value, 2);   // front-end status
+      assert.equal(e.value, 2); // front-end status
       assert.ok(Math.abs(e.time - start) <= 5 && Math.abs(e.duration - 500) <= 5, JSON.stringify(e));
       const b = (await node.command('LCD PRESS TPB', /^(LCD PRESS TPB|ERROR)/)).at(-1);
       assert.match(b!, /^LCD PRESS TPB event #\d+ MAGNET$/);
       const c = (await node.command('LCD PRESS 3', /^(LCD PRESS TPA|ERROR)/)).at(-1);
       assert.match(c!, /^LCD PRESS TPA event #\d+ COVER$/);
-      const last = (await logOf(node, 2));
-      assert.deepEqual(last.map((x) => [x.type, x.value]), [['MAGNET', 1], ['COVER', 1]]);
-      for (const bad of ['LCD PRESS P3', 'LCD PRESS 9', 'LCD PRESS', 'METRO EVENT 7 1 0 100', 'METRO EVENT 7 0 5 100', 'METRO EVENT 8 1 1 100', 'METRO EVENT 2 4 500 100', 'METRO EVENT 2 1 500 0']) {
+      const last = await logOf(node, 2);
+      assert.deepEqual(
+        last.map((x) => [x.type, x.value]),
+        [
+          ['MAGNET', 1],
+          ['COVER', 1],
+        ],
+      );
+      for (const bad of [
+        'LCD PRESS P3',
+        'LCD PRESS 9',
+        'LCD PRESS',
+        'METRO EVENT 7 1 0 100',
+        'METRO EVENT 7 0 5 100',
+        'METRO EVENT 8 1 1 100',
+        'METRO EVENT 2 4 500 100',
+        'METRO EVENT 2 1 500 0',
+      ]) {
         const lines = await node.command(bad, /^ERROR /);
         assert.equal(lines.length, 1, bad);
       }
     });
 
-    it('buttons held on the model\'s input lines: P1/P2 scroll after 20 ms, shorter pulses are bounce, TPA logs a cover event', async () => {
+    it("buttons held on the model's input lines: P1/P2 scroll after 20 ms, shorter pulses are bounce, TPA logs a cover event", async () => {
       const keys = async () => {
         const [line] = await node.command('LCD KEYS', /^keys /);
         const m = /^keys P1=(\d+) P2=(\d+) bounces=(\d+) item=(\d)$/.exec(line!);
@@ -109,15 +127,15 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       assert.deepEqual(labels, ['R+ kvarh', 'AP kVAh', 'P W', 'Q var', 'S VA', 'A+ kWh']);
       const [up] = await node.command('LCD PRESS P1', /^LCD PRESS/);
       assert.match(up!, /item=5 S VA$/);
-      await node.command('LCD PRESS 1', /^LCD PRESS/);   // P1 by code: Q var
-      await node.command('LCD PRESS P1', /^LCD PRESS/);  // P W
+      await node.command('LCD PRESS 1', /^LCD PRESS/); // P1 by code: Q var
+      await node.command('LCD PRESS P1', /^LCD PRESS/); // P W
       const s = await showAt(node, (await showAt(node)).get('second')! + 1);
       const lcd = await node.command('LCD SHOW', /^LCD1 /);
       assert.match(lcd[0]!, /^LCD0 P W/);
       assert.ok(Math.abs(Number(lcd[1]!.slice(5)) - s.get('P')!) < 0.2, lcd.join('|'));
       await node.command('LCD PRESS P1', /^LCD PRESS/);
-      await node.command('LCD PRESS P1', /^LCD PRESS/);   // R+ kvarh
-      await node.command('LCD PRESS P1', /^LCD PRESS/);   // A+ kWh
+      await node.command('LCD PRESS P1', /^LCD PRESS/); // R+ kvarh
+      await node.command('LCD PRESS P1', /^LCD PRESS/); // A+ kWh
       const a = await showAt(node, s.get('second')! + 1);
       const lcd2 = await node.command('LCD SHOW', /^LCD1 /);
       assert.match(lcd2[0]!, /^LCD0 A\+ kWh/);

@@ -8,15 +8,24 @@ export function nvramFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'meterfw-nvram-')), name);
 }
 
-export interface LogEntry { seq: number; time: number; type: string; phase: number; value: number; duration: number }
+export interface LogEntry {
+  seq: number;
+  time: number;
+  type: string;
+  phase: number;
+  value: number;
+  duration: number;
+}
 
 export async function logOf(node: FirmwareNode, n = 32): Promise<LogEntry[]> {
   const lines = await node.command(`METRO LOG ${n}`, /^log=/);
-  return lines.filter((l) => l.startsWith('#')).map((l) => {
-    const m = /^#(\d+) t=(\d+) (\w+) L(\d) value=(-?\d+) duration=(\d+)$/.exec(l);
-    if (!m) throw new Error(`bad METRO LOG line: ${l}`);
-    return { seq: +m[1]!, time: +m[2]!, type: m[3]!, phase: +m[4]!, value: +m[5]!, duration: +m[6]! };
-  });
+  return lines
+    .filter((l) => l.startsWith('#'))
+    .map((l) => {
+      const m = /^#(\d+) t=(\d+) (\w+) L(\d) value=(-?\d+) duration=(\d+)$/.exec(l);
+      if (!m) throw new Error(`bad METRO LOG line: ${l}`);
+      return { seq: +m[1]!, time: +m[2]!, type: m[3]!, phase: +m[4]!, value: +m[5]!, duration: +m[6]! };
+    });
 }
 
 // METRO SHOW once a second is measured (at or after `second`); returns the key=value map.

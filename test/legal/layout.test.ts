@@ -13,7 +13,7 @@ import { OpenEvents } from '../../modules/legal/openevents.js';
 import { TwoSlotRecord } from '../../modules/generic/shared/nvrecord.js';
 import { start } from '../../modules/legal/legal.js';
 
-const SIZE = 7648;             // LEGAL's area of the 8 KB FRAM (generic/nvram.ts nvramAreas)
+const SIZE = 7648; // LEGAL's area of the 8 KB FRAM (generic/nvram.ts nvramAreas)
 const layout = legalLayout(SIZE);
 const crc = new NodeCrc32();
 const energy = (x: number) => Float64Array.from([x, 0, x / 2, 0, 0, 0, x * 1.1]);
@@ -22,7 +22,10 @@ const counts = (x: number) => Float64Array.from([Math.floor(x / 1e6), 0]);
 // a deterministic stream (LCG) so that a failure can be replayed
 function rng(seed: number): (n: number) => number {
   let s = seed >>> 0;
-  return (n) => { s = (s * 1664525 + 1013904223) >>> 0; return Math.floor((s / 2 ** 32) * n); };
+  return (n) => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return Math.floor((s / 2 ** 32) * n);
+  };
 }
 
 function corrupt(mem: Uint8Array, at: number, len: number, kind: number, r: (n: number) => number): void {
@@ -31,24 +34,53 @@ function corrupt(mem: Uint8Array, at: number, len: number, kind: number, r: (n: 
 
 /** A meter's LEGAL part on the FRAM model through legal.ts, with a fake RunService. */
 function meter(fram: FramModel) {
-  const printed: string[] = [], traces: string[] = [];
+  const printed: string[] = [],
+    traces: string[] = [];
   const restored = new Float64Array(9);
   let uptime = 0;
   const driver = {
-    restore(v: Float64Array) { restored.set(v); }, quality() {}, counts(o: Float64Array) { o[0] = Math.floor(restored[0]! / 1e6); o[1] = 0; },
-    voltageEvents() { return 0; }, relay() { return true; }, pulses() { return ''; }, event() { return 0; }, voltageDropped() { return 0; },
+    restore(v: Float64Array) {
+      restored.set(v);
+    },
+    quality() {},
+    counts(o: Float64Array) {
+      o[0] = Math.floor(restored[0]! / 1e6);
+      o[1] = 0;
+    },
+    voltageEvents() {
+      return 0;
+    },
+    relay() {
+      return true;
+    },
+    pulses() {
+      return '';
+    },
+    event() {
+      return 0;
+    },
+    voltageDropped() {
+      return 0;
+    },
   };
   // biome-ignore lint/suspicious/noExplicitAny: a fake RunService table, each entry typed by its own parameters
   const services: { [k: string]: (...a: any[]) => unknown } = {
     'driver.get': (n: string) => (n === 'nvram' ? fram : { CRC32: NodeCrc32 }),
-    'misc.uptime': () => uptime, 'shell.print': (t: string) => printed.push(t), 'shell.register': () => {},
-    trace: (l: number, t: string) => traces.push(`${l} ${t}`), 'lcd.print': () => {}, 'msg.send': () => 0,
+    'misc.uptime': () => uptime,
+    'shell.print': (t: string) => printed.push(t),
+    'shell.register': () => {},
+    trace: (l: number, t: string) => traces.push(`${l} ${t}`),
+    'lcd.print': () => {},
+    'msg.send': () => 0,
   };
   const now = new Float64Array(37);
   const legal = start(((name: string, ...a: unknown[]) => services[name]!(...a)) as never, driver as never, now, undefined);
   now.set(restored.subarray(0, 7), 27);
   return {
-    legal, printed, traces, aPlus: () => now[27]!,
+    legal,
+    printed,
+    traces,
+    aPlus: () => now[27]!,
     /** One measured second adding `wh` Wh to every register. */
     second(wh: number) {
       uptime += 1000;
@@ -67,18 +99,30 @@ function journal(fram: FramModel, l: Layout = layout): number[] {
 
 describe('legal: NVRAM layout 2', () => {
   it('keeps every record inside the area, none overlapping, the copies of each > 64 bytes apart', () => {
-    assert.equal(layout.capacity, 214);   // layout 1 had 223 records in 7,648 bytes
+    assert.equal(layout.capacity, 214); // layout 1 had 223 records in 7,648 bytes
     const places: [string, number, number][] = [
-      ['bill A', layout.bill[0], BILL_SIZE], ['bill B', layout.bill[1], BILL_SIZE], ['witness', layout.witness, BILL_SIZE],
-      ['open A', layout.open[0], OPEN_SIZE], ['open B', layout.open[1], OPEN_SIZE],
-      ['header 0', layout.header[0], 16], ['header 1', layout.header[1], 16], ['journal', layout.log, layout.capacity * EVENT_SIZE]];
+      ['bill A', layout.bill[0], BILL_SIZE],
+      ['bill B', layout.bill[1], BILL_SIZE],
+      ['witness', layout.witness, BILL_SIZE],
+      ['open A', layout.open[0], OPEN_SIZE],
+      ['open B', layout.open[1], OPEN_SIZE],
+      ['header 0', layout.header[0], 16],
+      ['header 1', layout.header[1], 16],
+      ['journal', layout.log, layout.capacity * EVENT_SIZE],
+    ];
     for (const [name, at, n] of places) assert.ok(at >= 0 && at + n <= SIZE, name);
-    for (const [a, x, n] of places) for (const [b, y, m] of places) {
-      if (a !== b) assert.ok(x + n <= y || y + m <= x, `${a} overlaps ${b}`);
-    }
+    for (const [a, x, n] of places)
+      for (const [b, y, m] of places) {
+        if (a !== b) assert.ok(x + n <= y || y + m <= x, `${a} overlaps ${b}`);
+      }
     const gap = (x: number, n: number, y: number) => (x < y ? y - (x + n) : x - (y + n));
-    for (const [x, y, n] of [[layout.bill[0], layout.bill[1], BILL_SIZE], [layout.bill[0], layout.witness, BILL_SIZE], [layout.bill[1], layout.witness, BILL_SIZE],
-      [layout.open[0], layout.open[1], OPEN_SIZE], [layout.header[0], layout.header[1], 16]] as const) {
+    for (const [x, y, n] of [
+      [layout.bill[0], layout.bill[1], BILL_SIZE],
+      [layout.bill[0], layout.witness, BILL_SIZE],
+      [layout.bill[1], layout.witness, BILL_SIZE],
+      [layout.open[0], layout.open[1], OPEN_SIZE],
+      [layout.header[0], layout.header[1], 16],
+    ] as const) {
       assert.ok(gap(x, n, y) > 64, `copies at ${x} and ${y}: ${gap(x, n, y)} bytes apart`);
     }
     assert.throws(() => legalLayout(800), RangeError);
@@ -88,14 +132,19 @@ describe('legal: NVRAM layout 2', () => {
     const r = rng(1);
     for (const len of [16, 64]) {
       for (let at = 0; at + len <= SIZE; at += len === 16 ? 1 : 3) {
-        const fram = new FramModel(SIZE), b = new BillingStore(fram, crc, layout);
+        const fram = new FramModel(SIZE),
+          b = new BillingStore(fram, crc, layout);
         prepareArea(fram, crc, SIZE);
-        const n = 2 + (at & 3);      // which copy holds the newest varies with `at`
+        const n = 2 + (at & 3); // which copy holds the newest varies with `at`
         for (let s = 1; s <= n; s++) b.save(s * 1000, energy(s * 1e6), 0, counts(s * 1e6));
-        const cut = at % 7 === 0 ? r(13) : -1;   // a save torn after 0..12 bursts (before it returned)
+        const cut = at % 7 === 0 ? r(13) : -1; // a save torn after 0..12 bursts (before it returned)
         if (cut >= 0) {
           fram.budget = cut;
-          try { b.save((n + 1) * 1000, energy((n + 1) * 1e6), 0, counts((n + 1) * 1e6)); } catch { /* cut */ }
+          try {
+            b.save((n + 1) * 1000, energy((n + 1) * 1e6), 0, counts((n + 1) * 1e6));
+          } catch {
+            /* cut */
+          }
           fram.budget = Infinity;
         }
         corrupt(fram.mem, at, len, at % 3, r);
@@ -119,14 +168,17 @@ describe('legal: NVRAM layout 2', () => {
     m = meter(fram);
     assert.equal(m.aPlus(), before);
     assert.match(m.printed[0]!, /registers=restored seq=5 .* dropped=2\r\n$/);
-    assert.ok(m.traces.some((t) => /restored from the witness \(seq=5\)/.test(t)), m.traces.join('\n'));
+    assert.ok(
+      m.traces.some((t) => /restored from the witness \(seq=5\)/.test(t)),
+      m.traces.join('\n'),
+    );
     m.second(2);
     // now every copy: the registers restart at 0, marked lost, logged
     for (const at of [layout.bill[0], layout.bill[1], layout.witness]) fram.mem.fill(0x5a, at, at + BILL_SIZE);
     m = meter(fram);
     assert.equal(m.aPlus(), 0);
     assert.match(m.printed[0]!, /registers=lost /);
-    assert.deepEqual(journal(fram).slice(-2), [12, 13]);   // NVRAM (3 dropped), REGISTERS_LOST
+    assert.deepEqual(journal(fram).slice(-2), [12, 13]); // NVRAM (3 dropped), REGISTERS_LOST
     m.second(1);
     const again = new BillingStore(fram, crc, layout);
     assert.equal(again.load(), true);
@@ -143,7 +195,8 @@ describe('legal: NVRAM layout 2', () => {
   });
 
   it('random single corruptions and cuts over many boots through legal.ts: A+ never goes backwards, never lost', () => {
-    const r = rng(7), fram = new FramModel(SIZE);
+    const r = rng(7),
+      fram = new FramModel(SIZE);
     let shown = 0;
     for (let boot = 0; boot < 400; boot++) {
       const m = meter(fram);
@@ -153,7 +206,11 @@ describe('legal: NVRAM layout 2', () => {
       shown = m.aPlus();
       // the power fails during the next save (after 0..12 bursts) or between two
       fram.budget = r(2) ? r(13) : 0;
-      try { m.second(1); } catch { /* cut */ }
+      try {
+        m.second(1);
+      } catch {
+        /* cut */
+      }
       fram.budget = Infinity;
       const len = 16 + r(49);
       corrupt(fram.mem, r(SIZE - len + 1), len, r(3), r);
@@ -174,27 +231,38 @@ describe('legal: NVRAM layout 1 -> 2', () => {
       bill.save();
     }
     const open = new TwoSlotRecord(fram, crc, 192, 160, OPEN_SIZE, OPEN_MAGIC);
-    open.view.setUint16(8, 1 << 7, true);   // terminal cover open since t=4242
+    open.view.setUint16(8, 1 << 7, true); // terminal cover open since t=4242
     open.view.setUint8(12 + 16 * 7, 9);
     open.view.setFloat64(12 + 16 * 7 + 8, 4242, true);
     open.save();
-    open.save();                             // seq 1 in the copy at 352, 2 at 192, 3 (the newest) at 352
+    open.save(); // seq 1 in the copy at 352, 2 at 192, 3 (the newest) at 352
     open.save();
     const log = new EventLog(fram, crc, v1);
     for (let k = 1; k <= events; k++) log.append(k * 10, 3 + (k % 4), 1, k, k);
     return fram;
   }
 
-  for (const [events, saves] of [[0, 0], [100, 7], [220, 8], [300, 9], [441, 10]] as const) {
+  for (const [events, saves] of [
+    [0, 0],
+    [100, 7],
+    [220, 8],
+    [300, 9],
+    [441, 10],
+  ] as const) {
     it(`${events} events (layout 1: ${events > 223 ? `wrapped, newest in slot ${(events - 1) % 223}` : 'not wrapped'}), a cut at every burst of the migration`, () => {
       const want = Math.min(events, layout.capacity);
       for (let cut = 0; ; cut++) {
         const fram = v1Image(events, saves);
         fram.budget = cut;
         let done = true;
-        try { assert.equal(prepareArea(fram, crc, SIZE).status, 'migrated'); } catch (e) { done = false; assert.match(String(e), /power cut/); }
+        try {
+          assert.equal(prepareArea(fram, crc, SIZE).status, 'migrated');
+        } catch (e) {
+          done = false;
+          assert.match(String(e), /power cut/);
+        }
         fram.budget = Infinity;
-        const area = prepareArea(fram, crc, SIZE);   // the next boot finishes what the cut left
+        const area = prepareArea(fram, crc, SIZE); // the next boot finishes what the cut left
         if (done) assert.equal(area.status, 'current');
         else assert.ok(['migrated', 'repaired', 'current'].includes(area.status), `cut ${cut}: ${area.status}`);
         const b = new BillingStore(fram, crc, layout);
@@ -205,7 +273,11 @@ describe('legal: NVRAM layout 1 -> 2', () => {
         const log = new EventLog(fram, crc, layout);
         log.load();
         assert.deepEqual([log.last, log.count, log.dropped], [events, want, 0], `cut ${cut}`);
-        assert.deepEqual(log.list(layout.capacity).map((e) => e.seq), Array.from({ length: want }, (_, k) => events - want + 1 + k), `cut ${cut}`);
+        assert.deepEqual(
+          log.list(layout.capacity).map((e) => e.seq),
+          Array.from({ length: want }, (_, k) => events - want + 1 + k),
+          `cut ${cut}`,
+        );
         const open = new OpenEvents(fram, crc, layout);
         open.load();
         assert.deepEqual([open.seq, open.dropped, open.open[7]?.start], [3, 0, 4242]);
@@ -230,23 +302,35 @@ describe('legal: NVRAM layout 1 -> 2', () => {
   it(`a header of another layout or area size is refused, the area left untouched; a new area gets layout ${LAYOUT_VERSION}`, () => {
     const fresh = new FramModel(SIZE);
     assert.equal(prepareArea(fresh, crc, SIZE).status, 'formatted');
-    for (const [at, value] of [[4, 3], [8, 8000]] as const) {   // version 3; an area of 8000 bytes
+    for (const [at, value] of [
+      [4, 3],
+      [8, 8000],
+    ] as const) {
+      // version 3; an area of 8000 bytes
       const fram = new FramModel(SIZE);
       fram.mem.set(fresh.mem);
       for (const h of layout.header) {
         const v = new DataView(fram.mem.buffer, h, 16);
-        if (at === 4) v.setUint16(4, value, true); else v.setUint32(8, value, true);
+        if (at === 4) v.setUint16(4, value, true);
+        else v.setUint32(8, value, true);
         v.setUint32(12, crc.reset().checksum(fram.mem.subarray(h, h + 12)) >>> 0, true);
       }
       const copy = fram.mem.slice();
-      assert.throws(() => prepareArea(fram, crc, SIZE), at === 4 ? /NVRAM layout 3 of 7648 bytes refused/ : /NVRAM layout 2 of 8000 bytes refused/);
+      assert.throws(
+        () => prepareArea(fram, crc, SIZE),
+        at === 4 ? /NVRAM layout 3 of 7648 bytes refused/ : /NVRAM layout 2 of 8000 bytes refused/,
+      );
       assert.deepEqual(fram.mem, copy);
       const traces: string[] = [];
       // biome-ignore lint/suspicious/noExplicitAny: a fake RunService table, each entry typed by its own parameters
       const services: { [k: string]: (...a: any[]) => unknown } = {
-        'driver.get': (n: string) => (n === 'nvram' ? fram : { CRC32: NodeCrc32 }), trace: (l: number, t: string) => traces.push(`${l} ${t}`),
+        'driver.get': (n: string) => (n === 'nvram' ? fram : { CRC32: NodeCrc32 }),
+        trace: (l: number, t: string) => traces.push(`${l} ${t}`),
       };
-      assert.throws(() => start(((name: string, ...a: unknown[]) => services[name]!(...a)) as never, {} as never, new Float64Array(37), undefined), /refused/);
+      assert.throws(
+        () => start(((name: string, ...a: unknown[]) => services[name]!(...a)) as never, {} as never, new Float64Array(37), undefined),
+        /refused/,
+      );
       assert.match(traces[0]!, /^1 NVRAM: NVRAM layout .* refused/);
     }
   });

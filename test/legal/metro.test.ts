@@ -9,9 +9,14 @@ const LIMIT = { active: 0.002, reactive: 0.005, rms: 0.001 };
 const relErr = (m: number, e: number) => Math.abs(m - e) / Math.abs(e);
 
 // phase: [Vrms mV, Irms mA, angle centidegrees]
-const LOADS: [number, number, number][] = [[230000, 5000, 6000], [231000, 2500, 0], [229000, 6000, -3687]];
+const LOADS: [number, number, number][] = [
+  [230000, 5000, 6000],
+  [231000, 2500, 0],
+  [229000, 6000, -3687],
+];
 const SCN: Scenario = {
-  freq: 50, seconds: 1,
+  freq: 50,
+  seconds: 1,
   phases: LOADS.map(([mv, ma, cd], k) => ({ vrms: mv / 1000, irms: ma / 1000, angle: cd / 100, vAngle: [0, -120, 120][k]! })),
 };
 
@@ -26,7 +31,7 @@ async function showAt(node: FirmwareNode, second: number): Promise<Show> {
   for (;;) {
     const s = await show(node);
     if (s && s.get('second')! >= second) return s;
-    await node.waitFor(/^$/, 300).catch(() => undefined);   // let a little time pass (no fixed sleep needed for correctness)
+    await node.waitFor(/^$/, 300).catch(() => undefined); // let a little time pass (no fixed sleep needed for correctness)
   }
 }
 
@@ -38,11 +43,20 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       node = await FirmwareNode.start({ platform, role: 'meter' });
       await node.waitFor(/^PARTS started$/);
     });
-    after(async () => { await node.stop(); });
+    after(async () => {
+      await node.stop();
+    });
 
     it('wrong METRO LOAD parameters give the usual ERROR line', async () => {
-      for (const bad of ['METRO LOAD 4 230000 5000 0', 'METRO LOAD 1 230000 5000', 'METRO LOAD 1 -5 5000 0',
-        'METRO LOAD 1 230000 5000 18001', 'METRO LOAD 1 230000 5000 0 70000', 'METRO LOAD 1 x 1 1', 'METRO GET_DATA 0']) {
+      for (const bad of [
+        'METRO LOAD 4 230000 5000 0',
+        'METRO LOAD 1 230000 5000',
+        'METRO LOAD 1 -5 5000 0',
+        'METRO LOAD 1 230000 5000 18001',
+        'METRO LOAD 1 230000 5000 0 70000',
+        'METRO LOAD 1 x 1 1',
+        'METRO GET_DATA 0',
+      ]) {
         const lines = await node.command(bad, /^ERROR /);
         assert.equal(lines.length, 1, bad);
       }
@@ -57,32 +71,38 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       const a = await showAt(node, from + 1);
       const b = await showAt(node, a.get('second')! + 2);
       const secs = b.get('second')! - a.get('second')!;
-      let pSum = 0, qSum = 0;
+      let pSum = 0,
+        qSum = 0;
       SCN.phases.forEach((_, p) => {
-        const t = truth(SCN, p, 0, 1);   // one second; every second after the load is the same
+        const t = truth(SCN, p, 0, 1); // one second; every second after the load is the same
         const L = `L${p + 1}.`;
         assert.ok(relErr(b.get(L + 'P')!, t.active) <= LIMIT.active, `${L}P ${b.get(L + 'P')} vs ${t.active}`);
-        assert.ok(relErr(b.get(L + 'Q')!, t.reactive) <= LIMIT.reactive || Math.abs(t.reactive) < 1e-9 && Math.abs(b.get(L + 'Q')!) < 0.5,
-          `${L}Q ${b.get(L + 'Q')} vs ${t.reactive}`);
+        assert.ok(
+          relErr(b.get(L + 'Q')!, t.reactive) <= LIMIT.reactive || (Math.abs(t.reactive) < 1e-9 && Math.abs(b.get(L + 'Q')!) < 0.5),
+          `${L}Q ${b.get(L + 'Q')} vs ${t.reactive}`,
+        );
         assert.ok(relErr(b.get(L + 'V')!, Math.sqrt(t.v2)) <= LIMIT.rms, `${L}V`);
         assert.ok(relErr(b.get(L + 'I')!, Math.sqrt(t.i2)) <= LIMIT.rms, `${L}I`);
         assert.ok(Math.abs(b.get(L + 'F')! - 50) < 0.005, `${L}F`);
-        pSum += t.active; qSum += t.reactive;
+        pSum += t.active;
+        qSum += t.reactive;
       });
       assert.ok(relErr(b.get('P')!, pSum) <= LIMIT.active, `P ${b.get('P')} vs ${pSum}`);
       // energy registers over whole seconds between the two snapshots (Wh, varh)
-      const dA = b.get('A+')! - a.get('A+')!, expA = pSum * secs * UWH_PER_J / 1e6;
+      const dA = b.get('A+')! - a.get('A+')!,
+        expA = (pSum * secs * UWH_PER_J) / 1e6;
       assert.ok(relErr(dA, expA) <= LIMIT.active, `A+ ${dA} vs ${expA}`);
       // Q1 + Q4 from the inductive and capacitive phases
       const q1 = SCN.phases.reduce((acc, _, p) => acc + Math.max(0, truth(SCN, p, 0, 1).reactive), 0);
-      const dQ = (b.get('R.Q1')! + b.get('R.Q4')!) - (a.get('R.Q1')! + a.get('R.Q4')!), expQ = qSum * secs / 3600;
+      const dQ = b.get('R.Q1')! + b.get('R.Q4')! - (a.get('R.Q1')! + a.get('R.Q4')!),
+        expQ = (qSum * secs) / 3600;
       assert.ok(relErr(dQ, expQ) <= LIMIT.reactive, `R.Q1+R.Q4 ${dQ} vs ${expQ} (q1 ${q1})`);
       assert.equal(b.get('A-')! - a.get('A-')!, 0);
     });
 
     it('METRO GET_DATA pops records oldest first with increasing timestamps and energy', async () => {
       const s = await show(node);
-      await showAt(node, s!.get('second')! + 2);   // at least two fresh records
+      await showAt(node, s!.get('second')! + 2); // at least two fresh records
       const lines = await node.command('METRO GET_DATA 32', /^records=/);
       const recs = lines.filter((l) => l.startsWith('t=')).map((l) => new Map(l.split(' ').map((kv) => kv.split('=') as [string, string])));
       assert.ok(recs.length >= 2, lines.join('\n'));

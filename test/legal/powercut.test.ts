@@ -10,10 +10,10 @@ import { FirmwareNode, type Platform } from '../../emulator/node.js';
 import { logOf, showAt, nvramFile } from './helpers.js';
 import { legalLayout } from '../../modules/legal/layout.js';
 
-const LEGAL = legalLayout(7648);   // LEGAL's area of the 8 KB FRAM: 214 journal records
+const LEGAL = legalLayout(7648); // LEGAL's area of the 8 KB FRAM: 214 journal records
 
-const LOAD_W = 230 * 10;   // METRO LOAD 1 230000 10000 0: 2300 W, all active
-let bound = 0;             // Wh the load could add between the last reading and the cut
+const LOAD_W = 230 * 10; // METRO LOAD 1 230000 10000 0: 2300 W, all active
+let bound = 0; // Wh the load could add between the last reading and the cut
 
 async function boot(platform: Platform, nvram: string): Promise<{ node: FirmwareNode; banner: string }> {
   const node = await FirmwareNode.start({ platform, role: 'meter', nvram });
@@ -22,7 +22,10 @@ async function boot(platform: Platform, nvram: string): Promise<{ node: Firmware
   return { node, banner };
 }
 
-for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, number][]) {
+for (const [platform, cuts] of [
+  ['lin', 4],
+  ['mps2-an386', 2],
+] as [Platform, number][]) {
   describe(`legal: power cuts on ${platform}`, function () {
     this.timeout(120000);
 
@@ -61,7 +64,7 @@ for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, num
           node.child.kill('SIGKILL');
           await node.wait();
           // the load ran from what was seen until the kill, plus the second being measured
-          bound = LOAD_W * ((Date.now() - seenAt) / 1000 + 2) / 3600;
+          bound = (LOAD_W * ((Date.now() - seenAt) / 1000 + 2)) / 3600;
         } finally {
           if (node.exitCode === null) await node.stop();
         }
@@ -98,7 +101,11 @@ for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, num
         const log = await logOf(node);
         const tail = log.slice(-6);
         // in slot order: dips per phase, over/undervoltage per phase, reverse energy, tamper
-        assert.deepEqual(tail.map((e) => e.type), ['SAG', 'UNDERVOLTAGE', 'REVERSE', 'COVER', 'POWER_FAIL', 'POWER_RESTORE'], JSON.stringify(log));
+        assert.deepEqual(
+          tail.map((e) => e.type),
+          ['SAG', 'UNDERVOLTAGE', 'REVERSE', 'COVER', 'POWER_FAIL', 'POWER_RESTORE'],
+          JSON.stringify(log),
+        );
         const fail = tail[4]!;
         // SHOW's time is when it was asked; the failure is stamped with the last second saved
         assert.ok(fail.time >= lastSecond! - 1000 && fail.time <= lastSecond! + 2000, `POWER_FAIL at ${fail.time}, SHOW at ${lastSecond!}`);
@@ -113,7 +120,10 @@ for (const [platform, cuts] of [['lin', 4], ['mps2-an386', 2]] as [Platform, num
         await node.wait();
         ({ node } = await boot(platform, file));
         const again = await logOf(node);
-        assert.deepEqual(again.slice(-8).map((e) => e.type), ['SAG', 'UNDERVOLTAGE', 'REVERSE', 'COVER', 'POWER_FAIL', 'POWER_RESTORE', 'POWER_FAIL', 'POWER_RESTORE']);
+        assert.deepEqual(
+          again.slice(-8).map((e) => e.type),
+          ['SAG', 'UNDERVOLTAGE', 'REVERSE', 'COVER', 'POWER_FAIL', 'POWER_RESTORE', 'POWER_FAIL', 'POWER_RESTORE'],
+        );
       } finally {
         await node.stop();
       }
@@ -137,11 +147,22 @@ describe('legal: NVRAM content and options', function () {
       await node.waitFor(/^TRACE ERROR LEGAL: NVRAM: every copy of the registers lost, restarting from 0 marked as lost$/);
       await node.waitFor(/^PARTS started$/);
       const log = await logOf(node);
-      assert.deepEqual(log.map((e) => [e.type, e.value]), [['NVRAM', Number(m![1])], ['REGISTERS_LOST', 0]]);
-      assert.match((await node.command('METRO NVRAM', /^log /)).find((l) => l.startsWith('registers'))!, /^registers seq=\d+ dropped=1 lost=1$/);
+      assert.deepEqual(
+        log.map((e) => [e.type, e.value]),
+        [
+          ['NVRAM', Number(m![1])],
+          ['REGISTERS_LOST', 0],
+        ],
+      );
+      assert.match(
+        (await node.command('METRO NVRAM', /^log /)).find((l) => l.startsWith('registers'))!,
+        /^registers seq=\d+ dropped=1 lost=1$/,
+      );
       const s = await showAt(node, 0);
       assert.equal(s.get('A+'), 0);
-    } finally { await node.stop(); }
+    } finally {
+      await node.stop();
+    }
   });
 
   it('a torn billing copy: the witness holds the same record, one drop, energy not behind', async () => {
@@ -151,8 +172,10 @@ describe('legal: NVRAM content and options', function () {
     const s = await showAt(node, 2);
     await node.stop();
     // tear the copy holding the newest record (seq n in copy n & 1) after its first 16-byte burst
-    const bytes = readFileSync(file), seqOf = (k: number) => bytes.readUInt32LE(LEGAL.bill[k]! + 4);
-    const seq = Math.max(seqOf(0), seqOf(1)), at = LEGAL.bill[seq & 1]!;
+    const bytes = readFileSync(file),
+      seqOf = (k: number) => bytes.readUInt32LE(LEGAL.bill[k]! + 4);
+    const seq = Math.max(seqOf(0), seqOf(1)),
+      at = LEGAL.bill[seq & 1]!;
     assert.equal(seqOf(seq & 1), seq);
     bytes.fill(0xa5, at + 16, at + 88);
     writeFileSync(file, bytes);
@@ -161,15 +184,21 @@ describe('legal: NVRAM content and options', function () {
       const banner = await node.waitFor(/^NVRAM /);
       assert.match(banner, new RegExp(`registers=restored seq=${seq} log=\\d+/${LEGAL.capacity} dropped=1$`));
       const wh = (await showAt(node, 0)).get('A+')!;
-      assert.ok(wh <= s.get('A+')! + LOAD_W * 2 / 3600 && wh >= s.get('A+')!, `${wh} vs ${s.get('A+')}`);
+      assert.ok(wh <= s.get('A+')! + (LOAD_W * 2) / 3600 && wh >= s.get('A+')!, `${wh} vs ${s.get('A+')}`);
       assert.equal((await logOf(node, 3)).map((e) => e.type).join(), 'NVRAM,POWER_FAIL,POWER_RESTORE');
-    } finally { await node.stop(); }
+    } finally {
+      await node.stop();
+    }
   });
 
   it('--nvram: a file of the wrong size or an unreachable path is refused with one line and status 2', async () => {
     const file = nvramFile('small.bin');
     writeFileSync(file, Buffer.alloc(100));
-    for (const [args, why] of [[['--nvram', file], /has 100 bytes, expected 8192/], [['--nvram', '/nonexistent/dir/x.bin'], /cannot open NVRAM file/], [['--nvram'], /--nvram needs a value/]] as const) {
+    for (const [args, why] of [
+      [['--nvram', file], /has 100 bytes, expected 8192/],
+      [['--nvram', '/nonexistent/dir/x.bin'], /cannot open NVRAM file/],
+      [['--nvram'], /--nvram needs a value/],
+    ] as const) {
       const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: [...args], waitReady: false });
       assert.equal(await node.wait(), 2);
       assert.match(node.stderr.trim(), why);
@@ -181,6 +210,8 @@ describe('legal: NVRAM content and options', function () {
     const node = await FirmwareNode.start({ platform: 'lin', role: 'meter' });
     try {
       assert.match(await node.waitFor(/^NVRAM /), /^NVRAM volatile \(no backing file\)/);
-    } finally { await node.stop(); }
+    } finally {
+      await node.stop();
+    }
   });
 });

@@ -3,7 +3,10 @@ import { Channel, parseEui64 } from '../../emulator/medium/channel.js';
 
 describe('medium/channel link budget', () => {
   const ch = new Channel({
-    attenuationDbPerKm: 40, couplingLossDb: 10, crossPhaseLossDb: 15, noiseDbuv: 40,
+    attenuationDbPerKm: 40,
+    couplingLossDb: 10,
+    crossPhaseLossDb: 15,
+    noiseDbuv: 40,
     nodes: [
       { eui64: '1', phase: '3P', transformer: 'T1', feeder: 'F1', positionM: 0 },
       { eui64: '2', phase: 'L1', transformer: 'T1', feeder: 'F1', positionM: 500 },

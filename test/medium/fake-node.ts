@@ -1,8 +1,17 @@
 // A scripted node speaking the modem-port protocol over a socket, for tests.
 import net from 'node:net';
 import {
-  AddrMode, Decoder, encode, MsgType, NodeKind, PORT_VERSION, TIME_NEVER,
-  type DataConfirm, type DataIndication, type DataRequest, type PortMessage,
+  AddrMode,
+  Decoder,
+  encode,
+  MsgType,
+  NodeKind,
+  PORT_VERSION,
+  TIME_NEVER,
+  type DataConfirm,
+  type DataIndication,
+  type DataRequest,
+  type PortMessage,
 } from '../../emulator/medium/port.js';
 import { Modulation } from '../../emulator/medium/phy-const.js';
 
@@ -28,7 +37,10 @@ export class FakeNode {
   private pending: PortMessage[] = [];
   private waiters: Array<() => void> = [];
 
-  constructor(readonly eui64: bigint, private readonly opts: FakeNodeOptions = {}) {
+  constructor(
+    readonly eui64: bigint,
+    private readonly opts: FakeNodeOptions = {},
+  ) {
     this.script = [...(opts.script ?? [])].sort((a, b) => a.atUs - b.atUs);
   }
 

@@ -97,7 +97,10 @@ describe('medium: nodes over sockets', function () {
     assert.equal(s.retries, 10);
     assert.equal(s.noAck, 2);
     for (const f of [fakes[0]!, fakes[2]!]) {
-      assert.deepEqual(f.confirms.map((c) => [c.status, c.retries]), [[MacStatus.NO_ACK, 5]]);
+      assert.deepEqual(
+        f.confirms.map((c) => [c.status, c.retries]),
+        [[MacStatus.NO_ACK, 5]],
+      );
     }
   });
 
@@ -109,25 +112,46 @@ describe('medium: nodes over sockets', function () {
     ]);
     const s = medium.stats();
     assert.equal(s.lost.collision, 0);
-    assert.deepEqual(fakes[2]!.indications.map((i) => i.frame[2]), [2, 1]);
+    assert.deepEqual(
+      fakes[2]!.indications.map((i) => i.frame[2]),
+      [2, 1],
+    );
     // C at 100 m from B: 110 - 10 - 5 = 95 dBuV over 30: SNR 65 dB, LQI saturates at 255.
-    assert.deepEqual(fakes[2]!.indications.map((i) => i.lqi), [255, 255]);
+    assert.deepEqual(
+      fakes[2]!.indications.map((i) => i.lqi),
+      [255, 255],
+    );
   });
 
-  it('passes a unicast frame only to its destination\'s host (address filter), broadcasts to all', async () => {
+  it("passes a unicast frame only to its destination's host (address filter), broadcasts to all", async () => {
     const addr = (short: number) => ({ atUs: 0, msgs: [{ type: MsgType.SET_ADDRESS, panId: 1, shortAddr: short } as const] });
     const { medium, fakes } = await simRun({ topology: line([0, 100, 200]), seed: 4 }, [
-      { script: [addr(1), { atUs: 1000, msgs: [dataRequest(macFrame(1, 2, 1, payload(20)), { ackRequested: true, dst: 2n })] },
-        { atUs: 500_000, msgs: [dataRequest(macFrame(2, 0xffff, 1, payload(20)), { dst: 0xffffn })] }] },
+      {
+        script: [
+          addr(1),
+          { atUs: 1000, msgs: [dataRequest(macFrame(1, 2, 1, payload(20)), { ackRequested: true, dst: 2n })] },
+          { atUs: 500_000, msgs: [dataRequest(macFrame(2, 0xffff, 1, payload(20)), { dst: 0xffffn })] },
+        ],
+      },
       { script: [addr(2)] },
       { script: [addr(3)] },
     ]);
     const s = medium.stats();
-    assert.deepEqual(fakes[1]!.indications.map((i) => i.frame[2]), [1, 2]);
-    assert.deepEqual(fakes[2]!.indications.map((i) => i.frame[2]), [2], 'C heard the unicast to B, its modem kept it');
+    assert.deepEqual(
+      fakes[1]!.indications.map((i) => i.frame[2]),
+      [1, 2],
+    );
+    assert.deepEqual(
+      fakes[2]!.indications.map((i) => i.frame[2]),
+      [2],
+      'C heard the unicast to B, its modem kept it',
+    );
     assert.equal(s.filtered, 1);
     assert.equal(s.perNode[hex(3).slice(2)]!.filtered, 1);
-    assert.deepEqual(fakes[0]!.confirms.map((c) => c.status), [MacStatus.SUCCESS, MacStatus.SUCCESS]);
+    assert.deepEqual(
+      fakes[0]!.confirms.map((c) => c.status),
+      [MacStatus.SUCCESS, MacStatus.SUCCESS],
+    );
   });
 
   it('does not pass a transformer: blocked, then NO_ACK', async () => {
@@ -139,13 +163,21 @@ describe('medium: nodes over sockets', function () {
     assert.equal(fakes[1]!.indications.length, 0);
     assert.equal(s.lost.blocked, 6);
     assert.equal(s.delivered, 0);
-    assert.deepEqual(fakes[0]!.confirms.map((c) => [c.status, c.retries]), [[MacStatus.NO_ACK, 5]]);
+    assert.deepEqual(
+      fakes[0]!.confirms.map((c) => [c.status, c.retries]),
+      [[MacStatus.NO_ACK, 5]],
+    );
   });
 
   it('loses a frame in a noise burst at the receiver, counted as SNR', async () => {
     const topo = line([0, 1000], { noiseBursts: [{ startMs: 0, durationMs: 100, levelDbuv: 62, nodes: [hex(2)] }] });
     const { medium, fakes } = await simRun({ topology: topo, seed: 2 }, [
-      { script: [{ atUs: 0, msgs: [dataRequest(payload(20))] }, { atUs: 200_000, msgs: [dataRequest(payload(20))] }] },
+      {
+        script: [
+          { atUs: 0, msgs: [dataRequest(payload(20))] },
+          { atUs: 200_000, msgs: [dataRequest(payload(20))] },
+        ],
+      },
       {},
     ]);
     const s = medium.stats();
@@ -163,9 +195,14 @@ describe('medium: nodes over sockets', function () {
           const dst = i === 0 ? 2 + prng.int(5) : 1;
           script.push({
             atUs: 1000 * prng.int(400),
-            msgs: [dataRequest(macFrame(k, dst, i + 1, payload(10 + prng.int(80), k)), {
-              handle: k, ackRequested: true, dst: BigInt(dst), modulation: prng.int(4),
-            }) as never],
+            msgs: [
+              dataRequest(macFrame(k, dst, i + 1, payload(10 + prng.int(80), k)), {
+                handle: k,
+                ackRequested: true,
+                dst: BigInt(dst),
+                modulation: prng.int(4),
+              }) as never,
+            ],
           });
         }
         specs.push({ script });
@@ -234,7 +271,10 @@ describe('medium: nodes over sockets', function () {
     await a.waitFor(() => a.confirms.length === 4);
     const byHandle = new Map(a.confirms.map((c) => [c.handle, c.status]));
     assert.deepEqual([...byHandle.entries()].sort(), [
-      [1, MacStatus.SUCCESS], [2, MacStatus.SUCCESS], [3, MacStatus.TRANSACTION_OVERFLOW], [4, MacStatus.TRANSACTION_OVERFLOW],
+      [1, MacStatus.SUCCESS],
+      [2, MacStatus.SUCCESS],
+      [3, MacStatus.TRANSACTION_OVERFLOW],
+      [4, MacStatus.TRANSACTION_OVERFLOW],
     ]);
     const s = medium.stats();
     assert.equal(s.queueFull, 2);
@@ -243,7 +283,10 @@ describe('medium: nodes over sockets', function () {
     a.send(dataRequest(payload(200), { handle: 9, modulation: Modulation.ROBO }));
     a.send(dataRequest(payload(10), { handle: 10, modulation: 9 }));
     await a.waitFor(() => a.confirms.length === 6);
-    assert.deepEqual(a.confirms.slice(4).map((c) => c.status), [MacStatus.FRAME_TOO_LONG, MacStatus.INVALID_PARAMETER]);
+    assert.deepEqual(
+      a.confirms.slice(4).map((c) => c.status),
+      [MacStatus.FRAME_TOO_LONG, MacStatus.INVALID_PARAMETER],
+    );
   });
 
   it('runs 150 lin nodes faster than real time on the sim clock', async () => {

@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { crc32 } from '../../emulator/medium/crc.js';
-import {
-  AddrMode, Decoder, encode, MsgType, NodeKind, PORT_SOF, TIME_NEVER, type PortMessage,
-} from '../../emulator/medium/port.js';
+import { AddrMode, Decoder, encode, MsgType, NodeKind, PORT_SOF, TIME_NEVER, type PortMessage } from '../../emulator/medium/port.js';
 import { Prng } from '../../emulator/medium/prng.js';
 
 const VECTORS: PortMessage[] = [
   { type: MsgType.HELLO, version: 1, kind: NodeKind.BOARD, eui64: 0x0123456789abcdefn },
   { type: MsgType.SET_ADDRESS, panId: 0x781d, shortAddr: 0x0005 },
   {
-    type: MsgType.DATA_REQUEST, handle: 7, modulation: 3, toneMap: 0x3f, ackRequested: true, highPriority: true,
-    dstMode: AddrMode.EXTENDED, dst: 0xfedcba9876543210n, frame: new Uint8Array([1, 2, 3, 0x7e, 0x7e]),
+    type: MsgType.DATA_REQUEST,
+    handle: 7,
+    modulation: 3,
+    toneMap: 0x3f,
+    ackRequested: true,
+    highPriority: true,
+    dstMode: AddrMode.EXTENDED,
+    dst: 0xfedcba9876543210n,
+    frame: new Uint8Array([1, 2, 3, 0x7e, 0x7e]),
   },
   { type: MsgType.RESET },
   { type: MsgType.IDLE, until: TIME_NEVER },
@@ -75,9 +80,9 @@ describe('medium/port codec', () => {
       return b;
     };
     const hello = [1, 7, 0, 0, 0, 0, 0, 0, 0, 1]; // kind 7 does not exist
-    const out = d.push(new Uint8Array([
-      ...frame(0x33, [1]), ...frame(MsgType.IDLE, [1, 2]), ...frame(MsgType.HELLO, hello), ...encode(VECTORS[3]!),
-    ]));
+    const out = d.push(
+      new Uint8Array([...frame(0x33, [1]), ...frame(MsgType.IDLE, [1, 2]), ...frame(MsgType.HELLO, hello), ...encode(VECTORS[3]!)]),
+    );
     assert.deepEqual(out, [VECTORS[3]]);
     assert.equal(d.stats.unknownType, 1);
     assert.equal(d.stats.badLength, 1);

@@ -6,8 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUT, SRC } from './harness.js';
 
-const M4 = ['-std=c99', '-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os',
-  '-Wall', '-Wextra', '-Werror', '-c'];
+const M4 = ['-std=c99', '-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os', '-Wall', '-Wextra', '-Werror', '-c'];
 const FILES = ['dsp.c', 'fe_model.c', 'test/dsp_bench.c'];
 
 describe('metrology C build', function () {
@@ -29,8 +28,20 @@ describe('metrology C build', function () {
 
   it('runs the host benchmark of dsp_process_block', () => {
     const exe = join(OUT, 'dsp_bench');
-    execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-DMETRO_BENCH_MAIN',
-      join(SRC, 'test', 'dsp_bench.c'), join(SRC, 'dsp.c'), join(SRC, 'fe_model.c'), '-lm', '-o', exe]);
+    execFileSync('gcc', [
+      '-std=c99',
+      '-O2',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-DMETRO_BENCH_MAIN',
+      join(SRC, 'test', 'dsp_bench.c'),
+      join(SRC, 'dsp.c'),
+      join(SRC, 'fe_model.c'),
+      '-lm',
+      '-o',
+      exe,
+    ]);
     const r = JSON.parse(execFileSync(exe, ['20'], { encoding: 'utf8' }));
     assert.equal(r.seconds, 20);
     assert.ok(r.checksum > 0 && r.ns_per_sample > 0);

@@ -13,19 +13,55 @@ export const OUT = join(ROOT, 'build', 'test', 'metrology');
 export function buildHarness(defines: string[] = []): string {
   mkdirSync(OUT, { recursive: true });
   const exe = join(OUT, 'metro_check' + defines.map((d) => '_' + d.replace(/\W/g, '')).join(''));
-  execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...defines.map((d) => '-D' + d),
-    '-o', exe, join(SRC, 'test', 'metro_check.c'), join(SRC, 'dsp.c'), join(SRC, 'fe_model.c'), '-lm']);
+  execFileSync('gcc', [
+    '-std=c99',
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    ...defines.map((d) => '-D' + d),
+    '-o',
+    exe,
+    join(SRC, 'test', 'metro_check.c'),
+    join(SRC, 'dsp.c'),
+    join(SRC, 'fe_model.c'),
+    '-lm',
+  ]);
   return exe;
 }
 
 export interface Sec {
-  s: number; ph: number; vrms: number; irms: number; v1: number; i1: number; p: number; q: number;
-  sa: number; pf: number; f: number; vmin: number; vmax: number; flags: number; fe: number;
+  s: number;
+  ph: number;
+  vrms: number;
+  irms: number;
+  v1: number;
+  i1: number;
+  p: number;
+  q: number;
+  sa: number;
+  pf: number;
+  f: number;
+  vmin: number;
+  vmax: number;
+  flags: number;
+  fe: number;
 }
-export interface Tot { s: number; p: number; q: number; sa: number; in: number; res: number; flags: number; ledp: number; ledq: number }
+export interface Tot {
+  s: number;
+  p: number;
+  q: number;
+  sa: number;
+  in: number;
+  res: number;
+  flags: number;
+  ledp: number;
+  ledq: number;
+}
 export interface Run {
-  sec: Sec[]; tot: Tot[];
-  energy: Map<number, number[]>;  // phase (-1 = total) -> registers, micro-units
+  sec: Sec[];
+  tot: Tot[];
+  energy: Map<number, number[]>; // phase (-1 = total) -> registers, micro-units
   ctruth: Map<number, { a: number; r: number; v2: number; i2: number }>;
 }
 
@@ -53,16 +89,20 @@ export function expectedRegisters(s: Scenario, phase: number | 'total'): number[
   const noLoad = 0.001 * (s.nominal?.[0] ?? 230) * (s.nominal?.[1] ?? 5);
   const phases = phase === 'total' ? s.phases.map((_, k) => k) : [phase];
   for (let t = 0; t < s.seconds; t++) {
-    let p = 0, q = 0, sa = 0;
+    let p = 0,
+      q = 0,
+      sa = 0;
     for (const k of phases) {
       const x = truth(s, k, t, t + 1);
       const sk = Math.sqrt(x.v2 * x.i2);
       if (sk < noLoad) continue;
-      p += x.active; q += x.reactive; sa += sk;
+      p += x.active;
+      q += x.reactive;
+      sa += sk;
     }
     if (sa < noLoad) continue;
     reg[p >= 0 ? REG.A_IMP : REG.A_EXP]! += Math.abs(p) * UWH_PER_J;
-    const rq = p >= 0 ? (q >= 0 ? REG.Q1 : REG.Q4) : (q >= 0 ? REG.Q2 : REG.Q3);
+    const rq = p >= 0 ? (q >= 0 ? REG.Q1 : REG.Q4) : q >= 0 ? REG.Q2 : REG.Q3;
     reg[rq]! += Math.abs(q) * UWH_PER_J;
     reg[REG.APP]! += sa * UWH_PER_J;
   }

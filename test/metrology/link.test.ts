@@ -10,18 +10,36 @@ import { OUT, SRC } from './harness.js';
 function build(): string {
   mkdirSync(OUT, { recursive: true });
   const exe = join(OUT, 'link_check');
-  execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-o', exe, join(SRC, 'test', 'link_check.c'),
-    join(SRC, 'stpm_link.c'), join(SRC, 'stpm_model.c'), join(SRC, 'dsp.c'), join(SRC, 'fe_model.c'), '-lm']);
+  execFileSync('gcc', [
+    '-std=c99',
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-o',
+    exe,
+    join(SRC, 'test', 'link_check.c'),
+    join(SRC, 'stpm_link.c'),
+    join(SRC, 'stpm_model.c'),
+    join(SRC, 'dsp.c'),
+    join(SRC, 'fe_model.c'),
+    '-lm',
+  ]);
   return exe;
 }
 function run(exe: string, args: number[]) {
-  return execFileSync(exe, args.map(String), { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
+  return execFileSync(exe, args.map(String), { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe('metrology: STPM link (host harness)', function () {
   this.timeout(60000);
   let exe: string;
-  before(() => { exe = build(); });
+  before(() => {
+    exe = build();
+  });
 
   it('CRC-8 (poly 0x07) matches frames seen on a real STPM32', () => {
     const crc = run(exe, [0, 0, 0, 1, 1])[0];
@@ -38,10 +56,16 @@ describe('metrology: STPM link (host harness)', function () {
     assert.ok(secs[4].p2 > 0);
   });
 
-  for (const [inPm, outPm, lostPm] of [[30, 0, 0], [0, 30, 0], [0, 0, 30], [20, 20, 20]] as const) {
+  for (const [inPm, outPm, lostPm] of [
+    [30, 0, 0],
+    [0, 30, 0],
+    [0, 0, 30],
+    [20, 20, 20],
+  ] as const) {
     it(`faults in=${inPm} out=${outPm} lost=${lostPm} per mille: counted, never a wrong value, energy kept`, () => {
       const out = run(exe, [inPm, outPm, lostPm, 11, 60]);
-      const secs = out.filter((o) => o.t === 'sec'), l = out.at(-1);
+      const secs = out.filter((o) => o.t === 'sec'),
+        l = out.at(-1);
       for (const s of secs) if (s.ok) assert.equal(s.same, 1, `second ${s.s}: accepted a reading that differs from the clean link`);
       if (inPm) assert.ok(l.device > 0, 'discarded frames seen through US_SR');
       if (outPm) assert.ok(l.crc > 0, 'bad reply CRCs counted');

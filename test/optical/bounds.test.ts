@@ -25,14 +25,20 @@ let nextIc = Date.now() % 1e9;
 function client(u: UartLink): { c: DlmsClient; link: HdlcClientLink } {
   nextIc += 1e6;
   const link = new HdlcClientLink(transport(u), 16, SERVER);
-  return { link, c: new DlmsClient({ link, gcm: nodeGcm, keys: KEYS, systemTitle: fromHex('4D4D4D0000000001'), invocationCounter: nextIc }) };
+  return {
+    link,
+    c: new DlmsClient({ link, gcm: nodeGcm, keys: KEYS, systemTitle: fromHex('4D4D4D0000000001'), invocationCounter: nextIc }),
+  };
 }
-const snrm = () => encodeHdlcFrame({ type: 'SNRM', destination: SERVER, source: PUBLIC, pf: true, info: new Uint8Array(0), segmented: false });
-const disc = () => encodeHdlcFrame({ type: 'DISC', destination: SERVER, source: PUBLIC, pf: true, info: new Uint8Array(0), segmented: false });
+const snrm = () =>
+  encodeHdlcFrame({ type: 'SNRM', destination: SERVER, source: PUBLIC, pf: true, info: new Uint8Array(0), segmented: false });
+const disc = () =>
+  encodeHdlcFrame({ type: 'DISC', destination: SERVER, source: PUBLIC, pf: true, info: new Uint8Array(0), segmented: false });
 
 /** The next frame from the meter, and how long it took (ms). */
 async function nextFrame(u: UartLink, timeoutMs: number): Promise<{ f: HdlcFrame; ms: number }> {
-  const t0 = Date.now(), r = new HdlcFrameReader();
+  const t0 = Date.now(),
+    r = new HdlcFrameReader();
   for (;;) {
     const left = timeoutMs - (Date.now() - t0);
     if (left <= 0) throw new Error(`no frame within ${timeoutMs} ms`);
@@ -44,7 +50,10 @@ async function hdlcStats(node: FirmwareNode): Promise<Record<string, number>> {
   const lines = await node.command('DLMS STATS', /^profile /);
   const h = lines.find((l) => l.startsWith('hdlc '));
   const out: Record<string, number> = {};
-  for (const kv of (h ?? '').split(' ').slice(1)) { const [k, v] = kv.split('='); out[k!] = Number(v); }
+  for (const kv of (h ?? '').split(' ').slice(1)) {
+    const [k, v] = kv.split('=');
+    out[k!] = Number(v);
+  }
   return out;
 }
 async function stackPeak(node: FirmwareNode): Promise<{ peak: number; slots: number }> {
@@ -65,17 +74,19 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       u = node.uart1!;
       await u.ready();
     });
-    after(async () => { await node.stop(); });
+    after(async () => {
+      await node.stop();
+    });
 
     it('`7E A7 FF` then an SNRM: the UA comes at once (a stale length never swallows a valid frame)', async () => {
       u.flush();
       await u.send(Uint8Array.of(0x7e, 0xa7, 0xff));
-      await node.command('DLMS STATS', /^profile /);        // the three bytes are in: the port is in HDLC, waiting
+      await node.command('DLMS STATS', /^profile /); // the three bytes are in: the port is in HDLC, waiting
       await u.send(snrm());
       const { f, ms } = await nextFrame(u, 3000);
       assert.equal(f.type, 'UA', `${f.type} after ${ms} ms`);
       const s = await hdlcStats(node);
-      assert.equal(s.resync! + s.timeout!, 1, JSON.stringify(s));    // the partial frame was abandoned, and counted
+      assert.equal(s.resync! + s.timeout!, 1, JSON.stringify(s)); // the partial frame was abandoned, and counted
       await u.send(disc());
       assert.equal((await nextFrame(u, 3000)).f.type, 'UA');
       while (!/^optical state=idle /.test((await node.command('DLMS STATS', /^profile /))[0]!));
@@ -83,13 +94,17 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
 
     it('2 KB of random bytes in NRM, then the client goes on at once (not after the 120 s inactivity time-out)', async () => {
       let seed = 4;
-      const rnd = (n: number) => Uint8Array.from({ length: n }, () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed >>> 24; });
+      const rnd = (n: number) =>
+        Uint8Array.from({ length: n }, () => {
+          seed = (seed * 1664525 + 1013904223) >>> 0;
+          return seed >>> 24;
+        });
       u.flush();
       const { c, link } = client(u);
       await c.associate();
       for (let round = 0; round < 3; round++) {
         const noise = rnd(2048);
-        noise.set([0x7e, 0xa7, 0xff], noise.length - 64 - round * 7);   // near its end, a header announcing 2,047 bytes
+        noise.set([0x7e, 0xa7, 0xff], noise.length - 64 - round * 7); // near its end, a header announcing 2,047 bytes
         for (let o = 0; o < noise.length; o += 256) await u.send(noise.subarray(o, o + 256));
         await node.command('DLMS STATS', /^profile /);
         u.flush();
@@ -111,17 +126,20 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       // the legitimate deep paths first: a profile read by range (selective access)
       const now = Date.now();
       await c.readProfileByRange('1.0.99.1.0.255', toDateTime(now - 3600000), toDateTime(now));
-      const refused = (r: Uint8Array) => r[0] === 0xd8 || (r[0] === 0xc4 && r[3] === 0x01);   // exception, or a data-access-result
+      const refused = (r: Uint8Array) => r[0] === 0xd8 || (r[0] === 0xc4 && r[3] === 0x01); // exception, or a data-access-result
       const r1 = await link.request(REPRO);
       assert.ok(refused(r1), Buffer.from(r1).toString('hex'));
       // random nestings of arrays and structures, 9..24 deep, and compact arrays in them
       let seed = 23;
-      const rnd = (n: number) => { seed = (seed * 1664525 + 1013904223) >>> 0; return (seed >>> 16) % n; };
+      const rnd = (n: number) => {
+        seed = (seed * 1664525 + 1013904223) >>> 0;
+        return (seed >>> 16) % n;
+      };
       for (let k = 0; k < 16; k++) {
         const depth = 9 + rnd(16);
         const body: number[] = [];
         for (let d = 0; d < depth; d++) body.push(rnd(2) ? 0x01 : 0x02, 1 + rnd(2));
-        body.push(0x13, 0x02, 0x01, 0x12, 0x00);  // compact-array of structure{long-unsigned}, no contents
+        body.push(0x13, 0x02, 0x01, 0x12, 0x00); // compact-array of structure{long-unsigned}, no contents
         const apdu = Uint8Array.from([...fromHex('c001c100070100630100ff02'), ...body]);
         const r = await link.request(apdu);
         assert.ok(refused(r), `depth ${depth}: ${Buffer.from(r).toString('hex')}`);
@@ -129,11 +147,15 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       // the deepest nestings the server accepts (maxDataDepth 8) decode and are refused by the profile:
       // structures, and a compact array whose type description nests 8 deep (and 9: malformed)
       const get = (params: string) => fromHex('c001c100070100630100ff02' + '0102' + params);
-      for (const params of ['0201'.repeat(7) + '0200', '13' + '010001'.repeat(7) + '12' + '020000', '13' + '010001'.repeat(8) + '12' + '020000']) {
+      for (const params of [
+        '0201'.repeat(7) + '0200',
+        '13' + '010001'.repeat(7) + '12' + '020000',
+        '13' + '010001'.repeat(8) + '12' + '020000',
+      ]) {
         const r = await link.request(get(params));
         assert.ok(refused(r), `${params}: ${Buffer.from(r).toString('hex')}`);
       }
-      assert.equal(items(await c.get(7, '1.0.99.1.0.255', 3))!.length, 5);     // still serving
+      assert.equal(items(await c.get(7, '1.0.99.1.0.255', 3))!.length, 5); // still serving
       await c.release();
       await link.close();
       const { peak, slots } = await stackPeak(node);

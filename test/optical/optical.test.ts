@@ -10,14 +10,29 @@ import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
 import { serverAddress, encodeHdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
 import { parseIdentification, parseDataReadout, parseDataSet, ETX } from '../../modules/nonlegal/dlms/iec62056-21.js';
 import { Mechanism, DataAccessResult } from '../../modules/nonlegal/dlms/xdlms-const.js';
-import { DlmsClient, DlmsError, HdlcClientLink, ClassId, dateTimeOf, items, num, octets, u32, dt, type ByteTransport } from '../../modules/nonlegal/cosem/index.js';
+import {
+  DlmsClient,
+  DlmsError,
+  HdlcClientLink,
+  ClassId,
+  dateTimeOf,
+  items,
+  num,
+  octets,
+  u32,
+  dt,
+  type ByteTransport,
+} from '../../modules/nonlegal/cosem/index.js';
 import { toDateTime, fromDateTime } from '../../modules/nonlegal/optical/clock.js';
 
 const KEYS = { encryptionKey: fromHex('000102030405060708090A0B0C0D0E0F'), authenticationKey: fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };
 const TITLE = fromHex('4D4D4D0000000001');
 const SERVER = serverAddress(1, 17);
 const crlf = (b: Uint8Array) => b.length >= 2 && b[b.length - 2] === 0x0d && b[b.length - 1] === 0x0a;
-const readoutDone = (b: Uint8Array) => { const e = b.indexOf(ETX); return e >= 0 && b.length >= e + 2; };
+const readoutDone = (b: Uint8Array) => {
+  const e = b.indexOf(ETX);
+  return e >= 0 && b.length >= e + 2;
+};
 const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 
 function transport(u: UartLink): ByteTransport {
@@ -28,16 +43,33 @@ function transport(u: UartLink): ByteTransport {
 let nextIc = Date.now() % 1e9;
 function client(u: UartLink, sap: number, keys = KEYS): DlmsClient {
   nextIc += 1e6;
-  return new DlmsClient({ link: new HdlcClientLink(transport(u), sap, SERVER), gcm: nodeGcm, keys, systemTitle: TITLE, invocationCounter: nextIc });
+  return new DlmsClient({
+    link: new HdlcClientLink(transport(u), sap, SERVER),
+    gcm: nodeGcm,
+    keys,
+    systemTitle: TITLE,
+    invocationCounter: nextIc,
+  });
 }
 async function show(node: FirmwareNode): Promise<Record<string, number>> {
   const lines = await node.command('METRO SHOW', /^AP=/);
-  return Object.fromEntries(lines.map((l) => l.split('=')).filter((kv) => kv.length === 2).map(([k, v]) => [k!, Number(v)]));
+  return Object.fromEntries(
+    lines
+      .map((l) => l.split('='))
+      .filter((kv) => kv.length === 2)
+      .map(([k, v]) => [k!, Number(v)]),
+  );
 }
 async function stats(node: FirmwareNode): Promise<Record<string, number>> {
   const lines = await node.command('DLMS STATS', /^profile /);
   const out: Record<string, number> = {};
-  for (const l of lines) { const [group, ...kv] = l.split(' '); for (const p of kv) { const [k, v] = p.split('='); out[`${group}.${k}`] = Number(v); } }
+  for (const l of lines) {
+    const [group, ...kv] = l.split(' ');
+    for (const p of kv) {
+      const [k, v] = p.split('=');
+      out[`${group}.${k}`] = Number(v);
+    }
+  }
   return out;
 }
 async function readout(u: UartLink, signOn = '/?!\r\n'): Promise<Map<string, { value: string; unit?: string }>> {
@@ -45,10 +77,15 @@ async function readout(u: UartLink, signOn = '/?!\r\n'): Promise<Map<string, { v
   await u.send(signOn);
   const id = parseIdentification(await u.receiveUntil(crlf));
   assert.equal(id.manufacturer, 'MFW');
-  assert.match(id.id, /^\\2/);                                   // mode E offered
-  await u.send(Uint8Array.of(0x06, 0x30, 0x35, 0x30, 0x0d, 0x0a));  // data readout at 9600
-  const lines = parseDataReadout(await u.receiveUntil(readoutDone));  // checks the BCC
-  return new Map(lines.map((l) => { const d = parseDataSet(l); return [d.address, d.values[0]!]; }));
+  assert.match(id.id, /^\\2/); // mode E offered
+  await u.send(Uint8Array.of(0x06, 0x30, 0x35, 0x30, 0x0d, 0x0a)); // data readout at 9600
+  const lines = parseDataReadout(await u.receiveUntil(readoutDone)); // checks the BCC
+  return new Map(
+    lines.map((l) => {
+      const d = parseDataSet(l);
+      return [d.address, d.values[0]!];
+    }),
+  );
 }
 
 for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
@@ -64,10 +101,15 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       await node.command('METRO LOAD 1 230000 10000 0', /^METRO LOAD/);
       await node.command('METRO LOAD 2 231000 5000 3000', /^METRO LOAD/);
       // two full seconds of the new load
-      for (;;) { const s = await node.command('METRO SHOW', /^AP=|^ERROR/); if (s.some((l) => /^L2\.I=5\.0/.test(l))) break; }
+      for (;;) {
+        const s = await node.command('METRO SHOW', /^AP=|^ERROR/);
+        if (s.some((l) => /^L2\.I=5\.0/.test(l))) break;
+      }
       await show(node);
     });
-    after(async () => { await node.stop(); });
+    after(async () => {
+      await node.stop();
+    });
 
     it('gives a mode C data readout that matches METRO SHOW', async () => {
       const before = await show(node);
@@ -78,10 +120,16 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       assert.ok(Math.abs(Number(r.get('32.7.0')!.value) - after['L1.V']!) <= 0.1);
       assert.ok(Math.abs(Number(r.get('31.7.0')!.value) - after['L1.I']!) <= 0.002);
       assert.ok(Math.abs(Number(r.get('51.7.0')!.value) - after['L2.I']!) <= 0.002);
-      assert.ok(Math.abs(Number(r.get('21.7.0')!.value) * 1000 - after['L1.P']!) <= 2, `${r.get('21.7.0')?.value} kW vs ${after['L1.P']} W`);
+      assert.ok(
+        Math.abs(Number(r.get('21.7.0')!.value) * 1000 - after['L1.P']!) <= 2,
+        `${r.get('21.7.0')?.value} kW vs ${after['L1.P']} W`,
+      );
       assert.equal(r.get('1.8.0')?.unit, 'kWh');
       const kwh = Number(r.get('1.8.0')!.value);
-      assert.ok(kwh > 0 && kwh * 1000 >= before['A+']! - 1 && kwh * 1000 <= after['A+']! + 1, `${kwh} kWh vs A+ ${before['A+']}..${after['A+']} Wh`);
+      assert.ok(
+        kwh > 0 && kwh * 1000 >= before['A+']! - 1 && kwh * 1000 <= after['A+']! + 1,
+        `${kwh} kWh vs A+ ${before['A+']}..${after['A+']} Wh`,
+      );
       assert.equal(r.get('14.7.0')?.unit, 'Hz');
       // addressed sign-on: ours answers, another meter's address gets silence, the port goes on
       assert.equal((await readout(u, '/?12345678!\r\n')).get('0.0.0')?.value, '12345678');
@@ -133,16 +181,38 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       await c.associate({ mechanism: Mechanism.HIGH_GMAC, ciphered: true });
       const list = items(await c.get(ClassId.ASSOCIATION_LN, '0.0.40.0.0.255', 2))!;
       const names = list.map((e) => octets(items(e)![2])!.join('.'));
-      for (const o of ['0.0.40.0.0.255', '0.0.1.0.0.255', '0.0.42.0.0.255', '0.0.96.1.0.255', '1.0.1.8.0.255', '1.0.2.8.0.255', '1.0.3.8.0.255', '1.0.4.8.0.255',
-        '1.0.99.1.0.255', '0.0.99.98.0.255', '0.0.96.3.10.255', '0.0.25.9.0.255', '0.0.43.0.0.255']) assert.ok(names.includes(o), o);
+      for (const o of [
+        '0.0.40.0.0.255',
+        '0.0.1.0.0.255',
+        '0.0.42.0.0.255',
+        '0.0.96.1.0.255',
+        '1.0.1.8.0.255',
+        '1.0.2.8.0.255',
+        '1.0.3.8.0.255',
+        '1.0.4.8.0.255',
+        '1.0.99.1.0.255',
+        '0.0.99.98.0.255',
+        '0.0.96.3.10.255',
+        '0.0.25.9.0.255',
+        '0.0.43.0.0.255',
+      ])
+        assert.ok(names.includes(o), o);
       // GET with-list
-      const r = await c.getList([[3, '1.0.1.8.0.255', 2], [3, '1.0.1.8.0.255', 3], [1, '0.0.42.0.0.255', 2]]);
+      const r = await c.getList([
+        [3, '1.0.1.8.0.255', 2],
+        [3, '1.0.1.8.0.255', 3],
+        [1, '0.0.42.0.0.255', 2],
+      ]);
       assert.equal(r.length, 3);
       assert.ok(r.every((x) => 'data' in x));
       // SET clock: LEGAL applies it (X_METRO_SET_CLOCK) or, where LEGAL does not answer yet, temporary failure
       const target = Date.UTC(2030, 5, 1, 12, 0, 0);
       let set = 0;
-      try { await c.set(8, '0.0.1.0.0.255', 2, dt(toDateTime(target))); } catch (e) { set = (e as DlmsError).code; }
+      try {
+        await c.set(8, '0.0.1.0.0.255', 2, dt(toDateTime(target)));
+      } catch (e) {
+        set = (e as DlmsError).code;
+      }
       const clock = fromDateTime(dateTimeOf(await c.get(8, '0.0.1.0.0.255', 2))!)!;
       if (set === 0) assert.ok(clock >= target && clock < target + 10000, `clock ${new Date(clock).toISOString()}`);
       else {
@@ -152,22 +222,34 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       // disconnect: the relay opens, the current reads 0, reconnect brings it back
       await c.action(70, '0.0.96.3.10.255', 1, { type: 'integer', value: 0 });
       assert.deepEqual(await c.get(70, '0.0.96.3.10.255', 2), { type: 'boolean', value: false });
-      for (;;) { const s = await show(node); if (s['L1.I'] === 0 && s['L2.I'] === 0) break; }
-      await c.set(70, '0.0.96.3.10.255', 4, { type: 'enum', value: 2 });    // mode 2: remote reconnection closes
+      for (;;) {
+        const s = await show(node);
+        if (s['L1.I'] === 0 && s['L2.I'] === 0) break;
+      }
+      await c.set(70, '0.0.96.3.10.255', 4, { type: 'enum', value: 2 }); // mode 2: remote reconnection closes
       await c.action(70, '0.0.96.3.10.255', 2, { type: 'integer', value: 0 });
       assert.deepEqual(await c.get(70, '0.0.96.3.10.255', 2), { type: 'boolean', value: true });
-      for (;;) { const s = await show(node); if (s['L1.I']! > 9.9) break; }
+      for (;;) {
+        const s = await show(node);
+        if (s['L1.I']! > 9.9) break;
+      }
       // load profile: 1-second capture, then read by range
       await c.set(7, '1.0.99.1.0.255', 4, u32(1));
-      await c.action(7, '1.0.99.1.0.255', 1, { type: 'integer', value: 0 });   // reset
-      for (;;) { if (num(await c.get(7, '1.0.99.1.0.255', 7))! >= 4) break; }
+      await c.action(7, '1.0.99.1.0.255', 1, { type: 'integer', value: 0 }); // reset
+      for (;;) {
+        if (num(await c.get(7, '1.0.99.1.0.255', 7))! >= 4) break;
+      }
       const all = await c.readProfileByEntry('1.0.99.1.0.255', 1);
       assert.ok(all.length >= 4);
       const times = all.map((row) => fromDateTime(dateTimeOf(items(row)![0])!)!);
       const sel = await c.readProfileByRange('1.0.99.1.0.255', toDateTime(times[1]!), toDateTime(times[2]!));
       assert.equal(sel.length, 2);
-      assert.deepEqual(sel.map((row) => fromDateTime(dateTimeOf(items(row)![0])!)), [times[1], times[2]]);
-      const e1 = num(items(sel[0])![1])!, e2 = num(items(sel[1])![1])!;
+      assert.deepEqual(
+        sel.map((row) => fromDateTime(dateTimeOf(items(row)![0])!)),
+        [times[1], times[2]],
+      );
+      const e1 = num(items(sel[0])![1])!,
+        e2 = num(items(sel[1])![1])!;
       assert.ok(e2 >= e1 && e1 > 0);
       await c.set(7, '1.0.99.1.0.255', 4, u32(900));
       await c.release();
@@ -177,7 +259,12 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       const before = (await stats(node))['security.authentication']!;
       u.flush();
       const link = new HdlcClientLink(transport(u), 1, SERVER);
-      const c = new DlmsClient({ link, gcm: nodeGcm, keys: { encryptionKey: KEYS.encryptionKey, authenticationKey: new Uint8Array(16) }, systemTitle: TITLE });
+      const c = new DlmsClient({
+        link,
+        gcm: nodeGcm,
+        keys: { encryptionKey: KEYS.encryptionKey, authenticationKey: new Uint8Array(16) },
+        systemTitle: TITLE,
+      });
       await assert.rejects(c.associate({ mechanism: Mechanism.HIGH_GMAC }), (e: unknown) => e instanceof DlmsError);
       const after = await stats(node);
       assert.equal(after['security.authentication'], before + 1);
@@ -190,12 +277,31 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
 
     it('survives a corpus of malformed optical input and keeps serving', async () => {
       let seed = 7;
-      const rnd = (n: number) => Uint8Array.from({ length: n }, () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed >>> 24; });
-      const snrm = encodeHdlcFrame({ type: 'SNRM', destination: SERVER, source: { upper: 16, size: 1 }, pf: true, info: new Uint8Array(0), segmented: false });
+      const rnd = (n: number) =>
+        Uint8Array.from({ length: n }, () => {
+          seed = (seed * 1664525 + 1013904223) >>> 0;
+          return seed >>> 24;
+        });
+      const snrm = encodeHdlcFrame({
+        type: 'SNRM',
+        destination: SERVER,
+        source: { upper: 16, size: 1 },
+        pf: true,
+        info: new Uint8Array(0),
+        segmented: false,
+      });
       const corpus: (Uint8Array | string)[] = [
-        rnd(300), '/?' + 'A'.repeat(100) + '!\r\n', '/?!\r\n', Uint8Array.of(0x06, 0x39, 0x39, 0x39, 0x0d, 0x0a), '/?!\r\n\x15garbage\r\n',
-        snrm.subarray(0, 5), Uint8Array.of(0x7e, 0xa0, 0xff, 0x03, 0x21, 0x93, 0x7e), Uint8Array.of(0x7e, 0xa7, 0xff, ...rnd(40), 0x7e),
-        Uint8Array.of(0x7e, ...rnd(3000), 0x7e), rnd(1500), '/?!\r\n\x06050\r',
+        rnd(300),
+        '/?' + 'A'.repeat(100) + '!\r\n',
+        '/?!\r\n',
+        Uint8Array.of(0x06, 0x39, 0x39, 0x39, 0x0d, 0x0a),
+        '/?!\r\n\x15garbage\r\n',
+        snrm.subarray(0, 5),
+        Uint8Array.of(0x7e, 0xa0, 0xff, 0x03, 0x21, 0x93, 0x7e),
+        Uint8Array.of(0x7e, 0xa7, 0xff, ...rnd(40), 0x7e),
+        Uint8Array.of(0x7e, ...rnd(3000), 0x7e),
+        rnd(1500),
+        '/?!\r\n\x06050\r',
       ];
       const s0 = await stats(node);
       for (const b of corpus) {

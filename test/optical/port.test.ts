@@ -9,41 +9,98 @@ import { makeMeter } from '../cosem/helpers.js';
 
 const SERVER = serverAddress(1, 17, 4);
 const CFG: PortConfig = {
-  manufacturer: 'MFW', identification: 'METERFW1', address: '12345678', maxBaud: '5', hdlcLogical: 1, hdlcPhysical: 17,
-  hdlcMaxInfo: 128, modeCTimeoutMs: 1500, hdlcTimeoutMs: 10000, hdlcInterOctetMs: 25,
+  manufacturer: 'MFW',
+  identification: 'METERFW1',
+  address: '12345678',
+  maxBaud: '5',
+  hdlcLogical: 1,
+  hdlcPhysical: 17,
+  hdlcMaxInfo: 128,
+  modeCTimeoutMs: 1500,
+  hdlcTimeoutMs: 10000,
+  hdlcInterOctetMs: 25,
 };
 
 function rig() {
-  let now = 0, nextId = 1;
+  let now = 0,
+    nextId = 1;
   const timers = new Map<number, { at: number; cb: TimerCallback; h: TimerHandle }>();
   const fake: TimerModule = {
-    set(cb, interval = 0) { const h = { id: nextId++ }; timers.set(h.id, { at: now + interval, cb, h }); return h; },
-    repeat() { throw new Error('not used'); },
-    schedule(h, interval = 0) { const t = timers.get(h.id); if (t) t.at = now + interval; },
-    clear(h) { if (h) timers.delete(h.id); },
+    set(cb, interval = 0) {
+      const h = { id: nextId++ };
+      timers.set(h.id, { at: now + interval, cb, h });
+      return h;
+    },
+    repeat() {
+      throw new Error('not used');
+    },
+    schedule(h, interval = 0) {
+      const t = timers.get(h.id);
+      if (t) t.at = now + interval;
+    },
+    clear(h) {
+      if (h) timers.delete(h.id);
+    },
     delay() {},
   };
   let rx: Uint8Array[] = [];
   const tx: Uint8Array[] = [];
   const io: OpticalSerial = {
-    read(n) { const b = rx.shift(); if (!b) return undefined; if (b.length > n) { rx.unshift(b.subarray(n)); return b.slice(0, n).buffer; } return b.slice().buffer; },
-    write(b) { tx.push(b.slice()); },
+    read(n) {
+      const b = rx.shift();
+      if (!b) return undefined;
+      if (b.length > n) {
+        rx.unshift(b.subarray(n));
+        return b.slice(0, n).buffer;
+      }
+      return b.slice().buffer;
+    },
+    write(b) {
+      tx.push(b.slice());
+    },
     dropped: 0,
   };
-  const port = new OpticalPort(io, makeMeter().server, fake, CFG, async () => [], () => {}, () => now);
-  const settle = async () => { for (let k = 0; k < 20; k++) await new Promise((r) => setImmediate(r)); };
+  const port = new OpticalPort(
+    io,
+    makeMeter().server,
+    fake,
+    CFG,
+    async () => [],
+    () => {},
+    () => now,
+  );
+  const settle = async () => {
+    for (let k = 0; k < 20; k++) await new Promise((r) => setImmediate(r));
+  };
   return {
-    port, tx,
+    port,
+    tx,
     /** The HDLC link's state, 'none' once the port is back to mode C. */
     link: () => port.hdlc?.state ?? 'none',
-    async feed(b: Uint8Array) { rx = [b]; port.onReadable(b.length); await settle(); },
+    async feed(b: Uint8Array) {
+      rx = [b];
+      port.onReadable(b.length);
+      await settle();
+    },
     advance(ms: number) {
       now += ms;
-      for (const [id, t] of [...timers]) if (t.at <= now) { timers.delete(id); t.cb(t.h); }
+      for (const [id, t] of [...timers])
+        if (t.at <= now) {
+          timers.delete(id);
+          t.cb(t.h);
+        }
     },
   };
 }
-const snrm = () => encodeHdlcFrame({ type: 'SNRM', destination: SERVER, source: { upper: 16, size: 1 }, pf: true, info: new Uint8Array(0), segmented: false });
+const snrm = () =>
+  encodeHdlcFrame({
+    type: 'SNRM',
+    destination: SERVER,
+    source: { upper: 16, size: 1 },
+    pf: true,
+    info: new Uint8Array(0),
+    segmented: false,
+  });
 
 describe('optical port HDLC time-outs (fake UART and timers)', () => {
   it('noise in NRM does not restart the inactivity time-out; a valid frame does', async () => {
@@ -53,7 +110,11 @@ describe('optical port HDLC time-outs (fake UART and timers)', () => {
     assert.equal(r.link(), 'nrm');
     // noise (and a header announcing 2,047 bytes) every second: the link still ends 10 s after the UA
     let seed = 9;
-    const rnd = (n: number) => Uint8Array.from({ length: n }, () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed >>> 24; });
+    const rnd = (n: number) =>
+      Uint8Array.from({ length: n }, () => {
+        seed = (seed * 1664525 + 1013904223) >>> 0;
+        return seed >>> 24;
+      });
     for (let s = 0; s < 9; s++) {
       r.advance(1000);
       await r.feed(Uint8Array.from([0x7e, 0xa7, 0xff, ...rnd(200)]));
@@ -78,12 +139,12 @@ describe('optical port HDLC time-outs (fake UART and timers)', () => {
     await r.feed(snrm());
     const f = snrm();
     await r.feed(f.subarray(0, 6));
-    r.advance(30);                                           // > 25 ms: the rest comes too late
+    r.advance(30); // > 25 ms: the rest comes too late
     await r.feed(f.subarray(6));
     assert.equal(r.port.hdlc!.reader.drops.timeout, 1);
     const n = r.tx.length;
     await r.feed(f.subarray(0, 6));
-    r.advance(20);                                           // in time
+    r.advance(20); // in time
     await r.feed(f.subarray(6));
     assert.equal(r.tx.length, n + 1);
     assert.equal(decodeHdlcFrame(r.tx.at(-1)!).type, 'UA');

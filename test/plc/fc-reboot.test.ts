@@ -12,7 +12,10 @@ import { FirmwareNode } from '../../emulator/node.js';
 import { Medium } from '../../emulator/medium/medium.js';
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
 
-interface Dev { eui64: string; psk: string }
+interface Dev {
+  eui64: string;
+  psk: string;
+}
 const provisionRecord = provisionRecordJs as (o: { eui64: string; psk: string; seed: string; devices?: Dev[]; pad?: number }) => Buffer;
 const psk = (n: number): string => n.toString(16).padStart(32, '0');
 const eui = (n: number): string => '0x' + n.toString(16);
@@ -43,7 +46,12 @@ describe('PLC: the MAC frame counter over a power cut (lin, NVRAM file)', functi
     return { head: l.find((x) => x.startsWith('state='))!, mac: l.find((x) => x.startsWith('mac '))! };
   };
   const startMeter = async () => {
-    meter = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram, args: ['--modem', sock, '--provision', join(dir, 'm2.bin')] });
+    meter = await FirmwareNode.start({
+      platform: 'lin',
+      role: 'meter',
+      nvram,
+      args: ['--modem', sock, '--provision', join(dir, 'm2.bin')],
+    });
     const joined = await meter.waitFor(/^PLC JOINED /, 90000);
     return '0x' + /short=0x([0-9a-f]{4})/.exec(joined)![1]!;
   };
@@ -64,7 +72,12 @@ describe('PLC: the MAC frame counter over a power cut (lin, NVRAM file)', functi
     const write = (name: string, b: Buffer) => writeFileSync(join(dir, name), b);
     write('c.bin', provisionRecord({ eui64: eui(1), psk: psk(1), seed: 'c1'.repeat(16), devices: [{ eui64: eui(2), psk: psk(2) }] }));
     write('m2.bin', provisionRecord({ eui64: eui(2), psk: psk(2), seed: psk(0x102) }));
-    conc = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', nvram: join(dir, 'conc.nv'), args: ['--modem', sock, '--provision', join(dir, 'c.bin')] });
+    conc = await FirmwareNode.start({
+      platform: 'lin',
+      role: 'concentrator',
+      nvram: join(dir, 'conc.nv'),
+      args: ['--modem', sock, '--provision', join(dir, 'c.bin')],
+    });
     await conc.waitFor(/^PLC PAN pan=/, 20000);
     // the concentrator keeps its own counter the same way (its NVRAM is bound too)
     assert.match((await stats(conc)).head, / fc\.nv=new fc\.writes=[1-9]/);
@@ -74,7 +87,7 @@ describe('PLC: the MAC frame counter over a power cut (lin, NVRAM file)', functi
     await exchange(short);
     const before = await stats(meter!);
     assert.match(before.head, / fc\.nv=new /, before.head);
-    const usedBefore = field(before.head, 'fc') - 1;           // the last counter a frame used
+    const usedBefore = field(before.head, 'fc') - 1; // the last counter a frame used
     assert.ok(usedBefore > 0, before.head);
     assert.ok(field(before.head, 'fc.bound') > usedBefore);
     const gmk = field((await stats(conc)).head, 'gmk');

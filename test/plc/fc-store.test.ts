@@ -14,7 +14,11 @@ import { nodeCrypto } from './helpers.js';
 const AREA = 2 * FC_SLOT;
 
 /** The PLC area of the FRAM: a write stops (power cut) once `budget` bytes went out. */
-class Fram extends FramModel { constructor() { super(AREA, 1); } }
+class Fram extends FramModel {
+  constructor() {
+    super(AREA, 1);
+  }
+}
 class Crc extends NodeCrc32 {}
 const crc = new Crc();
 const boot = (fram: Fram, fallback = () => 0) => new ReservedCounter(fcRecord(fram, crc), FC_BLOCK, fallback);
@@ -24,7 +28,10 @@ function services(fram: Fram | undefined) {
   const traces: [number, string][] = [];
   const rs = ((name: string, ...a: unknown[]) => {
     if (name === 'trace') return void traces.push([a[0] as number, a[1] as string]);
-    if (name === 'driver.get' && a[0] === 'plcstore') { if (!fram) throw new Error('driver plcstore not granted'); return fram; }
+    if (name === 'driver.get' && a[0] === 'plcstore') {
+      if (!fram) throw new Error('driver plcstore not granted');
+      return fram;
+    }
     if (name === 'driver.get' && a[0] === 'crc') return { CRC32: Crc };
     throw new Error(`unexpected ${name}`);
   }) as unknown as RunServiceFn;
@@ -46,20 +53,25 @@ describe('PLC: MAC frame counter kept as a reserved bound (fc-store)', () => {
             const c = boot(fram);
             let fc = c.start();
             assert.ok(fc > max, `history boot ${b}: ${fc} not above ${max}`);
-            for (let k = 0; k < 2 * FC_BLOCK + b; k++) { c.reserve(fc); max = fc++; }
+            for (let k = 0; k < 2 * FC_BLOCK + b; k++) {
+              c.reserve(fc);
+              max = fc++;
+            }
           }
           // the boot that is cut: each counter is reserved, then "sent"; the write-th reservation
           // write of the boot (0: the one start() makes) stops after `at` bytes
           const c = boot(fram);
           let n = 0;
-          const cutIf = () => { if (n++ === write) fram.budget = at; };
+          const cutIf = () => {
+            if (n++ === write) fram.budget = at;
+          };
           try {
             cutIf();
             let fc = c.start();
             for (let k = 0; k < used; k++) {
               if (fc >= c.bound) cutIf();
               c.reserve(fc);
-              max = fc++;   // only a counter whose reservation completed goes out
+              max = fc++; // only a counter whose reservation completed goes out
             }
           } catch (e) {
             assert.match(String(e), /power cut/);
@@ -93,7 +105,10 @@ describe('PLC: MAC frame counter kept as a reserved bound (fc-store)', () => {
     const c = frameCounterStore(s1.rs, () => 0x7fff_ffff);
     assert.equal(c.source, 'corrupt');
     assert.equal(c.start, FC_CORRUPT_BASE + 0x3fff_ffff);
-    assert.ok(s1.traces.some(([l, t]) => l === 2 && /^MAC frame counter record corrupt: restarts at \d+ \(upper half\)/.test(t)), JSON.stringify(s1.traces));
+    assert.ok(
+      s1.traces.some(([l, t]) => l === 2 && /^MAC frame counter record corrupt: restarts at \d+ \(upper half\)/.test(t)),
+      JSON.stringify(s1.traces),
+    );
     // the corrupt start was written: the next boot continues above it
     assert.equal(frameCounterStore(services(fram).rs, () => 0).start, FC_CORRUPT_BASE + 0x3fff_ffff + FC_BLOCK);
   });
@@ -105,8 +120,13 @@ describe('PLC: MAC frame counter kept as a reserved bound (fc-store)', () => {
     const a = frameCounterStore(v.rs, () => 0xdead_beef);
     assert.equal(a.source, 'volatile');
     assert.equal(a.start, 0xdead_beef & 0x3fff_ffff);
-    assert.ok(fram.mem.every((x) => x === 0xff), 'nothing written to a volatile NVRAM');
-    assert.ok(v.traces.some(([l, t]) => l === 3 && t === `MAC frame counter not kept (volatile NVRAM, no backing file): random start ${a.start}`));
+    assert.ok(
+      fram.mem.every((x) => x === 0xff),
+      'nothing written to a volatile NVRAM',
+    );
+    assert.ok(
+      v.traces.some(([l, t]) => l === 3 && t === `MAC frame counter not kept (volatile NVRAM, no backing file): random start ${a.start}`),
+    );
     const n = services(undefined);
     assert.equal(frameCounterStore(n.rs, () => 7).source, 'absent');
     assert.ok(n.traces.some(([, t]) => /not kept \(no NVRAM area\): random start 7$/.test(t)));
@@ -114,14 +134,24 @@ describe('PLC: MAC frame counter kept as a reserved bound (fc-store)', () => {
 
   it('the MAC reserves each counter before a secured frame uses it; a failed reservation sends nothing', () => {
     const sent: MacTx[] = [];
-    const mac = new MacLayer({ crypto: nodeCrypto, eui64: Uint8Array.of(0, 0x80, 0xe1, 0, 0, 0, 0, 2), send: (t) => sent.push(t), now: () => 0, panId: 0x1234, shortAddress: 1 });
+    const mac = new MacLayer({
+      crypto: nodeCrypto,
+      eui64: Uint8Array.of(0, 0x80, 0xe1, 0, 0, 0, 0, 2),
+      send: (t) => sent.push(t),
+      now: () => 0,
+      panId: 0x1234,
+      shortAddress: 1,
+    });
     mac.setKey(0, new Uint8Array(16).fill(7));
     mac.activateKey(0);
     const fram = new Fram();
     const c = boot(fram);
     mac.pib.macFrameCounter = c.start();
     const asked: number[] = [];
-    mac.reserveFrameCounter = (fc) => { asked.push(fc); c.reserve(fc); };
+    mac.reserveFrameCounter = (fc) => {
+      asked.push(fc);
+      c.reserve(fc);
+    };
     for (let k = 0; k < FC_BLOCK + 3; k++) mac.dataRequest({ dst: 0, payload: Uint8Array.of(k) });
     assert.deepEqual(asked, [...Array(FC_BLOCK + 3).keys()]);
     assert.equal(c.bound, 2 * FC_BLOCK);

@@ -14,7 +14,11 @@ import { Decoder, encode, MsgType, type PortMessage } from '../../emulator/mediu
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
 
 const provisionRecord = provisionRecordJs as (o: {
-  eui64: string; psk: string; seed: string; listedOnly?: boolean; devices?: { eui64: string; psk: string }[];
+  eui64: string;
+  psk: string;
+  seed: string;
+  listedOnly?: boolean;
+  devices?: { eui64: string; psk: string }[];
 }) => Buffer;
 
 const dir = mkdtempSync(join(tmpdir(), 'plcfw-'));
@@ -28,7 +32,10 @@ class ScriptedModem {
   private waiters: (() => void)[] = [];
   readonly server: net.Server;
   /** simClock: the node's time is ours (TIME / IDLE, PROTOCOL.md), so its timeouts pass at once. */
-  constructor(readonly path: string, readonly simClock = false) {
+  constructor(
+    readonly path: string,
+    readonly simClock = false,
+  ) {
     this.server = net.createServer((s) => {
       this.sock = s;
       s.on('data', (b: Buffer) => {
@@ -60,7 +67,10 @@ class ScriptedModem {
       if (Date.now() > deadline) throw new Error(`modem: no matching message within ${timeoutMs} ms`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, deadline - Date.now());
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
   }
@@ -113,7 +123,7 @@ describe('PLC part on lin through the modem port', function () {
     assert.ok(ind.type === MsgType.DATA_INDICATION);
     const f = Buffer.from(ind.frame);
     f.writeUInt16LE(pan, 3);
-    Buffer.from(eui).reverse().copy(f, 7);   // MAC extended addresses are little-endian
+    Buffer.from(eui).reverse().copy(f, 7); // MAC extended addresses are little-endian
     eui.copy(f, 19);
     return new Uint8Array(f);
   };
@@ -129,11 +139,14 @@ describe('PLC part on lin through the modem port', function () {
       await modem.listen();
       const prov = join(dir, `conc${listedOnly ? 'l' : ''}.bin`);
       const KNOWN = '0x0080e10000000042';
-      writeFileSync(prov, provisionRecord({ eui64: '0x0080e10000000001', psk: PSK, seed: PSK, listedOnly, devices: [{ eui64: KNOWN, psk: PSK }] }));
+      writeFileSync(
+        prov,
+        provisionRecord({ eui64: '0x0080e10000000001', psk: PSK, seed: PSK, listedOnly, devices: [{ eui64: KNOWN, psk: PSK }] }),
+      );
       const node = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', args: ['--modem', modem.path, '--provision', prov] });
       try {
         await modem.waitFor((m) => m.type === MsgType.HELLO);
-        await modem.runTo(4_000_000n);   // the PAN-id scan, then the PAN
+        await modem.runTo(4_000_000n); // the PAN-id scan, then the PAN
         const sa = modem.received.filter((m) => m.type === MsgType.SET_ADDRESS).at(-1);
         assert.ok(sa?.type === MsgType.SET_ADDRESS && sa.panId !== 0xffff, 'PAN formed');
         const pan = sa.panId;
@@ -161,7 +174,13 @@ describe('PLC part on lin through the modem port', function () {
         assert.match(stats, /stack errors=0/);
         // a sniffed, provisioned EUI-64 that never answers: a half-open entry, forgotten after
         // lbpHalfOpenTimeoutMs (30 s, manifest)
-        modem.send({ type: MsgType.DATA_INDICATION, lqi: 50, modulation: 0, time: modem.now, frame: forgery(pan, Buffer.from(KNOWN.slice(2), 'hex')) });
+        modem.send({
+          type: MsgType.DATA_INDICATION,
+          lqi: 50,
+          modulation: 0,
+          time: modem.now,
+          frame: forgery(pan, Buffer.from(KNOWN.slice(2), 'hex')),
+        });
         await modem.runTo(modem.now + 1_000_000n);
         assert.match(await devices(), /state=authenticating[\s\S]*^devices=1 /m);
         await modem.runTo(modem.now + 31_000_000n);
@@ -189,7 +208,12 @@ describe('PLC part on lin through the modem port', function () {
       const req = await modem.waitFor((m) => m.type === MsgType.DATA_REQUEST);
       assert.ok(req.type === MsgType.DATA_REQUEST);
       // beacon request command (802.15.4 7.3.7): FCF 0x0803, broadcast PAN and address, command 0x07
-      assert.equal(Buffer.from(req.frame).toString('hex').replace(/^(....)..(.*)$/, '$1$2'), '0308ffffffff07');
+      assert.equal(
+        Buffer.from(req.frame)
+          .toString('hex')
+          .replace(/^(....)..(.*)$/, '$1$2'),
+        '0308ffffffff07',
+      );
       // garbage, a bad CRC and a truncated hostile indication: counted, the node keeps going
       modem.raw(Uint8Array.of(1, 2, 3, 0x7e, 0x42, 0, 1, 0));
       const bad = encode({ type: MsgType.DATA_INDICATION, lqi: 9, modulation: 0, time: 0n, frame: Uint8Array.of(0x41, 0xcc) });
@@ -212,15 +236,17 @@ describe('PLC part on lin through the modem port', function () {
     }
   });
 
-  it('replays the frame corpus into the firmware\'s native MAC codec: every refusal counted, no stack error', async () => {
+  it("replays the frame corpus into the firmware's native MAC codec: every refusal counted, no stack error", async () => {
     const frames: Uint8Array[] = [];
     for (const name of ['mac-valid', 'mac-truncated', 'mac-hostile', 'mac-random']) {
       const b = readFileSync(join(ROOT, 'test', 'fixtures', 'plc-frames', `${name}.bin`));
-      for (let at = 0; at < b.length; at += 2 + b.readUInt16BE(at)) frames.push(new Uint8Array(b.subarray(at + 2, at + 2 + b.readUInt16BE(at))));
+      for (let at = 0; at < b.length; at += 2 + b.readUInt16BE(at))
+        frames.push(new Uint8Array(b.subarray(at + 2, at + 2 + b.readUInt16BE(at))));
     }
     // the modem port refuses empty and over-long MPDUs first (badLength)
     const sent = frames.filter((f) => f.length >= 1 && f.length <= 400);
-    let truncated = 0, malformed = 0;
+    let truncated = 0,
+      malformed = 0;
     for (const f of sent) {
       try {
         decodeMacFrame(f);
@@ -239,13 +265,13 @@ describe('PLC part on lin through the modem port', function () {
     try {
       await modem.waitFor((m) => m.type === MsgType.DATA_REQUEST);
       for (const frame of sent) modem.send({ type: MsgType.DATA_INDICATION, lqi: 50, modulation: 0, time: 0n, frame });
-      const want = new RegExp(`^modem frames=${sent.length + 1} `, 'm');   // + the READY
+      const want = new RegExp(`^modem frames=${sent.length + 1} `, 'm'); // + the READY
       let stats = '';
       for (let i = 0; i < 100 && !want.test(stats); i++) stats = (await node.command('PLC STATS', /^stack errors=/)).join('\n');
       assert.match(stats, want);
       assert.match(stats, new RegExp(`^mac .*malformed=(\\d+) truncated=${truncated} `, 'm'));
       const counted = Number(/^mac .*malformed=(\d+)/m.exec(stats)![1]);
-      assert.ok(counted >= malformed, `malformed ${counted} >= ${malformed}`);   // + beacons with a bad payload
+      assert.ok(counted >= malformed, `malformed ${counted} >= ${malformed}`); // + beacons with a bad payload
       assert.match(stats, /stack errors=0/);
       assert.match((await node.command('SYS VERSION', /^NON-LEGAL/)).join('\n'), /^PLC .* running$/m);
     } finally {

@@ -1,10 +1,10 @@
 // Test-only helpers (Node allowed): PlcCrypto from node:crypto (AES-128-CCM for CCM*, AES-ECB
 // to build CMAC and EAX), deterministic randomness, an in-memory medium, failure assertions.
-import { createCipheriv, createDecipheriv } from "node:crypto";
-import assert from "node:assert/strict";
-import type { PlcCrypto, RandomSource } from "../../modules/plc/crypto.js";
-import { DecodeError, NeedMoreData } from "../../modules/plc/errors.js";
-import { concat, fromHex, toHex } from "../../modules/plc/bytes.js";
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import assert from 'node:assert/strict';
+import type { PlcCrypto, RandomSource } from '../../modules/plc/crypto.js';
+import { DecodeError, NeedMoreData } from '../../modules/plc/errors.js';
+import { concat, fromHex, toHex } from '../../modules/plc/bytes.js';
 
 export const hex = (s: string): Uint8Array => fromHex(s);
 export const toH = (b: Uint8Array): string => toHex(b);
@@ -22,7 +22,7 @@ const cipher = createCipheriv as unknown as Factory;
 const decipher = createDecipheriv as unknown as Factory;
 
 function aes(key: Uint8Array, block: Uint8Array): Uint8Array {
-  const c = cipher("aes-128-ecb", key, null);
+  const c = cipher('aes-128-ecb', key, null);
   c.setAutoPadding(false);
   return new Uint8Array(c.update(block));
 }
@@ -42,7 +42,8 @@ function dbl(b: Uint8Array): Uint8Array {
 
 /** AES-CMAC, RFC 4493. */
 export function cmac(key: Uint8Array, m: Uint8Array): Uint8Array {
-  const k1 = dbl(aes(key, new Uint8Array(16))), k2 = dbl(k1);
+  const k1 = dbl(aes(key, new Uint8Array(16))),
+    k2 = dbl(k1);
   const n = Math.max(1, Math.ceil(m.length / 16));
   const complete = m.length > 0 && m.length % 16 === 0;
   let last: Uint8Array = m.slice((n - 1) * 16);
@@ -80,7 +81,7 @@ function ctr(key: Uint8Array, iv: Uint8Array, m: Uint8Array): Uint8Array {
 
 export const nodeCrypto: PlcCrypto = {
   ccmStarEncrypt(key, nonce, aad, plaintext, micLen) {
-    const c = cipher("aes-128-ccm", key, nonce, { authTagLength: micLen });
+    const c = cipher('aes-128-ccm', key, nonce, { authTagLength: micLen });
     c.setAAD(aad, { plaintextLength: plaintext.length });
     const ct = concat(new Uint8Array(c.update(plaintext)), new Uint8Array(c.final()));
     return concat(ct, new Uint8Array(c.getAuthTag()));
@@ -88,7 +89,7 @@ export const nodeCrypto: PlcCrypto = {
   ccmStarDecrypt(key, nonce, aad, data, micLen) {
     if (data.length < micLen) return null;
     try {
-      const d = decipher("aes-128-ccm", key, nonce, { authTagLength: micLen });
+      const d = decipher('aes-128-ccm', key, nonce, { authTagLength: micLen });
       d.setAuthTag(data.subarray(data.length - micLen));
       d.setAAD(aad, { plaintextLength: data.length - micLen });
       const pt = new Uint8Array(d.update(data.subarray(0, data.length - micLen)));
@@ -99,12 +100,14 @@ export const nodeCrypto: PlcCrypto = {
     }
   },
   eaxEncrypt(key, nonce, header, plaintext) {
-    const n = omac(key, 0, nonce), h = omac(key, 1, header);
+    const n = omac(key, 0, nonce),
+      h = omac(key, 1, header);
     const ciphertext = ctr(key, n, plaintext);
     return { ciphertext, tag: xor(xor(n, h), omac(key, 2, ciphertext)) };
   },
   eaxDecrypt(key, nonce, header, ciphertext, tag) {
-    const n = omac(key, 0, nonce), h = omac(key, 1, header);
+    const n = omac(key, 0, nonce),
+      h = omac(key, 1, header);
     const t = xor(xor(n, h), omac(key, 2, ciphertext));
     if (toHex(t.subarray(0, tag.length)) !== toHex(tag)) return null;
     return ctr(key, n, ciphertext);
@@ -142,19 +145,19 @@ export function prng(seed: number): () => number {
 }
 
 /** Asserts that f fails with DecodeError or NeedMoreData (never another error, never success). */
-export function assertDecodeFailure(f: () => unknown, label = ""): "decode" | "more" {
+export function assertDecodeFailure(f: () => unknown, label = ''): 'decode' | 'more' {
   try {
     f();
   } catch (e) {
-    if (e instanceof NeedMoreData) return "more";
-    if (e instanceof DecodeError) return "decode";
+    if (e instanceof NeedMoreData) return 'more';
+    if (e instanceof DecodeError) return 'decode';
     throw new assert.AssertionError({ message: `${label}: threw ${(e as Error)?.name}: ${(e as Error)?.message}` });
   }
   throw new assert.AssertionError({ message: `${label}: decoded without error` });
 }
 
 /** Runs f; only DecodeError/NeedMoreData may escape (success is fine). */
-export function assertOnlyDecodeErrors(f: () => unknown, label = ""): void {
+export function assertOnlyDecodeErrors(f: () => unknown, label = ''): void {
   try {
     f();
   } catch (e) {

@@ -12,7 +12,10 @@ for (const platform of ['lin', 'mps2-an386'] as const) {
       try {
         await node.waitFor(/^PARTS started$/);
         const lines = (await node.command('PLC BENCH 10', /^bench unsecure |^ERROR/)).filter((l) => l.startsWith('bench '));
-        assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['encode', 'decode', 'decode-call', 'secure', 'unsecure']);
+        assert.deepEqual(
+          lines.map((l) => l.split(' ')[1]),
+          ['encode', 'decode', 'decode-call', 'secure', 'unsecure'],
+        );
         for (const l of lines) assert.match(l, /^bench [\w-]+ bytes=1[01]9 n=10 same=1 native\.ms=\d+( ts\.ms=\d+)?$/, l);
         const bad = await node.command('PLC BENCH 5', /^ERROR/);
         assert.match(bad.join('\n'), /ERROR PLC BENCH: n 10\.\.100000/);

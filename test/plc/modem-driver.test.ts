@@ -15,14 +15,33 @@ const BIN = join(OUT, 'plcmodem_check');
 function build(): void {
   mkdirSync(OUT, { recursive: true });
   const d = join(ROOT, 'drivers');
-  execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', `-I${join(d, 'plcmodem')}`, `-I${join(d, 'crc')}`,
-    join(d, 'plcmodem', 'plcmodem.c'), join(d, 'crc', 'crc.c'), join(d, 'plcmodem', 'test', 'plcmodem_check.c'), '-o', BIN]);
+  execFileSync('gcc', [
+    '-std=c99',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-O1',
+    `-I${join(d, 'plcmodem')}`,
+    `-I${join(d, 'crc')}`,
+    join(d, 'plcmodem', 'plcmodem.c'),
+    join(d, 'crc', 'crc.c'),
+    join(d, 'plcmodem', 'test', 'plcmodem_check.c'),
+    '-o',
+    BIN,
+  ]);
 }
 
-interface Parsed { messages: string[]; frames: number; rejected: number; dropped: number }
+interface Parsed {
+  messages: string[];
+  frames: number;
+  rejected: number;
+  dropped: number;
+}
 
 function runC(bytes: Uint8Array, chunk: number): Parsed {
-  const out = execFileSync(BIN, [String(chunk)], { input: bytes, encoding: 'utf8' }).trim().split('\n');
+  const out = execFileSync(BIN, [String(chunk)], { input: bytes, encoding: 'utf8' })
+    .trim()
+    .split('\n');
   const last = out.pop()!;
   const n = (k: string): number => Number(new RegExp(`${k}=(\\d+)`).exec(last)![1]);
   return { messages: out, frames: n('frames'), rejected: n('badCrc') + n('badLength') + n('unknownType'), dropped: n('dropped') };
@@ -36,7 +55,12 @@ function runTs(bytes: Uint8Array): Parsed {
     const len = (e[2]! << 8) | e[3]!;
     return `${e[1]!.toString(16).padStart(2, '0')} ${len} ${Buffer.from(e.subarray(4, 4 + len)).toString('hex')}`;
   });
-  return { messages, frames: d.stats.frames, rejected: d.stats.badCrc + d.stats.badLength + d.stats.unknownType, dropped: d.stats.droppedBytes };
+  return {
+    messages,
+    frames: d.stats.frames,
+    rejected: d.stats.badCrc + d.stats.badLength + d.stats.unknownType,
+    dropped: d.stats.droppedBytes,
+  };
 }
 
 function corpus(seed: number): { bytes: Uint8Array; valid: number } {
@@ -47,16 +71,23 @@ function corpus(seed: number): { bytes: Uint8Array; valid: number } {
   for (let i = 0; i < 40; i++) {
     const k = Math.floor(r() * 8);
     const msg: PortMessage =
-      k === 0 ? { type: MsgType.READY, version: 1, simClock: r() < 0.5, now: BigInt(Math.floor(r() * 1e12)) }
-      : k === 1 ? { type: MsgType.DATA_CONFIRM, handle: i, status: 0xe9, retries: 3, time: 123456789n }
-      : k === 2 ? { type: MsgType.TIME, now: BigInt(i) * 1000n }
-      : k === 3 ? { type: MsgType.ERROR, code: 2, text: 'too many nodes' }
-      : { type: MsgType.DATA_INDICATION, lqi: i, modulation: k & 3, time: BigInt(i), frame: frame(1 + Math.floor(r() * 399)) };
+      k === 0
+        ? { type: MsgType.READY, version: 1, simClock: r() < 0.5, now: BigInt(Math.floor(r() * 1e12)) }
+        : k === 1
+          ? { type: MsgType.DATA_CONFIRM, handle: i, status: 0xe9, retries: 3, time: 123456789n }
+          : k === 2
+            ? { type: MsgType.TIME, now: BigInt(i) * 1000n }
+            : k === 3
+              ? { type: MsgType.ERROR, code: 2, text: 'too many nodes' }
+              : { type: MsgType.DATA_INDICATION, lqi: i, modulation: k & 3, time: BigInt(i), frame: frame(1 + Math.floor(r() * 399)) };
     const e = encode(msg);
     const fault = r();
-    if (fault < 0.15) e[e.length - 1] = e[e.length - 1]! ^ 0xff;          // bad CRC
-    else if (fault < 0.2) e[1] = 0x42;                                        // unknown type
-    else if (fault < 0.25 && msg.type !== MsgType.DATA_INDICATION) e[3] = e[3]! + 1; // bad length
+    if (fault < 0.15)
+      e[e.length - 1] = e[e.length - 1]! ^ 0xff; // bad CRC
+    else if (fault < 0.2)
+      e[1] = 0x42; // unknown type
+    else if (fault < 0.25 && msg.type !== MsgType.DATA_INDICATION)
+      e[3] = e[3]! + 1; // bad length
     else valid++;
     parts.push(e);
     // garbage, sometimes with false SOFs
@@ -65,7 +96,7 @@ function corpus(seed: number): { bytes: Uint8Array; valid: number } {
   const total = parts.reduce((n, p) => n + p.length, 0);
   const bytes = new Uint8Array(total);
   let at = 0;
-  for (const p of parts) (bytes.set(p, at), (at += p.length));
+  for (const p of parts) bytes.set(p, at), (at += p.length);
   return { bytes, valid };
 }
 
@@ -89,7 +120,8 @@ describe('plc modem driver (C) against the medium port codec', function () {
   }
 
   it('a truncated stream yields the complete frames and keeps the tail pending', () => {
-    const a = encode({ type: MsgType.TIME, now: 5n }), b = encode({ type: MsgType.TIME, now: 6n });
+    const a = encode({ type: MsgType.TIME, now: 5n }),
+      b = encode({ type: MsgType.TIME, now: 6n });
     const bytes = new Uint8Array([...a, ...b.subarray(0, 9)]);
     const c = runC(bytes, 3);
     assert.equal(c.messages.length, 1);

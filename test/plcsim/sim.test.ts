@@ -35,8 +35,14 @@ describe('npm run sim: command line', () => {
     });
   }
   it('parses the documented flags', () => {
-    assert.deepEqual(parseSimArgs(['--meters', '12', '--board', '2', '--seed', '9', '--until', '30.5', '--pcap', 'a', '--json', 'b']),
-      { meters: 12, board: 2, seed: 9, until: 30.5, pcap: 'a', json: 'b' });
+    assert.deepEqual(parseSimArgs(['--meters', '12', '--board', '2', '--seed', '9', '--until', '30.5', '--pcap', 'a', '--json', 'b']), {
+      meters: 12,
+      board: 2,
+      seed: 9,
+      until: 30.5,
+      pcap: 'a',
+      json: 'b',
+    });
     assert.throws(() => parseSimArgs(['--meters', '1e3']), UsageError);
   });
 });
@@ -55,9 +61,13 @@ describe('npm run sim: generated topology', () => {
     let frontier = [conc];
     while (frontier.length) {
       const next: string[] = [];
-      for (const a of frontier) for (const b of nodes) {
-        if (!hops.has(b.eui64) && snr(a, b.eui64) >= 6) { hops.set(b.eui64, hops.get(a)! + 1); next.push(b.eui64); }
-      }
+      for (const a of frontier)
+        for (const b of nodes) {
+          if (!hops.has(b.eui64) && snr(a, b.eui64) >= 6) {
+            hops.set(b.eui64, hops.get(a)! + 1);
+            next.push(b.eui64);
+          }
+        }
       frontier = next;
     }
     assert.equal(hops.size, nodes.length, 'all reachable');
@@ -109,8 +119,11 @@ describe('npm run sim: PAN formation on the simulated clock', function () {
     assert.equal(s.joined, 10);
     assert.ok(s.joinTimeS.total! > 0 && s.joinTimeS.total! <= s.stoppedAtS, `${s.joinTimeS.total}`);
     const hops = Object.values(s.hops.perMeter);
-    assert.ok(hops.every((h) => h !== null && h >= 1), JSON.stringify(s.hops));
-    assert.ok(s.hops.max >= 2, 'the generated topology puts some meters out of the concentrator\'s reach');
+    assert.ok(
+      hops.every((h) => h !== null && h >= 1),
+      JSON.stringify(s.hops),
+    );
+    assert.ok(s.hops.max >= 2, "the generated topology puts some meters out of the concentrator's reach");
     assert.ok(s.frames.filtered > 0, 'unicast frames for other nodes stop in their modems');
     const stack = s.concentratorXsStack!;
     assert.ok(stack.peak > 384 && stack.peak < stack.slots, `concentrator XS stack ${stack.peak} of ${stack.slots} slots`);
@@ -128,15 +141,40 @@ describe('medium pcap in tshark', function () {
     }
     dir = mkdtempSync(join(tmpdir(), 'simpcap-'));
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   // G3 beacons carry a 2-byte payload (the route cost to the coordinator, G.9903), which
   // Wireshark's ZigBee and Thread beacon dissectors would claim and call malformed: off, as in
   // README (Network simulation)
   const decode = (file: string): string[] =>
-    execFileSync('tshark', ['-r', file, '--disable-protocol', 'zbee_beacon', '--disable-protocol', 'zbip_beacon', '--disable-protocol', 'thread_bcn',
-      '-o', '6lowpan.context0:0000:0000:0000:0000::', '-T', 'fields', '-e', 'frame.protocols', '-e', '_ws.malformed', '-e', '_ws.expert.severity'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+    execFileSync(
+      'tshark',
+      [
+        '-r',
+        file,
+        '--disable-protocol',
+        'zbee_beacon',
+        '--disable-protocol',
+        'zbip_beacon',
+        '--disable-protocol',
+        'thread_bcn',
+        '-o',
+        '6lowpan.context0:0000:0000:0000:0000::',
+        '-T',
+        'fields',
+        '-e',
+        'frame.protocols',
+        '-e',
+        '_ws.malformed',
+        '-e',
+        '_ws.expert.severity',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    )
+      .trim()
+      .split('\n');
 
   it('an ICMPv6 echo between two modems: 802.15.4 + 6LoWPAN + IPv6 + ICMPv6, nothing malformed', async () => {
     const pcap = join(dir, 'echo.pcap');
@@ -149,9 +187,17 @@ describe('medium pcap in tshark', function () {
       await a.connect(sock);
       await b.connect(sock);
       const pan = 0x781d;
-      for (const [n, short] of [[a, 1], [b, 2]] as const) n.send({ type: MsgType.SET_ADDRESS, panId: pan, shortAddr: short });
-      const packet = buildEcho(linkLocalFromLink(1, pan), linkLocalFromLink(2, pan),
-        { type: ICMPV6_ECHO_REQUEST, identifier: 7, sequence: 1, data: new TextEncoder().encode('meterfw') });
+      for (const [n, short] of [
+        [a, 1],
+        [b, 2],
+      ] as const)
+        n.send({ type: MsgType.SET_ADDRESS, panId: pan, shortAddr: short });
+      const packet = buildEcho(linkLocalFromLink(1, pan), linkLocalFromLink(2, pan), {
+        type: ICMPV6_ECHO_REQUEST,
+        identifier: 7,
+        sequence: 1,
+        data: new TextEncoder().encode('meterfw'),
+      });
       const c = compressIphc(packet, 1, 2, { panId: pan });
       const payload = new Uint8Array([...c.header, ...packet.subarray(c.consumed)]);
       const frame = encodeMacFrame({ type: MacFrameType.DATA, ackRequest: true, seq: 1, dstPan: pan, dst: 2, src: 1, payload });
@@ -170,7 +216,7 @@ describe('medium pcap in tshark', function () {
     for (const r of rows) assert.doesNotMatch(r, /malformed|\t.*Error/i, r);
   });
 
-  it('a sim run\'s pcap decodes with nothing malformed', async () => {
+  it("a sim run's pcap decodes with nothing malformed", async () => {
     const pcap = join(dir, 'sim.pcap');
     // meters start discovery within their first 5 s: 10 simulated seconds give joins' traffic
     await runSim({ meters: 4, board: 0, seed: 2, until: 10, pcap }, () => undefined);

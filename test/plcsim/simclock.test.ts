@@ -45,7 +45,10 @@ class ScriptedMedium {
       if (left <= 0) throw new Error(`scripted medium: no ${what} within ${timeoutMs} ms`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
   }
@@ -172,7 +175,7 @@ describe('lin simulated clock', function () {
       let line = '';
       const deadline = Date.now() + 15000;
       while (!/waitExpired=1/.test(line) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));   // polling interval between questions
+        await new Promise((r) => setTimeout(r, 200)); // polling interval between questions
         line = await clock(plain);
       }
       assert.match(line, /^clock mode=real .*waitExpired=1 /);
@@ -188,8 +191,8 @@ describe('lin simulated clock', function () {
   });
 
   // Issue 16, finding 5: the modem port's control messages, exactly as the report sent them.
-  const HOSTILE_READY = Buffer.from('7e80000a01010000000000000000b508446c', 'hex');   // READY, simClock=1, now=0
-  const HOSTILE_TIME = Buffer.from('7e830008ffffffffffffffff7a3a401f', 'hex');       // TIME = 2^64-1
+  const HOSTILE_READY = Buffer.from('7e80000a01010000000000000000b508446c', 'hex'); // READY, simClock=1, now=0
+  const HOSTILE_TIME = Buffer.from('7e830008ffffffffffffffff7a3a401f', 'hex'); // TIME = 2^64-1
   const clockLine = async (n: FirmwareNode): Promise<string> => (await n.command('SYS CLOCK', /^clock mode=/))[0]!;
   const energy = async (n: FirmwareNode): Promise<number> => {
     const show = (await n.command('METRO SHOW', /^AP=|^ERROR/)).join('\n');
@@ -214,9 +217,10 @@ describe('lin simulated clock', function () {
     const advancing = async (what: string): Promise<void> => {
       const deadline = Date.now() + 15000;
       let e0 = await energy(node!);
-      while (Number.isNaN(e0) && Date.now() < deadline) e0 = await energy(node!);   // a first second measured
+      while (Number.isNaN(e0) && Date.now() < deadline) e0 = await energy(node!); // a first second measured
       const u0 = await uptime(node!);
-      let u = u0, e = e0;
+      let u = u0,
+        e = e0;
       while ((u < u0 + 1500 || !(e > e0)) && Date.now() < deadline) {
         u = await uptime(node!);
         e = await energy(node!);
@@ -254,7 +258,7 @@ describe('lin simulated clock', function () {
     assert.ok(e3 > 0, `A+ ${e3} after 3 s`);
     medium.sock!.write(HOSTILE_TIME);
     medium.sock!.write(HOSTILE_READY);
-    medium.send({ type: MsgType.TIME, now: 1_000_000n });   // backwards
+    medium.send({ type: MsgType.TIME, now: 1_000_000n }); // backwards
     await clockUntil(node, /^clock mode=sim .*refusedReady=1 refusedTime=2 /);
     assert.equal(await uptime(node), Number(now / 1000n), 'the clock did not move');
     await run(6_000_000n);

@@ -14,17 +14,39 @@ const SUITES = ['meter-boot', 'meter-shell', 'concentrator-boot'];
 // renode-test's exit status and its output (which names the failed test and the UART lines
 // it saw). Its Renode process is ended with it: renode-test closes it, and on a time-out the
 // whole process group is killed.
-function runSuite(test: string, env: NodeJS.ProcessEnv, suite: string, out: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function runSuite(
+  test: string,
+  env: NodeJS.ProcessEnv,
+  suite: string,
+  out: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(test, ['-r', out, join(ROOT, 'renode', 'tests', `${suite}.robot`)], { env, cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(test, ['-r', out, join(ROOT, 'renode', 'tests', `${suite}.robot`)], {
+      env,
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     const timer = setTimeout(() => {
       output += `\n(renode-test killed after ${timeoutMs} ms)`;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, output }); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
   });
 }
 

@@ -14,7 +14,10 @@ import { AxdrDecoder } from '../../modules/nonlegal/dlms/axdr.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
 import { num, octets } from '../../modules/nonlegal/cosem/index.js';
 
-interface Dev { eui64: string; psk: string }
+interface Dev {
+  eui64: string;
+  psk: string;
+}
 const provisionRecord = provisionRecordJs as (o: { eui64: string; psk: string; seed: string; devices?: Dev[]; pad?: number }) => Buffer;
 const psk = (n: number): string => n.toString(16).padStart(32, '0');
 const eui = (n: number): string => '0x' + n.toString(16);
@@ -26,7 +29,11 @@ const field = (line: string, key: string): string => {
 const value = (hex: string) => new AxdrDecoder().decode(fromHex(hex));
 
 /** Runs a DLMS command on the concentrator; returns its OBJ lines and the summary (or ERROR) line. */
-async function dlms(c: FirmwareNode, cmd: string, timeoutMs = 120000): Promise<{ objs: Map<string, string>; end: string; lines: string[] }> {
+async function dlms(
+  c: FirmwareNode,
+  cmd: string,
+  timeoutMs = 120000,
+): Promise<{ objs: Map<string, string>; end: string; lines: string[] }> {
   c.skip();
   c.send(cmd);
   const verb = cmd.split(' ')[1]!;
@@ -43,10 +50,11 @@ describe('DLMS/COSEM over the UDP wrapper across the PLC network (lin + mps2-an3
   this.timeout(300000);
   const dir = mkdtempSync(join(tmpdir(), 'dlms-plc-'));
   const sock = join(dir, 'plc.sock');
-    let medium: Medium;
+  let medium: Medium;
   const nodes: FirmwareNode[] = [];
   let conc: FirmwareNode, lin: FirmwareNode, board: FirmwareNode;
-  let linShort = '', boardShort = '';
+  let linShort = '',
+    boardShort = '';
   const file = (name: string, b: Buffer): string => {
     const f = join(dir, name);
     writeFileSync(f, b);
@@ -64,7 +72,12 @@ describe('DLMS/COSEM over the UDP wrapper across the PLC network (lin + mps2-an3
     nodes.push(conc);
     await conc.waitFor(/^PLC PAN pan=/, 20000);
     lin = await FirmwareNode.start({ platform: 'lin', role: 'meter', args: ['--modem', sock, '--provision', join(dir, 'm2.bin')] });
-    board = await FirmwareNode.start({ platform: 'mps2-an386', role: 'meter', provision: bfile, args: ['-serial', 'null', '-serial', `unix:${sock}`] });
+    board = await FirmwareNode.start({
+      platform: 'mps2-an386',
+      role: 'meter',
+      provision: bfile,
+      args: ['-serial', 'null', '-serial', `unix:${sock}`],
+    });
     nodes.push(lin, board);
     const joined = await Promise.all([lin, board].map((m) => m.waitFor(/^PLC JOINED /, 90000)));
     [linShort, boardShort] = joined.map((l) => '0x' + /short=0x([0-9a-f]{4})/.exec(l)![1]!) as [string, string];
@@ -79,8 +92,15 @@ describe('DLMS/COSEM over the UDP wrapper across the PLC network (lin + mps2-an3
 
   it('reads every object of the lin meter as the public client (read-only)', async () => {
     const r = await dlms(conc, `DLMS READ ${linShort} ALL PUBLIC`);
-    assert.match(r.end, new RegExp(`^DLMS READ meter=${linShort} client=16 objects=\\d+ attributes=\\d+ errors=0 apdu\\.tx=\\d+ apdu\\.rx=\\d+ datagrams=\\d+ ms=\\d+$`), r.lines.slice(-5).join('\n'));
-    const objects = Number(field(r.end, 'objects')), attributes = Number(field(r.end, 'attributes'));
+    assert.match(
+      r.end,
+      new RegExp(
+        `^DLMS READ meter=${linShort} client=16 objects=\\d+ attributes=\\d+ errors=0 apdu\\.tx=\\d+ apdu\\.rx=\\d+ datagrams=\\d+ ms=\\d+$`,
+      ),
+      r.lines.slice(-5).join('\n'),
+    );
+    const objects = Number(field(r.end, 'objects')),
+      attributes = Number(field(r.end, 'attributes'));
     assert.ok(objects >= 20, r.end);
     assert.equal(r.objs.size, attributes, 'one line per attribute');
     // the logical device name and the device id, exactly
@@ -95,9 +115,21 @@ describe('DLMS/COSEM over the UDP wrapper across the PLC network (lin + mps2-an3
 
   it('reads every object of the lin meter as the management client (HLS-GMAC, ciphered)', async () => {
     const r = await dlms(conc, `DLMS READ ${linShort} ALL MGMT`);
-    assert.match(r.end, /^DLMS READ meter=0x[0-9a-f]{4} client=1 objects=\d+ attributes=\d+ errors=0 server\.ic=\d+ /, r.lines.slice(-5).join('\n'));
+    assert.match(
+      r.end,
+      /^DLMS READ meter=0x[0-9a-f]{4} client=1 objects=\d+ attributes=\d+ errors=0 server\.ic=\d+ /,
+      r.lines.slice(-5).join('\n'),
+    );
     assert.equal(r.objs.size, Number(field(r.end, 'attributes')));
-    for (const o of ['64/0.0.43.0.0.255/2', '7/1.0.99.1.0.255/2', '7/0.0.99.98.0.255/2', '70/0.0.96.3.10.255/2', '40/0.0.25.9.0.255/2', '15/0.0.40.0.0.255/2']) assert.ok(r.objs.has(o), o);
+    for (const o of [
+      '64/0.0.43.0.0.255/2',
+      '7/1.0.99.1.0.255/2',
+      '7/0.0.99.98.0.255/2',
+      '70/0.0.96.3.10.255/2',
+      '40/0.0.25.9.0.255/2',
+      '15/0.0.40.0.0.255/2',
+    ])
+      assert.ok(r.objs.has(o), o);
     assert.ok(Number(field(r.end, 'server.ic')) > 0);
     const udp = (await lin.command('DLMS UDP', /^dlms\.udp\.drop /)).join(' ');
     assert.match(udp, /open=0\/4 /, 'both sessions released');
@@ -106,7 +138,11 @@ describe('DLMS/COSEM over the UDP wrapper across the PLC network (lin + mps2-an3
 
   it('reads every object of the mps2-an386 meter as the management client', async () => {
     const r = await dlms(conc, `DLMS READ ${boardShort} ALL MGMT`, 240000);
-    assert.match(r.end, new RegExp(`^DLMS READ meter=${boardShort} client=1 objects=\\d+ attributes=\\d+ errors=0 `), r.lines.slice(-5).join('\n'));
+    assert.match(
+      r.end,
+      new RegExp(`^DLMS READ meter=${boardShort} client=1 objects=\\d+ attributes=\\d+ errors=0 `),
+      r.lines.slice(-5).join('\n'),
+    );
     assert.ok(Number(field(r.end, 'objects')) >= 24, r.end);
     assert.equal(Buffer.from(octets(value(r.objs.get('1/0.0.96.1.0.255/2')!))!).toString('latin1'), '12345678');
   });

@@ -13,7 +13,10 @@ export class MeterOnNvram {
   readonly dir: string;
   readonly nvram: string;
   node: FirmwareNode | undefined;
-  constructor(name: string, readonly platform: Platform = 'lin') {
+  constructor(
+    name: string,
+    readonly platform: Platform = 'lin',
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), `${name}-`));
     this.nvram = join(this.dir, 'meter.nv');
   }
@@ -40,5 +43,12 @@ export function managementLink(n: FirmwareNode, recorded?: Uint8Array[]) {
   const u = n.uart1!;
   const l = new HdlcClientLink({ send: (b) => u.send(b), receive: () => u.receive(5000) }, 1, serverAddress(1, 17));
   if (!recorded) return l;
-  return { open: () => l.open(), close: () => l.close(), request: (apdu: Uint8Array) => { recorded.push(apdu); return l.request(apdu); } };
+  return {
+    open: () => l.open(),
+    close: () => l.close(),
+    request: (apdu: Uint8Array) => {
+      recorded.push(apdu);
+      return l.request(apdu);
+    },
+  };
 }

@@ -36,15 +36,21 @@ describe('DLMS invocation counter and load relay over power cuts (lin, NVRAM fil
       await u.ready();
       const c = new DlmsClient({
         link: new HdlcClientLink({ send: (b) => u.send(b), receive: () => u.receive(5000) }, 1, serverAddress(1, 17)),
-        gcm: nodeGcm, keys: KEYS, systemTitle: fromHex('4D4D4D0000000002'), invocationCounter: clientIc,
+        gcm: nodeGcm,
+        keys: KEYS,
+        systemTitle: fromHex('4D4D4D0000000002'),
+        invocationCounter: clientIc,
       });
       await c.associate({ mechanism: Mechanism.HIGH_GMAC, ciphered: true });
-      const first = c.serverInvocationCounter;    // the ciphered AARE's
+      const first = c.serverInvocationCounter; // the ciphered AARE's
       assert.ok(first > used, `boot ${boot}: the meter's first counter ${first} is not above ${used}`);
       // a varying number of ciphered exchanges, more than one reserved block in the last boot
       for (let k = 0; k < [3, 20, 70][boot]!; k++) await c.get(1, '0.0.96.1.0.255', 2);
       // the relay: boot 0 opens it; boot 1 finds it open and closes it; boot 2 finds it closed
-      const relay = async () => { const v = await c.get(70, '0.0.96.3.10.255', 2); return v.type === 'boolean' && v.value; };
+      const relay = async () => {
+        const v = await c.get(70, '0.0.96.3.10.255', 2);
+        return v.type === 'boolean' && v.value;
+      };
       if (boot === 0) {
         assert.equal(await relay(), true);
         await c.action(70, '0.0.96.3.10.255', 1, { type: 'integer', value: 0 });

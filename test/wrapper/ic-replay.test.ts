@@ -25,7 +25,9 @@ describe('DLMS replay protection over power cuts (lin, NVRAM file)', function ()
   const meter = new MeterOnNvram('ic-replay');
   const { nvram } = meter;
   after(() => meter.dispose());
-  const boot = () => meter.boot(), cut = () => meter.cut(), link = managementLink;
+  const boot = () => meter.boot(),
+    cut = () => meter.cut(),
+    link = managementLink;
   const client = (n: FirmwareNode, ic: number, recorded?: Uint8Array[]) =>
     new DlmsClient({ link: link(n, recorded), gcm: nodeGcm, keys: KEYS, systemTitle: TITLE, invocationCounter: ic });
   /** Replays an AARQ on a new HDLC connection: the AARE's result and diagnostic, and the link. */
@@ -43,10 +45,14 @@ describe('DLMS replay protection over power cuts (lin, NVRAM file)', function ()
   };
   /** Corrupts both copies of the received-counter record (found by the client's title in them). */
   const corruptRecord = () => {
-    const b = readFileSync(nvram), magic = Buffer.from('NLV1', 'latin1');
+    const b = readFileSync(nvram),
+      magic = Buffer.from('NLV1', 'latin1');
     let found = 0;
     for (let i = b.indexOf(magic); i >= 0; i = b.indexOf(magic, i + 1)) {
-      if (Buffer.from(TITLE).equals(b.subarray(i + 8, i + 16))) { b[i + 9]! ^= 0x5a; found++; }
+      if (Buffer.from(TITLE).equals(b.subarray(i + 8, i + 16))) {
+        b[i + 9]! ^= 0x5a;
+        found++;
+      }
     }
     assert.equal(found, 2, 'both copies of the received counter record');
     writeFileSync(nvram, b);
@@ -81,7 +87,10 @@ describe('DLMS replay protection over power cuts (lin, NVRAM file)', function ()
     // counter; the replayed AARQ only gets a challenge that the replayed reply cannot answer
     corruptRecord();
     n = await boot();
-    assert.ok(n.lines.some((l) => /^TRACE ERROR NON-LEGAL: security: received invocation counter record corrupt/.test(l)), n.tail());
+    assert.ok(
+      n.lines.some((l) => /^TRACE ERROR NON-LEGAL: security: received invocation counter record corrupt/.test(l)),
+      n.tail(),
+    );
     const r2 = await replay(n, aarq!);
     assert.deepEqual([r2.result, r2.diagnostic], [0, SourceDiagnostic.AUTHENTICATION_REQUIRED], 'accepted, pending a fresh challenge');
     await r2.link.request(hlsReply!);

@@ -23,7 +23,15 @@ function rig(opts: { inactivityMs?: number } = {}) {
   const m = makeMeter();
   let now = 0;
   const sent: { dst: number; port: number; data: Uint8Array }[] = [];
-  const w = new WrapperUdpServer({ server: m.server, now: () => now, send: (dst, port, data) => { sent.push({ dst, port, data }); return ''; }, ...opts });
+  const w = new WrapperUdpServer({
+    server: m.server,
+    now: () => now,
+    send: (dst, port, data) => {
+      sent.push({ dst, port, data });
+      return '';
+    },
+    ...opts,
+  });
   /** Feeds one datagram and waits until the server has served its queue. */
   const feed = async (src: number, port: number, d: Uint8Array | string) => {
     const n = sent.length;
@@ -31,17 +39,46 @@ function rig(opts: { inactivityMs?: number } = {}) {
     for (let k = 0; k < 50 && sent.length === n; k++) await new Promise((r) => setImmediate(r));
     return sent.length > n ? sent[sent.length - 1]! : undefined;
   };
-  return { m, w, sent, feed, tick: (ms: number) => { now += ms; w.tick(); } };
+  return {
+    m,
+    w,
+    sent,
+    feed,
+    tick: (ms: number) => {
+      now += ms;
+      w.tick();
+    },
+  };
 }
 
 /** A DLMS client whose datagrams go to the rig as (src, port). */
-function udpClient(r: ReturnType<typeof rig>, src: number, port: number, wPort: number, o: { keys?: typeof KEYS; ic?: number } = {}): DlmsClient {
+function udpClient(
+  r: ReturnType<typeof rig>,
+  src: number,
+  port: number,
+  wPort: number,
+  o: { keys?: typeof KEYS; ic?: number } = {},
+): DlmsClient {
   const q: Uint8Array[] = [];
   const t: ByteTransport = {
-    send: async (b) => { const x = await r.feed(src, port, b); if (x) q.push(x.data); },
-    receive: async () => { const b = q.shift(); if (!b) throw new Error('no reply'); return b; },
+    send: async (b) => {
+      const x = await r.feed(src, port, b);
+      if (x) q.push(x.data);
+    },
+    receive: async () => {
+      const b = q.shift();
+      if (!b) throw new Error('no reply');
+      return b;
+    },
   };
-  return new DlmsClient({ link: new WrapperClientLink(t, wPort, 1), gcm: nodeGcm, keys: o.keys ?? KEYS, systemTitle: CLIENT_TITLE, invocationCounter: o.ic ?? 1000, random: (n) => new Uint8Array(randomBytes(n)) });
+  return new DlmsClient({
+    link: new WrapperClientLink(t, wPort, 1),
+    gcm: nodeGcm,
+    keys: o.keys ?? KEYS,
+    systemTitle: CLIENT_TITLE,
+    invocationCounter: o.ic ?? 1000,
+    random: (n) => new Uint8Array(randomBytes(n)),
+  });
 }
 
 describe('DLMS/COSEM UDP wrapper port (meter side)', () => {
@@ -61,7 +98,7 @@ describe('DLMS/COSEM UDP wrapper port (meter side)', () => {
     const get = await r.feed(0x0002, 4059, '000100100001000D' + GET_CLOCK);
     assert.equal(toH(get!.data.subarray(0, 8)), '00010001001000' + (get!.data.length - 8).toString(16).toUpperCase().padStart(2, '0'));
     assert.equal(toH(get!.data.subarray(8, 12)), 'C401C100');
-    assert.equal(get!.data[12], 0x09);    // octet-string(12): the date-time
+    assert.equal(get!.data[12], 0x09); // octet-string(12): the date-time
     assert.equal(r.w.counters.rx, 2);
     assert.equal(r.w.counters.tx, 2);
   });
@@ -69,14 +106,14 @@ describe('DLMS/COSEM UDP wrapper port (meter side)', () => {
   it('drops malformed wrapper input without a reply, each counted, and keeps serving', async () => {
     const r = rig();
     const corpus: [string, keyof WrapperUdpServer['drops']][] = [
-      ['', 'malformed'],                                        // empty datagram
-      ['000100', 'malformed'],                                  // shorter than the header
-      ['0002001000010002C001', 'malformed'],                    // version 2
-      ['000100100001000DC001', 'malformed'],                    // length beyond the datagram
-      ['0001001000010001C001', 'malformed'],                    // bytes beyond the length
-      ['0001001000010000', 'malformed'],                        // no APDU
-      ['00010010000108010000', 'malformed'],                    // length 2049 > 2048
-      ['000100100005000D' + GET_CLOCK, 'wPort'],                // another logical device
+      ['', 'malformed'], // empty datagram
+      ['000100', 'malformed'], // shorter than the header
+      ['0002001000010002C001', 'malformed'], // version 2
+      ['000100100001000DC001', 'malformed'], // length beyond the datagram
+      ['0001001000010001C001', 'malformed'], // bytes beyond the length
+      ['0001001000010000', 'malformed'], // no APDU
+      ['00010010000108010000', 'malformed'], // length 2049 > 2048
+      ['000100100005000D' + GET_CLOCK, 'wPort'], // another logical device
     ];
     for (const [d, why] of corpus) {
       const before = r.w.drops[why];
@@ -130,7 +167,10 @@ describe('DLMS/COSEM UDP wrapper port (meter side)', () => {
     const r = rig();
     const bad = udpClient(r, 5, 4059, 1, { keys: { ...KEYS, authenticationKey: new Uint8Array(16) } });
     await assert.rejects(bad.associate({ mechanism: Mechanism.HIGH_GMAC }));
-    assert.ok(r.m.events.some(([k]) => k === 'authentication-failure'), JSON.stringify(r.m.events));
+    assert.ok(
+      r.m.events.some(([k]) => k === 'authentication-failure'),
+      JSON.stringify(r.m.events),
+    );
     assert.equal(r.w.open, 0);
   });
 });
@@ -139,16 +179,28 @@ describe('DLMS/COSEM UDP wrapper port (meter side)', () => {
 class Fram {
   mem = new Uint8Array(256).fill(0xff);
   tearAfter = Infinity;
-  read(o: number, v: ArrayBufferView) { new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(this.mem.subarray(o, o + v.byteLength)); }
+  read(o: number, v: ArrayBufferView) {
+    new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(this.mem.subarray(o, o + v.byteLength));
+  }
   write(o: number, v: ArrayBufferView) {
     const b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     const n = Math.min(b.length, this.tearAfter);
     this.mem.set(b.subarray(0, n), o);
     if (n < b.length) throw new Error('power cut');
   }
-  info() { return 'kind=file size=256'; }
+  info() {
+    return 'kind=file size=256';
+  }
 }
-const crc = { b: new Uint8Array(0), reset() { this.b = new Uint8Array(0); }, checksum(x: Uint8Array) { return crc32(x) >>> 0; } };
+const crc = {
+  b: new Uint8Array(0),
+  reset() {
+    this.b = new Uint8Array(0);
+  },
+  checksum(x: Uint8Array) {
+    return crc32(x) >>> 0;
+  },
+};
 
 describe('invocation counter persisted as a reserved bound (ic-store)', () => {
   it('restarts above every counter used before a power cut, also after a torn write', () => {

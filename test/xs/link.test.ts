@@ -13,11 +13,20 @@ import { packImage } from '../../tools/image.mjs';
 
 const XSC = join(ROOT, 'build', 'host', 'xsc', 'xsc');
 
-interface Linked { part: string; specifier: string; xsb: string; xsl: string }
+interface Linked {
+  part: string;
+  specifier: string;
+  xsb: string;
+  xsl: string;
+}
 
 function memLines(lines: string[]): Map<string, string> {
   const m = new Map<string, string>();
-  for (const l of lines) for (const kv of l.split(' ')) { const [k, v] = kv.split('='); if (k && v !== undefined) m.set(k, v); }
+  for (const l of lines)
+    for (const kv of l.split(' ')) {
+      const [k, v] = kv.split('=');
+      if (k && v !== undefined) m.set(k, v);
+    }
   return m;
 }
 
@@ -32,19 +41,28 @@ function relinkedNonLegal(prefix: string[], name: string, mutate?: (ids: Buffer)
   const dir = join(OUT, name);
   mkdirSync(dir, { recursive: true });
   const pre = prefix.map((src, i) => {
-    const js = join(dir, `prefix-${i}.js`), xsb = join(dir, `prefix-${i}.xsb`);
+    const js = join(dir, `prefix-${i}.js`),
+      xsb = join(dir, `prefix-${i}.xsb`);
     writeFileSync(js, src);
     execFileSync(XSC, [js, xsb]);
     return { xsb, xsl: join(dir, `prefix-${i}.xsl`) };
   });
   const mods = order.map((m, i) => ({ ...m, xsl: join(dir, `${i}.xsl`) }));
   execFileSync(XSC, ['--link', ...[...pre, ...mods].flatMap((m) => [m.xsb, m.xsl])]);
-  const modules = mods.filter((m) => m.part === 'nonlegal').map((m) => {
-    const b = readFileSync(m.xsl);
-    const s = b.readUInt32LE(4), c = b.readUInt32LE(8);
-    const ids = Buffer.from(b.subarray(16 + s + c));
-    return { specifier: m.specifier, symbols: b.subarray(16, 16 + s), code: b.subarray(16 + s, 16 + s + c), ids: mutate ? mutate(ids) : ids };
-  });
+  const modules = mods
+    .filter((m) => m.part === 'nonlegal')
+    .map((m) => {
+      const b = readFileSync(m.xsl);
+      const s = b.readUInt32LE(4),
+        c = b.readUInt32LE(8);
+      const ids = Buffer.from(b.subarray(16 + s + c));
+      return {
+        specifier: m.specifier,
+        symbols: b.subarray(16, 16 + s),
+        code: b.subarray(16 + s, 16 + s + c),
+        ids: mutate ? mutate(ids) : ids,
+      };
+    });
   const file = join(dir, 'nonlegal.img');
   writeFileSync(file, packImage({ part: 'nonlegal', version: '0.1.0', xs: xsVersion(), modules }));
   return file;
@@ -63,11 +81,15 @@ describe('xs: linked images run from flash', function () {
         assert.equal(mem.get('xs.code.ram'), '0');
         const size = JSON.parse(readFileSync(join(ROOT, 'build', platform, 'meter', 'size.json'), 'utf8'));
         assert.ok(Number(mem.get('xs.code.flash')) > 10000, 'the parts loaded their code from flash');
-        assert.ok(Number(mem.get('xs.code.flash')) < Object.values(size.images as Record<string, { bytes: number }>).reduce((a, i) => a + i.bytes, 0));
+        assert.ok(
+          Number(mem.get('xs.code.flash')) <
+            Object.values(size.images as Record<string, { bytes: number }>).reduce((a, i) => a + i.bytes, 0),
+        );
         const pong = await node.command('APP PING', /NON-LEGAL/);
         assert.equal(pong.filter((l) => /^PONG /.test(l)).length, 3);
+      } finally {
+        await node.stop();
       }
-      finally { await node.stop(); }
     });
   }
 
@@ -82,8 +104,9 @@ describe('xs: linked images run from flash', function () {
       assert.ok(Number(mem.get('xs.code.ram')) > 0);
       const pong = await node.command('APP PING', /NON-LEGAL/);
       assert.ok(pong.includes('PONG NON-LEGAL from task 4'), pong.join('|'));
+    } finally {
+      await node.stop();
     }
-    finally { await node.stop(); }
   });
 
   it('an id table that does not match its symbol table fails that part only', async () => {
@@ -99,7 +122,8 @@ describe('xs: linked images run from flash', function () {
       const tasks = await node.command('SYS TASKS', /^discarded=/);
       assert.ok(tasks.some((l) => / METRO LEGAL /.test(l)) && tasks.some((l) => / G3 PLC /.test(l)));
       assert.ok(!tasks.some((l) => / APP /.test(l)), 'no NON-LEGAL task');
+    } finally {
+      await node.stop();
     }
-    finally { await node.stop(); }
   });
 });

@@ -29,7 +29,7 @@ const OBJ = join(OUT, 'obj');
 // The project's XS defines (tools/build.mjs) with the parser, as tools/xsc is built.
 const DEFINES = ['-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="xsplatform.h"', '-DmxRun=1', '-DmxNoConsole=1', '-DmxLockdown=1', '-DmxParse=1'];
 const FLAGS = ['-O1', '-g0', '-fno-strict-aliasing', ...DEFINES];
-const XS_EXCLUDED = ['xsmc.c', 'xsSnapshot.c', 'xsProfile.c'];   // as tools/build.mjs
+const XS_EXCLUDED = ['xsmc.c', 'xsSnapshot.c', 'xsProfile.c']; // as tools/build.mjs
 const WRAP = '-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=fxParseScript';
 
 const sha256 = (...parts: string[]): string => {
@@ -42,7 +42,9 @@ function run(cmd: string, argv: string[]): Promise<void> {
   return new Promise((resolveP, reject) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d) => { err += d; });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolveP() : reject(new Error(`${cmd} ${argv.join(' ')}\n${err}`))));
   });
@@ -75,7 +77,10 @@ function sourceTree(name: string, patches: string[]): string {
 function headersKey(tree: string): string {
   const parts: string[] = [FLAGS.join(' ')];
   for (const dir of [join(tree, 'includes'), join(tree, 'sources'), join(tree, 'platforms'), PLATFORM]) {
-    for (const f of readdirSync(dir).filter((f) => f.endsWith('.h')).sort()) parts.push(f, readFileSync(join(dir, f), 'utf8'));
+    for (const f of readdirSync(dir)
+      .filter((f) => f.endsWith('.h'))
+      .sort())
+      parts.push(f, readFileSync(join(dir, f), 'utf8'));
   }
   return sha256(...parts);
 }
@@ -86,7 +91,9 @@ const compiling = new Map<string, Promise<string>>();
 function objectTasks(tree: string): (() => Promise<string>)[] {
   const includes = [`-I${PLATFORM}`, `-I${join(tree, 'includes')}`, `-I${join(tree, 'sources')}`, `-I${join(tree, 'platforms')}`];
   const headers = headersKey(tree);
-  const sources = readdirSync(join(tree, 'sources')).filter((f) => f.endsWith('.c') && !XS_EXCLUDED.includes(f)).sort()
+  const sources = readdirSync(join(tree, 'sources'))
+    .filter((f) => f.endsWith('.c') && !XS_EXCLUDED.includes(f))
+    .sort()
     .map((f) => join(tree, 'sources', f));
   sources.push(HARNESS);
   return sources.map((src) => () => {
@@ -95,12 +102,14 @@ function objectTasks(tree: string): (() => Promise<string>)[] {
     const obj = join(OBJ, `${src.replace(/.*\//, '').replace(/\.c$/, '')}-${key.slice(0, 16)}.o`);
     let p = compiling.get(obj);
     if (!p) {
-      p = existsSync(obj) ? Promise.resolve(obj) : (async () => {
-        const tmp = `${obj}.${process.pid}.tmp`;
-        await run('gcc', [...FLAGS, ...(harness ? ['-Wall'] : ['-w']), ...includes, '-c', src, '-o', tmp]);
-        renameSync(tmp, obj);
-        return obj;
-      })();
+      p = existsSync(obj)
+        ? Promise.resolve(obj)
+        : (async () => {
+            const tmp = `${obj}.${process.pid}.tmp`;
+            await run('gcc', [...FLAGS, ...(harness ? ['-Wall'] : ['-w']), ...includes, '-c', src, '-o', tmp]);
+            renameSync(tmp, obj);
+            return obj;
+          })();
       compiling.set(obj, p);
     }
     return p;
@@ -116,7 +125,10 @@ function runHarness(exe: string): Result {
   const lines: Line[] = [];
   for (const l of text.split('\n').filter(Boolean)) {
     let m = /^(eval|xsc) (after|once) total (-?\d+)$/.exec(l);
-    if (m) { totals.set(`${m[1]} ${m[2]}`, Number(m[3])); continue; }
+    if (m) {
+      totals.set(`${m[1]} ${m[2]}`, Number(m[3]));
+      continue;
+    }
     m = /^(eval|xsc) (after|once) (\d+) (exit|signal) (\d+) ?(.*)$/.exec(l);
     assert.ok(m, `unexpected harness output: ${l}`);
     lines.push({ mode: m[1]!, model: m[2]!, n: Number(m[3]), how: m[4] as 'exit' | 'signal', code: Number(m[5]), detail: m[6]! });
@@ -132,8 +144,14 @@ describe('XS parser: out of memory (patches/xs/0001-parser-out-of-memory.patch)'
   let patched: Result;
 
   before(async () => {
-    const patches = readdirSync(PATCHES).filter((f) => f.endsWith('.patch')).sort().map((f) => join(PATCHES, f));
-    assert.ok(patches.some((p) => p.endsWith('0001-parser-out-of-memory.patch')), 'the patch is missing');
+    const patches = readdirSync(PATCHES)
+      .filter((f) => f.endsWith('.patch'))
+      .sort()
+      .map((f) => join(PATCHES, f));
+    assert.ok(
+      patches.some((p) => p.endsWith('0001-parser-out-of-memory.patch')),
+      'the patch is missing',
+    );
     mkdirSync(OBJ, { recursive: true });
     const trees = { unpatched: sourceTree('unpatched', []), patched: sourceTree('patched', patches) };
     const tasks = { unpatched: objectTasks(trees.unpatched), patched: objectTasks(trees.patched) };
@@ -154,7 +172,11 @@ describe('XS parser: out of memory (patches/xs/0001-parser-out-of-memory.patch)'
         const total = r.totals.get(s);
         assert.ok(total !== undefined && total > 100, `${s}: calibration gave ${total} allocations`);
         const ns = r.lines.filter((l) => `${l.mode} ${l.model}` === s).map((l) => l.n);
-        assert.deepEqual(ns, Array.from({ length: total + 1 }, (_, i) => i), `${s}: every N from 0 to ${total}`);
+        assert.deepEqual(
+          ns,
+          Array.from({ length: total + 1 }, (_, i) => i),
+          `${s}: every N from 0 to ${total}`,
+        );
       }
     }
   });
@@ -164,19 +186,30 @@ describe('XS parser: out of memory (patches/xs/0001-parser-out-of-memory.patch)'
     assert.ok(crashes.length > 0, 'the unpatched parser never crashed');
     // fxInitializeParser's allocations (N = 0 is the symbol table) crash in every sweep
     for (const s of SWEEPS) {
-      assert.ok(crashes.some((l) => `${l.mode} ${l.model}` === s && l.n === 0), `${s}: no crash at N = 0`);
+      assert.ok(
+        crashes.some((l) => `${l.mode} ${l.model}` === s && l.n === 0),
+        `${s}: no crash at N = 0`,
+      );
     }
   });
 
   it('with the patch, every N ends in a clean error, frees everything and the parser works again', () => {
     const bad = patched.lines.filter((l) => l.how !== 'exit' || l.code !== 0);
-    assert.deepEqual(bad.map((l) => `${l.mode} ${l.model} ${l.n} ${l.how} ${l.code} ${l.detail}`), []);
+    assert.deepEqual(
+      bad.map((l) => `${l.mode} ${l.model} ${l.n} ${l.how} ${l.code} ${l.detail}`),
+      [],
+    );
     for (const l of patched.lines) {
       assert.match(l.detail, /\| leaks 0 \| after ok$/, `${l.mode} ${l.model} ${l.n}: ${l.detail}`);
       const total = patched.totals.get(`${l.mode} ${l.model}`)!;
       if (l.n === total) assert.match(l.detail, /^ok \|/, `${l.mode} ${l.model} ${l.n}: memory enough for the whole parse`);
       else if (l.mode === 'eval') assert.match(l.detail, /^error (RangeError|SyntaxError)\b/, `eval ${l.model} ${l.n}: ${l.detail}`);
-      else assert.match(l.detail, /^error [1-9]\d* error\(s\)|^error 0 error\(s\), 0 reported, script NULL/, `xsc ${l.model} ${l.n}: ${l.detail}`);
+      else
+        assert.match(
+          l.detail,
+          /^error [1-9]\d* error\(s\)|^error 0 error\(s\), 0 reported, script NULL/,
+          `xsc ${l.model} ${l.n}: ${l.detail}`,
+        );
     }
     // XS's own out-of-memory report still reaches the script where memory allows it
     assert.ok(patched.lines.some((l) => l.mode === 'eval' && /^error RangeError: heap overflow/.test(l.detail)));

@@ -11,16 +11,27 @@ function recurse(frames: number): number {
 export function register(shell: Shell): void {
   // The engine checks its stack bounds (mxBoundsCheck): too deep is FATAL xs: stack overflow.
   shell.register({
-    module: 'BENCH', command: 'STACK', params: 1, help: '<frames> - JS recursion that deep: XS stack high-water', owner: 'generic',
+    module: 'BENCH',
+    command: 'STACK',
+    params: 1,
+    help: '<frames> - JS recursion that deep: XS stack high-water',
+    owner: 'generic',
     handler: (p, out) => {
       const frames = recurse(p[0]!);
       out(`frames=${frames} xs.stack.peak=${sysMem().stackPeak} xs.stack.slots=${sysMem().stackSlots}\r\n`);
     },
   });
   shell.register({
-    module: 'BENCH', command: 'DSP', params: 1, help: '<seconds> - DSP in TypeScript: cycles', owner: 'generic',
+    module: 'BENCH',
+    command: 'DSP',
+    params: 1,
+    help: '<seconds> - DSP in TypeScript: cycles',
+    owner: 'generic',
     handler: (p, out) => {
-      import('./dsp-ts.js').then((m) => m.bench(p[0]!, out), (e) => out(`ERROR BENCH DSP: ${e}\r\n`));
+      import('./dsp-ts.js').then(
+        (m) => m.bench(p[0]!, out),
+        (e) => out(`ERROR BENCH DSP: ${e}\r\n`),
+      );
     },
   });
 }

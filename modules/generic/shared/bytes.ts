@@ -29,13 +29,15 @@ export class ByteReader {
   }
   u16be(what: string): number {
     this.need(2, what);
-    const b = this.bytes, p = this.pos;
+    const b = this.bytes,
+      p = this.pos;
     this.pos += 2;
     return ((b[p] as number) << 8) | (b[p + 1] as number);
   }
   u16le(what: string): number {
     this.need(2, what);
-    const b = this.bytes, p = this.pos;
+    const b = this.bytes,
+      p = this.pos;
     this.pos += 2;
     return (b[p] as number) | ((b[p + 1] as number) << 8);
   }
@@ -146,29 +148,32 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-const HEX = "0123456789abcdef";
+const HEX = '0123456789abcdef';
 export function toHex(b: Uint8Array): string {
-  let s = "";
+  let s = '';
   for (const x of b) s += (HEX[x >> 4] as string) + (HEX[x & 15] as string);
   return s;
 }
 
 /** Hex to bytes; whitespace ignored. Throws DecodeError on odd length or a non-hex digit. */
 export function fromHex(hex: string): Uint8Array {
-  const s = hex.replace(/\s+/g, "");
-  if (s.length % 2 !== 0) throw new DecodeError("hex", s.length, "odd number of digits");
+  const s = hex.replace(/\s+/g, '');
+  if (s.length % 2 !== 0) throw new DecodeError('hex', s.length, 'odd number of digits');
   const out = new Uint8Array(s.length / 2);
   for (let i = 0; i < out.length; i++) {
     const pair = s.slice(i * 2, i * 2 + 2);
-    if (!/^[0-9a-fA-F]{2}$/.test(pair)) throw new DecodeError("hex", i * 2, "not a hex digit");
+    if (!/^[0-9a-fA-F]{2}$/.test(pair)) throw new DecodeError('hex', i * 2, 'not a hex digit');
     out[i] = parseInt(pair, 16);
   }
   return out;
 }
 
-const seal: (v: object) => void = typeof harden === 'function' ? harden : (v) => {
-  Object.freeze(v);
-  Object.freeze((v as { prototype?: object }).prototype);
-};
+const seal: (v: object) => void =
+  typeof harden === 'function'
+    ? harden
+    : (v) => {
+        Object.freeze(v);
+        Object.freeze((v as { prototype?: object }).prototype);
+      };
 seal(ByteReader);
 seal(ByteWriter);

@@ -23,8 +23,11 @@ export class ReservedCounter {
   writes = 0;
   source: CounterSource = 'absent';
 
-  constructor(private readonly rec: TwoSlotRecord | undefined, private readonly block: number,
-    private readonly fallback: (source: 'corrupt' | 'absent') => number) {
+  constructor(
+    private readonly rec: TwoSlotRecord | undefined,
+    private readonly block: number,
+    private readonly fallback: (source: 'corrupt' | 'absent') => number,
+  ) {
     if (!(Number.isInteger(block) && block >= 1)) throw new RangeError(`block ${block}`);
   }
 
@@ -32,7 +35,7 @@ export class ReservedCounter {
   start(): number {
     const { rec } = this;
     if (rec?.load()) this.bound = rec.view.getUint32(8, true);
-    const source = this.source = rec ? rec.status : 'absent';
+    const source = (this.source = rec ? rec.status : 'absent');
     if (source === 'corrupt' || source === 'absent') this.bound = this.fallback(source) >>> 0;
     const first = this.bound;
     this.reserve(first);

@@ -36,10 +36,13 @@ export class EncodeError extends Error {
   override name = 'EncodeError';
 }
 
-const seal: (v: object) => void = typeof harden === 'function' ? harden : (v) => {
-  Object.freeze(v);
-  Object.freeze((v as { prototype?: object }).prototype);
-};
+const seal: (v: object) => void =
+  typeof harden === 'function'
+    ? harden
+    : (v) => {
+        Object.freeze(v);
+        Object.freeze((v as { prototype?: object }).prototype);
+      };
 seal(DecodeError);
 seal(NeedMoreData);
 seal(EncodeError);

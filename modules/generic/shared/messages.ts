@@ -11,29 +11,52 @@
 
 /** One per-second record of LEGAL's ring (legal/store.ts), as METRO hands it out. */
 export type MetroRecord = {
-  readonly time: number;     // ms, misc.uptime at capture
-  readonly p: number;        // W, total active power (+ import)
-  readonly q: number;        // var, total fundamental reactive power (+ inductive)
-  readonly s: number;        // VA, total apparent power
-  readonly aImp: number;     // Wh, active energy imported (register since start)
-  readonly aExp: number;     // Wh, active energy exported
-  readonly rImp: number;     // varh, reactive energy Q1 + Q2
-  readonly rExp: number;     // varh, reactive energy Q3 + Q4
-  readonly app: number;      // VAh, apparent energy
+  readonly time: number; // ms, misc.uptime at capture
+  readonly p: number; // W, total active power (+ import)
+  readonly q: number; // var, total fundamental reactive power (+ inductive)
+  readonly s: number; // VA, total apparent power
+  readonly aImp: number; // Wh, active energy imported (register since start)
+  readonly aExp: number; // Wh, active energy exported
+  readonly rImp: number; // varh, reactive energy Q1 + Q2
+  readonly rExp: number; // varh, reactive energy Q3 + Q4
+  readonly app: number; // VAh, apparent energy
 };
 
-export type InstantPhase = { readonly v: number; readonly i: number; readonly p: number; readonly q: number; readonly s: number; readonly pf: number; readonly f: number };
+export type InstantPhase = {
+  readonly v: number;
+  readonly i: number;
+  readonly p: number;
+  readonly q: number;
+  readonly s: number;
+  readonly pf: number;
+  readonly f: number;
+};
 /** The last measured second (legal/instant.ts); `time` is -1 before the first second. */
 export type Instant = {
-  readonly time: number;     // capture time, ms of uptime
+  readonly time: number; // capture time, ms of uptime
   readonly second: number;
   readonly phases: readonly InstantPhase[];
   readonly total: { readonly p: number; readonly q: number; readonly s: number };
   /** Since start: Wh (aImp, aExp), varh (rQ1..rQ4), VAh (app). */
-  readonly registers: { readonly aImp: number; readonly aExp: number; readonly rQ1: number; readonly rQ2: number; readonly rQ3: number; readonly rQ4: number; readonly app: number };
+  readonly registers: {
+    readonly aImp: number;
+    readonly aExp: number;
+    readonly rQ1: number;
+    readonly rQ2: number;
+    readonly rQ3: number;
+    readonly rQ4: number;
+    readonly app: number;
+  };
 };
 /** One record of the legal event log (legal/eventlog.ts). */
-export type LegalEvent = { readonly seq: number; readonly time: number; readonly type: number; readonly phase: number; readonly value: number; readonly duration: number };
+export type LegalEvent = {
+  readonly seq: number;
+  readonly time: number;
+  readonly type: number;
+  readonly phase: number;
+  readonly value: number;
+  readonly duration: number;
+};
 
 export type SysPing = Record<string, never>;
 export type SysPong = { readonly part: string; readonly energyWh?: number };
@@ -53,7 +76,14 @@ export type AdpDataRequest = { readonly handle: number; readonly dst: number; re
 export type AdpDataConfirm = { readonly handle: number; readonly status: number };
 export type AdpDataIndication = { readonly src: number; readonly lqi: number; readonly packet: Uint8Array };
 export type AdpDeviceRequest = { readonly req: number; readonly index: number };
-export type AdpDeviceConfirm = { readonly req: number; readonly status: number; readonly index: number; readonly count: number; readonly short: number; readonly eui64: Uint8Array };
+export type AdpDeviceConfirm = {
+  readonly req: number;
+  readonly status: number;
+  readonly index: number;
+  readonly count: number;
+  readonly short: number;
+  readonly eui64: Uint8Array;
+};
 export type AppRxEvent = { readonly src: number; readonly srcPort: number; readonly data: Uint8Array };
 
 /** Bounds of the payloads (the METRO task's own limits). */
@@ -67,7 +97,8 @@ export const CLOCK_MAX = 4102444800000;
 
 export type Obj = { readonly [k: string]: unknown };
 export const isObj = (p: unknown): p is Obj => typeof p === 'object' && p !== null && !Array.isArray(p) && !(p instanceof Uint8Array);
-export const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+export const isInt = (v: unknown, lo: number, hi: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 export const isReq = (v: unknown): v is number => isInt(v, 0, 0xffff);
 
 /** A message id, its seed name and the check its payload must pass. */
@@ -89,7 +120,11 @@ export type MalformedCounts = { [name: string]: number };
  * otherwise. A payload with `c`'s id that fails the check is counted in `malformed` under the
  * message's name: the receiver drops it.
  */
-export function accept<T>(c: Contract<T>, m: { readonly id: number; readonly payload: unknown }, malformed: MalformedCounts): T | undefined {
+export function accept<T>(
+  c: Contract<T>,
+  m: { readonly id: number; readonly payload: unknown },
+  malformed: MalformedCounts,
+): T | undefined {
   if (m.id !== c.id) return undefined;
   if (c.valid(m.payload)) return m.payload as T;
   malformed[c.name] = (malformed[c.name] ?? 0) + 1;
@@ -98,12 +133,17 @@ export function accept<T>(c: Contract<T>, m: { readonly id: number; readonly pay
 
 /** "name=count ..." of the non-zero counts, for a stats line ("" when none). */
 export function formatMalformed(malformed: MalformedCounts): string {
-  return Object.keys(malformed).map((k) => `${k}=${malformed[k]}`).join(' ');
+  return Object.keys(malformed)
+    .map((k) => `${k}=${malformed[k]}`)
+    .join(' ');
 }
 
 /** harden() on XS (after lockdown); a freeze of the value and its prototype on Node. */
-export const seal: (v: object) => void = typeof harden === 'function' ? harden : (v) => {
-  Object.freeze(v);
-  Object.freeze((v as { prototype?: object }).prototype);
-};
+export const seal: (v: object) => void =
+  typeof harden === 'function'
+    ? harden
+    : (v) => {
+        Object.freeze(v);
+        Object.freeze((v as { prototype?: object }).prototype);
+      };
 for (const f of [isObj, isInt, isReq, contract, accept, formatMalformed, seal]) seal(f);

@@ -24,9 +24,14 @@ export interface Nvram {
   write(offset: number, view: ArrayBufferView): void;
   info(): string;
 }
-export interface Crc32 { reset(): unknown; checksum(bytes: BufferLike): number }
+export interface Crc32 {
+  reset(): unknown;
+  checksum(bytes: BufferLike): number;
+}
 
-export const RECORD_VALID = 0, RECORD_BLANK = 1, RECORD_CORRUPT = 2;
+export const RECORD_VALID = 0,
+  RECORD_BLANK = 1,
+  RECORD_CORRUPT = 2;
 
 /** CRC-32 of bytes [0, n). */
 export function crcOf(crc: Crc32, bytes: Uint8Array, n: number): number {
@@ -59,13 +64,21 @@ export class TwoSlotRecord {
   fromWitness = false;
   readonly bytes: Uint8Array;
   readonly view: DataView;
-  private slot = 0;         // the copy holding the newest valid record; from blank, copy n & 1 gets seq n
+  private slot = 0; // the copy holding the newest valid record; from blank, copy n & 1 gets seq n
 
   /** witness: offset of a third copy written after each save (-1: none). */
-  constructor(private readonly nv: Nvram, private readonly crc: Crc32, private readonly base: number,
-    private readonly stride: number, size: number, private readonly magic: number, private readonly witness = -1) {
+  constructor(
+    private readonly nv: Nvram,
+    private readonly crc: Crc32,
+    private readonly base: number,
+    private readonly stride: number,
+    size: number,
+    private readonly magic: number,
+    private readonly witness = -1,
+  ) {
     if (!(size >= 12 && size <= stride)) throw new RangeError(`record of ${size} bytes in slots of ${stride}`);
-    if (witness >= 0 && [base, base + stride].some((at) => witness < at + size && witness + size > at)) throw new RangeError(`witness at ${witness} overlaps a copy`);
+    if (witness >= 0 && [base, base + stride].some((at) => witness < at + size && witness + size > at))
+      throw new RangeError(`witness at ${witness} overlaps a copy`);
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
   }
@@ -73,7 +86,10 @@ export class TwoSlotRecord {
   /** Reads the newest valid copy into bytes; true when there is one. */
   load(): boolean {
     const { bytes, view } = this;
-    let best = -1, corrupt = 0, copySeq = 0, copy = -1;
+    let best = -1,
+      corrupt = 0,
+      copySeq = 0,
+      copy = -1;
     this.seq = 0;
     for (let k = 0; k < (this.witness >= 0 ? 3 : 2); k++) {
       this.nv.read(this.at(k), bytes);
@@ -108,7 +124,8 @@ export class TwoSlotRecord {
   /** Seals bytes (magic, next sequence number, CRC) and writes them over the older copy, then the witness. */
   save(): void {
     const { bytes, view } = this;
-    const n = bytes.length - 4, seq = this.seq + 1;
+    const n = bytes.length - 4,
+      seq = this.seq + 1;
     view.setUint32(0, this.magic, true);
     view.setUint32(4, seq, true);
     view.setUint32(n, crcOf(this.crc, bytes, n), true);
@@ -138,6 +155,6 @@ export function persistentArea(rs: RunServiceFn, driver: string): PersistentArea
     const c = rs('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
     return { kind: 'file', nv, crc: new c.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff) };
   } catch {
-    return { kind: 'absent' };   // not granted, or not bound on this board
+    return { kind: 'absent' }; // not granted, or not bound on this board
   }
 }

@@ -1,13 +1,13 @@
 // Association LN (class 15, version 1) and Security setup (class 64, version 0), Blue Book 4.4.
 // One Association LN instance (0.0.40.0.0.255, "current association") serves every client: its
 // attributes reflect the association of the caller. Client configurations live here.
-import type { DlmsData } from "../dlms/axdr.js";
-import type { SecurityKeys } from "../dlms/security.js";
-import { ActionResult, DataAccessResult, DLMS_UA_OID_PREFIX } from "../dlms/xdlms-const.js";
-import { ClassId, KeyId, SecurityPolicy } from "./cosem-const.js";
-import { arr, en, i8, items, lnKey, nul, num, obis, octets, os, st, u16, u8 } from "./data.js";
-import { attributeAccess, CosemObject, methodAccess, type Ctx, type Outcome, type Rights } from "./objects.js";
-import { aesKeyUnwrap, type AesBlock } from "./keywrap.js";
+import type { DlmsData } from '../dlms/axdr.js';
+import type { SecurityKeys } from '../dlms/security.js';
+import { ActionResult, DataAccessResult, DLMS_UA_OID_PREFIX } from '../dlms/xdlms-const.js';
+import { ClassId, KeyId, SecurityPolicy } from './cosem-const.js';
+import { arr, en, i8, items, lnKey, nul, num, obis, octets, os, st, u16, u8 } from './data.js';
+import { attributeAccess, CosemObject, methodAccess, type Ctx, type Outcome, type Rights } from './objects.js';
+import { aesKeyUnwrap, type AesBlock } from './keywrap.js';
 
 export interface ClientConfig {
   /** Client SAP (HDLC client address / wrapper wPort). */
@@ -36,7 +36,7 @@ export class AssociationLn extends CosemObject {
   constructor(ln: string | Uint8Array, rights: Rights, opts: { clients: ClientConfig[]; securitySetup?: string }) {
     super(ln, rights);
     this.clients = opts.clients;
-    this.securitySetup = obis(opts.securitySetup ?? "0.0.43.0.0.255");
+    this.securitySetup = obis(opts.securitySetup ?? '0.0.43.0.0.255');
   }
   client(sap: number): ClientConfig | undefined {
     return this.clients.find((c) => c.sap === sap);
@@ -44,22 +44,37 @@ export class AssociationLn extends CosemObject {
   protected read(a: number, ctx: Ctx): Outcome {
     const s = ctx.assoc;
     switch (a) {
-      case 2: return arr(ctx.srv.objects.filter((o) => attributeAccess(o.rights, s.role, 1) !== 0).map((o) => objectListEntry(o, s.role)));
-      case 3: return st(i8(s.sap), u16(1));
-      case 4: return oid(1, s.context);
+      case 2:
+        return arr(ctx.srv.objects.filter((o) => attributeAccess(o.rights, s.role, 1) !== 0).map((o) => objectListEntry(o, s.role)));
+      case 3:
+        return st(i8(s.sap), u16(1));
+      case 4:
+        return oid(1, s.context);
       case 5: {
         const c = s.conformance;
-        return st({ type: "bit-string", bitLength: 24, value: Uint8Array.of(c >> 16, c >> 8, c) }, u16(s.maxRecv), u16(s.maxSend), u8(6), i8(0), os(new Uint8Array(0)));
+        return st(
+          { type: 'bit-string', bitLength: 24, value: Uint8Array.of(c >> 16, c >> 8, c) },
+          u16(s.maxRecv),
+          u16(s.maxSend),
+          u8(6),
+          i8(0),
+          os(new Uint8Array(0)),
+        );
       }
-      case 6: return oid(2, s.mechanism);
-      case 7: return DataAccessResult.READ_WRITE_DENIED; // secrets are never read
-      case 8: return en(s.status);
-      case 9: return os(this.securitySetup);
+      case 6:
+        return oid(2, s.mechanism);
+      case 7:
+        return DataAccessResult.READ_WRITE_DENIED; // secrets are never read
+      case 8:
+        return en(s.status);
+      case 9:
+        return os(this.securitySetup);
     }
     return DataAccessResult.OBJECT_UNDEFINED;
   }
   override set(a: number, v: DlmsData, ctx: Ctx): number {
-    const c = this.client(ctx.assoc.sap), b = octets(v);
+    const c = this.client(ctx.assoc.sap),
+      b = octets(v);
     if (a !== 7 || !c) return DataAccessResult.READ_WRITE_DENIED;
     if (!b || b.length < 1 || b.length > 64) return DataAccessResult.TYPE_UNMATCHED;
     c.secret = b;
@@ -111,7 +126,7 @@ export interface SecuritySetupOptions {
    * Called once per global_key_transfer with the whole key set after it and the ids of the keys
    * it changed, before the received-counter floor is cleared: the meter saves them in one write.
    */
-  onKeys?(keys: SecuritySetupOptions["keys"], ids: number[]): void;
+  onKeys?(keys: SecuritySetupOptions['keys'], ids: number[]): void;
 }
 
 /** Client system titles whose last received invocation counter is kept. */
@@ -130,9 +145,13 @@ export class SecuritySetup extends CosemObject {
    * MAX_CLIENT_TITLES: only titles whose APDUs passed the GCM check get here, and a title beyond
    * the bound is refused rather than evicting another title's floor. */
   readonly rxIc = new Map<string, number>();
-  private k: SecuritySetupOptions["keys"];
+  private k: SecuritySetupOptions['keys'];
   private pending: [number, Uint8Array][] = [];
-  constructor(ln: string | Uint8Array, rights: Rights, private readonly opts: SecuritySetupOptions) {
+  constructor(
+    ln: string | Uint8Array,
+    rights: Rights,
+    private readonly opts: SecuritySetupOptions,
+  ) {
     super(ln, rights);
     this.serverTitle = opts.serverTitle;
     this.k = { ...opts.keys };
@@ -150,7 +169,8 @@ export class SecuritySetup extends CosemObject {
   }
   /** Accepts a received invocation counter only if it is above the last one from that system title. */
   acceptIc(title: Uint8Array, ic: number): boolean {
-    const key = lnKey(title), last = this.rxIc.get(key);
+    const key = lnKey(title),
+      last = this.rxIc.get(key);
     if (last !== undefined && ic <= last) return false;
     if (last === undefined && this.rxIc.size >= MAX_CLIENT_TITLES) return false;
     this.rxIc.set(key, ic);
@@ -172,20 +192,23 @@ export class SecuritySetup extends CosemObject {
     if (m === 1) {
       // security_activate: the policy may only be strengthened (Blue Book 4.4.7, version 0).
       const n = num(p);
-      if (p?.type !== "enum" || n === undefined || n > 3 || n < this.policy) return ActionResult.TYPE_UNMATCHED;
+      if (p?.type !== 'enum' || n === undefined || n > 3 || n < this.policy) return ActionResult.TYPE_UNMATCHED;
       this.policy = n;
       return 0;
     }
     // global_key_transfer: array of { key_id enum, key_wrapped octet-string } wrapped with the master key.
-    const list = p?.type === "array" ? p.items : undefined;
+    const list = p?.type === 'array' ? p.items : undefined;
     if (!list || list.length < 1 || list.length > 4) return ActionResult.TYPE_UNMATCHED;
     const next: [number, Uint8Array][] = [];
     for (const e of list) {
-      const f = items(e), id = num(f?.[0]), w = octets(f?.[1]);
-      if (id === undefined || !w || (id !== KeyId.GLOBAL_UNICAST && id !== KeyId.AUTHENTICATION && id !== KeyId.MASTER)) return ActionResult.TYPE_UNMATCHED;
+      const f = items(e),
+        id = num(f?.[0]),
+        w = octets(f?.[1]);
+      if (id === undefined || !w || (id !== KeyId.GLOBAL_UNICAST && id !== KeyId.AUTHENTICATION && id !== KeyId.MASTER))
+        return ActionResult.TYPE_UNMATCHED;
       const key = aesKeyUnwrap(this.opts.aes, this.k.masterKey, w);
       if (key?.length !== 16) {
-        ctx.srv.event("deciphering-failure", "global_key_transfer: key unwrap failed");
+        ctx.srv.event('deciphering-failure', 'global_key_transfer: key unwrap failed');
         return ActionResult.OTHER_REASON;
       }
       next.push([id, key]);
@@ -205,7 +228,10 @@ export class SecuritySetup extends CosemObject {
     }
     // All keys of one ACTION saved at once, before the floor is cleared (ic-store.ts: a cut
     // between the two writes leaves a floor of an older key generation, ignored at boot).
-    this.opts.onKeys?.({ ...this.k }, done.map(([id]) => id));
+    this.opts.onKeys?.(
+      { ...this.k },
+      done.map(([id]) => id),
+    );
     // New key, new counter space (Green Book 9.2.7.2.4.3).
     if (done.some(([id]) => id !== KeyId.MASTER) && this.rxIc.size) {
       this.rxIc.clear();
@@ -213,7 +239,7 @@ export class SecuritySetup extends CosemObject {
     }
     for (const [id, key] of done) {
       this.opts.onKeyChange?.(id, key);
-      ctx.srv.event("key-changed", `key ${id}`);
+      ctx.srv.event('key-changed', `key ${id}`);
     }
   }
 }

@@ -2,8 +2,15 @@
 // values for physical units"), roles, limits and security event kinds for this server.
 
 export const ClassId = Object.freeze({
-  DATA: 1, REGISTER: 3, EXTENDED_REGISTER: 4, PROFILE_GENERIC: 7, CLOCK: 8, ASSOCIATION_LN: 15,
-  PUSH_SETUP: 40, SECURITY_SETUP: 64, DISCONNECT_CONTROL: 70,
+  DATA: 1,
+  REGISTER: 3,
+  EXTENDED_REGISTER: 4,
+  PROFILE_GENERIC: 7,
+  CLOCK: 8,
+  ASSOCIATION_LN: 15,
+  PUSH_SETUP: 40,
+  SECURITY_SETUP: 64,
+  DISCONNECT_CONTROL: 70,
 } as const);
 
 export const Unit = Object.freeze({ W: 27, VA: 28, VAR: 29, WH: 30, VAH: 31, VARH: 32, A: 33, V: 35, HZ: 44, NONE: 255 } as const);
@@ -25,11 +32,11 @@ export const AttributeAccess = Object.freeze({ NONE: 0, READ: 1, WRITE: 2, READ_
 
 /** What the meter logs through onSecurityEvent(kind, detail). */
 export type SecurityEventKind =
-  | "authentication-failure" // LLS password or HLS f(StoC) wrong
-  | "deciphering-failure" // GCM tag or key wrong
-  | "replay" // invocation counter not increasing
-  | "key-changed" // global_key_transfer applied
-  | "association-rejected"; // AARQ refused for another reason
+  | 'authentication-failure' // LLS password or HLS f(StoC) wrong
+  | 'deciphering-failure' // GCM tag or key wrong
+  | 'replay' // invocation counter not increasing
+  | 'key-changed' // global_key_transfer applied
+  | 'association-rejected'; // AARQ refused for another reason
 
 /** Server bounds on anything fed from outside (documented defaults). */
 export const COSEM_DEFAULT_MAX_PDU = 1024; // server-max-receive-pdu-size

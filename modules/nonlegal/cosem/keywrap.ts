@@ -16,7 +16,7 @@ function xorT(a: Uint8Array, t: number): void {
 /** Wraps `key` (a multiple of 8 bytes, >= 16) under `kek`. Returns key.length + 8 bytes. */
 export function aesKeyWrap(aes: AesBlock, kek: Uint8Array, key: Uint8Array): Uint8Array {
   const n = key.length / 8;
-  if (!Number.isInteger(n) || n < 2) throw new RangeError("key wrap: key must be 8*n bytes, n >= 2");
+  if (!Number.isInteger(n) || n < 2) throw new RangeError('key wrap: key must be 8*n bytes, n >= 2');
   const a = new Uint8Array(8).fill(IV);
   const r = key.slice();
   const b = new Uint8Array(16);

@@ -1,6 +1,6 @@
 // Byte and APDU transports for the client and the server, and the IP wrapper adapters
 // (Green Book 10.6 / IEC 62056-9-7): one wrapper PDU per UDP datagram.
-import { decodeWrapperDatagram, encodeWrapper } from "../dlms/wrapper.js";
+import { decodeWrapperDatagram, encodeWrapper } from '../dlms/wrapper.js';
 
 /** A byte link (UDP socket, serial port, emulated medium): ECMA-419 style, injected. */
 export interface ByteTransport {
@@ -20,7 +20,12 @@ export interface ApduLink {
 export type ApduHandler = (clientSap: number, apdu: Uint8Array) => Promise<Uint8Array | null>;
 
 export class WrapperClientLink implements ApduLink {
-  constructor(private readonly t: ByteTransport, readonly clientWPort = 16, readonly serverWPort = 1, private readonly maxLength = 0xffff) {}
+  constructor(
+    private readonly t: ByteTransport,
+    readonly clientWPort = 16,
+    readonly serverWPort = 1,
+    private readonly maxLength = 0xffff,
+  ) {}
   async request(apdu: Uint8Array): Promise<Uint8Array> {
     await this.t.send(encodeWrapper({ sourceWPort: this.clientWPort, destinationWPort: this.serverWPort, apdu }));
     // Stray or malformed datagrams are skipped; a few at most, then the peer is deemed silent.
@@ -29,20 +34,34 @@ export class WrapperClientLink implements ApduLink {
       try {
         const p = decodeWrapperDatagram(d, { maxLength: this.maxLength });
         if (p.sourceWPort === this.serverWPort && p.destinationWPort === this.clientWPort) return p.apdu;
-      } catch { /* skip */ }
+      } catch {
+        /* skip */
+      }
     }
-    throw new Error("wrapper: no reply");
+    throw new Error('wrapper: no reply');
   }
 }
 
 /** Server side: one datagram in, the reply datagram (or null) out. Never throws. */
 export class WrapperServerPort {
   readonly drops = { malformed: 0, port: 0 };
-  constructor(private readonly handle: ApduHandler, readonly wPort = 1, private readonly maxLength = 0xffff) {}
+  constructor(
+    private readonly handle: ApduHandler,
+    readonly wPort = 1,
+    private readonly maxLength = 0xffff,
+  ) {}
   async input(datagram: Uint8Array): Promise<Uint8Array | null> {
     let p: ReturnType<typeof decodeWrapperDatagram>;
-    try { p = decodeWrapperDatagram(datagram, { maxLength: this.maxLength }); } catch { this.drops.malformed++; return null; }
-    if (p.destinationWPort !== this.wPort) { this.drops.port++; return null; }
+    try {
+      p = decodeWrapperDatagram(datagram, { maxLength: this.maxLength });
+    } catch {
+      this.drops.malformed++;
+      return null;
+    }
+    if (p.destinationWPort !== this.wPort) {
+      this.drops.port++;
+      return null;
+    }
     const r = await this.handle(p.sourceWPort, p.apdu);
     return r && encodeWrapper({ sourceWPort: this.wPort, destinationWPort: p.sourceWPort, apdu: r });
   }

@@ -1,8 +1,8 @@
 // Object table for documentation (README generation): OBIS, class, version and the access of every
 // attribute and method per client role. Not loaded on the meter.
-import { formatObis } from "../dlms/obis.js";
-import { attributeAccess, methodAccess, type CosemObject } from "./objects.js";
-import { Role } from "./cosem-const.js";
+import { formatObis } from '../dlms/obis.js';
+import { attributeAccess, methodAccess, type CosemObject } from './objects.js';
+import { Role } from './cosem-const.js';
 
 export interface ObjectTableRow {
   obis: string;
@@ -14,20 +14,37 @@ export interface ObjectTableRow {
   methods: { id: number; public: string; management: string }[];
 }
 
-const A = ["-", "r", "w", "rw"];
+const A = ['-', 'r', 'w', 'rw'];
 
 export function objectTable(objects: readonly CosemObject[]): ObjectTableRow[] {
   return objects.map((o) => {
-    const attributes = [], methods = [];
-    for (let i = 1; i <= o.attrCount; i++) attributes.push({ id: i, public: A[attributeAccess(o.rights, Role.PUBLIC, i)] as string, management: A[attributeAccess(o.rights, Role.MANAGEMENT, i)] as string });
-    for (let i = 1; i <= o.methodCount; i++) methods.push({ id: i, public: methodAccess(o.rights, Role.PUBLIC, i) ? "x" : "-", management: methodAccess(o.rights, Role.MANAGEMENT, i) ? "x" : "-" });
+    const attributes = [],
+      methods = [];
+    for (let i = 1; i <= o.attrCount; i++)
+      attributes.push({
+        id: i,
+        public: A[attributeAccess(o.rights, Role.PUBLIC, i)] as string,
+        management: A[attributeAccess(o.rights, Role.MANAGEMENT, i)] as string,
+      });
+    for (let i = 1; i <= o.methodCount; i++)
+      methods.push({
+        id: i,
+        public: methodAccess(o.rights, Role.PUBLIC, i) ? 'x' : '-',
+        management: methodAccess(o.rights, Role.MANAGEMENT, i) ? 'x' : '-',
+      });
     return { obis: formatObis(o.ln), classId: o.classId, version: o.version, attributes, methods };
   });
 }
 
 /** Markdown table: one row per object, attribute/method access as "id:public/management". */
 export function objectTableMarkdown(objects: readonly CosemObject[]): string {
-  const rows = objectTable(objects).map((r) =>
-    `| ${r.obis} | ${r.classId} | ${r.version} | ${r.attributes.map((a) => `${a.id}:${a.public}/${a.management}`).join(" ")} | ${r.methods.map((m) => `${m.id}:${m.public}/${m.management}`).join(" ") || "-"} |`);
-  return ["| OBIS | class | version | attributes (public/management) | methods (public/management) |", "|---|---|---|---|---|", ...rows].join("\n");
+  const rows = objectTable(objects).map(
+    (r) =>
+      `| ${r.obis} | ${r.classId} | ${r.version} | ${r.attributes.map((a) => `${a.id}:${a.public}/${a.management}`).join(' ')} | ${r.methods.map((m) => `${m.id}:${m.public}/${m.management}`).join(' ') || '-'} |`,
+  );
+  return [
+    '| OBIS | class | version | attributes (public/management) | methods (public/management) |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

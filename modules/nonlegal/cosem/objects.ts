@@ -1,13 +1,13 @@
 // COSEM object model: the base class with access rights per role, and the small interface
 // classes (Blue Book, IEC 62056-6-2): Data (1), Register (3), Extended register (4), Clock (8),
 // Push setup (40), Disconnect control (70). Values come from injected getters and hooks.
-import type { AccessSelection } from "../dlms/xdlms.js";
-import type { DateTimeValue, DlmsData, IntegerType } from "../dlms/axdr.js";
-import { encodeData } from "../dlms/axdr.js";
-import { ByteWriter } from "../dlms/bytes.js";
-import { ActionResult, DataAccessResult } from "../dlms/xdlms-const.js";
-import { ClassId, ControlState, type SecurityEventKind } from "./cosem-const.js";
-import { arr, bool, dateTimeOf, dt, en, i16, i8, items, nul, num, obis, octets, os, st, u16, u8 } from "./data.js";
+import type { AccessSelection } from '../dlms/xdlms.js';
+import type { DateTimeValue, DlmsData, IntegerType } from '../dlms/axdr.js';
+import { encodeData } from '../dlms/axdr.js';
+import { ByteWriter } from '../dlms/bytes.js';
+import { ActionResult, DataAccessResult } from '../dlms/xdlms-const.js';
+import { ClassId, ControlState, type SecurityEventKind } from './cosem-const.js';
+import { arr, bool, dateTimeOf, dt, en, i16, i8, items, nul, num, obis, octets, os, st, u16, u8 } from './data.js';
 
 const DENIED = DataAccessResult.READ_WRITE_DENIED;
 const TYPE = DataAccessResult.TYPE_UNMATCHED;
@@ -22,10 +22,10 @@ const OTHER = DataAccessResult.OTHER_REASON;
 export type Rights = readonly [string, string, string?, string?];
 
 export function attributeAccess(r: Rights, role: number, attr: number): number {
-  return Math.max(0, "-rwb".indexOf(r[role]?.[attr - 1] ?? "-"));
+  return Math.max(0, '-rwb'.indexOf(r[role]?.[attr - 1] ?? '-'));
 }
 export function methodAccess(r: Rights, role: number, m: number): boolean {
-  return r[2 + role]?.[m - 1] === "x";
+  return r[2 + role]?.[m - 1] === 'x';
 }
 
 /** What the current association looks like, as seen by the objects. */
@@ -101,7 +101,10 @@ export interface CaptureDef {
 export const captureData = (c: CaptureDef): DlmsData => st(u16(c.classId), os(c.ln), i8(c.attr), u16(c.dataIndex));
 export function captureOf(d: DlmsData | undefined): CaptureDef | undefined {
   const f = items(d);
-  const classId = num(f?.[0]), ln = octets(f?.[1]), attr = num(f?.[2]), dataIndex = num(f?.[3]);
+  const classId = num(f?.[0]),
+    ln = octets(f?.[1]),
+    attr = num(f?.[2]),
+    dataIndex = num(f?.[3]);
   if (classId === undefined || ln?.length !== 6 || attr === undefined || dataIndex === undefined) return undefined;
   return { classId, ln, attr, dataIndex };
 }
@@ -120,19 +123,23 @@ export interface DataOptions {
 export class CosemData extends CosemObject {
   readonly classId: number = ClassId.DATA;
   readonly attrCount: number = 2;
-  constructor(ln: string | Uint8Array, rights: Rights, private readonly opts: DataOptions) {
+  constructor(
+    ln: string | Uint8Array,
+    rights: Rights,
+    private readonly opts: DataOptions,
+  ) {
     super(ln, rights);
   }
   protected read(): Outcome {
     const v = this.opts.value;
-    return typeof v === "function" ? v() : v;
+    return typeof v === 'function' ? v() : v;
   }
   override async set(_a: number, v: DlmsData): Promise<number> {
     const cur = this.opts.value;
     if (!this.opts.onSet) return DENIED;
-    if (typeof cur !== "function" && cur.type !== v.type) return TYPE;
+    if (typeof cur !== 'function' && cur.type !== v.type) return TYPE;
     if (!(await this.opts.onSet(v))) return OTHER;
-    if (typeof cur !== "function") this.opts.value = v;
+    if (typeof cur !== 'function') this.opts.value = v;
     return 0;
   }
 }
@@ -142,7 +149,7 @@ export class CosemData extends CosemObject {
 export interface RegisterOptions {
   read(): Maybe<number>;
   /** Data type of the value; default double-long-unsigned. */
-  type?: IntegerType | "long64" | "long64-unsigned" | "float32";
+  type?: IntegerType | 'long64' | 'long64-unsigned' | 'float32';
   scaler?: number;
   unit: number;
   reset?(): Maybe<boolean>;
@@ -151,9 +158,9 @@ export interface RegisterOptions {
   captureTime?(): Maybe<DateTimeValue>;
 }
 
-export function valueData(type: NonNullable<RegisterOptions["type"]>, n: number): DlmsData {
-  if (type === "long64" || type === "long64-unsigned") return { type, value: BigInt(Math.round(n)) };
-  if (type === "float32") return { type, value: n };
+export function valueData(type: NonNullable<RegisterOptions['type']>, n: number): DlmsData {
+  if (type === 'long64' || type === 'long64-unsigned') return { type, value: BigInt(Math.round(n)) };
+  if (type === 'float32') return { type, value: n };
   return { type, value: Math.round(n) };
 }
 
@@ -161,16 +168,26 @@ export class Register extends CosemObject {
   readonly classId: number = ClassId.REGISTER;
   readonly attrCount: number = 3;
   override readonly methodCount = 1;
-  constructor(ln: string | Uint8Array, rights: Rights, protected readonly opts: RegisterOptions) {
+  constructor(
+    ln: string | Uint8Array,
+    rights: Rights,
+    protected readonly opts: RegisterOptions,
+  ) {
     super(ln, rights);
   }
   protected async read(a: number): Promise<DlmsData | number> {
     const o = this.opts;
     switch (a) {
-      case 2: return valueData(o.type ?? "double-long-unsigned", await o.read());
-      case 3: return st(i8(o.scaler ?? 0), en(o.unit));
-      case 4: return o.status ? o.status() : nul;
-      case 5: { const t = o.captureTime && (await o.captureTime()); return t ? dt(t) : nul; }
+      case 2:
+        return valueData(o.type ?? 'double-long-unsigned', await o.read());
+      case 3:
+        return st(i8(o.scaler ?? 0), en(o.unit));
+      case 4:
+        return o.status ? o.status() : nul;
+      case 5: {
+        const t = o.captureTime && (await o.captureTime());
+        return t ? dt(t) : nul;
+      }
     }
     return DataAccessResult.OBJECT_UNDEFINED;
   }
@@ -205,19 +222,31 @@ export class Clock extends CosemObject {
   dstEnd: Uint8Array = NOT_SPECIFIED_DT;
   dstDeviation = 60;
   dstEnabled = false;
-  constructor(ln: string | Uint8Array, rights: Rights, private readonly hooks: ClockHooks) {
+  constructor(
+    ln: string | Uint8Array,
+    rights: Rights,
+    private readonly hooks: ClockHooks,
+  ) {
     super(ln, rights);
   }
   protected read(a: number): Outcome {
     switch (a) {
-      case 2: return dt(this.hooks.now());
-      case 3: return i16(this.timeZone);
-      case 4: return u8(this.hooks.now().clockStatus & 0xff);
-      case 5: return os(this.dstBegin);
-      case 6: return os(this.dstEnd);
-      case 7: return i8(this.dstDeviation);
-      case 8: return bool(this.dstEnabled);
-      case 9: return en(1); // internal crystal
+      case 2:
+        return dt(this.hooks.now());
+      case 3:
+        return i16(this.timeZone);
+      case 4:
+        return u8(this.hooks.now().clockStatus & 0xff);
+      case 5:
+        return os(this.dstBegin);
+      case 6:
+        return os(this.dstEnd);
+      case 7:
+        return i8(this.dstDeviation);
+      case 8:
+        return bool(this.dstEnabled);
+      case 9:
+        return en(1); // internal crystal
     }
     return DataAccessResult.OBJECT_UNDEFINED;
   }
@@ -230,20 +259,22 @@ export class Clock extends CosemObject {
         return (await this.hooks.setTime(t)) ? 0 : OTHER;
       }
       case 3:
-        if (v.type !== "long" || n === undefined || (n !== -0x8000 && (n < -720 || n > 840))) return TYPE;
+        if (v.type !== 'long' || n === undefined || (n !== -0x8000 && (n < -720 || n > 840))) return TYPE;
         this.timeZone = n;
         return 0;
-      case 5: case 6: {
+      case 5:
+      case 6: {
         if (octets(v)?.length !== 12) return TYPE;
-        if (a === 5) this.dstBegin = octets(v) as Uint8Array; else this.dstEnd = octets(v) as Uint8Array;
+        if (a === 5) this.dstBegin = octets(v) as Uint8Array;
+        else this.dstEnd = octets(v) as Uint8Array;
         return 0;
       }
       case 7:
-        if (v.type !== "integer" || n === undefined || n < -120 || n > 120) return TYPE;
+        if (v.type !== 'integer' || n === undefined || n < -120 || n > 120) return TYPE;
         this.dstDeviation = n;
         return 0;
       case 8:
-        if (v.type !== "boolean") return TYPE;
+        if (v.type !== 'boolean') return TYPE;
         this.dstEnabled = v.value;
         return 0;
     }
@@ -252,7 +283,7 @@ export class Clock extends CosemObject {
   override async act(m: number, p?: DlmsData): Promise<number> {
     const s = num(p);
     if (m !== 6 || !this.hooks.shiftTime) return ActionResult.OTHER_REASON;
-    if (p?.type !== "long" || s === undefined || s < -900 || s > 900) return ActionResult.TYPE_UNMATCHED;
+    if (p?.type !== 'long' || s === undefined || s < -900 || s > 900) return ActionResult.TYPE_UNMATCHED;
     return (await this.hooks.shiftTime(s)) ? 0 : ActionResult.OTHER_REASON;
   }
 }
@@ -271,7 +302,11 @@ export class DisconnectControl extends CosemObject {
   override readonly methodCount = 2;
   state: number;
   mode = 1;
-  constructor(ln: string | Uint8Array, rights: Rights, private readonly relay: Relay) {
+  constructor(
+    ln: string | Uint8Array,
+    rights: Rights,
+    private readonly relay: Relay,
+  ) {
     super(ln, rights);
     this.state = relay.isClosed() ? ControlState.CONNECTED : ControlState.DISCONNECTED;
   }
@@ -287,7 +322,7 @@ export class DisconnectControl extends CosemObject {
   override set(a: number, v: DlmsData): number {
     const n = num(v);
     if (a !== 4) return DENIED;
-    if (v.type !== "enum" || n === undefined || n > 6) return TYPE;
+    if (v.type !== 'enum' || n === undefined || n > 6) return TYPE;
     this.mode = n;
     return 0;
   }
@@ -303,7 +338,10 @@ export class DisconnectControl extends CosemObject {
     }
     if (this.state === ControlState.CONNECTED) return 0;
     // Modes 1, 3, 5: remote reconnection only arms the relay (transition a), the customer closes it.
-    if (this.mode % 2 === 1) { this.state = ControlState.READY_FOR_RECONNECTION; return 0; }
+    if (this.mode % 2 === 1) {
+      this.state = ControlState.READY_FOR_RECONNECTION;
+      return 0;
+    }
     if (!(await this.relay.close())) return ActionResult.HARDWARE_FAULT;
     this.state = ControlState.CONNECTED;
     return 0;
@@ -341,7 +379,11 @@ export class PushSetup extends CosemObject {
   retries = 3;
   delay = 60;
   private invokeId = 0;
-  constructor(ln: string | Uint8Array, rights: Rights, private readonly opts: PushOptions) {
+  constructor(
+    ln: string | Uint8Array,
+    rights: Rights,
+    private readonly opts: PushOptions,
+  ) {
     super(ln, rights);
     this.objects = opts.objects ?? [];
     this.destination = opts.destination ?? new Uint8Array(0);
@@ -349,38 +391,55 @@ export class PushSetup extends CosemObject {
   }
   protected read(a: number): Outcome {
     switch (a) {
-      case 2: return arr(this.objects.map(captureData));
-      case 3: return st(en(this.transport), os(this.destination), en(0));
-      case 4: return this.windows;
-      case 5: return u16(this.randomisation);
-      case 6: return u8(this.retries);
-      case 7: return u16(this.delay);
+      case 2:
+        return arr(this.objects.map(captureData));
+      case 3:
+        return st(en(this.transport), os(this.destination), en(0));
+      case 4:
+        return this.windows;
+      case 5:
+        return u16(this.randomisation);
+      case 6:
+        return u8(this.retries);
+      case 7:
+        return u16(this.delay);
     }
     return DataAccessResult.OBJECT_UNDEFINED;
   }
   override set(a: number, v: DlmsData): number {
-    const f = items(v), n = num(v);
+    const f = items(v),
+      n = num(v);
     switch (a) {
       case 2: {
-        const defs = (v.type === "array" ? f ?? [] : []).map(captureOf);
-        if (v.type !== "array" || defs.length > MAX_PUSH_OBJECTS || defs.some((d) => !d)) return TYPE;
+        const defs = (v.type === 'array' ? (f ?? []) : []).map(captureOf);
+        if (v.type !== 'array' || defs.length > MAX_PUSH_OBJECTS || defs.some((d) => !d)) return TYPE;
         this.objects = defs as CaptureDef[];
         return 0;
       }
       case 3: {
-        const t = num(f?.[0]), d = octets(f?.[1]);
-        if (v.type !== "structure" || t === undefined || !d || d.length > 64) return TYPE;
+        const t = num(f?.[0]),
+          d = octets(f?.[1]);
+        if (v.type !== 'structure' || t === undefined || !d || d.length > 64) return TYPE;
         this.transport = t;
         this.destination = d;
         return 0;
       }
       case 4:
-        if (v.type !== "array" || v.items.length > 8 || v.items.some((w) => items(w)?.length !== 2)) return TYPE;
+        if (v.type !== 'array' || v.items.length > 8 || v.items.some((w) => items(w)?.length !== 2)) return TYPE;
         this.windows = v;
         return 0;
-      case 5: if (v.type !== "long-unsigned" || n === undefined) return TYPE; this.randomisation = n; return 0;
-      case 6: if (v.type !== "unsigned" || n === undefined) return TYPE; this.retries = n; return 0;
-      case 7: if (v.type !== "long-unsigned" || n === undefined) return TYPE; this.delay = n; return 0;
+      case 5:
+        if (v.type !== 'long-unsigned' || n === undefined) return TYPE;
+        this.randomisation = n;
+        return 0;
+      case 6:
+        if (v.type !== 'unsigned' || n === undefined) return TYPE;
+        this.retries = n;
+        return 0;
+      case 7:
+        if (v.type !== 'long-unsigned' || n === undefined) return TYPE;
+        this.delay = n;
+        return 0;
     }
     return DENIED;
   }
@@ -389,11 +448,15 @@ export class PushSetup extends CosemObject {
     const values: DlmsData[] = [];
     for (const o of this.objects) {
       const v = await ctx.srv.readAttribute(o.classId, o.ln, o.attr, ctx);
-      values.push(typeof v === "number" ? nul : v);
+      values.push(typeof v === 'number' ? nul : v);
     }
     // DATA-NOTIFICATION (Green Book 9.5): tag 0x0F, long-invoke-id-and-priority, date-time absent, body.
     this.invokeId = (this.invokeId + 1) & 0xffffff;
-    const w = new ByteWriter().u8(0x0f).u32be(this.invokeId).u8(0).bytes(encodeData(st(...values)));
+    const w = new ByteWriter()
+      .u8(0x0f)
+      .u32be(this.invokeId)
+      .u8(0)
+      .bytes(encodeData(st(...values)));
     return (await this.opts.send(w.finish(), this.destination, this.transport)) ? 0 : ActionResult.TEMPORARY_FAILURE;
   }
 }

@@ -2,26 +2,59 @@
 // association control (AARQ/AARE, RLRQ/RLRE, LLS, HLS-GMAC 4-pass), security suite 0 with
 // invocation counters, GET (normal, with-list, block transfer), SET (normal, with-list,
 // datablock), ACTION. handle() never throws: bad input gives an exception-response or a drop.
-import { AxdrDecoder, encodeData, writeLength, type DlmsData } from "../dlms/axdr.js";
-import { ByteWriter, bytesEqual, concat } from "../dlms/bytes.js";
-import { decodeAcse, encodeAcse, type Aare } from "../dlms/acse.js";
+import { AxdrDecoder, encodeData, writeLength, type DlmsData } from '../dlms/axdr.js';
+import { ByteWriter, bytesEqual, concat } from '../dlms/bytes.js';
+import { decodeAcse, encodeAcse, type Aare } from '../dlms/acse.js';
 import {
-  AuthenticationFailed, decodeSecurityControl, decryptApdu, encryptApdu, hlsGmac, verifyHlsGmac, type Gcm,
-} from "../dlms/security.js";
+  AuthenticationFailed,
+  decodeSecurityControl,
+  decryptApdu,
+  encryptApdu,
+  hlsGmac,
+  verifyHlsGmac,
+  type Gcm,
+} from '../dlms/security.js';
 import {
-  AcseServiceUserDiagnostic as Diag, ActionResult, ApduTag, ApplicationContext, AssociationResult, Conformance, DataAccessResult,
-  DLMS_VERSION, InitiateError, Mechanism, ServiceError, StateError, VAA_NAME_LN, ConfirmedService, ServiceErrorKind,
-} from "../dlms/xdlms-const.js";
+  AcseServiceUserDiagnostic as Diag,
+  ActionResult,
+  ApduTag,
+  ApplicationContext,
+  AssociationResult,
+  Conformance,
+  DataAccessResult,
+  DLMS_VERSION,
+  InitiateError,
+  Mechanism,
+  ServiceError,
+  StateError,
+  VAA_NAME_LN,
+  ConfirmedService,
+  ServiceErrorKind,
+} from '../dlms/xdlms-const.js';
 import {
-  XdlmsDecoder, encodeApdu, decodeApdu, type AccessSelection, type Apdu, type AttributeDescriptor, type GetDataResult, type InvokeIdAndPriority,
-} from "../dlms/xdlms.js";
+  XdlmsDecoder,
+  encodeApdu,
+  decodeApdu,
+  type AccessSelection,
+  type Apdu,
+  type AttributeDescriptor,
+  type GetDataResult,
+  type InvokeIdAndPriority,
+} from '../dlms/xdlms.js';
 import {
-  AssociationStatus, ClassId, COSEM_DEFAULT_MAX_BLOCKS, COSEM_DEFAULT_MAX_DATA_DEPTH, COSEM_DEFAULT_MAX_LIST, COSEM_DEFAULT_MAX_PDU, COSEM_DEFAULT_MAX_SET_BYTES,
-  COSEM_MIN_PDU, type SecurityEventKind,
-} from "./cosem-const.js";
-import { lnKey, os } from "./data.js";
-import { attributeAccess, methodAccess, type AssociationInfo, type CosemObject, type Ctx, type ServerApi } from "./objects.js";
-import { AssociationLn, SecuritySetup } from "./association.js";
+  AssociationStatus,
+  ClassId,
+  COSEM_DEFAULT_MAX_BLOCKS,
+  COSEM_DEFAULT_MAX_DATA_DEPTH,
+  COSEM_DEFAULT_MAX_LIST,
+  COSEM_DEFAULT_MAX_PDU,
+  COSEM_DEFAULT_MAX_SET_BYTES,
+  COSEM_MIN_PDU,
+  type SecurityEventKind,
+} from './cosem-const.js';
+import { lnKey, os } from './data.js';
+import { attributeAccess, methodAccess, type AssociationInfo, type CosemObject, type Ctx, type ServerApi } from './objects.js';
+import { AssociationLn, SecuritySetup } from './association.js';
 
 export interface CosemServerOptions {
   objects: CosemObject[];
@@ -46,8 +79,13 @@ export interface CosemServerOptions {
 }
 
 export const SERVER_CONFORMANCE =
-  Conformance.GET | Conformance.SET | Conformance.ACTION | Conformance.SELECTIVE_ACCESS | Conformance.MULTIPLE_REFERENCES |
-  Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ | Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE;
+  Conformance.GET |
+  Conformance.SET |
+  Conformance.ACTION |
+  Conformance.SELECTIVE_ACCESS |
+  Conformance.MULTIPLE_REFERENCES |
+  Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ |
+  Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE;
 
 /** glo- tag, length (<= 3 bytes), SC, IC, GCM tag. */
 const CIPHER_OVERHEAD = 21;
@@ -81,8 +119,10 @@ export class CosemServer implements ServerApi {
     this.objects = opts.objects;
     for (const o of opts.objects) this.byLn.set(lnKey(o.ln), o);
     const find = (c: number) => opts.objects.find((o) => o.classId === c);
-    const a = find(ClassId.ASSOCIATION_LN), s = find(ClassId.SECURITY_SETUP);
-    if (!(a instanceof AssociationLn) || !(s instanceof SecuritySetup)) throw new Error("cosem: Association LN and Security setup required");
+    const a = find(ClassId.ASSOCIATION_LN),
+      s = find(ClassId.SECURITY_SETUP);
+    if (!(a instanceof AssociationLn) || !(s instanceof SecuritySetup))
+      throw new Error('cosem: Association LN and Security setup required');
     this.association = a;
     this.security = s;
     this.maxPdu = Math.max(COSEM_MIN_PDU, Math.min(opts.maxPduSize ?? COSEM_DEFAULT_MAX_PDU, 0xffff));
@@ -91,7 +131,11 @@ export class CosemServer implements ServerApi {
   }
 
   event(kind: SecurityEventKind, detail: string): void {
-    try { this.opts.onSecurityEvent?.(kind, detail); } catch { /* a logging failure must not break the server */ }
+    try {
+      this.opts.onSecurityEvent?.(kind, detail);
+    } catch {
+      /* a logging failure must not break the server */
+    }
   }
 
   /** The association state of a client SAP (of link peer `peer`), if any. */
@@ -128,35 +172,63 @@ export class CosemServer implements ServerApi {
 
   private async dispatch(sap: number, bytes: Uint8Array, k: number): Promise<Uint8Array | null> {
     const tag = bytes[0];
-    if (tag === undefined) { this.drops.malformed++; return null; }
-    if (bytes.length > this.maxPdu) { this.drops.tooLong++; return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.PDU_TOO_LONG); }
+    if (tag === undefined) {
+      this.drops.malformed++;
+      return null;
+    }
+    if (bytes.length > this.maxPdu) {
+      this.drops.tooLong++;
+      return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.PDU_TOO_LONG);
+    }
     if (tag === ApduTag.AARQ) return this.aarq(sap, bytes, k);
     if (tag === ApduTag.RLRQ) {
-      try { decodeAcse(bytes, { maxLength: this.maxPdu }); } catch { this.drops.malformed++; return null; }
+      try {
+        decodeAcse(bytes, { maxLength: this.maxPdu });
+      } catch {
+        this.drops.malformed++;
+        return null;
+      }
       this.assocs.delete(k);
-      return encodeAcse({ kind: "rlre", reason: 0 });
+      return encodeAcse({ kind: 'rlre', reason: 0 });
     }
     const a = this.assocs.get(k);
-    if (!a) { this.drops.unassociated++; return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE); }
-    let plain: Uint8Array = bytes, sc = -1;
+    if (!a) {
+      this.drops.unassociated++;
+      return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE);
+    }
+    let plain: Uint8Array = bytes,
+      sc = -1;
     const ciphered = a.context === ApplicationContext.LN_WITH_CIPHERING;
     if (tag >= ApduTag.GLO_GET_REQUEST && tag <= ApduTag.GENERAL_DED_CIPHERING) {
       if (!ciphered || !a.clientTitle) return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE);
       const d = this.decipher(a.clientTitle, bytes);
-      if (typeof d === "number") return exception(StateError.SERVICE_NOT_ALLOWED, d, d === ServiceError.INVOCATION_COUNTER_ERROR ? this.security.lastIc(a.clientTitle) + 1 : undefined);
+      if (typeof d === 'number')
+        return exception(
+          StateError.SERVICE_NOT_ALLOWED,
+          d,
+          d === ServiceError.INVOCATION_COUNTER_ERROR ? this.security.lastIc(a.clientTitle) + 1 : undefined,
+        );
       [plain, sc] = d;
     } else if (ciphered && this.security.policy !== 0) {
       this.drops.deciphering++;
       return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE);
     }
     let req: Apdu;
-    try { req = this.xdlms.decode(plain); } catch { this.drops.malformed++; return exception(StateError.SERVICE_UNKNOWN, ServiceError.OTHER_REASON); }
+    try {
+      req = this.xdlms.decode(plain);
+    } catch {
+      this.drops.malformed++;
+      return exception(StateError.SERVICE_UNKNOWN, ServiceError.OTHER_REASON);
+    }
     const ctx: Ctx = { assoc: a, srv: this };
-    if (a.status === AssociationStatus.PENDING && !(req.kind === "action-request-normal" && req.method.classId === ClassId.ASSOCIATION_LN && req.method.methodId === 1)) {
+    if (
+      a.status === AssociationStatus.PENDING &&
+      !(req.kind === 'action-request-normal' && req.method.classId === ClassId.ASSOCIATION_LN && req.method.methodId === 1)
+    ) {
       return exception(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE);
     }
     const r = await this.service(a, ctx, req, sc >= 0);
-    if (typeof r === "number") return exception(StateError.SERVICE_UNKNOWN, r);
+    if (typeof r === 'number') return exception(StateError.SERVICE_UNKNOWN, r);
     let out = encodeApdu(r);
     if (sc >= 0) out = encryptApdu(this.opts.gcm, this.security.keys, this.security.serverTitle, sc, this.security.nextIc(), out);
     this.security.commit(ctx);
@@ -170,15 +242,22 @@ export class CosemServer implements ServerApi {
       d = decryptApdu(this.opts.gcm, this.security.keys, title, bytes, this.maxPdu);
     } catch (e) {
       this.drops.deciphering++;
-      if (e instanceof AuthenticationFailed) this.event("deciphering-failure", "GCM tag mismatch");
+      if (e instanceof AuthenticationFailed) this.event('deciphering-failure', 'GCM tag mismatch');
       return ServiceError.DECIPHERING_ERROR;
     }
-    const c = decodeSecurityControl(d.apdu.securityControl), p = this.security.policy;
-    if (d.apdu.kind === "general-ciphering" && !bytesEqual(d.apdu.systemTitle, title)) { this.drops.deciphering++; return ServiceError.DECIPHERING_ERROR; }
-    if (((p & 1) && !c.authenticated) || ((p & 2) && !c.encrypted)) { this.drops.deciphering++; return ServiceError.DECIPHERING_ERROR; }
+    const c = decodeSecurityControl(d.apdu.securityControl),
+      p = this.security.policy;
+    if (d.apdu.kind === 'general-ciphering' && !bytesEqual(d.apdu.systemTitle, title)) {
+      this.drops.deciphering++;
+      return ServiceError.DECIPHERING_ERROR;
+    }
+    if ((p & 1 && !c.authenticated) || (p & 2 && !c.encrypted)) {
+      this.drops.deciphering++;
+      return ServiceError.DECIPHERING_ERROR;
+    }
     if (!this.security.acceptIc(title, d.apdu.invocationCounter)) {
       this.drops.replay++;
-      this.event("replay", this.security.refusal(title, d.apdu.invocationCounter));
+      this.event('replay', this.security.refusal(title, d.apdu.invocationCounter));
       return ServiceError.INVOCATION_COUNTER_ERROR;
     }
     return [d.plaintext, d.apdu.securityControl];
@@ -188,38 +267,73 @@ export class CosemServer implements ServerApi {
 
   private aarq(sap: number, bytes: Uint8Array, k: number): Uint8Array | null {
     let q: ReturnType<typeof decodeAcse>;
-    try { q = decodeAcse(bytes, { maxLength: this.maxPdu }); } catch { this.drops.malformed++; return null; }
-    if (q.kind !== "aarq") { this.drops.malformed++; return null; }
+    try {
+      q = decodeAcse(bytes, { maxLength: this.maxPdu });
+    } catch {
+      this.drops.malformed++;
+      return null;
+    }
+    if (q.kind !== 'aarq') {
+      this.drops.malformed++;
+      return null;
+    }
     this.assocs.delete(k);
-    const cfg = this.association.client(sap), ctxId = q.applicationContext, title = q.callingApTitle;
-    const aare = (diag: number, extra: Partial<Aare> = {}) => encodeAcse({
-      kind: "aare", applicationContext: ctxId, result: diag === Diag.NULL || diag === Diag.AUTHENTICATION_REQUIRED ? AssociationResult.ACCEPTED : AssociationResult.REJECTED_PERMANENT,
-      diagnosticSource: "user", diagnostic: diag, ...extra,
-    });
+    const cfg = this.association.client(sap),
+      ctxId = q.applicationContext,
+      title = q.callingApTitle;
+    const aare = (diag: number, extra: Partial<Aare> = {}) =>
+      encodeAcse({
+        kind: 'aare',
+        applicationContext: ctxId,
+        result:
+          diag === Diag.NULL || diag === Diag.AUTHENTICATION_REQUIRED ? AssociationResult.ACCEPTED : AssociationResult.REJECTED_PERMANENT,
+        diagnosticSource: 'user',
+        diagnostic: diag,
+        ...extra,
+      });
     const reject = (diag: number, why: string, ui?: Uint8Array) => {
       this.drops.rejected++;
-      if (diag !== Diag.AUTHENTICATION_FAILURE) this.event("association-rejected", `SAP ${sap}: ${why}`);
+      if (diag !== Diag.AUTHENTICATION_FAILURE) this.event('association-rejected', `SAP ${sap}: ${why}`);
       return aare(diag, ui ? { userInformation: ui } : {});
     };
-    if (!cfg) return reject(Diag.NO_REASON_GIVEN, "unknown client");
-    if (this.assocs.size >= (this.opts.maxAssociations ?? 8)) return reject(Diag.NO_REASON_GIVEN, "association table full");
-    if (!(cfg.contexts ?? [ApplicationContext.LN_NO_CIPHERING]).includes(ctxId)) return reject(Diag.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED, `context ${ctxId}`);
+    if (!cfg) return reject(Diag.NO_REASON_GIVEN, 'unknown client');
+    if (this.assocs.size >= (this.opts.maxAssociations ?? 8)) return reject(Diag.NO_REASON_GIVEN, 'association table full');
+    if (!(cfg.contexts ?? [ApplicationContext.LN_NO_CIPHERING]).includes(ctxId))
+      return reject(Diag.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED, `context ${ctxId}`);
     const mech = q.mechanism ?? Mechanism.LOWEST;
-    if (mech !== cfg.mechanism) return reject(q.mechanism === undefined ? Diag.AUTHENTICATION_MECHANISM_NAME_REQUIRED : Diag.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED, `mechanism ${mech}`);
-    const ciphered = ctxId === ApplicationContext.LN_WITH_CIPHERING, hls = mech === Mechanism.HIGH_GMAC;
-    if ((ciphered || hls) && title?.length !== 8) return reject(Diag.CALLING_AP_TITLE_NOT_RECOGNIZED, "system title");
+    if (mech !== cfg.mechanism)
+      return reject(
+        q.mechanism === undefined ? Diag.AUTHENTICATION_MECHANISM_NAME_REQUIRED : Diag.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED,
+        `mechanism ${mech}`,
+      );
+    const ciphered = ctxId === ApplicationContext.LN_WITH_CIPHERING,
+      hls = mech === Mechanism.HIGH_GMAC;
+    if ((ciphered || hls) && title?.length !== 8) return reject(Diag.CALLING_AP_TITLE_NOT_RECOGNIZED, 'system title');
     let ui = q.userInformation;
     if (ui && ciphered) {
-      if (ui[0] !== ApduTag.GLO_INITIATE_REQUEST) return reject(Diag.NO_REASON_GIVEN, "initiate request not ciphered");
+      if (ui[0] !== ApduTag.GLO_INITIATE_REQUEST) return reject(Diag.NO_REASON_GIVEN, 'initiate request not ciphered');
       const d = this.decipher(title as Uint8Array, ui);
-      if (typeof d === "number") return reject(Diag.NO_REASON_GIVEN, "glo-initiate-request");
+      if (typeof d === 'number') return reject(Diag.NO_REASON_GIVEN, 'glo-initiate-request');
       ui = d[0];
     }
     let ir: Apdu | undefined;
-    try { ir = ui && decodeApdu(ui); } catch { /* handled below */ }
-    if (ir?.kind !== "initiate-request") return reject(Diag.NO_REASON_GIVEN, "no initiate request");
-    const initiateError = (e: number) => reject(Diag.NO_REASON_GIVEN, `initiate error ${e}`,
-      encodeApdu({ kind: "confirmed-service-error", service: ConfirmedService.INITIATE_ERROR, errorKind: ServiceErrorKind.INITIATE, error: e }));
+    try {
+      ir = ui && decodeApdu(ui);
+    } catch {
+      /* handled below */
+    }
+    if (ir?.kind !== 'initiate-request') return reject(Diag.NO_REASON_GIVEN, 'no initiate request');
+    const initiateError = (e: number) =>
+      reject(
+        Diag.NO_REASON_GIVEN,
+        `initiate error ${e}`,
+        encodeApdu({
+          kind: 'confirmed-service-error',
+          service: ConfirmedService.INITIATE_ERROR,
+          errorKind: ServiceErrorKind.INITIATE,
+          error: e,
+        }),
+      );
     const conformance = ir.proposedConformance & (cfg.conformance ?? this.opts.conformance ?? SERVER_CONFORMANCE);
     const clientMax = ir.clientMaxReceivePduSize;
     if (ir.proposedDlmsVersion < DLMS_VERSION) return initiateError(InitiateError.DLMS_VERSION_TOO_LOW);
@@ -228,19 +342,37 @@ export class CosemServer implements ServerApi {
     const av = q.authenticationValue;
     if (mech === Mechanism.LOW && !(cfg.secret && av && bytesEqual(cfg.secret, av))) {
       this.drops.rejected++;
-      this.event("authentication-failure", `LLS password from SAP ${sap}`);
+      this.event('authentication-failure', `LLS password from SAP ${sap}`);
       return aare(Diag.AUTHENTICATION_FAILURE);
     }
-    if (hls && (!av || av.length < 8 || av.length > 64)) return reject(Diag.AUTHENTICATION_FAILURE, "CtoS length");
-    if (mech !== Mechanism.LOWEST && mech !== Mechanism.LOW && !hls) return reject(Diag.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED, `mechanism ${mech}`);
+    if (hls && (!av || av.length < 8 || av.length > 64)) return reject(Diag.AUTHENTICATION_FAILURE, 'CtoS length');
+    if (mech !== Mechanism.LOWEST && mech !== Mechanism.LOW && !hls)
+      return reject(Diag.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED, `mechanism ${mech}`);
     const stoc = hls ? this.opts.random(16) : undefined;
     const a: Assoc = {
-      key: k, sap, role: cfg.role, status: hls ? AssociationStatus.PENDING : AssociationStatus.ASSOCIATED, context: ctxId, mechanism: mech,
-      conformance, maxSend: Math.min(clientMax || 0xffff, this.maxPdu), maxRecv: this.maxPdu, hls: false, clientTitle: title, stoc, ctos: av,
+      key: k,
+      sap,
+      role: cfg.role,
+      status: hls ? AssociationStatus.PENDING : AssociationStatus.ASSOCIATED,
+      context: ctxId,
+      mechanism: mech,
+      conformance,
+      maxSend: Math.min(clientMax || 0xffff, this.maxPdu),
+      maxRecv: this.maxPdu,
+      hls: false,
+      clientTitle: title,
+      stoc,
+      ctos: av,
     };
     this.assocs.set(k, a);
     if (title) this.security.clientTitle = title;
-    let resp = encodeApdu({ kind: "initiate-response", negotiatedDlmsVersion: DLMS_VERSION, negotiatedConformance: conformance, serverMaxReceivePduSize: this.maxPdu, vaaName: VAA_NAME_LN });
+    let resp = encodeApdu({
+      kind: 'initiate-response',
+      negotiatedDlmsVersion: DLMS_VERSION,
+      negotiatedConformance: conformance,
+      serverMaxReceivePduSize: this.maxPdu,
+      vaaName: VAA_NAME_LN,
+    });
     const s = this.security;
     if (ciphered) resp = encryptApdu(this.opts.gcm, s.keys, s.serverTitle, 0x30, s.nextIc(), resp);
     const extra: Partial<Aare> = { userInformation: resp };
@@ -251,14 +383,15 @@ export class CosemServer implements ServerApi {
 
   /** Association LN method 1 (reply_to_HLS_authentication): checks f(StoC), returns f(CtoS). */
   replyToHls(ctx: Ctx, reply: Uint8Array): DlmsData | number {
-    const a = ctx.assoc as Assoc, s = this.security;
+    const a = ctx.assoc as Assoc,
+      s = this.security;
     if (a.status !== AssociationStatus.PENDING || !a.stoc || !a.ctos || !a.clientTitle) return ActionResult.OBJECT_UNAVAILABLE;
     const ic = verifyHlsGmac(this.opts.gcm, s.keys, a.clientTitle, a.stoc, reply);
     // StoC is fresh, so f(StoC) cannot be replayed; its IC is checked only when no ciphered APDU carried it.
     if (ic === null || (a.context !== ApplicationContext.LN_WITH_CIPHERING && !s.acceptIc(a.clientTitle, ic))) {
       this.assocs.delete(a.key);
       this.drops.rejected++;
-      this.event(ic === null ? "authentication-failure" : "replay", `HLS-GMAC f(StoC) from SAP ${a.sap}`);
+      this.event(ic === null ? 'authentication-failure' : 'replay', `HLS-GMAC f(StoC) from SAP ${a.sap}`);
       return ActionResult.OTHER_REASON;
     }
     a.status = AssociationStatus.ASSOCIATED;
@@ -279,13 +412,17 @@ export class CosemServer implements ServerApi {
   /** Reads an attribute for the server itself (push setup), without access rights. */
   async readAttribute(classId: number, ln: Uint8Array, attr: number, ctx: Ctx, sel?: AccessSelection): Promise<DlmsData | number> {
     const o = this.target(classId, ln, attr, false);
-    if (typeof o === "number") return o;
-    try { return await o.get(attr, ctx, sel); } catch { return DataAccessResult.TEMPORARY_FAILURE; }
+    if (typeof o === 'number') return o;
+    try {
+      return await o.get(attr, ctx, sel);
+    } catch {
+      return DataAccessResult.TEMPORARY_FAILURE;
+    }
   }
 
   private get(a: Assoc, ctx: Ctx, d: AttributeDescriptor, sel?: AccessSelection): Promise<DlmsData | number> | number {
     const o = this.target(d.classId, d.instance, d.attributeId, false);
-    if (typeof o === "number") return o;
+    if (typeof o === 'number') return o;
     if (!(attributeAccess(o.rights, a.role, d.attributeId) & 1)) return DataAccessResult.READ_WRITE_DENIED;
     if (sel && !(a.conformance & Conformance.SELECTIVE_ACCESS)) return DataAccessResult.SCOPE_OF_ACCESS_VIOLATED;
     return this.readAttribute(d.classId, d.instance, d.attributeId, ctx, sel);
@@ -293,9 +430,13 @@ export class CosemServer implements ServerApi {
 
   private async set(a: Assoc, ctx: Ctx, d: AttributeDescriptor, v: DlmsData): Promise<number> {
     const o = this.target(d.classId, d.instance, d.attributeId, false);
-    if (typeof o === "number") return o;
+    if (typeof o === 'number') return o;
     if (!(attributeAccess(o.rights, a.role, d.attributeId) & 2)) return DataAccessResult.READ_WRITE_DENIED;
-    try { return await o.set(d.attributeId, v, ctx); } catch { return DataAccessResult.TEMPORARY_FAILURE; }
+    try {
+      return await o.set(d.attributeId, v, ctx);
+    } catch {
+      return DataAccessResult.TEMPORARY_FAILURE;
+    }
   }
 
   private overhead(ciphered: boolean): number {
@@ -303,17 +444,18 @@ export class CosemServer implements ServerApi {
   }
 
   private async service(a: Assoc, ctx: Ctx, q: Apdu, ciphered: boolean): Promise<Reply> {
-    const c = a.conformance, maxList = this.opts.maxListLength ?? COSEM_DEFAULT_MAX_LIST;
-    if (q.kind !== "get-request-next") a.long = undefined;
-    if (q.kind !== "set-request-with-datablock") a.lset = undefined;
+    const c = a.conformance,
+      maxList = this.opts.maxListLength ?? COSEM_DEFAULT_MAX_LIST;
+    if (q.kind !== 'get-request-next') a.long = undefined;
+    if (q.kind !== 'set-request-with-datablock') a.lset = undefined;
     switch (q.kind) {
-      case "get-request-normal": {
+      case 'get-request-normal': {
         if (!(c & Conformance.GET)) break;
         const r = await this.get(a, ctx, q.attribute, q.access);
-        if (typeof r === "number") return { kind: "get-response-normal", invoke: q.invoke, result: { error: r } };
-        return this.blocks(a, q.invoke, encodeData(r), { kind: "get-response-normal", invoke: q.invoke, result: { data: r } }, 4, ciphered);
+        if (typeof r === 'number') return { kind: 'get-response-normal', invoke: q.invoke, result: { error: r } };
+        return this.blocks(a, q.invoke, encodeData(r), { kind: 'get-response-normal', invoke: q.invoke, result: { data: r } }, 4, ciphered);
       }
-      case "get-request-with-list": {
+      case 'get-request-with-list': {
         if (!(c & Conformance.MULTIPLE_REFERENCES)) break;
         if (q.attributes.length > maxList) return ServiceError.PDU_TOO_LONG;
         const results: GetDataResult[] = [];
@@ -321,37 +463,51 @@ export class CosemServer implements ServerApi {
         writeLength(w, q.attributes.length);
         for (const x of q.attributes) {
           const r = await this.get(a, ctx, x.attribute, x.access);
-          if (typeof r === "number") { results.push({ error: r }); w.u8(1).u8(r); } else { results.push({ data: r }); w.u8(0).bytes(encodeData(r)); }
+          if (typeof r === 'number') {
+            results.push({ error: r });
+            w.u8(1).u8(r);
+          } else {
+            results.push({ data: r });
+            w.u8(0).bytes(encodeData(r));
+          }
         }
-        return this.blocks(a, q.invoke, w.finish(), { kind: "get-response-with-list", invoke: q.invoke, results }, 3, ciphered);
+        return this.blocks(a, q.invoke, w.finish(), { kind: 'get-response-with-list', invoke: q.invoke, results }, 3, ciphered);
       }
-      case "get-request-next": {
+      case 'get-request-next': {
         const l = a.long;
         if (!l || q.blockNumber !== l.block) {
           a.long = undefined;
           const error = l ? DataAccessResult.DATA_BLOCK_NUMBER_INVALID : DataAccessResult.NO_LONG_GET_IN_PROGRESS;
-          return { kind: "get-response-with-datablock", invoke: q.invoke, lastBlock: true, blockNumber: q.blockNumber, result: { error } };
+          return { kind: 'get-response-with-datablock', invoke: q.invoke, lastBlock: true, blockNumber: q.blockNumber, result: { error } };
         }
         return this.nextBlock(a, q.invoke);
       }
-      case "set-request-normal":
+      case 'set-request-normal':
         if (!(c & Conformance.SET)) break;
-        return { kind: "set-response-normal", invoke: q.invoke, result: q.access ? DataAccessResult.SCOPE_OF_ACCESS_VIOLATED : await this.set(a, ctx, q.attribute, q.value) };
-      case "set-request-with-list": {
+        return {
+          kind: 'set-response-normal',
+          invoke: q.invoke,
+          result: q.access ? DataAccessResult.SCOPE_OF_ACCESS_VIOLATED : await this.set(a, ctx, q.attribute, q.value),
+        };
+      case 'set-request-with-list': {
         if (!(c & Conformance.SET) || !(c & Conformance.MULTIPLE_REFERENCES)) break;
         if (q.attributes.length > maxList) return ServiceError.PDU_TOO_LONG;
         const results: number[] = [];
-        for (let i = 0; i < q.attributes.length; i++) results.push(await this.set(a, ctx, (q.attributes[i] as { attribute: AttributeDescriptor }).attribute, q.values[i] as DlmsData));
-        return { kind: "set-response-with-list", invoke: q.invoke, results };
+        for (let i = 0; i < q.attributes.length; i++)
+          results.push(await this.set(a, ctx, (q.attributes[i] as { attribute: AttributeDescriptor }).attribute, q.values[i] as DlmsData));
+        return { kind: 'set-response-with-list', invoke: q.invoke, results };
       }
-      case "set-request-with-first-datablock":
-      case "set-request-with-datablock": {
+      case 'set-request-with-first-datablock':
+      case 'set-request-with-datablock': {
         if (!(c & Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE)) break;
-        const done = (result: number) => { a.lset = undefined; return { kind: "set-response-last-datablock" as const, invoke: q.invoke, result, blockNumber: q.blockNumber }; };
+        const done = (result: number) => {
+          a.lset = undefined;
+          return { kind: 'set-response-last-datablock' as const, invoke: q.invoke, result, blockNumber: q.blockNumber };
+        };
         let l = a.lset;
-        if (q.kind === "set-request-with-first-datablock") {
+        if (q.kind === 'set-request-with-first-datablock') {
           const o = this.target(q.attribute.classId, q.attribute.instance, q.attribute.attributeId, false);
-          if (typeof o === "number") return done(o);
+          if (typeof o === 'number') return done(o);
           if (!(attributeAccess(o.rights, a.role, q.attribute.attributeId) & 2)) return done(DataAccessResult.READ_WRITE_DENIED);
           if (q.blockNumber !== 1) return done(DataAccessResult.DATA_BLOCK_NUMBER_INVALID);
           l = a.lset = { attr: q.attribute, parts: [], size: 0, block: 0 };
@@ -361,22 +517,36 @@ export class CosemServer implements ServerApi {
         l.block++;
         l.size += q.raw.length;
         l.parts.push(q.raw);
-        if (l.size > (this.opts.maxSetBytes ?? COSEM_DEFAULT_MAX_SET_BYTES) || l.block > (this.opts.maxBlocks ?? COSEM_DEFAULT_MAX_BLOCKS)) return done(DataAccessResult.LONG_SET_ABORTED);
-        if (!q.lastBlock) return { kind: "set-response-datablock", invoke: q.invoke, blockNumber: q.blockNumber };
+        if (l.size > (this.opts.maxSetBytes ?? COSEM_DEFAULT_MAX_SET_BYTES) || l.block > (this.opts.maxBlocks ?? COSEM_DEFAULT_MAX_BLOCKS))
+          return done(DataAccessResult.LONG_SET_ABORTED);
+        if (!q.lastBlock) return { kind: 'set-response-datablock', invoke: q.invoke, blockNumber: q.blockNumber };
         let v: DlmsData;
-        try { v = new AxdrDecoder({ maxLength: this.opts.maxSetBytes ?? COSEM_DEFAULT_MAX_SET_BYTES, maxDepth: this.maxDepth }).decode(concat(...l.parts)); } catch { return done(DataAccessResult.TYPE_UNMATCHED); }
+        try {
+          v = new AxdrDecoder({ maxLength: this.opts.maxSetBytes ?? COSEM_DEFAULT_MAX_SET_BYTES, maxDepth: this.maxDepth }).decode(
+            concat(...l.parts),
+          );
+        } catch {
+          return done(DataAccessResult.TYPE_UNMATCHED);
+        }
         return done(await this.set(a, ctx, l.attr, v));
       }
-      case "action-request-normal": {
+      case 'action-request-normal': {
         const m = q.method;
         if (!(c & Conformance.ACTION) && a.status !== AssociationStatus.PENDING) break;
-        const reply = (result: number, data?: DlmsData): Apdu => data ? { kind: "action-response-normal", invoke: q.invoke, result, returnParameters: { data } } : { kind: "action-response-normal", invoke: q.invoke, result };
+        const reply = (result: number, data?: DlmsData): Apdu =>
+          data
+            ? { kind: 'action-response-normal', invoke: q.invoke, result, returnParameters: { data } }
+            : { kind: 'action-response-normal', invoke: q.invoke, result };
         const o = this.target(m.classId, m.instance, m.methodId, true);
-        if (typeof o === "number") return reply(o);
+        if (typeof o === 'number') return reply(o);
         if (!methodAccess(o.rights, a.role, m.methodId)) return reply(ActionResult.READ_WRITE_DENIED);
         let r: DlmsData | number | undefined;
-        try { r = await o.act(m.methodId, q.parameters, ctx); } catch { r = ActionResult.TEMPORARY_FAILURE; }
-        if (r === undefined || typeof r === "number") return reply(r ?? 0);
+        try {
+          r = await o.act(m.methodId, q.parameters, ctx);
+        } catch {
+          r = ActionResult.TEMPORARY_FAILURE;
+        }
+        if (r === undefined || typeof r === 'number') return reply(r ?? 0);
         return encodeData(r).length + 8 + this.overhead(ciphered) > a.maxSend ? reply(ActionResult.OTHER_REASON) : reply(0, r);
       }
       default:
@@ -390,7 +560,7 @@ export class CosemServer implements ServerApi {
     const room = a.maxSend - this.overhead(ciphered);
     if (raw.length + header <= room) return whole;
     const size = room - BLOCK_HEADER;
-    const fail = (error: number): Apdu => ({ kind: "get-response-normal", invoke, result: { error } });
+    const fail = (error: number): Apdu => ({ kind: 'get-response-normal', invoke, result: { error } });
     if (!(a.conformance & Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ)) return fail(DataAccessResult.OTHER_REASON);
     if (Math.ceil(raw.length / size) > (this.opts.maxBlocks ?? COSEM_DEFAULT_MAX_BLOCKS)) return fail(DataAccessResult.LONG_GET_ABORTED);
     a.long = { raw, block: 0, size };
@@ -398,10 +568,12 @@ export class CosemServer implements ServerApi {
   }
 
   private nextBlock(a: Assoc, invoke: InvokeIdAndPriority): Apdu {
-    const l = a.long as NonNullable<Assoc["long"]>;
-    const start = l.block++ * l.size, end = start + l.size, lastBlock = end >= l.raw.length;
+    const l = a.long as NonNullable<Assoc['long']>;
+    const start = l.block++ * l.size,
+      end = start + l.size,
+      lastBlock = end >= l.raw.length;
     if (lastBlock) a.long = undefined;
-    return { kind: "get-response-with-datablock", invoke, lastBlock, blockNumber: l.block, result: { raw: l.raw.subarray(start, end) } };
+    return { kind: 'get-response-with-datablock', invoke, lastBlock, blockNumber: l.block, result: { raw: l.raw.subarray(start, end) } };
   }
 }
 
@@ -411,7 +583,7 @@ function key(sap: number, peer: number): number {
 }
 
 function exception(stateError: number, serviceError: number, invocationCounter?: number): Uint8Array {
-  const a: Apdu = { kind: "exception-response", stateError, serviceError };
+  const a: Apdu = { kind: 'exception-response', stateError, serviceError };
   if (invocationCounter !== undefined) a.invocationCounter = invocationCounter >>> 0;
   return encodeApdu(a);
 }

@@ -1,8 +1,8 @@
 // A-XDR codec for the COSEM "Data" type (IEC 62056-6-2 clause 4.1.5, A-XDR per IEC 61334-6).
 // Length/quantity fields: one byte if < 0x80, else 0x80|n followed by n big-endian bytes.
-import { ByteReader, ByteWriter, asciiBytes, asciiString, utf8Decode, utf8Encode } from "./bytes.js";
-import { DecodeError, EncodeError, NeedMoreData } from "./errors.js";
-import { AXDR_DEFAULT_MAX_DEPTH, AXDR_DEFAULT_MAX_LENGTH, DataTag } from "./axdr-const.js";
+import { ByteReader, ByteWriter, asciiBytes, asciiString, utf8Decode, utf8Encode } from './bytes.js';
+import { DecodeError, EncodeError, NeedMoreData } from './errors.js';
+import { AXDR_DEFAULT_MAX_DEPTH, AXDR_DEFAULT_MAX_LENGTH, DataTag } from './axdr-const.js';
 
 export interface DateTimeValue {
   year: number; // 0xFFFF = not specified
@@ -16,11 +16,10 @@ export interface DateTimeValue {
   deviation: number; // minutes from local to UTC, -0x8000 n.s.
   clockStatus: number; // 0xFF n.s.
 }
-export type DateValue = Pick<DateTimeValue, "year" | "month" | "day" | "dayOfWeek">;
-export type TimeValue = Pick<DateTimeValue, "hour" | "minute" | "second" | "hundredths">;
+export type DateValue = Pick<DateTimeValue, 'year' | 'month' | 'day' | 'dayOfWeek'>;
+export type TimeValue = Pick<DateTimeValue, 'hour' | 'minute' | 'second' | 'hundredths'>;
 
-export type IntegerType =
-  | "integer" | "long" | "double-long" | "unsigned" | "long-unsigned" | "double-long-unsigned" | "enum" | "bcd";
+export type IntegerType = 'integer' | 'long' | 'double-long' | 'unsigned' | 'long-unsigned' | 'double-long-unsigned' | 'enum' | 'bcd';
 
 /** Description of a compact-array element (TypeDescription, Green Book 4.1.5). */
 export type TypeDescription =
@@ -29,21 +28,21 @@ export type TypeDescription =
   | { tag: typeof DataTag.STRUCTURE; fields: TypeDescription[] };
 
 export type DlmsData =
-  | { type: "null" }
-  | { type: "dont-care" }
-  | { type: "array"; items: DlmsData[] }
-  | { type: "structure"; items: DlmsData[] }
-  | { type: "boolean"; value: boolean }
-  | { type: "bit-string"; bitLength: number; value: Uint8Array }
+  | { type: 'null' }
+  | { type: 'dont-care' }
+  | { type: 'array'; items: DlmsData[] }
+  | { type: 'structure'; items: DlmsData[] }
+  | { type: 'boolean'; value: boolean }
+  | { type: 'bit-string'; bitLength: number; value: Uint8Array }
   | { type: IntegerType; value: number }
-  | { type: "long64" | "long64-unsigned"; value: bigint }
-  | { type: "float32" | "float64"; value: number }
-  | { type: "octet-string"; value: Uint8Array }
-  | { type: "visible-string" | "utf8-string"; value: string }
-  | { type: "date-time"; value: DateTimeValue }
-  | { type: "date"; value: DateValue }
-  | { type: "time"; value: TimeValue }
-  | { type: "compact-array"; description: TypeDescription; items: DlmsData[] };
+  | { type: 'long64' | 'long64-unsigned'; value: bigint }
+  | { type: 'float32' | 'float64'; value: number }
+  | { type: 'octet-string'; value: Uint8Array }
+  | { type: 'visible-string' | 'utf8-string'; value: string }
+  | { type: 'date-time'; value: DateTimeValue }
+  | { type: 'date'; value: DateValue }
+  | { type: 'time'; value: TimeValue }
+  | { type: 'compact-array'; description: TypeDescription; items: DlmsData[] };
 
 export interface AxdrOptions {
   /** Maximum nesting of array/structure/compact-array. Default 16. */
@@ -59,7 +58,10 @@ export function writeLength(w: ByteWriter, n: number): void {
   if (n < 0x80) w.u8(n);
   else if (n <= 0xff) w.u8(0x81).u8(n);
   else if (n <= 0xffff) w.u8(0x82).u16be(n);
-  else if (n <= 0xffffff) w.u8(0x83).u8(n >>> 16).u16be(n & 0xffff);
+  else if (n <= 0xffffff)
+    w.u8(0x83)
+      .u8(n >>> 16)
+      .u16be(n & 0xffff);
   else w.u8(0x84).u32be(n);
 }
 
@@ -95,14 +97,20 @@ export function encodeDateTime(v: DateTimeValue): Uint8Array {
 }
 
 export function decodeDateTime(b: Uint8Array, where = 0): DateTimeValue {
-  if (b.length !== 12) throw new DecodeError("date-time", where, `size ${b.length}, expected 12`);
+  if (b.length !== 12) throw new DecodeError('date-time', where, `size ${b.length}, expected 12`);
   const r = new ByteReader(b);
-  const year = r.u16be("date-time");
-  const [month, day, dayOfWeek, hour, minute, second, hundredths] = [0, 0, 0, 0, 0, 0, 0].map(() => r.u8("date-time")) as [
-    number, number, number, number, number, number, number,
+  const year = r.u16be('date-time');
+  const [month, day, dayOfWeek, hour, minute, second, hundredths] = [0, 0, 0, 0, 0, 0, 0].map(() => r.u8('date-time')) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
-  const dev = r.u16be("date-time");
-  const clockStatus = r.u8("date-time");
+  const dev = r.u16be('date-time');
+  const clockStatus = r.u8('date-time');
   return { year, month, day, dayOfWeek, hour, minute, second, hundredths, deviation: dev >= 0x8000 ? dev - 0x10000 : dev, clockStatus };
 }
 
@@ -110,30 +118,55 @@ export function decodeDateTime(b: Uint8Array, where = 0): DateTimeValue {
 
 function intRange(type: IntegerType): [number, number] {
   switch (type) {
-    case "integer": return [-128, 127];
-    case "long": return [-32768, 32767];
-    case "double-long": return [-2147483648, 2147483647];
-    case "unsigned": case "enum": case "bcd": return [0, 255];
-    case "long-unsigned": return [0, 65535];
-    case "double-long-unsigned": return [0, 4294967295];
+    case 'integer':
+      return [-128, 127];
+    case 'long':
+      return [-32768, 32767];
+    case 'double-long':
+      return [-2147483648, 2147483647];
+    case 'unsigned':
+    case 'enum':
+    case 'bcd':
+      return [0, 255];
+    case 'long-unsigned':
+      return [0, 65535];
+    case 'double-long-unsigned':
+      return [0, 4294967295];
   }
 }
 
-const TAG_OF: Record<DlmsData["type"], number> = {
-  "null": DataTag.NULL, "dont-care": DataTag.DONT_CARE, array: DataTag.ARRAY, structure: DataTag.STRUCTURE,
-  boolean: DataTag.BOOLEAN, "bit-string": DataTag.BIT_STRING, "double-long": DataTag.DOUBLE_LONG,
-  "double-long-unsigned": DataTag.DOUBLE_LONG_UNSIGNED, "octet-string": DataTag.OCTET_STRING,
-  "visible-string": DataTag.VISIBLE_STRING, "utf8-string": DataTag.UTF8_STRING, bcd: DataTag.BCD,
-  integer: DataTag.INTEGER, long: DataTag.LONG, unsigned: DataTag.UNSIGNED, "long-unsigned": DataTag.LONG_UNSIGNED,
-  "compact-array": DataTag.COMPACT_ARRAY, long64: DataTag.LONG64, "long64-unsigned": DataTag.LONG64_UNSIGNED,
-  enum: DataTag.ENUM, float32: DataTag.FLOAT32, float64: DataTag.FLOAT64, "date-time": DataTag.DATE_TIME,
-  date: DataTag.DATE, time: DataTag.TIME,
+const TAG_OF: Record<DlmsData['type'], number> = {
+  null: DataTag.NULL,
+  'dont-care': DataTag.DONT_CARE,
+  array: DataTag.ARRAY,
+  structure: DataTag.STRUCTURE,
+  boolean: DataTag.BOOLEAN,
+  'bit-string': DataTag.BIT_STRING,
+  'double-long': DataTag.DOUBLE_LONG,
+  'double-long-unsigned': DataTag.DOUBLE_LONG_UNSIGNED,
+  'octet-string': DataTag.OCTET_STRING,
+  'visible-string': DataTag.VISIBLE_STRING,
+  'utf8-string': DataTag.UTF8_STRING,
+  bcd: DataTag.BCD,
+  integer: DataTag.INTEGER,
+  long: DataTag.LONG,
+  unsigned: DataTag.UNSIGNED,
+  'long-unsigned': DataTag.LONG_UNSIGNED,
+  'compact-array': DataTag.COMPACT_ARRAY,
+  long64: DataTag.LONG64,
+  'long64-unsigned': DataTag.LONG64_UNSIGNED,
+  enum: DataTag.ENUM,
+  float32: DataTag.FLOAT32,
+  float64: DataTag.FLOAT64,
+  'date-time': DataTag.DATE_TIME,
+  date: DataTag.DATE,
+  time: DataTag.TIME,
 };
 
-const TYPE_OF: Record<number, DlmsData["type"]> = {};
-for (const [k, v] of Object.entries(TAG_OF)) TYPE_OF[v] = k as DlmsData["type"];
+const TYPE_OF: Record<number, DlmsData['type']> = {};
+for (const [k, v] of Object.entries(TAG_OF)) TYPE_OF[v] = k as DlmsData['type'];
 
-export function tagOf(type: DlmsData["type"]): number {
+export function tagOf(type: DlmsData['type']): number {
   return TAG_OF[type];
 }
 
@@ -156,8 +189,8 @@ export class AxdrEncoder {
     for (;;) {
       if (cur) {
         w.u8(TAG_OF[cur.type]);
-        if (cur.type === "array" || cur.type === "structure") {
-          if (depth + open.length >= this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
+        if (cur.type === 'array' || cur.type === 'structure') {
+          if (depth + open.length >= this.maxDepth) throw new EncodeError('nesting exceeds maxDepth');
           writeLength(w, cur.items.length);
           open.push({ items: cur.items, next: 0 });
         } else this.body(w, cur, depth + open.length);
@@ -165,26 +198,41 @@ export class AxdrEncoder {
       const top = open[open.length - 1];
       if (!top) return;
       if (top.next < top.items.length) cur = top.items[top.next++] as DlmsData;
-      else { open.pop(); cur = undefined; }
+      else {
+        open.pop();
+        cur = undefined;
+      }
     }
   }
 
   /** The value without its tag (as carried inside compact-array contents). */
   private body(w: ByteWriter, d: DlmsData, depth: number): void {
     switch (d.type) {
-      case "null": case "dont-care": return;
+      case 'null':
+      case 'dont-care':
+        return;
       // encodeInto() walks containers; compact-array descriptions give arrays and structures their own shape.
-      case "array": case "structure": throw new EncodeError("container outside encodeInto()");
-      case "boolean": w.u8(d.value ? 1 : 0); return;
-      case "bit-string": {
+      case 'array':
+      case 'structure':
+        throw new EncodeError('container outside encodeInto()');
+      case 'boolean':
+        w.u8(d.value ? 1 : 0);
+        return;
+      case 'bit-string': {
         const nbytes = (d.bitLength + 7) >> 3;
         if (d.value.length !== nbytes) throw new EncodeError(`bit-string of ${d.bitLength} bits needs ${nbytes} bytes`);
         writeLength(w, d.bitLength);
         w.bytes(d.value);
         return;
       }
-      case "integer": case "long": case "double-long": case "unsigned": case "long-unsigned":
-      case "double-long-unsigned": case "enum": case "bcd": {
+      case 'integer':
+      case 'long':
+      case 'double-long':
+      case 'unsigned':
+      case 'long-unsigned':
+      case 'double-long-unsigned':
+      case 'enum':
+      case 'bcd': {
         const [lo, hi] = intRange(d.type);
         if (!Number.isInteger(d.value) || d.value < lo || d.value > hi) throw new EncodeError(`${d.type} ${d.value} out of range`);
         const size = hi > 65535 ? 4 : hi > 255 ? 2 : 1;
@@ -193,32 +241,50 @@ export class AxdrEncoder {
         else w.u32be(d.value >>> 0);
         return;
       }
-      case "long64": {
-        if (d.value < -(1n << 63n) || d.value >= 1n << 63n) throw new EncodeError("long64 out of range");
+      case 'long64': {
+        if (d.value < -(1n << 63n) || d.value >= 1n << 63n) throw new EncodeError('long64 out of range');
         w.view(8).setBigInt64(0, d.value);
         return;
       }
-      case "long64-unsigned": {
-        if (d.value < 0n || d.value >= 1n << 64n) throw new EncodeError("long64-unsigned out of range");
+      case 'long64-unsigned': {
+        if (d.value < 0n || d.value >= 1n << 64n) throw new EncodeError('long64-unsigned out of range');
         w.view(8).setBigUint64(0, d.value);
         return;
       }
-      case "float32": w.view(4).setFloat32(0, d.value); return;
-      case "float64": w.view(8).setFloat64(0, d.value); return;
-      case "octet-string": writeLength(w, d.value.length); w.bytes(d.value); return;
-      case "visible-string": {
+      case 'float32':
+        w.view(4).setFloat32(0, d.value);
+        return;
+      case 'float64':
+        w.view(8).setFloat64(0, d.value);
+        return;
+      case 'octet-string':
+        writeLength(w, d.value.length);
+        w.bytes(d.value);
+        return;
+      case 'visible-string': {
         const b = asciiBytes(d.value);
-        if (b === null) throw new EncodeError("visible-string holds a non-ASCII character");
+        if (b === null) throw new EncodeError('visible-string holds a non-ASCII character');
         writeLength(w, b.length);
         w.bytes(b);
         return;
       }
-      case "utf8-string": { const b = utf8Encode(d.value); writeLength(w, b.length); w.bytes(b); return; }
-      case "date-time": w.bytes(encodeDateTime(d.value)); return;
-      case "date": w.u16be(d.value.year).u8(d.value.month).u8(d.value.day).u8(d.value.dayOfWeek); return;
-      case "time": w.u8(d.value.hour).u8(d.value.minute).u8(d.value.second).u8(d.value.hundredths); return;
-      case "compact-array": {
-        if (depth >= this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
+      case 'utf8-string': {
+        const b = utf8Encode(d.value);
+        writeLength(w, b.length);
+        w.bytes(b);
+        return;
+      }
+      case 'date-time':
+        w.bytes(encodeDateTime(d.value));
+        return;
+      case 'date':
+        w.u16be(d.value.year).u8(d.value.month).u8(d.value.day).u8(d.value.dayOfWeek);
+        return;
+      case 'time':
+        w.u8(d.value.hour).u8(d.value.minute).u8(d.value.second).u8(d.value.hundredths);
+        return;
+      case 'compact-array': {
+        if (depth >= this.maxDepth) throw new EncodeError('nesting exceeds maxDepth');
         writeTypeDescription(w, d.description);
         const inner = new ByteWriter();
         for (const it of d.items) this.compactValue(inner, d.description, it, depth + 1);
@@ -231,25 +297,27 @@ export class AxdrEncoder {
 
   private compactValue(w: ByteWriter, td: TypeDescription, d: DlmsData, depth: number): void {
     if (TAG_OF[d.type] !== td.tag) throw new EncodeError(`compact-array element ${d.type} does not match description tag ${td.tag}`);
-    if (depth > this.maxDepth) throw new EncodeError("nesting exceeds maxDepth");
-    if ("count" in td) {
+    if (depth > this.maxDepth) throw new EncodeError('nesting exceeds maxDepth');
+    if ('count' in td) {
       const items = (d as { items: DlmsData[] }).items;
-      if (items.length !== td.count) throw new EncodeError("compact-array inner array count mismatch");
+      if (items.length !== td.count) throw new EncodeError('compact-array inner array count mismatch');
       for (const it of items) this.compactValue(w, td.element, it, depth + 1);
-    } else if ("fields" in td) {
+    } else if ('fields' in td) {
       const items = (d as { items: DlmsData[] }).items;
-      if (items.length !== td.fields.length) throw new EncodeError("compact-array structure field count mismatch");
-      td.fields.forEach((f, i) => { this.compactValue(w, f, items[i] as DlmsData, depth + 1); });
+      if (items.length !== td.fields.length) throw new EncodeError('compact-array structure field count mismatch');
+      td.fields.forEach((f, i) => {
+        this.compactValue(w, f, items[i] as DlmsData, depth + 1);
+      });
     } else this.body(w, d, depth);
   }
 }
 
 function writeTypeDescription(w: ByteWriter, td: TypeDescription): void {
   w.u8(td.tag);
-  if ("count" in td) {
+  if ('count' in td) {
     w.u16be(td.count);
     writeTypeDescription(w, td.element);
-  } else if ("fields" in td) {
+  } else if ('fields' in td) {
     writeLength(w, td.fields.length);
     for (const f of td.fields) writeTypeDescription(w, f);
   }
@@ -269,7 +337,7 @@ export class AxdrDecoder {
   decode(bytes: Uint8Array): DlmsData {
     const r = new ByteReader(bytes);
     const d = this.read(r);
-    if (r.remaining !== 0) r.fail("axdr.trailing", `${r.remaining} byte(s) after data`);
+    if (r.remaining !== 0) r.fail('axdr.trailing', `${r.remaining} byte(s) after data`);
     return d;
   }
 
@@ -289,16 +357,19 @@ export class AxdrDecoder {
     const open: { items: DlmsData[]; left: number; value: DlmsData }[] = [];
     for (;;) {
       const at = r.pos;
-      const tag = r.u8("axdr.tag");
+      const tag = r.u8('axdr.tag');
       const type = TYPE_OF[tag];
-      if (type === undefined) r.fail("axdr.tag", `unknown data tag ${tag}`, at);
+      if (type === undefined) r.fail('axdr.tag', `unknown data tag ${tag}`, at);
       let value: DlmsData;
-      if (type === "array" || type === "structure") {
-        if (depth + open.length >= this.maxDepth) r.fail("axdr." + type, `nesting exceeds maxDepth ${this.maxDepth}`, at);
+      if (type === 'array' || type === 'structure') {
+        if (depth + open.length >= this.maxDepth) r.fail('axdr.' + type, `nesting exceeds maxDepth ${this.maxDepth}`, at);
         const items: DlmsData[] = [];
         value = { type, items };
-        const n = readLength(r, "axdr." + type + ".count", this.maxLength);
-        if (n > 0) { open.push({ items, left: n, value }); continue; }
+        const n = readLength(r, 'axdr.' + type + '.count', this.maxLength);
+        if (n > 0) {
+          open.push({ items, left: n, value });
+          continue;
+        }
       } else value = this.body(r, type, depth + open.length, at);
       // Hand the value to its container; a full container is itself a value of the one around it.
       for (;;) {
@@ -312,60 +383,82 @@ export class AxdrDecoder {
     }
   }
 
-  private body(r: ByteReader, type: DlmsData["type"], depth: number, at: number): DlmsData {
-    const what = "axdr." + type;
+  private body(r: ByteReader, type: DlmsData['type'], depth: number, at: number): DlmsData {
+    const what = 'axdr.' + type;
     switch (type) {
-      case "null": case "dont-care": return { type };
+      case 'null':
+      case 'dont-care':
+        return { type };
       // read() walks containers; compact-array descriptions give arrays and structures their own shape.
-      case "array": case "structure": return r.fail(what, "container outside read()", at);
-      case "boolean": return { type, value: r.u8(what) !== 0 };
-      case "bit-string": {
-        const bits = readLength(r, what + ".length", this.maxLength * 8);
+      case 'array':
+      case 'structure':
+        return r.fail(what, 'container outside read()', at);
+      case 'boolean':
+        return { type, value: r.u8(what) !== 0 };
+      case 'bit-string': {
+        const bits = readLength(r, what + '.length', this.maxLength * 8);
         return { type, bitLength: bits, value: r.take((bits + 7) >> 3, what) };
       }
-      case "integer": { const v = r.u8(what); return { type, value: v >= 0x80 ? v - 0x100 : v }; }
-      case "unsigned": case "enum": case "bcd": return { type, value: r.u8(what) };
-      case "long": { const v = r.u16be(what); return { type, value: v >= 0x8000 ? v - 0x10000 : v }; }
-      case "long-unsigned": return { type, value: r.u16be(what) };
-      case "double-long": return { type, value: r.u32be(what) | 0 };
-      case "double-long-unsigned": return { type, value: r.u32be(what) };
-      case "long64": return { type, value: r.view(8, what).getBigInt64(0) };
-      case "long64-unsigned": return { type, value: r.view(8, what).getBigUint64(0) };
-      case "float32": return { type, value: r.view(4, what).getFloat32(0) };
-      case "float64": return { type, value: r.view(8, what).getFloat64(0) };
-      case "octet-string": {
-        const n = readLength(r, what + ".length", this.maxLength);
+      case 'integer': {
+        const v = r.u8(what);
+        return { type, value: v >= 0x80 ? v - 0x100 : v };
+      }
+      case 'unsigned':
+      case 'enum':
+      case 'bcd':
+        return { type, value: r.u8(what) };
+      case 'long': {
+        const v = r.u16be(what);
+        return { type, value: v >= 0x8000 ? v - 0x10000 : v };
+      }
+      case 'long-unsigned':
+        return { type, value: r.u16be(what) };
+      case 'double-long':
+        return { type, value: r.u32be(what) | 0 };
+      case 'double-long-unsigned':
+        return { type, value: r.u32be(what) };
+      case 'long64':
+        return { type, value: r.view(8, what).getBigInt64(0) };
+      case 'long64-unsigned':
+        return { type, value: r.view(8, what).getBigUint64(0) };
+      case 'float32':
+        return { type, value: r.view(4, what).getFloat32(0) };
+      case 'float64':
+        return { type, value: r.view(8, what).getFloat64(0) };
+      case 'octet-string': {
+        const n = readLength(r, what + '.length', this.maxLength);
         return { type, value: r.take(n, what) };
       }
-      case "visible-string": {
-        const n = readLength(r, what + ".length", this.maxLength);
+      case 'visible-string': {
+        const n = readLength(r, what + '.length', this.maxLength);
         const start = r.pos;
         const b = r.take(n, what);
         // ASCII only, as the encoder writes it: a decoded value must encode again
-        for (let i = 0; i < b.length; i++) if ((b[i] as number) > 0x7f) r.fail(what, "non-ASCII byte", start + i);
+        for (let i = 0; i < b.length; i++) if ((b[i] as number) > 0x7f) r.fail(what, 'non-ASCII byte', start + i);
         return { type, value: asciiString(b) };
       }
-      case "utf8-string": {
-        const n = readLength(r, what + ".length", this.maxLength);
+      case 'utf8-string': {
+        const n = readLength(r, what + '.length', this.maxLength);
         const start = r.pos;
         const s = utf8Decode(r.take(n, what));
-        if (s === null) r.fail(what, "invalid UTF-8", start);
+        if (s === null) r.fail(what, 'invalid UTF-8', start);
         return { type, value: s };
       }
-      case "date-time": return { type, value: decodeDateTime(r.take(12, what), r.pos - 12) };
-      case "date": {
+      case 'date-time':
+        return { type, value: decodeDateTime(r.take(12, what), r.pos - 12) };
+      case 'date': {
         r.need(5, what);
         return { type, value: { year: r.u16be(what), month: r.u8(what), day: r.u8(what), dayOfWeek: r.u8(what) } };
       }
-      case "time": {
+      case 'time': {
         r.need(4, what);
         return { type, value: { hour: r.u8(what), minute: r.u8(what), second: r.u8(what), hundredths: r.u8(what) } };
       }
-      case "compact-array": {
+      case 'compact-array': {
         if (depth >= this.maxDepth) r.fail(what, `nesting exceeds maxDepth ${this.maxDepth}`, at);
         const description = this.readTypeDescription(r, depth + 1);
-        const n = readLength(r, what + ".length", this.maxLength);
-        r.need(n, what + ".contents");
+        const n = readLength(r, what + '.length', this.maxLength);
+        r.need(n, what + '.contents');
         const inner = new ByteReader(r.bytes, r.pos, r.pos + n);
         r.pos += n;
         const items: DlmsData[] = [];
@@ -375,11 +468,11 @@ export class AxdrDecoder {
             const before = inner.pos;
             items.push(this.compactValue(inner, description, depth + 1, budget));
             // Zero-size elements (null) would never exhaust the contents.
-            if (inner.pos === before) inner.fail(what, "element of zero size", before);
+            if (inner.pos === before) inner.fail(what, 'element of zero size', before);
           }
         } catch (e) {
           // The contents length was known, so a short element is malformed, not "more data".
-          if (e instanceof NeedMoreData) throw new DecodeError(what + ".contents", e.offset, "element overruns contents");
+          if (e instanceof NeedMoreData) throw new DecodeError(what + '.contents', e.offset, 'element overruns contents');
           throw e;
         }
         return { type, description, items };
@@ -389,32 +482,32 @@ export class AxdrDecoder {
 
   private readTypeDescription(r: ByteReader, depth: number): TypeDescription {
     const at = r.pos;
-    if (depth > this.maxDepth) r.fail("axdr.type-description", "nesting exceeds maxDepth", at);
-    const tag = r.u8("axdr.type-description");
+    if (depth > this.maxDepth) r.fail('axdr.type-description', 'nesting exceeds maxDepth', at);
+    const tag = r.u8('axdr.type-description');
     if (tag === DataTag.ARRAY) {
-      const count = r.u16be("axdr.type-description.count");
+      const count = r.u16be('axdr.type-description.count');
       return { tag, count, element: this.readTypeDescription(r, depth + 1) };
     }
     if (tag === DataTag.STRUCTURE) {
-      const n = readLength(r, "axdr.type-description.fields", this.maxLength);
+      const n = readLength(r, 'axdr.type-description.fields', this.maxLength);
       const fields: TypeDescription[] = [];
       for (let i = 0; i < n; i++) fields.push(this.readTypeDescription(r, depth + 1));
       return { tag, fields };
     }
-    if (TYPE_OF[tag] === undefined || tag === DataTag.COMPACT_ARRAY) r.fail("axdr.type-description", `bad tag ${tag}`, at);
+    if (TYPE_OF[tag] === undefined || tag === DataTag.COMPACT_ARRAY) r.fail('axdr.type-description', `bad tag ${tag}`, at);
     return { tag };
   }
 
   private compactValue(r: ByteReader, td: TypeDescription, depth: number, budget: { left: number }): DlmsData {
     // Every produced value costs one unit, so nested counts cannot expand without bound.
-    if (--budget.left < 0) r.fail("axdr.compact-array", `more than ${this.maxLength} values`);
-    if ("count" in td) {
+    if (--budget.left < 0) r.fail('axdr.compact-array', `more than ${this.maxLength} values`);
+    if ('count' in td) {
       const items: DlmsData[] = [];
       for (let i = 0; i < td.count; i++) items.push(this.compactValue(r, td.element, depth + 1, budget));
-      return { type: "array", items };
+      return { type: 'array', items };
     }
-    if ("fields" in td) return { type: "structure", items: td.fields.map((f) => this.compactValue(r, f, depth + 1, budget)) };
-    return this.body(r, TYPE_OF[td.tag] as DlmsData["type"], depth, r.pos);
+    if ('fields' in td) return { type: 'structure', items: td.fields.map((f) => this.compactValue(r, f, depth + 1, budget)) };
+    return this.body(r, TYPE_OF[td.tag] as DlmsData['type'], depth, r.pos);
   }
 }
 

@@ -1,10 +1,10 @@
 // Security suite 0 (AES-GCM-128) protection of xDLMS APDUs, Green Book 9.2.7 (cryptographic
 // protection) and 9.2.3.3 (HLS-GMAC, authentication mechanism id 5).
 // AES-GCM itself is injected through `Gcm`; this file only frames bytes.
-import { ByteReader, ByteWriter, bytesEqual, concat } from "./bytes.js";
-import { DecodeError, EncodeError } from "./errors.js";
-import { readLength, writeLength } from "./axdr.js";
-import { ApduTag } from "./xdlms-const.js";
+import { ByteReader, ByteWriter, bytesEqual, concat } from './bytes.js';
+import { DecodeError, EncodeError } from './errors.js';
+import { readLength, writeLength } from './axdr.js';
+import { ApduTag } from './xdlms-const.js';
 
 /** AES-GCM as provided by the platform (mbed TLS on the device, node:crypto in tests). */
 export interface Gcm {
@@ -28,11 +28,23 @@ export interface SecurityControl {
 }
 
 export function encodeSecurityControl(sc: SecurityControl): number {
-  return (sc.suite & 0x0f) | (sc.authenticated ? 0x10 : 0) | (sc.encrypted ? 0x20 : 0) | (sc.broadcastKey ? 0x40 : 0) | (sc.compressed ? 0x80 : 0);
+  return (
+    (sc.suite & 0x0f) |
+    (sc.authenticated ? 0x10 : 0) |
+    (sc.encrypted ? 0x20 : 0) |
+    (sc.broadcastKey ? 0x40 : 0) |
+    (sc.compressed ? 0x80 : 0)
+  );
 }
 
 export function decodeSecurityControl(b: number): SecurityControl {
-  return { suite: b & 0x0f, authenticated: (b & 0x10) !== 0, encrypted: (b & 0x20) !== 0, broadcastKey: (b & 0x40) !== 0, compressed: (b & 0x80) !== 0 };
+  return {
+    suite: b & 0x0f,
+    authenticated: (b & 0x10) !== 0,
+    encrypted: (b & 0x20) !== 0,
+    broadcastKey: (b & 0x40) !== 0,
+    compressed: (b & 0x80) !== 0,
+  };
 }
 
 export interface SecurityKeys {
@@ -44,7 +56,7 @@ export interface SecurityKeys {
 
 /** Thrown when the GCM tag does not verify: the bytes are well formed but not authentic. */
 export class AuthenticationFailed extends DecodeError {
-  override name = "AuthenticationFailed";
+  override name = 'AuthenticationFailed';
 }
 
 function iv(systemTitle: Uint8Array, ic: number): Uint8Array {
@@ -55,7 +67,7 @@ function iv(systemTitle: Uint8Array, ic: number): Uint8Array {
 }
 
 function checkKeys(k: SecurityKeys): void {
-  if (k.encryptionKey.length !== 16 || k.authenticationKey.length !== 16) throw new EncodeError("security suite 0 keys are 16 bytes");
+  if (k.encryptionKey.length !== 16 || k.authenticationKey.length !== 16) throw new EncodeError('security suite 0 keys are 16 bytes');
 }
 
 /**
@@ -85,20 +97,21 @@ export function protect(gcm: Gcm, keys: SecurityKeys, systemTitle: Uint8Array, s
 export function unprotect(gcm: Gcm, keys: SecurityKeys, systemTitle: Uint8Array, sc: number, ic: number, info: Uint8Array): Uint8Array {
   checkKeys(keys);
   const c = decodeSecurityControl(sc);
-  if (c.suite !== 0) throw new DecodeError("security.suite", 0, `suite ${c.suite} not supported`);
+  if (c.suite !== 0) throw new DecodeError('security.suite', 0, `suite ${c.suite} not supported`);
   const nonce = iv(systemTitle, ic);
   const scb = Uint8Array.of(sc);
   if (c.authenticated) {
-    if (info.length < GCM_TAG_LENGTH) throw new DecodeError("security.tag", info.length, "shorter than the tag");
+    if (info.length < GCM_TAG_LENGTH) throw new DecodeError('security.tag', info.length, 'shorter than the tag');
     const body = info.subarray(0, info.length - GCM_TAG_LENGTH);
     const tag = info.subarray(info.length - GCM_TAG_LENGTH);
     if (c.encrypted) {
       const p = gcm.decrypt(keys.encryptionKey, nonce, concat(scb, keys.authenticationKey), body, tag);
-      if (p === null) throw new AuthenticationFailed("security.tag", body.length, "authentication tag mismatch");
+      if (p === null) throw new AuthenticationFailed('security.tag', body.length, 'authentication tag mismatch');
       return p;
     }
     const r = gcm.encrypt(keys.encryptionKey, nonce, concat(scb, keys.authenticationKey, body), new Uint8Array(0));
-    if (!bytesEqual(r.tag.subarray(0, GCM_TAG_LENGTH), tag)) throw new AuthenticationFailed("security.tag", body.length, "authentication tag mismatch");
+    if (!bytesEqual(r.tag.subarray(0, GCM_TAG_LENGTH), tag))
+      throw new AuthenticationFailed('security.tag', body.length, 'authentication tag mismatch');
     return body.slice();
   }
   // GCM without tag is CTR mode from J0+1: applying the keystream again decrypts.
@@ -110,7 +123,7 @@ export function unprotect(gcm: Gcm, keys: SecurityKeys, systemTitle: Uint8Array,
 
 /** Service-specific glo-/ded- ciphered APDU: tag, length, SC, IC, ciphered information. */
 export interface CipheredApdu {
-  kind: "ciphered";
+  kind: 'ciphered';
   tag: number;
   securityControl: number;
   invocationCounter: number;
@@ -120,7 +133,7 @@ export interface CipheredApdu {
 
 /** general-glo-ciphering / general-ded-ciphering: system title is carried in the APDU. */
 export interface GeneralCipheredApdu {
-  kind: "general-ciphering";
+  kind: 'general-ciphering';
   tag: typeof ApduTag.GENERAL_GLO_CIPHERING | typeof ApduTag.GENERAL_DED_CIPHERING;
   systemTitle: Uint8Array;
   securityControl: number;
@@ -165,7 +178,9 @@ export function encodeCipheredApdu(a: CipheredApdu): Uint8Array {
   const w = new ByteWriter(a.information.length + 12);
   w.u8(a.tag);
   writeLength(w, 5 + a.information.length);
-  w.u8(a.securityControl).u32be(a.invocationCounter >>> 0).bytes(a.information);
+  w.u8(a.securityControl)
+    .u32be(a.invocationCounter >>> 0)
+    .bytes(a.information);
   return w.finish();
 }
 
@@ -175,41 +190,62 @@ export function encodeGeneralCipheredApdu(a: GeneralCipheredApdu): Uint8Array {
   writeLength(w, a.systemTitle.length);
   w.bytes(a.systemTitle);
   writeLength(w, 5 + a.information.length);
-  w.u8(a.securityControl).u32be(a.invocationCounter >>> 0).bytes(a.information);
+  w.u8(a.securityControl)
+    .u32be(a.invocationCounter >>> 0)
+    .bytes(a.information);
   return w.finish();
 }
 
 /** Reads a glo-/ded-/general- ciphered APDU (tag already peeked by the caller or not). */
 export function readCipheredApdu(r: ByteReader, maxLength: number): CipheredApdu | GeneralCipheredApdu {
   const at = r.pos;
-  const tag = r.u8("ciphered.tag");
+  const tag = r.u8('ciphered.tag');
   if (tag === ApduTag.GENERAL_GLO_CIPHERING || tag === ApduTag.GENERAL_DED_CIPHERING) {
-    const stl = readLength(r, "general-ciphering.system-title.length", 255);
-    const systemTitle = r.take(stl, "general-ciphering.system-title");
-    const n = readLength(r, "general-ciphering.length", maxLength);
-    if (n < 5) r.fail("general-ciphering.length", `${n} < 5 (SC + IC)`);
-    r.need(n, "general-ciphering.content");
-    const securityControl = r.u8("general-ciphering.sc");
-    const invocationCounter = r.u32be("general-ciphering.ic");
-    return { kind: "general-ciphering", tag, systemTitle, securityControl, invocationCounter, information: r.take(n - 5, "general-ciphering.information") };
+    const stl = readLength(r, 'general-ciphering.system-title.length', 255);
+    const systemTitle = r.take(stl, 'general-ciphering.system-title');
+    const n = readLength(r, 'general-ciphering.length', maxLength);
+    if (n < 5) r.fail('general-ciphering.length', `${n} < 5 (SC + IC)`);
+    r.need(n, 'general-ciphering.content');
+    const securityControl = r.u8('general-ciphering.sc');
+    const invocationCounter = r.u32be('general-ciphering.ic');
+    return {
+      kind: 'general-ciphering',
+      tag,
+      systemTitle,
+      securityControl,
+      invocationCounter,
+      information: r.take(n - 5, 'general-ciphering.information'),
+    };
   }
-  if (!CIPHERED_TAGS.has(tag)) r.fail("ciphered.tag", `0x${tag.toString(16)} is not a ciphered APDU`, at);
-  const n = readLength(r, "ciphered.length", maxLength);
-  if (n < 5) r.fail("ciphered.length", `${n} < 5 (SC + IC)`);
-  r.need(n, "ciphered.content");
-  const securityControl = r.u8("ciphered.sc");
-  const invocationCounter = r.u32be("ciphered.ic");
-  return { kind: "ciphered", tag, securityControl, invocationCounter, information: r.take(n - 5, "ciphered.information") };
+  if (!CIPHERED_TAGS.has(tag)) r.fail('ciphered.tag', `0x${tag.toString(16)} is not a ciphered APDU`, at);
+  const n = readLength(r, 'ciphered.length', maxLength);
+  if (n < 5) r.fail('ciphered.length', `${n} < 5 (SC + IC)`);
+  r.need(n, 'ciphered.content');
+  const securityControl = r.u8('ciphered.sc');
+  const invocationCounter = r.u32be('ciphered.ic');
+  return { kind: 'ciphered', tag, securityControl, invocationCounter, information: r.take(n - 5, 'ciphered.information') };
 }
 
 /** Convenience: protect an encoded APDU and frame it as glo-/ded- (service-specific) ciphering. */
 export function encryptApdu(
-  gcm: Gcm, keys: SecurityKeys, systemTitle: Uint8Array, sc: number, ic: number, plainApdu: Uint8Array, dedicated = false,
+  gcm: Gcm,
+  keys: SecurityKeys,
+  systemTitle: Uint8Array,
+  sc: number,
+  ic: number,
+  plainApdu: Uint8Array,
+  dedicated = false,
 ): Uint8Array {
   const first = plainApdu[0];
   const tag = first === undefined ? undefined : cipheredTagFor(first, dedicated);
-  if (tag === undefined) throw new EncodeError("APDU has no ciphered form");
-  return encodeCipheredApdu({ kind: "ciphered", tag, securityControl: sc, invocationCounter: ic, information: protect(gcm, keys, systemTitle, sc, ic, plainApdu) });
+  if (tag === undefined) throw new EncodeError('APDU has no ciphered form');
+  return encodeCipheredApdu({
+    kind: 'ciphered',
+    tag,
+    securityControl: sc,
+    invocationCounter: ic,
+    information: protect(gcm, keys, systemTitle, sc, ic, plainApdu),
+  });
 }
 
 /**
@@ -219,10 +255,10 @@ export function encryptApdu(
 export function decryptApdu(gcm: Gcm, keys: SecurityKeys, systemTitle: Uint8Array | undefined, apdu: Uint8Array, maxLength = 65535) {
   const r = new ByteReader(apdu);
   const c = readCipheredApdu(r, maxLength);
-  if (r.remaining !== 0) r.fail("ciphered.trailing", `${r.remaining} byte(s) after APDU`);
-  const st = c.kind === "general-ciphering" ? c.systemTitle : systemTitle;
-  if (st === undefined) throw new DecodeError("ciphered.system-title", 0, "sender system title unknown");
-  if (st.length !== SYSTEM_TITLE_LENGTH) throw new DecodeError("ciphered.system-title", 1, `length ${st.length}`);
+  if (r.remaining !== 0) r.fail('ciphered.trailing', `${r.remaining} byte(s) after APDU`);
+  const st = c.kind === 'general-ciphering' ? c.systemTitle : systemTitle;
+  if (st === undefined) throw new DecodeError('ciphered.system-title', 0, 'sender system title unknown');
+  if (st.length !== SYSTEM_TITLE_LENGTH) throw new DecodeError('ciphered.system-title', 1, `length ${st.length}`);
   return { apdu: c, plaintext: unprotect(gcm, keys, st, c.securityControl, c.invocationCounter, c.information) };
 }
 
@@ -238,9 +274,16 @@ export const HLS_GMAC_SC = 0x10;
  */
 export function hlsGmac(gcm: Gcm, keys: SecurityKeys, ownSystemTitle: Uint8Array, ic: number, challenge: Uint8Array): Uint8Array {
   checkKeys(keys);
-  const r = gcm.encrypt(keys.encryptionKey, iv(ownSystemTitle, ic), concat(Uint8Array.of(HLS_GMAC_SC), keys.authenticationKey, challenge), new Uint8Array(0));
+  const r = gcm.encrypt(
+    keys.encryptionKey,
+    iv(ownSystemTitle, ic),
+    concat(Uint8Array.of(HLS_GMAC_SC), keys.authenticationKey, challenge),
+    new Uint8Array(0),
+  );
   const w = new ByteWriter(17);
-  w.u8(HLS_GMAC_SC).u32be(ic >>> 0).bytes(r.tag.subarray(0, GCM_TAG_LENGTH));
+  w.u8(HLS_GMAC_SC)
+    .u32be(ic >>> 0)
+    .bytes(r.tag.subarray(0, GCM_TAG_LENGTH));
   return w.finish();
 }
 
@@ -249,8 +292,14 @@ export function hlsGmac(gcm: Gcm, keys: SecurityKeys, ownSystemTitle: Uint8Array
  * action) against the challenge we sent and the peer's system title.
  * Returns the peer's invocation counter when it verifies, null otherwise.
  */
-export function verifyHlsGmac(gcm: Gcm, keys: SecurityKeys, peerSystemTitle: Uint8Array, ourChallenge: Uint8Array, reply: Uint8Array): number | null {
+export function verifyHlsGmac(
+  gcm: Gcm,
+  keys: SecurityKeys,
+  peerSystemTitle: Uint8Array,
+  ourChallenge: Uint8Array,
+  reply: Uint8Array,
+): number | null {
   if (reply.length !== 5 + GCM_TAG_LENGTH || reply[0] !== HLS_GMAC_SC) return null;
-  const ic = new ByteReader(reply, 1).u32be("hls.ic");
+  const ic = new ByteReader(reply, 1).u32be('hls.ic');
   return bytesEqual(hlsGmac(gcm, keys, peerSystemTitle, ic, ourChallenge), reply) ? ic : null;
 }

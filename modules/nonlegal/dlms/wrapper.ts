@@ -1,7 +1,7 @@
 // DLMS/COSEM transport layer for IP networks (Green Book 10.6 / IEC 62056-9-7):
 // the wrapper header is version (2 bytes, = 1), source wPort, destination wPort, length of APDU.
-import { ByteReader, ByteWriter } from "./bytes.js";
-import { EncodeError } from "./errors.js";
+import { ByteReader, ByteWriter } from './bytes.js';
+import { EncodeError } from './errors.js';
 
 export const WRAPPER_VERSION = 1;
 export const WRAPPER_HEADER_LENGTH = 8;
@@ -21,7 +21,7 @@ export interface WrapperOptions {
 }
 
 export function encodeWrapper(p: WrapperPdu): Uint8Array {
-  if (p.apdu.length > 0xffff) throw new EncodeError("APDU longer than 65535 bytes");
+  if (p.apdu.length > 0xffff) throw new EncodeError('APDU longer than 65535 bytes');
   const w = new ByteWriter(WRAPPER_HEADER_LENGTH + p.apdu.length);
   w.u16be(WRAPPER_VERSION).u16be(p.sourceWPort).u16be(p.destinationWPort).u16be(p.apdu.length).bytes(p.apdu);
   return w.finish();
@@ -35,19 +35,19 @@ export function decodeWrapper(bytes: Uint8Array, offset = 0, options: WrapperOpt
   const max = options.maxLength ?? 0xffff;
   const r = new ByteReader(bytes, offset);
   const at = r.pos;
-  const version = r.u16be("wrapper.version");
-  if (version !== WRAPPER_VERSION) r.fail("wrapper.version", `version ${version}`, at);
-  const sourceWPort = r.u16be("wrapper.source-wport");
-  const destinationWPort = r.u16be("wrapper.destination-wport");
-  const len = r.u16be("wrapper.length");
-  if (len > max) r.fail("wrapper.length", `length ${len} exceeds limit ${max}`, at + 6);
-  const apdu = r.take(len, "wrapper.apdu");
+  const version = r.u16be('wrapper.version');
+  if (version !== WRAPPER_VERSION) r.fail('wrapper.version', `version ${version}`, at);
+  const sourceWPort = r.u16be('wrapper.source-wport');
+  const destinationWPort = r.u16be('wrapper.destination-wport');
+  const len = r.u16be('wrapper.length');
+  if (len > max) r.fail('wrapper.length', `length ${len} exceeds limit ${max}`, at + 6);
+  const apdu = r.take(len, 'wrapper.apdu');
   return { pdu: { sourceWPort, destinationWPort, apdu }, end: r.pos };
 }
 
 /** For UDP: one datagram holds exactly one PDU; the length field must match. */
 export function decodeWrapperDatagram(datagram: Uint8Array, options: WrapperOptions = {}): WrapperPdu {
   const { pdu, end } = decodeWrapper(datagram, 0, options);
-  if (end !== datagram.length) new ByteReader(datagram, end).fail("wrapper.length", `${datagram.length - end} byte(s) beyond length`);
+  if (end !== datagram.length) new ByteReader(datagram, end).fail('wrapper.length', `${datagram.length - end} byte(s) beyond length`);
   return pdu;
 }

@@ -41,27 +41,57 @@ export const ApduTag = Object.freeze({
 export const GetRequestType = Object.freeze({ NORMAL: 1, NEXT: 2, WITH_LIST: 3 } as const);
 export const GetResponseType = Object.freeze({ NORMAL: 1, WITH_DATABLOCK: 2, WITH_LIST: 3 } as const);
 export const SetRequestType = Object.freeze({
-  NORMAL: 1, WITH_FIRST_DATABLOCK: 2, WITH_DATABLOCK: 3, WITH_LIST: 4, WITH_LIST_AND_FIRST_DATABLOCK: 5,
+  NORMAL: 1,
+  WITH_FIRST_DATABLOCK: 2,
+  WITH_DATABLOCK: 3,
+  WITH_LIST: 4,
+  WITH_LIST_AND_FIRST_DATABLOCK: 5,
 } as const);
 export const SetResponseType = Object.freeze({
-  NORMAL: 1, DATABLOCK: 2, LAST_DATABLOCK: 3, LAST_DATABLOCK_WITH_LIST: 4, WITH_LIST: 5,
+  NORMAL: 1,
+  DATABLOCK: 2,
+  LAST_DATABLOCK: 3,
+  LAST_DATABLOCK_WITH_LIST: 4,
+  WITH_LIST: 5,
 } as const);
 export const ActionRequestType = Object.freeze({ NORMAL: 1 } as const);
 export const ActionResponseType = Object.freeze({ NORMAL: 1 } as const);
 
 /** Data-Access-Result ENUMERATED. */
 export const DataAccessResult = Object.freeze({
-  SUCCESS: 0, HARDWARE_FAULT: 1, TEMPORARY_FAILURE: 2, READ_WRITE_DENIED: 3, OBJECT_UNDEFINED: 4,
-  OBJECT_CLASS_INCONSISTENT: 9, OBJECT_UNAVAILABLE: 11, TYPE_UNMATCHED: 12, SCOPE_OF_ACCESS_VIOLATED: 13,
-  DATA_BLOCK_UNAVAILABLE: 14, LONG_GET_ABORTED: 15, NO_LONG_GET_IN_PROGRESS: 16, LONG_SET_ABORTED: 17,
-  NO_LONG_SET_IN_PROGRESS: 18, DATA_BLOCK_NUMBER_INVALID: 19, OTHER_REASON: 250,
+  SUCCESS: 0,
+  HARDWARE_FAULT: 1,
+  TEMPORARY_FAILURE: 2,
+  READ_WRITE_DENIED: 3,
+  OBJECT_UNDEFINED: 4,
+  OBJECT_CLASS_INCONSISTENT: 9,
+  OBJECT_UNAVAILABLE: 11,
+  TYPE_UNMATCHED: 12,
+  SCOPE_OF_ACCESS_VIOLATED: 13,
+  DATA_BLOCK_UNAVAILABLE: 14,
+  LONG_GET_ABORTED: 15,
+  NO_LONG_GET_IN_PROGRESS: 16,
+  LONG_SET_ABORTED: 17,
+  NO_LONG_SET_IN_PROGRESS: 18,
+  DATA_BLOCK_NUMBER_INVALID: 19,
+  OTHER_REASON: 250,
 } as const);
 
 /** Action-Result ENUMERATED (same numbering as Data-Access-Result where they overlap). */
 export const ActionResult = Object.freeze({
-  SUCCESS: 0, HARDWARE_FAULT: 1, TEMPORARY_FAILURE: 2, READ_WRITE_DENIED: 3, OBJECT_UNDEFINED: 4,
-  OBJECT_CLASS_INCONSISTENT: 9, OBJECT_UNAVAILABLE: 11, TYPE_UNMATCHED: 12, SCOPE_OF_ACCESS_VIOLATED: 13,
-  DATA_BLOCK_UNAVAILABLE: 14, LONG_ACTION_ABORTED: 15, NO_LONG_ACTION_IN_PROGRESS: 16, OTHER_REASON: 250,
+  SUCCESS: 0,
+  HARDWARE_FAULT: 1,
+  TEMPORARY_FAILURE: 2,
+  READ_WRITE_DENIED: 3,
+  OBJECT_UNDEFINED: 4,
+  OBJECT_CLASS_INCONSISTENT: 9,
+  OBJECT_UNAVAILABLE: 11,
+  TYPE_UNMATCHED: 12,
+  SCOPE_OF_ACCESS_VIOLATED: 13,
+  DATA_BLOCK_UNAVAILABLE: 14,
+  LONG_ACTION_ABORTED: 15,
+  NO_LONG_ACTION_IN_PROGRESS: 16,
+  OTHER_REASON: 250,
 } as const);
 
 /**
@@ -95,12 +125,22 @@ export const Conformance = Object.freeze({
 
 /** Application context names: 2.16.756.5.8.1.{id} (Green Book 9.4.2.2.2). */
 export const ApplicationContext = Object.freeze({
-  LN_NO_CIPHERING: 1, SN_NO_CIPHERING: 2, LN_WITH_CIPHERING: 3, SN_WITH_CIPHERING: 4,
+  LN_NO_CIPHERING: 1,
+  SN_NO_CIPHERING: 2,
+  LN_WITH_CIPHERING: 3,
+  SN_WITH_CIPHERING: 4,
 } as const);
 
 /** Authentication mechanism names: 2.16.756.5.8.2.{id}. */
 export const Mechanism = Object.freeze({
-  LOWEST: 0, LOW: 1, HIGH: 2, HIGH_MD5: 3, HIGH_SHA1: 4, HIGH_GMAC: 5, HIGH_SHA256: 6, HIGH_ECDSA: 7,
+  LOWEST: 0,
+  LOW: 1,
+  HIGH: 2,
+  HIGH_MD5: 3,
+  HIGH_SHA1: 4,
+  HIGH_GMAC: 5,
+  HIGH_SHA256: 6,
+  HIGH_ECDSA: 7,
 } as const);
 
 /** OID prefix 2.16.756.5.8 as BER (joint-iso-itu-t country(16) ch(756) identified-org(5) DLMS-UA(8)). */
@@ -109,23 +149,69 @@ export const DLMS_UA_OID_PREFIX = [0x60, 0x85, 0x74, 0x05, 0x08] as const;
 /** Association-result and acse-service-user diagnostics (IEC 8650 / Green Book Table "AARE"). */
 export const AssociationResult = Object.freeze({ ACCEPTED: 0, REJECTED_PERMANENT: 1, REJECTED_TRANSIENT: 2 } as const);
 export const AcseServiceUserDiagnostic = Object.freeze({
-  NULL: 0, NO_REASON_GIVEN: 1, APPLICATION_CONTEXT_NAME_NOT_SUPPORTED: 2, CALLING_AP_TITLE_NOT_RECOGNIZED: 3,
-  AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED: 11, AUTHENTICATION_MECHANISM_NAME_REQUIRED: 12,
-  AUTHENTICATION_FAILURE: 13, AUTHENTICATION_REQUIRED: 14,
+  NULL: 0,
+  NO_REASON_GIVEN: 1,
+  APPLICATION_CONTEXT_NAME_NOT_SUPPORTED: 2,
+  CALLING_AP_TITLE_NOT_RECOGNIZED: 3,
+  AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED: 11,
+  AUTHENTICATION_MECHANISM_NAME_REQUIRED: 12,
+  AUTHENTICATION_FAILURE: 13,
+  AUTHENTICATION_REQUIRED: 14,
 } as const);
 
 /** Exception-response (Green Book 9.5): state-error and service-error. */
 export const StateError = Object.freeze({ SERVICE_NOT_ALLOWED: 1, SERVICE_UNKNOWN: 2 } as const);
 export const ServiceError = Object.freeze({
-  OPERATION_NOT_POSSIBLE: 1, SERVICE_NOT_SUPPORTED: 2, OTHER_REASON: 3, PDU_TOO_LONG: 4,
-  DECIPHERING_ERROR: 5, INVOCATION_COUNTER_ERROR: 6,
+  OPERATION_NOT_POSSIBLE: 1,
+  SERVICE_NOT_SUPPORTED: 2,
+  OTHER_REASON: 3,
+  PDU_TOO_LONG: 4,
+  DECIPHERING_ERROR: 5,
+  INVOCATION_COUNTER_ERROR: 6,
 } as const);
 
 /** Confirmed-service-error: which service failed ([1] initiate-error ... ) and ServiceError CHOICE. */
-export const ConfirmedService = Object.freeze({ INITIATE_ERROR: 1, GET_STATUS: 2, GET_NAME_LIST: 3, GET_VARIABLE_ATTRIBUTE: 4, READ: 5, WRITE: 6, GET_DATA_SET_ATTRIBUTE: 7, GET_TI_ATTRIBUTE: 8, CHANGE_SCOPE: 9, START: 10, STOP: 11, RESUME: 12, MAKE_USABLE: 13, INITIATE_LOAD: 14, LOAD_SEGMENT: 15, TERMINATE_LOAD: 16, INITIATE_UP_LOAD: 17, UP_LOAD_SEGMENT: 18, TERMINATE_UP_LOAD: 19 } as const);
-export const ServiceErrorKind = Object.freeze({ APPLICATION_REFERENCE: 0, HARDWARE_RESOURCE: 1, VDE_STATE_ERROR: 2, SERVICE: 3, DEFINITION: 4, ACCESS: 5, INITIATE: 6, LOAD_DATA_SET: 7, TASK: 9, OTHER_ERROR: 10 } as const);
+export const ConfirmedService = Object.freeze({
+  INITIATE_ERROR: 1,
+  GET_STATUS: 2,
+  GET_NAME_LIST: 3,
+  GET_VARIABLE_ATTRIBUTE: 4,
+  READ: 5,
+  WRITE: 6,
+  GET_DATA_SET_ATTRIBUTE: 7,
+  GET_TI_ATTRIBUTE: 8,
+  CHANGE_SCOPE: 9,
+  START: 10,
+  STOP: 11,
+  RESUME: 12,
+  MAKE_USABLE: 13,
+  INITIATE_LOAD: 14,
+  LOAD_SEGMENT: 15,
+  TERMINATE_LOAD: 16,
+  INITIATE_UP_LOAD: 17,
+  UP_LOAD_SEGMENT: 18,
+  TERMINATE_UP_LOAD: 19,
+} as const);
+export const ServiceErrorKind = Object.freeze({
+  APPLICATION_REFERENCE: 0,
+  HARDWARE_RESOURCE: 1,
+  VDE_STATE_ERROR: 2,
+  SERVICE: 3,
+  DEFINITION: 4,
+  ACCESS: 5,
+  INITIATE: 6,
+  LOAD_DATA_SET: 7,
+  TASK: 9,
+  OTHER_ERROR: 10,
+} as const);
 /** ServiceError initiate values. */
-export const InitiateError = Object.freeze({ OTHER: 0, DLMS_VERSION_TOO_LOW: 1, INCOMPATIBLE_CONFORMANCE: 2, PDU_SIZE_TOO_SHORT: 3, REFUSED_BY_THE_VDE_HANDLER: 4 } as const);
+export const InitiateError = Object.freeze({
+  OTHER: 0,
+  DLMS_VERSION_TOO_LOW: 1,
+  INCOMPATIBLE_CONFORMANCE: 2,
+  PDU_SIZE_TOO_SHORT: 3,
+  REFUSED_BY_THE_VDE_HANDLER: 4,
+} as const);
 
 /** LN referencing VAA name in InitiateResponse. */
 export const VAA_NAME_LN = 0x0007;

@@ -5,9 +5,16 @@ import type { DateTimeValue } from '../dlms/axdr.js';
 export function toDateTime(ms: number): DateTimeValue {
   const d = new Date(ms);
   return {
-    year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), dayOfWeek: ((d.getUTCDay() + 6) % 7) + 1,
-    hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), hundredths: Math.floor((ms % 1000) / 10),
-    deviation: 0, clockStatus: 0,
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    dayOfWeek: ((d.getUTCDay() + 6) % 7) + 1,
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    hundredths: Math.floor((ms % 1000) / 10),
+    deviation: 0,
+    clockStatus: 0,
   };
 }
 

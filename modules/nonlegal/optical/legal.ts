@@ -9,7 +9,11 @@ import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 import type { Contract, MalformedCounts } from '../../generic/shared/messages.js';
 import { RequestIds } from '../../generic/shared/request-ids.js';
 
-interface Waiter { answer: Contract<unknown>; resolve: (payload: unknown) => void; timer: TimerHandle }
+interface Waiter {
+  answer: Contract<unknown>;
+  resolve: (payload: unknown) => void;
+  timer: TimerHandle;
+}
 
 /** At most this many requests wait for LEGAL at a time; more resolve undefined. */
 const MAX_WAITING = 8;
@@ -21,17 +25,24 @@ export class LegalLink {
   private readonly waiting = new Map<number, Waiter>();
   private readonly ids = new RequestIds();
 
-  constructor(private readonly rs: RunServiceFn, private readonly timer: TimerModule, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly rs: RunServiceFn,
+    private readonly timer: TimerModule,
+    private readonly timeoutMs: number,
+  ) {}
 
   /** The owning task's handler: true when the message was an answer this link waited for. */
   onMessage(m: Message): boolean {
     const p = m.payload as { readonly req?: unknown } | null | undefined;
     const req = typeof p === 'object' && p !== null ? p.req : undefined;
     const w = typeof req === 'number' ? this.waiting.get(req) : undefined;
-    if (!w || w.answer.id !== m.id) { this.stats.stray++; return false; }
+    if (!w || w.answer.id !== m.id) {
+      this.stats.stray++;
+      return false;
+    }
     if (!w.answer.valid(p)) {
       this.malformed[w.answer.name] = (this.malformed[w.answer.name] ?? 0) + 1;
-      return true;                                   // dropped: the request times out
+      return true; // dropped: the request times out
     }
     this.waiting.delete(req as number);
     this.timer.clear(w.timer);
@@ -40,9 +51,16 @@ export class LegalLink {
   }
 
   /** Sends `request` with `payload` and a fresh `req`; resolves the `answer` that echoes it. */
-  request<Q extends { readonly req: number }, A>(request: Contract<Q>, payload: Omit<Q, 'req'>, answer: Contract<A>): Promise<A | undefined> {
+  request<Q extends { readonly req: number }, A>(
+    request: Contract<Q>,
+    payload: Omit<Q, 'req'>,
+    answer: Contract<A>,
+  ): Promise<A | undefined> {
     const metro = this.rs('task.find', 'METRO');
-    if (metro === undefined || this.waiting.size >= MAX_WAITING) { this.stats.refused++; return Promise.resolve(undefined); }
+    if (metro === undefined || this.waiting.size >= MAX_WAITING) {
+      this.stats.refused++;
+      return Promise.resolve(undefined);
+    }
     const req = this.ids.next();
     this.stats.requests++;
     return new Promise((resolve) => {

@@ -19,7 +19,6 @@ import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 import type { CryptoDriver } from '../../generic/crypto-driver.js';
 
-
 export interface MeterConfig {
   deviceName: string;
   deviceId: string;
@@ -40,14 +39,13 @@ export interface MeterConfig {
   maxDataDepth?: number;
 }
 
-
-const MAX_EVENTS = METRO_GET_EVENTS_MAX;   // entries of each event log read from LEGAL (its newest)
-const COLUMNS = 5;           // load profile: clock, +A, -A, +R, -R
+const MAX_EVENTS = METRO_GET_EVENTS_MAX; // entries of each event log read from LEGAL (its newest)
+const COLUMNS = 5; // load profile: clock, +A, -A, +R, -R
 
 /** Load profile ring: [time ms, A+ Wh, A- Wh, R+ varh (Q1+Q2), R- varh (Q3+Q4)] per entry. */
 export class LoadProfile implements ProfileBuffer {
   readonly rows: Float64Array;
-  head = 0;       // next slot written
+  head = 0; // next slot written
   used = 0;
   captures = 0;
   missed = 0;
@@ -56,22 +54,37 @@ export class LoadProfile implements ProfileBuffer {
   }
   add(time: number, r: Instant['registers']): void {
     const o = this.head * COLUMNS;
-    this.rows[o] = time; this.rows[o + 1] = r.aImp; this.rows[o + 2] = r.aExp; this.rows[o + 3] = r.rQ1 + r.rQ2; this.rows[o + 4] = r.rQ3 + r.rQ4;
+    this.rows[o] = time;
+    this.rows[o + 1] = r.aImp;
+    this.rows[o + 2] = r.aExp;
+    this.rows[o + 3] = r.rQ1 + r.rQ2;
+    this.rows[o + 4] = r.rQ3 + r.rQ4;
     this.head = (this.head + 1) % this.depth;
     if (this.used < this.depth) this.used++;
     this.captures++;
   }
-  count(): number { return this.used; }
+  count(): number {
+    return this.used;
+  }
   read(first: number, n: number): DlmsData[][] {
     const out: DlmsData[][] = [];
     for (let k = first; k < Math.min(first + n, this.used); k++) {
       const o = ((this.head - this.used + k + this.depth) % this.depth) * COLUMNS;
-      out.push([dt(toDateTime(this.rows[o]!)), u32(Math.round(this.rows[o + 1]!)), u32(Math.round(this.rows[o + 2]!)),
-        u32(Math.round(this.rows[o + 3]!)), u32(Math.round(this.rows[o + 4]!))]);
+      out.push([
+        dt(toDateTime(this.rows[o]!)),
+        u32(Math.round(this.rows[o + 1]!)),
+        u32(Math.round(this.rows[o + 2]!)),
+        u32(Math.round(this.rows[o + 3]!)),
+        u32(Math.round(this.rows[o + 4]!)),
+      ]);
     }
     return out;
   }
-  reset(): boolean { this.used = 0; this.head = 0; return true; }
+  reset(): boolean {
+    this.used = 0;
+    this.head = 0;
+    return true;
+  }
   /** Profile generic method capture (2): set by the meter. */
   capture?: () => Promise<boolean>;
 }
@@ -90,14 +103,25 @@ export interface Meter {
   relayClosed(): boolean;
 }
 
-export function createMeter(rs: import('../../generic/services.js').RunServiceFn, legal: LegalLink, timer: TimerModule,
-  crypto: CryptoDriver, cfg: MeterConfig, trace: (level: number, text: string) => void): Meter {
-  let offset = 0;                                   // meter clock = misc.time() + offset
+export function createMeter(
+  rs: import('../../generic/services.js').RunServiceFn,
+  legal: LegalLink,
+  timer: TimerModule,
+  crypto: CryptoDriver,
+  cfg: MeterConfig,
+  trace: (level: number, text: string) => void,
+): Meter {
+  let offset = 0; // meter clock = misc.time() + offset
   const now = () => rs('misc.time') + offset;
-  let cached: Instant | undefined, cachedAt = -Infinity;
+  let cached: Instant | undefined,
+    cachedAt = -Infinity;
   let relayClosed = true;
   const security: Record<SecurityEventKind, number> = {
-    'authentication-failure': 0, 'deciphering-failure': 0, replay: 0, 'key-changed': 0, 'association-rejected': 0,
+    'authentication-failure': 0,
+    'deciphering-failure': 0,
+    replay: 0,
+    'key-changed': 0,
+    'association-rejected': 0,
   };
 
   async function instant(): Promise<Instant | undefined> {
@@ -111,7 +135,7 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   }
   async function value<T>(f: (i: Instant) => T): Promise<T> {
     const i = await instant();
-    if (!i) throw new Error('LEGAL did not answer');   // the server answers temporary-failure
+    if (!i) throw new Error('LEGAL did not answer'); // the server answers temporary-failure
     return f(i);
   }
 
@@ -121,20 +145,31 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   let captureTimer: TimerHandle | undefined;
   async function captureNow(): Promise<boolean> {
     const i = await instant();
-    if (!i) { profile.missed++; return false; }
+    if (!i) {
+      profile.missed++;
+      return false;
+    }
     profile.add(Math.floor(now() / 1000) * 1000, i.registers);
     return true;
   }
   function schedule(): void {
     timer.clear(captureTimer);
-    const p = period * 1000, t = now();
-    captureTimer = timer.set(() => { captureTimer = undefined; void captureNow().then(schedule, schedule); }, p - (t % p) + 1);
+    const p = period * 1000,
+      t = now();
+    captureTimer = timer.set(
+      () => {
+        captureTimer = undefined;
+        void captureNow().then(schedule, schedule);
+      },
+      p - (t % p) + 1,
+    );
   }
   profile.capture = captureNow;
   schedule();
 
   // ---- event logs from LEGAL's log ----
-  let events: readonly LegalEvent[] = [], eventsAt = -Infinity;
+  let events: readonly LegalEvent[] = [],
+    eventsAt = -Infinity;
   async function fetchEvents(): Promise<readonly LegalEvent[]> {
     const t = rs('misc.uptime');
     if (t - eventsAt < 1000) return events;
@@ -147,14 +182,18 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   const eventRow = (e: LegalEvent): DlmsData[] => [dt(toDateTime(e.time)), u16(e.type & 0xffff)];
   const log = (pick: (e: LegalEvent) => boolean): ProfileBuffer => ({
     count: async () => (await fetchEvents()).filter(pick).length,
-    read: async (first, n) => (await fetchEvents()).filter(pick).slice(first, first + n).map(eventRow),
+    read: async (first, n) =>
+      (await fetchEvents())
+        .filter(pick)
+        .slice(first, first + n)
+        .map(eventRow),
   });
 
   const relay = async (connect: boolean): Promise<boolean> => {
     const r = await legal.request(METRO_RELAY, { connect }, METRO_RELAY_STATE);
     if (!r) return false;
     relayClosed = r.connected;
-    cached = undefined;                               // the next read shows the new current
+    cached = undefined; // the next read shows the new current
     return relayClosed === connect;
   };
   void legal.request(METRO_RELAY, {}, METRO_RELAY_STATE).then((r) => {
@@ -166,11 +205,23 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
   const ic = serverCounter(rs, () => new DataView(random.random(4).buffer).getUint32(0));
   const aes: AesBlock = { encrypt: (k, b) => crypto.aesEncrypt(k, b), decrypt: (k, b) => crypto.aesDecrypt(k, b) };
   // the keys transferred by global_key_transfer, kept wrapped in NON-LEGAL's NVRAM area
-  const stored = keyStore(rs, { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey), masterKey: fromHex(cfg.masterKey) }, aes);
+  const stored = keyStore(
+    rs,
+    { encryptionKey: fromHex(cfg.encryptionKey), authenticationKey: fromHex(cfg.authenticationKey), masterKey: fromHex(cfg.masterKey) },
+    aes,
+  );
   const received = receivedCounter(rs, stored.record);
-  const gcm: Gcm = { encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p), decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t) };
+  const gcm: Gcm = {
+    encrypt: (k, iv, a, p) => crypto.gcmEncrypt(k, iv, a, p),
+    decrypt: (k, iv, a, c, t) => crypto.gcmDecrypt(k, iv, a, c, t),
+  };
   const meter: Meter = {
-    server: undefined as unknown as CosemServer, profile, instant, now, security, captureNow,
+    server: undefined as unknown as CosemServer,
+    profile,
+    instant,
+    now,
+    security,
+    captureNow,
     push: () => false,
     relayClosed: () => relayClosed,
   };
@@ -181,24 +232,29 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
         const ms = fromDateTime(t);
         if (ms === undefined) return false;
         const r = await legal.request(METRO_SET_CLOCK, { time: ms }, METRO_CLOCK);
-        if (r === undefined) { trace(1, 'clock: LEGAL did not answer X_METRO_SET_CLOCK'); throw new Error('LEGAL did not answer'); }
+        if (r === undefined) {
+          trace(1, 'clock: LEGAL did not answer X_METRO_SET_CLOCK');
+          throw new Error('LEGAL did not answer');
+        }
         if (r.ok !== true) return false;
         offset = ms - rs('misc.time');
         schedule();
         return true;
       },
     },
-    energy: (o) => value((i) => {
-      const r = i.registers;
-      return o === '1.0.1.8.0.255' ? r.aImp : o === '1.0.2.8.0.255' ? r.aExp : o === '1.0.3.8.0.255' ? r.rQ1 + r.rQ2 : r.rQ3 + r.rQ4;
-    }),
-    instant: (o) => value((i) => {
-      const c = o.split('.')[2];
-      if (c === '1') return i.total.p;
-      if (c === '14') return i.phases[0]!.f * 100;
-      const p = i.phases[c === '32' || c === '31' || c === '21' ? 0 : c === '52' || c === '51' || c === '41' ? 1 : 2]!;
-      return c === '32' || c === '52' || c === '72' ? p.v * 10 : c === '31' || c === '51' || c === '71' ? p.i * 1000 : p.p;
-    }),
+    energy: (o) =>
+      value((i) => {
+        const r = i.registers;
+        return o === '1.0.1.8.0.255' ? r.aImp : o === '1.0.2.8.0.255' ? r.aExp : o === '1.0.3.8.0.255' ? r.rQ1 + r.rQ2 : r.rQ3 + r.rQ4;
+      }),
+    instant: (o) =>
+      value((i) => {
+        const c = o.split('.')[2];
+        if (c === '1') return i.total.p;
+        if (c === '14') return i.phases[0]!.f * 100;
+        const p = i.phases[c === '32' || c === '31' || c === '21' ? 0 : c === '52' || c === '51' || c === '41' ? 1 : 2]!;
+        return c === '32' || c === '52' || c === '72' ? p.v * 10 : c === '31' || c === '51' || c === '71' ? p.i * 1000 : p.p;
+      }),
     loadProfile: profile,
     // Standard event log: every LEGAL event (code = its type); power-quality log: the per-phase ones.
     eventLog: log(() => true),
@@ -210,7 +266,9 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
       keys: stored.keys,
       aes,
       // saved before the replay floor is cleared (ic-store.ts: the key generation)
-      onKeys: (keys, ids) => { stored.record.save(keys, ids); },
+      onKeys: (keys, ids) => {
+        stored.record.save(keys, ids);
+      },
       // Kept in NON-LEGAL's NVRAM area as a reserved bound (ic-store.ts): never reused after a reset.
       invocationCounter: ic.start,
       onInvocationCounter: ic.use,
@@ -231,9 +289,13 @@ export function createMeter(rs: import('../../generic/services.js').RunServiceFn
     clients: DEFAULT_CLIENTS.map((c) => ({ ...c })),
   });
   meter.server = new CosemServer({
-    objects, gcm,
-    random: (n) => random.random(n),                 // StoC: the CTR_DRBG of the crypto driver
-    onSecurityEvent: (kind, detail) => { security[kind]++; trace(2, `security: ${kind}: ${detail}`); },
+    objects,
+    gcm,
+    random: (n) => random.random(n), // StoC: the CTR_DRBG of the crypto driver
+    onSecurityEvent: (kind, detail) => {
+      security[kind]++;
+      trace(2, `security: ${kind}: ${detail}`);
+    },
     maxPduSize: 1024,
     ...(cfg.maxDataDepth === undefined ? {} : { maxDataDepth: cfg.maxDataDepth }),
   });

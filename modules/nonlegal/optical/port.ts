@@ -36,11 +36,14 @@ export interface PortConfig {
   hdlcInterOctetMs?: number;
 }
 
-const IDLE = 0, SIGN_ON = 1, OPTION = 2, HDLC = 3;
+const IDLE = 0,
+  SIGN_ON = 1,
+  OPTION = 2,
+  HDLC = 3;
 export const STATE_NAMES = ['idle', 'sign-on', 'option', 'hdlc'];
 const SLASH = 0x2f;
-const MAX_LINE = 48;          // "/?" + 32-character address + "!" CR LF, with room
-const QUEUE_MAX = 2048;       // bytes waiting for the port task
+const MAX_LINE = 48; // "/?" + 32-character address + "!" CR LF, with room
+const QUEUE_MAX = 2048; // bytes waiting for the port task
 
 function ascii(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
@@ -60,25 +63,36 @@ export class OpticalPort {
   private link: HdlcServerLink | undefined;
   private timer: TimerHandle | undefined;
 
-  constructor(private readonly io: OpticalSerial, private readonly server: CosemServer, private readonly timers: TimerModule,
-    private readonly cfg: PortConfig, private readonly readout: () => Promise<string[]>, private readonly trace: (level: number, text: string) => void,
-    private readonly now: () => number = () => Date.now()) {}
+  constructor(
+    private readonly io: OpticalSerial,
+    private readonly server: CosemServer,
+    private readonly timers: TimerModule,
+    private readonly cfg: PortConfig,
+    private readonly readout: () => Promise<string[]>,
+    private readonly trace: (level: number, text: string) => void,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   /** UART1 has `count` bytes: take them all (bounded queue), then process in order. */
   onReadable(count: number): void {
     const at = this.now();
-    for (let left = count; left > 0;) {
+    for (let left = count; left > 0; ) {
       const b = this.io.read(Math.min(left, 512));
       if (!b || b.byteLength === 0) break;
       left -= b.byteLength;
-      if (this.queued + b.byteLength > QUEUE_MAX) { this.stats.overflow += b.byteLength; continue; }
+      if (this.queued + b.byteLength > QUEUE_MAX) {
+        this.stats.overflow += b.byteLength;
+        continue;
+      }
       this.queue.push({ b: new Uint8Array(b), at });
       this.queued += b.byteLength;
     }
     if (!this.running) void this.pump();
   }
 
-  get hdlc(): HdlcServerLink | undefined { return this.link; }
+  get hdlc(): HdlcServerLink | undefined {
+    return this.link;
+  }
 
   private async pump(): Promise<void> {
     this.running = true;
@@ -88,7 +102,9 @@ export class OpticalPort {
       await undefined;
       for (let q = this.queue.shift(); q; q = this.queue.shift()) {
         this.queued -= q.b.length;
-        try { await this.input(q.b, q.at); } catch (e) {
+        try {
+          await this.input(q.b, q.at);
+        } catch (e) {
           this.stats.errors++;
           this.trace(1, `optical: ${e instanceof Error ? e.message : String(e)}`);
           this.idle();
@@ -101,7 +117,12 @@ export class OpticalPort {
 
   private arm(ms: number): void {
     if (this.timer) this.timers.schedule(this.timer, ms);
-    else this.timer = this.timers.set(() => { this.timer = undefined; this.stats.timeouts++; this.idle(); }, ms);
+    else
+      this.timer = this.timers.set(() => {
+        this.timer = undefined;
+        this.stats.timeouts++;
+        this.idle();
+      }, ms);
   }
 
   private idle(): void {
@@ -119,12 +140,17 @@ export class OpticalPort {
       if (this.state === HDLC) return this.hdlcInput(c.subarray(i), at);
       const b = c[i]!;
       if (this.state === IDLE) {
-        if (b === SLASH) { this.state = SIGN_ON; this.line = [b]; this.arm(this.cfg.modeCTimeoutMs); }
-        else if (b === HDLC_FLAG) { this.startHdlc(); return this.hdlcInput(c.subarray(i), at); }
-        else this.stats.noise++;
+        if (b === SLASH) {
+          this.state = SIGN_ON;
+          this.line = [b];
+          this.arm(this.cfg.modeCTimeoutMs);
+        } else if (b === HDLC_FLAG) {
+          this.startHdlc();
+          return this.hdlcInput(c.subarray(i), at);
+        } else this.stats.noise++;
         continue;
       }
-      if (this.state === OPTION && this.line.length === 0 && b === SLASH) this.state = SIGN_ON;   // a new sign-on
+      if (this.state === OPTION && this.line.length === 0 && b === SLASH) this.state = SIGN_ON; // a new sign-on
       this.line.push(b);
       if (this.state === SIGN_ON) {
         if (b === 0x0a) await this.signOn();
@@ -141,15 +167,20 @@ export class OpticalPort {
 
   private async signOn(): Promise<void> {
     // "/?<address>!" CR LF, address up to 32 characters 0-9 A-Z a-z space (62056-21 6.3.1)
-    const l = this.line, n = l.length;
+    const l = this.line,
+      n = l.length;
     if (n < 5 || l[1] !== 0x3f || l[n - 3] !== 0x21 || l[n - 2] !== 0x0d || n - 5 > 32) return this.fail('bad sign-on');
     let address = '';
     for (let k = 2; k < n - 3; k++) {
       const c = l[k]!;
-      if (!(c === 0x20 || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) return this.fail('bad sign-on');
+      if (!(c === 0x20 || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)))
+        return this.fail('bad sign-on');
       address += String.fromCharCode(c);
     }
-    if (address !== '' && address !== this.cfg.address) { this.idle(); return; }     // another meter's
+    if (address !== '' && address !== this.cfg.address) {
+      this.idle();
+      return;
+    } // another meter's
     this.stats.signOns++;
     this.line = [];
     this.state = OPTION;
@@ -160,8 +191,10 @@ export class OpticalPort {
 
   private async option(): Promise<void> {
     // <ACK> V Z Y CR LF, V Z Y digits (62056-21 6.3.3)
-    const l = this.line, digit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
-    if (l.length !== 6 || l[0] !== ACK || !digit(l[1]) || !digit(l[2]) || !digit(l[3]) || l[4] !== 0x0d || l[5] !== 0x0a) return this.fail('bad option select');
+    const l = this.line,
+      digit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+    if (l.length !== 6 || l[0] !== ACK || !digit(l[1]) || !digit(l[2]) || !digit(l[3]) || l[4] !== 0x0d || l[5] !== 0x0a)
+      return this.fail('bad option select');
     const o = { protocol: String.fromCharCode(l[1]!), baud: String.fromCharCode(l[2]!), mode: String.fromCharCode(l[3]!) };
     this.line = [];
     if (o.baud > this.cfg.maxBaud) return this.fail(`baud ${o.baud} not offered`);
@@ -173,7 +206,10 @@ export class OpticalPort {
       this.startHdlc();
       return;
     }
-    if (o.protocol !== '0' || o.mode !== '0') { this.stats.unsupported++; return this.fail(`option ${o.protocol}${o.baud}${o.mode} not supported`); }
+    if (o.protocol !== '0' || o.mode !== '0') {
+      this.stats.unsupported++;
+      return this.fail(`option ${o.protocol}${o.baud}${o.mode} not supported`);
+    }
     const lines = await this.readout();
     this.io.write(buildDataReadout(lines));
     this.stats.readouts++;
@@ -190,7 +226,9 @@ export class OpticalPort {
     const server = this.server;
     this.link = new HdlcServerLink({
       address: { upper: this.cfg.hdlcLogical, lower: this.cfg.hdlcPhysical, size: 4 },
-      maxInfo: this.cfg.hdlcMaxInfo, maxApdu: 2048, interOctetTimeoutMs: this.cfg.hdlcInterOctetMs ?? HDLC_DEFAULT_INTER_OCTET_MS,
+      maxInfo: this.cfg.hdlcMaxInfo,
+      maxApdu: 2048,
+      interOctetTimeoutMs: this.cfg.hdlcInterOctetMs ?? HDLC_DEFAULT_INTER_OCTET_MS,
       send: (b) => this.io.write(b),
       handle: (sap, apdu) => server.handle(sap, apdu),
       onDisconnect: (sap) => server.release(sap),
@@ -200,9 +238,13 @@ export class OpticalPort {
 
   private async hdlcInput(c: Uint8Array, at: number): Promise<void> {
     const link = this.link as HdlcServerLink;
-    const was = link.state, frames = link.received;
+    const was = link.state,
+      frames = link.received;
     await link.input(c, at);
-    if (was === 'nrm' && link.state === 'ndm') { this.idle(); return; }     // DISC: back to mode C
+    if (was === 'nrm' && link.state === 'ndm') {
+      this.idle();
+      return;
+    } // DISC: back to mode C
     // Only a valid frame for us restarts the inactivity time-out: noise must not keep the port in HDLC.
     if (link.received !== frames) this.arm(link.state === 'nrm' ? this.cfg.hdlcTimeoutMs : this.cfg.modeCTimeoutMs);
   }
@@ -211,10 +253,16 @@ export class OpticalPort {
   push(apdu: Uint8Array): boolean {
     const l = this.link;
     if (l?.state !== 'nrm' || l.peer < 0) return false;
-    this.io.write(encodeHdlcFrame({
-      type: 'UI', destination: { upper: l.peer, size: 1 }, source: { upper: this.cfg.hdlcLogical, lower: this.cfg.hdlcPhysical, size: 4 },
-      pf: false, info: concat(LLC_RESPONSE, apdu), segmented: false,
-    }));
+    this.io.write(
+      encodeHdlcFrame({
+        type: 'UI',
+        destination: { upper: l.peer, size: 1 },
+        source: { upper: this.cfg.hdlcLogical, lower: this.cfg.hdlcPhysical, size: 4 },
+        pf: false,
+        info: concat(LLC_RESPONSE, apdu),
+        segmented: false,
+      }),
+    );
     this.stats.pushes++;
     return true;
   }
