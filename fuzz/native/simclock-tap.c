@@ -2,8 +2,8 @@
  * reads every byte the medium sends before the modem driver does. The first byte picks a chunk
  * size; the rest is the stream. Checks: the output of every call fits the documented room
  * (n + SIM_CLOCK_TAP_SLACK, an exact-size buffer under ASan), and nothing is lost or invented:
- * the bytes forwarded plus the TIME frames consumed (16 bytes each) plus the bytes still held
- * make up the input. The host functions the tap's clock code calls are stubbed here: writes to
+ * the bytes forwarded plus the frames the clock consumed (every TIME, 16 bytes; a READY refused
+ * outside the handshake, 18) plus the bytes still held make up the input. The host functions the tap's clock code calls are stubbed here: writes to
  * the modem UART are discarded. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,7 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size_t chunk = (data[0] & 31) + 1, out_total = 0;
-	uint32_t times0 = sim_clock_stats()->times;
+	const sim_clock_stats_t *st = sim_clock_stats();
+	/* every TIME frame is consumed (taken, refused or ignored: 16 bytes), and so is a READY
+	 * refused outside the handshake (18 bytes) */
+	uint64_t consumed0 = 16u * ((uint64_t)st->times + st->refused_time + st->ignored) + 18u * (uint64_t)st->refused_ready;
 	for (size_t at = 1; at < size; at += chunk) {
 		size_t k = size - at < chunk ? size - at : chunk;
 		uint8_t *in = malloc(k), *out = malloc(k + SIM_CLOCK_TAP_SLACK);
@@ -49,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		held = sim_clock_tap(flush, sizeof flush, out);
 		free(out);
 	}
-	size_t consumed = 16u * (sim_clock_stats()->times - times0);
+	size_t consumed = (size_t)(16u * ((uint64_t)st->times + st->refused_time + st->ignored) + 18u * (uint64_t)st->refused_ready - consumed0);
 	if (out_total + held + consumed != size - 1 + sizeof flush)
 		abort();
 	return 0;
