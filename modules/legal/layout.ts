@@ -17,8 +17,15 @@
 // (migrate(): every step can be cut and redone), then the header is written. A valid header of
 // another version or area size is refused: nothing is read or written, metrology does not start.
 
-import { BILL_SIZE, BILL_MAGIC, OPEN_SIZE, OPEN_MAGIC, EVENT_SIZE, EVENT_MAGIC } from './records.js';
 import { check, crcOf, RECORD_VALID, RECORD_CORRUPT, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
+
+/** Record sizes (bytes) and magics of LEGAL's three record kinds (records.ts, openevents.ts, eventlog.ts). */
+export const BILL_SIZE = 88,
+  OPEN_SIZE = 160,
+  EVENT_SIZE = 32;
+export const BILL_MAGIC = 0x4c4c4942; // "BILL"
+export const OPEN_MAGIC = 0x4e45504f; // "OPEN"
+export const EVENT_MAGIC = 0xe71a;
 
 export const LAYOUT_VERSION = 2;
 const LAYOUT_MAGIC = 0x594c474c; // "LGLY"

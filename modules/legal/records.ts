@@ -10,19 +10,15 @@
 // at boot the newest valid billing record wins. A record that is neither valid nor blank
 // (all 0xFF as delivered, or all 0x00) is counted as dropped and traced.
 
-export const BILL_SIZE = 88,
-  OPEN_SIZE = 160,
-  EVENT_SIZE = 32;
-export const BILL_MAGIC = 0x4c4c4942; // "BILL"
-export const OPEN_MAGIC = 0x4e45504f; // "OPEN"
-export const EVENT_MAGIC = 0xe71a;
+import { BILL_SIZE, BILL_MAGIC, type Layout } from './layout.js';
+// the records' sizes and magics belong to the layout (layout.ts); re-exported for the records' users
+export { BILL_SIZE, OPEN_SIZE, EVENT_SIZE, BILL_MAGIC, OPEN_MAGIC, EVENT_MAGIC } from './layout.js';
 /** Billing flags (byte 80): the load relay is open; the registers restarted after every copy was lost. */
 const RELAY_OPEN = 1,
   REGISTERS_LOST = 2;
 
 export { crcOf, check, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
 import { TwoSlotRecord, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
-import type { Layout } from './layout.js';
 
 // Billing record: 0 magic, 4 seq, 8 clock ms (f64), 16 registers x7 (f64, micro-units),
 // 72 LED active count, 76 LED reactive count, 80 flags (bit 0: load relay open, 0 in records of

@@ -15,7 +15,6 @@ import { DecodeError, NeedMoreData } from './errors.js';
 import { parseProvisioning, type Provisioning } from './provision.js';
 import { plcCrypto, seededRandom, type CryptoDriver } from './native-crypto.js';
 import type { PlcCrypto, RandomSource } from './crypto.js';
-import { startAdpService } from './adp-service.js';
 import type { MacFrameDriver } from '../generic/macframe.js';
 import { NativeMacCodec } from './mac-native.js';
 import { frameCounterStore, type FrameCounterStore } from './fc-store.js';
@@ -739,6 +738,5 @@ export function startStack(rs: RunServiceFn, cfg: PlcConfig): G3Stack | null {
     });
   }
   g3.start();
-  startAdpService(rs, g3); // NON-LEGAL's IPv6 over ADP (adp-service.ts)
   return g3;
 }

@@ -31,9 +31,11 @@ export function entryPoint(RunService: RunServiceFn): void {
         });
     },
   );
-  import('./g3.js').then(
-    (m) => {
-      m.startStack(RunService, cfg);
+  // the stack, then the ADP data service NON-LEGAL's IPv6 uses over it (adp-service.ts)
+  Promise.all([import('./g3.js'), import('./adp-service.js')]).then(
+    ([m, a]) => {
+      const stack = m.startStack(RunService, cfg);
+      if (stack) a.startAdpService(RunService, stack);
     },
     (e: unknown) => {
       RunService('trace', 1, `G3-PLC stack failed to load: ${e instanceof Error ? e.message : String(e)}`);
