@@ -170,15 +170,6 @@ export function tagOf(type: DlmsData['type']): number {
   return TAG_OF[type];
 }
 
-/** A copy of `buf` with room for `need` bytes after `p` (doubling). */
-function grow(buf: Uint8Array, p: number, need: number): Uint8Array {
-  let size = buf.length * 2;
-  while (size - p < need) size *= 2;
-  const next = new Uint8Array(size);
-  next.set(buf);
-  return next;
-}
-
 /** An A-XDR length of 0x80 or more (0x80 | count, big-endian count bytes) at `p`; returns the end. */
 function putLength(buf: Uint8Array, p: number, n: number): number {
   if (n <= 0xff) {
@@ -221,20 +212,20 @@ export class AxdrEncoder {
 
   /**
    * Writes `d` (tag and value) after the bytes already in `w`. The lean path: arrays and
-   * structures are walked with an explicit stack of two plain arrays (nesting costs no XS stack and
-   * no object per level), and the usual scalars (integers, enum, boolean, null, octet-string) are
-   * stored straight into one scratch Uint8Array that grows by doubling, checked once per node,
-   * not per byte; `w` takes the result in one copy. Other types go through `body()`. Same bytes
+   * structures are walked with the open container in locals and the ones around it on two plain arrays
+   * (nesting costs no XS stack and no object per level), and the usual scalars (integers, enum, boolean, null, octet-string) are
+   * stored straight into the writer's own buffer (`ByteWriter.room`), its room checked once per
+   * node, not per byte, and no copy made. Other types go through `body()`. Same bytes
    * and errors as `encodeReference()`, the plain walker it replaces (kept for the differential
    * test and the bench).
    */
   encodeInto(w: ByteWriter, d: DlmsData, depth = 0): void {
     const maxDepth = this.maxDepth;
-    let buf: Uint8Array = new Uint8Array(256);
-    let cap = 256;
+    let p = w.length;
+    let buf = w.room(16);
+    let cap = buf.length;
     // 16- and 32-bit values through a DataView: one call costs less than four shifts and stores.
-    let dv = new DataView(buf.buffer);
-    let p = 0;
+    let dv = new DataView(buf.buffer, buf.byteOffset);
     // The innermost open container in locals (items, next, count), the ones around it stacked.
     let items: DlmsData[] = [];
     let next = 0;
@@ -247,9 +238,10 @@ export class AxdrEncoder {
       if (cur) {
         // 16 bytes: a tag, a 5-byte length, or a tag and the widest scalar of the fast path.
         if (cap - p < 16) {
-          buf = grow(buf, p, 16);
+          w.length = p;
+          buf = w.room(16);
           cap = buf.length;
-          dv = new DataView(buf.buffer);
+          dv = new DataView(buf.buffer, buf.byteOffset);
         }
         const c: DlmsData = cur;
         const t = c.type;
@@ -283,9 +275,10 @@ export class AxdrEncoder {
             const v = c.value;
             const n = v.length;
             if (cap - p < n + 6) {
-              buf = grow(buf, p, n + 6);
+              w.length = p;
+              buf = w.room(n + 6);
               cap = buf.length;
-              dv = new DataView(buf.buffer);
+              dv = new DataView(buf.buffer, buf.byteOffset);
             }
             buf[p++] = DataTag.OCTET_STRING;
             if (n < 0x80) buf[p++] = n;
@@ -337,9 +330,10 @@ export class AxdrEncoder {
             this.body(one, c, depth + sp);
             const b = one.finish();
             if (cap - p < b.length) {
-              buf = grow(buf, p, b.length);
+              w.length = p;
+              buf = w.room(b.length);
               cap = buf.length;
-              dv = new DataView(buf.buffer);
+              dv = new DataView(buf.buffer, buf.byteOffset);
             }
             buf.set(b, p);
             p += b.length;
@@ -359,7 +353,7 @@ export class AxdrEncoder {
         }
       }
     }
-    w.bytes(p === cap ? buf : buf.subarray(0, p));
+    w.length = p;
   }
 
   /**
