@@ -113,6 +113,14 @@ export class ByteWriter {
     this.length += b.length;
     return this;
   }
+  /**
+   * Room for n more bytes: returns the buffer, for a codec that stores bytes at `length` itself
+   * and then sets `length` past them. The buffer is replaced when it grows: take it again.
+   */
+  room(n: number): Uint8Array {
+    this.grow(n);
+    return this.buf;
+  }
   /** Reserve n bytes and return a DataView over them (floats, 64-bit integers). */
   view(n: number): DataView {
     this.grow(n);

@@ -5,6 +5,8 @@ import type { RunServiceFn } from '../../generic/services.js';
 import type { TimerModule } from '../../generic/timer.js';
 import { LegalLink } from './legal.js';
 import { encodeApdu, decodeApdu, type Apdu } from '../dlms/xdlms.js';
+import { AxdrDecoder, AxdrEncoder, type DlmsData } from '../dlms/axdr.js';
+import { ByteReader, ByteWriter } from '../dlms/bytes.js';
 import { obis, st, arr, u32, dt } from '../cosem/data.js';
 import { toDateTime } from './clock.js';
 import { createMeter, type Meter, type MeterConfig } from './meter.js';
@@ -125,7 +127,7 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
     'DLMS',
     'BENCH',
     1,
-    '<n 20..10000> - encode and decode n GET requests and n/20 one-day profile responses, elapsed ms',
+    '<n 20..10000> - encode and decode n GET requests and n/20 one-day profile responses (and the profile by the reference A-XDR walkers), elapsed ms',
     (p, out) => {
       const n = p[0]!;
       if (!(n >= 20 && n <= 10000)) throw new RangeError('n 20..10000');
@@ -150,6 +152,23 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
         const t2 = RunService('misc.uptime');
         out(`bench ${name} bytes=${bytes.length} n=${n} encode.ms=${t1 - t0} decode.ms=${t2 - t1}\r\n`);
       }
+      // The same day of profile as Data alone through the plain reference walkers
+      // (AxdrEncoder.encodeReference, AxdrDecoder.readReference): the cost before the lean path.
+      const data: DlmsData = arr(rows);
+      const enc = new AxdrEncoder();
+      const dec = new AxdrDecoder();
+      const m = Math.floor(n / 20);
+      let bytes: Uint8Array = new Uint8Array(0);
+      const t0 = RunService('misc.uptime');
+      for (let k = 0; k < m; k++) {
+        const w = new ByteWriter();
+        enc.encodeReference(w, data);
+        bytes = w.finish();
+      }
+      const t1 = RunService('misc.uptime');
+      for (let k = 0; k < m; k++) dec.readReference(new ByteReader(bytes));
+      const t2 = RunService('misc.uptime');
+      out(`bench profile-96-generic bytes=${bytes.length} n=${m} encode.ms=${t1 - t0} decode.ms=${t2 - t1}\r\n`);
     },
   );
   RunService('trace', 3, `DLMS optical port on UART1, HDLC ${cfg.hdlcLogical}/${cfg.hdlcPhysical}`);
