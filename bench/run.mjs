@@ -10,7 +10,7 @@
 //   node bench/run.mjs [--only firmware,...] [--platform lin,...] [--role meter,...]
 //                      [--lin-runs 5] [--board-runs 2] [--jobs 2] [--ready-timeout 20000]
 //                      [--out bench/report.json] [--quiet]
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -25,7 +25,7 @@ function usage(message) {
   if (message) process.stderr.write(`bench: ${message}\n`);
   process.stderr.write(
     'usage: node bench/run.mjs [--only SECTION,...] [--platform P,...] [--role R,...]\n' +
-      '         [--lin-runs N] [--board-runs N] [--jobs N] [--ready-timeout MS] [--out FILE] [--quiet]\n' +
+      '         [--lin-runs N] [--board-runs N] [--jobs N] [--ready-timeout MS] [--out FILE] [--quiet] [--merge]\n' +
       `  platforms: ${PLATFORMS.join(', ')}; roles: ${ROLES.join(', ')}\n`,
   );
   process.exit(message ? 2 : 0);
@@ -42,6 +42,7 @@ function parseArgs(argv) {
     readyTimeout: 20000,
     out: join(HERE, 'report.json'),
     quiet: false,
+    merge: false,
   };
   const list = (v, allowed, what) => {
     const items = v
@@ -93,6 +94,9 @@ function parseArgs(argv) {
         break;
       case '--quiet':
         o.quiet = true;
+        break;
+      case '--merge':
+        o.merge = true;
         break;
       case '-h':
       case '--help':
@@ -190,8 +194,20 @@ async function main() {
   }
   report.durationMs = Date.now() - started;
 
+  // --merge (with --only): the sections just measured replace theirs in the existing report,
+  // each stamped with when it was measured; the rest of the report stays as it was
+  let written = report;
+  if (opts.merge) {
+    if (!opts.only || !existsSync(opts.out)) usage('--merge wants --only and an existing report to merge into');
+    written = JSON.parse(readFileSync(opts.out, 'utf8'));
+    for (const s of sections) {
+      if (s.topLevel) usage(`--merge: section ${s.name} is the report's own table; run it in a full bench`);
+      written.sections[s.name] = { ...report.sections[s.name], generated: report.generated };
+      written.errors = written.errors.filter((e) => e.section !== s.name).concat(report.errors.filter((e) => e.section === s.name));
+    }
+  }
   mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(opts.out, JSON.stringify(written, null, 2) + '\n');
   const m = report.machine;
   process.stdout.write(
     `bench ${report.generated}: node ${m.node}, ${m.cpus} cpus (${m.cpuModel}), ${m.qemu ?? 'no qemu'}\n` +
@@ -204,10 +220,10 @@ async function main() {
       '\n',
   );
   // a full run with the default output is the project's report: docs/figures.md follows it
-  const full = !opts.only && opts.platforms === PLATFORMS && opts.roles === ROLES && opts.out === join(HERE, 'report.json');
+  const full = (!opts.only || opts.merge) && opts.platforms === PLATFORMS && opts.roles === ROLES && opts.out === join(HERE, 'report.json');
   if (full) {
     const { render } = await import(pathToFileURL(join(ROOT, 'tools', 'figures.mjs')).href);
-    writeFileSync(join(ROOT, 'docs', 'figures.md'), await render(report, 'bench/report.json'));
+    writeFileSync(join(ROOT, 'docs', 'figures.md'), await render(written, 'bench/report.json'));
     process.stdout.write('figures: wrote docs/figures.md\n');
   }
   process.exitCode = report.errors.length ? 1 : 0;

@@ -91,6 +91,8 @@ export async function render(report, reportPath) {
       .replace(/:$/, '');
     let body = rows.length ? markdownTable(s.columns, rows) : '(no rows)';
     if (!s.topLevel && data.error) body += `\n\nSection failed: ${data.error}`;
+    if (!s.topLevel && data.generated)
+      body += `\n\nThis section measured on its own at ${data.generated} (\`npm run bench -- --only ${name} --merge\`).`;
     tables.push({ order: s.order ?? 100, name, text: `## ${name}\n\n${title}.\n\n${body}` });
   }
   tables.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
