@@ -22,6 +22,7 @@ interface FirmwareConfig {
   readonly parts: { readonly [part: string]: unknown };
   readonly shell: { readonly maxLine: number };
   readonly bench?: boolean;
+  readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (bench/clock.ts)
   readonly dlms?: boolean;
 }
 const cfg = config as unknown as FirmwareConfig;
@@ -205,6 +206,12 @@ if (cfg.bench) {
   import('./bench/commands.js').then(
     (m) => m.register(shell),
     (e) => trace.log(TraceLevel.Error, 'GENERIC', `bench: ${e}`),
+  );
+}
+if (cfg.bench || cfg.clockBench) {
+  import('./bench/clock.js').then(
+    (m) => m.register(shell),
+    (e) => trace.log(TraceLevel.Error, 'GENERIC', `bench clock: ${e}`),
   );
 }
 
