@@ -94,7 +94,8 @@ void board_early_init(void)
 	cm4_mpu_enable();
 }
 
-static char clock_line[200];
+/* SYS CLOCK and the boot line share one buffer (RAM is tight on this board). */
+static char clock_text[360];
 
 static char *put(char *p, const char *end, const char *s)
 {
@@ -118,6 +119,28 @@ static char *put_u(char *p, const char *end, uint32_t v)
 	return p;
 }
 
+/* "source=... iwdg.ms=N": the clock tree, the time source, the watchdog. */
+static char *put_clocks(char *p, const char *end)
+{
+	static const char *const names[] = { " hse=", " sysclk=", " hclk=", " pclk1=", " pclk2=",
+		" flash.ws=" };
+	const uint32_t values[] = { stm32_clocks.hse_hz, stm32_clocks.sysclk_hz,
+		stm32_clocks.hclk_hz, stm32_clocks.pclk1_hz, stm32_clocks.pclk2_hz,
+		stm32_clocks.flash_ws };
+	p = put(p, end, "source=");
+	p = put(p, end, stm32_clocks.source);
+	for (unsigned i = 0; i < sizeof values / sizeof values[0]; i++) {
+		p = put(p, end, names[i]);
+		p = put_u(p, end, values[i]);
+	}
+	p = put(p, end, " rtc=");
+	p = put(p, end, stm32_rtc_text());
+	p = put(p, end, " time=");
+	p = put(p, end, stm32_rtc_seconds() >= 0 ? "rtc" : "systick");
+	p = put(p, end, " iwdg.ms=");
+	return put_u(p, end, stm32_iwdg_timeout_ms());
+}
+
 void board_init(void)
 {
 	const char *reset = stm32_reset_cause();   /* before anything can reset again */
@@ -131,52 +154,31 @@ void board_init(void)
 	cm4_systick_start(stm32_clocks.hclk_hz);
 	__asm volatile("cpsie i" ::: "memory");
 	/* the legal clock: the RTC where it runs, else SysTick alone */
-	if (stm32_rtc_init())
-		cm4_systick_reference(stm32_rtc_seconds);
+	int rtc = stm32_rtc_init();
+	if (rtc)
+		cm4_systick_reference(stm32_rtc_seconds, rtc == 2);
 	stm32_iwdg_start(IWDG_TIMEOUT_MS);
 
-	const char *end = clock_line + sizeof clock_line;
-	char *p = put(clock_line, end, "source=");
-	p = put(p, end, stm32_clocks.source);
-	p = put(p, end, " hse=");
-	p = put_u(p, end, stm32_clocks.hse_hz);
-	p = put(p, end, " sysclk=");
-	p = put_u(p, end, stm32_clocks.sysclk_hz);
-	p = put(p, end, " hclk=");
-	p = put_u(p, end, stm32_clocks.hclk_hz);
-	p = put(p, end, " pclk1=");
-	p = put_u(p, end, stm32_clocks.pclk1_hz);
-	p = put(p, end, " pclk2=");
-	p = put_u(p, end, stm32_clocks.pclk2_hz);
-	p = put(p, end, " flash.ws=");
-	p = put_u(p, end, stm32_clocks.flash_ws);
-	p = put(p, end, " rtc=");
-	p = put(p, end, stm32_rtc_text());
-	p = put(p, end, " time=");
-	p = put(p, end, stm32_rtc_seconds() >= 0 ? "rtc" : "systick");
-	p = put(p, end, " iwdg.ms=");
-	put_u(p, end, stm32_iwdg_timeout_ms());
-	board_fault_puts("clock ");
-	board_fault_puts(clock_line);
-	board_fault_puts(" reset=");
-	board_fault_puts(reset);
-	board_fault_puts("\r\n");
+	const char *end = clock_text + sizeof clock_text;
+	char *p = put(clock_text, end, "clock ");
+	p = put_clocks(p, end);
+	p = put(p, end, " reset=");
+	p = put(p, end, reset);
+	put(p, end, "\r\n");
+	board_fault_puts(clock_text);
 }
 
 /* SYS CLOCK: the clock tree, the time source and the RTC's corrections. */
 const char *board_clock_text(void)
 {
-	static char text[sizeof clock_line + 120];
-	const char *end = text + sizeof text;
-	char *p = put(text, end, "mode=real ");
-	p = put(p, end, clock_line);
+	const char *end = clock_text + sizeof clock_text;
+	char *p = put(clock_text, end, "mode=real ");
+	p = put_clocks(p, end);
 	p = put(p, end, " rtc.s=");
 	int32_t s = stm32_rtc_seconds();
-	p = put(p, end, s >= 0 ? "" : "-1");
-	if (s >= 0)
-		p = put_u(p, end, (uint32_t)s);
+	p = s >= 0 ? put_u(p, end, (uint32_t)s) : put(p, end, "-1");
 	cm4_systick_text(p, (unsigned)(end - p));
-	return text;
+	return clock_text;
 }
 
 /* The event loop came round: the watchdog is fed only while it does. */

@@ -217,12 +217,15 @@ int32_t stm32_rtc_seconds(void)
 {
 	if (rtc_state[0] == 'a')
 		return -1;
-	/* TR then DR (a TR read locks the DR shadow until DR is read); again if a second passed */
-	uint32_t tr, dr;
+	/* TR then DR, always in pairs (a TR read locks the DR shadow until DR is read); again if
+	 * the two pairs differ (a second, or a day, turned between them) */
+	uint32_t tr, dr, tr2, dr2;
 	do {
 		tr = RTC_TR;
 		dr = RTC_DR;
-	} while (tr != RTC_TR);
+		tr2 = RTC_TR;
+		dr2 = RTC_DR;
+	} while (tr != tr2 || dr != dr2);
 	int32_t days = days_from_2000(bcd(dr, 16, 15), bcd(dr, 8, 1), bcd(dr, 0, 3));
 	if (days < 0)
 		return -1;
@@ -305,7 +308,7 @@ int stm32_rtc_init(void)
 	RTC_ISR &= ~RTC_ISR_RSF;                  /* shadow registers resynchronised after init */
 	rtc_wait(RTC_ISR_RSF, RTC_ISR_RSF, 10);
 	rtc_state = source;
-	return 1;
+	return 2;
 }
 
 /* ---- IWDG ---- */

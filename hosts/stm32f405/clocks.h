@@ -23,7 +23,8 @@ void stm32_clock_init(void);
 /* RCC_CSR reset flags read at boot, then cleared (RMVF): "iwdg", "por", "pin,por,bor"... */
 const char *stm32_reset_cause(void);
 
-/* RTC on the LSE (silicon) or whatever the emulator models: 1 when its calendar runs. */
+/* RTC on the LSE (silicon) or whatever the emulator models: 0 when absent, 1 when its calendar
+ * runs from an earlier boot, 2 when it was set (to 2000-01-01 00:00:00) just now. */
 int stm32_rtc_init(void);
 /* Seconds since 2000-01-01 00:00:00 from the calendar, or -1 when there is no RTC. */
 int32_t stm32_rtc_seconds(void);

@@ -4,15 +4,16 @@
  * Ticks counted one interrupt at a time are lost whenever interrupts stay masked across a tick
  * (or an emulator is descheduled). Where the board has a seconds reference (the STM32's RTC),
  * the millisecond clock follows it: at each second edge the reference shows, the clock is
- * brought to the milliseconds the reference says have passed since its first edge, forward by
- * whatever was lost, or held back (never backwards) when SysTick runs fast. */
+ * brought to the milliseconds the reference says have passed since its anchor (the moment a
+ * freshly set calendar started, else the reference's first edge), forward by whatever was
+ * lost, or held back (never backwards) when SysTick runs fast. */
 #include "board.h"
 #include "cm4.h"
 
 static volatile uint32_t ticks;
 static uint32_t cpu_hz;
 
-/* Milliseconds = ticks + offset. The reference's first second edge anchors it. */
+/* Milliseconds = ticks + offset. */
 static int32_t (*ref_seconds)(void);
 static volatile uint32_t offset;
 static int32_t ref_last, ref_edge0;
@@ -31,9 +32,16 @@ void cm4_systick_start(uint32_t hz)
 	SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
 }
 
-void cm4_systick_reference(int32_t (*seconds)(void))
+void cm4_systick_reference(int32_t (*seconds)(void), int started_now)
 {
 	ref_last = seconds ? seconds() : -1;
+	if (ref_last >= 0 && started_now) {
+		/* the reference's second began just now: anchor here, not at its first edge (ticks
+		 * lost before that edge would otherwise never be made good) */
+		ref_synced = 1;
+		ref_edge0 = ref_last;
+		ref_ms0 = ticks + offset;
+	}
 	ref_seconds = ref_last >= 0 ? seconds : 0;
 }
 
