@@ -224,6 +224,8 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
     `mach create "${o.role}"`,
     `machine LoadPlatformDescription @${repl}`,
     `sysbus LoadELF @${elf}`,
+    // a machine reset (the watchdog, SYSRESETREQ) loads the image again and restarts from it
+    `macro reset "sysbus LoadELF @${elf}"`,
     `emulation CreateServerSocketTerminal ${port} "shell" false`,
     'connector Connect sysbus.usart1 shell',
   ].join('; ');

@@ -38,6 +38,13 @@ void board_settled(int armed, uint32_t deadline_ms);
  * board's own; lin adds the simulated clock's counters). */
 const char *board_clock_text(void);
 
+/* Bench (BENCH MASK): interrupts masked for ms milliseconds of real time, as a driver that
+ * masks them too long would; the boards lose SysTick interrupts meanwhile. */
+void board_mask_irq_ms(uint32_t ms);
+/* The event loop went round once (healthy): boards with a watchdog feed it here (weak default
+ * in xsruntime.c does nothing). */
+void board_loop_alive(void);
+
 /* Stop the emulator with an exit code (semihosting on boards, exit() on lin). */
 void board_exit(int code) __attribute__((noreturn));
 /* System reset (SCB AIRCR.SYSRESETREQ on boards, re-exec on lin). */

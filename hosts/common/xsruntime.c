@@ -708,6 +708,19 @@ void xs_sys_clock(xsMachine *the)
 	xsResult = xsString(board_clock_text());
 }
 
+/* Boards without a watchdog: nothing to feed. */
+__attribute__((weak)) void board_loop_alive(void)
+{
+}
+
+void xs_sys_mask_irq(xsMachine *the)
+{
+	int ms = xsToInteger(xsArg(0));
+	if (ms < 0 || ms > 10000)
+		xsRangeError("mask %d ms: 0..10000", ms);
+	board_mask_irq_ms((uint32_t)ms);
+}
+
 static void run_jobs(txMachine *the)
 {
 	while (the->promiseJobs) {
@@ -744,6 +757,7 @@ static void call_hook(txMachine *the, const char *name, int argc, double a0, dou
 static void loop(txMachine *the)
 {
 	for (;;) {
+		board_loop_alive();
 		run_jobs(the);
 		int busy = 0;
 		if (hooks_attached) {

@@ -186,6 +186,14 @@ uint32_t board_cycle_hz(void)
 	return 1000000000u;   /* nanoseconds */
 }
 
+/* A Linux process has no interrupts to mask: the call only takes the time, as on a board. */
+void board_mask_irq_ms(uint32_t ms)
+{
+	uint64_t end = board_cycles() + (uint64_t)ms * 1000000u;
+	while (board_cycles() < end)
+		;
+}
+
 void board_uart_write(unsigned port, const void *data, size_t len)
 {
 	/* on the simulated clock, what a sleeping node sends waits for its next TIME */

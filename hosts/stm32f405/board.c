@@ -1,17 +1,16 @@
-/* Board support for QEMU netduinoplus2 (STM32F405RG, Cortex-M4F).
- * Peripherals: USART (RM0090 section 30) x3, SysTick.
- * Clocks (QEMU `info qtree`): cpuclk 168 MHz, SysTick refclk 21 MHz (HCLK/8); SysTick runs on
- * cpuclk. QEMU does not model RCC (reads return 0), so the PLL is not set up here: on silicon
- * the chip starts on the 16 MHz HSI and CPU_HZ / the BRR values need a clock init first. */
+/* Board support for the STM32F405 (STM32F4-Discovery; QEMU netduinoplus2; Renode
+ * renode/platforms/stm32f405-meter.repl), Cortex-M4F.
+ * Peripherals: USART (RM0090 section 30) x3, SysTick, RCC, RTC, IWDG (clocks.c).
+ * Clocks: clocks.c sets HSE -> PLL -> 168 MHz; the BRR values and the SysTick reload come from
+ * stm32_clocks. QEMU (`info qtree`: cpuclk 168 MHz) has no RCC: there the clocks are its fixed
+ * 168 MHz. The millisecond clock follows the RTC where there is one (systick.c). */
 #include <stdint.h>
 #include "board.h"
+#include "clocks.h"
 #include "cm4.h"
 
-
-#define CPU_HZ      168000000u
-#define APB1_HZ     (CPU_HZ / 4)              /* USART2, USART3 */
-#define APB2_HZ     (CPU_HZ / 2)              /* USART1 */
-#define UART_BAUD   115200u
+#define UART_BAUD        115200u
+#define IWDG_TIMEOUT_MS  2000u                /* fed each time round the event loop */
 
 typedef struct {
 	volatile uint32_t SR;
@@ -44,7 +43,6 @@ static stm32_usart_t *const uarts[BOARD_UART_MAX] = {
 	(stm32_usart_t *)0x40004800u,         /* USART3 */
 };
 static const uint8_t uart_irq[BOARD_UART_MAX] = { 37, 38, 39 };
-static const uint32_t uart_pclk[BOARD_UART_MAX] = { APB2_HZ, APB1_HZ, APB1_HZ };
 
 
 const char *board_name(void)
@@ -73,7 +71,9 @@ static void uart_tx_enable(unsigned port)
 		volatile uint32_t *afr = &REG32(gpio + 0x20 + 4 * (pin / 8));
 		*afr = (*afr & ~(15u << (4 * (pin % 8)))) | (7u << (4 * (pin % 8)));
 	}
-	u->BRR = (uart_pclk[port] + UART_BAUD / 2) / UART_BAUD;   /* OVER8 = 0 */
+	/* USART1 on APB2, USART2/3 on APB1 (RM0090 section 2.3); OVER8 = 0 */
+	uint32_t pclk = port == 0 ? stm32_clocks.pclk2_hz : stm32_clocks.pclk1_hz;
+	u->BRR = (pclk + UART_BAUD / 2) / UART_BAUD;
 	u->CR1 |= USART_CR1_UE | USART_CR1_TE;
 }
 
@@ -94,16 +94,97 @@ void board_early_init(void)
 	cm4_mpu_enable();
 }
 
+/* SYS CLOCK and the boot line share one buffer (RAM is tight on this board). */
+static char clock_text[360];
+
+static char *put(char *p, const char *end, const char *s)
+{
+	while (*s && p + 1 < end)
+		*p++ = *s++;
+	*p = 0;
+	return p;
+}
+
+static char *put_u(char *p, const char *end, uint32_t v)
+{
+	char d[10];
+	unsigned k = 0;
+	do {
+		d[k++] = (char)('0' + v % 10u);
+		v /= 10u;
+	} while (v);
+	while (k && p + 1 < end)
+		*p++ = d[--k];
+	*p = 0;
+	return p;
+}
+
+/* "source=... iwdg.ms=N": the clock tree, the time source, the watchdog. */
+static char *put_clocks(char *p, const char *end)
+{
+	static const char *const names[] = { " hse=", " sysclk=", " hclk=", " pclk1=", " pclk2=",
+		" flash.ws=" };
+	const uint32_t values[] = { stm32_clocks.hse_hz, stm32_clocks.sysclk_hz,
+		stm32_clocks.hclk_hz, stm32_clocks.pclk1_hz, stm32_clocks.pclk2_hz,
+		stm32_clocks.flash_ws };
+	p = put(p, end, "source=");
+	p = put(p, end, stm32_clocks.source);
+	for (unsigned i = 0; i < sizeof values / sizeof values[0]; i++) {
+		p = put(p, end, names[i]);
+		p = put_u(p, end, values[i]);
+	}
+	p = put(p, end, " rtc=");
+	p = put(p, end, stm32_rtc_text());
+	p = put(p, end, " time=");
+	p = put(p, end, stm32_rtc_seconds() >= 0 ? "rtc" : "systick");
+	p = put(p, end, " iwdg.ms=");
+	return put_u(p, end, stm32_iwdg_timeout_ms());
+}
+
 void board_init(void)
 {
+	const char *reset = stm32_reset_cause();   /* before anything can reset again */
+	stm32_clock_init();
 	for (unsigned i = 0; i < BOARD_UART_MAX; i++) {
 		uart_tx_enable(i);
 		uarts[i]->CR1 |= USART_CR1_RE | USART_CR1_RXNEIE;
 		cm4_rx_init(i, uart_irq[i]);
 	}
 
-	cm4_systick_start(CPU_HZ);
+	cm4_systick_start(stm32_clocks.hclk_hz);
 	__asm volatile("cpsie i" ::: "memory");
+	/* the legal clock: the RTC where it runs, else SysTick alone */
+	int rtc = stm32_rtc_init();
+	if (rtc)
+		cm4_systick_reference(stm32_rtc_seconds, rtc == 2);
+	stm32_iwdg_start(IWDG_TIMEOUT_MS);
+
+	const char *end = clock_text + sizeof clock_text;
+	char *p = put(clock_text, end, "clock ");
+	p = put_clocks(p, end);
+	p = put(p, end, " reset=");
+	p = put(p, end, reset);
+	put(p, end, "\r\n");
+	board_fault_puts(clock_text);
+}
+
+/* SYS CLOCK: the clock tree, the time source and the RTC's corrections. */
+const char *board_clock_text(void)
+{
+	const char *end = clock_text + sizeof clock_text;
+	char *p = put(clock_text, end, "mode=real ");
+	p = put_clocks(p, end);
+	p = put(p, end, " rtc.s=");
+	int32_t s = stm32_rtc_seconds();
+	p = s >= 0 ? put_u(p, end, (uint32_t)s) : put(p, end, "-1");
+	cm4_systick_text(p, (unsigned)(end - p));
+	return clock_text;
+}
+
+/* The event loop came round: the watchdog is fed only while it does. */
+void board_loop_alive(void)
+{
+	stm32_iwdg_feed();
 }
 
 /* ---- UARTs ---- */

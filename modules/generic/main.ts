@@ -22,6 +22,7 @@ interface FirmwareConfig {
   readonly parts: { readonly [part: string]: unknown };
   readonly shell: { readonly maxLine: number };
   readonly bench?: boolean;
+  readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (below)
   readonly dlms?: boolean;
 }
 const cfg = config as unknown as FirmwareConfig;
@@ -206,6 +207,37 @@ if (cfg.bench) {
     (m) => m.register(shell),
     (e) => trace.log(TraceLevel.Error, 'GENERIC', `bench: ${e}`),
   );
+}
+// Clock and watchdog checks (docs/renode.md, "Clock tree, RTC and watchdog"), where the manifest
+// sets config.bench or config.clockBench (the stm32f405, where the bench module itself stays off
+// for its RAM). Registered here rather than in a module of their own: an import costs that board
+// a slot-heap block.
+if (cfg.bench || cfg.clockBench) {
+  // Interrupts masked that long (a driver that masks them too long): SysTick loses its ticks
+  // meanwhile, the RTC does not.
+  shell.register({
+    module: 'BENCH',
+    command: 'MASK',
+    params: 1,
+    help: '<ms> - interrupts masked for ms (0..10000)',
+    owner: 'generic',
+    handler: (p, out) => {
+      platform.sysMaskIrq(p[0]!);
+      out(`masked ms=${p[0]} clock ${platform.sysClock()}\r\n`);
+    },
+  });
+  // A hung task: the event loop never comes round again. A board with a watchdog resets.
+  shell.register({
+    module: 'BENCH',
+    command: 'HANG',
+    params: 0,
+    help: '- hang the event loop (the watchdog resets the board)',
+    owner: 'generic',
+    handler: (_p, out) => {
+      out('hanging\r\n');
+      for (;;) {}
+    },
+  });
 }
 
 // ---- parts ----

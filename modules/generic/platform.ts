@@ -69,6 +69,7 @@ export const sysExit = native<(code: number) => never>('xs_sys_exit');
 export const sysGc = native<() => void>('xs_sys_gc');
 export const sysRandom = native<() => number>('xs_sys_random');
 export const sysClock = native<() => string>('xs_sys_clock');
+export const sysMaskIrq = native<(ms: number) => void>('xs_sys_mask_irq');
 
 export const UART_CONSOLE = 0;
 export const UART_AUX = 1;

@@ -123,6 +123,12 @@ void cm4_rx_overrun(unsigned port);
 
 /* systick.c: the 1 ms tick and cycle counter, started by board_init(). */
 void cm4_systick_start(uint32_t cpu_hz);
+/* A seconds reference (an RTC: seconds, or -1 when absent) the millisecond clock follows; NULL
+ * or a reference that reads -1 leaves SysTick alone. started_now: its current second began at
+ * this call (a calendar just set), else the clock anchors at the reference's first edge. */
+void cm4_systick_reference(int32_t (*seconds)(void), int started_now);
+/* The reference's counters, " ref.edges=N ... ticks=N", for SYS CLOCK. */
+void cm4_systick_text(char *buf, unsigned size);
 
 /* Provided by board.c, used by cm4.c and systick.c. */
 int board_rx_pending(void);                /* some UART ring holds bytes */

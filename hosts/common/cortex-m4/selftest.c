@@ -145,6 +145,7 @@ int main(void)
 	board_init();
 	selftest_ready();
 	for (;;) {
+		board_loop_alive();               /* the watchdog, where the board arms one */
 		uint8_t buf[64];
 		for (unsigned port = 0; port < BOARD_UART_MAX; port++) {
 			size_t n = board_uart_read(port, buf, sizeof buf);
