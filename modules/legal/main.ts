@@ -143,7 +143,9 @@ export function entryPoint(RunService: RunServiceFn): void {
   });
   RunService('shell.register', 'METRO', 'STATS', 0, '- DSP cost of the last second; requests dropped as malformed', (_p, out) => {
     out(driver.stats());
-    out(`malformed ${formatMalformed(malformed) || 'none'}\r\n`);
+    // only when something was dropped: a line more would follow the one scripts wait for
+    const dropped = formatMalformed(malformed);
+    if (dropped) out(`dropped{${dropped}}\r\n`);
   });
   RunService('lcd.print', 0, 'METER');
   RunService('trace', 3, 'METRO task started');

@@ -308,11 +308,9 @@ export class App {
   }
 
   stats(): string {
-    return (
-      `app port=${APP_PORT} ${Object.keys(this.counters)
-        .map((k) => `${k}=${this.counters[k as keyof App['counters']]}`)
-        .join(' ')}\r\n` + `app.malformed ${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed }) || 'none'}\r\n`
-    );
+    return `app port=${APP_PORT} ${Object.keys(this.counters)
+      .map((k) => `${k}=${this.counters[k as keyof App['counters']]}`)
+      .join(' ')} dropped{${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed })}}\r\n`;
   }
 }
 

@@ -377,9 +377,8 @@ export function startDlmsClient(rs: RunServiceFn, ip: Tcpip, cfg: DlmsClientConf
     out(
       `dlms.client port=${WPort.UDP_PORT} ${Object.keys(c.counters)
         .map((k) => `${k}=${c.counters[k as keyof DlmsUdpClient['counters']]}`)
-        .join(' ')}\r\n`,
+        .join(' ')} dropped{${formatMalformed({ ...c.malformed, ...c.devices.malformed })}}\r\n`,
     );
-    out(`dlms.client.malformed ${formatMalformed({ ...c.malformed, ...c.devices.malformed }) || 'none'}\r\n`);
   });
   return c;
 }

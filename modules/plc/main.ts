@@ -32,10 +32,16 @@ export function entryPoint(RunService: RunServiceFn): void {
     },
   );
   // the stack, then the ADP data service NON-LEGAL's IPv6 uses over it (adp-service.ts)
-  Promise.all([import('./g3.js'), import('./adp-service.js')]).then(
-    ([m, a]) => {
+  // (loaded once the stack runs: a board without a provisioned stack never loads it)
+  import('./g3.js').then(
+    (m) => {
       const stack = m.startStack(RunService, cfg);
-      if (stack) a.startAdpService(RunService, stack);
+      if (stack) {
+        import('./adp-service.js').then(
+          (a) => a.startAdpService(RunService, stack),
+          (e: unknown) => RunService('trace', 1, `ADP data service failed to load: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      }
     },
     (e: unknown) => {
       RunService('trace', 1, `G3-PLC stack failed to load: ${e instanceof Error ? e.message : String(e)}`);
