@@ -11,13 +11,13 @@
 // Afterwards the firmware still answers, printed no FATAL, its stack counted no error, and the
 // drop counters of each path moved.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { FirmwareNode } from '../../emulator/node.js';
-import { Decoder, encode, MsgType, type PortMessage } from '../../emulator/medium/port.js';
+import { MsgType } from '../../emulator/medium/port.js';
+import { ScriptedModem } from '../helpers/scripted-modem.js';
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
 import { arbitrary, target, type TsTarget } from '../../fuzz/targets.js';
 import { savedInputs } from '../../fuzz/run.js';
@@ -54,55 +54,6 @@ function safeFrames(r: HdlcFrameReader, b: Uint8Array): HdlcFrame[] {
   } catch (e) {
     if (e instanceof DecodeError || e instanceof NeedMoreData) return [];
     throw e;
-  }
-}
-
-class ScriptedModem {
-  private sock: net.Socket | undefined;
-  private readonly decoder = new Decoder();
-  readonly received: PortMessage[] = [];
-  readonly server: net.Server;
-  private waiters: (() => void)[] = [];
-  constructor(readonly path: string) {
-    this.server = net.createServer((s) => {
-      this.sock = s;
-      s.on('data', (b: Buffer) => {
-        for (const m of this.decoder.push(new Uint8Array(b))) {
-          this.received.push(m);
-          if (m.type === MsgType.HELLO) this.send({ type: MsgType.READY, version: 1, simClock: false, now: 0n });
-        }
-        const w = this.waiters;
-        this.waiters = [];
-        for (const f of w) f();
-      });
-      s.on('error', () => undefined);
-    });
-  }
-  listen(): Promise<void> {
-    return new Promise((r) => this.server.listen(this.path, r));
-  }
-  send(m: PortMessage): void {
-    this.sock?.write(encode(m));
-  }
-  raw(b: Uint8Array): void {
-    this.sock?.write(b);
-  }
-  async waitFor(pred: (m: PortMessage) => boolean, timeoutMs = 10000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.received.some(pred)) {
-      if (Date.now() > deadline) throw new Error(`modem: no matching message within ${timeoutMs} ms`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, deadline - Date.now());
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-  close(): void {
-    this.sock?.destroy();
-    this.server.close();
   }
 }
 

@@ -2,7 +2,6 @@
 // the medium's side of PROTOCOL.md): HELLO with the provisioned EUI-64, SET_ADDRESS, discovery by
 // beacon request; garbage on the port is counted, not fatal; provisioning errors are one line.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { FirmwareNode, ROOT, firmwarePath } from '../../emulator/node.js';
 import { decodeMacFrame } from '../../modules/plc/mac-frame.js';
 import { DecodeError, NeedMoreData } from '../../modules/plc/errors.js';
 import { Decoder, encode, MsgType, type PortMessage } from '../../emulator/medium/port.js';
+import { ScriptedModem } from '../helpers/scripted-modem.js';
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
 
 const provisionRecord = provisionRecordJs as (o: {
@@ -24,78 +24,6 @@ const provisionRecord = provisionRecordJs as (o: {
 const dir = mkdtempSync(join(tmpdir(), 'plcfw-'));
 mkdirSync(dir, { recursive: true });
 const PSK = '00112233445566778899aabbccddeeff';
-
-class ScriptedModem {
-  readonly received: PortMessage[] = [];
-  private sock: net.Socket | undefined;
-  private readonly decoder = new Decoder();
-  private waiters: (() => void)[] = [];
-  readonly server: net.Server;
-  /** simClock: the node's time is ours (TIME / IDLE, PROTOCOL.md), so its timeouts pass at once. */
-  constructor(
-    readonly path: string,
-    readonly simClock = false,
-  ) {
-    this.server = net.createServer((s) => {
-      this.sock = s;
-      s.on('data', (b: Buffer) => {
-        for (const m of this.decoder.push(new Uint8Array(b))) {
-          this.received.push(m);
-          if (m.type === MsgType.HELLO) this.send({ type: MsgType.READY, version: 1, simClock, now: 0n });
-        }
-        const w = this.waiters;
-        this.waiters = [];
-        for (const f of w) f();
-      });
-      s.on('error', () => undefined);
-    });
-  }
-  listen(): Promise<void> {
-    return new Promise((r) => this.server.listen(this.path, r));
-  }
-  send(m: PortMessage): void {
-    this.sock?.write(encode(m));
-  }
-  raw(b: Uint8Array): void {
-    this.sock?.write(b);
-  }
-  async waitFor(pred: (m: PortMessage) => boolean, timeoutMs = 10000): Promise<PortMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.received.find(pred);
-      if (m) return m;
-      if (Date.now() > deadline) throw new Error(`modem: no matching message within ${timeoutMs} ms`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, deadline - Date.now());
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-  close(): void {
-    this.sock?.destroy();
-    this.server.close();
-  }
-  private idles(): bigint[] {
-    return this.received.flatMap((m) => (m.type === MsgType.IDLE ? [m.until] : []));
-  }
-  now = 0n;
-  /** Sim clock: TIME(t), then the node's IDLE; returns its next deadline. */
-  async tick(t: bigint): Promise<bigint> {
-    const n = this.idles().length;
-    this.now = t;
-    this.send({ type: MsgType.TIME, now: t });
-    await this.waitFor(() => this.idles().length > n);
-    return this.idles()[n]!;
-  }
-  /** Sim clock: from deadline to deadline until `to` (us). */
-  async runTo(to: bigint): Promise<void> {
-    let until = await this.tick(this.now);
-    while (until <= to) until = await this.tick(until);
-  }
-}
 
 /** LBP messages a node sent (DATA_REQUEST, ESC dispatch 0x40, LBP command 0x02). */
 function lbpSent(received: PortMessage[]): { code: number; lbd: string }[] {
