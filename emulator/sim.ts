@@ -11,7 +11,7 @@ import { crc32 } from 'node:zlib';
 import { Channel, formatEui64, parseEui64, type Phase, type Topology, type TopologyNode } from './medium/channel.js';
 import { Medium, type MediumStats } from './medium/medium.js';
 import { Prng } from './medium/prng.js';
-import { firmwarePath, MACHINES, reflash, ROOT } from './node.js';
+import { firmwarePath, MACHINES, type Role, reflash, ROOT } from './node.js';
 
 export interface SimOptions {
   meters: number;
@@ -265,6 +265,14 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
   try {
     const meterEuis = Array.from({ length: o.meters }, (_, i) => meterEui(i + 1));
     const devices = meterEuis.map((eui) => ({ eui, psk: key(o.seed, 'psk', eui) }));
+    // A meter on one phase (L1, L2 or L3 in the topology) runs the single-phase meter's firmware,
+    // as the houses of a low-voltage feeder have; a '3P' (or unphased) meter the three-phase one.
+    const phaseOf = new Map(topology.nodes.map((t) => [parseEui64(t.eui64), t.phase]));
+    const firmwareRole = (eui: bigint, role: 'meter' | 'concentrator'): Role => {
+      if (role === 'concentrator') return role;
+      const ph = phaseOf.get(eui);
+      return ph === 'L1' || ph === 'L2' || ph === 'L3' ? 'meter-1p' : 'meter';
+    };
     const spawnNode = (eui: bigint, role: 'meter' | 'concentrator', kind: 'lin' | 'board', name: string): void => {
       const rec =
         role === 'concentrator'
@@ -282,12 +290,12 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         // loaded host takes (without it a node not answered within 5 s of wall time runs its
         // clock in real time and starts ahead of the network)
         child = spawn(
-          firmwarePath('lin', role),
+          firmwarePath('lin', firmwareRole(eui, role)),
           ['--modem', sock, '--provision', recPath, '--seed', entropy, ...(sim ? ['--sim-clock'] : [])],
           { stdio: ['pipe', w, 'inherit'] },
         );
       } else {
-        const elf = reflashProvision(reflash(firmwarePath('mps2-an386', role), {}), rec, join(dir, `${name}.elf`));
+        const elf = reflashProvision(reflash(firmwarePath('mps2-an386', firmwareRole(eui, role)), {}), rec, join(dir, `${name}.elf`));
         child = spawn(
           'qemu-system-arm',
           [
