@@ -31,6 +31,7 @@ export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [-
   --seed S            seed of the medium, the generated topology and the keys (default 1)
   --topology FILE     topology JSON (emulator/medium/topology.example.json); generated if absent
   --until joined|S    stop when every meter has joined (default), or after S simulated seconds
+  --hours H           run H simulated hours (0 < H <= 720; the same as --until H*3600)
   --pcap FILE         write every frame on the line to FILE (802.15.4 with FCS, pcap)
   --json FILE         write the summary there too (it is always printed)
 `;
@@ -50,7 +51,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    if (!['--meters', '--board', '--seed', '--topology', '--until', '--pcap', '--json'].includes(flag)) {
+    if (!['--meters', '--board', '--seed', '--topology', '--until', '--hours', '--pcap', '--json'].includes(flag)) {
       throw new UsageError(`unknown option '${flag}'`);
     }
     if (seen.has(flag)) throw new UsageError(`${flag} given twice`);
@@ -76,6 +77,10 @@ export function parseSimArgs(argv: string[]): SimOptions {
       case '--json':
         o.json = v;
         break;
+      case '--hours':
+        if (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 720) o.until = Number(v) * 3600;
+        else throw new UsageError(`--hours expects simulated hours (0 < h <= 720), got '${v}'`);
+        break;
       case '--until':
         if (v === 'joined') o.until = 'joined';
         else if (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 1e6) o.until = Number(v);
@@ -83,6 +88,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
     }
   }
   if (o.meters === undefined) throw new UsageError('--meters is required');
+  if (seen.has('--hours') && seen.has('--until')) throw new UsageError('--hours and --until are the same limit: give one');
   if (o.board! > o.meters) throw new UsageError(`--board ${o.board} is more than --meters ${o.meters}`);
   return o as SimOptions;
 }

@@ -24,6 +24,8 @@ describe('npm run sim: command line', () => {
     [['--meters', '5', '--verbose'], /^sim: unknown option '--verbose'/],
     [['--meters', '5', '--seed'], /^sim: --seed needs a value/],
     [['--meters', '5', '--meters', '6'], /^sim: --meters given twice/],
+    [['--meters', '5', '--hours', '0'], /^sim: --hours expects simulated hours/],
+    [['--meters', '5', '--hours', '1', '--until', '60'], /^sim: --hours and --until are the same limit/],
   ];
   for (const [args, error] of cases) {
     it(`${args.join(' ') || '(nothing)'}: one line, exit 2`, () => {
@@ -34,6 +36,9 @@ describe('npm run sim: command line', () => {
       assert.equal(r.stdout, '');
     });
   }
+  it('--hours H is H*3600 simulated seconds', () => {
+    assert.equal(parseSimArgs(['--meters', '3', '--hours', '1.5']).until, 5400);
+  });
   it('parses the documented flags', () => {
     assert.deepEqual(parseSimArgs(['--meters', '12', '--board', '2', '--seed', '9', '--until', '30.5', '--pcap', 'a', '--json', 'b']), {
       meters: 12,
