@@ -12,6 +12,17 @@ import { Channel, formatEui64, parseEui64, type Phase, type Topology, type Topol
 import { Medium, type MediumStats } from './medium/medium.js';
 import { Prng } from './medium/prng.js';
 import { firmwarePath, MACHINES, type Role, reflash, ROOT } from './node.js';
+import {
+  meterCommand,
+  noiseBursts,
+  parseScenario,
+  SCENARIO_MAX_S,
+  type Scenario,
+  ScenarioError,
+  type ScenarioEvent,
+  selected,
+  stormScenario,
+} from './scenario.js';
 
 export interface SimOptions {
   meters: number;
@@ -21,9 +32,16 @@ export interface SimOptions {
   until: 'joined' | number;
   pcap?: string;
   json?: string;
+  /** Scenario file (emulator/scenario.ts, docs/scenarios.md). */
+  scenario?: string;
+  /** Simulated second at which every meter loses its supply (back STORM_OUTAGE_S later). */
+  stormAt?: number;
   /** Programmatic only (the bench): stop after this many simulated seconds whatever --until says. */
   limitS?: number;
 }
+
+/** The storm's outage (`--storm-at`): long enough for every meter to see a power failure. */
+export const STORM_OUTAGE_S = 60;
 
 export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [--topology FILE] [--until joined|<seconds>] [--pcap FILE] [--json FILE]
   --meters N          meters on the PAN (1..${1000}), with one concentrator
@@ -32,6 +50,10 @@ export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [-
   --topology FILE     topology JSON (emulator/medium/topology.example.json); generated if absent
   --until joined|S    stop when every meter has joined (default), or after S simulated seconds
   --hours H           run H simulated hours (0 < H <= 720; the same as --until H*3600)
+  --scenario FILE     events over simulated time (docs/scenarios.md): load, sag, swell, tamper,
+                      outage, off, on, noise, kick, shell
+  --storm-at S        every meter loses its supply at simulated second S and gets it back
+                      ${STORM_OUTAGE_S} s later, all at the same instant
   --pcap FILE         write every frame on the line to FILE (802.15.4 with FCS, pcap)
   --json FILE         write the summary there too (it is always printed)
 `;
@@ -51,7 +73,9 @@ export function parseSimArgs(argv: string[]): SimOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    if (!['--meters', '--board', '--seed', '--topology', '--until', '--hours', '--pcap', '--json'].includes(flag)) {
+    if (
+      !['--meters', '--board', '--seed', '--topology', '--until', '--hours', '--scenario', '--storm-at', '--pcap', '--json'].includes(flag)
+    ) {
       throw new UsageError(`unknown option '${flag}'`);
     }
     if (seen.has(flag)) throw new UsageError(`${flag} given twice`);
@@ -77,6 +101,13 @@ export function parseSimArgs(argv: string[]): SimOptions {
       case '--json':
         o.json = v;
         break;
+      case '--scenario':
+        o.scenario = v;
+        break;
+      case '--storm-at':
+        if (/^\d+(\.\d+)?$/.test(v) && Number(v) <= SCENARIO_MAX_S) o.stormAt = Number(v);
+        else throw new UsageError(`--storm-at expects a simulated second 0..${SCENARIO_MAX_S}, got '${v}'`);
+        break;
       case '--hours':
         if (/^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 720) o.until = Number(v) * 3600;
         else throw new UsageError(`--hours expects simulated hours (0 < h <= 720), got '${v}'`);
@@ -91,6 +122,34 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (seen.has('--hours') && seen.has('--until')) throw new UsageError('--hours and --until are the same limit: give one');
   if (o.board! > o.meters) throw new UsageError(`--board ${o.board} is more than --meters ${o.meters}`);
   return o as SimOptions;
+}
+
+// ------------------------------------------------------------------ scenario
+
+/** The run's scenario: --scenario FILE and --storm-at S together (checked against --meters). */
+export function loadScenario(o: SimOptions): Scenario {
+  const events: ScenarioEvent[] = [];
+  if (o.scenario) {
+    let text: string;
+    try {
+      text = readFileSync(o.scenario, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--scenario ${o.scenario}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    try {
+      events.push(...parseScenario(text, o.meters).events);
+    } catch (e) {
+      if (e instanceof ScenarioError) throw new UsageError(`--scenario ${o.scenario}: ${e.message}`);
+      throw e;
+    }
+  }
+  if (o.stormAt !== undefined) events.push(...stormScenario(o.stormAt, STORM_OUTAGE_S).events);
+  return {
+    events: events
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => a.e.at - b.e.at || a.i - b.i)
+      .map((x) => x.e),
+  };
 }
 
 // ------------------------------------------------------------------ topology
@@ -199,6 +258,12 @@ interface SimNode {
   read: number; // bytes consumed
   partial: string;
   joinedUs?: number;
+  /** Boots of its process: 1, and one more after each power cut a scenario made. */
+  boots: number;
+  /** Switched off by the scenario (its process was killed on purpose). */
+  off: boolean;
+  /** PLC JOINED lines after the first (rejoins after a restart or a kick). */
+  rejoins?: number;
   short?: number;
   agent?: number;
   exited?: number | null;
@@ -247,6 +312,17 @@ export interface SimSummary {
    * received from a sleeping node (`asleepRequests`). All 0 on the simulated clock.
    */
   nodeClocks: { modes: Record<string, number>; waitExpired: number; holdOverflow: number; asleepRequests: number; reporting: number };
+  /** What the scenario did (--scenario, --storm-at): steps run, commands, power cuts and boots, kicks; `skipped`: a step's meter was off or not joined. */
+  scenario?: {
+    events: number;
+    steps: number;
+    commands: number;
+    powerOffs: number;
+    powerOns: number;
+    kicks: number;
+    skipped: number;
+    rejoins: number;
+  };
   /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
   wakeUps: number;
   instants: number;
@@ -256,6 +332,9 @@ export interface SimSummary {
 export async function runSim(o: SimOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SimSummary> {
   const sim = o.board === 0;
   const topology: Topology = o.topology ? (JSON.parse(readFileSync(o.topology, 'utf8')) as Topology) : generateTopology(o.meters, o.seed);
+  const scenario = loadScenario(o);
+  const bursts = noiseBursts(scenario, o.meters, (i) => formatEui64(meterEui(i)));
+  if (bursts.length) topology.noiseBursts = [...(topology.noiseBursts ?? []), ...bursts];
   const dir = mkdtempSync(join(tmpdir(), 'meterfw-sim-'));
   const sock = join(dir, 'medium.sock');
   const medium = new Medium({
@@ -273,31 +352,36 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     const devices = meterEuis.map((eui) => ({ eui, psk: key(o.seed, 'psk', eui) }));
     // A meter on one phase (L1, L2 or L3 in the topology) runs the single-phase meter's firmware,
     // as the houses of a low-voltage feeder have; a '3P' (or unphased) meter the three-phase one.
-    const phaseOf = new Map(topology.nodes.map((t) => [parseEui64(t.eui64), t.phase]));
+    const phaseOf = new Map((topology.nodes ?? []).map((t) => [parseEui64(t.eui64), t.phase]));
     const firmwareRole = (eui: bigint, role: 'meter' | 'concentrator'): Role => {
       if (role === 'concentrator') return role;
       const ph = phaseOf.get(eui);
       return ph === 'L1' || ph === 'L2' || ph === 'L3' ? 'meter-1p' : 'meter';
     };
-    const spawnNode = (eui: bigint, role: 'meter' | 'concentrator', kind: 'lin' | 'board', name: string): void => {
+    // Starts (or, after a power cut, starts again) a node's process: the same provisioning record
+    // and NVRAM file each time, its output in <name>.out, <name>.2.out ... (one file per boot).
+    const launch = (n: SimNode): void => {
+      const { eui, role, kind, name } = n;
       const rec =
         role === 'concentrator'
           ? provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui), devices, true)
           : provisionRecord(eui, key(o.seed, 'psk', eui), key(o.seed, 'seed', eui));
       const recPath = join(dir, `${name}.prov`);
       writeFileSync(recPath, rec);
-      const outPath = join(dir, `${name}.out`);
+      const nvram = join(dir, `${name}.nvram`);
+      n.boots++;
+      const outPath = join(dir, n.boots === 1 ? `${name}.out` : `${name}.${n.boots}.out`);
       const w = openSync(outPath, 'w');
       let child: ChildProcess;
       if (kind === 'lin') {
         // the emulated node's entropy from the run's seed too: the same seed, the same run
-        const entropy = BigInt.asUintN(64, (BigInt(o.seed) * 0x9e3779b97f4a7c15n) ^ eui).toString();
+        const entropy = BigInt.asUintN(64, (BigInt(o.seed) * 0x9e3779b97f4a7c15n) ^ eui ^ BigInt(n.boots - 1)).toString();
         // --sim-clock: wait for the medium's READY however long booting 257 processes on a
         // loaded host takes (without it a node not answered within 5 s of wall time runs its
         // clock in real time and starts ahead of the network)
         child = spawn(
           firmwarePath('lin', firmwareRole(eui, role)),
-          ['--modem', sock, '--provision', recPath, '--seed', entropy, ...(sim ? ['--sim-clock'] : [])],
+          ['--modem', sock, '--provision', recPath, '--nvram', nvram, '--seed', entropy, ...(sim ? ['--sim-clock'] : [])],
           { stdio: ['pipe', w, 'inherit'] },
         );
       } else {
@@ -311,7 +395,8 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             'none',
             '-monitor',
             'none',
-            '-semihosting',
+            '-semihosting-config',
+            `enable=on,arg=firmware,arg=nvram=${nvram.replace(/,/g, ',,')}`,
             '-chardev',
             'stdio,id=uart0,signal=off',
             '-serial',
@@ -329,12 +414,18 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         );
       }
       closeSync(w);
-      const n: SimNode = { eui, name, kind, role, child, out: openSync(outPath, 'r'), outPath, read: 0, partial: '' };
+      if (n.boots > 1) closeSync(n.out);
+      Object.assign(n, { child, out: openSync(outPath, 'r'), outPath, read: 0, partial: '', exited: undefined, signal: undefined });
       child.stdin!.on('error', () => undefined);
       child.on('exit', (code, signal) => {
+        if (n.child !== child) return;
         n.exited = code ?? (signal ? 128 : null);
         if (signal) n.signal = signal;
       });
+    };
+    const spawnNode = (eui: bigint, role: 'meter' | 'concentrator', kind: 'lin' | 'board', name: string): void => {
+      const n = { eui, name, kind, role, boots: 0, off: false, read: 0, partial: '' } as SimNode;
+      launch(n);
       nodes.push(n);
     };
     spawnNode(CONCENTRATOR_EUI, 'concentrator', 'lin', 'concentrator');
@@ -343,6 +434,111 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     });
     const meters = nodes.filter((n) => n.role === 'meter');
     const byShort = new Map<number, SimNode>();
+
+    // The scenario as steps at exact instants: the medium stops at each (mark) and the barrier
+    // runs what is due while time stands still.
+    const acted = { events: scenario.events.length, steps: 0, commands: 0, powerOffs: 0, powerOns: 0, kicks: 0, skipped: 0 };
+    interface Step {
+      atUs: number;
+      run: () => Promise<void>;
+    }
+    const steps: Step[] = [];
+    const meterNodes = (sel: readonly number[]): SimNode[] => sel.map((i) => meters[i - 1]!);
+    const helloOf = (euis: Set<bigint>): Promise<void> =>
+      new Promise((res) => {
+        const on = (port: { eui64?: bigint }): void => {
+          if (port.eui64 !== undefined) euis.delete(port.eui64);
+          if (euis.size === 0) {
+            medium.off('hello', on);
+            res();
+          }
+        };
+        if (euis.size === 0) res();
+        else medium.on('hello', on);
+      });
+    const powerOff = async (ns: SimNode[]): Promise<void> => {
+      const gone = ns.filter((n) => !n.off && n.exited === undefined);
+      await Promise.all(
+        gone.map(
+          (n) =>
+            new Promise<void>((res) => {
+              n.off = true;
+              n.child.once('exit', () => res());
+              n.child.kill('SIGKILL');
+            }),
+        ),
+      );
+      // the medium sees each socket close before time moves on
+      await new Promise((r) => setImmediate(r));
+      acted.powerOffs += gone.length;
+      acted.skipped += ns.length - gone.length;
+    };
+    const powerOn = async (ns: SimNode[]): Promise<void> => {
+      const back = ns.filter((n) => n.off);
+      const hello = helloOf(new Set(back.map((n) => n.eui)));
+      for (const n of back) {
+        n.off = false;
+        launch(n);
+      }
+      await hello;
+      acted.powerOns += back.length;
+      acted.skipped += ns.length - back.length;
+    };
+    const command = async (ns: SimNode[], cmd: string, end: RegExp): Promise<void> => {
+      const live = ns.filter((n) => !n.off && n.exited === undefined);
+      await Promise.all(live.map((n) => shellQuery(n, cmd, end)));
+      acted.commands += live.length;
+      acted.skipped += ns.length - live.length;
+    };
+    const at = (s: number, run: () => Promise<void>): void => {
+      steps.push({ atUs: Math.round(s * 1e6), run });
+    };
+    for (const e of scenario.events) {
+      if (e.do === 'shell') {
+        const targets = e.node === 'concentrator' ? [nodes[0]!] : meterNodes(selected(e.node, o.meters));
+        at(e.at, () => command(targets, e.command, /\n/));
+        continue;
+      }
+      const ns = meterNodes(selected(e.meters, o.meters));
+      const cmd = meterCommand(e);
+      switch (e.do) {
+        case 'outage':
+          at(e.at, () => command(ns, cmd!, /^(METRO EVENT|ERROR)/m));
+          at(e.at + e.holdUpS, () => powerOff(ns));
+          at(e.at + e.durationS, () => powerOn(ns));
+          break;
+        case 'off':
+          at(e.at, () => powerOff(ns));
+          break;
+        case 'on':
+          at(e.at, () => powerOn(ns));
+          break;
+        case 'kick':
+          at(e.at, async () => {
+            for (const n of ns) {
+              if (n.short === undefined || n.off) {
+                acted.skipped++;
+                continue;
+              }
+              await shellQuery(nodes[0]!, `PLC KICK 0x${n.short.toString(16)}`, /^(KICKED|ERROR)/m);
+              acted.kicks++;
+            }
+          });
+          break;
+        case 'noise':
+          break; // a burst of the channel model, set before the start
+        default:
+          at(e.at, () => command(ns, cmd!, /^(METRO (LOAD|EVENT)|ERROR)/m));
+      }
+    }
+    steps.sort((a, b) => a.atUs - b.atUs);
+    for (const st of steps) if (sim) medium.mark(st.atUs);
+    const runDue = async (now: number): Promise<void> => {
+      while (steps.length && steps[0]!.atUs <= now) {
+        await steps.shift()!.run();
+        acted.steps++;
+      }
+    };
     let pan: string | undefined;
     let joined = 0;
 
@@ -365,6 +561,13 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           n.agent = parseInt(m[3]!, 16);
           byShort.set(n.short, n);
           joined++;
+        } else if (m && n.role === 'meter') {
+          // joined again (after a power cut or a kick): maybe another address and agent
+          n.rejoins = (n.rejoins ?? 0) + 1;
+          if (byShort.get(n.short!) === n) byShort.delete(n.short!);
+          n.short = parseInt(m[2]!, 16);
+          n.agent = parseInt(m[3]!, 16);
+          byShort.set(n.short, n);
         }
         m = /^PLC PAN pan=0x([0-9a-f]{4})/i.exec(line);
         if (m && n.role === 'concentrator') pan = m[1];
@@ -383,7 +586,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
 
     let watchdog: NodeJS.Timeout | undefined;
     const stoppedAt = await new Promise<number>((resolveStop, rejectStop) => {
-      const dead = (): SimNode | undefined => nodes.find((n) => n.exited !== undefined);
+      const dead = (): SimNode | undefined => nodes.find((n) => n.exited !== undefined && !n.off);
       if (sim) {
         const byEui = new Map(nodes.map((n) => [n.eui, n]));
         medium.barrier = (now, next, woken) => {
@@ -395,6 +598,11 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           progress(now);
           if (done()) {
             resolveStop(now);
+            return false;
+          }
+          if (steps.length && steps[0]!.atUs <= now && now <= limitUs) {
+            // time stands still while the scenario acts at this instant
+            runDue(now).then(() => medium.resume(), rejectStop);
             return false;
           }
           if (next > limitUs) {
@@ -415,10 +623,17 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           if (d) rejectStop(new Error(`${d.name} exited (${d.exited})`));
         }, 500);
       } else {
+        let acting = false;
         const timer = setInterval(() => {
           const now = medium.time;
           for (const n of nodes) scan(n, Math.max(now, 0));
           progress(now);
+          if (!acting && steps.length && steps[0]!.atUs <= now) {
+            acting = true;
+            runDue(now).then(() => {
+              acting = false;
+            }, rejectStop);
+          }
           const d = dead();
           if (done() || now >= limitUs || d) {
             clearInterval(timer);
@@ -519,6 +734,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       ...(stack ? { concentratorXsStack: stack } : {}),
       plcStats: { concentrator: stats[0] ?? null, meters: meterTotals, metersReporting: reporting },
       nodeClocks,
+      ...(scenario.events.length ? { scenario: { ...acted, rejoins: meters.reduce((a, n) => a + (n.rejoins ?? 0), 0) } } : {}),
       wakeUps: st.wakeUps,
       instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),
@@ -643,6 +859,12 @@ async function main(): Promise<void> {
       process.stderr.write(`sim: --topology ${o.topology}: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(2);
     }
+  }
+  try {
+    loadScenario(o);
+  } catch (e) {
+    process.stderr.write(`sim: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
   }
   const wall = Date.now();
   const summary = await runSim(o);

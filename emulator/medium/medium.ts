@@ -884,6 +884,14 @@ export class Medium extends EventEmitter {
     this.schedulePump();
   }
 
+  /**
+   * Sim clock: makes `t` (microseconds) an instant the medium stops at, so that the barrier is
+   * called exactly there (for something scripted at that time); nothing else happens then.
+   */
+  mark(t: number): void {
+    if (t > this.timeUs) this.at(t, () => undefined);
+  }
+
   /** Sim clock: time moves on again after a barrier paused it. */
   resume(): void {
     this.paused = false;
