@@ -192,6 +192,25 @@ export class DlmsUdpClient {
 
   /** Runs one operation: resolves the meter, associates as `client`, runs `body`, releases. */
   run(name: string, meter: number, client: number, out: ShellPrint, body: (c: DlmsClient, start: number) => Promise<string>): void {
+    const start = this.rs('misc.uptime');
+    const c0 = { ...this.counters };
+    const traffic = () =>
+      `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;
+    this.exec(meter, client, (c) => body(c, start)).then(
+      ({ value, c }) =>
+        out(`${client === WPort.MANAGEMENT_LOGICAL_DEVICE ? `${value} server.ic=${c.serverInvocationCounter}` : value} ${traffic()}\r\n`),
+      (e: unknown) =>
+        out(
+          `ERROR DLMS ${name}: ${e instanceof DlmsError ? e.message : e instanceof Error ? e.message : String(e)}${this.meter ? ` (meter 0x${hex4(this.meter)})` : ''}\r\n`,
+        ),
+    );
+  }
+
+  /**
+   * One operation as a promise (the concentrator's scheduler, dc/): throws at once when one is
+   * running; resolves with body's value once the association is released.
+   */
+  exec<T>(meter: number, client: number, body: (c: DlmsClient) => Promise<T>): Promise<{ value: T; c: DlmsClient }> {
     if (this.busy) throw new Error('busy: a request is running');
     if (!validMeter(meter)) {
       throw new RangeError(METER_RANGE);
@@ -200,11 +219,7 @@ export class DlmsUdpClient {
     this.busy = true;
     this.rx = [];
     this.answered = false;
-    const start = this.rs('misc.uptime');
-    const c0 = { ...this.counters };
-    const traffic = () =>
-      `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;
-    const go = async (): Promise<string> => {
+    const go = async (): Promise<{ value: T; c: DlmsClient }> => {
       this.meter = await this.devices.resolve(meter);
       const mgmt = client === WPort.MANAGEMENT_LOGICAL_DEVICE;
       const c = new DlmsClient({
@@ -219,20 +234,18 @@ export class DlmsUdpClient {
         ...(this.maxDepth === undefined ? {} : { maxDepth: this.maxDepth }),
       });
       await c.associate(mgmt ? { mechanism: Mechanism.HIGH_GMAC, ciphered: true } : {});
-      const text = await body(c, start);
+      const value = await body(c);
       await c.release();
-      return mgmt ? `${text} server.ic=${c.serverInvocationCounter}` : text;
+      return { value, c };
     };
-    go().then(
-      (text) => {
+    return go().then(
+      (r) => {
         this.busy = false;
-        out(`${text} ${traffic()}\r\n`);
+        return r;
       },
       (e: unknown) => {
         this.busy = false;
-        out(
-          `ERROR DLMS ${name}: ${e instanceof DlmsError ? e.message : e instanceof Error ? e.message : String(e)}${this.meter ? ` (meter 0x${hex4(this.meter)})` : ''}\r\n`,
-        );
+        throw e;
       },
     );
   }
