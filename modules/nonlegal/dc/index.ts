@@ -84,6 +84,15 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
     isUnreachable: (eui) => find(eui)?.state === 'unreachable',
   });
   const scheduler = new Scheduler(schedulerConfig(cfg), registry, sessions, new DlmsMeterReader(client, now), sink, now, t);
+  scheduler.onCycle = (n) => {
+    const c = scheduler.counters;
+    if (n < 0) return rs('trace', 3, 'DC cycle skipped: paused');
+    rs(
+      'trace',
+      3,
+      `DC cycle ${n} done: meters=${registry.size} intervals=${c.intervals} duplicates=${c.duplicates} clockSets=${c.clockSets}`,
+    );
+  };
   const shell = new DcShell(registry, scheduler, sessions, now);
   shell.register(rs);
   // meters from PLC's device table: index 0.. until ADP says there is no such device

@@ -77,6 +77,8 @@ export class Scheduler {
     onDemand: 0,
   };
   paused = false;
+  /** Called at the end of each cycle, with -1 for one skipped while paused (index.ts traces it). */
+  onCycle: ((n: number) => void) | undefined;
   readonly intervals: StoredRow[] = [];
   readonly events: StoredRow[] = [];
   private timer: unknown;
@@ -123,6 +125,7 @@ export class Scheduler {
     this.timer = this.timers.set(() => {
       this.timer = undefined;
       if (!this.paused) void this.runCycle();
+      else this.onCycle?.(-1);
       this.arm();
     }, this.nextInS() * 1000);
   }
@@ -135,9 +138,11 @@ export class Scheduler {
       .list()
       .filter((m) => m.state !== 'suspended' && m.state !== 'left')
       .map((m) => this.meterCycle(m));
+    const n = this.counters.cycles;
     this.cycle = Promise.all(work).then(() => {
       this.cycle = undefined;
       this.registry.save();
+      this.onCycle?.(n);
     });
     return this.cycle;
   }
