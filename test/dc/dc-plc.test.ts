@@ -130,6 +130,15 @@ describe('DC scheduler: lin concentrator + 3 lin meters on the simulated medium'
     assert.ok(read >= 0, lines.join('\n'));
   });
 
+  it('runs a shell DLMS command while the scheduler reads: it waits its turn on the link', async () => {
+    conc.skip();
+    send(conc, 'DC SCHEDULE NOW');
+    send(conc, 'DLMS PROFILE -1 4 MGMT');
+    const lines = await conc.collect(/^(DLMS PROFILE meter=|ERROR)/, 120000);
+    assert.match(lines[lines.length - 1]!, /^DLMS PROFILE meter=0x[0-9a-f]{4} client=1 entries=\d+ /, lines.join('\n'));
+    await conc.waitFor(/^TRACE INFO NON-LEGAL: DC cycle \d+ done/, 120000);
+  });
+
   it('fills the intervals of a paused stretch with one read by range from the cursor', async () => {
     const before = (await dc(conc, 'DC METERS')).filter((l) => l.dc === 'meter');
     await dc(conc, 'DC SCHEDULE PAUSE');
