@@ -76,8 +76,9 @@ export function entryPoint(RunService: RunServiceFn): void {
           s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)),
         );
         // the concentrator's registry, sessions and scheduler (dc/), where the manifest configures them;
-        // its records go to a sink that counts them until the head-end uplink is wired here
-        if (cfg?.dc)
+        // its records go to a sink that counts them until the head-end uplink is wired here; not
+        // next to a meter's DLMS server, whose counters and keys use the NVRAM bytes it keeps
+        if (cfg?.dc && !cfg.optical)
           return import('./dc/index.js').then((dc) =>
             dc.startConcentrator(RunService, c, cfg.dc as import('./dc/index.js').DcConfig, dc.countingSink()),
           );
