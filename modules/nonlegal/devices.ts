@@ -23,6 +23,8 @@ export const METER_RANGE = 'meter: short address 1..0x7FFF or -<index in PLC DEV
 
 interface Waiter {
   resolve: (short: number) => void;
+  /** Set by entry(): the whole confirm instead of the short address. */
+  whole?: (c: { short: number; eui64: Uint8Array; count: number }) => void;
   reject: (e: Error) => void;
   meter: number;
   timer: TimerHandle;
@@ -40,25 +42,39 @@ export class DeviceLookup {
     private readonly timers: TimerModule,
   ) {}
 
+  /** The index-th device of ADP's device table (0-based): its short address, EUI-64 and the table's size. */
+  entry(index: number): Promise<{ short: number; eui64: Uint8Array; count: number }> {
+    return new Promise((resolve, reject) => {
+      this.ask(-index - 1, () => {}, reject, resolve);
+    });
+  }
+
   /** A short address as it is, or -i resolved through ADP's device table. */
   resolve(meter: number): Promise<number> {
     if (meter >= 1 && meter <= 0x7fff) return Promise.resolve(meter);
+    return new Promise((resolve, reject) => this.ask(meter, resolve, reject));
+  }
+
+  private ask(
+    meter: number,
+    resolve: (short: number) => void,
+    reject: (e: Error) => void,
+    whole?: (c: { short: number; eui64: Uint8Array; count: number }) => void,
+  ): void {
     const adp = this.rs('task.find', 'ADP');
-    if (adp === undefined) return Promise.reject(new Error('no PLC device table'));
-    if (this.waiting.size >= MAX_WAITING) return Promise.reject(new Error('PLC device table busy'));
+    if (adp === undefined) return reject(new Error('no PLC device table'));
+    if (this.waiting.size >= MAX_WAITING) return reject(new Error('PLC device table busy'));
     const req = this.ids.next();
-    return new Promise((resolve, reject) => {
-      const timer = this.timers.set(() => {
-        this.waiting.delete(req);
-        reject(new Error('PLC device table did not answer'));
-      }, DEVICE_TIMEOUT_MS);
-      this.waiting.set(req, { resolve, reject, meter, timer });
-      if (this.rs('msg.send', this.task, adp, ADP_DEVICE_REQUEST.id, { req, index: -meter - 1 }) !== 0) {
-        this.timers.clear(timer);
-        this.waiting.delete(req);
-        reject(new Error('PLC device table busy'));
-      }
-    });
+    const timer = this.timers.set(() => {
+      this.waiting.delete(req);
+      reject(new Error('PLC device table did not answer'));
+    }, DEVICE_TIMEOUT_MS);
+    this.waiting.set(req, { resolve, reject, meter, timer, ...(whole ? { whole } : {}) });
+    if (this.rs('msg.send', this.task, adp, ADP_DEVICE_REQUEST.id, { req, index: -meter - 1 }) !== 0) {
+      this.timers.clear(timer);
+      this.waiting.delete(req);
+      reject(new Error('PLC device table busy'));
+    }
   }
 
   /** The owning task's handler: true when `m` was a device confirm (used or dropped). */
@@ -72,8 +88,10 @@ export class DeviceLookup {
     }
     this.waiting.delete(p.req);
     this.timers.clear(w.timer);
-    if (p.status === ADP_SUCCESS) w.resolve(p.short);
-    else
+    if (p.status === ADP_SUCCESS) {
+      if (w.whole) w.whole({ short: p.short, eui64: p.eui64, count: p.count });
+      else w.resolve(p.short);
+    } else
       w.reject(
         new Error(
           p.status === ADP_NO_DEVICE

@@ -1,6 +1,7 @@
 // The concentrator's DLMS/COSEM client over the UDP wrapper (port 4059) across the PLC
 // network: cosem/client.ts (association, GET with block transfer, ACTION) on a wrapper link
-// whose datagrams go through the TCPIP task. One operation at a time; a reply that does not
+// whose datagrams go through the TCPIP task. One operation at a time (up to 4 more wait their turn:
+// the shell and the concentrator scheduler, dc/, share the link); a reply that does not
 // come within REPLY_TIMEOUT_MS fails the operation with one ERROR line. Shell commands:
 //   DLMS READ <meter> <ALL|k> <PUBLIC|MGMT>     every readable attribute of every object of the
 //        object list (ALL) or of its k-th object; one line per attribute, then a summary:
@@ -50,6 +51,8 @@ export const FIRST_RESEND_MS = 10000;
  * overflowed it), longer values come in GET blocks.
  */
 export const CLIENT_MAX_PDU = 512;
+/** Operations that wait for the link while one runs (a shell command behind the scheduler's read). */
+const EXEC_QUEUE = 4;
 /** Datagrams kept while none is awaited (late or stray ones). */
 const RX_QUEUE = 4;
 /** Hex of one value printed at most (bytes); longer ones end with "...(<n> bytes)". */
@@ -80,6 +83,8 @@ const hex4 = (v: number): string => (v & 0xffff).toString(16).padStart(4, '0');
 
 export class DlmsUdpClient {
   private busy = false;
+  /** Operations waiting for the link (exec), EXEC_QUEUE at most. */
+  private readonly turns: (() => void)[] = [];
   private meter = 0;
   private rx: Uint8Array[] = [];
   private last: Uint8Array | undefined;
@@ -192,7 +197,31 @@ export class DlmsUdpClient {
 
   /** Runs one operation: resolves the meter, associates as `client`, runs `body`, releases. */
   run(name: string, meter: number, client: number, out: ShellPrint, body: (c: DlmsClient, start: number) => Promise<string>): void {
-    if (this.busy) throw new Error('busy: a request is running');
+    const start = this.rs('misc.uptime');
+    const c0 = { ...this.counters };
+    const traffic = () =>
+      `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;
+    this.exec(meter, client, (c) => body(c, start)).then(
+      ({ value, c }) =>
+        out(`${client === WPort.MANAGEMENT_LOGICAL_DEVICE ? `${value} server.ic=${c.serverInvocationCounter}` : value} ${traffic()}\r\n`),
+      (e: unknown) =>
+        out(
+          `ERROR DLMS ${name}: ${e instanceof DlmsError ? e.message : e instanceof Error ? e.message : String(e)}${this.meter ? ` (meter 0x${hex4(this.meter)})` : ''}\r\n`,
+        ),
+    );
+  }
+
+  /**
+   * One operation as a promise (the concentrator's scheduler, dc/): throws at once when one is
+   * running; resolves with body's value once the association is released.
+   */
+  exec<T>(meter: number, client: number, body: (c: DlmsClient) => Promise<T>): Promise<{ value: T; c: DlmsClient }> {
+    if (this.busy) {
+      // a shell command and the concentrator's scheduler share the one link: wait for it, bounded
+      if (this.turns.length >= EXEC_QUEUE) throw new Error('busy: a request is running');
+      if (!validMeter(meter)) throw new RangeError(METER_RANGE);
+      return new Promise<void>((r) => this.turns.push(r)).then(() => this.exec(meter, client, body));
+    }
     if (!validMeter(meter)) {
       throw new RangeError(METER_RANGE);
     }
@@ -200,11 +229,7 @@ export class DlmsUdpClient {
     this.busy = true;
     this.rx = [];
     this.answered = false;
-    const start = this.rs('misc.uptime');
-    const c0 = { ...this.counters };
-    const traffic = () =>
-      `apdu.tx=${this.counters.apduTx - c0.apduTx} apdu.rx=${this.counters.apduRx - c0.apduRx} datagrams=${this.counters.tx - c0.tx + this.counters.rx - c0.rx} ms=${this.rs('misc.uptime') - start}`;
-    const go = async (): Promise<string> => {
+    const go = async (): Promise<{ value: T; c: DlmsClient }> => {
       this.meter = await this.devices.resolve(meter);
       const mgmt = client === WPort.MANAGEMENT_LOGICAL_DEVICE;
       const c = new DlmsClient({
@@ -219,20 +244,22 @@ export class DlmsUdpClient {
         ...(this.maxDepth === undefined ? {} : { maxDepth: this.maxDepth }),
       });
       await c.associate(mgmt ? { mechanism: Mechanism.HIGH_GMAC, ciphered: true } : {});
-      const text = await body(c, start);
+      const value = await body(c);
       await c.release();
-      return mgmt ? `${text} server.ic=${c.serverInvocationCounter}` : text;
+      return { value, c };
     };
-    go().then(
-      (text) => {
-        this.busy = false;
-        out(`${text} ${traffic()}\r\n`);
+    const done = () => {
+      this.busy = false;
+      this.turns.shift()?.();
+    };
+    return go().then(
+      (r) => {
+        done();
+        return r;
       },
       (e: unknown) => {
-        this.busy = false;
-        out(
-          `ERROR DLMS ${name}: ${e instanceof DlmsError ? e.message : e instanceof Error ? e.message : String(e)}${this.meter ? ` (meter 0x${hex4(this.meter)})` : ''}\r\n`,
-        );
+        done();
+        throw e;
       },
     );
   }

@@ -29,7 +29,13 @@ export function entryPoint(RunService: RunServiceFn): void {
     }
   });
   const cfg = RunService('config') as
-    | { readonly net?: boolean; readonly optical?: unknown; readonly dlmsClient?: unknown; readonly udpInactivityMs?: number }
+    | {
+        readonly net?: boolean;
+        readonly optical?: unknown;
+        readonly dlmsClient?: unknown;
+        readonly udpInactivityMs?: number;
+        readonly dc?: unknown;
+      }
     | undefined;
   let net: Promise<import('./tcpip.js').Tcpip | undefined> = Promise.resolve(undefined);
   if (cfg?.net) {
@@ -62,13 +68,21 @@ export function entryPoint(RunService: RunServiceFn): void {
   if (client && cfg?.net) {
     Promise.all([net, import('./dlms-read.js'), import('./ic-store.js'), import('./dlms/bytes.js')])
       .then(([ip, d, s, { fromHex }]) => {
-        if (ip)
-          d.startDlmsClient(
-            RunService,
-            ip,
-            client as import('./dlms-read.js').DlmsClientConfig,
-            s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)),
+        if (!ip) return undefined;
+        const c = d.startDlmsClient(
+          RunService,
+          ip,
+          client as import('./dlms-read.js').DlmsClientConfig,
+          s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)),
+        );
+        // the concentrator's registry, sessions and scheduler (dc/), where the manifest configures them;
+        // its records go to a sink that counts them until the head-end uplink is wired here; not
+        // next to a meter's DLMS server, whose counters and keys use the NVRAM bytes it keeps
+        if (cfg?.dc && !cfg.optical)
+          return import('./dc/index.js').then((dc) =>
+            dc.startConcentrator(RunService, c, cfg.dc as import('./dc/index.js').DcConfig, dc.countingSink()),
           );
+        return undefined;
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));
   }

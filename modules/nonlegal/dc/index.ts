@@ -1,0 +1,125 @@
+// The concentrator's applications (concentrator role only, started from main.ts): the meter
+// registry (registry.ts), the sessions (session.ts), the read scheduler (scheduler.ts) and the DC
+// shell commands (shell.ts). Meters come from PLC's device table (ADP device requests by index,
+// devices.ts), polled every discovery period; config.dc in the manifest sets every bound.
+import type { RunServiceFn } from '../../generic/services.js';
+import type { TimerModule } from '../../generic/timer.js';
+import { persistentArea } from '../../generic/shared/nvrecord.js';
+import type { UplinkSink } from '../headend/records.js';
+import { DeviceLookup } from '../devices.js';
+import type { DlmsUdpClient } from '../dlms-read.js';
+import { DlmsMeterReader } from './dlms-reader.js';
+import { Registry, RegistryStore, registryConfig, type RegistryConfig } from './registry.js';
+import { Scheduler, schedulerConfig, type SchedulerConfig } from './scheduler.js';
+import { Prng, Sessions, sessionLimits, type SessionLimits } from './session.js';
+import { DcShell } from './shell.js';
+
+export interface DcConfig extends Partial<RegistryConfig>, Partial<SchedulerConfig> {
+  session?: Partial<SessionLimits>;
+  /** How often PLC's device table is polled for new meters, s (10..3600). */
+  discoveryS?: number;
+}
+
+export interface Concentrator {
+  registry: Registry;
+  sessions: Sessions;
+  scheduler: Scheduler;
+  shell: DcShell;
+}
+
+/** A sink that counts records (main.ts passes it until the head-end uplink is wired). */
+export function countingSink(): UplinkSink & { records: number; alarms: number } {
+  const s = {
+    records: 0,
+    alarms: 0,
+    record: () => {
+      s.records++;
+      return true;
+    },
+    alarm: () => {
+      s.alarms++;
+    },
+  };
+  return s;
+}
+
+const hexOf = (b: Uint8Array): string =>
+  Array.from(b, (x) => x.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
+
+export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: DcConfig | undefined, sink: UplinkSink): Concentrator {
+  const timers = rs('timer.module') as TimerModule;
+  const t = { set: (cb: () => void, ms: number) => timers.set(cb, ms), clear: (h: unknown) => timers.clear(h as never) };
+  const now = () => rs('misc.time');
+  const area = persistentArea(rs, 'nvstore');
+  const registry = new Registry(registryConfig(cfg), area.kind === 'file' ? new RegistryStore(area.nv, area.crc) : undefined);
+  const restored = registry.restore();
+  const find = (eui: string) => registry.find(eui);
+  const prng = new Prng(rs('misc.random'));
+  const sessions = new Sessions(sessionLimits(cfg?.session), t, () => prng.next(), {
+    unreachable: (eui, why) => {
+      const m = find(eui);
+      if (!m) return;
+      m.failures++;
+      if (m.state !== 'unreachable') {
+        m.state = 'unreachable';
+        registry.save();
+        rs('trace', 2, `DC meter ${eui} unreachable: ${why}`);
+      }
+    },
+    answered: (eui) => {
+      const m = find(eui);
+      if (!m) return;
+      m.lastSeenS = Math.floor(now() / 1000);
+      if (m.state === 'joining' || m.state === 'unreachable') {
+        m.state = 'online';
+        registry.save();
+      }
+    },
+    retry: (eui) => {
+      const m = find(eui);
+      if (m) m.retries++;
+    },
+    isUnreachable: (eui) => find(eui)?.state === 'unreachable',
+  });
+  const scheduler = new Scheduler(schedulerConfig(cfg), registry, sessions, new DlmsMeterReader(client, now), sink, now, t);
+  scheduler.onCycle = (n) => {
+    const c = scheduler.counters;
+    if (n < 0) return rs('trace', 3, 'DC cycle skipped: paused');
+    rs(
+      'trace',
+      3,
+      `DC cycle ${n} done: meters=${registry.size} intervals=${c.intervals} duplicates=${c.duplicates} clockSets=${c.clockSets}`,
+    );
+  };
+  const shell = new DcShell(registry, scheduler, sessions, now);
+  shell.register(rs);
+  // meters from PLC's device table: index 0.. until ADP says there is no such device
+  const discoveryS = cfg?.discoveryS ?? 60;
+  if (!(Number.isInteger(discoveryS) && discoveryS >= 10 && discoveryS <= 3600)) throw new RangeError('dc.discoveryS: 10..3600');
+  let lookup: DeviceLookup | undefined;
+  const task = rs('task.create', { name: 'DC', priority: 3, queue: 8, onMessage: (m) => lookup?.onMessage(m) });
+  lookup = new DeviceLookup(rs, task, timers);
+  const discover = async (): Promise<void> => {
+    for (let i = 0; i < 0xffff; i++) {
+      let e: { short: number; eui64: Uint8Array; count: number };
+      try {
+        e = await lookup!.entry(i);
+      } catch {
+        return; // past the last device, or no table (counted by DeviceLookup)
+      }
+      registry.add(hexOf(e.eui64), e.short);
+      if (i + 1 >= e.count) return;
+    }
+  };
+  timers.repeat(() => void discover(), discoveryS * 1000);
+  void discover();
+  scheduler.start();
+  rs(
+    'trace',
+    3,
+    `DC started: ${restored} meters restored (registry ${registry.storeStatus}), profile every ${scheduler.cfg.profileMin} min`,
+  );
+  return { registry, sessions, scheduler, shell };
+}
