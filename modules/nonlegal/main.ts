@@ -29,7 +29,14 @@ export function entryPoint(RunService: RunServiceFn): void {
     }
   });
   const cfg = RunService('config') as
-    | { readonly net?: boolean; readonly optical?: unknown; readonly dlmsClient?: unknown; readonly udpInactivityMs?: number }
+    | {
+        readonly net?: boolean;
+        readonly optical?: unknown;
+        readonly dlmsClient?: unknown;
+        readonly udpInactivityMs?: number;
+        readonly push?: unknown;
+        readonly alarms?: unknown;
+      }
     | undefined;
   let net: Promise<import('./tcpip.js').Tcpip | undefined> = Promise.resolve(undefined);
   if (cfg?.net) {
@@ -51,9 +58,15 @@ export function entryPoint(RunService: RunServiceFn): void {
   const optical = cfg?.optical;
   if (optical) {
     const meter = import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig));
-    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined])
-      .then(([m, ip, w]) => {
+    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined, cfg?.net && cfg.push ? import('./push.js') : undefined])
+      .then(async ([m, ip, w, push]) => {
         if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
+        // alarms pushed to the concentrator (push.ts), where the manifest configures them (config.push)
+        if (ip && push) {
+          const s = await import('./ic-store.js');
+          const o = optical as { deviceName: string };
+          push.startAlarmPush(RunService, ip, m, cfg?.push as import('./push.js').PushConfig, s.pushRecord(RunService), o.deviceName);
+        }
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
   }
