@@ -74,14 +74,16 @@ export function entryPoint(RunService: RunServiceFn): void {
   const client = cfg?.dlmsClient;
   if (client && cfg?.net) {
     Promise.all([net, import('./dlms-read.js'), import('./ic-store.js'), import('./dlms/bytes.js')])
-      .then(([ip, d, s, { fromHex }]) => {
-        if (ip)
-          d.startDlmsClient(
-            RunService,
-            ip,
-            client as import('./dlms-read.js').DlmsClientConfig,
-            s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)),
-          );
+      .then(async ([ip, d, s, { fromHex }]) => {
+        if (!ip) return;
+        const c = client as import('./dlms-read.js').DlmsClientConfig;
+        const dc = d.startDlmsClient(RunService, ip, c, s.clientSecurity(RunService, fromHex(c.systemTitle)));
+        // meters' alarm pushes on the same socket (dc/alarms.ts), where the manifest configures them
+        if (cfg?.alarms) {
+          const a = await import('./dc/alarms.js');
+          const keys = { encryptionKey: fromHex(c.encryptionKey), authenticationKey: fromHex(c.authenticationKey) };
+          a.startAlarms(RunService, dc, keys, dc.gcm, cfg.alarms as import('./dc/alarms.js').AlarmsConfig);
+        }
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));
   }

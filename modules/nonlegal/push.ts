@@ -124,7 +124,7 @@ export interface PusherIo {
   ready(): boolean;
   /** 0 <= r < 1. */
   random(): number;
-  timers: TimerModule;
+  timers: Pick<TimerModule, 'set' | 'clear'>;
   /** The APDU as the security policy requires (ciphered, or as it is). */
   protect(plain: Uint8Array): Uint8Array;
   /** Called with the seq of a LEGAL event once its push is done (sent or given up). */
