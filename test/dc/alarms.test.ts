@@ -86,7 +86,7 @@ const eui = (short: number) => `00000000000000${short.toString(16).padStart(2, '
 
 function center(cfg: Partial<AlarmsConfig> = {}, known = (s: number) => s >= 2 && s < 0x40) {
   const timers = new SimTimers();
-  const got: UplinkAlarm[] = [];
+  const got: (UplinkAlarm & { atMs: number })[] = [];
   const c = new AlarmCenter(
     {
       keys,
@@ -94,7 +94,7 @@ function center(cfg: Partial<AlarmsConfig> = {}, known = (s: number) => s >= 2 &
       now: () => timers.now,
       timers,
       meterOf: async (s) => (known(s) ? eui(s) : undefined),
-      sink: { record: () => false, alarm: (a) => got.push(a) },
+      sink: { record: () => false, alarm: (a) => got.push({ ...a, atMs: timers.now }) },
     },
     { ...CFG, ...cfg },
   );
@@ -144,7 +144,7 @@ describe('AlarmCenter (concentrator)', () => {
     const { c, timers, got } = center();
     assert.equal(c.input(5, push(9, T0 - 3000)), true);
     await timers.advance(10);
-    assert.deepEqual(got, [{ meter: eui(5), code: 9, eventS: (T0 - 3000) / 1000, receivedS: T0 / 1000, count: 1 }]);
+    assert.deepEqual(got, [{ meter: eui(5), code: 9, eventS: (T0 - 3000) / 1000, receivedS: T0 / 1000, count: 1, atMs: T0 + 10 }]);
     assert.match(c.lines(), /^ALARM meter=0000000000000005 short=0x0005 code=9 .* latency\.ms=3000 /);
   });
 
@@ -229,7 +229,7 @@ describe('alarm push (meter) and a storm of meters restoring power at once', () 
   });
 
   it('8 meters pushing POWER_FAIL and POWER_RESTORE at the same instant: spread, rate-limited, none lost', async () => {
-    const { c, timers, got } = center({ perSecond: 4 });
+    const { c, timers, got } = center({ perSecond: 1 });
     const rnd = prng(7);
     const N = 8;
     const sendTimes: number[] = [];
@@ -263,7 +263,7 @@ describe('alarm push (meter) and a storm of meters restoring power at once', () 
       p.raise({ code: 1, timeMs: T0 - 60000, seq: 1 });
       p.raise({ code: 2, timeMs: T0, seq: 2 });
     }
-    await timers.advance(20000);
+    await timers.advance(40000);
     assert.equal(got.length, 2 * N, 'every alarm delivered');
     assert.equal(
       got.reduce((n, a) => n + a.count, 0),
@@ -278,5 +278,12 @@ describe('alarm push (meter) and a storm of meters restoring power at once', () 
       'event times kept',
     );
     assert.match(c.summary(), /accepted=16 delivered=16 waiting=0 /);
+    // rate limits: a meter's two alarms at least meterIntervalMs apart; all meters: perSecond
+    for (let k = 0; k < N; k++) {
+      const [a, b] = got.filter((x) => x.meter === eui(2 + k)).map((x) => x.atMs);
+      assert.ok(b! - a! >= 1000, `meter ${k}: ${b! - a!} ms apart`);
+    }
+    const span = got[got.length - 1]!.atMs - got[0]!.atMs;
+    assert.ok(span >= (2 * N - 2) * 1000, `perSecond 1: ${2 * N} alarms over ${span} ms`);
   });
 });
