@@ -1,8 +1,9 @@
 // Alarms pushed over the emulated power line: lin meters (alarm Push setup 0.4.25.9.0.255,
 // DATA-NOTIFICATION in general-glo-ciphering over UDP 4059) and a lin concentrator (dc/alarms.ts).
 // A tamper and a sag injected into a meter's front-end model reach `DC ALARMS` with their event
-// times; a power cut (SIGKILL) and restore of every meter at once is pushed as POWER_FAIL and
-// POWER_RESTORE by each, spread by the randomised start, none lost, with the latency measured.
+// times; a failed authentication on a meter is pushed as a security alarm; a power cut (SIGKILL)
+// and restore of every meter at once is pushed as POWER_FAIL and POWER_RESTORE by each, spread by
+// the randomised start, none lost, with the latency measured.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ describe('alarms pushed by lin meters to a lin concentrator over the PLC medium'
   let conc: FirmwareNode;
   const meters: (FirmwareNode | undefined)[] = [];
   const seen: Seen[] = [];
+  const shorts: string[] = [];
   const file = (name: string, b: Buffer): string => {
     const f = join(dir, name);
     writeFileSync(f, b);
@@ -76,7 +78,8 @@ describe('alarms pushed by lin meters to a lin concentrator over the PLC medium'
     conc = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', args: ['--modem', sock, '--provision', cfile] });
     await conc.waitFor(/^PLC PAN pan=/, 20000);
     const ms = await Promise.all(Array.from({ length: N }, (_, k) => startMeter(k)));
-    await Promise.all(ms.map((m) => m.waitFor(/^PLC JOINED /, 120000)));
+    const joined = await Promise.all(ms.map((m) => m.waitFor(/^PLC JOINED /, 120000)));
+    for (const l of joined) shorts.push(/short=0x([0-9a-f]{4})/.exec(l)![1]!);
     const now = Math.floor(Date.now() / 1000);
     for (const m of ms) {
       await m.command(`METRO CLOCK ${now}`, /^clock=/);
@@ -108,6 +111,18 @@ describe('alarms pushed by lin meters to a lin concentrator over the PLC medium'
     );
     const push = (await m.command('DLMS PUSH', /^push /))[0]!;
     assert.match(push, /sent=2 .*dropped\{queueFull=0 gaveUp=0 overwritten=0\}/);
+  });
+
+  it('a failed authentication on the meter DLMS server is pushed as a security alarm', async () => {
+    await conc.command('DLMS KEY AUTH 0 0 0 0', /^DLMS KEY/);
+    conc.send(`DLMS READ 0x${shorts[1]} 1 MGMT`);
+    const before = Date.now() / 1000;
+    // with a ciphered context the wrong key fails the GCM tag: deciphering-failure (17)
+    const has = () => seen.some((a) => a.meter === EUI(3) && (a.code === 16 || a.code === 17));
+    await alarms(has, 60000); // (the read ends with ERROR DLMS READ: association rejected)
+    await conc.command('DLMS KEY AUTH 0xD0D1D2D3 0xD4D5D6D7 0xD8D9DADB 0xDCDDDEDF', /^DLMS KEY/);
+    const a = seen.find((x) => x.meter === EUI(3) && (x.code === 16 || x.code === 17))!;
+    assert.ok(Math.abs(a.eventS - before) <= 5, `eventS ${a.eventS} vs ${before}`);
   });
 
   it(`every meter (${N}) loses power and restores at once: POWER_FAIL and POWER_RESTORE from each, none lost`, async () => {
