@@ -194,6 +194,27 @@ describe('AlarmCenter (concentrator)', () => {
   });
 });
 
+describe('AlarmCenter bounds', () => {
+  it('holds at most maxMeters x maxCodes entries; one out of its window makes room', async () => {
+    const { c, timers, got } = center({ maxMeters: 1, maxCodes: 3, meterIntervalMs: 0 });
+    for (const [short, code] of [
+      [5, 1],
+      [5, 2],
+      [6, 1],
+      [6, 2],
+    ] as const)
+      c.input(short, push(code, T0));
+    await timers.advance(10);
+    assert.equal(c.drops.tableFull, 1, 'every entry in its window');
+    await timers.advance(61000);
+    c.input(7, push(1, timers.now));
+    await timers.advance(10);
+    assert.equal(c.drops.tableFull, 1);
+    assert.equal(got.length, 4);
+    assert.match(c.stats(), / entries=3\/3 /);
+  });
+});
+
 describe('alarm push (meter) and a storm of meters restoring power at once', () => {
   it('retries a refused push after repetition_delay, then gives up and counts it', async () => {
     const timers = new SimTimers();

@@ -208,8 +208,9 @@ export class AlarmCenter {
       Object.assign(e, { eventMs, receivedMs, count: 1, queued: true });
       this.queue.push(e);
     } else {
-      if (this.entries.size >= this.cfg.maxMeters * this.cfg.maxCodes) {
-        // cannot happen while meters come from the bounded table: counted if it ever does
+      if (this.entries.size >= this.cfg.maxMeters * this.cfg.maxCodes && !this.evict(receivedMs)) {
+        // every entry waits or is in its window: cannot happen while meters come from the
+        // bounded table; counted if it ever does
         this.drops.tableFull++;
         return;
       }
@@ -218,6 +219,16 @@ export class AlarmCenter {
       this.queue.push(n);
     }
     this.drain();
+  }
+
+  /** Frees one entry that neither waits nor is in its aggregation window (meters that left). */
+  private evict(now: number): boolean {
+    for (const [k, e] of this.entries)
+      if (!e.queued && now - e.deliveredMs >= this.cfg.aggregateS * 1000) {
+        this.entries.delete(k);
+        return true;
+      }
+    return false;
   }
 
   /** Hands waiting entries to the sink as the rate limits allow; re-armed while some wait. */
@@ -367,6 +378,12 @@ const traceSink = (rs: RunServiceFn): UplinkSink => ({
   alarm: (a) => rs('trace', 2, `alarm meter=${a.meter} code=${a.code} eventS=${a.eventS} receivedS=${a.receivedS} count=${a.count}`),
 });
 
+let running: AlarmCenter | undefined;
+/** For the scheduler's bulk work: true while alarms wait or just came (false without an alarm path). */
+export function alarmBackpressure(): boolean {
+  return running?.backpressure() ?? false;
+}
+
 /** Hooks the alarm path to the DLMS client's socket; `DC ALARMS [STATS]`. */
 export function startAlarms(
   rs: RunServiceFn,
@@ -391,6 +408,7 @@ export function startAlarms(
     cfg,
   );
   table = new MeterTable(rs, task, timers, cfg.maxMeters, () => center.drops.tableFull++);
+  running = center;
   client.unsolicited = (src, data) => center.input(src, data);
   rs(
     'shell.register',
