@@ -96,13 +96,15 @@ export class DlmsUdpClient {
   private readonly title: Uint8Array;
   private readonly maxDepth: number | undefined;
   readonly counters = { tx: 0, rx: 0, apduTx: 0, apduRx: 0, stale: 0, timeouts: 0, resent: 0 };
+  /** Meters' pushes on this socket go here first (dc/alarms.ts): true when taken. */
+  unsolicited: ((src: number, data: Uint8Array) => boolean) | undefined;
 
   constructor(
     private readonly rs: RunServiceFn,
     readonly task: number,
     private readonly ip: Tcpip,
     private readonly timers: TimerModule,
-    private readonly gcm: Gcm,
+    readonly gcm: Gcm,
     cfg: DlmsClientConfig,
     private readonly sec: ClientSecurity,
   ) {
@@ -119,6 +121,7 @@ export class DlmsUdpClient {
     const p = accept(APP_RX_EVENT, m, this.malformed);
     if (!p) return;
     const data = p.data;
+    if (this.unsolicited?.(p.src, data)) return;
     if (p.src !== this.meter || !this.busy) {
       this.counters.stale++;
       return;

@@ -13,6 +13,7 @@
 //   id 3 at 192: the last invocation counter the meter accepted from a client: system title (8
 //                bytes), IC (u32), 1 at byte 12 when an entry is there (0: none, after a key change),
 //                at 16 the key generation it belongs to (u32, see the key record)
+//   id 7 at 448: the seq of the last LEGAL event the alarm push handed to the network (u32, push.ts)
 // The key record at 256 (KeyRecord): 2 slots of 96 bytes, 0 magic "NLK1", 4 seq, 8 mask of the
 // keys transferred (bit = key id: 0 global unicast, 2 authentication, 3 master), 12 key
 // generation (u32, +1 at each transfer), 16/40/64 the three keys wrapped (RFC 3394, 24 bytes
@@ -31,7 +32,8 @@ const SLOT = 32,
 export const REC_SERVER_IC = 0,
   REC_CLIENT_IC = 1,
   REC_SEED = 2,
-  REC_RECEIVED_IC = 3;
+  REC_RECEIVED_IC = 3,
+  REC_PUSH = 7;
 const KEY_MAGIC = 0x314b_4c4e; // "NLK1"
 const KEY_SLOT = 96,
   WRAPPED = 24;
@@ -355,4 +357,11 @@ export function keyStore(rs: RunServiceFn, factory: MeterKeys, aes: AesBlock): {
       `DLMS keys ${s === 'absent' ? 'not kept (no NVRAM area)' : record.mask ? `restored (mask ${record.mask}, generation ${record.generation})` : `factory (${s})`}`,
     );
   return { keys, record };
+}
+
+/** The alarm push's record (id 7): the last LEGAL event seq pushed. */
+export function pushRecord(rs: RunServiceFn): NvRecord {
+  const { nv, crc } = drivers(rs);
+  const r = new NvRecord(nv, crc, REC_PUSH);
+  return r;
 }

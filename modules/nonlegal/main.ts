@@ -35,6 +35,8 @@ export function entryPoint(RunService: RunServiceFn): void {
         readonly dlmsClient?: unknown;
         readonly udpInactivityMs?: number;
         readonly dc?: unknown;
+        readonly push?: unknown;
+        readonly alarms?: unknown;
       }
     | undefined;
   let net: Promise<import('./tcpip.js').Tcpip | undefined> = Promise.resolve(undefined);
@@ -57,9 +59,15 @@ export function entryPoint(RunService: RunServiceFn): void {
   const optical = cfg?.optical;
   if (optical) {
     const meter = import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig));
-    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined])
-      .then(([m, ip, w]) => {
+    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined, cfg?.net && cfg.push ? import('./push.js') : undefined])
+      .then(async ([m, ip, w, push]) => {
         if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
+        // alarms pushed to the concentrator (push.ts), where the manifest configures them (config.push)
+        if (ip && push) {
+          const s = await import('./ic-store.js');
+          const o = optical as { deviceName: string };
+          push.startAlarmPush(RunService, ip, m, cfg?.push as import('./push.js').PushConfig, s.pushRecord(RunService), o.deviceName);
+        }
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
   }
@@ -67,22 +75,23 @@ export function entryPoint(RunService: RunServiceFn): void {
   const client = cfg?.dlmsClient;
   if (client && cfg?.net) {
     Promise.all([net, import('./dlms-read.js'), import('./ic-store.js'), import('./dlms/bytes.js')])
-      .then(([ip, d, s, { fromHex }]) => {
-        if (!ip) return undefined;
-        const c = d.startDlmsClient(
-          RunService,
-          ip,
-          client as import('./dlms-read.js').DlmsClientConfig,
-          s.clientSecurity(RunService, fromHex((client as { systemTitle: string }).systemTitle)),
-        );
-        // the concentrator's registry, sessions and scheduler (dc/), where the manifest configures them;
-        // its records go to a sink that counts them until the head-end uplink is wired here; not
-        // next to a meter's DLMS server, whose counters and keys use the NVRAM bytes it keeps
-        if (cfg?.dc && !cfg.optical)
-          return import('./dc/index.js').then((dc) =>
-            dc.startConcentrator(RunService, c, cfg.dc as import('./dc/index.js').DcConfig, dc.countingSink()),
-          );
-        return undefined;
+      .then(async ([ip, d, s, { fromHex }]) => {
+        if (!ip) return;
+        const c = client as import('./dlms-read.js').DlmsClientConfig;
+        const dlms = d.startDlmsClient(RunService, ip, c, s.clientSecurity(RunService, fromHex(c.systemTitle)));
+        // meters' alarm pushes on the same socket (dc/alarms.ts), where the manifest configures them
+        if (cfg?.alarms) {
+          const a = await import('./dc/alarms.js');
+          const keys = { encryptionKey: fromHex(c.encryptionKey), authenticationKey: fromHex(c.authenticationKey) };
+          a.startAlarms(RunService, dlms, keys, dlms.gcm, cfg.alarms as import('./dc/alarms.js').AlarmsConfig);
+        }
+        // the concentrator's registry, sessions and scheduler (dc/), where the manifest configures
+        // them, not next to a meter's DLMS server, whose counters and keys use the NVRAM bytes it keeps;
+        // its records go to a sink that counts them until the head-end uplink is wired here
+        if (cfg?.dc && !cfg.optical) {
+          const dc = await import('./dc/index.js');
+          dc.startConcentrator(RunService, dlms, cfg.dc as import('./dc/index.js').DcConfig, dc.countingSink());
+        }
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));
   }

@@ -45,6 +45,8 @@ export interface MeterProviders {
   loadProfileDepth?: number;
   /** Client SAPs and their authentication. Default: DEFAULT_CLIENTS. */
   clients?: ClientConfig[];
+  /** More objects at the end of the list (the alarm function: push.ts alarmObjects). */
+  extra?: CosemObject[];
 }
 
 export const PUBLIC_CONFORMANCE =
@@ -120,5 +122,6 @@ export function createMeterObjects(p: MeterProviders): CosemObject[] {
       send: p.push,
       objects: [def(ClassId.DATA, '0.0.42.0.0.255'), clockDef, ...energyDefs.slice(0, 2)],
     }),
+    ...(p.extra ?? []),
   ];
 }

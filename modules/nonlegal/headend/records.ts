@@ -1,5 +1,5 @@
-// Records the concentrator hands to the head-end uplink (shared types: the scheduler in dc/
-// produces them, the uplink in headend/ consumes them).
+// Records the concentrator hands to the head-end uplink (shared by the scheduler, the alarm path
+// and the head-end receiver; keep the names and fields as they are).
 export interface UplinkRecord {
   kind: 'profile' | 'register' | 'event';
   meter: string /* EUI-64, 16 upper-case hex */;

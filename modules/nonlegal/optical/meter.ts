@@ -18,6 +18,7 @@ import { drbg, keyStore, receivedCounter, serverCounter } from '../ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 import type { CryptoDriver } from '../../generic/crypto-driver.js';
+import { AlarmState, alarmObjects } from '../push.js';
 
 export interface MeterConfig {
   deviceName: string;
@@ -101,6 +102,12 @@ export interface Meter {
   push: (apdu: Uint8Array) => boolean;
   captureNow(): Promise<boolean>;
   relayClosed(): boolean;
+  /** The alarm register and filter; the alarm push (push.ts) sets the hooks below. */
+  alarms: AlarmState;
+  events(n: number, from?: number): Promise<readonly LegalEvent[] | undefined>;
+  onSecurity: ((kind: SecurityEventKind) => void) | undefined;
+  pushSend: (apdu: Uint8Array) => boolean;
+  gcm: Gcm;
 }
 
 export function createMeter(
@@ -224,6 +231,11 @@ export function createMeter(
     captureNow,
     push: () => false,
     relayClosed: () => relayClosed,
+    alarms: new AlarmState(),
+    events: async (n, from) => (await legal.request(METRO_GET_EVENTS, from === undefined ? { n } : { n, from }, METRO_EVENTS))?.events,
+    onSecurity: undefined,
+    pushSend: () => false,
+    gcm,
   };
   const objects = createMeterObjects({
     clock: {
@@ -287,6 +299,7 @@ export function createMeter(
       return true;
     },
     clients: DEFAULT_CLIENTS.map((c) => ({ ...c })),
+    extra: alarmObjects(meter.alarms, (apdu) => meter.pushSend(apdu)),
   });
   meter.server = new CosemServer({
     objects,
@@ -295,6 +308,7 @@ export function createMeter(
     onSecurityEvent: (kind, detail) => {
       security[kind]++;
       trace(2, `security: ${kind}: ${detail}`);
+      meter.onSecurity?.(kind);
     },
     maxPduSize: 1024,
     ...(cfg.maxDataDepth === undefined ? {} : { maxDataDepth: cfg.maxDataDepth }),
