@@ -44,6 +44,7 @@ export interface NodeOptions {
   readyTimeout?: number;
   waitReady?: boolean;
   uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
+  repl?: string; // Renode: this platform description instead of the board's (a variant of it)
 }
 
 // The test's end of a node's UART1: a Unix socket the firmware (lin: --uart1) or QEMU (a socket
@@ -185,6 +186,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     if (o.provision) args.push('--provision', o.provision);
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
+  if (o.repl) throw new Error('repl is a Renode option (emulator: renode)');
   if (o.platform === 'stm32f429') throw new Error("stm32f429 runs on Renode only (emulator: 'renode'): QEMU has no F429 board");
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
   // that arbitrary bytes (Ctrl-A, Ctrl-C) reach the firmware instead of QEMU.
@@ -216,7 +218,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
 export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; args: string[] } {
   const found = findRenode();
   if (!found) throw new Error(RENODE_INSTALL);
-  const repl = RENODE_PLATFORMS[o.platform];
+  const repl = o.repl ?? RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
   if (o.uart1 || o.nvram || o.icount || o.args?.length)
     throw new Error('uart1, nvram, icount and args are QEMU and lin options, not Renode ones');
