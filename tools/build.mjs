@@ -114,6 +114,11 @@ for (const r of roles)
     process.stderr.write(`build: unknown role '${r}' (${ROLES.join(', ')})\n`);
     process.exit(2);
   }
+for (const p of platforms)
+  if (roles.length && PLATFORM_ROLES[p] && !roles.some((r) => PLATFORM_ROLES[p].includes(r))) {
+    process.stderr.write(`build: platform '${p}' builds only ${PLATFORM_ROLES[p].join(', ')}\n`);
+    process.exit(2);
+  }
 
 function log(msg) {
   if (!quiet) process.stdout.write(msg + '\n');
