@@ -14,11 +14,12 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-export type Platform = 'lin' | 'mps2-an386' | 'stm32f405';
+export type Platform = 'lin' | 'mps2-an386' | 'stm32f405' | 'stm32f429';
 export type Role = 'meter' | 'meter-1p' | 'concentrator';
 export type PartName = 'legal' | 'plc' | 'nonlegal';
 
-export const MACHINES: { readonly [p in Exclude<Platform, 'lin'>]: string } = {
+// QEMU machines (QEMU 7.2 has no STM32F429 board: the stm32f429 runs on Renode only).
+export const MACHINES: { readonly [p in Exclude<Platform, 'lin' | 'stm32f429'>]: string } = {
   'mps2-an386': 'mps2-an386',
   stm32f405: 'netduinoplus2',
 };
@@ -28,12 +29,13 @@ export type Emulator = 'qemu' | 'renode';
 // Renode platform descriptions of the boards it runs (renode/platforms).
 export const RENODE_PLATFORMS: { readonly [p in Platform]?: string } = {
   stm32f405: join(ROOT, 'renode', 'platforms', 'stm32f405-meter.repl'),
+  stm32f429: join(ROOT, 'renode', 'platforms', 'stm32f429-concentrator.repl'),
 };
 
 export interface NodeOptions {
   platform: Platform;
   role: Role;
-  emulator?: Emulator; // boards: QEMU (default) or Renode (stm32f405)
+  emulator?: Emulator; // boards: QEMU (default) or Renode (stm32f405; stm32f429 only there)
   images?: Partial<Record<PartName, string>>; // program a part's flash region with this file
   provision?: string; // PLC provisioning record: --provision on lin, the .provision region on boards
   icount?: boolean; // qemu -icount shift=0: 1 instruction per virtual ns
@@ -42,6 +44,7 @@ export interface NodeOptions {
   readyTimeout?: number;
   waitReady?: boolean;
   uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
+  repl?: string; // Renode: this platform description instead of the board's (a variant of it)
 }
 
 // The test's end of a node's UART1: a Unix socket the firmware (lin: --uart1) or QEMU (a socket
@@ -183,6 +186,8 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     if (o.provision) args.push('--provision', o.provision);
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
+  if (o.repl) throw new Error('repl is a Renode option (emulator: renode)');
+  if (o.platform === 'stm32f429') throw new Error("stm32f429 runs on Renode only (emulator: 'renode'): QEMU has no F429 board");
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
   // that arbitrary bytes (Ctrl-A, Ctrl-C) reach the firmware instead of QEMU.
   const args = [
@@ -213,7 +218,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
 export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; args: string[] } {
   const found = findRenode();
   if (!found) throw new Error(RENODE_INSTALL);
-  const repl = RENODE_PLATFORMS[o.platform];
+  const repl = o.repl ?? RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
   if (o.uart1 || o.nvram || o.icount || o.args?.length)
     throw new Error('uart1, nvram, icount and args are QEMU and lin options, not Renode ones');

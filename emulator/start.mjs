@@ -23,6 +23,12 @@ for (let i = 0; i < args.length; i++) {
     process.exit(2);
   }
 }
+if (platform === 'stm32f429') {
+  process.stderr.write(
+    "start: stm32f429 runs on Renode only (QEMU has no F429 board): renode --disable-xwt --console -e 'include @renode/scripts/concentrator-f429.resc; start'\n",
+  );
+  process.exit(2);
+}
 if (platform !== 'lin' && !MACHINES[platform]) {
   process.stderr.write(`start: unknown platform '${platform}'\n`);
   process.exit(2);

@@ -21,7 +21,12 @@ const XS = join(root, 'deps', `xsnap-${pins.xsnap.version}`, 'xs');
 const MBEDTLS = join(root, 'deps', `mbedtls-${pins.mbedtls.upstream}`);
 const BUILD = join(root, 'build');
 
-export const PLATFORMS = ['lin', 'mps2-an386', 'stm32f405'];
+export const PLATFORMS = ['lin', 'mps2-an386', 'stm32f405', 'stm32f429'];
+// Roles a platform builds (all where not listed): the STM32F429 kit is the concentrator's board.
+const PLATFORM_ROLES = { stm32f429: ['concentrator'] };
+// A chip variant also compiles the host files of the platform it derives from (its own files,
+// and -I, come first): the STM32F429 those of the STM32F405 (board.c, clocks.c, startup.c).
+const PLATFORM_BASE = { stm32f429: 'stm32f405' };
 export const ROLES = ['meter', 'meter-1p', 'concentrator'];
 
 // XS engine sources. The parser files are linked only where a manifest asks for the parser.
@@ -69,7 +74,7 @@ const TOOLCHAINS = {
     ldflags: ['-Wl,--gc-sections', '--specs=nano.specs', '-nostartfiles', '-lm'],
   },
 };
-const PLATFORM_TOOLCHAIN = { lin: 'lin', 'mps2-an386': 'cm4', stm32f405: 'cm4' };
+const PLATFORM_TOOLCHAIN = { lin: 'lin', 'mps2-an386': 'cm4', stm32f405: 'cm4', stm32f429: 'cm4' };
 
 const args = process.argv.slice(2);
 function flagValues(name) {
@@ -90,7 +95,7 @@ for (let i = 0; i < args.length; i++) {
   }
   if (a === '--help' || a === '-h') {
     process.stdout.write(
-      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405]... [--role meter|meter-1p|concentrator]... [--quiet] [--jobs N]\n',
+      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405|stm32f429]... [--role meter|meter-1p|concentrator]... [--quiet] [--jobs N]\n',
     );
     process.exit(0);
   }
@@ -107,6 +112,11 @@ for (const p of platforms)
 for (const r of roles)
   if (!ROLES.includes(r)) {
     process.stderr.write(`build: unknown role '${r}' (${ROLES.join(', ')})\n`);
+    process.exit(2);
+  }
+for (const p of platforms)
+  if (roles.length && PLATFORM_ROLES[p] && !roles.some((r) => PLATFORM_ROLES[p].includes(r))) {
+    process.stderr.write(`build: platform '${p}' builds only ${PLATFORM_ROLES[p].join(', ')}\n`);
     process.exit(2);
   }
 
@@ -493,6 +503,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const includes = [
     ...xsIncludes(xs),
     `-I${join(root, 'hosts', platform)}`,
+    ...(PLATFORM_BASE[platform] ? [`-I${join(root, 'hosts', PLATFORM_BASE[platform])}`] : []),
     `-I${join(root, 'hosts', 'common', 'cortex-m4')}`,
     ...manifest.includeDirs.map((d) => `-I${d}`),
     `-I${join(MBEDTLS, 'include')}`,
@@ -513,9 +524,11 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   ];
   const thirdFlags = [...includes, ...defines, '-w'];
   const cFiles = [...new Set(manifest.c)];
-  const hostFiles = readdirSync(join(root, 'hosts', platform))
-    .filter((f) => f.endsWith('.c') && !f.startsWith('selftest'))
-    .map((f) => join(root, 'hosts', platform, f));
+  const hostFiles = [platform, PLATFORM_BASE[platform]].filter(Boolean).flatMap((dir) =>
+    readdirSync(join(root, 'hosts', dir))
+      .filter((f) => f.endsWith('.c') && !f.startsWith('selftest'))
+      .map((f) => join(root, 'hosts', dir, f)),
+  );
   if (tcName === 'cm4')
     hostFiles.push(
       ...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'nvram.c', 'dataram.c', 'main.c'].map((f) =>
@@ -591,10 +604,15 @@ export async function build({ platforms: ps = PLATFORMS, roles: rs = ROLES } = {
   const t0 = Date.now();
   const xsc = await buildXsc(xs);
   const sources = new Set();
-  for (const platform of ps) for (const role of rs) for (const m of loadManifest(root, role, platform).modules) sources.add(m.source);
+  const pairs = ps.flatMap((platform) =>
+    rs.filter((role) => PLATFORM_ROLES[platform]?.includes(role) ?? true).map((role) => [platform, role]),
+  );
+  if (!pairs.length)
+    throw new Error(`nothing to build: ${ps.join(', ')} builds only ${ps.map((p) => PLATFORM_ROLES[p] ?? ROLES).join(', ')}`);
+  for (const [platform, role] of pairs) for (const m of loadManifest(root, role, platform).modules) sources.add(m.source);
   tsc(sources);
   const reports = [];
-  for (const platform of ps) for (const role of rs) reports.push(await buildRole(xs, xsc, platform, role, null, version));
+  for (const [platform, role] of pairs) reports.push(await buildRole(xs, xsc, platform, role, null, version));
   writeFileSync(join(BUILD, 'size-report.json'), JSON.stringify(reports, null, 2) + '\n');
   return { reports, seconds: (Date.now() - t0) / 1000 };
 }

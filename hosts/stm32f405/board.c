@@ -45,7 +45,8 @@ static stm32_usart_t *const uarts[BOARD_UART_MAX] = {
 static const uint8_t uart_irq[BOARD_UART_MAX] = { 37, 38, 39 };
 
 
-const char *board_name(void)
+/* Weak where a chip variant compiling this file (hosts/stm32f429) has its own. */
+__attribute__((weak)) const char *board_name(void)
 {
 	return "stm32f405";
 }
@@ -84,7 +85,7 @@ static void uart_tx_enable(unsigned port)
  *             writes and calls fault. Vector fetches use VTOR and the default map.
  *   region 2: the 4 KB below RAM, under the main stack (link.ld): no access. A stack overflow
  *             faults at once instead of running into data. */
-void board_early_init(void)
+__attribute__((weak)) void board_early_init(void)
 {
 	SCB_VTOR = 0x08000000u;
 	cm4_mpu_region(0, 0x08000000u, MPU_RASR_AP_RO | MPU_RASR_NORMAL | MPU_RASR_SIZE(20));
@@ -141,6 +142,11 @@ static char *put_clocks(char *p, const char *end)
 	return put_u(p, end, stm32_iwdg_timeout_ms());
 }
 
+/* What a chip variant adds at the end of board_init (the F429: its SDRAM, UART4/5). */
+__attribute__((weak)) void stm32_board_late_init(void)
+{
+}
+
 void board_init(void)
 {
 	const char *reset = stm32_reset_cause();   /* before anything can reset again */
@@ -166,6 +172,7 @@ void board_init(void)
 	p = put(p, end, reset);
 	put(p, end, "\r\n");
 	board_fault_puts(clock_text);
+	stm32_board_late_init();
 }
 
 /* SYS CLOCK: the clock tree, the time source and the RTC's corrections. */
@@ -251,7 +258,7 @@ void board_fault_puts(const char *s)
 }
 
 /* No PLC stack on this board yet (manifest platforms.stm32f405 config.parts.plc.stack). */
-const uint8_t *board_provision(size_t *size)
+__attribute__((weak)) const uint8_t *board_provision(size_t *size)
 {
 	*size = 0;
 	return NULL;
@@ -262,7 +269,7 @@ const uint8_t *board_provision(size_t *size)
  * 192 KB of contiguous SRAM: its 64 KB above the chip's 128 KB (link.ld) stand in for the CCM
  * there, so both give XS the same 128 + 64 KB. On silicon that address is not RAM and its probe
  * is never reached. */
-const board_data_region_t *board_data_regions(void)
+__attribute__((weak)) const board_data_region_t *board_data_regions(void)
 {
 	static const board_data_region_t regions[] = {
 		{ "ccm", 0x10000000u, 64u * 1024u },

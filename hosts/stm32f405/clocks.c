@@ -1,4 +1,5 @@
-/* STM32F405 clock tree, reset cause, RTC and independent watchdog.
+/* STM32F405 clock tree, reset cause, RTC and independent watchdog; with -DSTM32_CHIP_F429=1
+ * the STM32F429's (hosts/stm32f429: 180 MHz with over-drive, else the same).
  *
  * Clock tree (RM0090 section 6.2, STM32F4-Discovery: 8 MHz crystal on HSE):
  *   HSE 8 MHz -> PLL (M=8, N=336, P=2, Q=7): VCO 336 MHz, SYSCLK 168 MHz, 48 MHz for USB/SDIO
@@ -26,6 +27,7 @@
 #define RCC_BDCR     REG32(0x40023870u)
 #define RCC_CSR      REG32(0x40023874u)
 #define PWR_CR       REG32(0x40007000u)
+#define PWR_CSR      REG32(0x40007004u)
 #define FLASH_ACR    REG32(0x40023C00u)
 
 #define RCC_CR_HSION      (1u << 0)
@@ -50,6 +52,11 @@
 #define RCC_CSR_RMVF      (1u << 24)
 #define PWR_CR_DBP        (1u << 8)
 #define PWR_CR_VOS        (1u << 14)
+#define PWR_CR_VOS_SCALE1 (3u << 14)      /* STM32F42x/43x: VOS[1:0] = 11 */
+#define PWR_CR_ODEN       (1u << 16)      /* STM32F42x/43x only */
+#define PWR_CR_ODSWEN     (1u << 17)
+#define PWR_CSR_ODRDY     (1u << 16)
+#define PWR_CSR_ODSWRDY   (1u << 17)
 #define FLASH_ACR_PRFTEN  (1u << 8)
 #define FLASH_ACR_ICEN    (1u << 9)
 #define FLASH_ACR_DCEN    (1u << 10)
@@ -78,9 +85,19 @@
 #define LSE_HZ        32768u
 #define LSI_HZ        32000u          /* nominal: 17-47 kHz over temperature (DS8626) */
 #define PLL_M         8u
-#define PLL_N         336u
 #define PLL_P         2u
+#if STM32_CHIP_F429
+/* STM32F429ZI (32F429I-DISCOVERY, same 8 MHz crystal): N=360, VCO 360 MHz, SYSCLK 180 MHz,
+ * which needs the regulator's over-drive (RM0090 section 5.1.4); Q=8 gives 45 MHz (USB, which
+ * needs 48, is unused). APB1 /4 = 45 MHz (max 45), APB2 /2 = 90 MHz (max 90): same dividers. */
+#define PLL_N         360u
+#define PLL_Q         8u
+#define OVERDRIVE     1
+#else
+#define PLL_N         336u
 #define PLL_Q         7u
+#define OVERDRIVE     0
+#endif
 #define AHB_DIV       1u
 #define APB1_DIV      4u
 #define APB2_DIV      2u
@@ -136,7 +153,7 @@ void stm32_clock_init(void)
 	}
 	/* Scale 1 regulator for 168 MHz (RM0090 section 5.1.4). */
 	RCC_APB1ENR |= RCC_APB1ENR_PWREN;
-	PWR_CR |= PWR_CR_VOS;
+	PWR_CR |= OVERDRIVE ? PWR_CR_VOS_SCALE1 : PWR_CR_VOS;
 	/* Wait states before the clock goes up, checked by reading back (RM0090 section 3.5.1). */
 	FLASH_ACR = FLASH_WS | FLASH_ACR_PRFTEN | FLASH_ACR_ICEN | FLASH_ACR_DCEN;
 	if ((FLASH_ACR & 7u) != FLASH_WS) {
@@ -153,6 +170,22 @@ void stm32_clock_init(void)
 		use_hsi("hsi");
 		return;
 	}
+#if OVERDRIVE
+	/* Over-drive for 180 MHz, with the PLL locked and the core still on the HSI (RM0090
+	 * section 5.1.4, "Entering Over-drive mode"): ODEN, wait ODRDY, ODSWEN, wait ODSWRDY. */
+	PWR_CR |= PWR_CR_ODEN;
+	if (!wait_set(&PWR_CSR, PWR_CSR_ODRDY, PWR_CSR_ODRDY, OSC_POLLS)) {
+		PWR_CR &= ~PWR_CR_ODEN;
+		use_hsi("hsi");
+		return;
+	}
+	PWR_CR |= PWR_CR_ODSWEN;
+	if (!wait_set(&PWR_CSR, PWR_CSR_ODSWRDY, PWR_CSR_ODSWRDY, OSC_POLLS)) {
+		PWR_CR &= ~(PWR_CR_ODEN | PWR_CR_ODSWEN);
+		use_hsi("hsi");
+		return;
+	}
+#endif
 	RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_MASK) | RCC_CFGR_SW_PLL;
 	if (!wait_set(&RCC_CFGR, 3u << 2, RCC_CFGR_SW_PLL << 2, OSC_POLLS)) {
 		use_hsi("hsi");

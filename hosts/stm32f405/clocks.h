@@ -19,6 +19,8 @@ typedef struct {
 extern stm32_clocks_t stm32_clocks;
 
 void stm32_clock_init(void);
+/* Called at the end of board_init (board.c, weak): a chip variant's own peripherals. */
+void stm32_board_late_init(void);
 
 /* RCC_CSR reset flags read at boot, then cleared (RMVF): "iwdg", "por", "pin,por,bor"... */
 const char *stm32_reset_cause(void);

@@ -2,7 +2,11 @@
  * (RM0090 table 61). Unused entries go to Fault_Handler, which names them. */
 #include <stdint.h>
 
+#ifdef STM32_IRQ_COUNT
+#define IRQ_COUNT STM32_IRQ_COUNT      /* the STM32F429's 91 (hosts/stm32f429) */
+#else
 #define IRQ_COUNT 82
+#endif
 
 extern uint32_t __stack_top[];
 void Reset_Handler(void);

@@ -39,11 +39,12 @@ describe('command-line and image-file input', () => {
     assert.match(r.stderr, /larger than the 524288-byte region/);
   });
 
-  it('the build refuses unknown options, platforms and roles', () => {
+  it('the build refuses unknown options, platforms and roles, and a role its platform does not build', () => {
     for (const [args, message] of [
       [['--bogus'], /unknown option '--bogus'/],
       [['--platform', 'esp32'], /unknown platform 'esp32'/],
       [['--role', 'toaster'], /unknown role 'toaster'/],
+      [['--platform', 'stm32f429', '--role', 'meter'], /platform 'stm32f429' builds only concentrator/],
     ] as [string[], RegExp][]) {
       const r = run(process.execPath, [join(ROOT, 'tools', 'build.mjs'), ...args]);
       assert.equal(r.status, 2, args.join(' '));
