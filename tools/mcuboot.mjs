@@ -69,7 +69,12 @@ function area(magic, tlvs) {
  */
 export function signImage({ image, keyPem, role, version, securityCounter = 0 }) {
   const mfwi = readMfwi(image);
-  const key = createPrivateKey(keyPem);
+  let key;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw new Error('the key is not a PEM private key (PKCS#8, as npm run keys writes)');
+  }
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
     throw new Error('the key is not an ECDSA P-256 private key');
   const roleIndex = ROLES.indexOf(role);
