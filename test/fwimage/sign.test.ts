@@ -2,8 +2,10 @@
 // field by field against the layout of docs/image-format.md.
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+// @ts-expect-error: plain JavaScript build tool without declarations
+import { keysSource } from '../../tools/fwimage-keys.mjs';
 import { partImage, PARTS, ROLES, tempDir, tool } from './harness.js';
 import { readLayout } from './layout.js';
 
@@ -163,5 +165,43 @@ describe('npm run sign', () => {
     ];
     for (const [args, what] of cases) refused(tool('sign', args), what);
     assert.ok(!existsSync(out), 'no output written on a refusal');
+  });
+});
+
+describe('the public keys compiled into the firmware (tools/fwimage-keys.mjs, called by the build)', () => {
+  it('generates development keys into an empty key folder, and says so', () => {
+    const dir = join(tempDir(), 'keys');
+    const said: string[] = [];
+    const c: string = keysSource(dir, (m: string) => said.push(m));
+    assert.equal(said.length, 1);
+    assert.match(said[0]!, /no signing keys in .*: generated development keys/);
+    for (const f of ['legal.pem', 'legal.pub.pem', 'nonlegal.pem', 'nonlegal.pub.pem']) assert.ok(existsSync(join(dir, f)), f);
+    for (const cls of ['legal', 'nonlegal']) {
+      const der = createPublicKey(readFileSync(join(dir, `${cls}.pub.pem`), 'utf8')).export({ type: 'spki', format: 'der' });
+      const bytes = (b: Buffer): string => Array.from(b, (x) => `0x${x.toString(16).padStart(2, '0')}`).join(', ');
+      assert.ok(c.includes(`spki_${cls}[91] = { ${bytes(der)} }`), `${cls} SubjectPublicKeyInfo embedded`);
+      assert.ok(c.includes(`{ ${bytes(createHash('sha256').update(der).digest())} }`), `${cls} key hash embedded`);
+    }
+    const again: string[] = [];
+    assert.equal(
+      keysSource(dir, (m: string) => again.push(m)),
+      c,
+      'existing keys are kept',
+    );
+    assert.deepEqual(again, []);
+  });
+
+  it('embeds only public keys, and refuses a folder with private keys but no public ones', () => {
+    const dir = join(tempDir(), 'keys');
+    assert.equal(tool('keys', ['--out', dir]).status, 0);
+    const c: string = keysSource(dir);
+    assert.doesNotMatch(c, /PRIVATE/);
+    rmSync(join(dir, 'nonlegal.pub.pem'));
+    assert.throws(() => keysSource(dir), /nonlegal\.pub\.pem missing/);
+    const prodOnly = join(tempDir(), 'prod');
+    mkdirSync(prodOnly);
+    writeFileSync(join(prodOnly, 'legal.pub.pem'), readFileSync(join(dir, 'legal.pub.pem')));
+    writeFileSync(join(prodOnly, 'nonlegal.pub.pem'), readFileSync(join(dir, 'legal.pub.pem')));
+    assert.match(keysSource(prodOnly), /spki_legal/, 'public keys alone (production) are enough');
   });
 });
