@@ -504,6 +504,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ...manifest.includeDirs.map((d) => `-I${d}`),
     `-I${join(MBEDTLS, 'include')}`,
     `-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"`,
+    '-DMETERFW_MBEDTLS_ECDSA', // drivers/fwimage (hosts/common/mbedtls-config.h)
   ];
   const parser = manifest.parser === true;
   const engineFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];

@@ -8,6 +8,10 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 
+#if !defined(MBEDTLS_ECDSA_C) || !defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED)
+#error "drivers/fwimage needs METERFW_MBEDTLS_ECDSA defined (hosts/common/mbedtls-config.h)"
+#endif
+
 /* id-ecPublicKey, prime256v1, then the BIT STRING of the uncompressed point (RFC 5480). */
 static const uint8_t spki_p256_prefix[26] = {
 	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,

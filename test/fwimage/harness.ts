@@ -50,6 +50,7 @@ const INCLUDES = [
   `-I${join(ROOT, 'drivers', 'crc')}`,
   `-I${join(MBEDTLS, 'include')}`,
   '-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"',
+  '-DMETERFW_MBEDTLS_ECDSA',
 ];
 let mbedObjs: string[] | undefined;
 

@@ -99,6 +99,7 @@ describe('fwimage verifier on Cortex-M4 (mps2-an386, qemu -icount)', function ()
       `-I${join(ROOT, 'drivers', 'crc')}`,
       `-I${join(MBEDTLS, 'include')}`,
       '-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"',
+      '-DMETERFW_MBEDTLS_ECDSA',
       '-DBOARD_STACK_SIZE=8192',
       '-DBOARD_UART_RX_SIZE=512',
     ];
