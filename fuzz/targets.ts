@@ -160,7 +160,40 @@ const nativeTargets: NativeTarget[] = [
     includes: ['drivers/metrology'],
     seeds: () => [new Uint8Array(24 * 6).fill(0x11)],
   },
+  {
+    name: 'fwimage',
+    kind: 'native',
+    what: 'drivers/fwimage/fwimage_parse.c: the header and TLV parser of signed images (MCUboot format)',
+    sources: ['drivers/fwimage/fwimage_parse.c'],
+    includes: ['drivers/fwimage'],
+    seeds: () => [concat(Uint8Array.of(0), signedImageSeed(true)), concat(Uint8Array.of(0x85), signedImageSeed(false))],
+  },
 ];
+
+/** A signed image's layout (docs/image-format.md) with a small payload and placeholder hash,
+ * key hash and signature: the parser checks structure, not crypto. */
+export function signedImageSeed(signed: boolean): Uint8Array {
+  const le = (n: number, bytes: number): number[] => Array.from({ length: bytes }, (_, i) => (n >>> (8 * i)) & 0xff);
+  const tlv = (type: number, value: number[]): number[] => [...le(type, 2), ...le(value.length, 2), ...value];
+  const prot = [...tlv(0x50, le(3, 4)), ...tlv(0x4da0, [1, 0, 0, 0])];
+  const unprot = [
+    ...tlv(0x10, new Array(32).fill(0xaa)),
+    ...(signed ? [...tlv(0x01, new Array(32).fill(0xbb)), ...tlv(0x22, [0x30, 0x44, 0x02, 0x20, ...new Array(64).fill(0x11)])] : []),
+  ];
+  const payload = new Array(80).fill(0x5a);
+  const header = [...le(0x96f3b83d, 4), ...le(0, 4), ...le(32, 2), ...le(4 + prot.length, 2), ...le(payload.length, 4)];
+  header.push(...le(0, 4), 1, 2, ...le(3, 2), ...le(4, 4), ...le(0, 4));
+  return Uint8Array.from([
+    ...header,
+    ...payload,
+    ...le(0x6908, 2),
+    ...le(4 + prot.length, 2),
+    ...prot,
+    ...le(0x6907, 2),
+    ...le(4 + unprot.length, 2),
+    ...unprot,
+  ]);
+}
 
 function fcsOf(f: Uint8Array): Uint8Array {
   let c = 0;

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { loadManifest } from './manifest.mjs';
 import { packImage, sortModules, PARTS } from './image.mjs';
+import { keysSource } from './fwimage-keys.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pins = JSON.parse(readFileSync(join(root, 'tools', 'deps.json'), 'utf8'));
@@ -492,6 +493,12 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   });
   const natives = nativeNames(modules);
   const buildId = generate(gen, { manifest, role, platform, images, natives, version });
+  // drivers/fwimage: the public signing keys compiled in (docs/image-format.md); development
+  // keys are generated into keys/ when it holds none, and the build says so even when quiet
+  writeIfChanged(
+    join(gen, 'fwimage_keys.c'),
+    keysSource(join(root, 'keys'), (m) => process.stdout.write(`build: ${m}\n`)),
+  );
 
   const defines = Object.entries(manifest.defines).map(([k, v]) => `-D${k}=${v === true ? 1 : v === false ? 0 : v}`);
   const versionDefs = [
@@ -508,6 +515,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ...manifest.includeDirs.map((d) => `-I${d}`),
     `-I${join(MBEDTLS, 'include')}`,
     `-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"`,
+    '-DMETERFW_MBEDTLS_ECDSA', // drivers/fwimage (hosts/common/mbedtls-config.h)
   ];
   const parser = manifest.parser === true;
   const engineFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
@@ -548,6 +556,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     'constant_time.c',
     'platform.c',
     'ctr_drbg.c',
+    ...['bignum.c', 'ecp.c', 'ecp_curves.c', 'ecdsa.c', 'asn1parse.c', 'asn1write.c'], // drivers/fwimage
   ].map((f) => join(MBEDTLS, 'library', f));
   const appDir = join(
     BUILD,
@@ -564,6 +573,10 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ...mbedFiles.map((s) => compileTask(tc, s, objName(join(BUILD, 'obj', tcName, 'mbedtls'), s), thirdFlags)),
     ...[...commonFiles, ...hostFiles, ...cFiles].map((s) => compileTask(tc, s, objName(appDir, s), appFlags)),
     ...['natives.c', 'config.c'].map((f) => compileTask(tc, join(gen, f), join(gen, f.replace('.c', '.o')), appFlags)),
+    ...[join(root, 'drivers', 'fwimage', 'fwimage.c'), join(root, 'drivers', 'fwimage', 'fwimage_parse.c')].map((s) =>
+      compileTask(tc, s, objName(appDir, s), [...appFlags, `-I${join(root, 'drivers', 'fwimage')}`]),
+    ),
+    compileTask(tc, join(gen, 'fwimage_keys.c'), join(gen, 'fwimage_keys.o'), [...appFlags, `-I${join(root, 'drivers', 'fwimage')}`]),
   ];
   const objs = await pool(tasks, jobs);
   const exe = join(out, platform === 'lin' ? 'firmware' : 'firmware.elf');

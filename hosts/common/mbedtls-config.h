@@ -16,6 +16,23 @@
 #define MBEDTLS_CMAC_C
 #define MBEDTLS_CTR_DRBG_C        /* DLMS challenges, nonces: drivers/crypto/drbg.c */
 
+/* drivers/fwimage: ECDSA P-256 verification of signed images (docs/image-format.md). Verify
+ * only, over public data: no blinding RNG; the smallest comb window, no fixed-point tables.
+ * Only where METERFW_MBEDTLS_ECDSA is defined (tools/build.mjs, the fwimage harnesses): with
+ * BIGNUM_C, constant_time.c needs bignum.c, which drivers/crypto's host harness does not link. */
+#ifdef METERFW_MBEDTLS_ECDSA
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_NIST_OPTIM
+#define MBEDTLS_ECP_NO_INTERNAL_RNG
+#define MBEDTLS_ECP_WINDOW_SIZE 2
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C      /* ecdsa.c needs it (signature writing, unused here) */
+#endif
+
 /* The cipher layer allocates its key schedule: route mbed TLS's calloc/free to the static
  * pool in drivers/crypto/crypto.c, so no crypto call touches the C heap. */
 #define MBEDTLS_PLATFORM_C
