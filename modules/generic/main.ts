@@ -24,6 +24,7 @@ interface FirmwareConfig {
   readonly bench?: boolean;
   readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (below)
   readonly dlms?: boolean;
+  readonly flash?: import('./flash.js').FlashConfig;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -70,6 +71,92 @@ const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./met
   drivers.plcstore = areas.plc;
   drivers.nvstore = areas.nonlegal;
 });
+
+// The SPI NOR's flash areas (config.flash, flash.ts): checked against the chip at boot, each
+// part granted its own as driver "flash"; a chip absent or a bad table is said once, and no part
+// gets the driver.
+const flashDrivers = cfg.flash
+  ? import('./flash.js').then((f) => {
+      const chip = f.spinor.info();
+      const size = Number(/size=(\d+)/.exec(chip)?.[1] ?? 0);
+      const bad = chip.startsWith('absent') ? `SPI NOR ${chip}` : f.checkAreas(cfg.flash, size);
+      const areas = bad ? [] : cfg.flash!.areas.map((a) => f.flashArea(f.spinor, a));
+      if (bad) trace.log(TraceLevel.Warning, 'GENERIC', `flash: ${bad}; no flash areas`);
+      else
+        for (const p of PART_ORDER)
+          drivers[`flash.${p}`] = f.flashDriver(
+            areas,
+            cfg.flash!.areas.map((a) => a.owner),
+            p,
+          );
+      const area = (id: number) => {
+        const a = areas.find((x) => x.id === id);
+        if (!a) throw new RangeError(`no flash area ${id}`);
+        return a;
+      };
+      shell.register({
+        module: 'FLASH',
+        command: 'INFO',
+        params: 0,
+        help: '- SPI NOR: chip id, size, operation counters, the areas',
+        owner: 'generic',
+        handler: (_p, out) => {
+          out(`FLASH ${f.spinor.info()}\r\n`);
+          cfg.flash!.areas.forEach((a, i) => {
+            out(`AREA ${areas[i] ? areas[i].info() : `id=${a.id} name=${a.name}`} owner=${a.owner}\r\n`);
+          });
+        },
+      });
+      shell.register({
+        module: 'FLASH',
+        command: 'WEAR',
+        params: 0,
+        help: '- erase counts per 4 KB sector: each area and the whole chip (min, max, total)',
+        owner: 'generic',
+        handler: (_p, out) => {
+          if (bad) throw new Error(bad);
+          for (const a of cfg.flash!.areas) out(`WEAR ${a.name} ${f.spinor.wear(a.offset / f.FLASH_SECTOR, a.size / f.FLASH_SECTOR)}\r\n`);
+          out(`WEAR chip ${f.spinor.wear(0, size / f.FLASH_SECTOR)}\r\n`);
+        },
+      });
+      shell.register({
+        module: 'FLASH',
+        command: 'READ',
+        params: 3,
+        help: '<area> <offset> <count> - bytes of an area in hex (count 1..64)',
+        owner: 'generic',
+        handler: (p, out) => {
+          if (!(p[2]! >= 1 && p[2]! <= 64)) throw new RangeError('count 1..64');
+          const b = new Uint8Array(p[2]!);
+          area(p[0]!).read(p[1]!, b);
+          out(`DATA ${Array.from(b, (x) => (x < 16 ? '0' : '') + x.toString(16)).join('')}\r\n`);
+        },
+      });
+      shell.register({
+        module: 'FLASH',
+        command: 'PROG',
+        params: 4,
+        help: '<area> <offset> <value> <count> - program count bytes of value (0..255, count 1..4096)',
+        owner: 'generic',
+        handler: (p, out) => {
+          if (!(p[2]! >= 0 && p[2]! <= 255 && p[3]! >= 1 && p[3]! <= 4096)) throw new RangeError('value 0..255, count 1..4096');
+          area(p[0]!).program(p[1]!, new Uint8Array(p[3]!).fill(p[2]!));
+          out('OK\r\n');
+        },
+      });
+      shell.register({
+        module: 'FLASH',
+        command: 'ERASE',
+        params: 2,
+        help: '<area> <offset> - erase the 4 KB sector at offset',
+        owner: 'generic',
+        handler: (p, out) => {
+          area(p[0]!).erase(p[1]!);
+          out('OK\r\n');
+        },
+      });
+    })
+  : undefined;
 
 const ctx: ServiceContext = {
   kernel,
@@ -244,6 +331,7 @@ if (cfg.bench || cfg.clockBench) {
 
 async function startParts() {
   await legalDrivers;
+  await flashDrivers?.catch((e) => trace.log(TraceLevel.Error, 'GENERIC', `flash: ${e instanceof Error ? e.message : String(e)}`));
   if (cfg.dlms) {
     try {
       const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);
