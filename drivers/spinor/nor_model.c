@@ -231,8 +231,10 @@ void nor_model_transfer(const uint8_t *tx, uint8_t *rx, size_t n)
 			chip.cmd = b;
 			chip.phase = (b == 0x02 || b == 0x03 || b == 0x20) ? ADDR : DATA;
 			i++;
-			if (b != 0x05 && busy())
+			if (b != 0x05 && busy()) {
 				chip.cmd = 0;   /* ignored while busy: only RDSR answers */
+				info.ignored++;
+			}
 			break;
 		case ADDR:
 			chip.addr = (chip.addr << 8) | b;

@@ -75,7 +75,7 @@ void xs_spinor_wear(xsMachine *the)
 	if (first < 0 || count <= 0 || (uint32_t)first + (uint32_t)count > NOR_SECTORS)
 		xsRangeError("spinor wear %d+%d", first, count);
 	uint32_t min = UINT32_MAX, max = 0, at = (uint32_t)first;
-	unsigned long long total = 0;
+	unsigned long total = 0;   /* 4096 sectors x 100k rated cycles fit in 32 bits; newlib-nano has no %llu */
 	for (uint32_t s = (uint32_t)first; s < (uint32_t)first + (uint32_t)count; s++) {
 		uint32_t n = nor_model_erase_count(s);
 		total += n;
@@ -86,7 +86,7 @@ void xs_spinor_wear(xsMachine *the)
 			at = s;
 		}
 	}
-	snprintf(text, sizeof(text), "sectors=%d min=%lu max=%lu total=%llu maxSector=%lu", count, (unsigned long)min,
+	snprintf(text, sizeof(text), "sectors=%d min=%lu max=%lu total=%lu maxSector=%lu", count, (unsigned long)min,
 		(unsigned long)max, total, (unsigned long)at);
 	xsResult = xsString(text);
 }
