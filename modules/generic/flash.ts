@@ -92,37 +92,54 @@ export function checkAreas(cfg: FlashConfig | undefined, devSize: number): strin
   return undefined;
 }
 
-/** One area as a bounded window on the chip. */
+/**
+ * One area as a bounded window on the chip. A class: its methods are shared by every area (a
+ * closure per method and area would cost the STM32F405 slots it does not have).
+ */
+class Area implements FlashArea {
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  readonly writeAlign: number;
+  readonly erasedValue: number;
+  readonly eraseSize = FLASH_SECTOR;
+  constructor(
+    private readonly nor: SpiNor,
+    private readonly a: FlashAreaConfig,
+  ) {
+    this.id = a.id;
+    this.name = a.name;
+    this.size = a.size;
+    this.writeAlign = a.writeAlign;
+    this.erasedValue = a.erasedValue;
+  }
+  private check(offset: number, length: number, what: string) {
+    if (!(isUint(offset) && offset + length <= this.size))
+      throw new RangeError(`flash ${this.name}: ${what} ${offset}+${length} outside ${this.size} bytes`);
+  }
+  read(offset: number, view: ArrayBufferView) {
+    this.check(offset, view.byteLength, 'read');
+    this.nor.read(this.a.offset + offset, view);
+  }
+  program(offset: number, view: ArrayBufferView) {
+    this.check(offset, view.byteLength, 'program');
+    if (offset % this.writeAlign || view.byteLength % this.writeAlign)
+      throw new RangeError(`flash ${this.name}: program not aligned to ${this.writeAlign}`);
+    this.nor.program(this.a.offset + offset, view);
+  }
+  erase(offset: number) {
+    this.check(offset, FLASH_SECTOR, 'erase');
+    if (offset % FLASH_SECTOR) throw new RangeError(`flash ${this.name}: erase at ${offset} not aligned to ${FLASH_SECTOR}`);
+    this.nor.erase(this.a.offset + offset);
+  }
+  info() {
+    const a = this.a;
+    return `id=${a.id} name=${a.name} device=${a.device} offset=${a.offset} size=${a.size} writeAlign=${a.writeAlign} erasedValue=${a.erasedValue} eraseSize=${FLASH_SECTOR}`;
+  }
+}
+
 export function flashArea(nor: SpiNor, a: FlashAreaConfig): FlashArea {
-  const check = (offset: number, length: number, what: string) => {
-    if (!(isUint(offset) && offset + length <= a.size))
-      throw new RangeError(`flash ${a.name}: ${what} ${offset}+${length} outside ${a.size} bytes`);
-  };
-  return {
-    id: a.id,
-    name: a.name,
-    size: a.size,
-    writeAlign: a.writeAlign,
-    erasedValue: a.erasedValue,
-    eraseSize: FLASH_SECTOR,
-    read: (offset, view) => {
-      check(offset, view.byteLength, 'read');
-      nor.read(a.offset + offset, view);
-    },
-    program: (offset, view) => {
-      check(offset, view.byteLength, 'program');
-      if (offset % a.writeAlign || view.byteLength % a.writeAlign)
-        throw new RangeError(`flash ${a.name}: program not aligned to ${a.writeAlign}`);
-      nor.program(a.offset + offset, view);
-    },
-    erase: (offset) => {
-      check(offset, FLASH_SECTOR, 'erase');
-      if (offset % FLASH_SECTOR) throw new RangeError(`flash ${a.name}: erase at ${offset} not aligned to ${FLASH_SECTOR}`);
-      nor.erase(a.offset + offset);
-    },
-    info: () =>
-      `id=${a.id} name=${a.name} device=${a.device} offset=${a.offset} size=${a.size} writeAlign=${a.writeAlign} erasedValue=${a.erasedValue} eraseSize=${FLASH_SECTOR}`,
-  };
+  return new Area(nor, a);
 }
 
 /** The areas a part owns, as its driver.flash. */

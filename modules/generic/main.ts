@@ -24,7 +24,7 @@ interface FirmwareConfig {
   readonly bench?: boolean;
   readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (below)
   readonly dlms?: boolean;
-  readonly flash?: import('./flash.js').FlashConfig;
+  readonly flash?: import('./flash.js').FlashConfig | false;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -75,18 +75,19 @@ const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./met
 // The SPI NOR's flash areas (config.flash, flash.ts): checked against the chip at boot, each
 // part granted its own as driver "flash"; a chip absent or a bad table is said once, and no part
 // gets the driver.
-const flashDrivers = cfg.flash
+const flashCfg = cfg.flash || undefined;
+const flashDrivers = flashCfg
   ? import('./flash.js').then((f) => {
       const chip = f.spinor.info();
       const size = Number(/size=(\d+)/.exec(chip)?.[1] ?? 0);
-      const bad = chip.startsWith('absent') ? `SPI NOR ${chip}` : f.checkAreas(cfg.flash, size);
-      const areas = bad ? [] : cfg.flash!.areas.map((a) => f.flashArea(f.spinor, a));
+      const bad = chip.startsWith('absent') ? `SPI NOR ${chip}` : f.checkAreas(flashCfg, size);
+      const areas = bad ? [] : flashCfg!.areas.map((a) => f.flashArea(f.spinor, a));
       if (bad) trace.log(TraceLevel.Warning, 'GENERIC', `flash: ${bad}; no flash areas`);
       else
         for (const p of PART_ORDER)
           drivers[`flash.${p}`] = f.flashDriver(
             areas,
-            cfg.flash!.areas.map((a) => a.owner),
+            flashCfg!.areas.map((a) => a.owner),
             p,
           );
       const area = (id: number) => {
@@ -102,7 +103,7 @@ const flashDrivers = cfg.flash
         owner: 'generic',
         handler: (_p, out) => {
           out(`FLASH ${f.spinor.info()}\r\n`);
-          cfg.flash!.areas.forEach((a, i) => {
+          flashCfg!.areas.forEach((a, i) => {
             out(`AREA ${areas[i] ? areas[i].info() : `id=${a.id} name=${a.name}`} owner=${a.owner}\r\n`);
           });
         },
@@ -115,7 +116,7 @@ const flashDrivers = cfg.flash
         owner: 'generic',
         handler: (_p, out) => {
           if (bad) throw new Error(bad);
-          for (const a of cfg.flash!.areas) out(`WEAR ${a.name} ${f.spinor.wear(a.offset / f.FLASH_SECTOR, a.size / f.FLASH_SECTOR)}\r\n`);
+          for (const a of flashCfg!.areas) out(`WEAR ${a.name} ${f.spinor.wear(a.offset / f.FLASH_SECTOR, a.size / f.FLASH_SECTOR)}\r\n`);
           out(`WEAR chip ${f.spinor.wear(0, size / f.FLASH_SECTOR)}\r\n`);
         },
       });
@@ -157,6 +158,20 @@ const flashDrivers = cfg.flash
       });
     })
   : undefined;
+// Where the manifest sets config.flash false (the STM32F405: its RAM holds no area table) only
+// the chip's bring-up check: erase the 4 KB sector at addr, program 12 bytes of value across the
+// page boundary at addr + 250, read 16 bytes back from addr + 248.
+if (cfg.flash === false) {
+  const check = native<(addr: number, value: number) => string>('xs_spinor_check'); // native() goes before the parts start
+  shell.register({
+    module: 'FLASH',
+    command: 'CHECK',
+    params: 2,
+    help: '<sector addr> <value> - SPI NOR chip line, erase, program across a page, read back',
+    owner: 'generic',
+    handler: (p, out) => out(`FLASH ${check(p[0]!, p[1]!)}\r\n`),
+  });
+}
 
 const ctx: ServiceContext = {
   kernel,
