@@ -38,8 +38,10 @@ function fakeNor(size: number): SpiNor & { mem: Uint8Array } {
 
 describe('flash: areas from the manifest', () => {
   it('the table is valid for every role and platform; counters A and B sit in different sectors', () => {
-    for (const role of ['meter', 'meter-1p', 'concentrator'])
-      for (const platform of ['lin', 'mps2-an386', 'stm32f405']) {
+    for (const role of ['meter', 'meter-1p', 'concentrator']) {
+      // no RAM for the table on the STM32F405: FLASH CHECK only there (docs/spi-nor.md)
+      assert.equal(cfgOf(role, 'stm32f405'), false);
+      for (const platform of ['lin', 'mps2-an386']) {
         const cfg = cfgOf(role, platform);
         assert.equal(flash.checkAreas(cfg, MB16), undefined, `${role} ${platform}`);
         const names = cfg.areas.map((a) => a.name);
@@ -59,6 +61,7 @@ describe('flash: areas from the manifest', () => {
           b = cfg.areas.find((x) => x.name === 'counters-b')!;
         assert.notEqual(Math.floor(a.offset / 4096), Math.floor(b.offset / 4096));
       }
+    }
     assert.match(flash.checkAreas(cfgOf('meter', 'lin'), 4 * 1024 * 1024)!, /^area 5 profiles: outside the 4194304-byte device$/);
   });
 
