@@ -3,13 +3,16 @@
 #include "board.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { IDLE, CMD, ADDR, DATA };
 
 static nor_model_info_t info;
 static uint8_t ready;
-static struct {
+/* Allocated when a store attaches: a board whose real chip answers (stm32f405 on Renode) keeps
+ * these 300 bytes of its heap. */
+static struct chip {
 	uint8_t phase, cmd, naddr, wel;
 	uint32_t addr;
 	uint32_t data;                 /* data bytes clocked in this command */
@@ -18,7 +21,7 @@ static struct {
 	uint8_t page[256];             /* PAGE PROGRAM latch, indexed by offset in the page */
 	uint8_t loaded[32];            /* which latch bytes were sent */
 	uint32_t rng;                  /* random:SEED cut: tear size */
-} chip;
+} *chip;
 
 static void print_line(const char *text)
 {
@@ -30,16 +33,16 @@ static uint64_t now_us(void)
 {
 	uint32_t hz = board_cycle_hz();
 	uint64_t c = board_cycles();
-	return (hz >= 1000000u ? c / (hz / 1000000u) : c * 1000000u / hz) + chip.poll_us;
+	return (hz >= 1000000u ? c / (hz / 1000000u) : c * 1000000u / hz) + chip->poll_us;
 }
 
 static uint32_t xorshift(void)
 {
-	uint32_t x = chip.rng ? chip.rng : 0x9E3779B9u;
+	uint32_t x = chip->rng ? chip->rng : 0x9E3779B9u;
 	x ^= x << 13;
 	x ^= x >> 17;
 	x ^= x << 5;
-	return chip.rng = x;
+	return chip->rng = x;
 }
 
 /* "N" (1..2^32-1) or "random:SEED" (decimal); anything else arms nothing and says so. */
@@ -56,7 +59,7 @@ static void arm_cut(const char *spec)
 		v = v * 10u + (uint32_t)(*p - '0');
 	}
 	if (random) {
-		chip.rng = v ^ 0xA5A5A5A5u;
+		chip->rng = v ^ 0xA5A5A5A5u;
 		info.cut_at = 1u + xorshift() % NOR_CUT_RANDOM_SPAN;
 	}
 	else if (v)
@@ -74,27 +77,32 @@ int nor_model_init(void)
 		return info.attached ? 0 : -1;
 	ready = 1;
 	long len = board_spinor_store_attach();
+	if (len < 0 || (chip = calloc(1, sizeof(*chip))) == NULL)
+		return -1;
 	if (len == 0) {
 		/* a new file: the array erased, the counts zero */
-		memset(chip.page, 0xFF, sizeof(chip.page));
-		for (uint32_t off = 0; off < NOR_SIZE; off += sizeof(chip.page))
-			if (board_spinor_store_write(off, chip.page, sizeof(chip.page)) < 0)
-				return -1;
-		memset(chip.page, 0, sizeof(chip.page));
-		for (uint32_t off = NOR_SIZE; off < NOR_STORE_SIZE; off += sizeof(chip.page))
-			if (board_spinor_store_write(off, chip.page, sizeof(chip.page)) < 0)
-				return -1;
+		memset(chip->page, 0xFF, sizeof(chip->page));
+		for (uint32_t off = 0; off < NOR_SIZE; off += sizeof(chip->page))
+			if (board_spinor_store_write(off, chip->page, sizeof(chip->page)) < 0)
+				goto refused;
+		memset(chip->page, 0, sizeof(chip->page));
+		for (uint32_t off = NOR_SIZE; off < NOR_STORE_SIZE; off += sizeof(chip->page))
+			if (board_spinor_store_write(off, chip->page, sizeof(chip->page)) < 0)
+				goto refused;
 	}
 	else if (len != (long)NOR_STORE_SIZE) {
-		if (len > 0)
-			print_line("SPINOR model: store file has the wrong size, chip absent");
-		return -1;
+		print_line("SPINOR model: store file has the wrong size, chip absent");
+		goto refused;
 	}
 	info.attached = 1;
 	const char *cut = board_spinor_cut();
 	if (cut)
 		arm_cut(cut);
 	return 0;
+refused:
+	free(chip);
+	chip = NULL;
+	return -1;
 }
 
 const nor_model_info_t *nor_model_info(void)
@@ -120,7 +128,7 @@ static void count_erase(uint32_t sector)
 /* How many of total units the cut lets through: half, or a draw from the seed. */
 static uint32_t torn(uint32_t total)
 {
-	return chip.rng ? xorshift() % total : total / 2u;
+	return chip->rng ? xorshift() % total : total / 2u;
 }
 
 static void cut(const char *what, uint32_t addr)
@@ -134,58 +142,60 @@ static void cut(const char *what, uint32_t addr)
 
 static void program(void)
 {
-	uint32_t base = chip.addr & ~0xFFu;
+	uint32_t base = chip->addr & ~0xFFu;
 	uint8_t old[256];
 	if (board_spinor_store_read(base, old, sizeof(old)) < 0)
 		return;
-	uint32_t start = chip.addr & 0xFFu, done = 0, total = chip.data < 256u ? chip.data : 256u;
+	uint32_t start = chip->addr & 0xFFu, done = 0, total = chip->data < 256u ? chip->data : 256u;
 	uint32_t limit = info.ops == info.cut_at ? torn(total) : total;
 	/* bytes in the order they were sent from the start address, wrapping in the page */
 	for (uint32_t i = 0; i < 256u && done < limit; i++) {
 		uint32_t o = (start + i) & 0xFFu;
-		if (chip.loaded[o >> 3] & (1u << (o & 7u))) {
-			old[o] &= chip.page[o];
+		if (chip->loaded[o >> 3] & (1u << (o & 7u))) {
+			old[o] &= chip->page[o];
 			done++;
 		}
 	}
 	board_spinor_store_write(base, old, sizeof(old));
 	if (info.ops == info.cut_at)
-		cut("program", chip.addr);
-	chip.busy_until = now_us() + NOR_T_PP_US;
+		cut("program", chip->addr);
+	chip->busy_until = now_us() + NOR_T_PP_US;
 }
 
 static void erase(void)
 {
-	uint32_t base = chip.addr & ~0xFFFu;
+	uint32_t base = chip->addr & ~0xFFFu;
 	uint32_t limit = info.ops == info.cut_at ? torn(4096u) : 4096u;
 	count_erase(base / 4096u);
-	memset(chip.page, 0xFF, sizeof(chip.page));
-	for (uint32_t off = 0; off < limit; off += sizeof(chip.page))
-		board_spinor_store_write(base + off, chip.page, limit - off < sizeof(chip.page) ? limit - off : sizeof(chip.page));
+	memset(chip->page, 0xFF, sizeof(chip->page));
+	for (uint32_t off = 0; off < limit; off += sizeof(chip->page))
+		board_spinor_store_write(base + off, chip->page, limit - off < sizeof(chip->page) ? limit - off : sizeof(chip->page));
 	if (info.ops == info.cut_at)
 		cut("erase", base);
-	chip.busy_until = now_us() + NOR_T_SSE_US;
+	chip->busy_until = now_us() + NOR_T_SSE_US;
 }
 
 static int busy(void)
 {
-	return now_us() < chip.busy_until;
+	return now_us() < chip->busy_until;
 }
 
 void nor_model_select(int on)
 {
+	if (!info.attached)
+		return;
 	if (on) {
-		chip.phase = CMD;
-		chip.naddr = 0;
-		chip.addr = 0;
-		chip.data = 0;
+		chip->phase = CMD;
+		chip->naddr = 0;
+		chip->addr = 0;
+		chip->data = 0;
 		return;
 	}
 	/* CS high: the chip executes what it latched */
-	uint8_t cmd = chip.phase == IDLE ? 0 : chip.cmd;
-	int complete = chip.phase == DATA || (chip.phase == ADDR && chip.naddr == 3);
-	chip.phase = IDLE;
-	if (!info.attached || !cmd || cmd == 0x05 || cmd == 0x9F || cmd == 0x03)
+	uint8_t cmd = chip->phase == IDLE ? 0 : chip->cmd;
+	int complete = chip->phase == DATA || (chip->phase == ADDR && chip->naddr == 3);
+	chip->phase = IDLE;
+	if (!cmd || cmd == 0x05 || cmd == 0x9F || cmd == 0x03)
 		return;
 	if (busy()) {
 		info.ignored++;
@@ -193,18 +203,18 @@ void nor_model_select(int on)
 	}
 	switch (cmd) {
 	case 0x06:
-		chip.wel = 1;
+		chip->wel = 1;
 		break;
 	case 0x04:
-		chip.wel = 0;
+		chip->wel = 0;
 		break;
 	case 0x02:
 	case 0x20:
-		if (!chip.wel || !complete || (cmd == 0x02 && !chip.data)) {
+		if (!chip->wel || !complete || (cmd == 0x02 && !chip->data)) {
 			info.ignored++;
 			break;
 		}
-		chip.wel = 0;
+		chip->wel = 0;
 		info.ops++;
 		if (cmd == 0x02)
 			program();
@@ -222,38 +232,38 @@ void nor_model_transfer(const uint8_t *tx, uint8_t *rx, size_t n)
 	size_t i = 0;
 	if (rx)
 		memset(rx, 0xFF, n);   /* MISO pulled up where the chip does not drive it */
-	if (!info.attached || chip.phase == IDLE)
+	if (!info.attached || chip->phase == IDLE)
 		return;
 	while (i < n) {
 		uint8_t b = tx ? tx[i] : 0xFF;
-		switch (chip.phase) {
+		switch (chip->phase) {
 		case CMD:
-			chip.cmd = b;
-			chip.phase = (b == 0x02 || b == 0x03 || b == 0x20) ? ADDR : DATA;
+			chip->cmd = b;
+			chip->phase = (b == 0x02 || b == 0x03 || b == 0x20) ? ADDR : DATA;
 			i++;
 			if (b != 0x05 && busy()) {
-				chip.cmd = 0;   /* ignored while busy: only RDSR answers */
+				chip->cmd = 0;   /* ignored while busy: only RDSR answers */
 				info.ignored++;
 			}
 			break;
 		case ADDR:
-			chip.addr = (chip.addr << 8) | b;
+			chip->addr = (chip->addr << 8) | b;
 			i++;
-			if (++chip.naddr == 3) {
-				chip.addr &= NOR_SIZE - 1u;
-				if (chip.cmd != 0x20)
-					chip.phase = DATA;
-				if (chip.cmd == 0x02) {
-					memset(chip.loaded, 0, sizeof(chip.loaded));
+			if (++chip->naddr == 3) {
+				chip->addr &= NOR_SIZE - 1u;
+				if (chip->cmd != 0x20)
+					chip->phase = DATA;
+				if (chip->cmd == 0x02) {
+					memset(chip->loaded, 0, sizeof(chip->loaded));
 				}
 			}
 			break;
 		case DATA:
-			switch (chip.cmd) {
+			switch (chip->cmd) {
 			case 0x05: {
-				uint8_t sr = (uint8_t)((busy() ? 0x01 : 0) | (chip.wel ? 0x02 : 0));
+				uint8_t sr = (uint8_t)((busy() ? 0x01 : 0) | (chip->wel ? 0x02 : 0));
 				if (sr & 0x01)
-					chip.poll_us += NOR_POLL_US;
+					chip->poll_us += NOR_POLL_US;
 				if (rx)
 					rx[i] = sr;
 				i++;
@@ -261,29 +271,29 @@ void nor_model_transfer(const uint8_t *tx, uint8_t *rx, size_t n)
 			}
 			case 0x9F: {
 				static const uint8_t id[3] = { 0x20, 0xBA, 0x18 };
-				if (rx && chip.data < 3)
-					rx[i] = id[chip.data];
-				chip.data++;
+				if (rx && chip->data < 3)
+					rx[i] = id[chip->data];
+				chip->data++;
 				i++;
 				break;
 			}
 			case 0x03: {
 				/* a run up to the end of the array, then the address wraps to 0 */
 				size_t run = n - i;
-				uint32_t room = NOR_SIZE - chip.addr;
+				uint32_t room = NOR_SIZE - chip->addr;
 				if (run > room)
 					run = room;
-				if (rx && board_spinor_store_read(chip.addr, rx + i, run) < 0)
+				if (rx && board_spinor_store_read(chip->addr, rx + i, run) < 0)
 					memset(rx + i, 0xFF, run);
-				chip.addr = (chip.addr + (uint32_t)run) & (NOR_SIZE - 1u);
+				chip->addr = (chip->addr + (uint32_t)run) & (NOR_SIZE - 1u);
 				i += run;
 				break;
 			}
 			case 0x02: {
-				uint32_t o = (chip.addr + chip.data) & 0xFFu;
-				chip.page[o] = b;
-				chip.loaded[o >> 3] |= (uint8_t)(1u << (o & 7u));
-				chip.data++;
+				uint32_t o = (chip->addr + chip->data) & 0xFFu;
+				chip->page[o] = b;
+				chip->loaded[o >> 3] |= (uint8_t)(1u << (o & 7u));
+				chip->data++;
 				i++;
 				break;
 			}
