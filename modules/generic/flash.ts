@@ -3,6 +3,8 @@
 // found (inside the device, 4 KB aligned, no overlap) and each part is granted, as driver
 // "flash", only the areas it owns: offsets are area-relative and bounded, alignment and erased
 // value are queried from the area, never assumed. docs/spi-nor.md.
+import type { Shell } from './shell.js';
+import { type Trace, TraceLevel } from './trace.js';
 
 /** One area of the manifest's table. */
 export interface FlashAreaConfig {
@@ -153,4 +155,97 @@ export function flashDriver(all: readonly FlashArea[], owners: readonly string[]
       return a;
     },
   };
+}
+
+/**
+ * Boot: checks the table against the chip; on success stores each part's driver as
+ * drivers["flash.<part>"] (services.ts: driver.get gives a part its own); registers the FLASH
+ * shell commands. A chip absent or a bad table is said once in a trace and no part gets the driver.
+ */
+export function startFlash(
+  cfg: FlashConfig | undefined,
+  drivers: { [name: string]: unknown },
+  shell: Shell,
+  trace: Trace,
+  parts: readonly string[],
+): void {
+  const PART_ORDER = parts;
+  const chip = spinor.info();
+  const size = Number(/size=(\d+)/.exec(chip)?.[1] ?? 0);
+  const bad = chip.startsWith('absent') ? `SPI NOR ${chip}` : checkAreas(cfg, size);
+  const areas = bad ? [] : cfg!.areas.map((a) => flashArea(spinor, a));
+  if (bad) trace.log(TraceLevel.Warning, 'GENERIC', `flash: ${bad}; no flash areas`);
+  else
+    for (const p of PART_ORDER)
+      drivers[`flash.${p}`] = flashDriver(
+        areas,
+        cfg!.areas.map((a) => a.owner),
+        p,
+      );
+  const area = (id: number) => {
+    const a = areas.find((x) => x.id === id);
+    if (!a) throw new RangeError(`no flash area ${id}`);
+    return a;
+  };
+  shell.register({
+    module: 'FLASH',
+    command: 'INFO',
+    params: 0,
+    help: '- SPI NOR: chip id, size, operation counters, the areas',
+    owner: 'generic',
+    handler: (_p, out) => {
+      out(`FLASH ${spinor.info()}\r\n`);
+      cfg!.areas.forEach((a, i) => {
+        out(`AREA ${areas[i] ? areas[i].info() : `id=${a.id} name=${a.name}`} owner=${a.owner}\r\n`);
+      });
+    },
+  });
+  shell.register({
+    module: 'FLASH',
+    command: 'WEAR',
+    params: 0,
+    help: '- erase counts per 4 KB sector: each area and the whole chip (min, max, total)',
+    owner: 'generic',
+    handler: (_p, out) => {
+      if (bad) throw new Error(bad);
+      for (const a of cfg!.areas) out(`WEAR ${a.name} ${spinor.wear(a.offset / FLASH_SECTOR, a.size / FLASH_SECTOR)}\r\n`);
+      out(`WEAR chip ${spinor.wear(0, size / FLASH_SECTOR)}\r\n`);
+    },
+  });
+  shell.register({
+    module: 'FLASH',
+    command: 'READ',
+    params: 3,
+    help: '<area> <offset> <count> - bytes of an area in hex (count 1..64)',
+    owner: 'generic',
+    handler: (p, out) => {
+      if (!(p[2]! >= 1 && p[2]! <= 64)) throw new RangeError('count 1..64');
+      const b = new Uint8Array(p[2]!);
+      area(p[0]!).read(p[1]!, b);
+      out(`DATA ${Array.from(b, (x) => (x < 16 ? '0' : '') + x.toString(16)).join('')}\r\n`);
+    },
+  });
+  shell.register({
+    module: 'FLASH',
+    command: 'PROG',
+    params: 4,
+    help: '<area> <offset> <value> <count> - program count bytes of value (0..255, count 1..4096)',
+    owner: 'generic',
+    handler: (p, out) => {
+      if (!(p[2]! >= 0 && p[2]! <= 255 && p[3]! >= 1 && p[3]! <= 4096)) throw new RangeError('value 0..255, count 1..4096');
+      area(p[0]!).program(p[1]!, new Uint8Array(p[3]!).fill(p[2]!));
+      out('OK\r\n');
+    },
+  });
+  shell.register({
+    module: 'FLASH',
+    command: 'ERASE',
+    params: 2,
+    help: '<area> <offset> - erase the 4 KB sector at offset',
+    owner: 'generic',
+    handler: (p, out) => {
+      area(p[0]!).erase(p[1]!);
+      out('OK\r\n');
+    },
+  });
 }
