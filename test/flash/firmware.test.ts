@@ -77,3 +77,28 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
     });
   });
 }
+
+// QEMU's netduinoplus2 has nothing on SPI1: the STM32F405 image reads RDID 00 00 00 there and
+// takes the chip model (hosts/stm32f405/spi.c); its RAM holds no area table, so FLASH CHECK only.
+describe('flash: SPI NOR on stm32f405 under QEMU', function () {
+  this.timeout(180000);
+
+  it('finds no chip on SPI1 and uses the model: erase, program across a page, read back', async () => {
+    const spinor = join(mkdtempSync(join(tmpdir(), 'meterfw-spinor-')), 'nor.bin');
+    const node = await FirmwareNode.start({ platform: 'stm32f405', role: 'meter', spinor, readyTimeout: 60000 });
+    try {
+      await node.waitFor(/^PARTS started$/, 60000);
+      const out = await node.command(`FLASH CHECK ${COUNTERS_A} 90`, /^(DATA|ERROR)/, 60000);
+      assert.match(out[0]!, /^FLASH id=20ba18 size=16777216 bus=model reads=1 programs=2 erases=1 errors=0 busy=\d+ timeouts=0$/);
+      assert.equal(out[1], `DATA ffff${'5a'.repeat(12)}ffff`);
+    } finally {
+      await node.stop();
+    }
+    assert.equal(
+      readFileSync(spinor)
+        .subarray(COUNTERS_A + 250, COUNTERS_A + 262)
+        .toString('hex'),
+      '5a'.repeat(12),
+    );
+  });
+});
