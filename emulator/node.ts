@@ -41,6 +41,8 @@ export interface NodeOptions {
   icount?: boolean; // qemu -icount shift=0: 1 instruction per virtual ns
   args?: string[]; // extra arguments (lin firmware options, qemu options)
   nvram?: string; // NVRAM backing file (lin --nvram; boards: semihosting nvram=FILE)
+  spinor?: string; // SPI NOR model file (lin --spinor; boards: semihosting spinor=FILE), docs/spi-nor.md
+  spinorCut?: string; // power cut at the N-th NOR program/erase, or 'random:SEED' (lin --spinor-cut; boards spinor-cut=)
   readyTimeout?: number;
   waitReady?: boolean;
   uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
@@ -183,6 +185,8 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     for (const [part, file] of Object.entries(o.images ?? {})) args.push('--image', `${part}=${file}`);
     if (uart1) args.push('--uart1', uart1);
     if (o.nvram) args.push('--nvram', o.nvram);
+    if (o.spinor) args.push('--spinor', o.spinor);
+    if (o.spinorCut) args.push('--spinor-cut', o.spinorCut);
     if (o.provision) args.push('--provision', o.provision);
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
@@ -208,7 +212,14 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
   if (uart1) args.push('-chardev', `socket,id=uart1,path=${uart1}`, '-serial', 'chardev:uart1');
   if (o.icount) args.push('-icount', 'shift=0');
   // the semihosting command line carries the NVRAM file's name (QEMU options double commas)
-  if (o.nvram) args.push('-semihosting-config', `enable=on,arg=firmware,arg=nvram=${resolve(o.nvram).replace(/,/g, ',,')}`);
+  // and the SPI NOR model's file and power-cut spec
+  const shArgs = [
+    ...(o.nvram ? [`nvram=${resolve(o.nvram)}`] : []),
+    ...(o.spinor ? [`spinor=${resolve(o.spinor)}`] : []),
+    ...(o.spinorCut ? [`spinor-cut=${o.spinorCut}`] : []),
+  ];
+  if (shArgs.length)
+    args.push('-semihosting-config', `enable=on,arg=firmware,${shArgs.map((a) => `arg=${a.replace(/,/g, ',,')}`).join(',')}`);
   return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
 }
 
@@ -220,8 +231,8 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
   if (!found) throw new Error(RENODE_INSTALL);
   const repl = o.repl ?? RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
-  if (o.uart1 || o.nvram || o.icount || o.args?.length)
-    throw new Error('uart1, nvram, icount and args are QEMU and lin options, not Renode ones');
+  if (o.uart1 || o.nvram || o.spinor || o.spinorCut || o.icount || o.args?.length)
+    throw new Error('uart1, nvram, spinor, spinorCut, icount and args are QEMU and lin options, not Renode ones');
   const fw = firmwarePath(o.platform, o.role);
   if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
   const elf = reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) });

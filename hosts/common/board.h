@@ -79,6 +79,22 @@ int board_nvram_attach(size_t size);
 int board_nvram_read(uint32_t offset, void *buf, size_t len);
 int board_nvram_write(uint32_t offset, const void *buf, size_t len);
 
+/* SPI bus to the serial NOR (drivers/spinor). init picks the bus once and names it: "spi1" where
+ * a chip answers on the board's SPI (stm32f405 on Renode), else "model" (drivers/spinor/nor_model.c,
+ * the chip model). select drives chip select (1: asserted); transfer clocks n bytes out of tx
+ * (0xFF when NULL) and into rx (when not NULL). */
+const char *board_spi_init(void);
+void board_spi_select(int on);
+void board_spi_transfer(const uint8_t *tx, uint8_t *rx, size_t n);
+/* The NOR model's backing store (lin: --spinor FILE; boards: spinor=FILE on the semihosting
+ * command line): attach returns the file's length (0 for a new one), -1 without one; read and
+ * write return 0 or -1 and reach the file before they return. cut returns the power-cut spec
+ * (lin --spinor-cut; boards spinor-cut=) or NULL. */
+long board_spinor_store_attach(void);
+int board_spinor_store_read(uint32_t offset, void *buf, size_t len);
+int board_spinor_store_write(uint32_t offset, const void *buf, size_t len);
+const char *board_spinor_cut(void);
+
 /* Flash regions holding the part images (addresses and maximum sizes). */
 typedef struct {
 	const char *name;          /* "legal", "plc", "nonlegal" */

@@ -19,6 +19,8 @@ extern const uint32_t part_image_legal_size, part_image_plc_size, part_image_non
 int lin_uart_attach(unsigned port, const char *path);
 void lin_board_args(int argc, char **argv);
 int lin_nvram_open(const char *path, size_t size);
+int lin_spinor_open(const char *path);
+void lin_spinor_cut(const char *spec);
 void lin_entropy_seed(uint64_t seed);
 
 static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
@@ -63,12 +65,16 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
 		"                [--nvram FILE] [--provision FILE] [--seed N] [--sim-clock]\n"
+		"                [--spinor FILE] [--spinor-cut N|random:SEED]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
 		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket; time stands\n"
 		"                     still until the medium's READY, then follows the medium's\n"
 		"                     simulated clock when it runs one (simClock=1)\n"
 		"  --nvram FILE       keep the NVRAM (%u bytes) in FILE; created if missing or empty\n"
+		"  --spinor FILE      keep the SPI NOR model (16 MB + erase counts) in FILE; created if\n"
+		"                     missing or empty (docs/spi-nor.md)\n"
+		"  --spinor-cut SPEC  power cut at the N-th NOR program/erase, or a random one from SEED\n"
 		"  --provision FILE   PLC provisioning record (EUI-64, PSK, device table; tools/provision.mjs)\n"
 		"  --seed N           reproducible entropy (decimal, 0..2^64-1) instead of the clock's\n"
 		"  --sim-clock        the medium on --modem runs the simulated clock: wait for its READY\n"
@@ -125,7 +131,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") ||
-		     !strcmp(arg, "--nvram") ||
+		     !strcmp(arg, "--nvram") || !strcmp(arg, "--spinor") || !strcmp(arg, "--spinor-cut") ||
 		     !strcmp(arg, "--provision") || !strcmp(arg, "--seed")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
@@ -154,6 +160,12 @@ int main(int argc, char **argv)
 			}
 			nvram = argv[++i];
 		}
+		else if (!strcmp(arg, "--spinor")) {
+			if (lin_spinor_open(argv[++i]) < 0)
+				return 2;
+		}
+		else if (!strcmp(arg, "--spinor-cut"))
+			lin_spinor_cut(argv[++i]);
 		else if (!strcmp(arg, "--seed")) {
 			const char *v = argv[++i];
 			char *end;

@@ -24,6 +24,7 @@ interface FirmwareConfig {
   readonly bench?: boolean;
   readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (below)
   readonly dlms?: boolean;
+  readonly flash?: import('./flash.js').FlashConfig | false;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -70,6 +71,27 @@ const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./met
   drivers.plcstore = areas.plc;
   drivers.nvstore = areas.nonlegal;
 });
+
+// The SPI NOR's flash areas (config.flash, flash.ts): checked against the chip at boot, each
+// part granted its own as driver "flash". (flash.ts is not in the STM32F405's archive: its
+// names would grow that board's key table.)
+const flashDrivers = cfg.flash
+  ? import('./flash.js').then((f) => f.startFlash(cfg.flash || undefined, drivers, shell, trace, PART_ORDER))
+  : undefined;
+// Where the manifest sets config.flash false (the STM32F405: its RAM holds no area table) only
+// the chip's bring-up check: erase the 4 KB sector at addr, program 12 bytes of value across the
+// page boundary at addr + 250, read 16 bytes back from addr + 248.
+if (cfg.flash === false) {
+  const check = native<(addr: number, value: number) => string>('xs_spinor_check'); // native() goes before the parts start
+  shell.register({
+    module: 'FLASH',
+    command: 'CHECK',
+    params: 2,
+    help: '<sector addr> <value> - SPI NOR chip line, erase, program across a page, read back',
+    owner: 'generic',
+    handler: (p, out) => out(`FLASH ${check(p[0]!, p[1]!)}\r\n`),
+  });
+}
 
 const ctx: ServiceContext = {
   kernel,
@@ -244,6 +266,7 @@ if (cfg.bench || cfg.clockBench) {
 
 async function startParts() {
   await legalDrivers;
+  await flashDrivers?.catch((e) => trace.log(TraceLevel.Error, 'GENERIC', `flash: ${e instanceof Error ? e.message : String(e)}`));
   if (cfg.dlms) {
     try {
       const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);

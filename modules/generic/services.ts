@@ -135,7 +135,8 @@ function makeTable(ctx: ServiceContext): Impl {
     config: (c) => ctx.config[c.part],
     'driver.get': (c, name) => {
       if (!c.granted.has(`driver.${name}`)) throw new ServiceError(`driver ${name} not granted to ${c.title}`);
-      const d = ctx.drivers[name];
+      // a driver made per part (flash: each part's own areas) is stored as <name>.<part>
+      const d = ctx.drivers[`${name}.${c.part}`] ?? ctx.drivers[name];
       if (d === undefined) throw new ServiceError(`no driver ${name}`);
       return d;
     },
