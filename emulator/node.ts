@@ -42,6 +42,9 @@ export interface NodeOptions {
   readyTimeout?: number;
   waitReady?: boolean;
   uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
+  // the concentrator's backhaul UART (3) on a TCP server at 127.0.0.1:PORT, the head-end's far
+  // end (npm run headend -- serve --connect): lin --backhaul-port, QEMU the fourth -serial
+  backhaulPort?: number;
 }
 
 // The test's end of a node's UART1: a Unix socket the firmware (lin: --uart1) or QEMU (a socket
@@ -181,6 +184,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     if (uart1) args.push('--uart1', uart1);
     if (o.nvram) args.push('--nvram', o.nvram);
     if (o.provision) args.push('--provision', o.provision);
+    if (o.backhaulPort !== undefined) args.push('--backhaul-port', String(o.backhaulPort));
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
@@ -204,7 +208,13 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
   if (o.icount) args.push('-icount', 'shift=0');
   // the semihosting command line carries the NVRAM file's name (QEMU options double commas)
   if (o.nvram) args.push('-semihosting-config', `enable=on,arg=firmware,arg=nvram=${resolve(o.nvram).replace(/,/g, ',,')}`);
-  return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
+  const all = [...args, ...(o.args ?? [])];
+  if (o.backhaulPort !== undefined) {
+    // UART3 is the fourth -serial: the ones before it that nobody attached are null
+    for (let n = all.filter((a) => a === '-serial').length; n < 3; n++) all.push('-serial', 'null');
+    all.push('-serial', `tcp:127.0.0.1:${o.backhaulPort},server=on,wait=off`);
+  }
+  return { cmd: 'qemu-system-arm', args: all };
 }
 
 // Renode's command line: the board and the image loaded, USART1 on a TCP server socket (no
@@ -215,7 +225,7 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
   if (!found) throw new Error(RENODE_INSTALL);
   const repl = RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
-  if (o.uart1 || o.nvram || o.icount || o.args?.length)
+  if (o.uart1 || o.nvram || o.icount || o.args?.length || o.backhaulPort !== undefined)
     throw new Error('uart1, nvram, icount and args are QEMU and lin options, not Renode ones');
   const fw = firmwarePath(o.platform, o.role);
   if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
