@@ -72,7 +72,12 @@ export function headend(args: string[]): Proc {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exit = new Promise<number | null>((r) =>
+    child.on('exit', (code) => {
+      r(code);
+      for (const w of waiters.splice(0)) w();
+    }),
+  );
   return {
     child,
     lines,
@@ -86,7 +91,6 @@ export function headend(args: string[]): Proc {
         if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re}: ${lines.join(' | ')}`);
         await new Promise<void>((r) => {
           waiters.push(r);
-          child.once('exit', () => r());
           setTimeout(r, ms).unref();
         });
       }

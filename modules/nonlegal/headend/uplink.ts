@@ -158,16 +158,30 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
     }
   }
 
-  /** Sends what the window allows: alarms first (queue order). While the link is down, one probe. */
+  /**
+   * Link up: alarms not in flight go at once, batches as the window allows. Link down (no answer
+   * to two rounds): one probe at a time, the oldest upload (an alarm first); repeats of the
+   * alarms waiting meanwhile are aggregated into them.
+   */
   function pump(): void {
     let inFlight = 0;
-    for (const u of queue) if (u.sentAt !== undefined) inFlight++;
-    const limit = linkUp ? cfg.window : 1;
-    for (const u of queue) {
-      if (inFlight >= limit) break;
-      if (u.sentAt === undefined) {
-        send(u);
+    let bulkInFlight = 0;
+    for (const u of queue)
+      if (u.sentAt !== undefined) {
         inFlight++;
+        if (u.alarm === undefined) bulkInFlight++;
+      }
+    if (!linkUp) {
+      const first = queue.find((u) => u.sentAt === undefined);
+      if (inFlight === 0 && first) send(first);
+      return;
+    }
+    for (const u of queue) {
+      if (u.sentAt !== undefined) continue;
+      if (u.alarm) send(u);
+      else if (bulkInFlight < cfg.window) {
+        send(u);
+        bulkInFlight++;
       }
     }
   }

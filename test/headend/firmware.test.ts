@@ -1,0 +1,92 @@
+// The head-end link end to end on lin: the concentrator's uplink (zlib's raw deflate compiled
+// into the firmware, the backhaul UART on --backhaul-port) and the receiver (npm run headend --
+// serve), killed and restarted while uploads are in flight and while the concentrator queues.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FirmwareNode, firmwarePath } from '../../emulator/node.js';
+import { headend } from './helpers.js';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function summary(db: string): Record<string, number> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'tools/headend/main.ts', 'summary', '--db', db, '--json'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, number>;
+}
+
+const stat = (line: string, key: string) => Number(new RegExp(`\\b${key}=(\\d+)`).exec(line)?.[1]);
+const T0 = 1_790_000_100 - (1_790_000_100 % 900);
+
+describe('head-end link on lin (firmware uplink -> receiver)', function () {
+  this.timeout(120000);
+  const fw = firmwarePath('lin', 'concentrator');
+  let dir: string;
+  let node: FirmwareNode | undefined;
+  before(function () {
+    if (!existsSync(fw)) this.skip();
+    dir = mkdtempSync(join(tmpdir(), 'headend-fw-'));
+  });
+  after(async () => {
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the firmware's deflate inflates on the head-end; a receiver killed and restarted loses nothing and stores nothing twice", async () => {
+    const port = await freePort();
+    const db = join(dir, 'he.db');
+    node = await FirmwareNode.start({ platform: 'lin', role: 'concentrator', backhaulPort: port });
+    const args = ['serve', '--db', db, '--connect', `127.0.0.1:${port}`, '--retry-ms', '100'];
+    let he = headend(args);
+    try {
+      await he.waitLine(/connected/);
+      // 4 meters x 96 intervals: 384 records in batches of 56 (maxFrame 2048 bytes)
+      await node.command(`HE TEST 4 96 ${T0}`, /^HE TEST records=384 refused=0/);
+      await node.command(`HE ALARM 2 7 ${Math.floor(Date.now() / 1000)}`, /^HE STATS/);
+      // kill the receiver as soon as one batch is stored: others may be in flight
+      await he.waitLine(/upload \d+ records=\d+ stored=\d+/);
+      he.child.kill('SIGKILL');
+      await he.exit;
+      // more while no head-end listens: queued on the concentrator, the alarm too
+      await node.command(`HE TEST 4 4 ${T0 + 96 * 900}`, /^HE TEST records=16 refused=0/);
+      await node.command('HE FLUSH', /^HE STATS/);
+      await node.command(`HE ALARM 3 8 ${Math.floor(Date.now() / 1000)}`, /^HE STATS/);
+      he = headend(args);
+      await he.waitLine(/connected/);
+      for (;;) {
+        const line = (await node.command('HE STATS', /^HE STATS/))[0] as string;
+        if (stat(line, 'queued') === 0 && stat(line, 'pending') === 0) {
+          assert.equal(stat(line, 'deflate'), 0);
+          assert.equal(stat(line, 'bulkUploads'), 0);
+          assert.equal(stat(line, 'rejected'), 0);
+          assert.ok(stat(line, 'wire') < stat(line, 'raw') / 2, line);
+          break;
+        }
+        await he.waitLine(/upload|alarm/, 10000);
+        he.lines.length = 0;
+      }
+      he.child.kill('SIGTERM');
+      assert.equal(await he.exit, 0);
+    } finally {
+      he.child.kill('SIGKILL');
+    }
+    const s = summary(db);
+    assert.equal(s.meters, 4);
+    assert.equal(s.intervalsStored, 400);
+    assert.equal(s.intervalsExpected, 400);
+    assert.equal(s.missing, 0);
+    assert.equal(s.rejected, 0);
+    assert.equal(s.alarms, 2);
+  });
+});
