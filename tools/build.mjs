@@ -553,7 +553,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const tasks = [
     ...xsEngineFiles(xs, parser).map((s) => compileTask(tc, s, objName(engineDir, s), engineFlags)),
     ...mbedFiles.map((s) => compileTask(tc, s, objName(join(BUILD, 'obj', tcName, 'mbedtls'), s), thirdFlags)),
-    ...ZLIB_FILES.map((f) =>
+    ...(cFiles.some((f) => f.endsWith('xs_deflate.c')) ? ZLIB_FILES : []).map((f) =>
       compileTask(tc, join(ZLIB, f), objName(join(BUILD, 'obj', tcName, 'zlib'), join(ZLIB, f)), [...thirdFlags, '-DNO_GZIP']),
     ),
     ...[...commonFiles, ...hostFiles, ...cFiles].map((s) => compileTask(tc, s, objName(appDir, s), appFlags)),

@@ -13,6 +13,10 @@ export function startHeadend(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
   rs('shell.register', 'HE', 'STATS', 0, '- head-end link: uploads queued, sent, acked, resent, dropped{...}, link up/down', (_p, out) =>
     out(statsLine(up.stats())),
   );
+  if (cfg.compress)
+    rs('shell.register', 'HE', 'DEFLATE', 0, "- the firmware's zlib: calls, failures, bytes in/out, most heap held at once", (_p, out) =>
+      out(`HE DEFLATE ${(rs('driver.get', 'deflate') as { info(): string }).info()}\r\n`),
+    );
   rs('shell.register', 'HE', 'FLUSH', 0, '- close the current batch now', (_p, out) => {
     up.flush();
     out(statsLine(up.stats()));
