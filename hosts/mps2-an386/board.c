@@ -37,7 +37,7 @@ static cmsdk_uart_t *const uarts[BOARD_UART_MAX] = {
 #endif
 };
 #if BOARD_UART_MAX > 3
-static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4, 6 };
+static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4, 18 };   /* UART3 RX: IRQ 18 (QEMU hw/arm/mps2.c) */
 #else
 static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4 };
 #endif

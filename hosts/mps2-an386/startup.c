@@ -26,5 +26,5 @@ void (*const vector_table[16 + IRQ_COUNT])(void) = {
 	[16 + 0] = UART0RX_Handler,
 	[16 + 2] = UART1RX_Handler,
 	[16 + 4] = UART2RX_Handler,
-	[16 + 6] = UART3RX_Handler,
+	[16 + 18] = UART3RX_Handler,         /* QEMU hw/arm/mps2.c: UART3 RX is IRQ 18 */
 };

@@ -54,7 +54,8 @@ export class FakeConcentrator {
 export interface Proc {
   child: ChildProcess;
   lines: string[];
-  waitLine(re: RegExp, ms?: number): Promise<string>;
+  /** The first line matching re, from line index `from` on. */
+  waitLine(re: RegExp, ms?: number, from?: number): Promise<string>;
   exit: Promise<number | null>;
 }
 
@@ -82,10 +83,10 @@ export function headend(args: string[]): Proc {
     child,
     lines,
     exit,
-    waitLine: async (re, ms = 30000) => {
+    waitLine: async (re, ms = 30000, from = 0) => {
       const t0 = Date.now();
       for (;;) {
-        const hit = lines.find((l) => re.test(l));
+        const hit = lines.slice(from).find((l) => re.test(l));
         if (hit) return hit;
         if (child.exitCode !== null) throw new Error(`headend exited ${child.exitCode} before ${re}: ${lines.join(' | ')}`);
         if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${re}: ${lines.join(' | ')}`);
