@@ -3,8 +3,9 @@
 // serve), killed and restarted while uploads are in flight and while the concentrator queues.
 // KNOWN FAILURE (unresolved): in this harness, after the receiver restarts, the concentrator's
 // uplink stops acting on its own (its HE timer neither resends nor closes batches, and acks are
-// taken in only when a shell command wakes it), on lin and mps2-an386 alike; the same steps by
-// hand pass (docs/headend.md). Runs only with HEADEND_E2E=1 until that is found.
+// taken in only when a shell command wakes it: HE STATS shows ticks=1 for good), on lin and
+// mps2-an386 alike; the same steps from a plain script with an idle wait pass (ticks go on).
+// Runs only with HEADEND_E2E=1 until that is found.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

@@ -46,6 +46,8 @@ interface Upload {
 }
 
 export interface UplinkStats {
+  /** timer rounds (batch closing, ack time-outs) */
+  ticks: number;
   queued: number;
   pending: number;
   sent: number;
@@ -95,6 +97,7 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
   let linkUp = false;
   let timeouts = 0;
   const s: Omit<UplinkStats, 'queued' | 'pending' | 'link' | 'rx'> & { rx: { malformed: number; unknownAck: number } } = {
+    ticks: 0,
     sent: 0,
     acked: 0,
     resent: 0,
@@ -188,6 +191,7 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
 
   function tick(): void {
     const now = uptime();
+    s.ticks++;
     if (batch.length && now - batchAt >= cfg.batchMs) close();
     let expired = false;
     for (const u of queue) if (u.sentAt !== undefined && now - u.sentAt >= cfg.ackTimeoutMs) expired = true;
@@ -321,7 +325,7 @@ export function statsLine(st: UplinkStats): string {
   const d = st.dropped;
   const r = st.rx;
   return (
-    `HE STATS link=${st.link} queued=${st.queued} pending=${st.pending} sent=${st.sent} acked=${st.acked} resent=${st.resent} rejected=${st.rejected} aggregated=${st.aggregated} raw=${st.rawBytes} wire=${st.wireBytes}` +
+    `HE STATS link=${st.link} ticks=${st.ticks} queued=${st.queued} pending=${st.pending} sent=${st.sent} acked=${st.acked} resent=${st.resent} rejected=${st.rejected} aggregated=${st.aggregated} raw=${st.rawBytes} wire=${st.wireBytes}` +
     ` dropped{bulkUploads=${d.bulkUploads} bulkRecords=${d.bulkRecords} alarms=${d.alarms} invalid=${d.invalid} deflate=${d.deflate}}` +
     ` rx{frames=${r.frames} garbage=${r.garbage} badCrc=${r.badCrc} badLength=${r.badLength} malformed=${r.malformed} unknownAck=${r.unknownAck}}\r\n`
   );
