@@ -47,6 +47,9 @@ export interface NodeOptions {
   waitReady?: boolean;
   uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
   repl?: string; // Renode: this platform description instead of the board's (a variant of it)
+  // the concentrator's backhaul UART (3) on a TCP server at 127.0.0.1:PORT, the head-end's far
+  // end (npm run headend -- serve --connect): lin --backhaul-port, QEMU the fourth -serial
+  backhaulPort?: number;
 }
 
 // The test's end of a node's UART1: a Unix socket the firmware (lin: --uart1) or QEMU (a socket
@@ -188,6 +191,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     if (o.spinor) args.push('--spinor', o.spinor);
     if (o.spinorCut) args.push('--spinor-cut', o.spinorCut);
     if (o.provision) args.push('--provision', o.provision);
+    if (o.backhaulPort !== undefined) args.push('--backhaul-port', String(o.backhaulPort));
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   if (o.repl) throw new Error('repl is a Renode option (emulator: renode)');
@@ -220,7 +224,13 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
   ];
   if (shArgs.length)
     args.push('-semihosting-config', `enable=on,arg=firmware,${shArgs.map((a) => `arg=${a.replace(/,/g, ',,')}`).join(',')}`);
-  return { cmd: 'qemu-system-arm', args: [...args, ...(o.args ?? [])] };
+  const all = [...args, ...(o.args ?? [])];
+  if (o.backhaulPort !== undefined) {
+    // UART3 is the fourth -serial: the ones before it that nobody attached are null
+    for (let n = all.filter((a) => a === '-serial').length; n < 3; n++) all.push('-serial', 'null');
+    all.push('-serial', `tcp:127.0.0.1:${o.backhaulPort},server=on,wait=off`);
+  }
+  return { cmd: 'qemu-system-arm', args: all };
 }
 
 // Renode's command line: the board and the image loaded, USART1 on a TCP server socket (no
@@ -231,8 +241,8 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
   if (!found) throw new Error(RENODE_INSTALL);
   const repl = o.repl ?? RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
-  if (o.uart1 || o.nvram || o.spinor || o.spinorCut || o.icount || o.args?.length)
-    throw new Error('uart1, nvram, spinor, spinorCut, icount and args are QEMU and lin options, not Renode ones');
+  if (o.uart1 || o.nvram || o.spinor || o.spinorCut || o.icount || o.args?.length || o.backhaulPort !== undefined)
+    throw new Error('uart1, nvram, spinor, spinorCut, backhaulPort, icount and args are QEMU and lin options, not Renode ones');
   const fw = firmwarePath(o.platform, o.role);
   if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
   const elf = reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) });

@@ -20,6 +20,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pins = JSON.parse(readFileSync(join(root, 'tools', 'deps.json'), 'utf8'));
 const XS = join(root, 'deps', `xsnap-${pins.xsnap.version}`, 'xs');
 const MBEDTLS = join(root, 'deps', `mbedtls-${pins.mbedtls.upstream}`);
+// zlib's raw deflate only (drivers/deflate/): no gzip wrapper, so no CRC-32 tables
+const ZLIB = join(root, 'deps', `zlib-${pins.zlib.upstream}`);
+const ZLIB_FILES = ['deflate.c', 'trees.c', 'zutil.c', 'adler32.c'];
 const BUILD = join(root, 'build');
 
 export const PLATFORMS = ['lin', 'mps2-an386', 'stm32f405', 'stm32f429'];
@@ -516,6 +519,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     `-I${join(MBEDTLS, 'include')}`,
     `-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"`,
     '-DMETERFW_MBEDTLS_ECDSA', // drivers/fwimage (hosts/common/mbedtls-config.h)
+    `-I${ZLIB}`,
   ];
   const parser = manifest.parser === true;
   const engineFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
@@ -571,6 +575,9 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const tasks = [
     ...xsEngineFiles(xs, parser).map((s) => compileTask(tc, s, objName(engineDir, s), engineFlags)),
     ...mbedFiles.map((s) => compileTask(tc, s, objName(join(BUILD, 'obj', tcName, 'mbedtls'), s), thirdFlags)),
+    ...(cFiles.some((f) => f.endsWith('xs_deflate.c')) ? ZLIB_FILES : []).map((f) =>
+      compileTask(tc, join(ZLIB, f), objName(join(BUILD, 'obj', tcName, 'zlib'), join(ZLIB, f)), [...thirdFlags, '-DNO_GZIP']),
+    ),
     ...[...commonFiles, ...hostFiles, ...cFiles].map((s) => compileTask(tc, s, objName(appDir, s), appFlags)),
     ...['natives.c', 'config.c'].map((f) => compileTask(tc, join(gen, f), join(gen, f.replace('.c', '.o')), appFlags)),
     ...[join(root, 'drivers', 'fwimage', 'fwimage.c'), join(root, 'drivers', 'fwimage', 'fwimage_parse.c')].map((s) =>

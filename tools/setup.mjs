@@ -189,6 +189,49 @@ function mbedtlsSources() {
   rmSync(tmp, { recursive: true, force: true });
 }
 
+// 3b. zlib from Debian's source package (the firmware's raw deflate, drivers/deflate/), fetched
+// the same way as mbed TLS: a private apt configuration, apt checks the signature, we the pin.
+function zlibSources() {
+  const pin = pins.zlib;
+  const dest = join(deps, `zlib-${pin.upstream}`);
+  if (existsSync(join(dest, 'deflate.c'))) return;
+  if (!have('apt-get')) fail(`apt-get is needed to fetch Debian's source package ${pin.source}=${pin.debian}`);
+  const aptDir = join(deps, 'apt');
+  for (const d of ['lists/partial', 'cache/archives/partial', 'etc', 'src']) mkdirSync(join(aptDir, d), { recursive: true });
+  const { mirror, suite } = debianMirror();
+  writeFileSync(
+    join(aptDir, 'etc', 'sources.list'),
+    `deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`,
+  );
+  const opts = [
+    '-o',
+    `Dir::Etc::SourceList=${join(aptDir, 'etc', 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=-',
+    '-o',
+    `Dir::State::Lists=${join(aptDir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(aptDir, 'cache')}`,
+    '-o',
+    'APT::Sandbox::User=root',
+    '-qq',
+  ];
+  log(`fetching Debian source package ${pin.source}=${pin.debian}`);
+  run('apt-get', [...opts, 'update']);
+  run('apt-get', [...opts, 'source', '--download-only', `${pin.source}=${pin.debian}`], { cwd: join(aptDir, 'src') });
+  const orig = join(aptDir, 'src', pin.orig);
+  const got = sha('sha256', orig);
+  if (got !== pin.origSha256) fail(`${pin.source} ${pin.upstream}: sha256 mismatch (${got})`);
+  const tmp = join(deps, 'zlib-tmp');
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  run('tar', ['xjf', orig, '-C', tmp]);
+  const top = readdirSync(tmp)[0];
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(join(tmp, top), dest);
+  rmSync(tmp, { recursive: true, force: true });
+}
+
 // 4. Renode (the STM32 boards' emulator, renode/): when one is found (tools/renode.mjs), the
 // Debian packages its Mono build and renode-test need. Without Renode its tests skip.
 function renodeRuntime() {
@@ -219,4 +262,5 @@ debianPackages();
 renodeRuntime();
 xsSources();
 mbedtlsSources();
+zlibSources();
 log('ready');

@@ -9,7 +9,10 @@
 #define BOARD_UART_CONSOLE 0   /* shell (MNSH) */
 #define BOARD_UART_AUX     1   /* optical port (meter) / host link */
 #define BOARD_UART_MODEM   2   /* PLC modem port */
-#define BOARD_UART_MAX     3
+#define BOARD_UART_BACKHAUL 3  /* concentrator's head-end link (backhaul modem), where the board has it */
+#ifndef BOARD_UART_MAX
+#define BOARD_UART_MAX     3   /* 4 where the manifest gives the board a backhaul UART */
+#endif
 
 void board_init(void);
 const char *board_name(void);

@@ -1,5 +1,7 @@
 /* Linux host: the firmware as a native process. UART0 is stdin/stdout (the shell); the other
- * UARTs are optional Unix-domain socket connections given on the command line. Reads are
+ * UARTs are optional Unix-domain socket connections given on the command line, or (the
+ * concentrator's backhaul) a TCP port on 127.0.0.1 that this process listens on, taking one
+ * connection at a time and the next one when it closes. Reads are
  * non-blocking into per-port ring buffers of the same size as on the boards, so overflow
  * behaves (and is counted) the same way. */
 #define _GNU_SOURCE
@@ -19,6 +21,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #ifndef BOARD_UART_RX_SIZE
 #define BOARD_UART_RX_SIZE 512
@@ -26,6 +30,7 @@
 
 typedef struct {
 	int in, out;        /* file descriptors, -1 when absent */
+	int listener;       /* listening TCP socket (lin_uart_listen_tcp), -1 when none */
 	int eof;
 	uint32_t dropped;
 	ringbuf_t rx;
@@ -81,6 +86,41 @@ int lin_uart_attach(unsigned port, const char *path)
 	return 0;
 }
 
+int lin_uart_listen_tcp(unsigned port, unsigned tcp_port)
+{
+	if (port >= BOARD_UART_MAX || tcp_port == 0 || tcp_port > 65535)
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in addr;
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)tcp_port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	uarts[port].listener = fd;
+	return 0;
+}
+
+/* A listening UART without a peer takes the next connection. */
+static void accept_peer(unsigned port)
+{
+	lin_uart_t *u = &uarts[port];
+	int fd = accept(u->listener, NULL, NULL);
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	u->in = u->out = fd;
+	u->eof = 0;
+}
+
 void lin_board_args(int argc, char **argv)
 {
 	(void)argc;
@@ -114,6 +154,7 @@ void board_init(void)
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < BOARD_UART_MAX; i++) {
 		uarts[i].in = uarts[i].out = -1;
+		uarts[i].listener = -1;
 		ringbuf_init(&uarts[i].rx, uarts[i].storage, sizeof(uarts[i].storage));
 	}
 	uarts[0].in = 0;
@@ -162,6 +203,12 @@ static void pump(unsigned port)
 			if (put < (size_t)n)
 				break;
 			continue;
+		}
+		if (n == 0 && u->listener >= 0) {
+			/* the far end hung up: the line is idle until the next connection */
+			close(u->in);
+			u->in = u->out = -1;
+			break;
 		}
 		if (n == 0) {
 			u->eof = 1;
@@ -251,8 +298,9 @@ void board_idle(uint32_t max_ms)
 	struct pollfd fds[BOARD_UART_MAX];
 	int n = 0;
 	for (int i = 0; i < BOARD_UART_MAX; i++) {
-		if (uarts[i].in >= 0 && !uarts[i].eof) {
-			fds[n].fd = uarts[i].in;
+		int fd = uarts[i].in >= 0 && !uarts[i].eof ? uarts[i].in : uarts[i].in < 0 ? uarts[i].listener : -1;
+		if (fd >= 0) {
+			fds[n].fd = fd;
 			fds[n].events = POLLIN;
 			fds[n].revents = 0;
 			n++;
@@ -266,8 +314,11 @@ void board_idle(uint32_t max_ms)
 		max_ms = 1000;
 	sim_clock_poll();
 	if (poll(fds, (nfds_t)n, (int)max_ms) > 0) {
-		for (int i = 0; i < BOARD_UART_MAX; i++)
+		for (int i = 0; i < BOARD_UART_MAX; i++) {
+			if (uarts[i].in < 0 && uarts[i].listener >= 0)
+				accept_peer((unsigned)i);
 			pump((unsigned)i);   /* notices end of input on the console too */
+		}
 	}
 }
 

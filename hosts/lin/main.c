@@ -17,6 +17,7 @@ extern const uint8_t part_image_legal[], part_image_plc[], part_image_nonlegal[]
 extern const uint32_t part_image_legal_size, part_image_plc_size, part_image_nonlegal_size;
 
 int lin_uart_attach(unsigned port, const char *path);
+int lin_uart_listen_tcp(unsigned port, unsigned tcp_port);
 void lin_board_args(int argc, char **argv);
 int lin_nvram_open(const char *path, size_t size);
 int lin_spinor_open(const char *path);
@@ -64,7 +65,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
-		"                [--nvram FILE] [--provision FILE] [--seed N] [--sim-clock]\n"
+		"                [--nvram FILE] [--provision FILE] [--seed N] [--sim-clock] [--backhaul-port PORT]\n"
 		"                [--spinor FILE] [--spinor-cut N|random:SEED]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
@@ -78,6 +79,8 @@ static void usage(FILE *out)
 		"  --provision FILE   PLC provisioning record (EUI-64, PSK, device table; tools/provision.mjs)\n"
 		"  --seed N           reproducible entropy (decimal, 0..2^64-1) instead of the clock's\n"
 		"  --sim-clock        the medium on --modem runs the simulated clock: wait for its READY\n"
+		"  --backhaul-port PORT  the concentrator's backhaul UART (3): listen on 127.0.0.1:PORT,\n"
+		"                     one connection at a time (the head-end: npm run headend -- serve)\n"
 		"                     without the %u-ms limit after which real time resumes\n"
 		"The shell (MNSH) is on standard input and output.\n", (unsigned)NVRAM_SIZE, (unsigned)SIM_WAIT_LIMIT_MS);
 }
@@ -115,7 +118,7 @@ int main(int argc, char **argv)
 	runtime_config_t config;
 	const uint8_t *builtin[IMAGE_PART_COUNT] = { NULL, part_image_legal, part_image_plc, part_image_nonlegal };
 	const uint32_t builtin_size[IMAGE_PART_COUNT] = { 0, part_image_legal_size, part_image_plc_size, part_image_nonlegal_size };
-	const char *uart1 = NULL, *modem = NULL, *nvram = NULL;
+	const char *uart1 = NULL, *modem = NULL, *nvram = NULL, *backhaul = NULL;
 
 	board_init();
 	lin_board_args(argc, argv);
@@ -132,6 +135,7 @@ int main(int argc, char **argv)
 		}
 		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") ||
 		     !strcmp(arg, "--nvram") || !strcmp(arg, "--spinor") || !strcmp(arg, "--spinor-cut") ||
+		     !strcmp(arg, "--backhaul-port") ||
 		     !strcmp(arg, "--provision") || !strcmp(arg, "--seed")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
@@ -153,6 +157,8 @@ int main(int argc, char **argv)
 			uart1 = argv[++i];
 		else if (!strcmp(arg, "--modem"))
 			modem = argv[++i];
+		else if (!strcmp(arg, "--backhaul-port"))
+			backhaul = argv[++i];
 		else if (!strcmp(arg, "--nvram")) {
 			if (nvram) {
 				fprintf(stderr, "firmware: --nvram given twice\n");
@@ -194,6 +200,23 @@ int main(int argc, char **argv)
 	if (modem && lin_uart_attach(BOARD_UART_MODEM, modem) < 0) {
 		fprintf(stderr, "firmware: cannot connect the modem port to %s\n", modem);
 		return 2;
+	}
+	if (backhaul) {
+		char *end;
+		unsigned long port = strtoul(backhaul, &end, 10);
+		if (!*backhaul || *end || port == 0 || port > 65535) {
+			fprintf(stderr, "firmware: --backhaul-port expects 1..65535, got '%s'\n", backhaul);
+			return 2;
+		}
+#if BOARD_UART_MAX > 3
+		if (lin_uart_listen_tcp(BOARD_UART_BACKHAUL, (unsigned)port) < 0) {
+			fprintf(stderr, "firmware: cannot listen on 127.0.0.1:%lu for the backhaul UART\n", port);
+			return 2;
+		}
+#else
+		fprintf(stderr, "firmware: this build has no backhaul UART (BOARD_UART_MAX 3)\n");
+		return 2;
+#endif
 	}
 	if (nvram && lin_nvram_open(nvram, NVRAM_SIZE) < 0)
 		return 2;

@@ -32,8 +32,15 @@ static cmsdk_uart_t *const uarts[BOARD_UART_MAX] = {
 	(cmsdk_uart_t *)0x40004000u,          /* UART0: serial0, console */
 	(cmsdk_uart_t *)0x40005000u,          /* UART1: serial1 */
 	(cmsdk_uart_t *)0x40006000u,          /* UART2: serial2 */
+#if BOARD_UART_MAX > 3
+	(cmsdk_uart_t *)0x40007000u,          /* UART3: serial3, the concentrator's backhaul */
+#endif
 };
+#if BOARD_UART_MAX > 3
+static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4, 18 };   /* UART3 RX: IRQ 18 (QEMU hw/arm/mps2.c) */
+#else
 static const uint8_t uart_rx_irq[BOARD_UART_MAX] = { 0, 2, 4 };
+#endif
 
 
 const char *board_name(void)
@@ -114,6 +121,11 @@ static void uart_rx_isr(unsigned port)
 void UART0RX_Handler(void) { uart_rx_isr(0); }
 void UART1RX_Handler(void) { uart_rx_isr(1); }
 void UART2RX_Handler(void) { uart_rx_isr(2); }
+#if BOARD_UART_MAX > 3
+void UART3RX_Handler(void) { uart_rx_isr(3); }
+#else
+void UART3RX_Handler(void) { }
+#endif
 
 void board_uart_write(unsigned port, const void *data, size_t len)
 {

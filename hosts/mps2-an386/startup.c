@@ -11,6 +11,7 @@ void SysTick_Handler(void);
 void UART0RX_Handler(void);
 void UART1RX_Handler(void);
 void UART2RX_Handler(void);
+void UART3RX_Handler(void);
 
 /* Ranges give defaults, later entries override them on purpose. */
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -25,4 +26,5 @@ void (*const vector_table[16 + IRQ_COUNT])(void) = {
 	[16 + 0] = UART0RX_Handler,
 	[16 + 2] = UART1RX_Handler,
 	[16 + 4] = UART2RX_Handler,
+	[16 + 18] = UART3RX_Handler,         /* QEMU hw/arm/mps2.c: UART3 RX is IRQ 18 */
 };

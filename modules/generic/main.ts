@@ -276,6 +276,17 @@ async function startParts() {
       trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  // The head-end link's drivers (deflate, backhaul UART) where the manifest configures it
+  // (config.parts.nonlegal.headend: the concentrator on boards with a backhaul UART)
+  if ((cfg.parts.nonlegal as { headend?: unknown } | undefined)?.headend) {
+    try {
+      const [d, b] = await Promise.all([import('./deflate-driver.js'), import('./backhaul-driver.js')]);
+      drivers.deflate = harden(d.deflate);
+      drivers.backhaul = harden(b.backhaulPort);
+    } catch (e) {
+      trace.log(TraceLevel.Error, 'GENERIC', `head-end drivers: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   // PLC drivers only where the manifest runs the G3 stack (not on the STM32F405, for RAM),
   // loaded before native() goes (plcmodem.ts)
   if ((cfg.parts.plc as { stack?: boolean } | undefined)?.stack) Object.assign(drivers, await (await import('./plcmodem.js')).plcDrivers());

@@ -1,6 +1,6 @@
 // ECMA-419 serial, module "embedded:io/serial": one UART, bytes in ArrayBuffers, onReadable
-// when data arrives. Port 0 is the shell's; ports 1 (optical/host link) and 2 (PLC modem) are
-// free for the stacks. Transmit is synchronous, so onWritable is not used.
+// when data arrives. Port 0 is the shell's; ports 1 (optical/host link), 2 (PLC modem) and 3
+// (the concentrator's backhaul, where the board has it: BOARD_UART_MAX 4) are free for the stacks. Transmit is synchronous, so onWritable is not used.
 // Named module: GENERIC internals are imported by their absolute names.
 import { uartRead, uartWrite, uartDropped } from 'generic/platform';
 import { listen, unlisten } from 'generic/io';
@@ -22,7 +22,7 @@ export default class Serial {
 
   constructor(options: SerialOptions) {
     const port = options.port;
-    if (port !== 1 && port !== 2) throw new RangeError('serial port 1 or 2 (0 is the shell)');
+    if (port !== 1 && port !== 2 && port !== 3) throw new RangeError('serial port 1, 2 or 3 (0 is the shell)');
     if (!(options.baud > 0)) throw new RangeError('baud');
     this.#port = port;
     this.#format = options.format ?? 'buffer';

@@ -71,6 +71,12 @@ export function entryPoint(RunService: RunServiceFn): void {
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
   }
+  // The head-end link on the backhaul UART (headend/), where the manifest configures it.
+  const headend = (cfg as { readonly headend?: unknown } | undefined)?.headend;
+  if (headend)
+    import('./headend/index.js')
+      .then((h) => h.startHeadend(RunService, headend as import('./headend/uplink.js').UplinkConfig))
+      .catch((e: unknown) => RunService('trace', 1, `head-end link: ${e instanceof Error ? e.message : String(e)}`));
   // The concentrator's DLMS client over UDP 4059 (dlms-read.ts), where the manifest gives its keys.
   const client = cfg?.dlmsClient;
   if (client && cfg?.net) {

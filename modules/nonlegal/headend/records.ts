@@ -1,5 +1,7 @@
-// Records the concentrator hands to the head-end uplink (shared by the scheduler, the alarm path
-// and the head-end receiver; keep the names and fields as they are).
+// Records the concentrator hands to the head-end uplink (uplink.ts), shared with the scheduler
+// (modules/nonlegal/dc/). Keep names and fields: two developers code against them.
+// values: numbers in the COSEM unit of the object after its scaler (Wh, varh, W, V, A, ...);
+// an event's values[0] is its event code. Units are documented in docs/headend.md.
 export interface UplinkRecord {
   kind: 'profile' | 'register' | 'event';
   meter: string /* EUI-64, 16 upper-case hex */;

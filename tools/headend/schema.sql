@@ -1,0 +1,60 @@
+-- Head-end database: ONE schema for SQLite and PostgreSQL (docs/headend.md).
+-- Times are unix seconds; values are a JSON array of numbers (units in docs/headend.md).
+-- Records are keyed by meter EUI-64 + OBIS + capture time: a resent record is stored once.
+CREATE TABLE IF NOT EXISTS meters (
+  meter TEXT PRIMARY KEY,
+  first_seen_s DOUBLE PRECISION NOT NULL,
+  last_seen_s DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS intervals (
+  meter TEXT NOT NULL,
+  obis TEXT NOT NULL,
+  capture_s BIGINT NOT NULL,
+  vals TEXT NOT NULL,
+  upload_id BIGINT NOT NULL,
+  stored_s DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (meter, obis, capture_s)
+);
+CREATE TABLE IF NOT EXISTS registers (
+  meter TEXT NOT NULL,
+  obis TEXT NOT NULL,
+  capture_s BIGINT NOT NULL,
+  vals TEXT NOT NULL,
+  upload_id BIGINT NOT NULL,
+  stored_s DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (meter, obis, capture_s)
+);
+CREATE TABLE IF NOT EXISTS events (
+  meter TEXT NOT NULL,
+  obis TEXT NOT NULL,
+  capture_s BIGINT NOT NULL,
+  vals TEXT NOT NULL,
+  upload_id BIGINT NOT NULL,
+  stored_s DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (meter, obis, capture_s)
+);
+CREATE TABLE IF NOT EXISTS alarms (
+  meter TEXT NOT NULL,
+  code INTEGER NOT NULL,
+  event_s BIGINT NOT NULL,
+  received_s BIGINT NOT NULL,
+  stored_s DOUBLE PRECISION NOT NULL,
+  latency_s DOUBLE PRECISION NOT NULL,
+  count INTEGER NOT NULL,
+  upload_id BIGINT NOT NULL,
+  PRIMARY KEY (meter, code, event_s)
+);
+CREATE TABLE IF NOT EXISTS uploads (
+  id BIGINT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  first_s DOUBLE PRECISION NOT NULL,
+  last_s DOUBLE PRECISION NOT NULL,
+  arrivals INTEGER NOT NULL,
+  raw_bytes INTEGER NOT NULL,
+  wire_bytes INTEGER NOT NULL,
+  records INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
