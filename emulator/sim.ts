@@ -5,12 +5,16 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Channel, formatEui64, parseEui64, type Phase, type Topology, type TopologyNode } from './medium/channel.js';
 import { Medium, type MediumStats } from './medium/medium.js';
 import { Prng } from './medium/prng.js';
+import { type Db, openSqlite } from '../tools/headend/db.js';
+import { parse as parseHeadend, serve as serveHeadend } from '../tools/headend/main.js';
+import { summary as headendSummary, type Summary as HeadendSummary } from '../tools/headend/store.js';
 import { firmwarePath, MACHINES, type Role, reflash, ROOT } from './node.js';
 import {
   meterCommand,
@@ -32,6 +36,8 @@ export interface SimOptions {
   until: 'joined' | number;
   pcap?: string;
   json?: string;
+  /** The head-end's SQLite database: the concentrator uploads over its backhaul port to a receiver run here. */
+  headend?: string;
   /** Scenario file (emulator/scenario.ts, docs/scenarios.md). */
   scenario?: string;
   /** Simulated second at which every meter loses its supply (back STORM_OUTAGE_S later). */
@@ -54,6 +60,8 @@ export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [-
                       outage, off, on, noise, kick, shell
   --storm-at S        every meter loses its supply at simulated second S and gets it back
                       ${STORM_OUTAGE_S} s later, all at the same instant
+  --headend FILE      run the head-end receiver on the concentrator's backhaul port, storing in
+                      the SQLite database FILE; the summary gets its totals (headend)
   --pcap FILE         write every frame on the line to FILE (802.15.4 with FCS, pcap)
   --json FILE         write the summary there too (it is always printed)
 `;
@@ -74,7 +82,19 @@ export function parseSimArgs(argv: string[]): SimOptions {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (
-      !['--meters', '--board', '--seed', '--topology', '--until', '--hours', '--scenario', '--storm-at', '--pcap', '--json'].includes(flag)
+      ![
+        '--meters',
+        '--board',
+        '--seed',
+        '--topology',
+        '--until',
+        '--hours',
+        '--scenario',
+        '--storm-at',
+        '--headend',
+        '--pcap',
+        '--json',
+      ].includes(flag)
     ) {
       throw new UsageError(`unknown option '${flag}'`);
     }
@@ -97,6 +117,9 @@ export function parseSimArgs(argv: string[]): SimOptions {
         break;
       case '--pcap':
         o.pcap = v;
+        break;
+      case '--headend':
+        o.headend = v;
         break;
       case '--json':
         o.json = v;
@@ -122,6 +145,22 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (seen.has('--hours') && seen.has('--until')) throw new UsageError('--hours and --until are the same limit: give one');
   if (o.board! > o.meters) throw new UsageError(`--board ${o.board} is more than --meters ${o.meters}`);
   return o as SimOptions;
+}
+
+/** The lin nodes' date at the medium's time 0 on the simulated clock (hosts/lin/simclock.c). */
+export const SIM_EPOCH_S = 1767225600; // 2026-01-01T00:00:00Z
+
+/** A TCP port of 127.0.0.1 nobody listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => res(port));
+    });
+  });
 }
 
 // ------------------------------------------------------------------ scenario
@@ -323,6 +362,8 @@ export interface SimSummary {
     skipped: number;
     rejoins: number;
   };
+  /** The head-end's totals at the end (--headend): npm run headend -- summary --db FILE --json. */
+  headend?: HeadendSummary & { file: string; uplink: string | null };
   /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
   wakeUps: number;
   instants: number;
@@ -346,6 +387,10 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
   });
   await medium.listen(sock);
   const nodes: SimNode[] = [];
+  // the head-end: a receiver in this process on the concentrator's backhaul port, on the
+  // simulated clock (its stored times and alarm latencies are in the nodes' time)
+  const backhaulPort = o.headend ? await freePort() : undefined;
+  let headend: { db: Db; server: { stop(): Promise<void> } } | undefined;
   const wallStart = Date.now();
   try {
     const meterEuis = Array.from({ length: o.meters }, (_, i) => meterEui(i + 1));
@@ -381,7 +426,18 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         // clock in real time and starts ahead of the network)
         child = spawn(
           firmwarePath('lin', firmwareRole(eui, role)),
-          ['--modem', sock, '--provision', recPath, '--nvram', nvram, '--seed', entropy, ...(sim ? ['--sim-clock'] : [])],
+          [
+            '--modem',
+            sock,
+            '--provision',
+            recPath,
+            '--nvram',
+            nvram,
+            '--seed',
+            entropy,
+            ...(sim ? ['--sim-clock'] : []),
+            ...(role === 'concentrator' && backhaulPort ? ['--backhaul-port', String(backhaulPort)] : []),
+          ],
           { stdio: ['pipe', w, 'inherit'] },
         );
       } else {
@@ -429,6 +485,15 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       nodes.push(n);
     };
     spawnNode(CONCENTRATOR_EUI, 'concentrator', 'lin', 'concentrator');
+    if (o.headend) {
+      const db = await openSqlite(resolve(o.headend));
+      const opts = parseHeadend(['serve', '--db', resolve(o.headend), '--connect', `127.0.0.1:${backhaulPort}`]);
+      const now = sim ? () => SIM_EPOCH_S + medium.time / 1e6 : undefined;
+      const server = serveHeadend(db, { ...opts, ...(now ? { now } : {}) }, (line) => {
+        if (/failed|refused|malformed/.test(line)) log(`sim: headend: ${line}`);
+      });
+      headend = { db, server };
+    }
     meterEuis.forEach((eui, i) => {
       spawnNode(eui, 'meter', i < o.board ? 'board' : 'lin', `meter-${i + 1}`);
     });
@@ -649,6 +714,23 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     progress(stoppedAt, true);
     const concentrator = nodes[0]!;
     const stack = concentrator.exited === undefined ? await xsStack(concentrator) : undefined;
+    // the head-end: what the concentrator still holds is sent (its batch closed now, acks awaited
+    // while time stands still), then the database's totals
+    let headendTotals: SimSummary['headend'];
+    if (headend && o.headend) {
+      let uplink: string | null = null;
+      if (concentrator.exited === undefined) {
+        await shellQuery(concentrator, 'HE FLUSH', /^HE STATS/m);
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const text = await shellQuery(concentrator, 'HE STATS', /^HE STATS .*\n/m);
+          uplink = /^HE STATS (.*)$/m.exec(text ?? '')?.[1]?.trim() ?? null;
+          if (!uplink || / queued=0 pending=0 /.test(` ${uplink} `) || Date.now() > deadline) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      headendTotals = { file: resolve(o.headend), uplink, ...(await headendSummary(headend.db, { periodS: 900 })) };
+    }
     // every node's PLC STATS: the concentrator's, and the meters' summed (what the traffic was);
     // and its clock's mode and counters
     const stats = await Promise.all(nodes.map((n) => (n.exited === undefined ? plcStats(n) : undefined)));
@@ -735,6 +817,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       plcStats: { concentrator: stats[0] ?? null, meters: meterTotals, metersReporting: reporting },
       nodeClocks,
       ...(scenario.events.length ? { scenario: { ...acted, rejoins: meters.reduce((a, n) => a + (n.rejoins ?? 0), 0) } } : {}),
+      ...(headendTotals ? { headend: headendTotals } : {}),
       wakeUps: st.wakeUps,
       instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),
@@ -746,6 +829,10 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     }
     await Promise.all(nodes.map((n) => (n.exited !== undefined ? undefined : new Promise((r) => n.child.once('exit', r)))));
     for (const n of nodes) closeSync(n.out);
+    if (headend) {
+      await headend.server.stop();
+      await headend.db.close();
+    }
     await medium.close();
     if (process.env.SIM_KEEP) log(`sim: node output kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

@@ -72,11 +72,16 @@ export function entryPoint(RunService: RunServiceFn): void {
       .catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
   }
   // The head-end link on the backhaul UART (headend/), where the manifest configures it.
+  // The concentrator's records and alarms go there (the sink below).
   const headend = (cfg as { readonly headend?: unknown } | undefined)?.headend;
-  if (headend)
-    import('./headend/index.js')
-      .then((h) => h.startHeadend(RunService, headend as import('./headend/uplink.js').UplinkConfig))
-      .catch((e: unknown) => RunService('trace', 1, `head-end link: ${e instanceof Error ? e.message : String(e)}`));
+  const uplink: Promise<import('./headend/uplink.js').Uplink | undefined> = headend
+    ? import('./headend/index.js')
+        .then((h) => h.startHeadend(RunService, headend as import('./headend/uplink.js').UplinkConfig))
+        .catch((e: unknown) => {
+          RunService('trace', 1, `head-end link: ${e instanceof Error ? e.message : String(e)}`);
+          return undefined;
+        })
+    : Promise.resolve(undefined);
   // The concentrator's DLMS client over UDP 4059 (dlms-read.ts), where the manifest gives its keys.
   const client = cfg?.dlmsClient;
   if (client && cfg?.net) {
@@ -85,18 +90,20 @@ export function entryPoint(RunService: RunServiceFn): void {
         if (!ip) return;
         const c = client as import('./dlms-read.js').DlmsClientConfig;
         const dlms = d.startDlmsClient(RunService, ip, c, s.clientSecurity(RunService, fromHex(c.systemTitle)));
+        const up = await uplink;
         // meters' alarm pushes on the same socket (dc/alarms.ts), where the manifest configures them
         if (cfg?.alarms) {
           const a = await import('./dc/alarms.js');
           const keys = { encryptionKey: fromHex(c.encryptionKey), authenticationKey: fromHex(c.authenticationKey) };
-          a.startAlarms(RunService, dlms, keys, dlms.gcm, cfg.alarms as import('./dc/alarms.js').AlarmsConfig);
+          const alarms = a.startAlarms(RunService, dlms, keys, dlms.gcm, cfg.alarms as import('./dc/alarms.js').AlarmsConfig);
+          if (up) alarms.setSink(up);
         }
         // the concentrator's registry, sessions and scheduler (dc/), where the manifest configures
         // them, not next to a meter's DLMS server, whose counters and keys use the NVRAM bytes it keeps;
-        // its records go to a sink that counts them until the head-end uplink is wired here
+        // its records go to the head-end uplink, or (no backhaul on this board) are only counted
         if (cfg?.dc && !cfg.optical) {
           const dc = await import('./dc/index.js');
-          dc.startConcentrator(RunService, dlms, cfg.dc as import('./dc/index.js').DcConfig, dc.countingSink());
+          dc.startConcentrator(RunService, dlms, cfg.dc as import('./dc/index.js').DcConfig, up ?? dc.countingSink());
         }
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));

@@ -4,6 +4,8 @@
 //   query <meters|intervals|gaps|alarms> --db FILE | --pg URL [--meter EUI] [--json] [...]
 // A bad command line prints one line to stderr and exits with 2.
 import { connect, type Socket } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FrameReader, encodeFrame, encodeMessage } from '../../modules/nonlegal/headend/wire.js';
 import { type Db, openPg, openSqlite } from './db.js';
 import { handleBody, PERIOD_S, query, type Range, summary } from './store.js';
@@ -23,12 +25,16 @@ interface Options {
   range: Range;
   maxFrame: number;
   retryMs: number;
+  /** The head-end's clock, unix seconds (default the host's; npm run sim gives the simulated one). */
+  now?: () => number;
 }
 
 function int(name: string, v: string | undefined, min: number, max: number): number {
   if (v === undefined || !/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new Usage(`${name}: an integer ${min}..${max}`);
   return Number(v);
 }
+
+export type { Options as HeadendOptions };
 
 export function parse(argv: readonly string[]): Options {
   const command = argv[0];
@@ -101,7 +107,7 @@ export function serve(db: Db, o: Options, log: (s: string) => void): { stop(): P
     s.on('data', (chunk: Buffer) => {
       for (const body of reader.push(new Uint8Array(chunk))) {
         work = work.then(async () => {
-          const r = await handleBody(db, body, Date.now() / 1000);
+          const r = await handleBody(db, body, o.now ? o.now() : Date.now() / 1000);
           log(r.line);
           if (r.reply && !s.destroyed) s.write(r.reply);
         });
@@ -161,10 +167,12 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`headend: ${e instanceof Usage ? e.message : e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(e instanceof Usage ? 2 : 1);
-  },
-);
+// run as a command (npm run headend), not when imported (npm run sim serves in its own process)
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`headend: ${e instanceof Usage ? e.message : e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(e instanceof Usage ? 2 : 1);
+    },
+  );

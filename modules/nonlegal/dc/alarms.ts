@@ -372,7 +372,7 @@ export class MeterTable {
   }
 }
 
-/** The sink until the head-end's is set: each alarm as a WARN trace. */
+/** Each alarm as a WARN trace: the sink until the head-end's is set, and beside it after. */
 const traceSink = (rs: RunServiceFn): UplinkSink => ({
   record: () => false,
   alarm: (a) => rs('trace', 2, `alarm meter=${a.meter} code=${a.code} eventS=${a.eventS} receivedS=${a.receivedS} count=${a.count}`),
@@ -419,5 +419,15 @@ export function startAlarms(
     (p, out) => out(p[0] === 1 ? center.stats() : center.lines()),
     { STATS: 1 },
   );
-  return { center, setSink: (s) => (sink = s) };
+  const trace = traceSink(rs);
+  const setSink = (s: UplinkSink): void => {
+    sink = {
+      record: (r) => s.record(r),
+      alarm: (a) => {
+        trace.alarm(a);
+        s.alarm(a);
+      },
+    };
+  };
+  return { center, setSink };
 }
