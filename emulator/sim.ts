@@ -723,7 +723,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         await shellQuery(concentrator, 'HE FLUSH', /^HE STATS/m);
         const deadline = Date.now() + 30_000;
         for (;;) {
-          const text = await shellQuery(concentrator, 'HE STATS', /^HE STATS .*\n/m);
+          const text = await shellQuery(concentrator, 'HE STATS', /^HE STATS .*\r?\n/m);
           uplink = /^HE STATS (.*)$/m.exec(text ?? '')?.[1]?.trim() ?? null;
           if (!uplink || / queued=0 pending=0 /.test(` ${uplink} `) || Date.now() > deadline) break;
           await new Promise((r) => setTimeout(r, 200));
