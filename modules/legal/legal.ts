@@ -95,7 +95,13 @@ export function start(
     log.load();
     openEvents.load();
   }
-  let clockBase = (restored ? bill.clock : 0) - RunService('misc.uptime');
+  // The legal clock starts from the RTC (misc.time) when the RTC holds a plausible date not
+  // older than the last saved second; otherwise it goes on from the saved clock (an RTC that lost
+  // its time with the power), or from 0 on a fresh meter until the clock is set.
+  const rtc = RunService('misc.time');
+  const rtcValid = rtc >= CLOCK_MIN && rtc < CLOCK_MAX;
+  const start0 = restored ? (rtcValid && rtc >= bill.clock ? rtc : bill.clock) : rtcValid ? rtc : 0;
+  let clockBase = start0 - RunService('misc.uptime');
   const clock = () => clockBase + RunService('misc.uptime');
   if (restored) driver.restore(bill.values);
   // The load relay comes back as it was before the power cut (a disconnected customer stays

@@ -67,6 +67,7 @@ function meter(fram: FramModel) {
   const services: { [k: string]: (...a: any[]) => unknown } = {
     'driver.get': (n: string) => (n === 'nvram' ? fram : { CRC32: NodeCrc32 }),
     'misc.uptime': () => uptime,
+    'misc.time': () => 0, // an RTC without a date
     'shell.print': (t: string) => printed.push(t),
     'shell.register': () => {},
     trace: (l: number, t: string) => traces.push(`${l} ${t}`),

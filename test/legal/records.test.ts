@@ -112,6 +112,7 @@ describe('legal: X_METRO_GET_EVENTS and X_METRO_SET_CLOCK', () => {
     const fram = new Fram();
     const sent: [number, number, unknown][] = [];
     let uptime = 5000;
+    let rtc = 0;
     const driver = {
       restore() {},
       quality() {},
@@ -143,6 +144,7 @@ describe('legal: X_METRO_GET_EVENTS and X_METRO_SET_CLOCK', () => {
     const services: { [k: string]: (...a: any[]) => unknown } = {
       'driver.get': (n: string) => (n === 'nvram' ? fram : { CRC32: Crc }),
       'misc.uptime': () => uptime,
+      'misc.time': () => rtc, // the RTC: no date until set below
       'shell.print': () => {},
       'shell.register': () => {},
       trace: () => {},
@@ -192,5 +194,12 @@ describe('legal: X_METRO_GET_EVENTS and X_METRO_SET_CLOCK', () => {
     assert.equal(sent.length, 0);
     assert.deepEqual(malformed, { X_METRO_SET_CLOCK: 2, X_METRO_GET_EVENTS: 1 });
     assert.equal(msg(0x0101, { req: 8, n: 1 }), false); // not its message
+
+    // a fresh meter whose RTC holds a date starts its legal clock from it
+    rtc = 1.7e12;
+    const legal2 = start(rs, driver as never, new Float64Array(35), undefined);
+    uptime += 40;
+    legal2.message({ id: X_METRO_SET_CLOCK, from: 7, to: 1, payload: { req: 9, time: 5e12 } } as never, 1, malformed);
+    assert.deepEqual(sent.pop(), [7, X_METRO_CLOCK, { req: 9, ok: false, previous: 1.7e12 + 40 }]);
   });
 });
