@@ -129,6 +129,15 @@ void fxAbort(txMachine *the, int status)
 	/* The machine cannot be trusted any more: report and restart, as the watchdog would. */
 	runtime_print("FATAL xs: ");
 	runtime_print(why);
+	if (status == XS_NOT_ENOUGH_MEMORY_EXIT) {
+		/* what ran out: the C heap (chunks, slots beyond the data RAM) or the slot heap */
+		char text[128];
+		size_t used, arena;
+		heap_usage(&used, &arena);
+		snprintf(text, sizeof text, " (c.heap=%u c.arena=%u xs.chunks=%u xs.slots=%u)", (unsigned)used, (unsigned)arena,
+			the ? (unsigned)the->currentChunksSize : 0u, the ? (unsigned)the->currentHeapCount : 0u);
+		runtime_print(text);
+	}
 	runtime_print("\r\n");
 	board_fatal(100 + status);
 }
