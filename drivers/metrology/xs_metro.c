@@ -358,7 +358,7 @@ void xs_metro_second(xsMachine *the)
 		windows += dsp_process_block(&mx.dsp, &blk);
 		uint64_t t2 = board_cycles();
 #if METRO_PQ
-		pq_block(&mx.pq, &blk, METRO_PHASES);
+		pq_block(&mx.pq, &blk, mx.phases);   /* the layout's phases: a single-phase meter has no L2, L3 to watch */
 #endif
 		uint64_t t3 = board_cycles();
 		model_cycles += t1 - t0;

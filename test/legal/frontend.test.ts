@@ -6,8 +6,12 @@
 // 0.8c). One boot per platform and layout; the load changes between seconds, so many points
 // share a boot.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FirmwareNode, type Emulator, type Platform, type Role } from '../../emulator/node.js';
 import { findRenode, RENODE_INSTALL } from '../../tools/renode.mjs';
+import { logOf, waitEvent } from './helpers.js';
 import { truth, UWH_PER_J, type Harmonic, type Scenario } from '../metrology/truth.js';
 
 const LIMIT = { active: 0.002, reactive: 0.005, rms: 0.001 };
@@ -297,6 +301,39 @@ for (const [platform, role, emulator] of [
       const st = await stats(node);
       assert.equal(st.get('link.frames'), 0);
     });
+
+    if (platform === 'lin')
+      it('watches L1 only for voltage events: an interruption of every phase, then a power cut, logs nothing on L2 or L3', async () => {
+        // a phase the layout does not have must not be watched: it reads as interrupted from boot,
+        // an open event that the next boot journals
+        const dir = mkdtempSync(join(tmpdir(), 'meterfw-1p-'));
+        const o = { platform, role, nvram: join(dir, 'nvram.bin') };
+        let n = await FirmwareNode.start(o);
+        try {
+          await n.waitFor(/^PARTS started$/, 10000);
+          await n.command('METRO EVENT 4 0 0 1500', /^(METRO EVENT|ERROR)/);
+          await waitEvent(n, 'INTERRUPTION', 0);
+          await n.stop();
+          n = await FirmwareNode.start(o);
+          await n.waitFor(/^PARTS started$/, 10000);
+          const log = await logOf(n);
+          assert.ok(
+            log.some((e) => e.type === 'POWER_RESTORE'),
+            'the cut is logged',
+          );
+          assert.deepEqual(
+            log.filter((e) => e.phase > 1).map((e) => `${e.type} L${e.phase}`),
+            [],
+          );
+          assert.deepEqual(
+            log.filter((e) => e.type === 'INTERRUPTION').map((e) => e.phase),
+            [1],
+          );
+        } finally {
+          await n.stop();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
 
     if (platform === 'stm32f405' && !emulator) {
       it('5 %, 100 %, 120 % Ib at PF 1, 0.5i, 0.8c: P, energy 0.2 %, Q 0.5 %, V and I 0.1 %', async () => {
