@@ -241,8 +241,10 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
   if (!found) throw new Error(RENODE_INSTALL);
   const repl = o.repl ?? RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
-  if (o.uart1 || o.nvram || o.spinor || o.spinorCut || o.icount || o.args?.length || o.backhaulPort !== undefined)
-    throw new Error('uart1, nvram, spinor, spinorCut, backhaulPort, icount and args are QEMU and lin options, not Renode ones');
+  if (o.uart1 || o.nvram || o.spinor || o.spinorCut || o.icount || o.args?.length)
+    throw new Error('uart1, nvram, spinor, spinorCut, icount and args are QEMU and lin options, not Renode ones');
+  if (o.backhaulPort !== undefined && o.platform !== 'stm32f429')
+    throw new Error('backhaulPort on Renode: the stm32f429 concentrator only (its UART5)');
   const fw = firmwarePath(o.platform, o.role);
   if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
   const elf = reflash(fw, { ...(o.images ?? {}), ...(o.provision ? { provision: o.provision } : {}) });
@@ -254,6 +256,10 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
     `macro reset "sysbus LoadELF @${elf}"`,
     `emulation CreateServerSocketTerminal ${port} "shell" false`,
     'connector Connect sysbus.usart1 shell',
+    // the backhaul UART on a TCP server socket, as lin's --backhaul-port: the head-end connects
+    ...(o.backhaulPort !== undefined
+      ? [`emulation CreateServerSocketTerminal ${o.backhaulPort} "backhaul" false`, 'connector Connect sysbus.uart5 backhaul']
+      : []),
   ].join('; ');
   return { cmd: found.renode, args: ['--disable-xwt', '--console', '--plain', '-e', script] };
 }

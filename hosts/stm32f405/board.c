@@ -41,8 +41,18 @@ static stm32_usart_t *const uarts[BOARD_UART_MAX] = {
 	(stm32_usart_t *)0x40011000u,         /* USART1: console */
 	(stm32_usart_t *)0x40004400u,         /* USART2 */
 	(stm32_usart_t *)0x40004800u,         /* USART3 */
+#if BOARD_UART_MAX > 3
+	(stm32_usart_t *)0x40005000u,         /* UART5: the concentrator's backhaul (STM32F429 board) */
+#endif
 };
+#if BOARD_UART_MAX > 3
+#ifndef STM32_CHIP_F429
+#error "a fourth UART (the backhaul, UART5) is wired on the STM32F429 board only"
+#endif
+static const uint8_t uart_irq[BOARD_UART_MAX] = { 37, 38, 39, 53 };
+#else
 static const uint8_t uart_irq[BOARD_UART_MAX] = { 37, 38, 39 };
+#endif
 
 
 /* Weak where a chip variant compiling this file (hosts/stm32f429) has its own. */
@@ -55,24 +65,26 @@ static void uart_tx_enable(unsigned port)
 {
 	stm32_usart_t *u = uarts[port];
 	/* Clock gates and pins: ignored by QEMU, needed on silicon. USART1 TX/RX on PA9/PA10,
-	 * USART2 on PA2/PA3, USART3 on PB10/PB11, all alternate function 7. */
-	static const uint32_t apb_bit[BOARD_UART_MAX] = { 1u << 4, 1u << 17, 1u << 18 };
+	 * USART2 on PA2/PA3, USART3 on PB10/PB11, alternate function 7; UART5 (F429 board) TX on
+	 * PC12, RX on PD2, alternate function 8. GPIO ports by number: A 0, B 1, C 2, D 3. */
+	static const uint32_t apb_bit[] = { 1u << 4, 1u << 17, 1u << 18, 1u << 20 };
 	if (port == 0)
 		RCC_APB2ENR |= apb_bit[0];
 	else
 		RCC_APB1ENR |= apb_bit[port];
-	RCC_AHB1ENR |= (1u << 0) | (1u << 1);     /* GPIOA, GPIOB */
-	static const struct { uint32_t gpio; uint8_t tx, rx; } pins[BOARD_UART_MAX] = {
-		{ 0x40020000u, 9, 10 }, { 0x40020000u, 2, 3 }, { 0x40020400u, 10, 11 },
+	static const struct { uint8_t tx_gpio, tx, rx_gpio, rx, af; } pins[] = {
+		{ 0, 9, 0, 10, 7 }, { 0, 2, 0, 3, 7 }, { 1, 10, 1, 11, 7 }, { 2, 12, 3, 2, 8 },
 	};
 	for (unsigned k = 0; k < 2; k++) {
 		unsigned pin = k ? pins[port].rx : pins[port].tx;
-		uint32_t gpio = pins[port].gpio;
+		unsigned g = k ? pins[port].rx_gpio : pins[port].tx_gpio;
+		uint32_t gpio = 0x40020000u + 0x400u * g;
+		RCC_AHB1ENR |= 1u << g;
 		REG32(gpio + 0x00) = (REG32(gpio + 0x00) & ~(3u << (2 * pin))) | (2u << (2 * pin));
 		volatile uint32_t *afr = &REG32(gpio + 0x20 + 4 * (pin / 8));
-		*afr = (*afr & ~(15u << (4 * (pin % 8)))) | (7u << (4 * (pin % 8)));
+		*afr = (*afr & ~(15u << (4 * (pin % 8)))) | ((uint32_t)pins[port].af << (4 * (pin % 8)));
 	}
-	/* USART1 on APB2, USART2/3 on APB1 (RM0090 section 2.3); OVER8 = 0 */
+	/* USART1 on APB2, USART2/3 and UART5 on APB1 (RM0090 section 2.3); OVER8 = 0 */
 	uint32_t pclk = port == 0 ? stm32_clocks.pclk2_hz : stm32_clocks.pclk1_hz;
 	u->BRR = (pclk + UART_BAUD / 2) / UART_BAUD;
 	u->CR1 |= USART_CR1_UE | USART_CR1_TE;
@@ -223,6 +235,9 @@ static void uart_rx_isr(unsigned port)
 void USART1_IRQHandler(void) { uart_rx_isr(0); }
 void USART2_IRQHandler(void) { uart_rx_isr(1); }
 void USART3_IRQHandler(void) { uart_rx_isr(2); }
+#if BOARD_UART_MAX > 3
+void UART5_IRQHandler(void) { uart_rx_isr(3); }
+#endif
 
 static void uart_putc(stm32_usart_t *u, uint8_t c)
 {

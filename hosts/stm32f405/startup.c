@@ -15,6 +15,9 @@ void SysTick_Handler(void);
 void USART1_IRQHandler(void);
 void USART2_IRQHandler(void);
 void USART3_IRQHandler(void);
+#if defined(BOARD_UART_MAX) && BOARD_UART_MAX > 3
+void UART5_IRQHandler(void);
+#endif
 
 /* Ranges give defaults, later entries override them on purpose. */
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -29,4 +32,7 @@ void (*const vector_table[16 + IRQ_COUNT])(void) = {
 	[16 + 37] = USART1_IRQHandler,
 	[16 + 38] = USART2_IRQHandler,
 	[16 + 39] = USART3_IRQHandler,
+#if defined(BOARD_UART_MAX) && BOARD_UART_MAX > 3
+	[16 + 53] = UART5_IRQHandler,         /* the STM32F429 board's backhaul */
+#endif
 };

@@ -1,4 +1,5 @@
-// The head-end link end to end on lin and QEMU mps2-an386 (where built): the concentrator's uplink (zlib's raw deflate compiled
+// The head-end link end to end on lin, QEMU mps2-an386 and Renode's STM32F429 kit (UART5; where built
+// and where Renode is found): the concentrator's uplink (zlib's raw deflate compiled
 // into the firmware, the backhaul UART on --backhaul-port) and the receiver (npm run headend --
 // serve), killed and restarted while uploads are in flight and while the concentrator queues.
 import assert from 'node:assert/strict';
@@ -8,6 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirmwareNode, firmwarePath } from '../../emulator/node.js';
+import { findRenode, RENODE_INSTALL } from '../../tools/renode.mjs';
 import { headend } from './helpers.js';
 
 async function freePort(): Promise<number> {
@@ -29,14 +31,19 @@ function summary(db: string): Record<string, number> {
 const stat = (line: string, key: string) => Number(new RegExp(`\\b${key}=(\\d+)`).exec(line)?.[1]);
 const T0 = 1_790_000_100 - (1_790_000_100 % 900);
 
-for (const platform of ['lin', 'mps2-an386'] as const)
-  describe(`head-end link on ${platform} (firmware uplink -> receiver)`, function () {
+for (const platform of ['lin', 'mps2-an386', 'stm32f429'] as const)
+  describe(`head-end link on ${platform}${platform === 'stm32f429' ? ' (Renode, UART5)' : ''} (firmware uplink -> receiver)`, function () {
     this.timeout(180000);
     const fw = firmwarePath(platform, 'concentrator');
     let dir: string | undefined;
     let node: FirmwareNode | undefined;
+    const renode = platform === 'stm32f429'; // Renode only: QEMU has no F429 board
     before(function () {
       if (!existsSync(fw)) this.skip();
+      if (renode && !findRenode()) {
+        console.log(`      ${RENODE_INSTALL}`);
+        this.skip();
+      }
       dir = mkdtempSync(join(tmpdir(), 'headend-fw-'));
     });
     after(async () => {
@@ -47,7 +54,14 @@ for (const platform of ['lin', 'mps2-an386'] as const)
     it("the firmware's deflate inflates on the head-end; a receiver killed and restarted loses nothing and stores nothing twice", async () => {
       const port = await freePort();
       const db = join(dir!, 'he.db');
-      node = await FirmwareNode.start({ platform, role: 'concentrator', backhaulPort: port, readyTimeout: 60000 });
+      node = await FirmwareNode.start({
+        platform,
+        role: 'concentrator',
+        backhaulPort: port,
+        readyTimeout: 60000,
+        ...(renode ? { emulator: 'renode' as const } : {}),
+      });
+      if (renode) await node.waitFor(/^PARTS started$/, 60000);
       const args = ['serve', '--db', db, '--connect', `127.0.0.1:${port}`, '--retry-ms', '100'];
       let he = headend(args);
       try {
