@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import {
   backoffMs,
   BULK,
+  BULK_PAUSE_RECHECK_MS,
   HIGH,
   Prng,
   Sessions,
@@ -103,6 +104,25 @@ describe('DC sessions', () => {
     }
     await Promise.all(done);
     assert.deepEqual(s.started.slice(3), ['A:bulk', 'C:bulk', 'D:bulk']);
+  });
+
+  it('holds bulk requests while alarms are taken in (backpressure); on-demand ones still run', async () => {
+    const t = new ManualTimers();
+    let alarms = true;
+    const s = new Sessions(sessionLimits({ globalWindow: 4 }), t, () => 0.5, { ...hooks(), bulkPaused: () => alarms });
+    const op = () => Promise.resolve();
+    const bulk = s.submit('A', 'bulk', BULK, op);
+    const read = s.submit('B', 'read', HIGH, op);
+    await settle();
+    assert.deepEqual(s.started, ['B:read']);
+    await read;
+    await t.advance(BULK_PAUSE_RECHECK_MS * 3); // still paused: looked at again, held again
+    assert.deepEqual(s.started, ['B:read']);
+    assert.ok(s.counters.paused >= 2, `paused ${s.counters.paused}`);
+    alarms = false;
+    await t.advance(BULK_PAUSE_RECHECK_MS);
+    await bulk;
+    assert.deepEqual(s.started, ['B:read', 'A:bulk']);
   });
 
   it('refuses and counts a request beyond maxQueued', async () => {

@@ -8,6 +8,7 @@ import { persistentArea } from '../../generic/shared/nvrecord.js';
 import type { UplinkSink } from '../headend/records.js';
 import { DeviceLookup } from '../devices.js';
 import type { DlmsUdpClient } from '../dlms-read.js';
+import { alarmBackpressure } from './alarms.js';
 import { DlmsMeterReader } from './dlms-reader.js';
 import { Registry, RegistryStore, registryConfig, type RegistryConfig } from './registry.js';
 import { Scheduler, schedulerConfig, type SchedulerConfig } from './scheduler.js';
@@ -58,6 +59,7 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
   const find = (eui: string) => registry.find(eui);
   const prng = new Prng(rs('misc.random'));
   const sessions = new Sessions(sessionLimits(cfg?.session), t, () => prng.next(), {
+    bulkPaused: alarmBackpressure,
     unreachable: (eui, why) => {
       const m = find(eui);
       if (!m) return;

@@ -112,10 +112,16 @@ export interface SessionHooks {
   retry(meter: string): void;
   /** Whether the meter is unreachable now (requests fail fast). */
   isUnreachable(meter: string): boolean;
+  /** While true, bulk requests wait (alarms are being taken in: dc/alarms.ts backpressure). */
+  bulkPaused?(): boolean;
 }
 
+/** How often waiting bulk work looks again whether the pause is over, ms. */
+export const BULK_PAUSE_RECHECK_MS = 1000;
+
 export class Sessions {
-  readonly counters = { requests: 0, done: 0, failed: 0, fastFail: 0, retries: 0, timeouts: 0, refused: 0, running: 0, peak: 0 };
+  readonly counters = { requests: 0, done: 0, failed: 0, fastFail: 0, retries: 0, timeouts: 0, refused: 0, running: 0, peak: 0, paused: 0 };
+  private recheck = false;
   private readonly queues: Request<unknown>[][] = [[], []];
   private readonly busy = new Set<string>();
   private running = 0;
@@ -160,9 +166,21 @@ export class Sessions {
     }
   }
 
-  /** The first waiting request, high priority first, whose meter has no request running. */
+  /** The first waiting request, high priority first, whose meter has no request running; bulk
+   * only while no pause holds it (then looked at again after BULK_PAUSE_RECHECK_MS). */
   private take(): Request<unknown> | undefined {
-    for (const q of this.queues) {
+    for (const [k, q] of this.queues.entries()) {
+      if (k === 1 && q.length && this.hooks.bulkPaused?.()) {
+        this.counters.paused++;
+        if (!this.recheck) {
+          this.recheck = true;
+          this.timers.set(() => {
+            this.recheck = false;
+            this.pump();
+          }, BULK_PAUSE_RECHECK_MS);
+        }
+        return undefined;
+      }
       const i = q.findIndex((r) => !this.busy.has(r.meter));
       if (i >= 0) return q.splice(i, 1)[0];
     }

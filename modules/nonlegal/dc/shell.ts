@@ -142,6 +142,7 @@ export class DcShell {
       done: q.done,
       failed: q.failed,
       fastFail: q.fastFail,
+      paused: q.paused,
       retries: q.retries,
       timeouts: q.timeouts,
       queueRefused: q.refused,
