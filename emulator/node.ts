@@ -264,8 +264,8 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
   return { cmd: found.renode, args: ['--disable-xwt', '--console', '--plain', '-e', script] };
 }
 
-// A TCP port that was free a moment ago (the kernel picks it).
-function freePort(): Promise<number> {
+// A TCP port of 127.0.0.1 that was free a moment ago (the kernel picks it).
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.on('error', reject);

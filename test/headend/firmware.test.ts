@@ -5,20 +5,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FirmwareNode, firmwarePath } from '../../emulator/node.js';
+import { FirmwareNode, firmwarePath, freePort } from '../../emulator/node.js';
 import { findRenode, RENODE_INSTALL } from '../../tools/renode.mjs';
 import { headend } from './helpers.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function summary(db: string): Record<string, number> {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'tools/headend/main.ts', 'summary', '--db', db, '--json'], {

@@ -2,20 +2,12 @@
 // PostgreSQL binaries), one database per case. Skips, saying so, where no server is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../emulator/node.js';
 import { openPg } from '../../tools/headend/db.js';
 import { pgBin } from '../../tools/pg.mjs';
 import { idempotencySuite, serveCase } from './idempotency.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const bin = pgBin();
 if (!bin) {

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include "board.h"
 #include "cm4.h"
+#include <string.h>
 
 #ifndef BOARD_STACK_SIZE
 #define BOARD_STACK_SIZE 8192
@@ -32,6 +33,32 @@ int cm4_semihost(int op, void *arg)
 	register void *r1 __asm("r1") = arg;
 	__asm volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
 	return r0;
+}
+
+#define SYS_GET_CMDLINE              0x15
+
+int cm4_cmdline_value(const char *key, char *out, size_t size)
+{
+	char line[200];
+	size_t k = strlen(key);
+	uint32_t block[2] = { (uint32_t)(uintptr_t)line, sizeof(line) - 1 };
+	if (cm4_semihost(SYS_GET_CMDLINE, block) != 0)
+		return -1;
+	line[block[1] < sizeof(line) ? block[1] : sizeof(line) - 1] = 0;
+	for (char *w = line; *w;) {
+		while (*w == ' ')
+			w++;
+		char *end = w;
+		while (*end && *end != ' ')
+			end++;
+		if ((size_t)(end - w) > k + 1 && !strncmp(w, key, k) && w[k] == '=' && (size_t)(end - w - k - 1) < size) {
+			memcpy(out, w + k + 1, (size_t)(end - w - k - 1));
+			out[end - w - k - 1] = 0;
+			return 0;
+		}
+		w = end;
+	}
+	return -1;
 }
 
 void board_exit(int code)

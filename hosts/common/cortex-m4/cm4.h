@@ -3,6 +3,7 @@
 #ifndef CM4_H
 #define CM4_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define REG32(addr) (*(volatile uint32_t *)(addr))
@@ -136,5 +137,8 @@ void board_early_init(void);              /* from Reset_Handler, before main: MP
 void board_fault_puts(const char *s);     /* polled console output that works from any state */
 void board_flush(void);                   /* wait until every UART has sent its last byte */
 int cm4_semihost(int op, void *arg);      /* ARM semihosting call (BKPT 0xAB): r0 result */
+/* Copies VALUE of the word key=VALUE of the semihosting command line into out (size bytes with
+ * its NUL); 0 when present, -1 when absent, too long or without semihosting. */
+int cm4_cmdline_value(const char *key, char *out, size_t size);
 
 #endif

@@ -14,36 +14,11 @@
 #define SYS_READ        0x06
 #define SYS_SEEK        0x0A
 #define SYS_FLEN        0x0C
-#define SYS_GET_CMDLINE 0x15
 #define MODE_RPLUS_B    3      /* "r+b": existing file, read and write */
 #define MODE_WPLUS_B    7      /* "w+b": create */
 
 #define NVRAM_PATH_MAX 96
 static int handle = -1;
-
-/* Finds nvram=FILE in the semihosting command line; 0 when present. */
-static int find_path(char *path, size_t size)
-{
-	char line[160];
-	uint32_t block[2] = { (uint32_t)(uintptr_t)line, sizeof(line) - 1 };
-	if (cm4_semihost(SYS_GET_CMDLINE, block) != 0)
-		return -1;
-	line[block[1] < sizeof(line) ? block[1] : sizeof(line) - 1] = 0;
-	for (char *w = line; *w; ) {
-		while (*w == ' ')
-			w++;
-		char *end = w;
-		while (*end && *end != ' ')
-			end++;
-		if (end - w > 6 && !strncmp(w, "nvram=", 6) && (size_t)(end - w - 6) < size) {
-			memcpy(path, w + 6, (size_t)(end - w - 6));
-			path[end - w - 6] = 0;
-			return 0;
-		}
-		w = end;
-	}
-	return -1;
-}
 
 static int sh_open(const char *path, int mode)
 {
@@ -62,7 +37,7 @@ int board_nvram_attach(size_t size)
 	if (handle >= 0)
 		return 0;
 	char path[NVRAM_PATH_MAX];   /* on the stack: only the handle is kept */
-	if (find_path(path, sizeof(path)) < 0)
+	if (cm4_cmdline_value("nvram", path, sizeof(path)) < 0)
 		return -1;
 	int h = sh_open(path, MODE_RPLUS_B);
 	if (h < 0)

@@ -14,44 +14,18 @@
 #define SYS_READ        0x06
 #define SYS_SEEK        0x0A
 #define SYS_FLEN        0x0C
-#define SYS_GET_CMDLINE 0x15
 #define MODE_RPLUS_B    3      /* "r+b" */
 #define MODE_WPLUS_B    7      /* "w+b" */
 
 static int handle = -1;
 static char cut[24];
 
-/* Copies the value of the word <key>=VALUE of the semihosting command line; 0 when present. */
-static int cmdline_value(const char *key, char *out, size_t size)
-{
-	char line[200];
-	size_t k = strlen(key);
-	uint32_t block[2] = { (uint32_t)(uintptr_t)line, sizeof(line) - 1 };
-	if (cm4_semihost(SYS_GET_CMDLINE, block) != 0)
-		return -1;
-	line[block[1] < sizeof(line) ? block[1] : sizeof(line) - 1] = 0;
-	for (char *w = line; *w;) {
-		while (*w == ' ')
-			w++;
-		char *end = w;
-		while (*end && *end != ' ')
-			end++;
-		if ((size_t)(end - w) > k + 1 && !strncmp(w, key, k) && w[k] == '=' && (size_t)(end - w - k - 1) < size) {
-			memcpy(out, w + k + 1, (size_t)(end - w - k - 1));
-			out[end - w - k - 1] = 0;
-			return 0;
-		}
-		w = end;
-	}
-	return -1;
-}
-
 long board_spinor_store_attach(void)
 {
 	char path[96];
-	if (cmdline_value("spinor", path, sizeof(path)) < 0)
+	if (cm4_cmdline_value("spinor", path, sizeof(path)) < 0)
 		return -1;
-	if (cmdline_value("spinor-cut", cut, sizeof(cut)) < 0)
+	if (cm4_cmdline_value("spinor-cut", cut, sizeof(cut)) < 0)
 		cut[0] = 0;
 	uint32_t open_block[3] = { (uint32_t)(uintptr_t)path, MODE_RPLUS_B, strlen(path) };
 	int h = cm4_semihost(SYS_OPEN, open_block);
