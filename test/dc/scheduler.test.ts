@@ -70,11 +70,12 @@ function setup() {
     isUnreachable: (e) => registry.find(e)?.state === 'unreachable',
   });
   const records: UplinkRecord[] = [];
-  const sink = { record: (r: UplinkRecord) => records.push(r) > 0, alarm: () => {} };
+  const uplink = { full: false }; // a full uplink refuses records
+  const sink = { record: (r: UplinkRecord) => !uplink.full && records.push(r) > 0, alarm: () => {} };
   const now = () => T0 + t.nowMs;
   const scheduler = new Scheduler(schedulerConfig({ profileMin: 15 }), registry, sessions, model, sink, now, t);
   const shell = new DcShell(registry, scheduler, sessions, now);
-  return { t, model, registry, sessions, scheduler, shell, records };
+  return { t, model, registry, sessions, scheduler, shell, records, uplink };
 }
 
 describe('DC scheduler', () => {
@@ -103,6 +104,23 @@ describe('DC scheduler', () => {
       s.model.ranges.some((r) => r.startsWith(`3 ${(T0 + 900_000 * 2) / 1000 + 1}..`)),
       s.model.ranges.join('\n'),
     );
+  });
+
+  it('a record the uplink refuses is counted and read again later: the cursor stays before it', async () => {
+    const s = setup();
+    s.scheduler.start();
+    await s.t.advance(900_000);
+    s.uplink.full = true; // two cycles with the uplink refusing
+    await s.t.advance(900_000 * 2);
+    assert.ok(s.scheduler.counters.sinkRefused >= 3, `sinkRefused ${s.scheduler.counters.sinkRefused}`);
+    s.uplink.full = false;
+    await s.t.advance(900_000);
+    for (const e of [2, 3, 4].map(eui)) {
+      const times = s.records.filter((r) => r.kind === 'profile' && r.meter === e).map((r) => r.captureS);
+      assert.equal(new Set(times).size, times.length, `no interval twice for ${e}`);
+      for (let k = 1; k < times.length; k++) assert.equal(times[k]! - times[k - 1]!, 900, `${e} gap at ${times[k - 1]}`);
+      assert.equal(times[times.length - 1], (T0 + 900_000 * 4) / 1000, `${e} caught up`);
+    }
   });
 
   it('sets a meter clock that is off by more than 5 s; leaves one within it', async () => {

@@ -194,11 +194,12 @@ export class Scheduler {
         this.counters.duplicates++;
         continue;
       }
+      // the cursor moves only past what the uplink took: a refused interval is read again next time
+      if (!this.emit({ kind: 'profile', meter: m.eui, obis: PROFILE_OBIS, captureS: r.captureS, values: r.values })) break;
       m.profileCursorS = r.captureS;
       moved = true;
       this.counters.intervals++;
       this.keep(this.intervals, { meter: m.eui, obis: PROFILE_OBIS, ...r }, this.cfg.keepIntervals);
-      this.emit({ kind: 'profile', meter: m.eui, obis: PROFILE_OBIS, captureS: r.captureS, values: r.values });
     }
     if (moved) this.registry.save();
   }
@@ -208,10 +209,10 @@ export class Scheduler {
     const rows = await this.reader.events(m, from, nowS);
     for (const r of rows.sort((a, b) => a.captureS - b.captureS)) {
       if (r.captureS <= m.eventCursorS) continue;
+      if (!this.emit({ kind: 'event', meter: m.eui, obis: EVENTS_OBIS, captureS: r.captureS, values: r.values })) break;
       m.eventCursorS = r.captureS;
       this.counters.events++;
       this.keep(this.events, { meter: m.eui, obis: EVENTS_OBIS, ...r }, this.cfg.keepEvents);
-      this.emit({ kind: 'event', meter: m.eui, obis: EVENTS_OBIS, captureS: r.captureS, values: r.values });
     }
   }
 
@@ -236,7 +237,10 @@ export class Scheduler {
     if (list.length > max) list.splice(0, list.length - max);
   }
 
-  private emit(r: UplinkRecord): void {
-    if (!this.sink.record(r)) this.counters.sinkRefused++;
+  /** Hands a record to the uplink; false (counted) when it refuses it. */
+  private emit(r: UplinkRecord): boolean {
+    if (this.sink.record(r)) return true;
+    this.counters.sinkRefused++;
+    return false;
   }
 }
