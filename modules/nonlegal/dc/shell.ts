@@ -149,6 +149,7 @@ export class DcShell {
       peak: q.peak,
       registryRefused: this.registry.counters.refused,
       store: this.registry.storeStatus,
+      storeKind: this.registry.storeKind,
     });
   }
 
