@@ -2,14 +2,20 @@
 // meters on the simulated medium registers all 9 (beyond the NVRAM record's 7), reads them, and
 // after a restart on the same store file finds the 9 again with their cursors (DC METERS, DC
 // STATS storeKind=flash). Without the store file the registry falls back to the NVRAM record, says
-// so in one trace line, and its bound is 7.
+// so in one trace line, and its bound is 7. On lin and mps2-an386, a store file whose bank this
+// test filled on Node (same record format and CRC-32) with 256 meters over 1792 records is
+// restored at boot; the XS memory it takes is logged (SYS MEM, empty store against full).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FirmwareNode } from '../../emulator/node.js';
+import { FirmwareNode, type Platform } from '../../emulator/node.js';
 import { Medium } from '../../emulator/medium/medium.js';
 import { provisionRecord as provisionRecordJs } from '../../tools/provision.mjs';
+import { NodeCrc32 } from '../helpers/fram.js';
+import { NorArea } from '../helpers/nor.js';
+import { FlashRegistryStore } from '../../modules/nonlegal/dc/registry-flash.js';
+import { STATES } from '../../modules/nonlegal/dc/registry.js';
 
 interface Dev {
   eui64: string;
@@ -142,3 +148,66 @@ describe('DC registry on the SPI NOR: lin concentrator + 9 lin meters', function
     assert.equal(s!.storeKind, 'nvram');
   });
 });
+
+const NOR_SIZE = 16 * 1024 * 1024;
+const REGISTRY_OFFSET = 0x710000; // manifest.json config.flash, area 9 dc-registry
+
+/** A store file whose dc-registry area holds 256 meters in 1792 records (the active bank nearly full). */
+function fullStore(file: string): { profileCursorS: number } {
+  const nor = new NorArea(128 * 1024);
+  const s = new FlashRegistryStore(nor, new NodeCrc32());
+  s.load();
+  const e = (n: number) => (0x0011_2233_0000_0000n + BigInt(n)).toString(16).toUpperCase().padStart(16, '0');
+  let r = 0;
+  for (; s.used + 256 <= s.slots; r++)
+    s.save(
+      Array.from({ length: 256 }, (_, i) => ({
+        eui: e(i + 1),
+        short: i + 1,
+        state: STATES[1]!,
+        profileCursorS: 1_800_000_000 + r * 900,
+        eventCursorS: 0,
+      })),
+    );
+  const b = Buffer.alloc(NOR_SIZE + 4096 * 4, 0xff);
+  b.fill(0, NOR_SIZE); // erase counts
+  b.set(nor.mem, REGISTRY_OFFSET);
+  writeFileSync(file, b);
+  return { profileCursorS: 1_800_000_000 + (r - 1) * 900 };
+}
+
+for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
+  describe(`DC registry on the SPI NOR: 256 meters restored at boot on ${platform}`, function () {
+    this.timeout(180000);
+    it('restores 256 meters from a nearly full bank written on Node; SYS MEM against an empty store', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dc-reg256-'));
+      const mem: string[] = [];
+      try {
+        for (const full of [false, true]) {
+          const spinor = join(dir, `${full}.nor`);
+          const want = full ? fullStore(spinor) : undefined;
+          const n = await FirmwareNode.start({ platform, role: 'concentrator', spinor, readyTimeout: 60000 });
+          try {
+            await n.waitFor(/^PARTS started$/, 60000);
+            await n.command('DC JSON ON', /^\{"dc":"end"/, 30000);
+            const list = (await n.command('DC METERS', /^\{"dc":"end"/, 60000)).map((l) => JSON.parse(l) as J);
+            const end = list.at(-1)!;
+            assert.equal(end.n, full ? 256 : 0);
+            assert.equal(end.max, 256);
+            if (want) assert.ok(list.slice(0, -1).every((m) => m.profile === want.profileCursorS && m.state === 'joining'));
+            const [st] = (await n.command('DC STATS', /^\{"dc":"end"/, 30000)).map((l) => JSON.parse(l) as J);
+            assert.equal(st!.storeKind, 'flash');
+            assert.equal(st!.store, full ? 'ok' : 'new');
+            const m = await n.command('SYS MEM', /^xs\.code/, 30000);
+            mem.push(`${full ? '256 meters' : 'empty'}: ${m.filter((l) => /^xs\.(chunks|slots)=/.test(l)).join(' ')}`);
+          } finally {
+            await n.stop();
+          }
+        }
+        console.log(mem.map((l) => `      ${platform} ${l}`).join('\n'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
