@@ -414,6 +414,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       const recPath = join(dir, `${name}.prov`);
       writeFileSync(recPath, rec);
       const nvram = join(dir, `${name}.nvram`);
+      // the concentrator's meter registry lives on its SPI NOR (flash area dc-registry): without
+      // the store file it falls back to the NVRAM record and its 7 meters (docs/concentrator.md)
+      const spinor = role === 'concentrator' ? join(dir, `${name}.nor`) : undefined;
       n.boots++;
       const outPath = join(dir, n.boots === 1 ? `${name}.out` : `${name}.${n.boots}.out`);
       const w = openSync(outPath, 'w');
@@ -433,6 +436,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             recPath,
             '--nvram',
             nvram,
+            ...(spinor ? ['--spinor', spinor] : []),
             '--seed',
             entropy,
             ...(sim ? ['--sim-clock'] : []),
@@ -452,7 +456,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             '-monitor',
             'none',
             '-semihosting-config',
-            `enable=on,arg=firmware,arg=nvram=${nvram.replace(/,/g, ',,')}`,
+            `enable=on,arg=firmware,arg=nvram=${nvram.replace(/,/g, ',,')}${spinor ? `,arg=spinor=${spinor.replace(/,/g, ',,')}` : ''}`,
             '-chardev',
             'stdio,id=uart0,signal=off',
             '-serial',

@@ -55,11 +55,16 @@ describe('flash: areas from the manifest', () => {
           'events',
           'counters-a',
           'counters-b',
+          'dc-registry',
         ])
           assert.ok(names.includes(n), n);
         const a = cfg.areas.find((x) => x.name === 'counters-a')!,
           b = cfg.areas.find((x) => x.name === 'counters-b')!;
         assert.notEqual(Math.floor(a.offset / 4096), Math.floor(b.offset / 4096));
+        // the concentrator's registry: two banks of whole sectors (registry-flash.ts)
+        const r = cfg.areas.find((x) => x.name === 'dc-registry')!;
+        assert.equal(r.owner, 'nonlegal');
+        assert.ok(r.size >= 2 * 4096 && r.size % 8192 === 0, `${r.size}`);
       }
     }
     assert.match(flash.checkAreas(cfgOf('meter', 'lin'), 4 * 1024 * 1024)!, /^area 5 profiles: outside the 4194304-byte device$/);
@@ -86,7 +91,7 @@ describe('flash: areas from the manifest', () => {
     const owners = cfg.areas.map((a) => a.owner);
     const nonlegal = flash.flashDriver(areas, owners, 'nonlegal');
     const legal = flash.flashDriver(areas, owners, 'legal');
-    assert.deepEqual(nonlegal.areas(), ['nonlegal-slot', 'profiles', 'events', 'counters-a', 'counters-b']);
+    assert.deepEqual(nonlegal.areas(), ['nonlegal-slot', 'profiles', 'events', 'counters-a', 'counters-b', 'dc-registry']);
     assert.deepEqual(legal.areas(), ['legal-slot']);
     assert.throws(() => legal.open('profiles'), /flash area profiles not granted to legal/);
     assert.throws(() => flash.flashDriver(areas, owners, 'plc').open('swap-state'), /not granted to plc/);

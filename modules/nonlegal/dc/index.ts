@@ -4,13 +4,15 @@
 // devices.ts), polled every discovery period; config.dc in the manifest sets every bound.
 import type { RunServiceFn } from '../../generic/services.js';
 import type { TimerModule } from '../../generic/timer.js';
-import { persistentArea } from '../../generic/shared/nvrecord.js';
+import type { FlashDriver } from '../../generic/flash.js';
+import { type Crc32, persistentArea } from '../../generic/shared/nvrecord.js';
 import type { UplinkSink } from '../headend/records.js';
 import { DeviceLookup } from '../devices.js';
 import type { DlmsUdpClient } from '../dlms-read.js';
 import { alarmBackpressure } from './alarms.js';
 import { DlmsMeterReader } from './dlms-reader.js';
-import { Registry, RegistryStore, registryConfig, type RegistryConfig } from './registry.js';
+import { type MeterStore, Registry, RegistryStore, registryConfig, STORE_CAPACITY, type RegistryConfig } from './registry.js';
+import { FlashRegistryStore } from './registry-flash.js';
 import { Scheduler, schedulerConfig, type SchedulerConfig } from './scheduler.js';
 import { Prng, Sessions, sessionLimits, type SessionLimits } from './session.js';
 import { DcShell } from './shell.js';
@@ -49,12 +51,44 @@ const hexOf = (b: Uint8Array): string =>
     .join('')
     .toUpperCase();
 
+/** The flash area of the registry (manifest config.flash, owner nonlegal). */
+export const REGISTRY_AREA = 'dc-registry';
+
+/**
+ * The registry's store, from the drivers NON-LEGAL gets: the flash area when the board has the
+ * SPI NOR and the area (lin, mps2-an386), else the NVRAM record when the NVRAM survives a reset,
+ * else none.
+ */
+function registryStore(rs: RunServiceFn): MeterStore | undefined {
+  try {
+    const fd = rs('driver.get', 'flash') as FlashDriver;
+    if (fd.areas().includes(REGISTRY_AREA)) {
+      const c = rs('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
+      return new FlashRegistryStore(fd.open(REGISTRY_AREA), new c.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff));
+    }
+  } catch {
+    // no flash driver on this board (no chip, no table, config.flash false)
+  }
+  const area = persistentArea(rs, 'nvstore');
+  return area.kind === 'file' ? new RegistryStore(area.nv, area.crc) : undefined;
+}
+
 export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: DcConfig | undefined, sink: UplinkSink): Concentrator {
   const timers = rs('timer.module') as TimerModule;
   const t = { set: (cb: () => void, ms: number) => timers.set(cb, ms), clear: (h: unknown) => timers.clear(h as never) };
   const now = () => rs('misc.time');
-  const area = persistentArea(rs, 'nvstore');
-  const registry = new Registry(registryConfig(cfg), area.kind === 'file' ? new RegistryStore(area.nv, area.crc) : undefined);
+  const store = registryStore(rs);
+  // without the flash area the NVRAM record's 7 meters bound the registry, whatever the manifest asks
+  let rcfg: Partial<RegistryConfig> | undefined = cfg;
+  if (store?.kind !== 'flash' && (cfg?.maxMeters ?? 0) > STORE_CAPACITY) {
+    rs(
+      'trace',
+      2,
+      `DC registry: no flash area ${REGISTRY_AREA}: ${STORE_CAPACITY} meters (NVRAM record), not dc.maxMeters ${cfg!.maxMeters}`,
+    );
+    rcfg = { ...cfg, maxMeters: STORE_CAPACITY };
+  }
+  const registry = new Registry(registryConfig(rcfg, store?.capacity ?? STORE_CAPACITY), store);
   const restored = registry.restore();
   const find = (eui: string) => registry.find(eui);
   const prng = new Prng(rs('misc.random'));
@@ -121,7 +155,7 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
   rs(
     'trace',
     3,
-    `DC started: ${restored} meters restored (registry ${registry.storeStatus}), profile every ${scheduler.cfg.profileMin} min`,
+    `DC started: ${restored} meters restored (registry ${registry.storeStatus}, ${registry.storeInfo()}, max ${registry.cfg.maxMeters}), profile every ${scheduler.cfg.profileMin} min`,
   );
   return { registry, sessions, scheduler, shell };
 }

@@ -1,14 +1,15 @@
 // The concentrator's meter registry: one entry per meter EUI-64, bounded by config.dc.maxMeters
 // (a meter beyond it is refused and counted). What must survive a restart (the EUI-64, short
-// address, state and the scheduler's cursors) is kept in NON-LEGAL's NVRAM area (driver
-// "nvstore") as one versioned, CRC'd record in two copies (generic/shared/nvrecord.ts).
-// Layout (area-relative, little-endian; bytes the concentrator role does not otherwise use: the
+// address, state and the scheduler's cursors) is kept by a MeterStore chosen at start from the
+// drivers NON-LEGAL gets (index.ts): on the SPI NOR's flash area "dc-registry" as a log of meter
+// records (registry-flash.ts, up to 256 meters and more), else in NON-LEGAL's NVRAM area (driver
+// "nvstore") as one versioned, CRC'd record in two copies (generic/shared/nvrecord.ts), 7 meters.
+// NVRAM layout (area-relative, little-endian; bytes the concentrator role does not otherwise use: the
 // meter's server counters and key records, ic-store.ts ids 3 and the key record, live there only
 // on a meter), 2 copies of 160 bytes at 192 and 352:
 //   0 magic "DCR1", 4 seq, 8 version (u8, 1), 9 count (u8), 10.. count entries of 20 bytes:
 //   EUI-64 (8), short (u16), state (u8), 0 (u8), profile cursor (u32 unix s), event cursor
 //   (u32 unix s); CRC-32 of 0..155 at 156.
-// docs/concentrator.md says how the record moves to the SPI NOR flash (many more meters).
 import { TwoSlotRecord, type Crc32, type Nvram } from '../../generic/shared/nvrecord.js';
 
 export type MeterState = 'joining' | 'online' | 'unreachable' | 'suspended' | 'left';
@@ -62,8 +63,23 @@ export interface PersistedMeter {
   eventCursorS: number;
 }
 
+/** Where the registry's persistent part lives: load() at start, save() after a change. */
+export interface MeterStore {
+  readonly kind: 'nvram' | 'flash';
+  /** Meters it holds. */
+  readonly capacity: number;
+  /** After load(): 'new', 'ok', 'corrupt' or 'version'. */
+  readonly status: string;
+  readonly saves: number;
+  load(): PersistedMeter[];
+  save(meters: readonly PersistedMeter[]): void;
+  info(): string;
+}
+
 /** The registry's record in the NVRAM area; status after load(): 'new', 'ok', 'corrupt' or 'version'. */
-export class RegistryStore {
+export class RegistryStore implements MeterStore {
+  readonly kind = 'nvram';
+  readonly capacity = STORE_CAPACITY;
   private readonly rec: TwoSlotRecord;
   status: 'new' | 'ok' | 'corrupt' | 'version' = 'new';
   saves = 0;
@@ -117,10 +133,14 @@ export class RegistryStore {
     this.rec.save();
     this.saves++;
   }
+
+  info(): string {
+    return `nvram base=${STORE_BASE} slot=${STORE_SLOT} seq=${this.rec.seq} dropped=${this.rec.dropped}`;
+  }
 }
 
 export interface RegistryConfig {
-  /** Meters kept (1..STORE_CAPACITY while the registry lives in the NVRAM area). */
+  /** Meters kept (1..the store's capacity: STORE_CAPACITY in the NVRAM area, the flash area's otherwise). */
   maxMeters: number;
   /** Last values kept per meter (distinct OBIS codes). */
   lastValues: number;
@@ -144,7 +164,7 @@ export class Registry {
 
   constructor(
     readonly cfg: RegistryConfig,
-    private readonly store: RegistryStore | undefined,
+    private readonly store: MeterStore | undefined,
   ) {}
 
   /** Restores the persisted meters; returns how many. */
@@ -246,5 +266,15 @@ export class Registry {
 
   get storeStatus(): string {
     return this.store ? this.store.status : 'absent';
+  }
+
+  /** 'flash', 'nvram' or 'none' (nothing survives a restart). */
+  get storeKind(): string {
+    return this.store ? this.store.kind : 'none';
+  }
+
+  /** The store's own line (counters, layout), for DC STATS and traces. */
+  storeInfo(): string {
+    return this.store ? this.store.info() : 'none';
   }
 }

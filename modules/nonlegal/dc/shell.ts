@@ -150,6 +150,7 @@ export class DcShell {
       peak: q.peak,
       registryRefused: this.registry.counters.refused,
       store: this.registry.storeStatus,
+      storeKind: this.registry.storeKind,
     });
   }
 
