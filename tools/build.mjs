@@ -43,6 +43,10 @@ const XS_DEFINES = [
   '-DmxNoConsole=1',
   '-DmxLockdown=1',
   '-DmxBoundsCheck=1',
+  // no own length and name on function objects, as Moddable builds XS for microcontrollers
+  // (patches/xs/0002-no-function-length-name.patch): two slots saved per function
+  '-DmxNoFunctionLength=1',
+  '-DmxNoFunctionName=1',
 ];
 
 const TOOLCHAINS = {

@@ -44,8 +44,18 @@ export function parseParam(token: string): number | undefined {
   return undefined;
 }
 
+// The registry is one flat array, FIELDS values per command, kept sorted by module + command.
+// An object per command (its copy, a Map entry, a key string, upper-cased copies of the names, a
+// [min, max] array) cost the STM32F405 meter about 10 slots more per command (docs/renode.md,
+// "RAM of the meter"). Names already in upper case (the literals every part passes) are stored
+// as given, so they stay in the flash-resident bytecode; params and owner share one integer.
+// Field offsets are literals: a module-level constant costs slots of its own.
+const FIELDS = 5; // 0 module, 1 command, 2 code (min | max << 5 | owner << 10), 3 help, 4 handler
+
 export class Shell {
-  private commands = new Map<string, ShellCommand>();
+  private readonly entries: unknown[] = [];
+  private readonly owners: string[] = []; // owner names, indexed by the code's owner field
+  private readonly symbols = new Map<string, { readonly [name: string]: number }>(); // "MODULE COMMAND" -> named values (few commands have them)
   private line: number[] = [];
   private state = State.Text;
   private lastCR = false;
@@ -57,31 +67,67 @@ export class Shell {
   ) {}
 
   register(cmd: ShellCommand): void {
-    const module = cmd.module.toUpperCase(),
-      command = cmd.command.toUpperCase();
+    const upperModule = cmd.module.toUpperCase(),
+      upperCommand = cmd.command.toUpperCase();
+    const module = upperModule === cmd.module ? cmd.module : upperModule,
+      command = upperCommand === cmd.command ? cmd.command : upperCommand;
     if (!/^[A-Z][A-Z0-9_]{0,15}$/.test(module) || !/^[A-Z][A-Z0-9_]{0,23}$/.test(command)) {
       throw new RangeError(`bad command name ${module} ${command}`);
     }
-    const key = `${module} ${command}`;
-    if (this.commands.has(key)) throw new RangeError(`${key} already registered`);
-    if (this.commands.size >= SHELL_MAX_COMMANDS) throw new RangeError('too many commands');
+    if (this.find(module, command) >= 0) throw new RangeError(`${module} ${command} already registered`);
+    if (this.entries.length >= SHELL_MAX_COMMANDS * FIELDS) throw new RangeError('too many commands');
     const p = cmd.params;
     if (typeof p === 'number' ? !(p >= 0 && p <= 16) : !(p[0] >= 0 && p[1] >= p[0] && p[1] <= 16)) throw new RangeError('params');
-    this.commands.set(key, { ...cmd, module, command });
+    let owner = this.owners.indexOf(cmd.owner);
+    if (owner < 0) owner = this.owners.push(cmd.owner) - 1;
+    const code = (typeof p === 'number' ? p | (p << 5) : p[0] | (p[1] << 5)) | (owner << 10);
+    const name = module + command;
+    let at = 0;
+    while (at < this.entries.length && (this.entries[at] as string) + (this.entries[at + 1] as string) < name) at += FIELDS;
+    this.entries.splice(at, 0, module, command, code, String(cmd.help), cmd.handler);
+    if (cmd.symbols) this.symbols.set(`${module} ${command}`, cmd.symbols);
   }
 
   unregisterOwner(owner: string): number {
+    const index = this.owners.indexOf(owner);
     let n = 0;
-    for (const [key, c] of this.commands)
-      if (c.owner === owner) {
-        this.commands.delete(key);
+    if (index < 0) return n;
+    for (let at = this.entries.length - FIELDS; at >= 0; at -= FIELDS)
+      if ((this.entries[at + 2] as number) >> 10 === index) {
+        this.symbols.delete(`${this.entries[at] as string} ${this.entries[at + 1] as string}`);
+        this.entries.splice(at, FIELDS);
         n++;
       }
     return n;
   }
 
+  // The commands, sorted by module and command (copies: made on demand, for tests and tools).
   list(): ShellCommand[] {
-    return [...this.commands.values()].sort((a, b) => (a.module + a.command < b.module + b.command ? -1 : 1));
+    const out: ShellCommand[] = [];
+    for (let at = 0; at < this.entries.length; at += FIELDS) {
+      const module = this.entries[at] as string,
+        command = this.entries[at + 1] as string,
+        code = this.entries[at + 2] as number,
+        min = code & 31,
+        max = (code >> 5) & 31,
+        symbols = this.symbols.get(`${module} ${command}`);
+      out.push({
+        module,
+        command,
+        params: min === max ? min : [min, max],
+        help: this.entries[at + 3] as string,
+        owner: this.owners[code >> 10]!,
+        handler: this.entries[at + 4] as ShellHandler,
+        ...(symbols ? { symbols } : {}),
+      });
+    }
+    return out;
+  }
+
+  // Index of a command's first field, or -1.
+  private find(module: string, command: string): number {
+    for (let at = 0; at < this.entries.length; at += FIELDS) if (this.entries[at] === module && this.entries[at + 1] === command) return at;
+    return -1;
   }
 
   // Feeds received bytes; complete lines run as they arrive.
@@ -162,35 +208,41 @@ export class Shell {
     }
     const module = tokens[0]!.toUpperCase(),
       command = tokens[1]!.toUpperCase();
-    const cmd = this.commands.get(`${module} ${command}`);
-    if (!cmd) {
-      const known = [...this.commands.values()].some((c) => c.module === module);
+    const at = this.find(module, command);
+    if (at < 0) {
+      let known = false;
+      for (let k = 0; k < this.entries.length && !known; k += FIELDS) known = this.entries[k] === module;
       return this.error(known ? `unknown command ${module} ${command}` : `unknown module ${module}`);
     }
     const raw = tokens.slice(2);
-    const [min, max] = typeof cmd.params === 'number' ? [cmd.params, cmd.params] : cmd.params;
+    const code = this.entries[at + 2] as number,
+      handler = this.entries[at + 4] as ShellHandler,
+      symbols = this.symbols.size ? this.symbols.get(`${module} ${command}`) : undefined;
+    const min = code & 31,
+      max = (code >> 5) & 31;
     if (raw.length < min || raw.length > max) {
       const want = min === max ? `${min}` : `${min} to ${max}`;
       return this.error(`${module} ${command} takes ${want} parameter${max === 1 ? '' : 's'}, got ${raw.length}`);
     }
     const params: number[] = [];
     for (const token of raw) {
-      const named = cmd.symbols?.[token.toUpperCase()];
+      const named = symbols?.[token.toUpperCase()];
       const v = typeof named === 'number' ? named : parseParam(token);
       if (v === undefined)
         return this.error(
-          `bad parameter '${token.slice(0, 16)}': 32-bit decimal or 0x-hex expected${cmd.symbols ? ` or ${Object.keys(cmd.symbols).join('|')}` : ''}`,
+          `bad parameter '${token.slice(0, 16)}': 32-bit decimal or 0x-hex expected${symbols ? ` or ${Object.keys(symbols).join('|')}` : ''}`,
         );
       params.push(v);
     }
     try {
-      cmd.handler(params, this.print);
+      handler(params, this.print);
     } catch (e) {
       this.error(`${module} ${command}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
   private help() {
-    for (const c of this.list()) this.print(`${c.module} ${c.command} ${c.help}\r\n`);
+    for (let at = 0; at < this.entries.length; at += FIELDS)
+      this.print(`${this.entries[at] as string} ${this.entries[at + 1] as string} ${this.entries[at + 3] as string}\r\n`);
   }
 }
