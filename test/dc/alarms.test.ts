@@ -148,6 +148,25 @@ describe('AlarmCenter (concentrator)', () => {
     assert.match(c.lines(), /^ALARM meter=0000000000000005 short=0x0005 code=9 .* latency\.ms=3000 /);
   });
 
+  it('an event-log alarm no push brought is delivered; one already pushed or not an alarm code is not', async () => {
+    const { c, timers, got } = center({ aggregateS: 1 });
+    assert.equal(c.input(5, push(1, T0 - 3000)), true); // POWER_FAIL pushed by meter 5
+    await timers.advance(10);
+    await timers.advance(5000);
+    c.fromLog(eui(5), 1, T0 - 3000, timers.now); // the same POWER_FAIL in meter 5's log
+    c.fromLog(eui(6), 1, T0 - 2000, timers.now); // meter 6's push was lost: only its log has it
+    c.fromLog(eui(6), 11, T0 - 1000, timers.now); // CLOCK: not in the alarm filter
+    await timers.advance(5000);
+    assert.deepEqual(
+      got.map((a) => [a.meter, a.code, a.eventS]),
+      [
+        [eui(5), 1, (T0 - 3000) / 1000],
+        [eui(6), 1, (T0 - 2000) / 1000],
+      ],
+    );
+    assert.match(c.stats(), / fromLog=1 logKnown=1 /);
+  });
+
   it('drops and counts unknown senders, malformed pushes, replays, wrong keys and unciphered ones', async () => {
     const { c, timers, got } = center();
     c.input(0x77, push(9, T0)); // not in the device table

@@ -23,6 +23,7 @@ import { ApduTag } from '../dlms/xdlms-const.js';
 import { items, num, octets, lnKey, obis } from '../cosem/data.js';
 import { fromDateTime } from '../optical/clock.js';
 import type { UplinkAlarm, UplinkSink } from '../headend/records.js';
+import { DEFAULT_ALARM_FILTER } from '../push.js';
 
 /** The meters' alarm Push setup (push.ts): its LN is the body's second element. */
 const ALARM_PUSH_LN = lnKey(obis('0.4.25.9.0.255'));
@@ -84,7 +85,9 @@ export interface RecentAlarm extends UplinkAlarm {
 const hex = (v: number) => v.toString(16).padStart(4, '0');
 
 export class AlarmCenter {
-  readonly counters = { datagrams: 0, accepted: 0, delivered: 0, aggregated: 0, deferred: 0 };
+  /** Codes taken from event logs as alarms: the meters' default alarm filter (push.ts). */
+  logFilter = DEFAULT_ALARM_FILTER;
+  readonly counters = { datagrams: 0, accepted: 0, delivered: 0, aggregated: 0, deferred: 0, fromLog: 0, logKnown: 0 };
   readonly drops = { malformed: 0, unknown: 0, auth: 0, replay: 0, unciphered: 0, body: 0, code: 0, pendingFull: 0, tableFull: 0 };
   readonly recent: RecentAlarm[] = [];
   readonly latency = { n: 0, sumMs: 0, maxMs: 0 };
@@ -187,6 +190,28 @@ export class AlarmCenter {
     const t = n.notification.time && fromDateTime(n.notification.time);
     this.shorts.set(meter, short);
     this.alarm(meter, code, t ?? receivedMs, receivedMs);
+  }
+
+  /** The concentrator's clock, ms. */
+  now(): number {
+    return this.io.now();
+  }
+
+  /**
+   * An event found in a meter's event log (the scheduler's read) whose code the default alarm
+   * filter pushes: an alarm the meter's push did not bring (lost before the meter had rejoined,
+   * say) goes on as one; one already pushed (its entry holds that event time or a later one)
+   * is counted as known and not sent again. The latency is then the read's, not the push's.
+   */
+  fromLog(meter: string, code: number, eventMs: number, receivedMs: number): void {
+    if (!(Number.isInteger(code) && code >= 1 && code < this.cfg.maxCodes) || (Math.floor(this.logFilter / 2 ** code) & 1) === 0) return;
+    const e = this.entries.get(`${meter}:${code}`);
+    if (e && e.eventMs >= eventMs) {
+      this.counters.logKnown++;
+      return;
+    }
+    this.counters.fromLog++;
+    this.alarm(meter, code, eventMs, receivedMs);
   }
 
   /** One accepted alarm: folded into its (meter, code) entry or a new one. */
@@ -382,6 +407,11 @@ let running: AlarmCenter | undefined;
 /** For the scheduler's bulk work: true while alarms wait or just came (false without an alarm path). */
 export function alarmBackpressure(): boolean {
   return running?.backpressure() ?? false;
+}
+
+/** For the scheduler: an event read from a meter's log, taken as an alarm if no push brought it. */
+export function alarmFromLog(meter: string, code: number, eventMs: number): void {
+  running?.fromLog(meter, code, eventMs, running.now());
 }
 
 /** Hooks the alarm path to the DLMS client's socket; `DC ALARMS [STATS]`. */

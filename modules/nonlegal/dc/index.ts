@@ -9,7 +9,7 @@ import { type Crc32, persistentArea } from '../../generic/shared/nvrecord.js';
 import type { UplinkSink } from '../headend/records.js';
 import { DeviceLookup } from '../devices.js';
 import type { DlmsUdpClient } from '../dlms-read.js';
-import { alarmBackpressure } from './alarms.js';
+import { alarmBackpressure, alarmFromLog } from './alarms.js';
 import { DlmsMeterReader } from './dlms-reader.js';
 import { type MeterStore, Registry, RegistryStore, registryConfig, STORE_CAPACITY, type RegistryConfig } from './registry.js';
 import { FlashRegistryStore } from './registry-flash.js';
@@ -120,6 +120,7 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
     isUnreachable: (eui) => find(eui)?.state === 'unreachable',
   });
   const scheduler = new Scheduler(schedulerConfig(cfg), registry, sessions, new DlmsMeterReader(client, now), sink, now, t);
+  scheduler.onLogEvent = alarmFromLog; // an alarm whose push was lost is found in the event log
   scheduler.onCycle = (n) => {
     const c = scheduler.counters;
     if (n < 0) return rs('trace', 3, 'DC cycle skipped: paused');

@@ -77,6 +77,8 @@ export class Scheduler {
     onDemand: 0,
   };
   paused = false;
+  /** Each new event-log row (meter EUI-64, event code, event time ms): the alarm path's back-up. */
+  onLogEvent: ((meter: string, code: number, eventMs: number) => void) | undefined;
   /** Called at the end of each cycle, with -1 for one skipped while paused (index.ts traces it). */
   onCycle: ((n: number) => void) | undefined;
   readonly intervals: StoredRow[] = [];
@@ -213,6 +215,7 @@ export class Scheduler {
       m.eventCursorS = r.captureS;
       this.counters.events++;
       this.keep(this.events, { meter: m.eui, obis: EVENTS_OBIS, ...r }, this.cfg.keepEvents);
+      if (r.values.length) this.onLogEvent?.(m.eui, r.values[0]!, r.captureS * 1000);
     }
   }
 
