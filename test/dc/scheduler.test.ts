@@ -38,8 +38,10 @@ class Model implements MeterReader {
       return rows;
     });
   }
-  events(m: MeterEntry) {
-    return this.answer(m, 'events', (): Row[] => []);
+  /** Each meter's event log: rows (time s, code), returned by range as a meter does. */
+  log = new Map<string, Row[]>();
+  events(m: MeterEntry, fromS: number, toS: number) {
+    return this.answer(m, 'events', (): Row[] => (this.log.get(m.eui) ?? []).filter((r) => r.captureS >= fromS && r.captureS <= toS));
   }
   register(m: MeterEntry, obis: string) {
     return this.answer(m, `reg ${obis}`, () => ({ captureS: this.nowS(m), values: [42] }));
@@ -121,6 +123,23 @@ describe('DC scheduler', () => {
       for (let k = 1; k < times.length; k++) assert.equal(times[k]! - times[k - 1]!, 900, `${e} gap at ${times[k - 1]}`);
       assert.equal(times[times.length - 1], (T0 + 900_000 * 4) / 1000, `${e} caught up`);
     }
+  });
+
+  it('events in one second are all read, also when a read ends between them; none twice', async () => {
+    const s = setup();
+    const e2 = eui(2);
+    const t = (T0 - 100_000) / 1000;
+    s.model.log.set(e2, [
+      { captureS: t, values: [3] },
+      { captureS: t + 1, values: [1] },
+    ]);
+    await s.scheduler.runCycle();
+    // the restore is logged in the same second as the failure, after the read
+    s.model.log.get(e2)!.push({ captureS: t + 1, values: [2] }, { captureS: t + 5, values: [8] });
+    await s.scheduler.runCycle();
+    await s.scheduler.runCycle();
+    const events = s.records.filter((r) => r.kind === 'event' && r.meter === e2).map((r) => `${r.captureS - t}:${r.values[0]}`);
+    assert.deepEqual(events, ['0:3', '1:1', '1:2', '5:8']);
   });
 
   it('sets a meter clock that is off by more than 5 s; leaves one within it', async () => {

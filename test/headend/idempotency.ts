@@ -58,6 +58,15 @@ export function idempotencySuite(open: () => Promise<Db>): void {
     assert.equal((await query(db, 'intervals', { periodS: 900, meter: M2 })).length, 1);
   });
 
+  it('events in one second: each stored, each once', async () => {
+    const ev = (code: number): UplinkRecord => ({ kind: 'event', meter: M1, obis: '0.0.99.98.0.255', captureS: T0 + 5, values: [code] });
+    await handleBody(db, batch(11, [ev(1), ev(3)]), T0 + 60);
+    await handleBody(db, batch(12, [ev(3), ev(2)]), T0 + 120);
+    const s = await summary(db, { periodS: 900 });
+    assert.equal(s.events, 3);
+    assert.equal(s.duplicates, 1);
+  });
+
   it('alarms: stored once with their latency; p50/p99/max', async () => {
     const al = (id: number, eventS: number) =>
       encodeMessage({ type: 'alarm', id, alarm: { meter: M1, code: 4, eventS, receivedS: eventS + 1, count: 1 } });

@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS registers (
   stored_s DOUBLE PRECISION NOT NULL,
   PRIMARY KEY (meter, obis, capture_s)
 );
+-- Events are keyed with their values too: a meter logs several events in one second (a power
+-- failure and the dip before it).
 CREATE TABLE IF NOT EXISTS events (
   meter TEXT NOT NULL,
   obis TEXT NOT NULL,
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS events (
   vals TEXT NOT NULL,
   upload_id BIGINT NOT NULL,
   stored_s DOUBLE PRECISION NOT NULL,
-  PRIMARY KEY (meter, obis, capture_s)
+  PRIMARY KEY (meter, obis, capture_s, vals)
 );
 CREATE TABLE IF NOT EXISTS alarms (
   meter TEXT NOT NULL,

@@ -51,7 +51,7 @@ export async function storeRecords(
   for (const r of records) {
     await seen(db, r.meter, now);
     stored += await db.run(
-      `INSERT INTO ${TABLE[r.kind]} (meter, obis, capture_s, vals, upload_id, stored_s) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter, obis, capture_s) DO NOTHING`,
+      `INSERT INTO ${TABLE[r.kind]} (meter, obis, capture_s, vals, upload_id, stored_s) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (${r.kind === 'event' ? 'meter, obis, capture_s, vals' : 'meter, obis, capture_s'}) DO NOTHING`,
       [r.meter, r.obis, r.captureS, JSON.stringify(r.values), id, now],
     );
   }

@@ -77,6 +77,8 @@ export class Scheduler {
     onDemand: 0,
   };
   paused = false;
+  /** Per meter, the event rows taken at its event cursor's second (bounded by the registry). */
+  private readonly eventsAtCursor = new Map<string, { s: number; rows: string[] }>();
   /** Each new event-log row (meter EUI-64, event code, event time ms): the alarm path's back-up. */
   onLogEvent: ((meter: string, code: number, eventMs: number) => void) | undefined;
   /** Called at the end of each cycle, with -1 for one skipped while paused (index.ts traces it). */
@@ -206,17 +208,28 @@ export class Scheduler {
     if (moved) this.registry.save();
   }
 
+  /** From the cursor's second on: a meter logs several events in one second, and the last read
+   * may have ended between them. The rows already taken at that second are skipped (known in RAM;
+   * after a restart they go again, and the head-end stores them once). */
   private async readEvents(m: MeterEntry, nowS: number): Promise<void> {
-    const from = m.eventCursorS ? m.eventCursorS + 1 : nowS - this.cfg.firstIntervals * this.periodS;
+    const from = m.eventCursorS ? m.eventCursorS : nowS - this.cfg.firstIntervals * this.periodS;
     const rows = await this.reader.events(m, from, nowS);
+    let seen = this.eventsAtCursor.get(m.eui);
+    if (seen?.s !== m.eventCursorS) seen = { s: m.eventCursorS, rows: [] };
     for (const r of rows.sort((a, b) => a.captureS - b.captureS)) {
-      if (r.captureS <= m.eventCursorS) continue;
+      if (r.captureS < m.eventCursorS) continue;
+      const key = r.values.join(',');
+      if (r.captureS === seen.s) {
+        if (seen.rows.includes(key)) continue;
+      } else seen = { s: r.captureS, rows: [] };
       if (!this.emit({ kind: 'event', meter: m.eui, obis: EVENTS_OBIS, captureS: r.captureS, values: r.values })) break;
+      seen.rows.push(key);
       m.eventCursorS = r.captureS;
       this.counters.events++;
       this.keep(this.events, { meter: m.eui, obis: EVENTS_OBIS, ...r }, this.cfg.keepEvents);
       if (r.values.length) this.onLogEvent?.(m.eui, r.values[0]!, r.captureS * 1000);
     }
+    if (seen.s === m.eventCursorS) this.eventsAtCursor.set(m.eui, seen);
   }
 
   private keepRegister(m: MeterEntry, obis: string, r: Row): void {
