@@ -5,7 +5,7 @@ import termkit from 'terminal-kit';
 import { type Db, openSqlite } from '../tools/headend/db.js';
 import { summary as headendSummary, type Summary as HeadendSummary } from '../tools/headend/store.js';
 import type { SimSummary, SimView } from './sim.js';
-import { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, type StartOptions } from './start.js';
+import { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions } from './start.js';
 
 /** Alarm codes (docs/alarms.md). */
 export const ALARM_NAMES: Record<number, string> = {
@@ -115,6 +115,14 @@ const scheduleLine = (o: StartOptions): string =>
     ? `demo schedule: the concentrator reads every meter at ${DEMO_FIRST_READ_S} s, then every ${DEMO_READ_EVERY_S} s (faster than the product's 15-min schedule); meters capture their load profile every 15 min (the product's period)`
     : 'product schedule: the concentrator reads every meter at 15-min boundaries; meters capture their load profile every 15 min';
 
+/** The registry's bound, when the run has more meters than it. */
+const registryLine = (o: StartOptions): string | undefined => {
+  const max = dcMaxMeters();
+  return o.meters > max
+    ? `the concentrator's registry holds ${max} meters (dc.maxMeters, bounded by its NVRAM record): all ${o.meters} join, the first ${max} it discovers are read`
+    : undefined;
+};
+
 const demoLine = (o: StartOptions): string | undefined =>
   o.scenario
     ? `scenario: ${o.scenario}`
@@ -166,6 +174,8 @@ export class PlainView implements View {
     this.out(`start: ${scheduleLine(o)}`);
     const d = demoLine(o);
     if (d) this.out(`start: ${d}`);
+    const r = registryLine(o);
+    if (r) this.out(`start: ${r}`);
   }
   progress(v: SimView): void {
     this.he.poll();
@@ -267,6 +277,7 @@ export class LiveView implements View {
     );
     line(scheduleLine(o), (s) => t.yellow(s));
     line(demoLine(o) ?? '', (s) => t.dim(s));
+    line(registryLine(o) ?? '', (s) => t.yellow(s));
     if (!v) {
       line(`${this.phase}`, (s) => t.cyan(s));
     } else {
@@ -290,7 +301,7 @@ export class LiveView implements View {
         `${'meter'.padEnd(10)}${'kind'.padEnd(6)}${'state'.padEnd(9)}${'joined'.padEnd(9)}${'hops'.padEnd(5)}${'lqi'.padEnd(4)}${'last reading'.padEnd(30)}last alarm (latency)`,
         (s) => t.bold(s),
       );
-      const room = Math.max(1, t.height - 9 - 6);
+      const room = Math.max(1, t.height - 10 - 6);
       const shown = v.meters.slice(0, room);
       for (const mv of shown) {
         const d = this.he.perMeter.get(mv.eui) ?? {};

@@ -14,6 +14,14 @@ import { LiveView, PlainView, type View } from './start-view.js';
 import { writeReport } from './start-report.js';
 
 export const DEFAULT_METERS = 24;
+
+/** How many meters the concentrator's registry holds (dc.maxMeters: its NVRAM record's bound, docs/concentrator.md). */
+export function dcMaxMeters(): number {
+  const m = JSON.parse(readFileSync(join(ROOT, 'modules', 'nonlegal', 'manifest.json'), 'utf8')) as {
+    roles?: { concentrator?: { config?: { parts?: { nonlegal?: { dc?: { maxMeters?: number } } } } } };
+  };
+  return m.roles?.concentrator?.config?.parts?.nonlegal?.dc?.maxMeters ?? 0;
+}
 /** The demo schedule: the concentrator reads every meter at this simulated second, then every DEMO_READ_EVERY_S. */
 export const DEMO_FIRST_READ_S = 120;
 export const DEMO_READ_EVERY_S = 300;
@@ -52,13 +60,14 @@ export interface StartOptions {
   build: boolean;
 }
 
-export type StartCommand = { mode: 'single'; platform: string; role: string } | ({ mode: 'network' } & StartOptions);
+export type StartCommand = { mode: 'single'; platform: string; role: string; build: boolean } | ({ mode: 'network' } & StartOptions);
 
 /** Strict parser: exactly the documented flags, each value checked; UsageError otherwise. */
 export function parseStartArgs(argv: string[]): StartCommand {
   if (argv.includes('--platform') || argv.includes('--role')) {
     let platform = 'mps2-an386',
-      role = 'concentrator';
+      role = 'concentrator',
+      build = true;
     for (let i = 0; i < argv.length; i++) {
       const flag = argv[i]!;
       const v = argv[i + 1];
@@ -66,6 +75,7 @@ export function parseStartArgs(argv: string[]): StartCommand {
         throw new UsageError(`${flag} needs a value`);
       if (flag === '--platform') platform = argv[++i]!;
       else if (flag === '--role') role = argv[++i]!;
+      else if (flag === '--no-build') build = false;
       else throw new UsageError(`unknown option '${flag}' with --platform/--role (one firmware with its shell)`);
     }
     if (platform === 'stm32f429')
@@ -74,7 +84,7 @@ export function parseStartArgs(argv: string[]): StartCommand {
       );
     if (platform !== 'lin' && !(platform in MACHINES)) throw new UsageError(`unknown platform '${platform}'`);
     if (!['meter', 'meter-1p', 'concentrator'].includes(role)) throw new UsageError(`unknown role '${role}'`);
-    return { mode: 'single', platform, role };
+    return { mode: 'single', platform, role, build };
   }
   const o: StartOptions = {
     meters: DEFAULT_METERS,
@@ -329,12 +339,17 @@ async function network(o: StartOptions): Promise<number> {
   }
 }
 
-function single(platform: string, role: string): void {
+function single(platform: string, role: string, build: boolean): void {
   const fw = firmwarePath(platform as 'lin', role as 'meter');
-  const built = spawnSync(process.execPath, [join(ROOT, 'tools', 'build.mjs'), '--quiet', '--platform', platform, '--role', role], {
-    stdio: 'inherit',
-  });
-  if (built.status !== 0 || !existsSync(fw)) process.exit(built.status || 1);
+  const built = build
+    ? spawnSync(process.execPath, [join(ROOT, 'tools', 'build.mjs'), '--quiet', '--platform', platform, '--role', role], {
+        stdio: 'inherit',
+      })
+    : { status: 0 };
+  if (built.status !== 0 || !existsSync(fw)) {
+    if (built.status === 0) process.stderr.write(`start: ${fw} is missing: run npm start without --no-build\n`);
+    process.exit(built.status || 1);
+  }
   let child: ChildProcess;
   if (platform === 'lin') {
     process.stdout.write(`${role} on lin: type shell commands (HELP lists them); Ctrl-D quits.\n`);
@@ -363,7 +378,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  if (cmd.mode === 'single') return single(cmd.platform, cmd.role);
+  if (cmd.mode === 'single') return single(cmd.platform, cmd.role, cmd.build);
   try {
     process.exit(await network(cmd));
   } catch (e) {
