@@ -29,7 +29,8 @@ export async function reportData(summary: SimSummary & { wallS?: number }, dbFil
   const db = await openSqlite(dbFile);
   try {
     const names = new Map(Object.keys(summary.joinTimeS.perMeter).map((eui, i) => [eui, `meter-${i + 1}`]));
-    const name = (eui: string): string => names.get(eui) ?? eui;
+    // the head-end stores EUI-64s in upper case, the summary in lower case
+    const name = (eui: string): string => names.get(eui.toLowerCase()) ?? eui;
     const profiles: ReportData['profiles'] = {};
     const energyWh: ReportData['energyWh'] = {};
     const area = new Map<number, [number, number]>();

@@ -78,7 +78,7 @@ class HeadendWatch {
       const vals = JSON.parse(String(r.vals)) as number[];
       const t = clock(Number(r.capture_s) - SIM_EPOCH_S);
       const text = r.kind === 'profile' ? `profile ${t} A+=${(vals[0] ?? 0).toFixed(0)}Wh` : `A+ ${(vals[0] ?? 0).toFixed(0)}Wh @${t}`;
-      const d = at(String(r.meter));
+      const d = at(String(r.meter).toLowerCase());
       // the newest of the two
       if (!d.lastReading || d.lastReading < text || r.kind === 'profile') d.lastReading = text;
     }
@@ -86,7 +86,7 @@ class HeadendWatch {
       'SELECT meter, code, event_s, latency_s FROM alarms a WHERE event_s = (SELECT MAX(event_s) FROM alarms WHERE meter = a.meter)',
     );
     for (const a of alarms)
-      at(String(a.meter)).lastAlarm =
+      at(String(a.meter).toLowerCase()).lastAlarm =
         `${ALARM_NAMES[Number(a.code)] ?? `code ${a.code}`} @${clock(Number(a.event_s) - SIM_EPOCH_S)} (${Number(a.latency_s).toFixed(1)}s)`;
     this.perMeter = per;
   }

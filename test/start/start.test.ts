@@ -163,7 +163,7 @@ describe('npm start: a run', function () {
     try {
       const perMeter = await db.all('SELECT meter, COUNT(*) AS n FROM intervals GROUP BY meter');
       assert.deepEqual(
-        perMeter.map((r) => String(r.meter)).sort(),
+        perMeter.map((r) => String(r.meter).toLowerCase()).sort(),
         Array.from({ length: 6 }, (_, i) => `02112233440000${(i + 1).toString(16).padStart(2, '0')}`),
       );
       const dup = await db.all("SELECT value FROM counters WHERE name = 'duplicates'");
