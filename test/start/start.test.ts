@@ -179,19 +179,20 @@ describe('npm start: a run', function () {
     assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=/, 'self-contained');
   });
 
-  it('SIGINT mid-run stops every node process, writes the report and exits 0', async () => {
-    const report = join(dir, 'report');
-    const run = new Run(['--no-build', '--no-tty', '--meters', '4', '--seed', '2', '--report', report]);
-    await run.waitFor(/^start: t=[\d.]+ s joined 4\/4/m);
-    const nodes = descendants(run.child.pid!).filter((p) => /build\/lin\/(meter|meter-1p|concentrator)\/firmware/.test(p.args));
-    assert.equal(nodes.length, 5, JSON.stringify(nodes));
-    run.child.kill('SIGINT');
-    assert.equal(await run.exit, 0, run.err);
-    assert.match(run.out, /^start: SIGINT: stopping every node/m);
-    for (const p of nodes) assert.ok(!alive(p.pid), `${p.args} (pid ${p.pid}) still runs`);
-    assert.deepEqual(descendants(run.child.pid!), []);
-    const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8'));
-    assert.equal(summary.stoppedBy, 'SIGINT');
-    assert.ok(existsSync(join(report, 'index.html')));
-  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    it(`${sig} mid-run stops every node process, writes the report and exits 0`, async () => {
+      const report = join(dir, 'report');
+      const run = new Run(['--no-build', '--no-tty', '--meters', '4', '--seed', '2', '--report', report]);
+      await run.waitFor(/^start: t=[\d.]+ s joined 4\/4/m);
+      const nodes = descendants(run.child.pid!).filter((p) => /build\/lin\/(meter|meter-1p|concentrator)\/firmware/.test(p.args));
+      assert.equal(nodes.length, 5, JSON.stringify(nodes));
+      run.child.kill(sig);
+      assert.equal(await run.exit, 0, run.err);
+      assert.match(run.out, new RegExp(`^start: ${sig}: stopping every node`, 'm'));
+      for (const p of nodes) assert.ok(!alive(p.pid), `${p.args} (pid ${p.pid}) still runs`);
+      assert.deepEqual(descendants(run.child.pid!), []);
+      const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8'));
+      assert.equal(summary.stoppedBy, sig);
+      assert.ok(existsSync(join(report, 'index.html')));
+    });
 });
