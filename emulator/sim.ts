@@ -845,7 +845,13 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       boards: o.board,
       seed: o.seed,
       clock: sim ? 'simulated' : 'real',
-      ...(sim ? {} : { clockNote: 'emulated boards run in real time, so the whole network ran in real time (not reproducible)' }),
+      ...(sim
+        ? {}
+        : {
+            clockNote: o.board
+              ? 'emulated boards run in real time, so the whole network ran in real time (not reproducible)'
+              : 'real time was asked for (npm start --speed real): not reproducible',
+          }),
       until: o.until,
       stoppedAtS: stoppedAt / 1e6,
       joined,

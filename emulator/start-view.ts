@@ -131,7 +131,7 @@ const demoLine = (o: StartOptions): string | undefined =>
 function finalLines(s: SimSummary & { wallS: number }, dir: string): string[] {
   const h = s.headend;
   return [
-    `start: stopped at t=${s.stoppedAtS.toFixed(1)} s (simulated), wall ${s.wallS.toFixed(1)} s; joined ${s.joined}/${s.meters}, max hops ${s.hops.max}`,
+    `start: stopped at t=${s.stoppedAtS.toFixed(1)} s (${s.clock === 'simulated' ? 'simulated' : 'real time'}), wall ${s.wallS.toFixed(1)} s; joined ${s.joined}/${s.meters}, max hops ${s.hops.max}`,
     `start: frames sent=${s.frames.sent} retries=${s.frames.retries} lost=${s.frames.lost} noAck=${s.drops.noAck}`,
     ...(h
       ? [
