@@ -179,6 +179,29 @@ describe('npm start: a run', function () {
     assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=/, 'self-contained');
   });
 
+  it('on a terminal: the live view (alternate screen, progress bar, a row per meter), then the final lines', async function () {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      console.log('    (util-linux script is not installed: it gives the run a terminal)');
+      this.skip();
+    }
+    const report = join(dir, 'report');
+    const cmd = `stty rows 40 cols 160; exec ${process.execPath} ${START.join(' ')} --no-build --meters 3 --until 300 --seed 2 --report ${report}`;
+    const r = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    r.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const code = await new Promise<number | null>((res) => r.once('exit', (c) => res(c)));
+    assert.equal(code, 0, out);
+    const [screen, after] = out.split('\x1b[?1049l');
+    assert.match(screen!, /\x1b\[\?1049h/, 'the alternate screen');
+    assert.match(screen!, /\[#{30}\] joined 3\/3 {3}t=0:0\d:\d\d simulated/);
+    assert.match(screen!, /meter-3 +lin +joined +0:00:\d\d/);
+    assert.match(screen!, /head-end intervals=\d+/);
+    assert.match(after ?? '', /^start: stopped at t=300\.0 s \(simulated\)/m, 'the final lines on the normal screen');
+    assert.ok(existsSync(join(report, 'index.html')));
+  });
+
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     it(`${sig} mid-run stops every node process, writes the report and exits 0`, async () => {
       const report = join(dir, 'report');
