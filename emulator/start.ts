@@ -257,7 +257,7 @@ async function openReportDir(o: StartOptions): Promise<{ db: string; pcap: strin
 }
 
 /** Builds the lin (and with boards, mps2-an386) firmware: only what is out of date. */
-function build(o: StartOptions, view: View): Promise<void> {
+function build(o: StartOptions, view: View, stop: AbortSignal): Promise<void> {
   const platforms = o.boards > 0 ? ['lin', 'mps2-an386'] : ['lin'];
   const args = [join(ROOT, 'tools', 'build.mjs'), '--quiet', ...platforms.flatMap((p) => ['--platform', p])];
   return new Promise((res, rej) => {
@@ -265,6 +265,8 @@ function build(o: StartOptions, view: View): Promise<void> {
     view.building(platforms, 0);
     const tick = setInterval(() => view.building(platforms, (Date.now() - started) / 1000), 250);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // SIGTERM reaches npm start only: the build is stopped with it
+    stop.addEventListener('abort', () => child.kill('SIGTERM'));
     let err = '';
     child.stdout.on('data', (d: Buffer) => view.note(d.toString().trim()));
     child.stderr.on('data', (d: Buffer) => {
@@ -272,7 +274,11 @@ function build(o: StartOptions, view: View): Promise<void> {
     });
     child.on('exit', (code) => {
       clearInterval(tick);
-      if (code === 0) {
+      if (stop.aborted) {
+        // Ctrl-C while building: the build stopped too (its process group); nothing ran, no report
+        view.note('stopped while building: nothing ran, no report');
+        res();
+      } else if (code === 0) {
         view.built(platforms, (Date.now() - started) / 1000);
         res();
       } else
@@ -304,7 +310,7 @@ async function network(o: StartOptions): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   view.start();
   try {
-    if (o.build) await build(o, view);
+    if (o.build) await build(o, view, stop.signal);
     if (stop.signal.aborted) return 0;
     for (const role of ['concentrator', 'meter', 'meter-1p'] as const)
       if (!existsSync(firmwarePath('lin', role)))
