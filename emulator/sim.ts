@@ -44,6 +44,42 @@ export interface SimOptions {
   stormAt?: number;
   /** Programmatic only (the bench): stop after this many simulated seconds whatever --until says. */
   limitS?: number;
+  /** Programmatic only (npm start): more scenario events, merged with --scenario's. */
+  events?: ScenarioEvent[];
+  /** Programmatic only (npm start --speed real): lin meters too run in real time. */
+  realTime?: boolean;
+  /**
+   * Programmatic only (npm start): every node in a process group of its own, so a Ctrl-C on the
+   * terminal reaches the caller only, which stops the run (`signal`) and then the nodes.
+   */
+  detached?: boolean;
+  /** Programmatic only: stops the run at the current simulated time, as --until would. */
+  signal?: AbortSignal;
+  /** Programmatic only: called about once a second (and at the end) with the run's state. */
+  onProgress?: (view: SimView) => void;
+}
+
+/** What a live view shows of one meter (npm start). */
+export interface SimMeterView {
+  name: string;
+  eui: string;
+  kind: 'lin' | 'board';
+  state: 'booting' | 'joined' | 'off' | 'exited';
+  joinedS: number | null;
+  short: number | null;
+  hops: number | null;
+  boots: number;
+  rejoins: number;
+}
+
+/** The run's state for a live view (npm start): simulated time, meters, the medium's counters. */
+export interface SimView {
+  tS: number;
+  wallS: number;
+  joined: number;
+  meters: SimMeterView[];
+  medium: MediumStats;
+  pan?: string;
 }
 
 /** The storm's outage (`--storm-at`): long enough for every meter to see a power failure. */
@@ -167,7 +203,7 @@ function freePort(): Promise<number> {
 
 /** The run's scenario: --scenario FILE and --storm-at S together (checked against --meters). */
 export function loadScenario(o: SimOptions): Scenario {
-  const events: ScenarioEvent[] = [];
+  const events: ScenarioEvent[] = [...(o.events ?? [])];
   if (o.scenario) {
     let text: string;
     try {
@@ -371,7 +407,7 @@ export interface SimSummary {
 }
 
 export async function runSim(o: SimOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SimSummary> {
-  const sim = o.board === 0;
+  const sim = o.board === 0 && !o.realTime;
   const topology: Topology = o.topology ? (JSON.parse(readFileSync(o.topology, 'utf8')) as Topology) : generateTopology(o.meters, o.seed);
   const scenario = loadScenario(o);
   const bursts = noiseBursts(scenario, o.meters, (i) => formatEui64(meterEui(i)));
@@ -442,7 +478,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             ...(sim ? ['--sim-clock'] : []),
             ...(role === 'concentrator' && backhaulPort ? ['--backhaul-port', String(backhaulPort)] : []),
           ],
-          { stdio: ['pipe', w, 'inherit'] },
+          { stdio: ['pipe', w, 'inherit'], detached: !!o.detached },
         );
       } else {
         const elf = reflashProvision(reflash(firmwarePath('mps2-an386', firmwareRole(eui, role)), {}), rec, join(dir, `${name}.elf`));
@@ -470,7 +506,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             '-kernel',
             elf,
           ],
-          { stdio: ['pipe', w, 'inherit'] },
+          { stdio: ['pipe', w, 'inherit'], detached: !!o.detached },
         );
       }
       closeSync(w);
@@ -503,6 +539,14 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     });
     const meters = nodes.filter((n) => n.role === 'meter');
     const byShort = new Map<number, SimNode>();
+    // route hops along the bootstrap path: agent 0x0000 is the concentrator (1 hop)
+    const hopsOf = (n: SimNode, depth = 0): number | null => {
+      if (n.agent === undefined || depth > o.meters) return null;
+      if (n.agent === 0) return 1;
+      const a = byShort.get(n.agent);
+      const h = a ? hopsOf(a, depth + 1) : null;
+      return h === null ? null : h + 1;
+    };
 
     // The scenario as steps at exact instants: the medium stops at each (mark) and the barrier
     // runs what is due while time stands still.
@@ -650,6 +694,24 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       if (!force && wall - lastProgress < 1000) return;
       lastProgress = wall;
       log(`sim: t=${(nowUs / 1e6).toFixed(1)} s joined ${joined}/${o.meters} (wall ${((wall - wallStart) / 1000).toFixed(1)} s)`);
+      o.onProgress?.({
+        tS: nowUs / 1e6,
+        wallS: (wall - wallStart) / 1000,
+        joined,
+        meters: meters.map((n) => ({
+          name: n.name,
+          eui: formatEui64(n.eui),
+          kind: n.kind,
+          state: n.off ? 'off' : n.exited !== undefined ? 'exited' : n.joinedUs !== undefined ? 'joined' : 'booting',
+          joinedS: n.joinedUs === undefined ? null : n.joinedUs / 1e6,
+          short: n.short ?? null,
+          hops: hopsOf(n),
+          boots: n.boots,
+          rejoins: n.rejoins ?? 0,
+        })),
+        medium: medium.stats(),
+        ...(pan ? { pan: `0x${pan}` } : {}),
+      });
     };
     const done = (): boolean => o.until === 'joined' && joined === o.meters;
 
@@ -665,7 +727,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             if (n) scan(n, now);
           }
           progress(now);
-          if (done()) {
+          if (done() || o.signal?.aborted) {
             resolveStop(now);
             return false;
           }
@@ -686,10 +748,16 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           return true;
         };
         medium.once('quiescent', (t: number) => rejectStop(new Error(`the network went quiet at ${t} us`)));
-        // a node that dies while the others wait for it (before the start, or awake) stops the run
+        // a node that dies while the others wait for it (before the start, or awake) stops the run;
+        // a stop asked for while the network waits (no instant passes) stops it at its time
+        let abortedAt = 0;
         watchdog = setInterval(() => {
           const d = dead();
           if (d) rejectStop(new Error(`${d.name} exited (${d.exited})`));
+          if (o.signal?.aborted) {
+            abortedAt ||= Date.now();
+            if (Date.now() - abortedAt > 2000) resolveStop(Math.max(medium.time, 0));
+          }
         }, 500);
       } else {
         let acting = false;
@@ -704,7 +772,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             }, rejectStop);
           }
           const d = dead();
-          if (done() || now >= limitUs || d) {
+          if (done() || now >= limitUs || d || o.signal?.aborted) {
             clearInterval(timer);
             if (d && !done()) rejectStop(new Error(`${d.name} exited (${d.exited})`));
             else resolveStop(Math.min(now, limitUs));
@@ -755,14 +823,6 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       for (const [k, v] of Object.entries(s)) meterTotals[k] = (meterTotals[k] ?? 0) + v;
     }
 
-    // route hops along the bootstrap path: agent 0x0000 is the concentrator (1 hop)
-    const hopsOf = (n: SimNode, depth = 0): number | null => {
-      if (n.agent === undefined || depth > o.meters) return null;
-      if (n.agent === 0) return 1;
-      const a = byShort.get(n.agent);
-      const h = a ? hopsOf(a, depth + 1) : null;
-      return h === null ? null : h + 1;
-    };
     const st = medium.stats();
     nodeClocks.asleepRequests = st.asleepRequests;
     if (sim && (nodeClocks.waitExpired || nodeClocks.holdOverflow || nodeClocks.asleepRequests || nodeClocks.modes.sim !== nodes.length)) {
@@ -789,7 +849,13 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       boards: o.board,
       seed: o.seed,
       clock: sim ? 'simulated' : 'real',
-      ...(sim ? {} : { clockNote: 'emulated boards run in real time, so the whole network ran in real time (not reproducible)' }),
+      ...(sim
+        ? {}
+        : {
+            clockNote: o.board
+              ? 'emulated boards run in real time, so the whole network ran in real time (not reproducible)'
+              : 'real time was asked for (npm start --speed real): not reproducible',
+          }),
       until: o.until,
       stoppedAtS: stoppedAt / 1e6,
       joined,

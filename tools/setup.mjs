@@ -29,10 +29,11 @@ function run(cmd, args, opts = {}) {
 }
 
 // 1. Debian packages: the ARM toolchain, newlib, QEMU and clang (without recommends); Wireshark's
-// tshark (optional: the test decoding the medium's pcap skips, saying so, without it).
+// tshark (optional: the test decoding the medium's pcap skips, saying so, without it) and
+// chromium (optional: the test rendering npm start's report page skips, saying so, without it).
 function debianPackages() {
   const missing = [];
-  const optional = have('tshark') ? [] : ['tshark'];
+  const optional = [...(have('tshark') ? [] : ['tshark']), ...(have('chromium') ? [] : ['chromium'])];
   if (!have('arm-none-eabi-gcc')) missing.push('gcc-arm-none-eabi');
   if (
     !existsSync('/usr/lib/arm-none-eabi/newlib/thumb/v7e-m+fp/hard/libc_nano.a') &&
@@ -54,7 +55,10 @@ function debianPackages() {
   }
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (missing.length === 0 && (optional.length === 0 || !isRoot || !have('apt-get'))) {
-    if (optional.length) log(`optional Debian package missing: ${optional.join(' ')} (the pcap decoding test will skip)`);
+    if (optional.length)
+      log(
+        `optional Debian package missing: ${optional.join(' ')} (${optional.map((p) => (p === 'tshark' ? 'the pcap decoding test' : 'the report rendering test')).join(' and ')} will skip)`,
+      );
     return;
   }
   if (!isRoot || !have('apt-get')) {

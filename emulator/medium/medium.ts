@@ -343,6 +343,8 @@ export class Medium extends EventEmitter {
 
   /** Current medium time, microseconds since the medium started (sim: since time 0). */
   get time(): number {
+    // real time: the wall clock, also while no frame moves (npm start's --until, its live view)
+    if (!this.simClock) this.syncWall();
     return this.timeUs;
   }
 

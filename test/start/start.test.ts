@@ -1,0 +1,221 @@
+// npm start: the network run end to end (plain lines, the report, the head-end's database), a
+// SIGINT mid-run that leaves no node process behind, and bad input (one line, non-zero exit).
+// The tests run what `npm start` runs (node --import tsx emulator/start.ts) with --no-build:
+// npm test has built the firmware before mocha.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseStartArgs } from '../../emulator/start.js';
+import { UsageError } from '../../emulator/sim.js';
+import { openSqlite } from '../../tools/headend/db.js';
+
+const START = ['--import', 'tsx', 'emulator/start.ts'];
+
+/** A running npm start: its output lines as they come, and a wait for one. */
+class Run {
+  readonly child: ChildProcess;
+  out = '';
+  err = '';
+  exit: Promise<number | null>;
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [...START, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.out += d.toString();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.err += d.toString();
+    });
+    this.exit = new Promise((res) => this.child.once('exit', (code) => res(code)));
+  }
+  async waitFor(re: RegExp, timeoutMs = 40_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = re.exec(this.out);
+      if (m) return m;
+      if (this.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`no line ${re} (exit ${this.child.exitCode}):\n${this.out}\n${this.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Every process below `pid` (ps: pid and parent pid), its own process group or not. */
+function descendants(pid: number): { pid: number; args: string }[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
+  const out: { pid: number; args: string }[] = [];
+  const walk = (p: number): void => {
+    for (const r of rows)
+      if (r.ppid === p) {
+        out.push(r);
+        walk(r.pid);
+      }
+  };
+  walk(pid);
+  return out;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    // a zombie is dead for our purpose (ps shows it as <defunct>)
+    return !/defunct|^Z/.test(execFileSync('ps', ['-o', 'stat=,args=', '-p', String(pid)], { encoding: 'utf8' }));
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start: command line', () => {
+  it('--platform or --role boots one firmware with its shell (the old npm start)', () => {
+    assert.deepEqual(parseStartArgs(['--platform', 'lin']), { mode: 'single', platform: 'lin', role: 'concentrator', build: true });
+    assert.deepEqual(parseStartArgs(['--role', 'meter']), { mode: 'single', platform: 'mps2-an386', role: 'meter', build: true });
+    assert.throws(() => parseStartArgs(['--platform', 'lin', '--meters', '3']), UsageError);
+  });
+  it('npm start -- --platform lin --role meter: one firmware, its shell on stdin/stdout', () => {
+    const r = spawnSync(process.execPath, [...START, '--platform', 'lin', '--role', 'meter', '--no-build'], {
+      input: 'SYS CLOCK\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^meter on lin: type shell commands/m);
+    assert.match(r.stdout, /^clock mode=real/m);
+  });
+  it('defaults: 24 lin meters, simulated clock, demo schedule, report/', () => {
+    const o = parseStartArgs([]);
+    assert.equal(o.mode, 'network');
+    if (o.mode !== 'network') return;
+    assert.equal(o.meters, 24);
+    assert.equal(o.speed, 'fast');
+    assert.equal(o.schedule, 'demo');
+    assert.equal(o.report, 'report');
+    assert.equal(o.until, undefined);
+    const b = parseStartArgs(['--boards', '2']);
+    assert.ok(b.mode === 'network' && b.speed === 'real');
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'start-bad-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'bad.json'), '{"nodes": [');
+  writeFileSync(join(dir, 'scenario.json'), '{"events": [{"at": 5, "do": "explode", "meters": "all"}]}');
+  writeFileSync(join(dir, 'file'), '');
+  mkdirSync(join(dir, 'dbdir', 'headend.db'), { recursive: true });
+  const cases: [string, string[], RegExp][] = [
+    ['unknown flag', ['--verbose'], /^start: unknown option '--verbose'/],
+    ['bad number', ['--meters', '12x'], /^start: --meters expects an integer 1\.\.1000, got '12x'/],
+    ['bad --until', ['--until', '-3'], /^start: --until expects simulated seconds/],
+    ['bad --speed', ['--speed', 'warp'], /^start: --speed expects real or fast/],
+    ['fast with boards', ['--boards', '1', '--speed', 'fast'], /^start: --speed fast needs lin meters only/],
+    ['flag twice', ['--seed', '1', '--seed', '2'], /^start: --seed given twice/],
+    ['missing value', ['--meters'], /^start: --meters needs a value/],
+    ['missing topology', ['--topology', join(dir, 'none.json')], /^start: --topology .*none\.json: ENOENT/],
+    ['malformed topology', ['--topology', join(dir, 'bad.json')], /^start: --topology .*bad\.json: .*JSON/],
+    ["topology without the run's nodes", ['--topology', 'emulator/medium/topology.example.json'], /^start: --topology .*: no node for/],
+    ['missing scenario', ['--scenario', join(dir, 'none.json')], /^start: --scenario .*none\.json: ENOENT/],
+    ['malformed scenario', ['--scenario', join(dir, 'scenario.json')], /^start: --scenario .*scenario\.json: .*do/],
+    ['report dir under a file', ['--report', join(dir, 'file', 'r')], /^start: --report .*: cannot create the directory \(ENOTDIR\)/],
+    ['database that cannot be opened', ['--report', join(dir, 'dbdir')], /^start: .*headend\.db: /],
+    ['unknown platform', ['--platform', 'z80'], /^start: unknown platform 'z80'/],
+  ];
+  for (const [what, args, error] of cases) {
+    it(`${what} (${args.join(' ')}): one line on stderr, exit 2`, () => {
+      const r = spawnSync(process.execPath, [...START, '--no-build', ...(args.includes('--platform') ? [] : ['--no-tty']), ...args], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(r.status, 2, r.stderr + r.stdout);
+      assert.match(r.stderr, error);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+  }
+});
+
+describe('npm start: a run', function () {
+  this.timeout(90_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'start-run-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--no-tty --meters 6 --until 1200 --seed 3: plain lines, exit 0, the report, intervals from every meter and no duplicates', async () => {
+    const report = join(dir, 'report');
+    const run = new Run(['--no-build', '--no-tty', '--meters', '6', '--until', '1200', '--seed', '3', '--report', report]);
+    assert.equal(await run.exit, 0, run.err);
+    assert.equal(run.err, '');
+    assert.match(run.out, /^start: demo schedule: .*faster than the product's 15-min schedule/m);
+    assert.match(run.out, /^start: t=\d+\.\d s joined \d\/6 frames=\d+/m);
+    assert.match(run.out, /^start: stopped at t=1200\.0 s \(simulated\)/m);
+    assert.doesNotMatch(run.out, /\x1b\[/, 'no terminal control sequences');
+    for (const f of ['summary.json', 'headend.db', 'powerline.pcap', 'index.html']) assert.ok(statSync(join(report, f)).size > 0, f);
+    const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8'));
+    assert.equal(summary.meters, 6);
+    assert.equal(summary.stoppedAtS, 1200);
+    assert.equal(summary.joined, 6);
+    assert.equal(summary.headend.duplicates, 0);
+    const db = await openSqlite(join(report, 'headend.db'));
+    try {
+      const perMeter = await db.all('SELECT meter, COUNT(*) AS n FROM intervals GROUP BY meter');
+      assert.deepEqual(
+        perMeter.map((r) => String(r.meter).toLowerCase()).sort(),
+        Array.from({ length: 6 }, (_, i) => `02112233440000${(i + 1).toString(16).padStart(2, '0')}`),
+      );
+      const dup = await db.all("SELECT value FROM counters WHERE name = 'duplicates'");
+      assert.equal(Number(dup[0]?.value ?? 0), 0);
+      const alarms = await db.all('SELECT COUNT(*) AS n FROM alarms');
+      assert.ok(Number(alarms[0]?.n) > 0, 'the demo alarms reached the head-end');
+    } finally {
+      await db.close();
+    }
+    const html = readFileSync(join(report, 'index.html'), 'utf8');
+    for (const id of ['profile', 'energy', 'area', 'joins', 'alarms', 'hops']) assert.match(html, new RegExp(`<canvas id="${id}">`));
+    assert.match(html, /Chart\.js v4/);
+    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=/, 'self-contained');
+  });
+
+  it('on a terminal: the live view (alternate screen, progress bar, a row per meter), then the final lines', async function () {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      console.log('    (util-linux script is not installed: it gives the run a terminal)');
+      this.skip();
+    }
+    const report = join(dir, 'report');
+    const cmd = `stty rows 40 cols 160; exec ${process.execPath} ${START.join(' ')} --no-build --meters 3 --until 300 --seed 2 --report ${report}`;
+    const r = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    r.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const code = await new Promise<number | null>((res) => r.once('exit', (c) => res(c)));
+    assert.equal(code, 0, out);
+    const [screen, after] = out.split('\x1b[?1049l');
+    assert.match(screen!, /\x1b\[\?1049h/, 'the alternate screen');
+    assert.match(screen!, /\[#{30}\] joined 3\/3 {3}t=0:0\d:\d\d simulated/);
+    assert.match(screen!, /meter-3 +lin +joined +0:00:\d\d/);
+    assert.match(screen!, /head-end intervals=\d+/);
+    assert.match(after ?? '', /^start: stopped at t=300\.0 s \(simulated\)/m, 'the final lines on the normal screen');
+    assert.ok(existsSync(join(report, 'index.html')));
+  });
+
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    it(`${sig} mid-run stops every node process, writes the report and exits 0`, async () => {
+      const report = join(dir, 'report');
+      const run = new Run(['--no-build', '--no-tty', '--meters', '4', '--seed', '2', '--report', report]);
+      await run.waitFor(/^start: t=[\d.]+ s joined 4\/4/m);
+      const nodes = descendants(run.child.pid!).filter((p) => /build\/lin\/(meter|meter-1p|concentrator)\/firmware/.test(p.args));
+      assert.equal(nodes.length, 5, JSON.stringify(nodes));
+      run.child.kill(sig);
+      assert.equal(await run.exit, 0, run.err);
+      assert.match(run.out, new RegExp(`^start: ${sig}: stopping every node`, 'm'));
+      for (const p of nodes) assert.ok(!alive(p.pid), `${p.args} (pid ${p.pid}) still runs`);
+      assert.deepEqual(descendants(run.child.pid!), []);
+      const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8'));
+      assert.equal(summary.stoppedBy, sig);
+      assert.ok(existsSync(join(report, 'index.html')));
+    });
+});
