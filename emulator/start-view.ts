@@ -119,7 +119,7 @@ const scheduleLine = (o: StartOptions): string =>
 const registryLine = (o: StartOptions): string | undefined => {
   const max = dcMaxMeters();
   return o.meters > max
-    ? `the concentrator's registry holds ${max} meters (dc.maxMeters, bounded by its NVRAM record): all ${o.meters} join, the first ${max} it discovers are read`
+    ? `the concentrator's registry holds ${max} meters (dc.maxMeters): all ${o.meters} join, the first ${max} it discovers are read`
     : undefined;
 };
 

@@ -15,7 +15,7 @@ import { writeReport } from './start-report.js';
 
 export const DEFAULT_METERS = 24;
 
-/** How many meters the concentrator's registry holds (dc.maxMeters: its NVRAM record's bound, docs/concentrator.md). */
+/** How many meters the concentrator's registry holds (dc.maxMeters, docs/concentrator.md). */
 export function dcMaxMeters(): number {
   const m = JSON.parse(readFileSync(join(ROOT, 'modules', 'nonlegal', 'manifest.json'), 'utf8')) as {
     roles?: { concentrator?: { config?: { parts?: { nonlegal?: { dc?: { maxMeters?: number } } } } } };
