@@ -5,7 +5,7 @@ import termkit from 'terminal-kit';
 import { type Db, openSqlite } from '../tools/headend/db.js';
 import { summary as headendSummary, type Summary as HeadendSummary } from '../tools/headend/store.js';
 import type { SimSummary, SimView } from './sim.js';
-import { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions } from './start.js';
+import { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions } from './start-options.js';
 
 /** Alarm codes (docs/alarms.md). */
 export const ALARM_NAMES: Record<number, string> = {
@@ -240,6 +240,7 @@ export class LiveView implements View {
     this.phase = v.joined < v.meters.length ? 'joining' : 'running';
   }
   finish(s: SimSummary & { wallS: number }, dir: string): void {
+    this.draw(); // the last state, also when the run was shorter than a refresh
     this.close();
     for (const l of finalLines(s, dir)) process.stdout.write(`${l}\n`);
   }

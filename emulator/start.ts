@@ -12,19 +12,11 @@ import { CONCENTRATOR_EUI, generateTopology, loadScenario, meterEui, runSim, typ
 import { openSqlite } from '../tools/headend/db.js';
 import { LiveView, PlainView, type View } from './start-view.js';
 import { writeReport } from './start-report.js';
+import { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions } from './start-options.js';
+
+export { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions };
 
 export const DEFAULT_METERS = 24;
-
-/** How many meters the concentrator's registry holds (dc.maxMeters, docs/concentrator.md). */
-export function dcMaxMeters(): number {
-  const m = JSON.parse(readFileSync(join(ROOT, 'modules', 'nonlegal', 'manifest.json'), 'utf8')) as {
-    roles?: { concentrator?: { config?: { parts?: { nonlegal?: { dc?: { maxMeters?: number } } } } } };
-  };
-  return m.roles?.concentrator?.config?.parts?.nonlegal?.dc?.maxMeters ?? 0;
-}
-/** The demo schedule: the concentrator reads every meter at this simulated second, then every DEMO_READ_EVERY_S. */
-export const DEMO_FIRST_READ_S = 120;
-export const DEMO_READ_EVERY_S = 300;
 
 export const USAGE = `usage: npm start [-- options]
   a concentrator and meters on the simulated power line, the head-end storing in <report>/headend.db,
@@ -45,20 +37,6 @@ export const USAGE = `usage: npm start [-- options]
 one firmware with its shell, as before:
   npm start -- --platform lin|mps2-an386|stm32f405 [--role meter|meter-1p|concentrator]
 `;
-
-export interface StartOptions {
-  meters: number;
-  boards: number;
-  seed: number;
-  topology?: string;
-  scenario?: string;
-  schedule: 'demo' | 'product';
-  speed: 'real' | 'fast';
-  until?: number;
-  report: string;
-  tty: boolean;
-  build: boolean;
-}
 
 export type StartCommand = { mode: 'single'; platform: string; role: string; build: boolean } | ({ mode: 'network' } & StartOptions);
 
