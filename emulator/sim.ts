@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -15,7 +14,7 @@ import { Prng } from './medium/prng.js';
 import { type Db, openSqlite } from '../tools/headend/db.js';
 import { parse as parseHeadend, serve as serveHeadend } from '../tools/headend/main.js';
 import { summary as headendSummary, type Summary as HeadendSummary } from '../tools/headend/store.js';
-import { firmwarePath, MACHINES, type Role, reflash, ROOT } from './node.js';
+import { firmwarePath, freePort, MACHINES, type Role, reflash, ROOT } from './node.js';
 import {
   meterCommand,
   noiseBursts,
@@ -106,15 +105,17 @@ const MAX_METERS = 1000;
 
 export class UsageError extends Error {}
 
+/** A command line's integer value within [min, max], else a UsageError naming the flag. */
+export function intArg(flag: string, v: string, min: number, max: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} expects an integer ${min}..${max}, got '${v}'`);
+  return Number(v);
+}
+
 /** Strict parser: exactly the documented flags, each value checked. */
 export function parseSimArgs(argv: string[]): SimOptions {
   const o: Partial<SimOptions> = { board: 0, seed: 1, until: 'joined' };
   const seen = new Set<string>();
-  const int = (flag: string, v: string, min: number, max: number): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-      throw new UsageError(`${flag} expects an integer ${min}..${max}, got '${v}'`);
-    return Number(v);
-  };
+  const int = intArg;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (
@@ -185,19 +186,6 @@ export function parseSimArgs(argv: string[]): SimOptions {
 
 /** The lin nodes' date at the medium's time 0 on the simulated clock (hosts/lin/simclock.c). */
 export const SIM_EPOCH_S = 1767225600; // 2026-01-01T00:00:00Z
-
-/** A TCP port of 127.0.0.1 nobody listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 // ------------------------------------------------------------------ scenario
 

@@ -8,7 +8,17 @@ import { dirname, join, resolve } from 'node:path';
 import { Channel, formatEui64, type Topology } from './medium/channel.js';
 import { firmwarePath, MACHINES, ROOT } from './node.js';
 import type { ScenarioEvent } from './scenario.js';
-import { CONCENTRATOR_EUI, generateTopology, loadScenario, meterEui, runSim, type SimOptions, type SimSummary, UsageError } from './sim.js';
+import {
+  CONCENTRATOR_EUI,
+  generateTopology,
+  intArg,
+  loadScenario,
+  meterEui,
+  runSim,
+  type SimOptions,
+  type SimSummary,
+  UsageError,
+} from './sim.js';
 import { openSqlite } from '../tools/headend/db.js';
 import { LiveView, PlainView, type View } from './start-view.js';
 import { writeReport } from './start-report.js';
@@ -75,11 +85,7 @@ export function parseStartArgs(argv: string[]): StartCommand {
     build: true,
   };
   const seen = new Set<string>();
-  const int = (flag: string, v: string, min: number, max: number): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-      throw new UsageError(`${flag} expects an integer ${min}..${max}, got '${v}'`);
-    return Number(v);
-  };
+  const int = intArg;
   const valued = ['--meters', '--boards', '--topology', '--seed', '--scenario', '--schedule', '--speed', '--until', '--report'];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
