@@ -67,6 +67,15 @@ describe('PLC: the MAC frame counter over a power cut (lin, NVRAM file)', functi
     // CI machine, right after the meter's rejoin and its alarm pushes, one clean-clone run lost
     // every reply of a read (cause not found). A replay drop would show in the MAC counts below.
     if (/^ERROR DLMS READ: no reply/.test(r.at(-1)!)) {
+      // what each side saw, printed so that the next such run tells where the datagrams went
+      for (const [name, n] of [
+        ['concentrator', conc!],
+        ['meter', meter!],
+      ] as const) {
+        const d = await n.command('TCPIP STATS\r\nPLC ROUTES\r\nDLMS CLIENT\r\nDLMS STATS\r\nPLC STATS', /^stack errors=/, 20000);
+        console.log(`    fc-reboot: no reply to a DLMS READ; ${name}:\n      ${d.join('\n      ')}`);
+      }
+      conc!.skip();
       conc!.send(`DLMS READ ${short} 1 PUBLIC`);
       r = await conc!.collect(/^(DLMS READ meter=|ERROR)/, 120000);
     }
