@@ -47,6 +47,7 @@ export interface NodeOptions {
   waitReady?: boolean;
   uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
   repl?: string; // Renode: this platform description instead of the board's (a variant of it)
+  monitor?: string[]; // Renode: monitor commands run once the board is loaded, before it starts
   // the concentrator's backhaul UART (3) on a TCP server at 127.0.0.1:PORT, the head-end's far
   // end (npm run headend -- serve --connect): lin --backhaul-port, QEMU the fourth -serial
   backhaulPort?: number;
@@ -195,6 +196,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   if (o.repl) throw new Error('repl is a Renode option (emulator: renode)');
+  if (o.monitor) throw new Error('monitor is a Renode option (emulator: renode)');
   if (o.platform === 'stm32f429') throw new Error("stm32f429 runs on Renode only (emulator: 'renode'): QEMU has no F429 board");
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
   // that arbitrary bytes (Ctrl-A, Ctrl-C) reach the firmware instead of QEMU.
@@ -260,6 +262,7 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
     ...(o.backhaulPort !== undefined
       ? [`emulation CreateServerSocketTerminal ${o.backhaulPort} "backhaul" false`, 'connector Connect sysbus.uart5 backhaul']
       : []),
+    ...(o.monitor ?? []),
   ].join('; ');
   return { cmd: found.renode, args: ['--disable-xwt', '--console', '--plain', '-e', script] };
 }
@@ -458,6 +461,12 @@ export class FirmwareNode {
 
   write(bytes: Uint8Array | string): void {
     this.input.write(bytes);
+  }
+
+  // Renode: a command for its monitor (stdin), e.g. `machine Reset`; its answer goes to stderr.
+  monitor(line: string): void {
+    if (this.options.emulator !== 'renode') throw new Error('monitor: Renode nodes only');
+    this.child.stdin!.write(`${line}\n`);
   }
 
   // Sends a command and returns its output lines, up to the line matching `end`.

@@ -197,7 +197,17 @@ void stm32_clock_init(void)
 
 /* ---- reset cause ---- */
 
-static char reset_text[48];
+/* The watchdog's stall marker: 3 words at the top of SRAM (link.ld `__reset_marker`), outside
+ * every section, so neither the startup code nor an ELF loader touches them; a reset keeps SRAM
+ * (silicon; Renode's machine reset), a power-on leaves it random (hence the magic and the check
+ * word). Renode 1.15's STM32 IWDG resets the machine without setting RCC_CSR's IWDGRSTF (its
+ * reset flags always read PIN, POR, BOR), so the marker is how a watchdog reset shows there; on
+ * silicon it stands beside reset=iwdg. */
+extern volatile uint32_t __reset_marker[3];
+#define reset_marker  __reset_marker
+#define STALL_MAGIC   0x57445354u     /* "WDST" */
+
+static char reset_text[64];
 
 const char *stm32_reset_cause(void)
 {
@@ -220,8 +230,22 @@ const char *stm32_reset_cause(void)
 	if (p == reset_text)
 		for (const char *s = "none"; *s; )
 			*p++ = *s++;
-	*p = 0;
 	RCC_CSR |= RCC_CSR_RMVF;          /* the next reset's flags start from clear */
+	/* The stall marker (below) of the run before: " wdg.stall.ms=N", then cleared. */
+	if (reset_marker[0] == STALL_MAGIC && reset_marker[2] == (reset_marker[1] ^ ~STALL_MAGIC)) {
+		for (const char *s = " wdg.stall.ms="; *s; )
+			*p++ = *s++;
+		char d[10];
+		unsigned k = 0;
+		uint32_t v = reset_marker[1];
+		do
+			d[k++] = (char)('0' + v % 10u);
+		while ((v /= 10u) && k < sizeof d);
+		while (k)
+			*p++ = d[--k];
+	}
+	reset_marker[0] = reset_marker[1] = reset_marker[2] = 0;
+	*p = 0;
 	return reset_text;
 }
 
@@ -347,6 +371,9 @@ int stm32_rtc_init(void)
 /* ---- IWDG ---- */
 
 static uint32_t iwdg_ms;
+/* SysTick tick of the last feed; whether the marker below is written. */
+static volatile uint32_t fed_tick;
+static volatile uint8_t stall_noted;
 
 void stm32_iwdg_start(uint32_t timeout_ms)
 {
@@ -370,13 +397,38 @@ void stm32_iwdg_start(uint32_t timeout_ms)
 	while ((IWDG_SR & 3u) && board_millis() - start < 100)   /* PVU, RVU: values taken */
 		;
 	IWDG_KR = 0xAAAAu;
+	fed_tick = cm4_systick_ticks();
 	iwdg_ms = (uint32_t)((uint64_t)counts * (4u << pr) * 1000u / LSI_HZ);
 }
 
 void stm32_iwdg_feed(void)
 {
-	if (iwdg_ms)
-		IWDG_KR = 0xAAAAu;
+	if (!iwdg_ms)
+		return;
+	IWDG_KR = 0xAAAAu;
+	fed_tick = cm4_systick_ticks();
+	if (stall_noted) {                        /* the loop came back in time: no reset follows */
+		reset_marker[0] = 0;
+		stall_noted = 0;
+	}
+}
+
+/* SysTick (every 16th tick): once the event loop has not fed the watchdog for its timeout less
+ * STALL_MARGIN_MS, the reset is near: the marker records how long the loop had stalled, for the
+ * next boot's line. A stall with interrupts masked writes none (silicon's IWDGRSTF still says). */
+#define STALL_MARGIN_MS 250u
+
+void board_systick_hook(uint32_t now)
+{
+	if (!iwdg_ms || stall_noted)
+		return;
+	uint32_t stalled = now - fed_tick;          /* ticks are milliseconds */
+	if (stalled + STALL_MARGIN_MS < iwdg_ms)
+		return;
+	reset_marker[1] = stalled;
+	reset_marker[2] = stalled ^ ~STALL_MAGIC;
+	reset_marker[0] = STALL_MAGIC;
+	stall_noted = 1;
 }
 
 uint32_t stm32_iwdg_timeout_ms(void)

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../emulator/node.js';
 import { findRenode, renodeTestEnv, RENODE_INSTALL } from '../../tools/renode.mjs';
 
-const SUITES = ['meter-boot', 'meter-shell', 'concentrator-boot', 'concentrator-f429-boot'];
+const SUITES = ['meter-boot', 'meter-shell', 'concentrator-boot', 'concentrator-f429-boot', 'concentrator-f429-nonvolatile'];
 
 // renode-test's exit status and its output (which names the failed test and the UART lines
 // it saw). Its Renode process is ended with it: renode-test closes it, and on a time-out the

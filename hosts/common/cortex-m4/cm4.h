@@ -130,6 +130,8 @@ void cm4_systick_start(uint32_t cpu_hz);
 void cm4_systick_reference(int32_t (*seconds)(void), int started_now);
 /* The reference's counters, " ref.edges=N ... ticks=N", for SYS CLOCK. */
 void cm4_systick_text(char *buf, unsigned size);
+uint32_t cm4_systick_ticks(void);          /* SysTick interrupts counted (1 ms each) */
+void board_systick_hook(uint32_t ticks);   /* weak: called from SysTick every 16th tick */
 
 /* Provided by board.c, used by cm4.c and systick.c. */
 int board_rx_pending(void);                /* some UART ring holds bytes */

@@ -75,11 +75,25 @@ static void follow_reference(void)
 	}
 }
 
+/* Every 16th tick, with the tick count: the board's watchdog stall check (clocks.c on the
+ * STM32); nothing elsewhere. */
+__attribute__((weak)) void board_systick_hook(uint32_t now)
+{
+	(void)now;
+}
+
+uint32_t cm4_systick_ticks(void)
+{
+	return ticks;
+}
+
 void SysTick_Handler(void)
 {
 	ticks++;
 	if (ref_seconds && ticks % REF_EVERY == 0)
 		follow_reference();
+	if ((ticks & 15u) == 0)
+		board_systick_hook(ticks);
 }
 
 void cm4_systick_text(char *buf, unsigned size)
