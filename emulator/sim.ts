@@ -30,6 +30,8 @@ import {
 export interface SimOptions {
   meters: number;
   board: number;
+  /** Where the concentrator runs: a lin process (default) or an emulated mps2-an386 board (QEMU, real time). */
+  concentrator?: 'lin' | 'board';
   seed: number;
   topology?: string;
   until: 'joined' | number;
@@ -87,6 +89,9 @@ export const STORM_OUTAGE_S = 60;
 export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [--topology FILE] [--until joined|<seconds>] [--pcap FILE] [--json FILE]
   --meters N          meters on the PAN (1..${1000}), with one concentrator
   --board K           K of them on emulated mps2-an386 boards (real time), the rest lin (default 0)
+  --concentrator lin|board
+                      the concentrator as a lin process (default) or on an emulated mps2-an386
+                      board (QEMU: the network then runs in real time)
   --seed S            seed of the medium, the generated topology and the keys (default 1)
   --topology FILE     topology JSON (emulator/medium/topology.example.json); generated if absent
   --until joined|S    stop when every meter has joined (default), or after S simulated seconds
@@ -122,6 +127,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
       ![
         '--meters',
         '--board',
+        '--concentrator',
         '--seed',
         '--topology',
         '--until',
@@ -145,6 +151,10 @@ export function parseSimArgs(argv: string[]): SimOptions {
         break;
       case '--board':
         o.board = int(flag, v, 0, MAX_METERS);
+        break;
+      case '--concentrator':
+        if (v !== 'lin' && v !== 'board') throw new UsageError(`--concentrator expects lin or board, got '${v}'`);
+        o.concentrator = v;
         break;
       case '--seed':
         o.seed = int(flag, v, 0, 0xffffffff);
@@ -337,6 +347,8 @@ export interface SimSummary {
   meters: number;
   lin: number;
   boards: number;
+  /** Where the concentrator ran: a lin process or an emulated mps2-an386 board. */
+  concentratorKind: 'lin' | 'board';
   seed: number;
   clock: 'simulated' | 'real';
   clockNote?: string;
@@ -395,7 +407,8 @@ export interface SimSummary {
 }
 
 export async function runSim(o: SimOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SimSummary> {
-  const sim = o.board === 0 && !o.realTime;
+  const concentratorKind = o.concentrator ?? 'lin';
+  const sim = o.board === 0 && concentratorKind === 'lin' && !o.realTime;
   const topology: Topology = o.topology ? (JSON.parse(readFileSync(o.topology, 'utf8')) as Topology) : generateTopology(o.meters, o.seed);
   const scenario = loadScenario(o);
   const bursts = noiseBursts(scenario, o.meters, (i) => formatEui64(meterEui(i)));
@@ -491,6 +504,8 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             `socket,id=modem,path=${sock}`,
             '-serial',
             'chardev:modem',
+            // the concentrator's backhaul (UART3) on a TCP server, as lin's --backhaul-port
+            ...(role === 'concentrator' && backhaulPort ? ['-serial', `tcp:127.0.0.1:${backhaulPort},server=on,wait=off`] : []),
             '-kernel',
             elf,
           ],
@@ -512,7 +527,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       launch(n);
       nodes.push(n);
     };
-    spawnNode(CONCENTRATOR_EUI, 'concentrator', 'lin', 'concentrator');
+    spawnNode(CONCENTRATOR_EUI, 'concentrator', concentratorKind, 'concentrator');
     if (o.headend) {
       const db = await openSqlite(resolve(o.headend));
       const opts = parseHeadend(['serve', '--db', resolve(o.headend), '--connect', `127.0.0.1:${backhaulPort}`]);
@@ -671,7 +686,16 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           byShort.set(n.short, n);
         }
         m = /^PLC PAN pan=0x([0-9a-f]{4})/i.exec(line);
-        if (m && n.role === 'concentrator') pan = m[1];
+        if (m && n.role === 'concentrator') {
+          pan = m[1];
+          // A board's clock starts at the epoch (no battery-backed RTC): the date comes from the
+          // Host Unit, played here as soon as the concentrator runs: its system clock (what the
+          // scheduler reads) and its LEGAL clock. lin nodes take the host's or the medium's date.
+          if (n.kind === 'board') {
+            const s = Math.floor(Date.now() / 1000);
+            n.child.stdin!.write(`SYS TIME ${s}\r\nMETRO CLOCK ${s}\r\n`);
+          }
+        }
         if (/^FATAL /.test(line)) log(`sim: ${n.name}: ${line}`);
       }
     };
@@ -835,14 +859,16 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       meters: o.meters,
       lin: o.meters - o.board,
       boards: o.board,
+      concentratorKind,
       seed: o.seed,
       clock: sim ? 'simulated' : 'real',
       ...(sim
         ? {}
         : {
-            clockNote: o.board
-              ? 'emulated boards run in real time, so the whole network ran in real time (not reproducible)'
-              : 'real time was asked for (npm start --speed real): not reproducible',
+            clockNote:
+              o.board || concentratorKind === 'board'
+                ? 'emulated boards run in real time, so the whole network ran in real time (not reproducible)'
+                : 'real time was asked for (npm start --speed real): not reproducible',
           }),
       until: o.until,
       stoppedAtS: stoppedAt / 1e6,

@@ -15,9 +15,14 @@ export function dcMaxMeters(): number {
 export const DEMO_FIRST_READ_S = 120;
 export const DEMO_READ_EVERY_S = 300;
 
+/** Meters on emulated boards in a default (real-time) run: "a few meters on emulated boards". */
+export const DEFAULT_BOARDS = 2;
+
 export interface StartOptions {
   meters: number;
   boards: number;
+  /** The concentrator on an emulated mps2-an386 board (QEMU) or as a lin process. */
+  concentrator: 'board' | 'lin';
   seed: number;
   topology?: string;
   scenario?: string;

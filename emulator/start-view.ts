@@ -169,7 +169,7 @@ export class PlainView implements View {
   intro(): void {
     const o = this.o;
     this.out(
-      `start: ${o.meters} meters (${o.meters - o.boards} lin, ${o.boards} boards), seed ${o.seed}, ${o.topology ? `topology ${o.topology}` : 'generated topology'}, ${o.speed === 'fast' ? 'simulated clock' : 'real time'}, until ${o.until === undefined ? 'Ctrl-C' : `t=${o.until} s`}`,
+      `start: concentrator on ${o.concentrator === 'board' ? 'an mps2-an386 board (QEMU)' : 'lin'}, ${o.meters} meters (${o.meters - o.boards} lin, ${o.boards} boards), seed ${o.seed}, ${o.topology ? `topology ${o.topology}` : 'generated topology'}, ${o.speed === 'fast' ? 'simulated clock' : 'real time'}, until ${o.until === undefined ? 'Ctrl-C' : `t=${o.until} s`}`,
     );
     this.out(`start: ${scheduleLine(o)}`);
     const d = demoLine(o);
@@ -273,7 +273,7 @@ export class LiveView implements View {
       t('\n');
     };
     line(
-      `meterfw  npm start: ${o.meters} meters (${o.meters - o.boards} lin, ${o.boards} boards), seed ${o.seed}, ${o.speed === 'fast' ? 'simulated clock' : 'real time'}, until ${o.until === undefined ? 'Ctrl-C' : `${o.until} s`}   Ctrl-C stops and writes the report`,
+      `meterfw  npm start: concentrator ${o.concentrator === 'board' ? 'board' : 'lin'}, ${o.meters} meters (${o.meters - o.boards} lin, ${o.boards} boards), seed ${o.seed}, ${o.speed === 'fast' ? 'simulated clock' : 'real time'}, until ${o.until === undefined ? 'Ctrl-C' : `${o.until} s`}   Ctrl-C stops and writes the report`,
       (s) => t.bold(s),
     );
     line(scheduleLine(o), (s) => t.yellow(s));

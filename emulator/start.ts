@@ -22,9 +22,9 @@ import {
 import { openSqlite } from '../tools/headend/db.js';
 import { LiveView, PlainView, type View } from './start-view.js';
 import { writeReport } from './start-report.js';
-import { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions } from './start-options.js';
+import { DEFAULT_BOARDS, DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions } from './start-options.js';
 
-export { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions };
+export { DEFAULT_BOARDS, DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions };
 
 export const DEFAULT_METERS = 24;
 
@@ -32,14 +32,18 @@ export const USAGE = `usage: npm start [-- options]
   a concentrator and meters on the simulated power line, the head-end storing in <report>/headend.db,
   a live view, and a report in <report>/ at the end (docs/start.md):
   --meters N          meters (1..1000, default ${DEFAULT_METERS})
-  --boards K          K of them on emulated mps2-an386 boards (QEMU; the network then runs in real time)
+  --boards K          K of them on emulated mps2-an386 boards (QEMU; default ${DEFAULT_BOARDS}, 0 with --speed fast)
+  --concentrator board|lin
+                      the concentrator on an emulated mps2-an386 board (QEMU, default) or as a lin
+                      process (default with --speed fast)
   --topology FILE     topology JSON (emulator/medium/topology.example.json); generated if absent
   --seed S            seed of the topology, the medium and the keys (default 1)
   --scenario FILE     events over simulated time (docs/scenarios.md) instead of the demo's loads and alarms
   --schedule demo|product
                       demo (default): the concentrator also reads every meter at ${DEMO_FIRST_READ_S} s and every ${DEMO_READ_EVERY_S} s;
                       product: only its 15-min schedule
-  --speed real|fast   fast (default with lin meters): as fast as the simulated clock allows; real: wall time
+  --speed real|fast   real (default): wall time, as emulated boards run; fast: lin nodes only (no
+                      boards), as fast as the simulated clock allows
   --until S           stop at simulated second S, write the report, exit 0 (default: run until Ctrl-C)
   --report DIR        where the report goes (default report)
   --no-tty            plain progress lines, even on a terminal
@@ -76,17 +80,29 @@ export function parseStartArgs(argv: string[]): StartCommand {
   }
   const o: StartOptions = {
     meters: DEFAULT_METERS,
-    boards: 0,
+    boards: DEFAULT_BOARDS,
+    concentrator: 'board',
     seed: 1,
     schedule: 'demo',
-    speed: 'fast',
+    speed: 'real',
     report: 'report',
     tty: true,
     build: true,
   };
   const seen = new Set<string>();
   const int = intArg;
-  const valued = ['--meters', '--boards', '--topology', '--seed', '--scenario', '--schedule', '--speed', '--until', '--report'];
+  const valued = [
+    '--meters',
+    '--boards',
+    '--concentrator',
+    '--topology',
+    '--seed',
+    '--scenario',
+    '--schedule',
+    '--speed',
+    '--until',
+    '--report',
+  ];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (seen.has(flag)) throw new UsageError(`${flag} given twice`);
@@ -108,6 +124,10 @@ export function parseStartArgs(argv: string[]): StartCommand {
         break;
       case '--boards':
         o.boards = int(flag, v, 0, 1000);
+        break;
+      case '--concentrator':
+        if (v !== 'board' && v !== 'lin') throw new UsageError(`--concentrator expects board or lin, got '${v}'`);
+        o.concentrator = v;
         break;
       case '--seed':
         o.seed = int(flag, v, 0, 0xffffffff);
@@ -135,12 +155,16 @@ export function parseStartArgs(argv: string[]): StartCommand {
         o.until = Number(v);
     }
   }
+  if (o.speed === 'fast') {
+    // the simulated clock runs lin processes only: emulated boards (QEMU) keep wall time
+    if (seen.has('--boards') && o.boards > 0)
+      throw new UsageError('--speed fast runs lin nodes only: emulated boards (--boards) run in real time');
+    if (seen.has('--concentrator') && o.concentrator === 'board')
+      throw new UsageError('--speed fast runs lin nodes only: --concentrator board runs in real time');
+    o.boards = 0;
+    o.concentrator = 'lin';
+  } else if (!seen.has('--boards')) o.boards = Math.min(DEFAULT_BOARDS, o.meters);
   if (o.boards > o.meters) throw new UsageError(`--boards ${o.boards} is more than --meters ${o.meters}`);
-  if (o.boards > 0) {
-    if (seen.has('--speed') && o.speed === 'fast')
-      throw new UsageError('--speed fast needs lin meters only: emulated boards (--boards) run in real time');
-    o.speed = 'real';
-  }
   return { mode: 'network', ...o };
 }
 
@@ -242,7 +266,7 @@ async function openReportDir(o: StartOptions): Promise<{ db: string; pcap: strin
 
 /** Builds the lin (and with boards, mps2-an386) firmware: only what is out of date. */
 function build(o: StartOptions, view: View, stop: AbortSignal): Promise<void> {
-  const platforms = o.boards > 0 ? ['lin', 'mps2-an386'] : ['lin'];
+  const platforms = o.boards > 0 || o.concentrator === 'board' ? ['lin', 'mps2-an386'] : ['lin'];
   const args = [join(ROOT, 'tools', 'build.mjs'), '--quiet', ...platforms.flatMap((p) => ['--platform', p])];
   return new Promise((res, rej) => {
     const started = Date.now();
@@ -303,6 +327,7 @@ async function network(o: StartOptions): Promise<number> {
     const sim: SimOptions = {
       meters: o.meters,
       board: o.boards,
+      concentrator: o.concentrator,
       seed: o.seed,
       until: o.until ?? 1e6,
       pcap: files.pcap,

@@ -13,6 +13,7 @@ import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
 import { metro } from './metro-driver.js';
+import { CLOCK_MAX, CLOCK_MIN } from './shared/messages.js';
 
 lockdown();
 
@@ -93,6 +94,12 @@ if (cfg.flash === false) {
   });
 }
 
+// The system's wall clock: the platform's (the host's on lin, the medium's on its simulated
+// clock; on a board, the time since reset from the epoch, as an RTC without a backup battery)
+// plus the offset SYS TIME sets: a concentrator on a board learns the date from its Host Unit.
+let wallOffsetMs = 0;
+const wallClock = (): number => Date.now() + wallOffsetMs;
+
 const ctx: ServiceContext = {
   kernel,
   shell,
@@ -101,6 +108,7 @@ const ctx: ServiceContext = {
   print,
   random: () => platform.sysRandom(),
   uptime: () => platform.millis(),
+  time: wallClock,
   versions,
   timerModule,
   drivers,
@@ -173,6 +181,22 @@ shell.register({
   owner: 'generic',
   handler: (_p, out) => {
     out(`clock ${platform.sysClock()} uptime.ms=${platform.millis()}\r\n`);
+  },
+});
+shell.register({
+  module: 'SYS',
+  command: 'TIME',
+  params: [0, 1],
+  help: "[<unix seconds>] - read or set the system's wall clock (what the parts read as misc.time)",
+  owner: 'generic',
+  handler: (p, out) => {
+    const previous = wallClock();
+    if (p.length) {
+      const ms = p[0]! * 1000;
+      if (!(ms >= CLOCK_MIN && ms < CLOCK_MAX)) throw new RangeError('unix seconds 946684800..4102444799');
+      wallOffsetMs = ms - Date.now();
+    }
+    out(`time=${Math.floor(wallClock() / 1000)} previous=${Math.floor(previous / 1000)} offset.ms=${wallOffsetMs}\r\n`);
   },
 });
 shell.register({

@@ -74,6 +74,8 @@ export interface ServiceContext {
   print: ShellPrint;
   random(): number;
   uptime(): number;
+  /** The system's wall clock, ms since 1970 (SYS TIME sets it); Date.now() where not given. */
+  time?(): number;
   versions(): readonly PartVersion[];
   timerModule(owner: string): TimerModule;
   drivers: { readonly [name: string]: unknown }; // hardened driver objects by name
@@ -129,7 +131,7 @@ function makeTable(ctx: ServiceContext): Impl {
     'lcd.print': (_c, line, text) => ctx.lcd.print(line, text),
     'lcd.text': () => ctx.lcd.text(),
     'misc.random': () => ctx.random(),
-    'misc.time': () => Date.now(),
+    'misc.time': () => (ctx.time ? ctx.time() : Date.now()),
     'misc.uptime': () => ctx.uptime(),
     'misc.versions': () => ctx.versions(),
     config: (c) => ctx.config[c.part],

@@ -13,6 +13,7 @@ import {
   type SessionHooks,
 } from '../../modules/nonlegal/dc/session.js';
 import { ManualTimers, settle } from './helpers.js';
+import { DlmsError } from '../../modules/nonlegal/cosem/client.js';
 
 function hooks(): SessionHooks & { down: Set<string>; log: string[] } {
   const down = new Set<string>();
@@ -82,6 +83,27 @@ describe('DC sessions', () => {
     // a probe goes through; its answer makes the meter reachable again
     assert.equal(await s.submit('A', 'probe', BULK, () => Promise.resolve(7), true), 7);
     assert.equal(h.down.has('A'), false);
+  });
+
+  it('a refusal the meter answered (a DLMS error) fails that request at once: no retry, the meter stays reachable', async () => {
+    const t = new ManualTimers();
+    const h = hooks();
+    const s = new Sessions(sessionLimits({ timeoutMs: 1000, retries: 2, backoffMs: 1000, jitterPermille: 0 }), t, () => 0.5, h);
+    let attempts = 0;
+    const refused = await s
+      .submit('A', 'clock', BULK, () => {
+        attempts++;
+        return Promise.reject(new DlmsError(250, 'set'));
+      })
+      .catch((e: Error) => e);
+    assert.ok(refused instanceof DlmsError, String(refused));
+    assert.equal(attempts, 1, 'not retried');
+    assert.equal(s.counters.denied, 1);
+    assert.equal(s.counters.retries, 0);
+    assert.deepEqual(h.log, [], 'not marked unreachable');
+    // the meter's next request runs (no fail-fast), and so does another meter's
+    assert.equal(await s.submit('A', 'profile', BULK, () => Promise.resolve(3)), 3);
+    assert.equal(s.counters.fastFail, 0);
   });
 
   it('runs on-demand requests before bulk ones; one request per meter; a global window', async () => {

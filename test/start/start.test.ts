@@ -86,17 +86,23 @@ describe('npm start: command line', () => {
     assert.match(r.stdout, /^meter on lin: type shell commands/m);
     assert.match(r.stdout, /^clock mode=real/m);
   });
-  it('defaults: 24 lin meters, simulated clock, demo schedule, report/', () => {
+  it('defaults: the concentrator and 2 of 24 meters on emulated boards, real time, demo schedule, report/', () => {
     const o = parseStartArgs([]);
     assert.equal(o.mode, 'network');
     if (o.mode !== 'network') return;
     assert.equal(o.meters, 24);
-    assert.equal(o.speed, 'fast');
+    assert.equal(o.boards, 2);
+    assert.equal(o.concentrator, 'board');
+    assert.equal(o.speed, 'real');
     assert.equal(o.schedule, 'demo');
     assert.equal(o.report, 'report');
     assert.equal(o.until, undefined);
-    const b = parseStartArgs(['--boards', '2']);
-    assert.ok(b.mode === 'network' && b.speed === 'real');
+    const f = parseStartArgs(['--speed', 'fast']);
+    assert.ok(f.mode === 'network' && f.boards === 0 && f.concentrator === 'lin', 'fast: lin nodes only');
+    const one = parseStartArgs(['--meters', '1']);
+    assert.ok(one.mode === 'network' && one.boards === 1, 'no more boards than meters');
+    const l = parseStartArgs(['--concentrator', 'lin', '--boards', '0']);
+    assert.ok(l.mode === 'network' && l.speed === 'real' && l.concentrator === 'lin' && l.boards === 0);
   });
 
   const dir = mkdtempSync(join(tmpdir(), 'start-bad-'));
@@ -110,7 +116,13 @@ describe('npm start: command line', () => {
     ['bad number', ['--meters', '12x'], /^start: --meters expects an integer 1\.\.1000, got '12x'/],
     ['bad --until', ['--until', '-3'], /^start: --until expects simulated seconds/],
     ['bad --speed', ['--speed', 'warp'], /^start: --speed expects real or fast/],
-    ['fast with boards', ['--boards', '1', '--speed', 'fast'], /^start: --speed fast needs lin meters only/],
+    ['fast with boards', ['--boards', '1', '--speed', 'fast'], /^start: --speed fast runs lin nodes only: emulated boards/],
+    [
+      'fast with a board concentrator',
+      ['--concentrator', 'board', '--speed', 'fast'],
+      /^start: --speed fast runs lin nodes only: --concentrator board/,
+    ],
+    ['bad --concentrator', ['--concentrator', 'qemu'], /^start: --concentrator expects board or lin, got 'qemu'/],
     ['flag twice', ['--seed', '1', '--seed', '2'], /^start: --seed given twice/],
     ['missing value', ['--meters'], /^start: --meters needs a value/],
     ['missing topology', ['--topology', join(dir, 'none.json')], /^start: --topology .*none\.json: ENOENT/],
@@ -144,9 +156,22 @@ describe('npm start: a run', function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('--no-tty --meters 6 --until 1200 --seed 3: plain lines, exit 0, the report, intervals from every meter and no duplicates', async () => {
+  it('--speed fast --no-tty --meters 6 --until 1200 --seed 3: plain lines, exit 0, the report, intervals from every meter and no duplicates', async () => {
     const report = join(dir, 'report');
-    const run = new Run(['--no-build', '--no-tty', '--meters', '6', '--until', '1200', '--seed', '3', '--report', report]);
+    const run = new Run([
+      '--no-build',
+      '--no-tty',
+      '--speed',
+      'fast',
+      '--meters',
+      '6',
+      '--until',
+      '1200',
+      '--seed',
+      '3',
+      '--report',
+      report,
+    ]);
     assert.equal(await run.exit, 0, run.err);
     assert.equal(run.err, '');
     assert.match(run.out, /^start: demo schedule: .*faster than the product's 15-min schedule/m);
@@ -185,7 +210,7 @@ describe('npm start: a run', function () {
       this.skip();
     }
     const report = join(dir, 'report');
-    const cmd = `stty rows 40 cols 160; exec ${process.execPath} ${START.join(' ')} --no-build --meters 3 --until 300 --seed 2 --report ${report}`;
+    const cmd = `stty rows 40 cols 160; exec ${process.execPath} ${START.join(' ')} --no-build --speed fast --meters 3 --until 300 --seed 2 --report ${report}`;
     const r = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     r.stdout.on('data', (d: Buffer) => {
@@ -205,7 +230,7 @@ describe('npm start: a run', function () {
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     it(`${sig} mid-run stops every node process, writes the report and exits 0`, async () => {
       const report = join(dir, 'report');
-      const run = new Run(['--no-build', '--no-tty', '--meters', '4', '--seed', '2', '--report', report]);
+      const run = new Run(['--no-build', '--no-tty', '--speed', 'fast', '--meters', '4', '--seed', '2', '--report', report]);
       await run.waitFor(/^start: t=[\d.]+ s joined 4\/4/m);
       const nodes = descendants(run.child.pid!).filter((p) => /build\/lin\/(meter|meter-1p|concentrator)\/firmware/.test(p.args));
       assert.equal(nodes.length, 5, JSON.stringify(nodes));
@@ -218,4 +243,28 @@ describe('npm start: a run', function () {
       assert.equal(summary.stoppedBy, sig);
       assert.ok(existsSync(join(report, 'index.html')));
     });
+
+  it('the default kind of run (concentrator and a meter on QEMU boards, real time): every meter joins, readings reach the head-end, SIGINT leaves no process', async function () {
+    this.timeout(240_000);
+    const report = join(dir, 'report');
+    const run = new Run(['--no-build', '--no-tty', '--meters', '3', '--boards', '1', '--seed', '2', '--report', report]);
+    await run.waitFor(/^start: concentrator on an mps2-an386 board \(QEMU\), 3 meters \(2 lin, 1 boards\).* real time/m, 30_000);
+    await run.waitFor(/^start: t=[\d.]+ s joined 3\/3/m, 180_000);
+    // the demo schedule's first read (DEMO_FIRST_READ_S) reaches the head-end
+    await run.waitFor(/^start: t=[\d.]+ s joined 3\/3 .* registers=[1-9]/m, 200_000);
+    const nodes = descendants(run.child.pid!).filter((p) => /qemu-system-arm|build\/lin\/(meter|meter-1p)\/firmware/.test(p.args));
+    assert.equal(nodes.filter((p) => /qemu-system-arm/.test(p.args)).length, 2, JSON.stringify(nodes));
+    assert.ok(
+      nodes.some((p) => /qemu-system-arm.*concentrator\.elf/.test(p.args)),
+      'the concentrator runs on QEMU',
+    );
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 0, run.err);
+    for (const p of nodes) assert.ok(!alive(p.pid), `${p.args} (pid ${p.pid}) still runs`);
+    assert.deepEqual(descendants(run.child.pid!), []);
+    const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8'));
+    assert.equal(summary.concentratorKind, 'board');
+    assert.equal(summary.clock, 'real');
+    assert.equal(summary.joined, 3);
+  });
 });

@@ -119,8 +119,28 @@ export interface SessionHooks {
 /** How often waiting bulk work looks again whether the pause is over, ms. */
 export const BULK_PAUSE_RECHECK_MS = 1000;
 
+/**
+ * A refusal the meter answered with (cosem/client.ts's DlmsError: a data-access-result, an
+ * exception-response, an association rejected), as opposed to no answer or a broken one.
+ */
+export function isDenial(e: Error): boolean {
+  return e.name === 'DlmsError';
+}
+
 export class Sessions {
-  readonly counters = { requests: 0, done: 0, failed: 0, fastFail: 0, retries: 0, timeouts: 0, refused: 0, running: 0, peak: 0, paused: 0 };
+  readonly counters = {
+    requests: 0,
+    done: 0,
+    failed: 0,
+    fastFail: 0,
+    retries: 0,
+    timeouts: 0,
+    refused: 0,
+    denied: 0,
+    running: 0,
+    peak: 0,
+    paused: 0,
+  };
   private recheck = false;
   private readonly queues: Request<unknown>[][] = [[], []];
   private readonly busy = new Set<string>();
@@ -216,7 +236,16 @@ export class Sessions {
         if (settled) return;
         settled = true;
         this.timers.clear(timer);
-        this.finish(r, e instanceof Error ? e : new Error(String(e)));
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (isDenial(err)) {
+          // the meter answered, with a refusal: it is reachable, and asking again would get the
+          // same answer, so the request fails now without a retry and the meter stays online
+          this.release(r);
+          this.counters.denied++;
+          this.hooks.answered(r.meter);
+          r.reject(err);
+          this.pump();
+        } else this.finish(r, err);
       },
     );
   }
