@@ -838,7 +838,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     let balance: SimSummary['balance'];
     if (transformer && concentrator.exited === undefined) {
       await shellQuery(concentrator, 'DC JSON ON', /"cmd":"JSON"/);
-      const text = await shellQuery(concentrator, 'DC BALANCE 96', /("cmd":"BALANCE".*|^ERROR.*)\n/m);
+      const text = await shellQuery(concentrator, 'DC BALANCE 96', /("cmd":"BALANCE"|^ERROR).*\r?\n/m);
       await shellQuery(concentrator, 'DC JSON OFF', /^DC JSON/m);
       const objs = (text ?? '')
         .split('\n')
