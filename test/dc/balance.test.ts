@@ -9,6 +9,7 @@ import { type MeterPhase, Registry, registryConfig } from '../../modules/nonlega
 import type { Scheduler } from '../../modules/nonlegal/dc/scheduler.js';
 import type { Sessions } from '../../modules/nonlegal/dc/session.js';
 import { DcShell } from '../../modules/nonlegal/dc/shell.js';
+import { parseDcArgs } from '../../tools/dc.js';
 
 const P = 900;
 const T0 = 1_800_000_000 - (1_800_000_000 % P); // s, a period boundary
@@ -164,6 +165,15 @@ describe('dc energy balance', () => {
     setRefuse(false);
     run(tr, st, P, [100, 0, 0]);
     assert.equal(sent.filter((x) => x.captureS === T0 + P).length, 1);
+  });
+
+  it('npm run dc takes BALANCE and PHASE (an EUI-64 there is mapped to the short address)', () => {
+    assert.deepEqual(parseDcArgs(['BALANCE', '4', '--connect', 'localhost:5000']).words, ['BALANCE', '4']);
+    assert.deepEqual(parseDcArgs(['PHASE', '0211223344000001', 'L2', '--connect', 'localhost:5000']).words, [
+      'PHASE',
+      '0211223344000001',
+      'L2',
+    ]);
   });
 
   it('config bounds', () => {
