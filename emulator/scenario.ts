@@ -16,6 +16,10 @@
 //   noise    levelDbuv, durationS: a noise burst at those meters' receivers (the medium's model)
 //   kick     the concentrator removes those meters from the PAN (PLC KICK); they rejoin
 //   shell    node "concentrator" or meters: the shell command `command`, as typed
+//   unmetered  phase 1..3 (grid phase L1..L3), vrms, irms, angleDeg: a load behind the transformer
+//            that no meter measures (a theft, a street light); a scenario that has one models the
+//            transformer (emulator/transformer.ts): the concentrator's METRO carries the sum of
+//            the meters' loads and the unmetered ones, per phase
 // Meters are numbered 1..N as the simulator names them (meter-<i>). Every field is checked:
 // a bad file gets one line that names the event and the field.
 import type { NoiseBurst } from './medium/channel.js';
@@ -29,7 +33,8 @@ export type ScenarioEvent =
   | { at: number; do: 'outage'; meters: Selector; durationS: number; holdUpS: number }
   | { at: number; do: 'off' | 'on' | 'kick'; meters: Selector }
   | { at: number; do: 'noise'; meters: Selector; levelDbuv: number; durationS: number }
-  | { at: number; do: 'shell'; node: 'concentrator' | Selector; command: string };
+  | { at: number; do: 'shell'; node: 'concentrator' | Selector; command: string }
+  | { at: number; do: 'unmetered'; phase: number; vrms: number; irms: number; angleDeg: number };
 
 export interface Scenario {
   events: ScenarioEvent[];
@@ -37,7 +42,7 @@ export interface Scenario {
 
 export class ScenarioError extends Error {}
 
-const ACTIONS = ['load', 'sag', 'swell', 'tamper', 'outage', 'off', 'on', 'noise', 'kick', 'shell'] as const;
+const ACTIONS = ['load', 'sag', 'swell', 'tamper', 'outage', 'off', 'on', 'noise', 'kick', 'shell', 'unmetered'] as const;
 /** Longest simulated time a scenario may address (30 days). */
 export const SCENARIO_MAX_S = 30 * 86400;
 /** Most events in one scenario. */
@@ -83,8 +88,9 @@ function parseEvent(e: unknown, i: number, meters: number): ScenarioEvent {
     kick: [],
     noise: ['levelDbuv', 'durationS'],
     shell: ['node', 'command'],
+    unmetered: ['phase', 'vrms', 'irms', 'angleDeg'],
   };
-  const known = ['at', 'do', ...(act === 'shell' ? [] : ['meters']), ...allowed[act]!];
+  const known = ['at', 'do', ...(act === 'shell' || act === 'unmetered' ? [] : ['meters']), ...allowed[act]!];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new ScenarioError(`${where} (${act}): unknown field "${k}"`);
   const num = (k: string, min: number, max: number, dflt?: number): number => {
     const v = o[k] ?? dflt;
@@ -140,6 +146,16 @@ function parseEvent(e: unknown, i: number, meters: number): ScenarioEvent {
     case 'on':
     case 'kick':
       return { at, do: act, meters: selector('meters') };
+    case 'unmetered':
+      // the transformer's front-end model measures up to 100 A per phase (its METRO LOAD bound)
+      return {
+        at,
+        do: act,
+        phase: int('phase', 1, 3),
+        vrms: num('vrms', 0, 480, 230),
+        irms: num('irms', 0, 100),
+        angleDeg: num('angleDeg', -180, 180, 0),
+      };
     case 'noise':
       return {
         at,

@@ -26,6 +26,7 @@ import {
   selected,
   stormScenario,
 } from './scenario.js';
+import { TransformerModel } from './transformer.js';
 
 export interface SimOptions {
   meters: number;
@@ -400,6 +401,11 @@ export interface SimSummary {
   };
   /** The head-end's totals at the end (--headend): npm run headend -- summary --db FILE --json. */
   headend?: HeadendSummary & { file: string; uplink: string | null };
+  /**
+   * The concentrator's energy balance at the end (a scenario with an unmetered load): DC BALANCE 96
+   * in JSON, its interval lines and its summary line; `undeclared`: meters whose phase it was not told.
+   */
+  balance?: { rows: Record<string, unknown>[]; end: Record<string, unknown> | null; undeclared: number };
   /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
   wakeUps: number;
   instants: number;
@@ -609,7 +615,46 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     const at = (s: number, run: () => Promise<void>): void => {
       steps.push({ atUs: Math.round(s * 1e6), run });
     };
+    // The transformer (emulator/transformer.ts), where the scenario has an unmetered load: the
+    // concentrator's METRO carries the meters' loads and the unmetered ones, per grid phase, and
+    // the concentrator is told each meter's phase (DC PHASE, installation data) once it is registered.
+    const transformer = scenario.events.some((e) => e.do === 'unmetered')
+      ? new TransformerModel((i) => phaseOf.get(meterEui(i)) ?? '3P')
+      : undefined;
+    const numberOf = (n: SimNode): number => meters.indexOf(n) + 1;
+    const feedTransformer = async (): Promise<void> => {
+      for (const cmd of transformer?.commands() ?? []) {
+        const out = await shellQuery(nodes[0]!, cmd, /^(METRO LOAD|ERROR)/m);
+        if (!out || /^ERROR/m.test(out)) throw new Error(`concentrator: ${cmd}: ${out?.trim() ?? 'no answer'}`);
+        acted.commands++;
+      }
+    };
+    const cut = (ns: SimNode[]): void => {
+      for (const n of ns) transformer?.off(numberOf(n));
+    };
+    const pending = new Set(transformer ? meters : []);
+    const pendingPhases = (): number => pending.size;
+    if (transformer) {
+      const declare = async (): Promise<void> => {
+        for (const n of [...pending]) {
+          if (n.short === undefined || n.off || n.exited !== undefined) continue;
+          const ph = phaseOf.get(n.eui) ?? '3P';
+          const out = await shellQuery(nodes[0]!, `DC PHASE 0x${n.short.toString(16)} ${ph}`, /^(DC PHASE|ERROR)/m);
+          if (out && /^DC PHASE /m.test(out)) pending.delete(n);
+        }
+      };
+      // every simulated minute until each meter is declared (the registry takes a meter at discovery)
+      const untilS = Math.min(o.until === 'joined' ? 3600 : o.until, o.limitS ?? Infinity, SCENARIO_MAX_S);
+      for (let s = 60; s <= untilS; s += 60) at(s, () => (pending.size ? declare() : Promise.resolve()));
+    }
     for (const e of scenario.events) {
+      if (e.do === 'unmetered') {
+        at(e.at, () => {
+          transformer!.unmetered(e.phase, e.vrms, e.irms, e.angleDeg);
+          return feedTransformer();
+        });
+        continue;
+      }
       if (e.do === 'shell') {
         const targets = e.node === 'concentrator' ? [nodes[0]!] : meterNodes(selected(e.node, o.meters));
         at(e.at, () => command(targets, e.command, /\n/));
@@ -620,11 +665,19 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       switch (e.do) {
         case 'outage':
           at(e.at, () => command(ns, cmd!, /^(METRO EVENT|ERROR)/m));
-          at(e.at + e.holdUpS, () => powerOff(ns));
+          at(e.at + e.holdUpS, async () => {
+            cut(ns);
+            await powerOff(ns);
+            await feedTransformer();
+          });
           at(e.at + e.durationS, () => powerOn(ns));
           break;
         case 'off':
-          at(e.at, () => powerOff(ns));
+          at(e.at, async () => {
+            cut(ns);
+            await powerOff(ns);
+            await feedTransformer();
+          });
           break;
         case 'on':
           at(e.at, () => powerOn(ns));
@@ -643,6 +696,14 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           break;
         case 'noise':
           break; // a burst of the channel model, set before the start
+        case 'load':
+          at(e.at, async () => {
+            if (transformer)
+              for (const n of ns) if (!n.off && n.exited === undefined) transformer.load(numberOf(n), e.phase, e.vrms, e.irms, e.angleDeg);
+            await command(ns, cmd!, /^(METRO LOAD|ERROR)/m);
+            await feedTransformer();
+          });
+          break;
         default:
           at(e.at, () => command(ns, cmd!, /^(METRO (LOAD|EVENT)|ERROR)/m));
       }
@@ -798,6 +859,17 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     progress(stoppedAt, true);
     const concentrator = nodes[0]!;
     const stack = concentrator.exited === undefined ? await xsStack(concentrator) : undefined;
+    let balance: SimSummary['balance'];
+    if (transformer && concentrator.exited === undefined) {
+      await shellQuery(concentrator, 'DC JSON ON', /"cmd":"JSON"/);
+      const text = await shellQuery(concentrator, 'DC BALANCE 96', /("cmd":"BALANCE"|^ERROR).*\r?\n/m);
+      await shellQuery(concentrator, 'DC JSON OFF', /^DC JSON/m);
+      const objs = (text ?? '')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      balance = { rows: objs.filter((x) => x.dc === 'energy'), end: objs.find((x) => x.dc === 'end') ?? null, undeclared: pendingPhases() };
+    }
     // the head-end: what the concentrator still holds is sent (its batch closed now, acks awaited
     // while time stands still), then the database's totals
     let headendTotals: SimSummary['headend'];
@@ -902,6 +974,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       nodeClocks,
       ...(scenario.events.length ? { scenario: { ...acted, rejoins: meters.reduce((a, n) => a + (n.rejoins ?? 0), 0) } } : {}),
       ...(headendTotals ? { headend: headendTotals } : {}),
+      ...(balance ? { balance } : {}),
       wakeUps: st.wakeUps,
       instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),

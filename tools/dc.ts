@@ -5,7 +5,7 @@
 // the meter's short address from DC METERS (MNSH parameters are 32-bit). docs/concentrator.md.
 import { connect, type Socket } from 'node:net';
 
-export const USAGE = 'usage: npm run dc -- <METERS|READ|PROFILE|EVENTS|STATS|SCHEDULE ...> [--json] --connect HOST:PORT';
+export const USAGE = 'usage: npm run dc -- <METERS|READ|PROFILE|EVENTS|STATS|SCHEDULE|BALANCE|PHASE ...> [--json] --connect HOST:PORT';
 
 export class UsageError extends Error {}
 
@@ -23,7 +23,7 @@ export function parseDcArgs(argv: string[]): { words: string[]; json: boolean; h
     else words.push(a);
   }
   if (words.length === 0) throw new UsageError('no command');
-  if (!['METERS', 'READ', 'PROFILE', 'EVENTS', 'STATS', 'SCHEDULE'].includes(words[0]!.toUpperCase()))
+  if (!['METERS', 'READ', 'PROFILE', 'EVENTS', 'STATS', 'SCHEDULE', 'BALANCE', 'PHASE'].includes(words[0]!.toUpperCase()))
     throw new UsageError(`unknown command '${words[0]}'`);
   if (!at) throw new UsageError('--connect HOST:PORT is required');
   const m = /^(.+):(\d{1,5})$/.exec(at);

@@ -94,6 +94,34 @@ export function idempotencySuite(open: () => Promise<Db>): void {
     assert.equal(s.rejected, 2);
     assert.equal(s.malformed, 1);
   });
+
+  it('balance rows: one per interval, replaced by one with more meters in, never by a resend; not meters', async () => {
+    // expected, in, transformer, meters, L1 tr/m, L2 tr/m, L3 tr/m, three-phase, unphased (Wh)
+    const bal = (k: number, inn: number, metersWh: number): UplinkRecord => ({
+      kind: 'balance',
+      meter: '0000000000000000',
+      obis: '1.0.1.8.0.255',
+      captureS: T0 + 900 * k,
+      values: [3, inn, 1050, metersWh, 375, 375, 500, 500, 175, metersWh - 875, 0, 0],
+    });
+    await handleBody(db, batch(1, [profile(M1, 0), bal(1, 2, 900)]), T0 + 1800);
+    await handleBody(db, batch(2, [bal(1, 3, 950), bal(2, 3, 950)]), T0 + 2700);
+    await handleBody(db, batch(3, [bal(1, 2, 900), { ...bal(3, 3, 950), values: [1, 2] }]), T0 + 3600);
+    const rows = await query(db, 'balance', { periodS: 900 });
+    assert.deepEqual(
+      rows.map((r) => [r.capture_s, r.meters, r.complete, r.diff_wh, r.diff_pct, r.l1_diff_wh, r.l3_diff_wh]),
+      [
+        [T0 + 900, '3/3', true, 100, 9.5, 0, 100],
+        [T0 + 1800, '3/3', true, 100, 9.5, 0, 100],
+      ],
+    );
+    const s = await summary(db, { periodS: 900 });
+    assert.equal(s.meters, 1, 'the area is not a meter');
+    assert.equal(s.duplicates, 0, 'balance rows are not counted with the intervals');
+    const c = new Map((await db.all('SELECT name, value FROM counters')).map((x) => [String(x.name), Number(x.value)]));
+    assert.equal(c.get('balanceDuplicates'), 1);
+    assert.equal(c.get('balanceMalformed'), 1);
+  });
 }
 
 /** serve against a fake concentrator, killed mid-upload and restarted (dbArgs: --db FILE or --pg URL). */

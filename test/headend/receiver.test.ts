@@ -21,7 +21,7 @@ describe('head-end receiver (SQLite)', () => {
     const cases: [string[], RegExp][] = [
       [[], /unknown command \(none\)/],
       [['summary'], /give one of --db FILE or --pg URL/],
-      [['query', 'frogs', '--db', 'x'], /query: what is meters, intervals, gaps or alarms/],
+      [['query', 'frogs', '--db', 'x'], /query: what is meters, intervals, gaps, alarms or balance/],
       [['serve', '--db', join(dir, 'x.db')], /--connect HOST:PORT is required/],
       [['serve', '--db', join(dir, 'x.db'), '--connect', 'nohost'], /--connect HOST:PORT/],
       [['summary', '--db', 'x', '--meter', '12'], /--meter: an EUI-64/],

@@ -18,7 +18,7 @@ import { DecodeError } from '../../modules/generic/shared/errors.js';
 const hex8 = fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => Buffer.from(b).toString('hex').toUpperCase());
 const obis = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
 const record: fc.Arbitrary<UplinkRecord> = fc.record({
-  kind: fc.constantFrom('profile' as const, 'register' as const, 'event' as const),
+  kind: fc.constantFrom('profile' as const, 'register' as const, 'event' as const, 'balance' as const),
   meter: hex8,
   obis,
   captureS: fc.nat(0xffffffff),

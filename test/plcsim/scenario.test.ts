@@ -20,6 +20,9 @@ describe('scenarios: the file format', () => {
     ['{"events":[{"at":1,"do":"load","meters":"all","phase":1,"vrms":230,"irms":5,"colour":1}]}', /unknown field "colour"/],
     ['{"events":[{"at":1,"do":"shell","node":"concentrator","command":"A\\u0001"}]}', /"command" must be 1\.\.120 printable/],
     ['{"events":[', /^not JSON/],
+    ['{"events":[{"at":1,"do":"unmetered","phase":4,"irms":1}]}', /\(unmetered\): "phase" must be a number 1\.\.3/],
+    ['{"events":[{"at":1,"do":"unmetered","phase":1,"irms":101}]}', /\(unmetered\): "irms" must be a number 0\.\.100/],
+    ['{"events":[{"at":1,"do":"unmetered","meters":"all","phase":1,"irms":1}]}', /\(unmetered\): unknown field "meters"/],
   ];
   for (const [text, re] of bad)
     it(`refuses ${text.slice(0, 60)}`, () => {

@@ -1,7 +1,7 @@
 // npm run headend -- <command>: the head-end receiver and its database (docs/headend.md).
 //   serve --db FILE | --pg URL  --connect HOST:PORT   receive uploads from a concentrator
 //   summary --db FILE | --pg URL [--json] [--period S] [--from S] [--to S] [--meter EUI]
-//   query <meters|intervals|gaps|alarms> --db FILE | --pg URL [--meter EUI] [--json] [...]
+//   query <meters|intervals|gaps|alarms|balance> --db FILE | --pg URL [--meter EUI] [--json] [...]
 // A bad command line prints one line to stderr and exits with 2.
 import { connect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { type Db, openPg, openSqlite } from './db.js';
 import { handleBody, PERIOD_S, query, type Range, summary } from './store.js';
 
 const USAGE =
-  'usage: headend serve (--db FILE | --pg URL) --connect HOST:PORT | summary (--db FILE | --pg URL) [--json] | query <meters|intervals|gaps|alarms> (--db FILE | --pg URL) [--meter EUI] [--json]';
+  'usage: headend serve (--db FILE | --pg URL) --connect HOST:PORT | summary (--db FILE | --pg URL) [--json] | query <meters|intervals|gaps|alarms|balance> (--db FILE | --pg URL) [--meter EUI] [--json]';
 
 class Usage extends Error {}
 
@@ -44,8 +44,8 @@ export function parse(argv: readonly string[]): Options {
   let i = 1;
   if (command === 'query') {
     o.what = argv[1];
-    if (!['meters', 'intervals', 'gaps', 'alarms'].includes(o.what ?? ''))
-      throw new Usage('query: what is meters, intervals, gaps or alarms');
+    if (!['meters', 'intervals', 'gaps', 'alarms', 'balance'].includes(o.what ?? ''))
+      throw new Usage('query: what is meters, intervals, gaps, alarms or balance');
     i = 2;
   }
   for (; i < argv.length; i++) {

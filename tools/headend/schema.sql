@@ -60,3 +60,25 @@ CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   value BIGINT NOT NULL
 );
+-- The energy balance of the low-voltage area, one row per aligned interval (docs/concentrator.md,
+-- "Energy balance"): the transformer's energy (the concentrator's own LEGAL measurement) against
+-- the sum of the meters'. A row sent again with more meters in replaces the stored one.
+CREATE TABLE IF NOT EXISTS balance (
+  area TEXT NOT NULL,
+  capture_s BIGINT NOT NULL,
+  expected INTEGER NOT NULL,
+  meters_in INTEGER NOT NULL,
+  transformer_wh DOUBLE PRECISION NOT NULL,
+  meters_wh DOUBLE PRECISION NOT NULL,
+  l1_transformer_wh DOUBLE PRECISION NOT NULL,
+  l1_meters_wh DOUBLE PRECISION NOT NULL,
+  l2_transformer_wh DOUBLE PRECISION NOT NULL,
+  l2_meters_wh DOUBLE PRECISION NOT NULL,
+  l3_transformer_wh DOUBLE PRECISION NOT NULL,
+  l3_meters_wh DOUBLE PRECISION NOT NULL,
+  three_phase_wh DOUBLE PRECISION NOT NULL,
+  unphased_wh DOUBLE PRECISION NOT NULL,
+  upload_id BIGINT NOT NULL,
+  stored_s DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (area, capture_s)
+);

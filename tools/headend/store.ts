@@ -10,6 +10,38 @@ import type { Db } from './db.js';
 export const PERIOD_S = 900;
 
 const TABLE = { profile: 'intervals', register: 'registers', event: 'events' } as const;
+/** Values of a balance record (modules/nonlegal/dc/balance.ts BALANCE_VALUES), as columns. */
+const BALANCE_COLUMNS = [
+  'expected',
+  'meters_in',
+  'transformer_wh',
+  'meters_wh',
+  'l1_transformer_wh',
+  'l1_meters_wh',
+  'l2_transformer_wh',
+  'l2_meters_wh',
+  'l3_transformer_wh',
+  'l3_meters_wh',
+  'three_phase_wh',
+  'unphased_wh',
+] as const;
+
+/** A balance record: inserted, or replacing a stored one that had fewer meters in; 1 when stored. */
+async function storeBalance(db: Db, id: number, r: UplinkRecord, now: number): Promise<number> {
+  if (r.values.length !== BALANCE_COLUMNS.length) {
+    await count(db, 'balanceMalformed', 1);
+    return 0;
+  }
+  const cols = BALANCE_COLUMNS.join(', ');
+  const n = await db.run(
+    `INSERT INTO balance (area, capture_s, ${cols}, upload_id, stored_s) VALUES (?, ?, ${BALANCE_COLUMNS.map(() => '?').join(', ')}, ?, ?) ` +
+      `ON CONFLICT (area, capture_s) DO UPDATE SET ${[...BALANCE_COLUMNS, 'upload_id', 'stored_s'].map((c) => `${c} = excluded.${c}`).join(', ')} ` +
+      'WHERE excluded.meters_in > balance.meters_in',
+    [r.meter, r.captureS, ...r.values, id, now],
+  );
+  if (!n) await count(db, 'balanceDuplicates', 1);
+  return n;
+}
 
 export interface Outcome {
   /** frame to send back (an ACK), if any */
@@ -48,14 +80,21 @@ export async function storeRecords(
   now: number,
 ): Promise<{ stored: number; duplicates: number }> {
   let stored = 0;
+  let balance = 0;
   for (const r of records) {
+    if (r.kind === 'balance') {
+      // the area's row, not a meter's: counted apart from the intervals' exactly-once figures
+      balance++;
+      await storeBalance(db, id, r, now);
+      continue;
+    }
     await seen(db, r.meter, now);
     stored += await db.run(
       `INSERT INTO ${TABLE[r.kind]} (meter, obis, capture_s, vals, upload_id, stored_s) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (${r.kind === 'event' ? 'meter, obis, capture_s, vals' : 'meter, obis, capture_s'}) DO NOTHING`,
       [r.meter, r.obis, r.captureS, JSON.stringify(r.values), id, now],
     );
   }
-  const duplicates = records.length - stored;
+  const duplicates = records.length - balance - stored;
   await count(db, 'duplicates', duplicates);
   return { stored, duplicates };
 }
@@ -232,7 +271,44 @@ export async function summary(db: Db, r: Range): Promise<Summary> {
   };
 }
 
-export async function query(db: Db, what: 'meters' | 'intervals' | 'gaps' | 'alarms', r: Range): Promise<Record<string, unknown>[]> {
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** The balance table with its differences: total, and per phase where every meter in declared a single phase. */
+export async function balanceRows(db: Db, r: Range): Promise<Record<string, unknown>[]> {
+  const w = where(
+    { periodS: r.periodS, ...(r.fromS !== undefined ? { fromS: r.fromS } : {}), ...(r.toS !== undefined ? { toS: r.toS } : {}) },
+    'capture_s',
+  );
+  const rows = await db.all(
+    `SELECT area, capture_s, ${BALANCE_COLUMNS.join(', ')} FROM balance${w.sql} ORDER BY area, capture_s`,
+    w.params,
+  );
+  return rows.map((x) => {
+    const n = (k: string) => Number(x[k]);
+    const tr = n('transformer_wh');
+    const phased = n('three_phase_wh') === 0 && n('unphased_wh') === 0;
+    const o: Record<string, unknown> = {
+      area: x.area,
+      capture_s: n('capture_s'),
+      complete: n('meters_in') >= n('expected'),
+      meters: `${n('meters_in')}/${n('expected')}`,
+      transformer_wh: round1(tr),
+      meters_wh: round1(n('meters_wh')),
+      diff_wh: round1(tr - n('meters_wh')),
+      diff_pct: tr > 0 ? round1(((tr - n('meters_wh')) / tr) * 100) : null,
+    };
+    for (const p of ['l1', 'l2', 'l3']) o[`${p}_diff_wh`] = phased ? round1(n(`${p}_transformer_wh`) - n(`${p}_meters_wh`)) : null;
+    o.three_phase_wh = round1(n('three_phase_wh'));
+    o.unphased_wh = round1(n('unphased_wh'));
+    return o;
+  });
+}
+
+export async function query(
+  db: Db,
+  what: 'meters' | 'intervals' | 'gaps' | 'alarms' | 'balance',
+  r: Range,
+): Promise<Record<string, unknown>[]> {
   const wm = where({ periodS: r.periodS, ...(r.meter !== undefined ? { meter: r.meter } : {}) }, 'x');
   switch (what) {
     case 'meters':
@@ -247,6 +323,8 @@ export async function query(db: Db, what: 'meters' | 'intervals' | 'gaps' | 'ala
     }
     case 'gaps':
       return (await gaps(db, r)).gaps as unknown as Record<string, unknown>[];
+    case 'balance':
+      return balanceRows(db, r);
     case 'alarms':
       return db.all(
         `SELECT meter, code, event_s, received_s, stored_s, latency_s, count, upload_id FROM alarms${wm.sql} ORDER BY event_s, meter`,

@@ -7,9 +7,13 @@ import type { TimerModule } from '../../generic/timer.js';
 import type { FlashDriver } from '../../generic/flash.js';
 import { type Crc32, persistentArea } from '../../generic/shared/nvrecord.js';
 import type { UplinkSink } from '../headend/records.js';
+import { METRO_GET_INSTANT } from '../../generic/shared/metro-requests.js';
+import { METRO_INSTANT } from '../../generic/shared/metro-answers.js';
 import { DeviceLookup } from '../devices.js';
+import { LegalLink } from '../optical/legal.js';
 import type { DlmsUdpClient } from '../dlms-read.js';
 import { alarmBackpressure, alarmFromLog } from './alarms.js';
+import { Balance, balanceConfig, type BalanceConfig, TransformerMeter } from './balance.js';
 import { DlmsMeterReader } from './dlms-reader.js';
 import { type MeterStore, Registry, RegistryStore, registryConfig, STORE_CAPACITY, type RegistryConfig } from './registry.js';
 import { FlashRegistryStore } from './registry-flash.js';
@@ -21,6 +25,8 @@ export interface DcConfig extends Partial<RegistryConfig>, Partial<SchedulerConf
   session?: Partial<SessionLimits>;
   /** How often PLC's device table is polled for new meters, s (10..3600). */
   discoveryS?: number;
+  /** The energy balance (balance.ts); absent: none. */
+  balance?: Partial<BalanceConfig>;
 }
 
 export interface Concentrator {
@@ -28,6 +34,7 @@ export interface Concentrator {
   sessions: Sessions;
   scheduler: Scheduler;
   shell: DcShell;
+  balance: Balance | undefined;
 }
 
 /** A sink that counts records (main.ts passes it until the head-end uplink is wired). */
@@ -131,12 +138,41 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
     );
   };
   const shell = new DcShell(registry, scheduler, sessions, now);
+  // the energy balance: the transformer's energy from this concentrator's own LEGAL part (its
+  // three-phase METRO) against the meters' profile intervals
+  let legal: LegalLink | undefined;
+  let balance: Balance | undefined;
+  if (cfg?.balance) {
+    const bcfg = balanceConfig(cfg.balance);
+    const period = () => scheduler.periodS;
+    const b = new Balance(bcfg, registry, period, (r) => sink.record(r));
+    const tr = new TransformerMeter(period, (s, total, phases) => b.transformerInterval(s, total, phases));
+    legal = new LegalLink(rs, timers, 1000);
+    const link = legal;
+    scheduler.onInterval = (m, r) => b.meterInterval(m, r.captureS, r.values[0] ?? Number.NaN);
+    timers.repeat(() => {
+      void link.request(METRO_GET_INSTANT, {}, METRO_INSTANT).then((a) => {
+        if (a && a.instant.time >= 0) tr.sample(a.instant, now());
+      });
+    }, bcfg.sampleS * 1000);
+    balance = b;
+    shell.balance = b;
+  }
   shell.register(rs);
   // meters from PLC's device table: index 0.. until ADP says there is no such device
   const discoveryS = cfg?.discoveryS ?? 60;
   if (!(Number.isInteger(discoveryS) && discoveryS >= 10 && discoveryS <= 3600)) throw new RangeError('dc.discoveryS: 10..3600');
   let lookup: DeviceLookup | undefined;
-  const task = rs('task.create', { name: 'DC', priority: 3, queue: 8, onMessage: (m) => lookup?.onMessage(m) });
+  const task = rs('task.create', {
+    name: 'DC',
+    priority: 3,
+    queue: 8,
+    onMessage: (m) => {
+      if (legal && m.id === METRO_INSTANT.id) legal.onMessage(m);
+      else lookup?.onMessage(m);
+    },
+  });
+  if (legal) legal.task = task;
   lookup = new DeviceLookup(rs, task, timers);
   const discover = async (): Promise<void> => {
     for (let i = 0; i < 0xffff; i++) {
@@ -158,5 +194,5 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
     3,
     `DC started: ${restored} meters restored (registry ${registry.storeStatus}, ${registry.storeInfo()}, max ${registry.cfg.maxMeters}), profile every ${scheduler.cfg.profileMin} min`,
   );
-  return { registry, sessions, scheduler, shell };
+  return { registry, sessions, scheduler, shell, balance };
 }

@@ -14,6 +14,9 @@ import { TwoSlotRecord, type Crc32, type Nvram } from '../../generic/shared/nvre
 
 export type MeterState = 'joining' | 'online' | 'unreachable' | 'suspended' | 'left';
 export const STATES: readonly MeterState[] = ['joining', 'online', 'unreachable', 'suspended', 'left'];
+/** The grid phase a meter is on (installation data, `DC PHASE`): one of L1..L3, all three, or not declared. */
+export type MeterPhase = 'L1' | 'L2' | 'L3' | '3P' | '?';
+export const PHASES: readonly MeterPhase[] = ['?', 'L1', 'L2', 'L3', '3P'];
 
 export interface LastValue {
   captureS: number;
@@ -45,6 +48,8 @@ export interface MeterEntry {
   eventCursorS: number;
   /** Day (unix s / 86400) of the last billing read. */
   billingDay: number;
+  /** Its grid phase for the energy balance (balance.ts); '?' until declared. */
+  phase: MeterPhase;
 }
 
 export const MAGIC = 0x3152_4344; // "DCR1"
@@ -202,6 +207,7 @@ export class Registry {
       profileCursorS: 0,
       eventCursorS: 0,
       billingDay: 0,
+      phase: '?',
     };
   }
 

@@ -81,6 +81,8 @@ export class Scheduler {
   private readonly eventsAtCursor = new Map<string, { s: number; rows: string[] }>();
   /** Each new event-log row (meter EUI-64, event code, event time ms): the alarm path's back-up. */
   onLogEvent: ((meter: string, code: number, eventMs: number) => void) | undefined;
+  /** Each new load-profile row the uplink took (the energy balance: balance.ts). */
+  onInterval: ((m: MeterEntry, r: Row) => void) | undefined;
   /** Called at the end of each cycle, with -1 for one skipped while paused (index.ts traces it). */
   onCycle: ((n: number) => void) | undefined;
   readonly intervals: StoredRow[] = [];
@@ -204,6 +206,7 @@ export class Scheduler {
       moved = true;
       this.counters.intervals++;
       this.keep(this.intervals, { meter: m.eui, obis: PROFILE_OBIS, ...r }, this.cfg.keepIntervals);
+      this.onInterval?.(m, r);
     }
     if (moved) this.registry.save();
   }

@@ -6,7 +6,8 @@
 // host tool (tools/dc.ts), which maps it to the short address.
 import type { RunServiceFn } from '../../generic/services.js';
 import type { ShellPrint } from '../../generic/shell.js';
-import type { MeterEntry, Registry } from './registry.js';
+import { type Balance, type BalanceRow, complete } from './balance.js';
+import { type MeterEntry, PHASES, type Registry } from './registry.js';
 import type { Scheduler, StoredRow } from './scheduler.js';
 import type { Sessions } from './session.js';
 
@@ -24,8 +25,12 @@ const REGISTER_NAMES = Object.keys(REGISTERS);
 
 type Fields = Record<string, string | number | boolean | number[] | null>;
 
+const wh = (x: number): number => Math.round(x * 10) / 10;
+
 export class DcShell {
   json = false;
+  /** The energy balance (balance.ts): DC BALANCE and DC PHASE, where index.ts started it. */
+  balance: Balance | undefined;
   constructor(
     private readonly registry: Registry,
     private readonly scheduler: Scheduler,
@@ -172,6 +177,65 @@ export class DcShell {
     });
   }
 
+  /** One interval of the balance: Wh rounded to 0.1; differences null where not known. */
+  private balanceLine(out: ShellPrint, r: BalanceRow): void {
+    const tr = r.transformerWh;
+    const diff = tr === undefined ? null : wh(tr - r.metersWh);
+    // per phase only where every meter's phase is declared single-phase (a three-phase meter's
+    // profile has no per-phase energy)
+    const phased = tr !== undefined && r.threePhaseWh === 0 && r.unphasedWh === 0;
+    const f: Fields = {
+      capture: r.captureS,
+      transformerWh: tr === undefined ? null : wh(tr),
+      metersWh: wh(r.metersWh),
+      diffWh: diff,
+      diffPct: tr === undefined || tr <= 0 ? null : Math.round(((tr - r.metersWh) / tr) * 1000) / 10,
+    };
+    for (let k = 0; k < 3; k++) {
+      f[`l${k + 1}Wh`] = tr === undefined ? null : wh(r.transformerPhaseWh[k]!);
+      f[`l${k + 1}MetersWh`] = wh(r.phaseWh[k]!);
+      f[`l${k + 1}DiffWh`] = phased ? wh(r.transformerPhaseWh[k]! - r.phaseWh[k]!) : null;
+    }
+    f.threePhaseWh = wh(r.threePhaseWh);
+    f.unphasedWh = wh(r.unphasedWh);
+    f.in = r.in;
+    f.expected = r.expected;
+    f.complete = complete(r);
+    this.line(out, 'energy', f);
+  }
+
+  balanceCmd(out: ShellPrint, n: number | undefined): void {
+    const b = this.balance;
+    if (!b) throw new RangeError('no energy balance on this concentrator (config dc.balance)');
+    const count = n ?? 8;
+    if (!(Number.isInteger(count) && count >= 1 && count <= b.cfg.keep)) throw new RangeError(`n: 1..${b.cfg.keep}`);
+    for (const r of b.last(count)) this.balanceLine(out, r);
+    const c = b.counters;
+    this.end(out, 'BALANCE', {
+      n: Math.min(count, b.rows.length),
+      kept: b.rows.length,
+      keep: b.cfg.keep,
+      meterIntervals: c.meterIntervals,
+      transformerIntervals: c.transformerIntervals,
+      late: c.late,
+      unaligned: c.unaligned,
+      negative: c.negative,
+      noPrevious: c.noPrevious,
+      sent: c.sent,
+      refused: c.refused,
+    });
+  }
+
+  phase(out: ShellPrint, meter: number, phase: number | undefined): void {
+    const m = this.meter(meter);
+    if (phase !== undefined) {
+      const p = PHASES[phase];
+      if (p === undefined) throw new RangeError('phase: NONE|L1|L2|L3|3P');
+      m.phase = p;
+    }
+    this.end(out, 'PHASE', { eui: m.eui, short: `0x${m.short.toString(16).padStart(4, '0')}`, phase: m.phase });
+  }
+
   register(rs: RunServiceFn): void {
     rs('shell.register', 'DC', 'METERS', 0, '- the concentrator registry: one line per meter', (_p, out) => this.meters(out));
     rs(
@@ -187,6 +251,23 @@ export class DcShell {
       this.profile(out, p[0]!, p[1]!, p[2]!),
     );
     rs('shell.register', 'DC', 'EVENTS', 1, '<since> - meter events kept since (unix s)', (p, out) => this.events(out, p[0]!));
+    rs(
+      'shell.register',
+      'DC',
+      'BALANCE',
+      [0, 1],
+      '[n] - energy balance of the last n intervals: transformer, meters, difference, per phase',
+      (p, out) => this.balanceCmd(out, p[0]),
+    );
+    rs(
+      'shell.register',
+      'DC',
+      'PHASE',
+      [1, 2],
+      '<meter> [NONE|L1|L2|L3|3P] - the grid phase a meter is on (installation data, for DC BALANCE)',
+      (p, out) => this.phase(out, p[0]!, p[1]),
+      Object.fromEntries(PHASES.map((n, i) => [n === '?' ? 'NONE' : n, i])),
+    );
     rs('shell.register', 'DC', 'STATS', 0, '- scheduler and session counters', (_p, out) => this.stats(out));
     rs(
       'shell.register',

@@ -3,7 +3,7 @@
 // values: numbers in the COSEM unit of the object after its scaler (Wh, varh, W, V, A, ...);
 // an event's values[0] is its event code. Units are documented in docs/headend.md.
 export interface UplinkRecord {
-  kind: 'profile' | 'register' | 'event';
+  kind: 'profile' | 'register' | 'event' | 'balance' /* balance: dc/balance.ts, meter AREA_ID */;
   meter: string /* EUI-64, 16 upper-case hex */;
   obis: string /* 'a.b.c.d.e.f' */;
   captureS: number /* unix s */;

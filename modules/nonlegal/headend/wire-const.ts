@@ -31,6 +31,8 @@ export const ACK_REJECTED = 1;
 export const KIND_PROFILE = 0;
 export const KIND_REGISTER = 1;
 export const KIND_EVENT = 2;
+/** The energy balance of one interval (dc/balance.ts; values: docs/headend.md) */
+export const KIND_BALANCE = 3;
 
 /** kind u8 | meter 8 | obis 6 | captureS u32 | n u8 | n x float64 BE */
 export const RECORD_HEAD = 20;

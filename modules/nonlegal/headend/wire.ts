@@ -9,6 +9,7 @@ import {
   ENC_DEFLATE,
   ENC_RAW,
   FRAME_OVERHEAD,
+  KIND_BALANCE,
   KIND_EVENT,
   KIND_PROFILE,
   KIND_REGISTER,
@@ -248,7 +249,7 @@ export function obisString(b: Uint8Array, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}.${b[at + 4]}.${b[at + 5]}`;
 }
 
-const KINDS = ['profile', 'register', 'event'] as const;
+const KINDS = ['profile', 'register', 'event', 'balance'] as const;
 
 export function recordSize(r: UplinkRecord): number {
   return RECORD_HEAD + 8 * r.values.length;
@@ -256,7 +257,7 @@ export function recordSize(r: UplinkRecord): number {
 
 /** Checks a record before it is queued (RangeError naming the field). */
 export function checkRecord(r: UplinkRecord): void {
-  if (r.kind !== 'profile' && r.kind !== 'register' && r.kind !== 'event') throw new RangeError('kind');
+  if (!(KINDS as readonly string[]).includes(r.kind)) throw new RangeError('kind');
   const scratch = new Uint8Array(8);
   meterBytes(r.meter, scratch, 0);
   obisBytes(r.obis, scratch, 0);
@@ -275,7 +276,7 @@ export function encodeRecords(rs: readonly UplinkRecord[]): Uint8Array {
   let at = 2;
   for (const r of rs) {
     checkRecord(r);
-    b[at] = r.kind === 'profile' ? KIND_PROFILE : r.kind === 'register' ? KIND_REGISTER : KIND_EVENT;
+    b[at] = r.kind === 'profile' ? KIND_PROFILE : r.kind === 'register' ? KIND_REGISTER : r.kind === 'event' ? KIND_EVENT : KIND_BALANCE;
     meterBytes(r.meter, b, at + 1);
     obisBytes(r.obis, b, at + 9);
     v.setUint32(at + 15, r.captureS);
