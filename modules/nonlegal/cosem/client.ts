@@ -10,7 +10,7 @@ import { decodeApdu, encodeApdu, type AccessSelection, type Apdu, type GetDataRe
 import { ClassId } from './cosem-const.js';
 import { arr, dt, items, obis, octets, os, st, u16, u32 } from './data.js';
 import { captureData, def, type CaptureDef } from './objects.js';
-import type { ApduLink } from './link.js';
+import type { ApduLink } from '../dlms/link.js';
 
 export interface DlmsClientOptions {
   link: ApduLink;

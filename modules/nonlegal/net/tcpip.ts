@@ -14,11 +14,11 @@ import {
   X_APP_RX_EVENT,
   ADP_SUCCESS,
   ADP_NOT_REGISTERED,
-} from '../generic/ids.js';
-import type { RunServiceFn } from '../generic/services.js';
-import type { Message } from '../generic/kernel.js';
-import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../generic/shared/messages.js';
-import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../generic/shared/net-messages.js';
+} from '../../generic/ids.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { Message } from '../../generic/kernel.js';
+import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../../generic/shared/messages.js';
+import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../../generic/shared/net-messages.js';
 import {
   ALL_NODES,
   ICMPV6_DEST_UNREACHABLE,

@@ -19,11 +19,11 @@ import {
   ADP_NOT_REGISTERED,
   ADP_NO_DEVICE,
 } from '../../modules/generic/ids.js';
-import { buildUdp, linkLocal, parsePacket, checksum, ALL_NODES } from '../../modules/nonlegal/ipv6.js';
+import { buildUdp, linkLocal, parsePacket, checksum, ALL_NODES } from '../../modules/nonlegal/net/ipv6.js';
 import { AdpService } from '../../modules/plc/adp-service.js';
 import type { G3Stack } from '../../modules/plc/g3.js';
-import { startTcpip } from '../../modules/nonlegal/tcpip.js';
-import { startApp, APP_PORT } from '../../modules/nonlegal/app.js';
+import { startTcpip } from '../../modules/nonlegal/net/tcpip.js';
+import { startApp, APP_PORT } from '../../modules/nonlegal/app/app.js';
 
 const PAN = 0x1234;
 

@@ -8,19 +8,19 @@
 // later; the RAM queue is bounded (config push.queue) and a full one stops reading LEGAL's log.
 // Start of a burst: a random delay in 0..randomisation_start_interval once the network is up;
 // a push the network refuses is tried again after repetition_delay, number_of_retries times.
-import type { RunServiceFn } from '../generic/services.js';
-import type { TimerModule, TimerHandle } from '../generic/timer.js';
-import type { LegalEvent } from '../generic/shared/messages.js';
-import type { DlmsData } from './dlms/axdr.js';
-import { encodeDataNotification, protectNotification } from './dlms/notification.js';
-import { encodeWrapper, WPort } from './dlms/wrapper.js';
-import type { Gcm } from './dlms/security.js';
-import { asciiBytes, asciiString } from './dlms/bytes.js';
-import { ClassId } from './cosem/cosem-const.js';
-import { CosemData, PushSetup, def, type CosemObject } from './cosem/objects.js';
-import { os, u16, u32, obis, lnKey } from './cosem/data.js';
-import type { SecurityEventKind } from './cosem/cosem-const.js';
-import { toDateTime } from './optical/clock.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { TimerModule, TimerHandle } from '../../generic/timer.js';
+import type { LegalEvent } from '../../generic/shared/messages.js';
+import type { DlmsData } from '../dlms/axdr.js';
+import { encodeDataNotification, protectNotification } from '../dlms/notification.js';
+import { encodeWrapper, WPort } from '../dlms/wrapper.js';
+import type { Gcm } from '../dlms/security.js';
+import { asciiBytes, asciiString } from '../dlms/bytes.js';
+import { ClassId } from '../cosem/cosem-const.js';
+import { CosemData, PushSetup, def, type CosemObject } from '../cosem/objects.js';
+import { os, u16, u32, obis, lnKey } from '../cosem/data.js';
+import type { SecurityEventKind } from '../cosem/cosem-const.js';
+import { toDateTime } from '../cosem/clock.js';
 
 export const ALARM_PUSH = '0.4.25.9.0.255';
 export const ALARM_REGISTER = '0.0.97.98.0.255';
@@ -230,7 +230,7 @@ export class AlarmPusher {
   }
 }
 
-/** What startAlarmPush needs of the meter (optical/meter.ts). */
+/** What startAlarmPush needs of the meter (meter/meter.ts). */
 export interface PushMeter {
   server: {
     objects: readonly CosemObject[];
