@@ -1,6 +1,6 @@
 // IPv6 header, ICMPv6 echo, UDP, and LOWPAN_IPHC / NHC-UDP compression (RFC 6282) with the
-// address derivation G3 uses (G.9903 9.4: interface identifier from PAN id and short address,
-// RFC 4944 section 6).
+// address derivation G3 uses (generic/shared/g3-address.ts: interface identifier from PAN id and
+// short address, G.9903 9.4, RFC 4944 section 6).
 import { ByteReader, ByteWriter, bytesEqual, concat } from './bytes.js';
 import { EncodeError } from './errors.js';
 import {
@@ -29,9 +29,7 @@ import {
   UDP_PORT_8BIT_BASE,
   ADP_MAX_DATAGRAM,
 } from './adp-const.js';
-
-/** Link-layer address as seen by ADP: short (16-bit) or EUI-64 (most significant byte first). */
-export type LinkAddr = number | Uint8Array;
+import { iidFromLink, type LinkAddr, type ShortIidMode } from '../generic/shared/g3-address.js';
 
 // ---------------- IPv6 ----------------
 
@@ -139,37 +137,10 @@ export function buildUdp(src: Uint8Array, dst: Uint8Array, srcPort: number, dstP
   return encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER_UDP, hopLimit, src, dst }, udp);
 }
 
-// ---------------- addresses ----------------
-
-export const LINK_LOCAL_PREFIX = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0);
-
-/** How a 16-bit short address maps to an interface identifier. */
-export type ShortIidMode = 'g3' | 'rfc6282';
-
-/**
- * IID of a link address. EUI-64: U/L bit inverted (RFC 4944 6). Short: RFC 4944 6 / G.9903 use
- * PAN_ID:00ff:fe00:short with the U/L bit of the PAN id forced to 0 ("g3"); RFC 6282 stateless
- * compression uses 0000:00ff:fe00:short ("rfc6282").
- */
-export function iidFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
-  if (typeof a !== 'number') {
-    const iid = a.slice(0, 8);
-    iid[0] = (iid[0] as number) ^ 0x02;
-    return iid;
-  }
-  const p = mode === 'g3' ? panId & 0xfdff : 0;
-  return Uint8Array.of(p >> 8, p & 0xff, 0x00, 0xff, 0xfe, 0x00, (a >> 8) & 0xff, a & 0xff);
-}
-
-export function linkLocalFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
-  return concat(LINK_LOCAL_PREFIX, iidFromLink(a, panId, mode));
-}
-
-export function addressFromPrefix(prefix: Uint8Array, a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
-  return concat(prefix.subarray(0, 8), iidFromLink(a, panId, mode));
-}
-
 // ---------------- IPHC ----------------
+
+/** fe80::/64, elided by IPHC's stateless address modes (RFC 6282 3.1.1). */
+const LINK_LOCAL_PREFIX = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0);
 
 export interface IphcOptions {
   panId: number;

@@ -1,8 +1,7 @@
 // IPv6 (RFC 8200), UDP (RFC 768 over IPv6) and ICMPv6 (RFC 4443) headers for the TCPIP task:
 // build, check and take apart, in the spirit of uIPv6 (one packet at a time, nothing trusted
-// before it is checked). Addresses are the G3 link-local ones (G.9903 9.4, RFC 4944 6):
-// fe80::PAN:00ff:fe00:short with the PAN id's U/L bit cleared, the same ones PLC's IPHC
-// compresses away.
+// before it is checked). Addresses are the G3 link-local ones (generic/shared/g3-address.ts),
+// the same ones PLC's IPHC compresses away.
 
 export const IPV6_HEADER = 40;
 export const UDP_HEADER = 8;
@@ -15,21 +14,9 @@ export const ICMPV6_ECHO_REPLY = 129;
 /** The IPv6 minimum MTU: ADP reassembles datagrams up to this (RFC 4944 5.3). */
 export const IPV6_MTU = 1280;
 export const HOP_LIMIT = 64;
-export const SHORT_NONE = 0xfffe;
 
 export const LOOPBACK = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 export const ALL_NODES = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
-
-export function linkLocal(short: number, panId: number): Uint8Array {
-  const p = panId & 0xfdff;
-  return Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, p >> 8, p & 0xff, 0, 0xff, 0xfe, 0, (short >> 8) & 0xff, short & 0xff);
-}
-
-/** Short address behind a G3 link-local address, or SHORT_NONE. */
-export function shortOf(a: Uint8Array): number {
-  if (a[0] !== 0xfe || a[1] !== 0x80 || a[11] !== 0xff || a[12] !== 0xfe || a[13] !== 0) return SHORT_NONE;
-  return (a[14]! << 8) | a[15]!;
-}
 
 export function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;

@@ -29,15 +29,13 @@ import {
   IPV6_MTU,
   LOOPBACK,
   NH_ICMPV6,
-  SHORT_NONE,
   UDP_HEADER,
   buildIcmp,
   buildUdp,
-  linkLocal,
   parsePacket,
   sameAddress,
-  shortOf,
 } from './ipv6.js';
+import { SHORT_NONE, linkLocalFromLink, shortFromAddress } from '../../generic/shared/g3-address.js';
 
 export const MAX_SOCKETS = 4;
 /** Packets handed to ADP and not yet confirmed. */
@@ -130,7 +128,7 @@ export class Tcpip {
   }
 
   private ownAddress(): Uint8Array {
-    return linkLocal(this.short, this.panId);
+    return linkLocalFromLink(this.short, this.panId);
   }
 
   /**
@@ -149,7 +147,7 @@ export class Tcpip {
       this.drops.notJoined++;
       return 'not joined';
     }
-    const to = dst === 0xffff ? ALL_NODES : linkLocal(dst, this.panId);
+    const to = dst === 0xffff ? ALL_NODES : linkLocalFromLink(dst, this.panId);
     const r = this.toAdp(dst, buildUdp(this.ownAddress(), to, srcPort, dstPort, data));
     if (!r) this.counters.udpOut++;
     return r;
@@ -234,7 +232,7 @@ export class Tcpip {
       this.drops.notForUs++;
       return;
     }
-    const from = looped ? src : shortOf(ip.src);
+    const from = looped ? src : shortFromAddress(ip.src);
     const u = ip.upper;
     if (ip.nh === NH_ICMPV6) {
       if (u[0] === ICMPV6_ECHO_REQUEST && u[1] === 0 && !looped && ip.dst[0] !== 0xff) {
