@@ -9,11 +9,12 @@ import fc from 'fast-check';
 import { DecodeError, NeedMoreData } from '../modules/generic/shared/errors.js';
 import { decodeMacFrame, encodeMacFrame, decodeBeaconPayload, type MacFrame } from '../modules/plc/mac-frame.js';
 import { decodeAdpFrame, encodeMeshHeader, encodeBroadcastHeader, encodeFragHeader, encodeEsc } from '../modules/plc/adp.js';
-import { decodeIpv6, decompressIphc, parseEcho } from '../modules/plc/iphc.js';
+import { decompressIphc, parseEcho } from '../modules/plc/iphc.js';
+import { decodeIpv6 } from '../modules/generic/shared/ipv6.js';
 import { decodeLoadng, encodeLoadng } from '../modules/plc/loadng.js';
 import { decodeLbp, encodeLbp, decodeParams, encodeParams } from '../modules/plc/lbp.js';
 import { decodeEap, encodeEap, decodePsk, encodePsk } from '../modules/plc/eap-psk.js';
-import { parsePacket } from '../modules/nonlegal/net/ipv6.js';
+import { parsePacket } from '../modules/generic/shared/ipv6.js';
 import { App, APP_PORT } from '../modules/nonlegal/app/app.js';
 import { X_APP_RX_EVENT } from '../modules/generic/ids.js';
 import type { RunServiceFn } from '../modules/generic/services.js';
@@ -348,7 +349,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'ipv6-udp',
     kind: 'ts',
-    what: 'modules/plc/iphc.ts decodeIpv6, parseEcho; modules/nonlegal/net/ipv6.ts parsePacket (IPv6, UDP, ICMPv6)',
+    what: 'modules/generic/shared/ipv6.ts decodeIpv6, parsePacket; modules/plc/iphc.ts parseEcho (IPv6, UDP, ICMPv6)',
     maxLength: 600,
     seeds: () => payloadSeeds().filter((p) => p[0] === 0x60),
     check: (b) => {

@@ -19,11 +19,11 @@ import {
   ADP_NOT_REGISTERED,
   ADP_NO_DEVICE,
 } from '../../modules/generic/ids.js';
-import { buildUdp, parsePacket, checksum, ALL_NODES } from '../../modules/nonlegal/net/ipv6.js';
+import { buildUdp, parsePacket, upperLayerChecksum as checksum } from '../../modules/generic/shared/ipv6.js';
 import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
 import { AdpService } from '../../modules/plc/adp-service.js';
 import type { G3Stack } from '../../modules/plc/g3.js';
-import { startTcpip } from '../../modules/nonlegal/net/tcpip.js';
+import { ALL_NODES, startTcpip } from '../../modules/nonlegal/net/tcpip.js';
 import { startApp, APP_PORT } from '../../modules/nonlegal/app/app.js';
 
 const PAN = 0x1234;
