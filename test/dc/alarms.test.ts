@@ -13,7 +13,8 @@ import {
 import { encodeWrapper } from '../../modules/nonlegal/dlms/wrapper.js';
 import { DecodeError } from '../../modules/nonlegal/dlms/errors.js';
 import { AlarmCenter, type AlarmsConfig } from '../../modules/nonlegal/dc/alarms.js';
-import { AlarmPusher, AlarmState, alarmObjects, DEFAULT_ALARM_FILTER } from '../../modules/nonlegal/meter/push.js';
+import { AlarmPusher, AlarmState, alarmObjects } from '../../modules/nonlegal/meter/push.js';
+import { DEFAULT_ALARM_FILTER } from '../../modules/nonlegal/cosem/cosem-const.js';
 import type { PushSetup } from '../../modules/nonlegal/cosem/objects.js';
 import { os, u16, u32, obis } from '../../modules/nonlegal/cosem/data.js';
 import { toDateTime } from '../../modules/nonlegal/cosem/clock.js';

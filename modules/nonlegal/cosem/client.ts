@@ -33,6 +33,16 @@ export interface DlmsClientOptions {
   maxDepth?: number;
 }
 
+/** A client's persistent security state (meter/ic-store.ts keeps the concentrator's in NVRAM). */
+export interface ClientSecurity {
+  /** Random bytes for the CtoS challenge. */
+  random(n: number): Uint8Array;
+  /** The last invocation counter used (every one sent from now on is above it). */
+  invocationCounter(): number;
+  /** A counter about to be sent (persisted before it goes out). */
+  used(ic: number): void;
+}
+
 export interface AssociateOptions {
   /** Mechanism.LOWEST (default), LOW (with password) or HIGH_GMAC. */
   mechanism?: number;

@@ -30,7 +30,7 @@ import { fromHex, toHex } from '../dlms/bytes.js';
 import type { Gcm, SecurityKeys } from '../dlms/security.js';
 import { WPort } from '../dlms/wrapper.js';
 import { Mechanism } from '../dlms/xdlms-const.js';
-import { DlmsClient, DlmsError } from '../cosem/client.js';
+import { DlmsClient, DlmsError, type ClientSecurity } from '../cosem/client.js';
 import { WrapperClientLink, type ByteTransport } from '../dlms/link.js';
 import { ClassId } from '../cosem/cosem-const.js';
 import { items, num, octets, dateTimeOf } from '../cosem/data.js';
@@ -67,15 +67,6 @@ export interface DlmsClientConfig {
   authenticationKey: string;
   /** Deepest nesting of arrays/structures accepted in a meter's Data. Default 16. */
   maxDataDepth?: number;
-}
-
-export interface ClientSecurity {
-  /** Random bytes for the CtoS challenge. */
-  random(n: number): Uint8Array;
-  /** The last invocation counter used (every one sent from now on is above it). */
-  invocationCounter(): number;
-  /** A counter about to be sent (persisted before it goes out). */
-  used(ic: number): void;
 }
 
 const ln = (b: Uint8Array): string => Array.prototype.join.call(b, '.');

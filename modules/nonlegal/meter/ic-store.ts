@@ -19,7 +19,7 @@
 // generation (u32, +1 at each transfer), 16/40/64 the three keys wrapped (RFC 3394, 24 bytes
 // each, in that order), 92 CRC-32 of 0..91.
 import type { RunServiceFn } from '../../generic/services.js';
-import type { ClientSecurity } from '../dc/dlms-read.js';
+import type { ClientSecurity } from '../cosem/client.js';
 import { TwoSlotRecord, persistentArea, type Nvram, type Crc32 } from '../../generic/shared/nvrecord.js';
 import { ReservedCounter } from '../../generic/shared/counter.js';
 import { aesKeyUnwrap, aesKeyWrap, type AesBlock } from '../cosem/keywrap.js';

@@ -16,7 +16,7 @@ import { encodeDataNotification, protectNotification } from '../dlms/notificatio
 import { encodeWrapper, WPort } from '../dlms/wrapper.js';
 import type { Gcm } from '../dlms/security.js';
 import { asciiBytes, asciiString } from '../dlms/bytes.js';
-import { ClassId } from '../cosem/cosem-const.js';
+import { ClassId, DEFAULT_ALARM_FILTER } from '../cosem/cosem-const.js';
 import { CosemData, PushSetup, def, type CosemObject } from '../cosem/objects.js';
 import { os, u16, u32, obis, lnKey } from '../cosem/data.js';
 import type { SecurityEventKind } from '../cosem/cosem-const.js';
@@ -37,9 +37,6 @@ export const SECURITY_CODES: Readonly<Record<SecurityEventKind, number>> = Objec
 });
 /** Highest alarm code + 1 (the alarm register's 32 bits). */
 export const ALARM_CODES = 32;
-/** Default filter: power fail/restore, sag, swell, interruption, over/undervoltage, reverse, cover,
- * magnet, NVRAM, registers lost (1-10, 12, 13) and security events but key-changed (16-18, 20). */
-export const DEFAULT_ALARM_FILTER = 0b1_0111_0011_0111_1111_1110;
 /** Client wPort the alarm push is addressed to (configurable: push.clientWPort). */
 export const PUSH_CLIENT_WPORT = 102;
 /** Gap between two pushes of one burst (the modem's transmit queue holds 8 frames). */
