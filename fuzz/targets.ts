@@ -9,15 +9,16 @@ import fc from 'fast-check';
 import { DecodeError, NeedMoreData } from '../modules/generic/shared/errors.js';
 import { decodeMacFrame, encodeMacFrame, decodeBeaconPayload, type MacFrame } from '../modules/plc/mac-frame.js';
 import { decodeAdpFrame, encodeMeshHeader, encodeBroadcastHeader, encodeFragHeader, encodeEsc } from '../modules/plc/adp.js';
-import { decodeIpv6, decompressIphc, parseEcho } from '../modules/plc/iphc.js';
+import { decompressIphc, parseEcho } from '../modules/plc/iphc.js';
+import { decodeIpv6 } from '../modules/generic/shared/ipv6.js';
 import { decodeLoadng, encodeLoadng } from '../modules/plc/loadng.js';
 import { decodeLbp, encodeLbp, decodeParams, encodeParams } from '../modules/plc/lbp.js';
 import { decodeEap, encodeEap, decodePsk, encodePsk } from '../modules/plc/eap-psk.js';
-import { parsePacket } from '../modules/nonlegal/ipv6.js';
-import { App, APP_PORT } from '../modules/nonlegal/app.js';
+import { parsePacket } from '../modules/generic/shared/ipv6.js';
+import { App, APP_PORT } from '../modules/nonlegal/app/app.js';
 import { X_APP_RX_EVENT } from '../modules/generic/ids.js';
 import type { RunServiceFn } from '../modules/generic/services.js';
-import type { Tcpip } from '../modules/nonlegal/tcpip.js';
+import type { Tcpip } from '../modules/nonlegal/net/tcpip.js';
 import { decodeData, encodeData } from '../modules/nonlegal/dlms/axdr.js';
 import { decodeApdu, encodeApdu } from '../modules/nonlegal/dlms/xdlms.js';
 import { decodeAcse, encodeAcse } from '../modules/nonlegal/dlms/acse.js';
@@ -348,7 +349,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'ipv6-udp',
     kind: 'ts',
-    what: 'modules/plc/iphc.ts decodeIpv6, parseEcho; modules/nonlegal/ipv6.ts parsePacket (IPv6, UDP, ICMPv6)',
+    what: 'modules/generic/shared/ipv6.ts decodeIpv6, parsePacket; modules/plc/iphc.ts parseEcho (IPv6, UDP, ICMPv6)',
     maxLength: 600,
     seeds: () => payloadSeeds().filter((p) => p[0] === 0x60),
     check: (b) => {
@@ -361,7 +362,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'app',
     kind: 'ts',
-    what: 'modules/nonlegal/app.ts: the APP message types (dispatch, FW_UPDATE, TEST, DATA)',
+    what: 'modules/nonlegal/app/app.ts: the APP message types (dispatch, FW_UPDATE, TEST, DATA)',
     maxLength: 1100,
     seeds: () => [hex('010001'), hex('0300010002aabb'), hex('05000104'), hex('0600010000'), hex('0400010002'), hex('ff')],
     check: (b) => appCheck()(b),

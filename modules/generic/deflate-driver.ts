@@ -1,6 +1,6 @@
 // Driver "deflate": raw deflate (RFC 1951) by Debian's zlib compiled into the firmware
 // (drivers/deflate/, a 512-byte window and memLevel 1; docs/headend.md). Granted by
-// config.grants "driver.deflate"; the head-end uplink (modules/nonlegal/headend/) compresses
+// config.grants "driver.deflate"; the head-end uplink (modules/nonlegal/dc/headend/) compresses
 // its batches with it.
 const raw = native<(bytes: Uint8Array) => ArrayBuffer>('xs_deflate_raw');
 const info = native<() => string>('xs_deflate_info');

@@ -26,7 +26,7 @@ export const X_METRO_RELAY_STATE = 0x010a;
 
 // ---- PLC <-> NON-LEGAL: the ADP data service (0x0201..0x02FF) ----
 // PLC's ADP task (modules/plc/adp-service.ts) carries IPv6 packets for NON-LEGAL's TCPIP task
-// (modules/nonlegal/tcpip.ts). Payloads are frozen copies; PLC checks everything it is sent.
+// (modules/nonlegal/net/tcpip.ts). Payloads are frozen copies; PLC checks everything it is sent.
 // REGISTER {} makes the sender the one task that gets indications; answered by
 // REGISTER_CONFIRM {status, short, panId}.
 export const X_ADP_REGISTER = 0x0201;
@@ -54,5 +54,5 @@ export const ADP_NOT_COORDINATOR = 5; // device table asked of a meter
 
 // ---- inside NON-LEGAL: TCPIP -> APP ----
 // APP_RX_EVENT {src short address, srcPort, data}: a UDP datagram to the APP port; the first
-// byte of data selects the APP message type (modules/nonlegal/app.ts).
+// byte of data selects the APP message type (modules/nonlegal/app/app.ts).
 export const X_APP_RX_EVENT = 0x0210;

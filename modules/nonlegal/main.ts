@@ -1,11 +1,11 @@
-// NON-LEGAL part entry: the TCPIP task (tcpip.ts: IPv6/UDP over PLC's ADP service) and the APP
-// task (app.ts: its UDP protocol). It reaches the other parts only through messages; the
+// NON-LEGAL part entry: the TCPIP task (net/tcpip.ts: IPv6/UDP over PLC's ADP service) and the APP
+// task (app/app.ts: its UDP protocol). It reaches the other parts only through messages; the
 // `APP PING` command sends X_SYS_PING to every part's task and prints the replies. TCPIP and
 // APP load on demand where the manifest runs them (config.parts.nonlegal.net; off on the
 // STM32F405, whose heap cannot hold their ~1,500 slots next to the rest yet).
 import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
-import type { App } from './app.js';
+import type { App } from './app/app.js';
 
 export function entryPoint(RunService: RunServiceFn): void {
   let udp: App | null = null;
@@ -39,9 +39,9 @@ export function entryPoint(RunService: RunServiceFn): void {
         readonly alarms?: unknown;
       }
     | undefined;
-  let net: Promise<import('./tcpip.js').Tcpip | undefined> = Promise.resolve(undefined);
+  let net: Promise<import('./net/tcpip.js').Tcpip | undefined> = Promise.resolve(undefined);
   if (cfg?.net) {
-    net = Promise.all([import('./tcpip.js'), import('./app.js')]).then(
+    net = Promise.all([import('./net/tcpip.js'), import('./app/app.js')]).then(
       ([t, a]) => {
         const ip = t.startTcpip(RunService);
         udp = a.startApp(RunService, app, ip);
@@ -55,18 +55,23 @@ export function entryPoint(RunService: RunServiceFn): void {
   } else RunService('trace', 3, 'TCPIP/APP not run on this board (config parts.nonlegal.net)');
   RunService('trace', 3, 'APP task started');
   // DLMS/COSEM server on the optical port, where the manifest enables it (config.optical), and
-  // on UDP 4059 over the PLC network where TCPIP runs too (wrapper-udp.ts).
+  // on UDP 4059 over the PLC network where TCPIP runs too (net/wrapper-udp.ts).
   const optical = cfg?.optical;
   if (optical) {
     const meter = import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig));
-    Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined, cfg?.net && cfg.push ? import('./push.js') : undefined])
+    Promise.all([
+      meter,
+      net,
+      cfg?.net ? import('./net/wrapper-udp.js') : undefined,
+      cfg?.net && cfg.push ? import('./meter/push.js') : undefined,
+    ])
       .then(async ([m, ip, w, push]) => {
         if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
-        // alarms pushed to the concentrator (push.ts), where the manifest configures them (config.push)
+        // alarms pushed to the concentrator (meter/push.ts), where the manifest configures them (config.push)
         if (ip && push) {
-          const s = await import('./ic-store.js');
+          const s = await import('./meter/ic-store.js');
           const o = optical as { deviceName: string };
-          push.startAlarmPush(RunService, ip, m, cfg?.push as import('./push.js').PushConfig, s.pushRecord(RunService), o.deviceName);
+          push.startAlarmPush(RunService, ip, m, cfg?.push as import('./meter/push.js').PushConfig, s.pushRecord(RunService), o.deviceName);
         }
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS server: ${e instanceof Error ? e.message : String(e)}`));
@@ -74,21 +79,21 @@ export function entryPoint(RunService: RunServiceFn): void {
   // The head-end link on the backhaul UART (headend/), where the manifest configures it.
   // The concentrator's records and alarms go there (the sink below).
   const headend = (cfg as { readonly headend?: unknown } | undefined)?.headend;
-  const uplink: Promise<import('./headend/uplink.js').Uplink | undefined> = headend
-    ? import('./headend/index.js')
-        .then((h) => h.startHeadend(RunService, headend as import('./headend/uplink.js').UplinkConfig))
+  const uplink: Promise<import('./dc/headend/uplink.js').Uplink | undefined> = headend
+    ? import('./dc/headend/index.js')
+        .then((h) => h.startHeadend(RunService, headend as import('./dc/headend/uplink.js').UplinkConfig))
         .catch((e: unknown) => {
           RunService('trace', 1, `head-end link: ${e instanceof Error ? e.message : String(e)}`);
           return undefined;
         })
     : Promise.resolve(undefined);
-  // The concentrator's DLMS client over UDP 4059 (dlms-read.ts), where the manifest gives its keys.
+  // The concentrator's DLMS client over UDP 4059 (dc/dlms-read.ts), where the manifest gives its keys.
   const client = cfg?.dlmsClient;
   if (client && cfg?.net) {
-    Promise.all([net, import('./dlms-read.js'), import('./ic-store.js'), import('./dlms/bytes.js')])
+    Promise.all([net, import('./dc/dlms-read.js'), import('./meter/ic-store.js'), import('./dlms/bytes.js')])
       .then(async ([ip, d, s, { fromHex }]) => {
         if (!ip) return;
-        const c = client as import('./dlms-read.js').DlmsClientConfig;
+        const c = client as import('./dc/dlms-read.js').DlmsClientConfig;
         const dlms = d.startDlmsClient(RunService, ip, c, s.clientSecurity(RunService, fromHex(c.systemTitle)));
         const up = await uplink;
         // meters' alarm pushes on the same socket (dc/alarms.ts), where the manifest configures them

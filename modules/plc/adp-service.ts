@@ -25,7 +25,7 @@ import type { RunServiceFn } from '../generic/services.js';
 import type { Message } from '../generic/kernel.js';
 import type { G3Stack } from './g3.js';
 import { ADP_MAX_DATAGRAM, IPV6_HEADER_LENGTH, UDP_HEADER_LENGTH } from './adp-const.js';
-import { linkLocalFromLink } from './iphc.js';
+import { linkLocalFromLink, shortFromAddress } from '../generic/shared/g3-address.js';
 import { bytesEqual } from './bytes.js';
 
 const BROADCAST = 0xffff;
@@ -117,7 +117,7 @@ export class AdpService {
       return;
     }
     // The source short address is in the IID (G3: PAN:00ff:fe00:short); 0xFFFE when it is not.
-    const src = p[8 + 11] === 0xff && p[8 + 12] === 0xfe && p[8 + 13] === 0 ? (p[8 + 14]! << 8) | p[8 + 15]! : 0xfffe;
+    const src = shortFromAddress(p.subarray(8, 24));
     if (this.send(this.client, X_ADP_DATA_INDICATION, { src, lqi: this.lqi, packet: p })) this.counters.indications++;
     else this.counters.indicationsLost++;
   }

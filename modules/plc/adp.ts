@@ -4,7 +4,7 @@
 import { ByteReader, ByteWriter, concat, hex4, toHex } from './bytes.js';
 import { EncodeError } from './errors.js';
 import type { Trace } from './crypto.js';
-import type { LinkAddr } from './iphc.js';
+import type { LinkAddr } from '../generic/shared/g3-address.js';
 import {
   ADP_DEFAULT_BROADCAST_LOG_SIZE,
   ADP_DEFAULT_BROADCAST_LOG_TTL_MS,

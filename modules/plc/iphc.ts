@@ -1,8 +1,8 @@
-// IPv6 header, ICMPv6 echo, UDP, and LOWPAN_IPHC / NHC-UDP compression (RFC 6282) with the
-// address derivation G3 uses (G.9903 9.4: interface identifier from PAN id and short address,
+// ICMPv6 echo and LOWPAN_IPHC / NHC-UDP compression (RFC 6282) of the IPv6 and UDP headers
+// (their codec: generic/shared/ipv6.ts), with the address derivation G3 uses
+// (generic/shared/g3-address.ts: interface identifier from PAN id and short address, G.9903 9.4,
 // RFC 4944 section 6).
 import { ByteReader, ByteWriter, bytesEqual, concat } from './bytes.js';
-import { EncodeError } from './errors.js';
 import {
   DISPATCH_IPHC,
   DISPATCH_IPHC_MASK,
@@ -29,58 +29,8 @@ import {
   UDP_PORT_8BIT_BASE,
   ADP_MAX_DATAGRAM,
 } from './adp-const.js';
-
-/** Link-layer address as seen by ADP: short (16-bit) or EUI-64 (most significant byte first). */
-export type LinkAddr = number | Uint8Array;
-
-// ---------------- IPv6 ----------------
-
-export interface Ipv6Header {
-  trafficClass: number;
-  flowLabel: number;
-  payloadLength: number;
-  nextHeader: number;
-  hopLimit: number;
-  src: Uint8Array;
-  dst: Uint8Array;
-}
-
-export function encodeIpv6(h: Omit<Ipv6Header, 'payloadLength'>, payload: Uint8Array): Uint8Array {
-  if (h.src.length !== 16 || h.dst.length !== 16) throw new EncodeError('ipv6: addresses are 16 bytes');
-  if (IPV6_HEADER_LENGTH + payload.length > 0xffff + IPV6_HEADER_LENGTH) throw new EncodeError('ipv6: payload too long');
-  const w = new ByteWriter(IPV6_HEADER_LENGTH + payload.length);
-  w.u32be(((6 << 28) | ((h.trafficClass & 0xff) << 20) | (h.flowLabel & 0xfffff)) >>> 0);
-  w.u16be(payload.length).u8(h.nextHeader).u8(h.hopLimit).bytes(h.src).bytes(h.dst).bytes(payload);
-  return w.finish();
-}
-
-export function decodeIpv6(b: Uint8Array): { header: Ipv6Header; payload: Uint8Array } {
-  const r = new ByteReader(b);
-  const w0 = r.u32be('ipv6.version');
-  if (w0 >>> 28 !== 6) r.fail('ipv6.version', `version ${w0 >>> 28}`, 0);
-  const payloadLength = r.u16be('ipv6.payloadLength');
-  const nextHeader = r.u8('ipv6.nextHeader');
-  const hopLimit = r.u8('ipv6.hopLimit');
-  const src = r.take(16, 'ipv6.src');
-  const dst = r.take(16, 'ipv6.dst');
-  const payload = r.take(payloadLength, 'ipv6.payload');
-  if (r.remaining !== 0) r.fail('ipv6.length', 'bytes after payload');
-  return { header: { trafficClass: (w0 >>> 20) & 0xff, flowLabel: w0 & 0xfffff, payloadLength, nextHeader, hopLimit, src, dst }, payload };
-}
-
-/** Internet checksum over the IPv6 pseudo-header and the upper-layer packet (RFC 8200 8.1). */
-export function upperLayerChecksum(src: Uint8Array, dst: Uint8Array, nextHeader: number, upper: Uint8Array): number {
-  let sum = 0;
-  const add = (b: Uint8Array): void => {
-    for (let i = 0; i < b.length; i += 2) sum += ((b[i] as number) << 8) | (b[i + 1] ?? 0);
-  };
-  add(src);
-  add(dst);
-  sum += (upper.length >>> 16) + (upper.length & 0xffff) + nextHeader;
-  add(upper);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
+import { iidFromLink, type LinkAddr, type ShortIidMode } from '../generic/shared/g3-address.js';
+import { decodeIpv6, encodeIpv6, upperLayerChecksum, type Ipv6Header } from '../generic/shared/ipv6.js';
 
 // ---------------- ICMPv6 echo (RFC 4443 4.1/4.2) ----------------
 
@@ -122,54 +72,10 @@ export function echoReplyFor(packet: Uint8Array, self: Uint8Array, hopLimit = 64
   return buildEcho(self, ip.src, { ...echo, type: ICMPV6_ECHO_REPLY }, hopLimit);
 }
 
-// ---------------- UDP ----------------
-
-export function buildUdp(src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, data: Uint8Array, hopLimit = 64): Uint8Array {
-  const udp = new ByteWriter(8 + data.length)
-    .u16be(srcPort)
-    .u16be(dstPort)
-    .u16be(8 + data.length)
-    .u16be(0)
-    .bytes(data)
-    .finish();
-  let c = upperLayerChecksum(src, dst, NEXT_HEADER_UDP, udp);
-  if (c === 0) c = 0xffff;
-  udp[6] = c >> 8;
-  udp[7] = c & 0xff;
-  return encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER_UDP, hopLimit, src, dst }, udp);
-}
-
-// ---------------- addresses ----------------
-
-export const LINK_LOCAL_PREFIX = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0);
-
-/** How a 16-bit short address maps to an interface identifier. */
-export type ShortIidMode = 'g3' | 'rfc6282';
-
-/**
- * IID of a link address. EUI-64: U/L bit inverted (RFC 4944 6). Short: RFC 4944 6 / G.9903 use
- * PAN_ID:00ff:fe00:short with the U/L bit of the PAN id forced to 0 ("g3"); RFC 6282 stateless
- * compression uses 0000:00ff:fe00:short ("rfc6282").
- */
-export function iidFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
-  if (typeof a !== 'number') {
-    const iid = a.slice(0, 8);
-    iid[0] = (iid[0] as number) ^ 0x02;
-    return iid;
-  }
-  const p = mode === 'g3' ? panId & 0xfdff : 0;
-  return Uint8Array.of(p >> 8, p & 0xff, 0x00, 0xff, 0xfe, 0x00, (a >> 8) & 0xff, a & 0xff);
-}
-
-export function linkLocalFromLink(a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
-  return concat(LINK_LOCAL_PREFIX, iidFromLink(a, panId, mode));
-}
-
-export function addressFromPrefix(prefix: Uint8Array, a: LinkAddr, panId: number, mode: ShortIidMode = 'g3'): Uint8Array {
-  return concat(prefix.subarray(0, 8), iidFromLink(a, panId, mode));
-}
-
 // ---------------- IPHC ----------------
+
+/** fe80::/64, elided by IPHC's stateless address modes (RFC 6282 3.1.1). */
+const LINK_LOCAL_PREFIX = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0);
 
 export interface IphcOptions {
   panId: number;

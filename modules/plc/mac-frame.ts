@@ -1,6 +1,7 @@
 // IEEE 802.15.4-2006 MAC frame codec as profiled by G3-PLC (ITU-T G.9903 clause 9).
 // The frame handled here is the MPDU without FCS, as exchanged with the modem (PROTOCOL.md).
 import { ByteReader, ByteWriter } from './bytes.js';
+import { panShortBytes } from '../generic/shared/g3-address.js';
 import { EncodeError } from './errors.js';
 import {
   AddrMode,
@@ -336,7 +337,7 @@ export function ccmNonce(srcExt: Uint8Array, frameCounter: number, level: number
  * address (same layout as the RFC 4944 section 6 interface identifier).
  */
 export function nonceSourceFromShort(panId: number, short: number): Uint8Array {
-  return Uint8Array.of(panId >> 8, panId & 0xff, 0x00, 0xff, 0xfe, 0x00, short >> 8, short & 0xff);
+  return panShortBytes(panId, short);
 }
 
 export function macAddrEqual(a: MacAddr, b: MacAddr): boolean {

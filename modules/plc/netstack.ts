@@ -18,7 +18,8 @@ import {
   encodeMeshHeader,
   fragment,
 } from './adp.js';
-import { compressIphc, decompressIphc, echoReplyFor, type IphcOptions, type LinkAddr } from './iphc.js';
+import { compressIphc, decompressIphc, echoReplyFor, type IphcOptions } from './iphc.js';
+import { SHORT_NONE, shortFromAddress, type LinkAddr } from '../generic/shared/g3-address.js';
 import { LoadngRouter, type LoadngParams } from './loadng.js';
 import { concat } from './bytes.js';
 
@@ -149,9 +150,8 @@ export class G3Node {
   /** Short address behind an IPv6 destination (IID ..:00ff:fe00:XXXX), 0xFFFF for multicast. */
   private finalOf(dst: Uint8Array): number | null {
     if (dst[0] === 0xff) return SHORT_BROADCAST;
-    if (dst[10] === 0x00 && dst[11] === 0xff && dst[12] === 0xfe && dst[13] === 0x00)
-      return ((dst[14] as number) << 8) | (dst[15] as number);
-    return null;
+    const short = shortFromAddress(dst);
+    return short === SHORT_NONE ? null : short;
   }
 
   sendIpv6(packet: Uint8Array): void {

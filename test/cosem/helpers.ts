@@ -7,24 +7,18 @@ import { serverAddress } from '../../modules/nonlegal/dlms/hdlc.js';
 import {
   CosemServer,
   DlmsClient,
-  HdlcClientLink,
-  HdlcServerLink,
-  WrapperClientLink,
-  WrapperServerPort,
-  createMeterObjects,
   dt,
   u32,
   en,
   type AesBlock,
-  type ApduLink,
-  type ByteTransport,
   type ClientConfig,
   type CosemServerOptions,
-  type MeterProviders,
   type SecurityEventKind,
-  DEFAULT_CLIENTS,
   type DlmsClientOptions,
 } from '../../modules/nonlegal/cosem/index.js';
+import { HdlcClientLink, HdlcServerLink } from '../../modules/nonlegal/dlms/hdlc-link.js';
+import { WrapperClientLink, WrapperServerPort, type ApduLink, type ByteTransport } from '../../modules/nonlegal/dlms/link.js';
+import { createMeterObjects, type MeterProviders, DEFAULT_CLIENTS } from '../../modules/nonlegal/meter/meter-objects.js';
 
 export { nodeGcm };
 export const hex = fromHex;

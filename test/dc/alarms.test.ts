@@ -13,12 +13,13 @@ import {
 import { encodeWrapper } from '../../modules/nonlegal/dlms/wrapper.js';
 import { DecodeError } from '../../modules/nonlegal/dlms/errors.js';
 import { AlarmCenter, type AlarmsConfig } from '../../modules/nonlegal/dc/alarms.js';
-import { AlarmPusher, AlarmState, alarmObjects, DEFAULT_ALARM_FILTER } from '../../modules/nonlegal/push.js';
+import { AlarmPusher, AlarmState, alarmObjects } from '../../modules/nonlegal/meter/push.js';
+import { DEFAULT_ALARM_FILTER } from '../../modules/nonlegal/cosem/cosem-const.js';
 import type { PushSetup } from '../../modules/nonlegal/cosem/objects.js';
 import { os, u16, u32, obis } from '../../modules/nonlegal/cosem/data.js';
-import { toDateTime } from '../../modules/nonlegal/optical/clock.js';
+import { toDateTime } from '../../modules/nonlegal/cosem/clock.js';
 import type { TimerModule, TimerHandle, TimerCallback } from '../../modules/generic/timer.js';
-import type { UplinkAlarm } from '../../modules/nonlegal/headend/records.js';
+import type { UplinkAlarm } from '../../modules/nonlegal/dc/headend/records.js';
 
 const keys = { encryptionKey: new Uint8Array(16).fill(1), authenticationKey: new Uint8Array(16).fill(2) };
 const title = Uint8Array.of(0x4d, 0x46, 0x57, 0, 0, 0x0b, 0xc6, 0x14);

@@ -3,7 +3,7 @@
 // reported as such; the bound; the records handed to the uplink; DC BALANCE's lines.
 import assert from 'node:assert/strict';
 import type { Instant } from '../../modules/generic/shared/messages.js';
-import type { UplinkRecord } from '../../modules/nonlegal/headend/records.js';
+import type { UplinkRecord } from '../../modules/nonlegal/dc/headend/records.js';
 import { Balance, balanceConfig, TransformerMeter } from '../../modules/nonlegal/dc/balance.js';
 import { type MeterPhase, Registry, registryConfig } from '../../modules/nonlegal/dc/registry.js';
 import type { Scheduler } from '../../modules/nonlegal/dc/scheduler.js';

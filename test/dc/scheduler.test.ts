@@ -2,7 +2,7 @@
 // range from each meter's cursor (no interval twice, a gap filled after a meter was away), clock
 // sync within 5 s, on-demand reads ahead of bulk work, and the DC shell's JSON lines.
 import assert from 'node:assert/strict';
-import type { UplinkRecord } from '../../modules/nonlegal/headend/records.js';
+import type { UplinkRecord } from '../../modules/nonlegal/dc/headend/records.js';
 import { type MeterEntry, Registry, registryConfig } from '../../modules/nonlegal/dc/registry.js';
 import { type MeterReader, type Row, Scheduler, schedulerConfig } from '../../modules/nonlegal/dc/scheduler.js';
 import { Sessions, sessionLimits } from '../../modules/nonlegal/dc/session.js';

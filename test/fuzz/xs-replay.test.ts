@@ -27,7 +27,7 @@ import { encodeLbp } from '../../modules/plc/lbp.js';
 import { LbpCode } from '../../modules/plc/lbp-const.js';
 import { encodeHdlcFrame, HdlcFrameReader, serverAddress, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
-import { HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
+import { HdlcClientLink } from '../../modules/nonlegal/dlms/hdlc-link.js';
 import { DecodeError, NeedMoreData } from '../../modules/generic/shared/errors.js';
 
 const provisionRecord = provisionRecordJs as (o: { eui64: string; psk: string; seed: string }) => Buffer;

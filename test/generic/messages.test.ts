@@ -15,7 +15,7 @@ import { ADP_DEVICE_CONFIRM, APP_RX_EVENT } from '../../modules/generic/shared/n
 const CONTRACTS = ([...Object.values(requests), ...Object.values(answers), ...Object.values(net)] as unknown[]).filter(
   (v): v is Contract<unknown> => typeof v === 'object' && v !== null && 'valid' in v,
 );
-import { LegalLink } from '../../modules/nonlegal/optical/legal.js';
+import { LegalLink } from '../../modules/nonlegal/meter/legal.js';
 import type { RunServiceFn } from '../../modules/generic/services.js';
 import type { TimerModule, TimerHandle } from '../../modules/generic/timer.js';
 

@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { FrameReader, decodeMessage, type Message } from '../../modules/nonlegal/headend/wire.js';
+import { FrameReader, decodeMessage, type Message } from '../../modules/nonlegal/dc/headend/wire.js';
 
 export class FakeConcentrator {
   server: Server;

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
-import type { UplinkRecord } from '../../modules/nonlegal/headend/records.js';
-import { decodeMessage, encodeFrame, encodeMessage, encodeRecords } from '../../modules/nonlegal/headend/wire.js';
-import { ACK_REJECTED, ACK_STORED, ENC_DEFLATE, ENC_RAW } from '../../modules/nonlegal/headend/wire-const.js';
+import type { UplinkRecord } from '../../modules/nonlegal/dc/headend/records.js';
+import { decodeMessage, encodeFrame, encodeMessage, encodeRecords } from '../../modules/nonlegal/dc/headend/wire.js';
+import { ACK_REJECTED, ACK_STORED, ENC_DEFLATE, ENC_RAW } from '../../modules/nonlegal/dc/headend/wire-const.js';
 import type { Db } from '../../tools/headend/db.js';
 import { handleBody, query, summary } from '../../tools/headend/store.js';
 import { FakeConcentrator, headend } from './helpers.js';

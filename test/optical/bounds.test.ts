@@ -7,8 +7,10 @@ import { FirmwareNode, type Platform, type UartLink } from '../../emulator/node.
 import { nodeGcm } from '../dlms/helpers.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
 import { encodeHdlcFrame, serverAddress, HdlcFrameReader, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
-import { DlmsClient, HdlcClientLink, octets, items, type ByteTransport } from '../../modules/nonlegal/cosem/index.js';
-import { toDateTime } from '../../modules/nonlegal/optical/clock.js';
+import { DlmsClient, octets, items } from '../../modules/nonlegal/cosem/index.js';
+import { HdlcClientLink } from '../../modules/nonlegal/dlms/hdlc-link.js';
+import type { ByteTransport } from '../../modules/nonlegal/dlms/link.js';
+import { toDateTime } from '../../modules/nonlegal/cosem/clock.js';
 
 const KEYS = { encryptionKey: fromHex('000102030405060708090A0B0C0D0E0F'), authenticationKey: fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };
 const SERVER = serverAddress(1, 17);

@@ -10,20 +10,10 @@ import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
 import { serverAddress, encodeHdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
 import { parseIdentification, parseDataReadout, parseDataSet, ETX } from '../../modules/nonlegal/dlms/iec62056-21.js';
 import { Mechanism, DataAccessResult } from '../../modules/nonlegal/dlms/xdlms-const.js';
-import {
-  DlmsClient,
-  DlmsError,
-  HdlcClientLink,
-  ClassId,
-  dateTimeOf,
-  items,
-  num,
-  octets,
-  u32,
-  dt,
-  type ByteTransport,
-} from '../../modules/nonlegal/cosem/index.js';
-import { toDateTime, fromDateTime } from '../../modules/nonlegal/optical/clock.js';
+import { DlmsClient, DlmsError, ClassId, dateTimeOf, items, num, octets, u32, dt } from '../../modules/nonlegal/cosem/index.js';
+import { HdlcClientLink } from '../../modules/nonlegal/dlms/hdlc-link.js';
+import type { ByteTransport } from '../../modules/nonlegal/dlms/link.js';
+import { toDateTime, fromDateTime } from '../../modules/nonlegal/cosem/clock.js';
 
 const KEYS = { encryptionKey: fromHex('000102030405060708090A0B0C0D0E0F'), authenticationKey: fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };
 const TITLE = fromHex('4D4D4D0000000001');

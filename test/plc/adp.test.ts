@@ -9,17 +9,9 @@ import {
   encodeMeshHeader,
   fragment,
 } from '../../modules/plc/adp.js';
-import {
-  buildEcho,
-  buildUdp,
-  compressIphc,
-  decompressIphc,
-  iidFromLink,
-  linkLocalFromLink,
-  parseEcho,
-  type IphcOptions,
-  type LinkAddr,
-} from '../../modules/plc/iphc.js';
+import { buildEcho, compressIphc, decompressIphc, parseEcho, type IphcOptions } from '../../modules/plc/iphc.js';
+import { buildUdp } from '../../modules/generic/shared/ipv6.js';
+import { iidFromLink, linkLocalFromLink, type LinkAddr } from '../../modules/generic/shared/g3-address.js';
 import { concat } from '../../modules/plc/bytes.js';
 import { eui, hex, toH } from './helpers.js';
 

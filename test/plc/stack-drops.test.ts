@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { G3Node } from '../../modules/plc/netstack.js';
 import type { MacTx } from '../../modules/plc/mac.js';
-import { buildUdp, linkLocalFromLink } from '../../modules/plc/iphc.js';
+import { buildUdp } from '../../modules/generic/shared/ipv6.js';
+import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
 import { encodeFragHeader } from '../../modules/plc/adp.js';
 import { ADP_DEFAULT_REASSEMBLY_TIMEOUT_MS } from '../../modules/plc/adp-const.js';
 import { concat } from '../../modules/plc/bytes.js';

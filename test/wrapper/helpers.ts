@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirmwareNode, type Platform } from '../../emulator/node.js';
 import { serverAddress } from '../../modules/nonlegal/dlms/hdlc.js';
-import { HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
+import { HdlcClientLink } from '../../modules/nonlegal/dlms/hdlc-link.js';
 
 export class MeterOnNvram {
   readonly dir: string;

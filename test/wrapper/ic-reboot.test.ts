@@ -12,7 +12,8 @@ import { nodeGcm } from '../dlms/helpers.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';
 import { serverAddress } from '../../modules/nonlegal/dlms/hdlc.js';
 import { Mechanism } from '../../modules/nonlegal/dlms/xdlms-const.js';
-import { DlmsClient, HdlcClientLink } from '../../modules/nonlegal/cosem/index.js';
+import { DlmsClient } from '../../modules/nonlegal/cosem/index.js';
+import { HdlcClientLink } from '../../modules/nonlegal/dlms/hdlc-link.js';
 
 const KEYS = { encryptionKey: fromHex('000102030405060708090A0B0C0D0E0F'), authenticationKey: fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF') };
 

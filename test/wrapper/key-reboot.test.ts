@@ -3,7 +3,7 @@
 // NVRAM file: the management client (HLS-GMAC, ciphered) transfers a new global unicast
 // and authentication key through the optical port, the meter is killed (SIGKILL) and restarted on
 // the same NVRAM; the factory keys are then refused and the new ones accepted, and no key is in
-// the NVRAM file in clear (modules/nonlegal/ic-store.ts KeyRecord: wrapped under the master key).
+// the NVRAM file in clear (modules/nonlegal/meter/ic-store.ts KeyRecord: wrapped under the master key).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { FirmwareNode } from '../../emulator/node.js';

@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameReader, encodeFrame, encodeMessage } from '../../modules/nonlegal/headend/wire.js';
+import { FrameReader, encodeFrame, encodeMessage } from '../../modules/nonlegal/dc/headend/wire.js';
 import { type Db, openPg, openSqlite } from './db.js';
 import { handleBody, PERIOD_S, query, type Range, summary } from './store.js';
 

@@ -2,9 +2,9 @@
 // by meter + OBIS + capture time, alarms by meter + code + event time), count duplicates, and
 // answer with an ACK only after the transaction committed. Summary and queries read it back.
 import { inflateRawSync } from 'node:zlib';
-import type { UplinkAlarm, UplinkRecord } from '../../modules/nonlegal/headend/records.js';
-import { decodeMessage, decodeRecords, encodeFrame, encodeMessage } from '../../modules/nonlegal/headend/wire.js';
-import { ACK_REJECTED, ACK_STORED, ENC_DEFLATE } from '../../modules/nonlegal/headend/wire-const.js';
+import type { UplinkAlarm, UplinkRecord } from '../../modules/nonlegal/dc/headend/records.js';
+import { decodeMessage, decodeRecords, encodeFrame, encodeMessage } from '../../modules/nonlegal/dc/headend/wire.js';
+import { ACK_REJECTED, ACK_STORED, ENC_DEFLATE } from '../../modules/nonlegal/dc/headend/wire-const.js';
 import type { Db } from './db.js';
 
 export const PERIOD_S = 900;

@@ -1,5 +1,5 @@
 // A counter that must never repeat (a nonce's counter) kept as a reserved bound in a power-fail-safe
-// record of the NVRAM (./nvrecord.ts): NON-LEGAL's DLMS invocation counters (nonlegal/ic-store.ts)
+// record of the NVRAM (./nvrecord.ts): NON-LEGAL's DLMS invocation counters (nonlegal/meter/ic-store.ts)
 // and the PLC part's G3 MAC frame counter (plc/fc-store.ts), each in its own part's NVRAM area.
 // Its own module so that a board where neither part keeps one (the STM32F405) does not load it.
 import type { TwoSlotRecord } from './nvrecord.js';

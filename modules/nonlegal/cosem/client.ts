@@ -10,7 +10,7 @@ import { decodeApdu, encodeApdu, type AccessSelection, type Apdu, type GetDataRe
 import { ClassId } from './cosem-const.js';
 import { arr, dt, items, obis, octets, os, st, u16, u32 } from './data.js';
 import { captureData, def, type CaptureDef } from './objects.js';
-import type { ApduLink } from './link.js';
+import type { ApduLink } from '../dlms/link.js';
 
 export interface DlmsClientOptions {
   link: ApduLink;
@@ -31,6 +31,16 @@ export interface DlmsClientOptions {
   maxBytes?: number;
   /** Deepest nesting of arrays/structures accepted in the server's Data. Default 16 (AXDR_DEFAULT_MAX_DEPTH). */
   maxDepth?: number;
+}
+
+/** A client's persistent security state (meter/ic-store.ts keeps the concentrator's in NVRAM). */
+export interface ClientSecurity {
+  /** Random bytes for the CtoS challenge. */
+  random(n: number): Uint8Array;
+  /** The last invocation counter used (every one sent from now on is above it). */
+  invocationCounter(): number;
+  /** A counter about to be sent (persisted before it goes out). */
+  used(ic: number): void;
 }
 
 export interface AssociateOptions {

@@ -48,3 +48,8 @@ export const COSEM_DEFAULT_MAX_SET_BYTES = 4096; // reassembled SET-with-datablo
 // parameters); the deepest the objects need is 4 (docs/dlms-bounds.md).
 export const COSEM_DEFAULT_MAX_DATA_DEPTH = 8;
 export const COSEM_DEFAULT_MAX_RESPONSE = 65535; // encoded GET result before block transfer
+
+/** The meters' alarm filter (0.0.97.98.10.255) by default, which the concentrator assumes too.
+ * Power fail/restore, sag, swell, interruption, over/undervoltage, reverse, cover, magnet, NVRAM,
+ * registers lost (1-10, 12, 13) and security events but key-changed (16-18, 20). */
+export const DEFAULT_ALARM_FILTER = 0b1_0111_0011_0111_1111_1110;

@@ -21,9 +21,9 @@ import { DATA_NOTIFICATION, openNotification, type ReceivedNotification } from '
 import { AuthenticationFailed, type Gcm, type SecurityKeys } from '../dlms/security.js';
 import { ApduTag } from '../dlms/xdlms-const.js';
 import { items, num, octets, lnKey, obis } from '../cosem/data.js';
-import { fromDateTime } from '../optical/clock.js';
-import type { UplinkAlarm, UplinkSink } from '../headend/records.js';
-import { DEFAULT_ALARM_FILTER } from '../push.js';
+import { fromDateTime } from '../cosem/clock.js';
+import type { UplinkAlarm, UplinkSink } from './headend/records.js';
+import { DEFAULT_ALARM_FILTER } from '../cosem/cosem-const.js';
 
 /** The meters' alarm Push setup (push.ts): its LN is the body's second element. */
 const ALARM_PUSH_LN = lnKey(obis('0.4.25.9.0.255'));

@@ -13,7 +13,7 @@
 // consecutive boundaries (as a meter's profile captures its registers), split among the phases in
 // proportion to each phase's import power integrated over LEGAL's measured seconds.
 import type { Instant } from '../../generic/shared/messages.js';
-import type { UplinkRecord } from '../headend/records.js';
+import type { UplinkRecord } from './headend/records.js';
 import type { MeterEntry, MeterPhase, Registry } from './registry.js';
 
 /** config.dc.balance (modules/nonlegal/manifest.json, concentrator role). */

@@ -7,8 +7,8 @@ import { WPort } from '../dlms/wrapper.js';
 import type { DlmsClient } from '../cosem/client.js';
 import { ClassId } from '../cosem/cosem-const.js';
 import { dateTimeOf, dt, items, num, octets } from '../cosem/data.js';
-import { fromDateTime, toDateTime } from '../optical/clock.js';
-import type { DlmsUdpClient } from '../dlms-read.js';
+import { fromDateTime, toDateTime } from '../cosem/clock.js';
+import type { DlmsUdpClient } from './dlms-read.js';
 import type { MeterEntry } from './registry.js';
 import { CLOCK_OBIS, EVENTS_OBIS, PROFILE_OBIS, type MeterReader, type Row } from './scheduler.js';
 

@@ -5,7 +5,7 @@
 // config.dc.clockMaxOffsetS, at most 5 s). On-demand reads (DC READ) run at HIGH priority ahead
 // of this bulk work (session.ts). Every new interval, register and event goes to the sink and to
 // a bounded in-RAM store (config.dc.keepIntervals, config.dc.keepEvents) the shell answers from.
-import type { UplinkRecord, UplinkSink } from '../headend/records.js';
+import type { UplinkRecord, UplinkSink } from './headend/records.js';
 import type { MeterEntry, Registry } from './registry.js';
 import { BULK, HIGH, type Sessions, UnreachableError } from './session.js';
 

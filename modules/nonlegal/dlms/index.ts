@@ -1,5 +1,6 @@
 // DLMS/COSEM codecs: A-XDR data, xDLMS/ACSE APDUs, security suite 0 framing, IP wrapper,
-// HDLC (IEC 62056-46), IEC 62056-21 mode C, OBIS. Pure TypeScript for XS: no I/O here.
+// HDLC (IEC 62056-46), IEC 62056-21 mode C, OBIS, and the links over them (link.ts: byte and
+// APDU transports, IP wrapper; hdlc-link.ts: the HDLC link layer). Pure TypeScript for XS: no I/O here.
 export * from './errors.js';
 export * from './bytes.js';
 export * from './axdr-const.js';
@@ -14,3 +15,5 @@ export * from './crc16.js';
 export * from './hdlc-const.js';
 export * from './hdlc.js';
 export * from './iec62056-21.js';
+export * from './link.js';
+export * from './hdlc-link.js';

@@ -3,13 +3,13 @@
 // Loaded by main.ts only where the manifest's config enables it (not on the STM32F405: RAM).
 import type { RunServiceFn } from '../../generic/services.js';
 import type { TimerModule } from '../../generic/timer.js';
-import { LegalLink } from './legal.js';
+import { LegalLink } from '../meter/legal.js';
 import { encodeApdu, decodeApdu, type Apdu } from '../dlms/xdlms.js';
 import { AxdrDecoder, AxdrEncoder, type DlmsData } from '../dlms/axdr.js';
 import { ByteReader, ByteWriter } from '../dlms/bytes.js';
 import { obis, st, arr, u32, dt } from '../cosem/data.js';
-import { toDateTime } from './clock.js';
-import { createMeter, type Meter, type MeterConfig } from './meter.js';
+import { toDateTime } from '../cosem/clock.js';
+import { createMeter, type Meter, type MeterConfig } from '../meter/meter.js';
 import type { CryptoDriver } from '../../generic/crypto-driver.js';
 import type { Instant } from '../../generic/shared/messages.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';

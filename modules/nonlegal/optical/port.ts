@@ -6,7 +6,7 @@ import { buildDataReadout, BAUD_CHAR, ACK } from '../dlms/iec62056-21.js';
 import { encodeHdlcFrame } from '../dlms/hdlc.js';
 import { HDLC_DEFAULT_INTER_OCTET_MS, HDLC_FLAG, LLC_RESPONSE } from '../dlms/hdlc-const.js';
 import { concat } from '../dlms/bytes.js';
-import { HdlcServerLink } from '../cosem/hdlc-link.js';
+import { HdlcServerLink } from '../dlms/hdlc-link.js';
 import type { CosemServer } from '../cosem/server.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 

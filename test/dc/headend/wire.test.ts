@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
-import type { UplinkAlarm, UplinkRecord } from '../../modules/nonlegal/headend/records.js';
+import type { UplinkAlarm, UplinkRecord } from '../../../modules/nonlegal/dc/headend/records.js';
 import {
   FrameReader,
   crc32,
@@ -11,9 +11,9 @@ import {
   encodeMessage,
   encodeRecords,
   type Message,
-} from '../../modules/nonlegal/headend/wire.js';
-import { ENC_DEFLATE } from '../../modules/nonlegal/headend/wire-const.js';
-import { DecodeError } from '../../modules/generic/shared/errors.js';
+} from '../../../modules/nonlegal/dc/headend/wire.js';
+import { ENC_DEFLATE } from '../../../modules/nonlegal/dc/headend/wire-const.js';
+import { DecodeError } from '../../../modules/generic/shared/errors.js';
 
 const hex8 = fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => Buffer.from(b).toString('hex').toUpperCase());
 const obis = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));

@@ -12,16 +12,16 @@
 // The meter answers DATA_REQUEST with the records METRO pops from its ring (X_METRO_GET_DATA
 // {req} -> X_METRO_SET_DATA {req}, matched by request id); the concentrator's
 // `APP GET_DATA_STREAM` prints them.
-import { accept, formatMalformed, type MalformedCounts } from '../generic/shared/messages.js';
-import { RequestIds } from '../generic/shared/request-ids.js';
-import { APP_RX_EVENT } from '../generic/shared/net-messages.js';
-import { METRO_GET_DATA } from '../generic/shared/metro-requests.js';
-import { METRO_SET_DATA } from '../generic/shared/metro-answers.js';
+import { accept, formatMalformed, type MalformedCounts } from '../../generic/shared/messages.js';
+import { RequestIds } from '../../generic/shared/request-ids.js';
+import { APP_RX_EVENT } from '../../generic/shared/net-messages.js';
+import { METRO_GET_DATA } from '../../generic/shared/metro-requests.js';
+import { METRO_SET_DATA } from '../../generic/shared/metro-answers.js';
 import { DeviceLookup, validMeter, METER_RANGE } from './devices.js';
-import type { RunServiceFn } from '../generic/services.js';
-import type { Message } from '../generic/kernel.js';
-import type { ShellPrint } from '../generic/shell.js';
-import type { Tcpip } from './tcpip.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { Message } from '../../generic/kernel.js';
+import type { ShellPrint } from '../../generic/shell.js';
+import type { Tcpip } from '../net/tcpip.js';
 
 /** 0xF0B1: in the 0xF0B0..0xF0BF range that RFC 6282 NHC compresses to 4 bits per port. */
 export const APP_PORT = 0xf0b1;

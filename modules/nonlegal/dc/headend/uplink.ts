@@ -5,7 +5,7 @@
 // HELLO (it connected again), so a link down for hours loses nothing until the bound: at
 // maxUploads the oldest batch is dropped (counted), never an alarm; repeats of a queued alarm
 // are aggregated into its count, and only distinct alarms beyond maxAlarms are dropped (counted).
-import type { RunServiceFn } from '../../generic/services.js';
+import type { RunServiceFn } from '../../../generic/services.js';
 import type { UplinkAlarm, UplinkRecord, UplinkSink } from './records.js';
 import { checkRecord, encodeFrame, encodeMessage, encodeRecords, FrameReader, decodeMessage, recordSize } from './wire.js';
 import { ACK_REJECTED, ENC_DEFLATE, ENC_RAW, FRAME_OVERHEAD } from './wire-const.js';

@@ -8,19 +8,19 @@
 // later; the RAM queue is bounded (config push.queue) and a full one stops reading LEGAL's log.
 // Start of a burst: a random delay in 0..randomisation_start_interval once the network is up;
 // a push the network refuses is tried again after repetition_delay, number_of_retries times.
-import type { RunServiceFn } from '../generic/services.js';
-import type { TimerModule, TimerHandle } from '../generic/timer.js';
-import type { LegalEvent } from '../generic/shared/messages.js';
-import type { DlmsData } from './dlms/axdr.js';
-import { encodeDataNotification, protectNotification } from './dlms/notification.js';
-import { encodeWrapper, WPort } from './dlms/wrapper.js';
-import type { Gcm } from './dlms/security.js';
-import { asciiBytes, asciiString } from './dlms/bytes.js';
-import { ClassId } from './cosem/cosem-const.js';
-import { CosemData, PushSetup, def, type CosemObject } from './cosem/objects.js';
-import { os, u16, u32, obis, lnKey } from './cosem/data.js';
-import type { SecurityEventKind } from './cosem/cosem-const.js';
-import { toDateTime } from './optical/clock.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { TimerModule, TimerHandle } from '../../generic/timer.js';
+import type { LegalEvent } from '../../generic/shared/messages.js';
+import type { DlmsData } from '../dlms/axdr.js';
+import { encodeDataNotification, protectNotification } from '../dlms/notification.js';
+import { encodeWrapper, WPort } from '../dlms/wrapper.js';
+import type { Gcm } from '../dlms/security.js';
+import { asciiBytes, asciiString } from '../dlms/bytes.js';
+import { ClassId, DEFAULT_ALARM_FILTER } from '../cosem/cosem-const.js';
+import { CosemData, PushSetup, def, type CosemObject } from '../cosem/objects.js';
+import { os, u16, u32, obis, lnKey } from '../cosem/data.js';
+import type { SecurityEventKind } from '../cosem/cosem-const.js';
+import { toDateTime } from '../cosem/clock.js';
 
 export const ALARM_PUSH = '0.4.25.9.0.255';
 export const ALARM_REGISTER = '0.0.97.98.0.255';
@@ -37,9 +37,6 @@ export const SECURITY_CODES: Readonly<Record<SecurityEventKind, number>> = Objec
 });
 /** Highest alarm code + 1 (the alarm register's 32 bits). */
 export const ALARM_CODES = 32;
-/** Default filter: power fail/restore, sag, swell, interruption, over/undervoltage, reverse, cover,
- * magnet, NVRAM, registers lost (1-10, 12, 13) and security events but key-changed (16-18, 20). */
-export const DEFAULT_ALARM_FILTER = 0b1_0111_0011_0111_1111_1110;
 /** Client wPort the alarm push is addressed to (configurable: push.clientWPort). */
 export const PUSH_CLIENT_WPORT = 102;
 /** Gap between two pushes of one burst (the modem's transmit queue holds 8 frames). */
@@ -230,7 +227,7 @@ export class AlarmPusher {
   }
 }
 
-/** What startAlarmPush needs of the meter (optical/meter.ts). */
+/** What startAlarmPush needs of the meter (meter/meter.ts). */
 export interface PushMeter {
   server: {
     objects: readonly CosemObject[];

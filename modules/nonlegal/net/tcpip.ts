@@ -14,30 +14,18 @@ import {
   X_APP_RX_EVENT,
   ADP_SUCCESS,
   ADP_NOT_REGISTERED,
-} from '../generic/ids.js';
-import type { RunServiceFn } from '../generic/services.js';
-import type { Message } from '../generic/kernel.js';
-import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../generic/shared/messages.js';
-import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../generic/shared/net-messages.js';
-import {
-  ALL_NODES,
-  ICMPV6_DEST_UNREACHABLE,
-  ICMPV6_ECHO_REPLY,
-  ICMPV6_ECHO_REQUEST,
-  ICMPV6_PORT_UNREACHABLE,
-  IPV6_HEADER,
-  IPV6_MTU,
-  LOOPBACK,
-  NH_ICMPV6,
-  SHORT_NONE,
-  UDP_HEADER,
-  buildIcmp,
-  buildUdp,
-  linkLocal,
-  parsePacket,
-  sameAddress,
-  shortOf,
-} from './ipv6.js';
+} from '../../generic/ids.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { Message } from '../../generic/kernel.js';
+import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../../generic/shared/messages.js';
+import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../../generic/shared/net-messages.js';
+import { IPV6_HEADER, IPV6_MTU, NH_ICMPV6, UDP_HEADER, buildUdp, parsePacket } from '../../generic/shared/ipv6.js';
+import { bytesEqual } from '../../generic/shared/bytes.js';
+import { ICMPV6_DEST_UNREACHABLE, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_PORT_UNREACHABLE, buildIcmp } from './icmpv6.js';
+import { SHORT_NONE, linkLocalFromLink, shortFromAddress } from '../../generic/shared/g3-address.js';
+
+export const LOOPBACK = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+export const ALL_NODES = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 
 export const MAX_SOCKETS = 4;
 /** Packets handed to ADP and not yet confirmed. */
@@ -130,7 +118,7 @@ export class Tcpip {
   }
 
   private ownAddress(): Uint8Array {
-    return linkLocal(this.short, this.panId);
+    return linkLocalFromLink(this.short, this.panId);
   }
 
   /**
@@ -149,7 +137,7 @@ export class Tcpip {
       this.drops.notJoined++;
       return 'not joined';
     }
-    const to = dst === 0xffff ? ALL_NODES : linkLocal(dst, this.panId);
+    const to = dst === 0xffff ? ALL_NODES : linkLocalFromLink(dst, this.panId);
     const r = this.toAdp(dst, buildUdp(this.ownAddress(), to, srcPort, dstPort, data));
     if (!r) this.counters.udpOut++;
     return r;
@@ -228,13 +216,13 @@ export class Tcpip {
       return;
     }
     const forUs = looped
-      ? sameAddress(ip.dst, LOOPBACK)
-      : this.joined && (sameAddress(ip.dst, this.ownAddress()) || sameAddress(ip.dst, ALL_NODES)) && !sameAddress(ip.src, LOOPBACK);
+      ? bytesEqual(ip.dst, LOOPBACK)
+      : this.joined && (bytesEqual(ip.dst, this.ownAddress()) || bytesEqual(ip.dst, ALL_NODES)) && !bytesEqual(ip.src, LOOPBACK);
     if (!forUs) {
       this.drops.notForUs++;
       return;
     }
-    const from = looped ? src : shortOf(ip.src);
+    const from = looped ? src : shortFromAddress(ip.src);
     const u = ip.upper;
     if (ip.nh === NH_ICMPV6) {
       if (u[0] === ICMPV6_ECHO_REQUEST && u[1] === 0 && !looped && ip.dst[0] !== 0xff) {

@@ -1,4 +1,4 @@
-// The meter's COSEM server for the optical port: the object list of cosem/meter-objects.ts fed
+// The meter's COSEM server, for the optical port and UDP 4059: the object list of meter-objects.ts fed
 // from LEGAL through messages (instantaneous values and registers, events, clock set, relay),
 // and the load profile captured here, in NON-LEGAL, into a bounded ring.
 import { METRO_GET_EVENTS_MAX, type Instant, type LegalEvent } from '../../generic/shared/messages.js';
@@ -8,17 +8,17 @@ import type { DlmsData } from '../dlms/axdr.js';
 import type { Gcm } from '../dlms/security.js';
 import { fromHex } from '../dlms/bytes.js';
 import { CosemServer } from '../cosem/server.js';
-import { createMeterObjects, DEFAULT_CLIENTS } from '../cosem/meter-objects.js';
+import { createMeterObjects, DEFAULT_CLIENTS } from './meter-objects.js';
 import { dt, u32, u16 } from '../cosem/data.js';
 import type { ProfileBuffer } from '../cosem/profile.js';
 import type { SecurityEventKind } from '../cosem/cosem-const.js';
 import type { AesBlock } from '../cosem/keywrap.js';
-import { toDateTime, fromDateTime } from './clock.js';
-import { drbg, keyStore, receivedCounter, serverCounter } from '../ic-store.js';
+import { toDateTime, fromDateTime } from '../cosem/clock.js';
+import { drbg, keyStore, receivedCounter, serverCounter } from './ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 import type { CryptoDriver } from '../../generic/crypto-driver.js';
-import { AlarmState, alarmObjects } from '../push.js';
+import { AlarmState, alarmObjects } from './push.js';
 
 export interface MeterConfig {
   deviceName: string;

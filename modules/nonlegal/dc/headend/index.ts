@@ -1,6 +1,6 @@
 // The head-end link on the concentrator: starts the uplink (uplink.ts) and its shell commands.
 // The scheduler (modules/nonlegal/dc/) hands its records and alarms to the returned sink.
-import type { RunServiceFn } from '../../generic/services.js';
+import type { RunServiceFn } from '../../../generic/services.js';
 import type { UplinkRecord } from './records.js';
 import { startUplink, statsLine, type Uplink, type UplinkConfig } from './uplink.js';
 

@@ -2,13 +2,13 @@
 // order) through PLC's ADP service: X_ADP_DEVICE_REQUEST {req, index} -> X_ADP_DEVICE_CONFIRM
 // {req, ...} (generic/shared/messages.ts). One home for APP and the DLMS client: answers are
 // matched by request id; a malformed or unmatched one is dropped and counted.
-import { ADP_SUCCESS, ADP_NO_DEVICE, ADP_NOT_COORDINATOR } from '../generic/ids.js';
-import { accept, type MalformedCounts } from '../generic/shared/messages.js';
-import { RequestIds } from '../generic/shared/request-ids.js';
-import { ADP_DEVICE_REQUEST, ADP_DEVICE_CONFIRM } from '../generic/shared/net-messages.js';
-import type { RunServiceFn } from '../generic/services.js';
-import type { Message } from '../generic/kernel.js';
-import type { TimerModule, TimerHandle } from '../generic/timer.js';
+import { ADP_SUCCESS, ADP_NO_DEVICE, ADP_NOT_COORDINATOR } from '../../generic/ids.js';
+import { accept, type MalformedCounts } from '../../generic/shared/messages.js';
+import { RequestIds } from '../../generic/shared/request-ids.js';
+import { ADP_DEVICE_REQUEST, ADP_DEVICE_CONFIRM } from '../../generic/shared/net-messages.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { Message } from '../../generic/kernel.js';
+import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 
 /** How long PLC's ADP task may take to answer, ms. */
 const DEVICE_TIMEOUT_MS = 5000;

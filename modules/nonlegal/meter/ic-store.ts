@@ -18,11 +18,11 @@
 // keys transferred (bit = key id: 0 global unicast, 2 authentication, 3 master), 12 key
 // generation (u32, +1 at each transfer), 16/40/64 the three keys wrapped (RFC 3394, 24 bytes
 // each, in that order), 92 CRC-32 of 0..91.
-import type { RunServiceFn } from '../generic/services.js';
-import type { ClientSecurity } from './dlms-read.js';
-import { TwoSlotRecord, persistentArea, type Nvram, type Crc32 } from '../generic/shared/nvrecord.js';
-import { ReservedCounter } from '../generic/shared/counter.js';
-import { aesKeyUnwrap, aesKeyWrap, type AesBlock } from './cosem/keywrap.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { ClientSecurity } from '../cosem/client.js';
+import { TwoSlotRecord, persistentArea, type Nvram, type Crc32 } from '../../generic/shared/nvrecord.js';
+import { ReservedCounter } from '../../generic/shared/counter.js';
+import { aesKeyUnwrap, aesKeyWrap, type AesBlock } from '../cosem/keywrap.js';
 
 export const IC_BLOCK = 64;
 const MAGIC = 0x3156_4c4e; // "NLV1"

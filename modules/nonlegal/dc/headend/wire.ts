@@ -1,7 +1,7 @@
 // Head-end link codec (docs/headend.md): frames with CRC-32 and resynchronisation after
 // garbage, the messages (batch, alarm, ack, hello) and the record encoding inside a batch.
 // Runs on XS (the concentrator) and on Node (tools/headend/, tests): no host API here.
-import { DecodeError, NeedMoreData } from '../../generic/shared/errors.js';
+import { DecodeError, NeedMoreData } from '../../../generic/shared/errors.js';
 import type { UplinkAlarm, UplinkRecord } from './records.js';
 import {
   ALARM_SIZE,

@@ -1,15 +1,16 @@
-// The meter's UDP wrapper port (modules/nonlegal/wrapper-udp.ts) on the real COSEM server, in
+// The meter's UDP wrapper port (modules/nonlegal/net/wrapper-udp.ts) on the real COSEM server, in
 // Node: byte-exact wrapper PDUs in and out, malformed datagrams dropped and counted without a
 // reply, the bounded session table, per-remote associations, the inactivity time-out; and the
 // persisted invocation counter (ic-store.ts) over a power cut and a torn write.
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { WrapperUdpServer, WRAPPER_SESSIONS } from '../../modules/nonlegal/wrapper-udp.js';
-import { NvRecord, storedCounter, IC_BLOCK } from '../../modules/nonlegal/ic-store.js';
+import { WrapperUdpServer, WRAPPER_SESSIONS } from '../../modules/nonlegal/net/wrapper-udp.js';
+import { NvRecord, storedCounter, IC_BLOCK } from '../../modules/nonlegal/meter/ic-store.js';
 import { encodeWrapper, decodeWrapperDatagram } from '../../modules/nonlegal/dlms/wrapper.js';
 import { decodeAcse } from '../../modules/nonlegal/dlms/acse.js';
 import { Mechanism } from '../../modules/nonlegal/dlms/xdlms-const.js';
-import { DlmsClient, WrapperClientLink, type ByteTransport } from '../../modules/nonlegal/cosem/index.js';
+import { DlmsClient } from '../../modules/nonlegal/cosem/index.js';
+import { WrapperClientLink, type ByteTransport } from '../../modules/nonlegal/dlms/link.js';
 import { makeMeter, KEYS, CLIENT_TITLE, nodeGcm, hex } from '../cosem/helpers.js';
 import { toH } from '../dlms/helpers.js';
 import { randomBytes } from 'node:crypto';

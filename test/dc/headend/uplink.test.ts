@@ -3,9 +3,9 @@
 // tested on lin in firmware.test.ts), time moved by hand.
 import assert from 'node:assert/strict';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { RunServiceFn } from '../../modules/generic/services.js';
-import type { UplinkRecord } from '../../modules/nonlegal/headend/records.js';
-import { startUplink, type UplinkConfig } from '../../modules/nonlegal/headend/uplink.js';
+import type { RunServiceFn } from '../../../modules/generic/services.js';
+import type { UplinkRecord } from '../../../modules/nonlegal/dc/headend/records.js';
+import { startUplink, type UplinkConfig } from '../../../modules/nonlegal/dc/headend/uplink.js';
 import {
   FrameReader,
   decodeMessage,
@@ -13,8 +13,8 @@ import {
   encodeFrame,
   encodeMessage,
   type Message,
-} from '../../modules/nonlegal/headend/wire.js';
-import { ACK_STORED, ENC_DEFLATE } from '../../modules/nonlegal/headend/wire-const.js';
+} from '../../../modules/nonlegal/dc/headend/wire.js';
+import { ACK_STORED, ENC_DEFLATE } from '../../../modules/nonlegal/dc/headend/wire-const.js';
 
 const CFG: UplinkConfig = {
   baud: 115200,

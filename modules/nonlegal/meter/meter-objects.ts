@@ -3,8 +3,8 @@
 // reads, writes and acts. Values and buffers come from providers owned by the legal part.
 import { ApplicationContext, Conformance, Mechanism } from '../dlms/xdlms-const.js';
 import { asciiBytes } from '../dlms/bytes.js';
-import { ClassId, ClientSap, Role, Unit } from './cosem-const.js';
-import { os } from './data.js';
+import { ClassId, ClientSap, Role, Unit } from '../cosem/cosem-const.js';
+import { os } from '../cosem/data.js';
 import {
   Clock,
   CosemData,
@@ -18,9 +18,9 @@ import {
   type RegisterOptions,
   type Relay,
   type Rights,
-} from './objects.js';
-import { ProfileGeneric, type ProfileBuffer } from './profile.js';
-import { AssociationLn, SecuritySetup, type ClientConfig, type SecuritySetupOptions } from './association.js';
+} from '../cosem/objects.js';
+import { ProfileGeneric, type ProfileBuffer } from '../cosem/profile.js';
+import { AssociationLn, SecuritySetup, type ClientConfig, type SecuritySetupOptions } from '../cosem/association.js';
 
 type Maybe<T> = T | Promise<T>;
 

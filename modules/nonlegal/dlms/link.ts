@@ -1,6 +1,6 @@
 // Byte and APDU transports for the client and the server, and the IP wrapper adapters
 // (Green Book 10.6 / IEC 62056-9-7): one wrapper PDU per UDP datagram.
-import { decodeWrapperDatagram, encodeWrapper } from '../dlms/wrapper.js';
+import { decodeWrapperDatagram, encodeWrapper } from './wrapper.js';
 
 /** A byte link (UDP socket, serial port, emulated medium): ECMA-419 style, injected. */
 export interface ByteTransport {

@@ -1,12 +1,12 @@
-// The record of the keys transferred by global_key_transfer (modules/nonlegal/ic-store.ts
+// The record of the keys transferred by global_key_transfer (modules/nonlegal/meter/ic-store.ts
 // KeyRecord) and the key generation that ties the received-counter floor (record id 3) to it, on
 // Node over a model of NON-LEGAL's NVRAM area that tears writes into 16-byte bursts like
 // drivers/nvram: a cut after every burst of a key change (key record, then floor) must leave the
 // old keys with their floor or the new keys with none, never a mix.
 import assert from 'node:assert/strict';
-import { KeyRecord, NvRecord, REC_RECEIVED_IC, floorOf, floorPayload, type MeterKeys } from '../../modules/nonlegal/ic-store.js';
+import { KeyRecord, NvRecord, REC_RECEIVED_IC, floorOf, floorPayload, type MeterKeys } from '../../modules/nonlegal/meter/ic-store.js';
 import { FramModel, NodeCrc32 } from '../helpers/fram.js';
-import { KEYS, MASTER, hex, nodeAes } from './helpers.js';
+import { KEYS, MASTER, hex, nodeAes } from '../cosem/helpers.js';
 
 class Fram extends FramModel {
   constructor() {

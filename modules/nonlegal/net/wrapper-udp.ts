@@ -6,11 +6,11 @@
 // from the HDLC link's and from other remotes' with the same client wPort. A session ends with
 // RLRQ, a refused AARQ or the inactivity time-out (COSEM TCP-UDP setup inactivity_time_out).
 // Input is queued (bounded) and served one datagram at a time; every drop is counted.
-import { X_APP_RX_EVENT } from '../generic/ids.js';
-import type { RunServiceFn } from '../generic/services.js';
-import type { Message } from '../generic/kernel.js';
-import { decodeWrapperDatagram, encodeWrapper, WPort, type WrapperPdu } from './dlms/wrapper.js';
-import { ApduTag } from './dlms/xdlms-const.js';
+import { X_APP_RX_EVENT } from '../../generic/ids.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { Message } from '../../generic/kernel.js';
+import { decodeWrapperDatagram, encodeWrapper, WPort, type WrapperPdu } from '../dlms/wrapper.js';
+import { ApduTag } from '../dlms/xdlms-const.js';
 import type { Tcpip } from './tcpip.js';
 
 export const DLMS_UDP_PORT = WPort.UDP_PORT;

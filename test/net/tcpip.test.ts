@@ -19,11 +19,12 @@ import {
   ADP_NOT_REGISTERED,
   ADP_NO_DEVICE,
 } from '../../modules/generic/ids.js';
-import { buildUdp, linkLocal, parsePacket, checksum, ALL_NODES } from '../../modules/nonlegal/ipv6.js';
+import { buildUdp, parsePacket, upperLayerChecksum as checksum } from '../../modules/generic/shared/ipv6.js';
+import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
 import { AdpService } from '../../modules/plc/adp-service.js';
 import type { G3Stack } from '../../modules/plc/g3.js';
-import { startTcpip } from '../../modules/nonlegal/tcpip.js';
-import { startApp, APP_PORT } from '../../modules/nonlegal/app.js';
+import { ALL_NODES, startTcpip } from '../../modules/nonlegal/net/tcpip.js';
+import { startApp, APP_PORT } from '../../modules/nonlegal/app/app.js';
 
 const PAN = 0x1234;
 
@@ -88,15 +89,15 @@ function fakeStack(short: number) {
 
 describe('NON-LEGAL IPv6/UDP codec', () => {
   it('builds UDP that parses back; corrupted, truncated and mislabelled packets get a reason', () => {
-    const src = linkLocal(1, PAN),
-      dst = linkLocal(7, PAN);
+    const src = linkLocalFromLink(1, PAN),
+      dst = linkLocalFromLink(7, PAN);
     const p = buildUdp(src, dst, APP_PORT, APP_PORT, Uint8Array.of(1, 2, 3));
     const ok = parsePacket(p);
     assert.ok(typeof ok !== 'string');
     assert.deepEqual([...ok.upper.subarray(8)], [1, 2, 3]);
     assert.equal(checksum(src, dst, 17, ok.upper), 0);
     // G3 IID: PAN with the U/L bit cleared, then 00ff:fe00:short
-    assert.deepEqual([...linkLocal(7, 0x0200 | PAN).subarray(8)], [0x10, 0x34, 0, 0xff, 0xfe, 0, 0, 7]);
+    assert.deepEqual([...linkLocalFromLink(7, 0x0200 | PAN).subarray(8)], [0x10, 0x34, 0, 0xff, 0xfe, 0, 0, 7]);
     const bad = p.slice();
     bad[p.length - 1]! ^= 1;
     assert.equal(parsePacket(bad), 'checksum');
@@ -121,7 +122,7 @@ describe('PLC ADP data service', () => {
     const adp = new AdpService(w.rs, g3 as unknown as G3Stack);
     const got: Message[] = [];
     const client = w.kernel.createTask({ name: 'C', owner: 'nonlegal', priority: 4, queue: 32, handler: (m) => got.push(m) });
-    const good = buildUdp(linkLocal(5, PAN), linkLocal(9, PAN), 1, 2, new Uint8Array(4));
+    const good = buildUdp(linkLocalFromLink(5, PAN), linkLocalFromLink(9, PAN), 1, 2, new Uint8Array(4));
     w.kernel.send(client, adp.task, X_ADP_DATA_REQUEST, { handle: 1, dst: 9, packet: good });
     w.run();
     assert.deepEqual(got.pop()?.payload, { handle: 1, status: ADP_NOT_REGISTERED });
@@ -138,7 +139,7 @@ describe('PLC ADP data service', () => {
       [{ handle: 3, dst: 9, packet: new Uint8Array(2000) }, 'badLength'],
       [{ handle: 4, dst: 9, packet: 'x' }, 'badLength'],
       [{ handle: 5, dst: 9, packet: good.subarray(0, good.length - 1) }, 'badHeader'],
-      [{ handle: 6, dst: 9, packet: buildUdp(linkLocal(6, PAN), linkLocal(9, PAN), 1, 2, new Uint8Array(4)) }, 'badSource'],
+      [{ handle: 6, dst: 9, packet: buildUdp(linkLocalFromLink(6, PAN), linkLocalFromLink(9, PAN), 1, 2, new Uint8Array(4)) }, 'badSource'],
       [{ handle: 7, dst: 8, packet: good }, 'badDestination'],
     ];
     for (const [payload] of hostile) w.kernel.send(client, adp.task, X_ADP_DATA_REQUEST, payload as never);
@@ -160,7 +161,7 @@ describe('PLC ADP data service', () => {
     assert.equal((got.find((m) => m.to === other)?.payload as { status: number } | undefined)?.status, ADP_NOT_REGISTERED);
     // indications: the packet, the source short address from its IID, the LQI
     g3.node.mac.onData?.({ lqi: 77 });
-    g3.node.onIpv6?.(buildUdp(linkLocal(9, PAN), linkLocal(5, PAN), 2, 1, new Uint8Array(1)));
+    g3.node.onIpv6?.(buildUdp(linkLocalFromLink(9, PAN), linkLocalFromLink(5, PAN), 2, 1, new Uint8Array(1)));
     w.run();
     const ind = got.find((m) => m.id === X_ADP_DATA_INDICATION)!;
     assert.equal((ind.payload as { src: number; lqi: number }).src, 9);
@@ -270,8 +271,8 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     }
     assert.match(out.join(''), /^APP TEST meter=0x0007 sent=4 ok=4 bad=0 lost=0 ms=\d+\r\n$/);
     // an unknown type, a bad checksum, a closed port
-    const src = linkLocal(0, PAN),
-      dst = linkLocal(7, PAN);
+    const src = linkLocalFromLink(0, PAN),
+      dst = linkLocalFromLink(7, PAN);
     tcpM.input(buildUdp(src, dst, APP_PORT, APP_PORT, Uint8Array.of(0x7f, 1)), 0, false);
     const bad = buildUdp(src, dst, APP_PORT, APP_PORT, Uint8Array.of(3, 0, 0, 0, 0));
     bad[48]! ^= 0xff;

@@ -18,25 +18,25 @@
 //   DLMS KEY <ENC|AUTH> <w0> <w1> <w2> <w3>     sets the global key used (four 32-bit words)
 // <meter> is a short address or -i for the i-th line of PLC DEVICES. PUBLIC is client wPort
 // 16 (no security), MGMT wPort 1 (HLS-GMAC, security suite 0, ciphered APDUs).
-import { accept, formatMalformed, type MalformedCounts } from '../generic/shared/messages.js';
-import { APP_RX_EVENT } from '../generic/shared/net-messages.js';
-import { DeviceLookup, validMeter, METER_RANGE } from './devices.js';
-import type { RunServiceFn } from '../generic/services.js';
-import type { Message } from '../generic/kernel.js';
-import type { ShellPrint } from '../generic/shell.js';
-import type { TimerModule } from '../generic/timer.js';
-import { encodeData, type DlmsData } from './dlms/axdr.js';
-import { fromHex, toHex } from './dlms/bytes.js';
-import type { Gcm, SecurityKeys } from './dlms/security.js';
-import { WPort } from './dlms/wrapper.js';
-import { Mechanism } from './dlms/xdlms-const.js';
-import { DlmsClient, DlmsError } from './cosem/client.js';
-import { WrapperClientLink, type ByteTransport } from './cosem/link.js';
-import { ClassId } from './cosem/cosem-const.js';
-import { items, num, octets, dateTimeOf } from './cosem/data.js';
-import type { Tcpip } from './tcpip.js';
-import type { CryptoDriver } from '../generic/crypto-driver.js';
-import { fromDateTime } from './optical/clock.js';
+import { accept, formatMalformed, type MalformedCounts } from '../../generic/shared/messages.js';
+import { APP_RX_EVENT } from '../../generic/shared/net-messages.js';
+import { DeviceLookup, validMeter, METER_RANGE } from '../app/devices.js';
+import type { RunServiceFn } from '../../generic/services.js';
+import type { Message } from '../../generic/kernel.js';
+import type { ShellPrint } from '../../generic/shell.js';
+import type { TimerModule } from '../../generic/timer.js';
+import { encodeData, type DlmsData } from '../dlms/axdr.js';
+import { fromHex, toHex } from '../dlms/bytes.js';
+import type { Gcm, SecurityKeys } from '../dlms/security.js';
+import { WPort } from '../dlms/wrapper.js';
+import { Mechanism } from '../dlms/xdlms-const.js';
+import { DlmsClient, DlmsError, type ClientSecurity } from '../cosem/client.js';
+import { WrapperClientLink, type ByteTransport } from '../dlms/link.js';
+import { ClassId } from '../cosem/cosem-const.js';
+import { items, num, octets, dateTimeOf } from '../cosem/data.js';
+import type { Tcpip } from '../net/tcpip.js';
+import type { CryptoDriver } from '../../generic/crypto-driver.js';
+import { fromDateTime } from '../cosem/clock.js';
 
 export const REPLY_TIMEOUT_MS = 30000;
 /**
@@ -67,15 +67,6 @@ export interface DlmsClientConfig {
   authenticationKey: string;
   /** Deepest nesting of arrays/structures accepted in a meter's Data. Default 16. */
   maxDataDepth?: number;
-}
-
-export interface ClientSecurity {
-  /** Random bytes for the CtoS challenge. */
-  random(n: number): Uint8Array;
-  /** The last invocation counter used (every one sent from now on is above it). */
-  invocationCounter(): number;
-  /** A counter about to be sent (persisted before it goes out). */
-  used(ic: number): void;
 }
 
 const ln = (b: Uint8Array): string => Array.prototype.join.call(b, '.');

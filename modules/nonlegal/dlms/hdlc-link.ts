@@ -1,7 +1,7 @@
 // Minimal HDLC link layer (IEC 62056-46, NRM, window 1) for both stations: the client (primary)
 // and the meter's optical/serial port (secondary). SNRM/UA with parameter negotiation, I frames
 // with N(S)/N(R) and segmentation, RR polling, DISC/UA/DM. Frames come from HdlcFrameReader.
-import { concat } from '../dlms/bytes.js';
+import { concat } from './bytes.js';
 import {
   HdlcFrameReader,
   HdlcReassembler,
@@ -14,8 +14,8 @@ import {
   type HdlcFrame,
   type HdlcFrameType,
   type HdlcParameters,
-} from '../dlms/hdlc.js';
-import { HdlcAddressValue, LLC_REQUEST, LLC_RESPONSE } from '../dlms/hdlc-const.js';
+} from './hdlc.js';
+import { HdlcAddressValue, LLC_REQUEST, LLC_RESPONSE } from './hdlc-const.js';
 import type { ApduHandler, ApduLink, ByteTransport } from './link.js';
 
 export interface HdlcLinkOptions {
