@@ -29,15 +29,9 @@
 #include "stpm_link.h"
 #include "stpm_model.h"
 
-/* Output layout; keep in step with modules/generic/metro-driver.ts. */
-#define MX_PHASE_FIELDS 8   /* V, I, P, Q, S, PF, F, flags */
-#define MX_TOTAL (3 * MX_PHASE_FIELDS)   /* P, Q, S; three phases whatever METRO_PHASES */
-#define MX_ENERGY (MX_TOTAL + 3)                      /* DSP_E_COUNT registers, micro-units */
-#define MX_SECOND (MX_ENERGY + DSP_E_COUNT)
-#define MX_NEUTRAL (MX_SECOND + 1)                    /* neutral current, A rms */
-#define MX_PHASES (MX_NEUTRAL + 1)                    /* phases of the layout */
-#define MX_FIELDS (MX_PHASES + 1)
-#define MX_FLAG_LINK 0x8000u   /* phase flags: no valid reading from the second device */
+/* Output layout (MX_*): generated from its one definition, modules/generic/shared/metro-record.ts */
+#include "metro_record.h"
+_Static_assert(MX_ENERGY_COUNT == DSP_E_COUNT, "metro-record.ts: MX_ENERGY_COUNT is dsp.h's DSP_E_COUNT");
 
 /* Input limits: the ADC full scale is 838.86 V / 167.77 A peak (frontend.h). */
 #define MX_VRMS_MAX_MV 500000

@@ -12,7 +12,7 @@ import * as platform from './platform.js';
 import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
-import { metro } from './metro-driver.js';
+import { metro } from 'drivers/metrology/metro-driver';
 
 lockdown();
 
@@ -24,7 +24,7 @@ interface FirmwareConfig {
   readonly bench?: boolean;
   readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (below)
   readonly dlms?: boolean;
-  readonly flash?: import('./flash.js').FlashConfig | false;
+  readonly flash?: import('drivers/spinor/flash').FlashConfig | false;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -63,20 +63,22 @@ function versions(): readonly PartVersion[] {
 // and bytecode cost RAM). The whole table is hardened before any part runs.
 const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
 const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
-const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./metro-legal.js') : undefined]).then(([n, m]) => {
-  if (m) drivers.metro = { ...metro, ...m.metroLegal };
-  // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
-  const areas = n.nvramAreas(n.nvram);
-  drivers.nvram = areas.legal;
-  drivers.plcstore = areas.plc;
-  drivers.nvstore = areas.nonlegal;
-});
+const legalDrivers = Promise.all([import('drivers/nvram/nvram'), eventLog ? import('drivers/metrology/metro-legal') : undefined]).then(
+  ([n, m]) => {
+    if (m) drivers.metro = { ...metro, ...m.metroLegal };
+    // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
+    const areas = n.nvramAreas(n.nvram);
+    drivers.nvram = areas.legal;
+    drivers.plcstore = areas.plc;
+    drivers.nvstore = areas.nonlegal;
+  },
+);
 
 // The SPI NOR's flash areas (config.flash, flash.ts): checked against the chip at boot, each
 // part granted its own as driver "flash". (flash.ts is not in the STM32F405's archive: its
 // names would grow that board's key table.)
 const flashDrivers = cfg.flash
-  ? import('./flash.js').then((f) => f.startFlash(cfg.flash || undefined, drivers, shell, trace, PART_ORDER))
+  ? import('drivers/spinor/flash').then((f) => f.startFlash(cfg.flash || undefined, drivers, shell, trace, PART_ORDER))
   : undefined;
 // Where the manifest sets config.flash false (the STM32F405: its RAM holds no area table) only
 // the chip's bring-up check: erase the 4 KB sector at addr, program 12 bytes of value across the
@@ -269,7 +271,7 @@ async function startParts() {
   await flashDrivers?.catch((e) => trace.log(TraceLevel.Error, 'GENERIC', `flash: ${e instanceof Error ? e.message : String(e)}`));
   if (cfg.dlms) {
     try {
-      const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);
+      const [c, o] = await Promise.all([import('drivers/crypto/crypto-driver'), import('./optical-driver.js')]);
       drivers.crypto = harden(c.dlmsCrypto);
       drivers.optical = harden(o.opticalPort);
     } catch (e) {
@@ -280,7 +282,7 @@ async function startParts() {
   // (config.parts.nonlegal.headend: the concentrator on boards with a backhaul UART)
   if ((cfg.parts.nonlegal as { headend?: unknown } | undefined)?.headend) {
     try {
-      const [d, b] = await Promise.all([import('./deflate-driver.js'), import('./backhaul-driver.js')]);
+      const [d, b] = await Promise.all([import('drivers/deflate/deflate-driver'), import('./backhaul-driver.js')]);
       drivers.deflate = harden(d.deflate);
       drivers.backhaul = harden(b.backhaulPort);
     } catch (e) {
@@ -289,7 +291,8 @@ async function startParts() {
   }
   // PLC drivers only where the manifest runs the G3 stack (not on the STM32F405, for RAM),
   // loaded before native() goes (plcmodem.ts)
-  if ((cfg.parts.plc as { stack?: boolean } | undefined)?.stack) Object.assign(drivers, await (await import('./plcmodem.js')).plcDrivers());
+  if ((cfg.parts.plc as { stack?: boolean } | undefined)?.stack)
+    Object.assign(drivers, await (await import('drivers/plcmodem/plcmodem')).plcDrivers());
   harden(drivers);
   sealGlobals();
   const legal = images[PART_INDEX.legal]!;

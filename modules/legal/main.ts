@@ -9,19 +9,22 @@ import { X_SYS_PING, X_SYS_PONG, X_METRO_SET_DATA, X_METRO_INSTANT, X_METRO_RELA
 import { accept, formatMalformed, METRO_GET_DATA_MAX, type MalformedCounts } from '../generic/shared/messages.js';
 import { METRO_GET_DATA, METRO_GET_INSTANT, METRO_RELAY } from '../generic/shared/metro-requests.js';
 import type { RunServiceFn } from '../generic/services.js';
-import type { MetroDriver } from '../generic/metro-driver.js';
+import type { MetroDriver } from 'drivers/metrology/metro-driver';
 import { MetroDataStore } from './store.js';
 import type { Legal } from './legal.js';
 import type { VoltageConfig } from './detect.js';
 import { setupFrontEnd } from './scenario.js';
+// Offsets in the driver's output: phase p at p * PHASE, then these (one definition, metro-record.ts)
+import {
+  MX_PHASE_FIELDS as PHASE,
+  MX_TOTAL as TOTAL,
+  MX_ENERGY as ENERGY,
+  MX_SECOND as SECOND,
+  MX_NEUTRAL as NEUTRAL,
+  MX_PHASES as PHASES,
+  MX_FIELDS as FIELDS,
+} from '../generic/shared/metro-record.js';
 
-// Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
-const TOTAL = 24,
-  ENERGY = 27,
-  SECOND = 34,
-  NEUTRAL = 35,
-  PHASES = 36,
-  FIELDS = 37;
 const PHASE_KEYS = ['V', 'I', 'P', 'Q', 'S', 'PF', 'F'];
 const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP']; // Wh, varh, VAh
 
@@ -126,7 +129,7 @@ export function entryPoint(RunService: RunServiceFn): void {
       if (time < 0) throw new Error('no second measured yet');
       let text = `time=${time}\r\nsecond=${now[SECOND]}\r\n`;
       for (let k = 0; k < 7 * now[PHASES]!; k++)
-        text += `L${((k / 7) | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[((k / 7) | 0) * 8 + (k % 7)]!.toFixed(4)}\r\n`;
+        text += `L${((k / 7) | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[((k / 7) | 0) * PHASE + (k % 7)]!.toFixed(4)}\r\n`;
       text += `N.I=${now[NEUTRAL]!.toFixed(4)}\r\nP=${now[TOTAL]!.toFixed(4)}\r\nQ=${now[TOTAL + 1]!.toFixed(4)}\r\nS=${now[TOTAL + 2]!.toFixed(4)}\r\n`;
       for (let k = 0; k < 7; k++) text += `${ENERGY_KEYS[k]}=${(now[ENERGY + k]! / 1e6).toFixed(6)}\r\n`;
       out(text);

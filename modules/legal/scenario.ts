@@ -4,7 +4,7 @@
 // harmonics, ADC noise, faults on the second device's link. Kept lean: LEGAL's bytecode is in RAM
 // on the STM32F405.
 import type { RunServiceFn } from '../generic/services.js';
-import type { MetroDriver } from '../generic/metro-driver.js';
+import type { MetroDriver } from 'drivers/metrology/metro-driver';
 
 export function setupFrontEnd(RunService: RunServiceFn, driver: MetroDriver): void {
   const cfg = RunService('config') as { readonly phases?: number; readonly scenario?: boolean } | undefined;

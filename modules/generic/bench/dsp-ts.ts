@@ -9,7 +9,7 @@
 // is exact and a sum stays exact up to 2^53 (beyond, a relative rounding of 1e-16). No energy
 // registers, LED pulses or flags: those run once per second, not per sample.
 // Loaded by `BENCH DSP` with a dynamic import only when the command runs (no RAM at boot).
-import { metroSamples } from '../metro-driver.js';
+import { metroSamples } from 'drivers/metrology/metro-driver';
 import { cycles } from '../platform.js';
 
 const PHASES = 3;

@@ -22,6 +22,8 @@ import type { RunServiceFn } from '../services.js';
 export interface Nvram {
   read(offset: number, view: ArrayBufferView): void;
   write(offset: number, view: ArrayBufferView): void;
+  /** Bytes of the area. */
+  capacity(): number;
   info(): string;
 }
 export interface Crc32 {

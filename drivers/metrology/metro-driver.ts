@@ -2,15 +2,6 @@
 // granted to LEGAL only (manifest config.grants "driver.metro"). Samples stay in C; script gets
 // one second of results at a time.
 
-/** second() fills METRO_FIELDS doubles: per phase p (0..2) at p * 8: Vrms V, Irms A, P W
- * (+ import), Q var (fundamental, + inductive), S VA, PF, f Hz, DSP flags (0x8000: no valid
- * reading from the second device this second, the phase's values are NaN); at 24: total P, Q, S
- * (NaN when a phase is unavailable); at 27: energy registers A+, A-, Q1, Q2, Q3, Q4, apparent
- * (uWh, uvarh, uVAh); at 34: the DSP second; at 35: neutral current A; at 36: the layout's
- * phases (1 or 3). The layout is xs_metro.c's (MX_*); LEGAL reads it with numeric offsets (a
- * module of named constants would cost RAM on the STM32F405). */
-export const METRO_FIELDS = 37;
-
 export interface MetroDriver {
   /** Scenario of one phase (1..3): Vrms mV, Irms mA, current lag centidegrees (+ inductive). */
   load(phase: number, mV: number, mA: number, centidegrees: number): void;
@@ -31,7 +22,8 @@ export interface MetroDriver {
   /** Faults on the second device's link, per mille of frames: corrupted in, corrupted out, no
    * reply; seed (0 keeps it). */
   link(inPermille: number, outPermille: number, lostPermille: number, seed: number): void;
-  /** Runs one second of front-end samples through the DSP; fills out; returns the second. */
+  /** Runs one second of front-end samples through the DSP; fills out (MX_FIELDS doubles, layout:
+   * generic/shared/metro-record.ts); returns the second. */
   second(out: Float64Array): number;
   /** Cost of the last second() as the line `dsp.cycles=<n> model.cycles=<n> samples=<n>
    * clock.hz=<n>\r\n`: cycles in dsp_process_block() and in the front-end model's sample

@@ -4,7 +4,7 @@
 // (config.parts.legal.eventLog; not on the STM32F405, whose RAM they would take).
 
 export interface MetroLegal {
-  /** Before the first second: registers (7, micro-units, METRO_FIELDS order) then the active
+  /** Before the first second: registers (7, micro-units, the record's MX_ENERGY order) then the active
    * and reactive LED pulse counts, as saved in NVRAM; the DSP continues from them. */
   restore(values: Float64Array): void;
   /** `led.active=<n> imp/kWh=<c> led.reactive=<n> imp/kvarh=<c>\r\n` */
