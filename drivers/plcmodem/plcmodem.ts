@@ -128,8 +128,8 @@ export const plcmodem: PlcModemDriver = {
   stats: () => stats(),
 };
 
-/** The PLC part's drivers: modem port, provisioning record, crypto (modules/generic/crypto.ts),
- * MAC frame codec (modules/generic/macframe.ts). */
+/** The PLC part's drivers: modem port, provisioning record, crypto (drivers/crypto/crypto.ts),
+ * MAC frame codec (drivers/macframe/macframe.ts). */
 export async function plcDrivers(): Promise<{ [name: string]: unknown }> {
   const [crypto, mac] = await Promise.all([import('drivers/crypto/crypto'), import('drivers/macframe/macframe')]);
   const plccrypto: import('drivers/crypto/crypto').PlcCryptoDriver & { [name: string]: unknown } = { ...crypto };

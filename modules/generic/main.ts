@@ -13,6 +13,7 @@ import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
 import { metro } from 'drivers/metrology/metro-driver';
+import { gridModel } from 'drivers/gridmodel/gridmodel';
 
 lockdown();
 
@@ -59,20 +60,23 @@ function versions(): readonly PartVersion[] {
 
 // Granted per part by the manifest. The DLMS drivers (crypto, optical) load before the parts
 // start, only where config.dlms asks for them. The NVRAM is bound on every role, split into one
-// area per part; LEGAL's metrology additions only where its event log is enabled (their natives
+// area per part; LEGAL's metrology and grid-model additions only where its event log is enabled (their natives
 // and bytecode cost RAM). The whole table is hardened before any part runs.
-const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
+const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro, gridmodel: gridModel };
 const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
-const legalDrivers = Promise.all([import('drivers/nvram/nvram'), eventLog ? import('drivers/metrology/metro-legal') : undefined]).then(
-  ([n, m]) => {
-    if (m) drivers.metro = { ...metro, ...m.metroLegal };
-    // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
-    const areas = n.nvramAreas(n.nvram);
-    drivers.nvram = areas.legal;
-    drivers.plcstore = areas.plc;
-    drivers.nvstore = areas.nonlegal;
-  },
-);
+const legalDrivers = Promise.all([
+  import('drivers/nvram/nvram'),
+  eventLog ? import('drivers/metrology/metro-legal') : undefined,
+  eventLog ? import('drivers/gridmodel/grid-events') : undefined,
+]).then(([n, m, g]) => {
+  if (m) drivers.metro = { ...metro, ...m.metroLegal };
+  if (g) drivers.gridmodel = { ...gridModel, ...g.gridEvents };
+  // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
+  const areas = n.nvramAreas(n.nvram);
+  drivers.nvram = areas.legal;
+  drivers.plcstore = areas.plc;
+  drivers.nvstore = areas.nonlegal;
+});
 
 // The SPI NOR's flash areas (config.flash, flash.ts): checked against the chip at boot, each
 // part granted its own as driver "flash". (flash.ts is not in the STM32F405's archive: its

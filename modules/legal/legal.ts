@@ -23,6 +23,7 @@ import { METRO_RELAY, METRO_GET_EVENTS, METRO_SET_CLOCK } from '../generic/share
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from 'drivers/metrology/metro-driver';
 import type { MetroLegal } from 'drivers/metrology/metro-legal';
+import type { GridEvents } from 'drivers/gridmodel/grid-events';
 import type { Message } from '../generic/kernel.js';
 import { BillingStore, type Nvram, type Crc32 } from './records.js';
 import { EventLog, EVENT_NAMES } from './eventlog.js';
@@ -211,7 +212,7 @@ export function start(
     [4, 5],
     '<type 1..6> <phase 0..3> <param> <duration ms> [<delay ms>] - front-end model event',
     (p, out) => {
-      const delay = driver.event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
+      const delay = (RunService('driver.get', 'gridmodel') as GridEvents).event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
       out(
         `METRO EVENT ${p[0]} L${p[1]} from second=${measured ? now[SECOND]! + 1 : 0} delay=${delay} duration=${p[3]}${measured ? ` start=${lastT + delay}` : ''}\r\n`,
       );

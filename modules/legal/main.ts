@@ -10,6 +10,7 @@ import { accept, formatMalformed, METRO_GET_DATA_MAX, type MalformedCounts } fro
 import { METRO_GET_DATA, METRO_GET_INSTANT, METRO_RELAY } from '../generic/shared/metro-requests.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from 'drivers/metrology/metro-driver';
+import type { GridModel } from 'drivers/gridmodel/gridmodel';
 import { MetroDataStore } from './store.js';
 import type { Legal } from './legal.js';
 import type { VoltageConfig } from './detect.js';
@@ -34,7 +35,8 @@ export function entryPoint(RunService: RunServiceFn): void {
     | undefined;
   const store = new MetroDataStore(cfg?.ringCapacity ?? 16);
   const driver = RunService('driver.get', 'metro') as MetroDriver;
-  setupFrontEnd(RunService, driver);
+  const grid = RunService('driver.get', 'gridmodel') as GridModel;
+  setupFrontEnd(RunService, driver, grid);
   const now = new Float64Array(FIELDS); // the last measured second
   let time = -1; // its capture time, ms (-1: none yet)
   let legal: Legal | undefined; // registers in NVRAM, event log, display (legal.ts)
@@ -114,8 +116,8 @@ export function entryPoint(RunService: RunServiceFn): void {
     [4, 5],
     '<phase 1..3> <Vrms mV> <Irms mA> <angle centidegrees, + inductive> [<f mHz>]',
     (p, out) => {
-      driver.load(p[0]!, p[1]!, p[2]!, p[3]!);
-      if (p.length > 4) driver.frequency(p[4]!);
+      grid.load(p[0]!, p[1]!, p[2]!, p[3]!);
+      if (p.length > 4) grid.frequency(p[4]!);
       out(`METRO LOAD L${p[0]} from second=${time < 0 ? 0 : now[SECOND]! + 1}\r\n`);
     },
   );
