@@ -13,6 +13,7 @@ import { join, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { loadManifest } from './manifest.mjs';
+import { recordHeader, recordValues } from './record-header.mjs';
 import { packImage, sortModules, PARTS } from './image.mjs';
 import { keysSource } from './fwimage-keys.mjs';
 
@@ -277,6 +278,19 @@ async function buildXsc(xs) {
   return exe;
 }
 
+// ---- record layouts shared by C and TypeScript ----
+// A manifest's "headers" maps a header name to the module (specifier) holding the one definition
+// of a record layout; the header goes to build/gen/, on the include path of every C file.
+const GEN = join(BUILD, 'gen');
+async function recordHeaders(headers) {
+  mkdirp(GEN);
+  for (const [name, specifier] of Object.entries(headers)) {
+    const source = `modules/${specifier}.ts`;
+    const values = await recordValues(source, readFileSync(join(BUILD, 'js', 'modules', specifier + '.js'), 'utf8'));
+    writeIfChanged(join(GEN, name), recordHeader(name, source, values));
+  }
+}
+
 // ---- TypeScript ----
 // Compiles the modules the manifests name (for every role and platform being built), with the
 // project's strict settings; `npm run typecheck` checks the whole tree.
@@ -288,7 +302,7 @@ function tsc(sources) {
     JSON.stringify(
       {
         extends: '../tsconfig.json',
-        compilerOptions: { rootDir: '../modules', outDir: './js' },
+        compilerOptions: { rootDir: '..', outDir: './js' },
         include: [
           '../typings/**/*.d.ts',
           '../node_modules/@moddable/typings/timer.d.ts',
@@ -520,6 +534,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ...(PLATFORM_BASE[platform] ? [`-I${join(root, 'hosts', PLATFORM_BASE[platform])}`] : []),
     `-I${join(root, 'hosts', 'common', 'cortex-m4')}`,
     ...manifest.includeDirs.map((d) => `-I${d}`),
+    `-I${GEN}`,
     `-I${join(MBEDTLS, 'include')}`,
     `-DMBEDTLS_CONFIG_FILE="mbedtls-config.h"`,
     '-DMETERFW_MBEDTLS_ECDSA', // drivers/fwimage (hosts/common/mbedtls-config.h)
@@ -547,7 +562,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   );
   if (tcName === 'cm4')
     hostFiles.push(
-      ...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'nvram.c', 'spinor.c', 'dataram.c', 'main.c'].map((f) =>
+      ...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'dataram.c', 'main.c'].map((f) =>
         join(root, 'hosts', 'common', 'cortex-m4', f),
       ),
     );
@@ -584,10 +599,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ),
     ...[...commonFiles, ...hostFiles, ...cFiles].map((s) => compileTask(tc, s, objName(appDir, s), appFlags)),
     ...['natives.c', 'config.c'].map((f) => compileTask(tc, join(gen, f), join(gen, f.replace('.c', '.o')), appFlags)),
-    ...[join(root, 'drivers', 'fwimage', 'fwimage.c'), join(root, 'drivers', 'fwimage', 'fwimage_parse.c')].map((s) =>
-      compileTask(tc, s, objName(appDir, s), [...appFlags, `-I${join(root, 'drivers', 'fwimage')}`]),
-    ),
-    compileTask(tc, join(gen, 'fwimage_keys.c'), join(gen, 'fwimage_keys.o'), [...appFlags, `-I${join(root, 'drivers', 'fwimage')}`]),
+    compileTask(tc, join(gen, 'fwimage_keys.c'), join(gen, 'fwimage_keys.o'), appFlags), // drivers/fwimage's keys
   ];
   const objs = await pool(tasks, jobs);
   const exe = join(out, platform === 'lin' ? 'firmware' : 'firmware.elf');
@@ -633,8 +645,14 @@ export async function build({ platforms: ps = PLATFORMS, roles: rs = ROLES } = {
   );
   if (!pairs.length)
     throw new Error(`nothing to build: ${ps.join(', ')} builds only ${ps.map((p) => PLATFORM_ROLES[p] ?? ROLES).join(', ')}`);
-  for (const [platform, role] of pairs) for (const m of loadManifest(root, role, platform).modules) sources.add(m.source);
+  const headers = {};
+  for (const [platform, role] of pairs) {
+    const m = loadManifest(root, role, platform);
+    for (const mod of m.modules) sources.add(mod.source);
+    Object.assign(headers, m.headers);
+  }
   tsc(sources);
+  await recordHeaders(headers);
   const reports = [];
   for (const [platform, role] of pairs) reports.push(await buildRole(xs, xsc, platform, role, null, version));
   writeFileSync(join(BUILD, 'size-report.json'), JSON.stringify(reports, null, 2) + '\n');

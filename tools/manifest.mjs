@@ -1,6 +1,8 @@
 // Reads manifest.json in Moddable's shape for one role and platform: "include" pulls in other
 // manifests, "platforms" entries override for the platform being built, "defines" become C
 // macros, "config" a frozen config object (module mc/config), "creation" the XS machine sizes.
+// Every driver folder's fragment (drivers/<name>/manifest.json: its C, include paths, defines,
+// TypeScript binding, per-platform C in a subfolder) is read too, as GENERIC's (docs/drivers.md).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, relative, resolve } from 'node:path';
 
@@ -35,7 +37,7 @@ function forPlatform(m, platform) {
 }
 
 // modules: file patterns ("*.ts", "sub/*.ts", "file.ts") whose specifier is their path under
-// modules/, and objects mapping an explicit specifier to a file ({ "timer": "./timer.ts" }).
+// modules/ (under the repository for a driver's binding: "drivers/nvram/nvram"), and objects mapping an explicit specifier to a file ({ "timer": "./timer.ts" }).
 function expandModules(_root, dir, patterns) {
   const out = [];
   const named = new Map();
@@ -57,8 +59,9 @@ function expandModules(_root, dir, patterns) {
 
 export function loadManifest(root, role, platform) {
   const modulesRoot = join(root, 'modules');
+  const driversRoot = join(root, 'drivers');
   const seen = new Set();
-  const result = { modules: [], c: [], includeDirs: [], defines: {}, config: {}, creation: {}, parts: {} };
+  const result = { modules: [], c: [], includeDirs: [], defines: {}, config: {}, creation: {}, parts: {}, headers: {} };
   function visit(file, inherited) {
     const abs = resolve(file);
     if (seen.has(abs)) return;
@@ -79,14 +82,17 @@ export function loadManifest(root, role, platform) {
       merge(own, pick(rest));
     }
     for (const { file, specifier } of expandModules(root, dir, m.modules ?? [])) {
+      const source = relative(root, file);
       const rel = relative(modulesRoot, file);
-      if (rel.startsWith('..')) throw new Error(`${relative(root, abs)}: module ${file} outside modules/`);
+      const driver = relative(driversRoot, file);
+      if (rel.startsWith('..') && driver.startsWith('..'))
+        throw new Error(`${relative(root, abs)}: module ${file} outside modules/ and drivers/`);
       if (!part) throw new Error(`${relative(root, abs)}: modules need a part`);
       result.modules.push({
         part,
-        specifier: specifier ?? rel.replace(/\.ts$/, ''),
-        path: rel.replace(/\.ts$/, ''),
-        source: relative(root, file),
+        specifier: specifier ?? (rel.startsWith('..') ? source : rel).replace(/\.ts$/, ''),
+        path: source.replace(/\.ts$/, ''),
+        source,
       });
     }
     for (const c of m.c ?? []) result.c.push(join(dir, c));
@@ -95,11 +101,15 @@ export function loadManifest(root, role, platform) {
   }
   function pick(m) {
     const out = {};
-    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'nativeLengths', 'roots'])
+    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'nativeLengths', 'roots', 'headers'])
       if (k in m) out[k] = m[k];
     return out;
   }
   visit(join(root, 'manifest.json'));
+  for (const name of readdirSync(driversRoot).sort()) {
+    const fragment = join(driversRoot, name, 'manifest.json');
+    if (existsSync(fragment)) visit(fragment, 'generic');
+  }
   const dup = result.modules.map((m) => m.specifier).find((s, i, a) => a.indexOf(s) !== i);
   if (dup) throw new Error(`module ${dup} listed twice`);
   result.includeDirs = [...new Set(result.includeDirs)];

@@ -1,4 +1,4 @@
-/* XS bindings of drivers/crypto (modules/generic/crypto.ts).
+/* XS bindings of drivers/crypto (drivers/crypto/crypto.ts).
  * Byte arguments are ArrayBuffers or views. Results are new ArrayBuffers: an AEAD seal returns
  * output || tag, an open returns the plaintext or undefined when the tag does not verify.
  * A pointer from runtime_buffer dies at the next allocation, so every result is allocated

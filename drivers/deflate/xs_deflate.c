@@ -1,4 +1,4 @@
-/* XS binding of drivers/deflate (modules/generic/deflate-driver.ts): xs_deflate_raw(bytes) is a
+/* XS binding of drivers/deflate (drivers/deflate/deflate-driver.ts): xs_deflate_raw(bytes) is a
  * new ArrayBuffer with the raw deflate of bytes; xs_deflate_info() one line of counters. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* XS bindings of the MAC frame codec (modules/generic/macframe.ts), and the secured-frame hot
+/* XS bindings of the MAC frame codec (drivers/macframe/macframe.ts), and the secured-frame hot
  * path: encode + CCM* seal, and CCM* open of a decoded frame, each in one call (drivers/crypto,
  * mbed TLS). A frame crosses as a flat Uint32Array of fields (order: MF_* below) plus a 24-byte
  * Uint8Array holding the destination EUI-64, the source EUI-64 and the key source (most

@@ -1,17 +1,18 @@
-/* XS binding of the metrology: the front-end model (fe_model.c) stands in for the grid and the
- * ADCs, the DSP (dsp.c) turns samples into per-second results and energy registers. Script
+/* XS binding of the metering: what the board's metering silicon gives (metro_source.h: on lin
+ * and the emulated boards the grid model of drivers/gridmodel, whose controls are bound there)
+ * goes through the DSP (dsp.c), which turns samples into per-second results and energy registers. Script
  * never sees a sample: xs_metro_second() fills blocks and feeds them to the DSP exactly as the
  * front-end ISR/DMA would, one second (fs samples) per call, then copies that second's results
- * into the caller's Float64Array (layout: modules/generic/metro-driver.ts).
+ * into the caller's Float64Array (layout: modules/generic/shared/metro-record.ts, metro_record.h).
  *
  * Layouts (layout(), from LEGAL's manifest config `phases`, before the first second):
  *  - 3 (default): as the reference design, L1 and the neutral current on the main chip
  *    (STCOMET-like: this DSP, block channels V1, I1, In), L2 and L3 on an STPM34-like second
- *    device (stpm_model.c: its own DSP, register map and energy accumulators) read once a second
+ *    device (its own DSP, register map and energy accumulators) read once a second
  *    over its serial link by stpm_link.c (STPM3x frames, CRC-8, retries). A second whose link
  *    read fails leaves L2, L3 and the totals unavailable (NaN, flag MX_FLAG_LINK); their energy
  *    is booked by the next good read from the device's accumulators.
- *  - 1: single-phase meter, L1 and the neutral on the main chip; the model has one phase.
+ *  - 1: single-phase meter, L1 and the neutral on the main chip; the front-end has one phase.
  *
  * One front-end, so the state is one static struct (no host chunk to validate); the block of
  * samples lives on the C stack during a call. */
@@ -24,39 +25,31 @@
 
 #include "board.h"
 #include "dsp.h"
-#include "fe_model.h"
 #include "pq.h"
 #include "stpm_link.h"
-#include "stpm_model.h"
+#include "metro.h"
+#include "metro_source.h"
 
-/* Output layout; keep in step with modules/generic/metro-driver.ts. */
-#define MX_PHASE_FIELDS 8   /* V, I, P, Q, S, PF, F, flags */
-#define MX_TOTAL (3 * MX_PHASE_FIELDS)   /* P, Q, S; three phases whatever METRO_PHASES */
-#define MX_ENERGY (MX_TOTAL + 3)                      /* DSP_E_COUNT registers, micro-units */
-#define MX_SECOND (MX_ENERGY + DSP_E_COUNT)
-#define MX_NEUTRAL (MX_SECOND + 1)                    /* neutral current, A rms */
-#define MX_PHASES (MX_NEUTRAL + 1)                    /* phases of the layout */
-#define MX_FIELDS (MX_PHASES + 1)
-#define MX_FLAG_LINK 0x8000u   /* phase flags: no valid reading from the second device */
+/* Output layout (MX_*): generated from its one definition, modules/generic/shared/metro-record.ts */
+#include "metro_record.h"
+_Static_assert(MX_ENERGY_COUNT == DSP_E_COUNT, "metro-record.ts: MX_ENERGY_COUNT is dsp.h's DSP_E_COUNT");
 
-/* Input limits: the ADC full scale is 838.86 V / 167.77 A peak (frontend.h). */
+/* Input limit of the voltage-event thresholds: the ADC full scale is 838.86 V peak (frontend.h). */
 #define MX_VRMS_MAX_MV 500000
-#define MX_IRMS_MAX_MA 100000
-#define MX_NOISE_MAX 10000     /* mV, mA rms */
 
 static struct {
-	fe_model_t model;
+	const fe_driver_t *fe;    /* the main chip's samples (metro_source.h) */
+	void *fe_ctx;
 	dsp_t dsp;                /* main chip: L1 and the neutral */
 	uint8_t ready, phases;    /* phases: the layout, 0 until the first use */
 #if METRO_PHASES == 3
-	stpm_dev_t dev;           /* second device (L2, L3) and its link */
-	stpm_link_t link;
+	stpm_link_t link;         /* the second device (L2, L3) over its link */
 	stpm_reading_t rd;
 	dsp_energy_t e_tot;       /* three-phase totals */
 	dsp_pulse_t led_p, led_q; /* three-phase layout: the LEDs pulse on the totals */
 	uint32_t link_cycles;
 #endif
-	/* cost of the last second(): board_cycles() around the model's fill and around
+	/* cost of the last second(): board_cycles() around the front-end's fill and around
 	 * dsp_process_block(), summed over the second's blocks (METRO STATS) */
 	uint32_t model_cycles, dsp_cycles, dev_cycles, pq_cycles, samples;
 	/* the load relay (Disconnect control): open, no current flows; the voltage is measured
@@ -67,10 +60,6 @@ static struct {
 #endif
 } mx;
 
-/* BENCH DSP's own copy of the model (xs_metro_samples), allocated on first use so that it costs
- * no RAM at boot; never freed. */
-static fe_model_t *mx_bench;
-
 static void mx_start(xsMachine *the)
 {
 	dsp_config_t cfg;
@@ -78,20 +67,20 @@ static void mx_start(xsMachine *the)
 		return;
 	if (!mx.phases)
 		mx.phases = METRO_PHASES;
-	fe_scenario_t scn;   /* 230 V, 0 A, 50 Hz, phases 120 degrees apart */
-	fe_scenario_default(&scn, mx.phases);
-	fe_model_load(&mx.model, &scn);
 	dsp_config_default(&cfg);
 	cfg.phases = 1;   /* the main chip measures L1 (and the neutral) in both layouts */
+	if (metro_source_start(mx.phases, &cfg))
+		xsUnknownError("metro front-end init");
+	mx.fe = metro_source(&mx.fe_ctx);
 #if METRO_PHASES == 3
 	if (mx.phases == 3) {
-		if (stpm_dev_init(&mx.dev, &cfg))
-			xsUnknownError("metro device init");
-		stpm_link_init(&mx.link, stpm_dev_xfer, &mx.dev);
+		void *dev;
+		stpm_xfer_fn xfer = metro_source_device(&dev);
+		stpm_link_init(&mx.link, xfer, dev);
 		cfg.residual_a = 0.0f;   /* i1 + In alone is not a residual with L2, L3 elsewhere */
 	}
 #endif
-	if (fe_model_driver.init(&mx.model, NULL) || dsp_init(&mx.dsp, &cfg))
+	if (dsp_init(&mx.dsp, &cfg))
 		xsUnknownError("metro init");
 #if METRO_PHASES == 3
 	if (mx.phases == 3) {
@@ -103,6 +92,12 @@ static void mx_start(xsMachine *the)
 	}
 #endif
 	mx.ready = 1;
+}
+
+uint8_t metro_start(xsMachine *the)
+{
+	mx_start(the);
+	return mx.phases;
 }
 
 /* The metrology LEDs of the layout (active, reactive). */
@@ -127,121 +122,12 @@ void xs_metro_layout(xsMachine *the)
 	mx_start(the);
 }
 
-/* The model restarts its waveforms (sample 0) from the new scenario; the DSP and its energy
- * registers carry on. Called between seconds, so every DSP window is one scenario. */
-static void mx_reload(xsMachine *the)
-{
-	mx.model.scn.n_events = 0;   /* scheduled events were timed on the old scenario's samples */
-	if (fe_model_driver.init(&mx.model, NULL))
-		xsUnknownError("metro reload");
-}
-
-/* load(phase 1..METRO_PHASES, Vrms mV, Irms mA, angle centidegrees, + inductive) */
-void xs_metro_load(xsMachine *the)
-{
-	int phase = xsToInteger(xsArg(0));
-	int mv = xsToInteger(xsArg(1));
-	int ma = xsToInteger(xsArg(2));
-	int cdeg = xsToInteger(xsArg(3));
-	mx_start(the);
-	if (phase < 1 || phase > mx.phases)
-		xsRangeError("metro phase");
-	if (mv < 0 || mv > MX_VRMS_MAX_MV)
-		xsRangeError("metro Vrms");
-	if (ma < 0 || ma > MX_IRMS_MAX_MA)
-		xsRangeError("metro Irms");
-	if (cdeg < -18000 || cdeg > 18000)
-		xsRangeError("metro angle");
-	fe_phase_scn_t *p = &mx.model.scn.ph[phase - 1];
-	p->vrms = (float)mv / 1000.0f;
-	p->irms = (float)ma / 1000.0f;
-	p->angle_deg = (float)cdeg / 100.0f;
-	mx_reload(the);
-}
-
 /* relay(connect) -> connected: closes (1) or opens (0) the load relay; from the next second on
  * the phase currents read 0 while it is open. */
 void xs_metro_relay(xsMachine *the)
 {
 	mx.relay_open = xsTest(xsArg(0)) ? 0 : 1;
 	xsResult = xsBoolean(!mx.relay_open);
-}
-
-/* frequency(mHz): the grid frequency of every phase. */
-void xs_metro_frequency(xsMachine *the)
-{
-	int mhz = xsToInteger(xsArg(0));
-	if (mhz < 45000 || mhz > 55000)
-		xsRangeError("metro frequency");
-	mx_start(the);
-	mx.model.scn.freq_hz = (float)mhz / 1000.0f;
-	mx_reload(the);
-}
-
-/* harmonic(phase, order 2..15, V per mille, I per mille, I angle centidegrees): the order's
- * voltage and current rms relative to the fundamental, the current lagging the voltage
- * harmonic by the angle (its own frame, fe_model.h); 0 per mille removes it. */
-void xs_metro_harmonic(xsMachine *the)
-{
-	int phase = xsToInteger(xsArg(0));
-	int h = xsToInteger(xsArg(1));
-	int vpm = xsToInteger(xsArg(2));
-	int ipm = xsToInteger(xsArg(3));
-	int cdeg = xsToInteger(xsArg(4));
-	mx_start(the);
-	if (phase < 1 || phase > mx.phases)
-		xsRangeError("metro phase");
-	if (h < 2 || h > 15)
-		xsRangeError("metro order 2..15");
-	if (h > FE_HARM_MAX)
-		xsRangeError("metro harmonics not built on this board");
-	if (vpm < 0 || vpm > 1000 || ipm < 0 || ipm > 1000)
-		xsRangeError("metro per mille 0..1000");
-	if (cdeg < -18000 || cdeg > 18000)
-		xsRangeError("metro angle");
-#if FE_HARM_MAX > 1
-	fe_phase_scn_t *p = &mx.model.scn.ph[phase - 1];
-	p->vh[h].ratio = (float)vpm / 1000.0f;
-	p->vh[h].phase_deg = 0.0f;
-	p->ih[h].ratio = (float)ipm / 1000.0f;
-	p->ih[h].phase_deg = -(float)cdeg / 100.0f;
-	mx_reload(the);
-#endif
-}
-
-/* noise(V mV rms, I mA rms, seed): white noise on every voltage / current ADC channel. */
-void xs_metro_noise(xsMachine *the)
-{
-	int mv = xsToInteger(xsArg(0));
-	int ma = xsToInteger(xsArg(1));
-	int seed = xsToInteger(xsArg(2));
-	if (mv < 0 || mv > MX_NOISE_MAX || ma < 0 || ma > MX_NOISE_MAX)
-		xsRangeError("metro noise 0..10000");
-	mx_start(the);
-	mx.model.scn.noise_v_lsb = (float)mv * (1000.0f / FE_V_LSB_UV);
-	mx.model.scn.noise_i_lsb = (float)ma * (1000.0f / FE_I_LSB_UA);
-	if (seed)
-		mx.model.scn.seed = (uint32_t)seed;
-	mx_reload(the);
-}
-
-/* link(in, out, lost per mille, seed): faults on the second device's link (stpm_model.h). */
-void xs_metro_link(xsMachine *the)
-{
-	int in = xsToInteger(xsArg(0));
-	int out = xsToInteger(xsArg(1));
-	int lost = xsToInteger(xsArg(2));
-	int seed = xsToInteger(xsArg(3));
-	if (in < 0 || in > 1000 || out < 0 || out > 1000 || lost < 0 || lost > 1000)
-		xsRangeError("metro per mille 0..1000");
-	mx_start(the);
-#if METRO_PHASES == 3
-	if (mx.phases == 3) {
-		stpm_dev_faults(&mx.dev, (unsigned)in, (unsigned)out, (unsigned)lost, (uint32_t)seed);
-		return;
-	}
-#endif
-	xsUnknownError("metro single-phase layout: no second device");
 }
 
 static void mx_put(uint8_t *out, unsigned k, double v)
@@ -328,7 +214,7 @@ void xs_metro_second(xsMachine *the)
 		xsRangeError("metro output");
 	mx_start(the);
 	fe_block_t blk;   /* on the C stack while the second runs: 568 B with FE_BLOCK_MAX 20 */
-	uint32_t fs = fe_model_driver.sample_rate(&mx.model);
+	uint32_t fs = mx.fe->sample_rate(mx.fe_ctx);
 	uint32_t done = 0;
 	int windows = 0;
 	/* one timestamp between the fill and the DSP, one after the DSP, one after the power-quality
@@ -338,7 +224,7 @@ void xs_metro_second(xsMachine *the)
 	uint64_t model_cycles = 0, dsp_cycles = 0, dev_cycles = 0, pq_cycles = 0, t0 = board_cycles();
 	while (done < fs) {
 		uint32_t want = fs - done < FE_BLOCK_MAX ? fs - done : FE_BLOCK_MAX;
-		int n = fe_model_driver.read(&mx.model, &blk, (uint16_t)want);
+		int n = mx.fe->read(mx.fe_ctx, &blk, (uint16_t)want);
 		if (n <= 0)
 			xsUnknownError("metro front-end");
 		if (mx.relay_open)
@@ -349,7 +235,7 @@ void xs_metro_second(xsMachine *the)
 		uint64_t tf = board_cycles();
 #if METRO_PHASES == 3
 		if (mx.phases == 3)
-			stpm_dev_feed(&mx.dev, &blk);
+			metro_source_block(&blk);
 #endif
 		uint64_t t1 = board_cycles();
 		dev_cycles += t1 - tf;
@@ -430,53 +316,7 @@ void xs_metro_stats(xsMachine *the)
 	xsResult = xsString(text);
 }
 
-/* samples(out: Int32Array, restart) -> samples per channel written. Fills out with the next
- * samples of BENCH DSP's copy of the model, interleaved per sample as v1 i1 v2 i2 v3 i3 in
- * (2 * METRO_PHASES + 1 int32 each), as many whole samples as fit. restart != 0 first restarts
- * the copy from sample 0 of the METRO model's scenario: the samples the METRO DSP has been fed
- * since its last LOAD (or boot). */
-void xs_metro_samples(xsMachine *the)
-{
-	enum { W = 2 * METRO_PHASES + 1 };
-	void *data;
-	size_t length;
-	runtime_buffer(the, &xsArg(0), &data, &length);
-	int restart = xsToInteger(xsArg(1));
-	if ((uintptr_t)data & (sizeof(int32_t) - 1))
-		xsRangeError("metro samples output");
-	mx_start(the);
-	if (!mx_bench) {
-		mx_bench = malloc(sizeof(*mx_bench));
-		if (!mx_bench)
-			xsUnknownError("metro samples: out of memory");
-		restart = 1;
-	}
-	if (restart) {
-		*mx_bench = mx.model;
-		if (fe_model_driver.init(mx_bench, NULL))
-			xsUnknownError("metro samples init");
-	}
-	int32_t *out = data;   /* no script runs below: the pointer stays good */
-	size_t total = length / (W * sizeof(int32_t)), done = 0;
-	fe_block_t blk;
-	while (done < total) {
-		size_t want = total - done < FE_BLOCK_MAX ? total - done : FE_BLOCK_MAX;
-		int n = fe_model_driver.read(mx_bench, &blk, (uint16_t)want);
-		if (n <= 0)
-			xsUnknownError("metro front-end");
-		for (int j = 0; j < n; j++, out += W) {
-			for (unsigned p = 0; p < METRO_PHASES; p++) {
-				out[2 * p] = blk.v[p][j];
-				out[2 * p + 1] = blk.i[p][j];
-			}
-			out[W - 1] = blk.in[j];
-		}
-		done += (size_t)n;
-	}
-	xsResult = xsInteger((xsIntegerValue)done);
-}
-
-/* ---- LEGAL's additions: restored registers, LED pulses, model events, voltage events ----
+/* ---- LEGAL's additions: restored registers, LED pulses, voltage events ----
  * Bound by modules/generic/metro-legal.ts only where LEGAL's event log is enabled; METRO_PQ 0
  * (the STM32F405 until its bytecode leaves RAM) leaves the voltage-event state out. */
 
@@ -535,64 +375,6 @@ void xs_metro_counts(xsMachine *the)
 	mx_put(data, 1, mx_led(1)->count);
 }
 
-/* event(kind 1..7, phase 0..3, param, duration ms, delay ms) -> ms from the end of the last
- * measured second to the event's start. Schedules a front-end model event (fe_model.h) from
- * the next sample on plus delay: 1 load step (param: current factor per mille), 2 sag and
- * 3 swell (param: voltage factor per mille), 4 interruption, 5 reverse power, 6 tamper (param:
- * 1 terminal cover, 2 magnetic field, 3 both), 7 a button held for the duration (param: 1 P1,
- * 2 P2, 3 TPA = terminal cover switch, 4 TPB = magnetic sensor; phase ignored). Phase 0 =
- * every phase. */
-void xs_metro_event(xsMachine *the)
-{
-	int kind = xsToInteger(xsArg(0)), phase = xsToInteger(xsArg(1)), param = xsToInteger(xsArg(2));
-	int dur = xsToInteger(xsArg(3)), delay = xsToInteger(xsArg(4));
-	fe_event_t ev = { 0 };
-	static const uint16_t keys[] = { FE_STATUS_KEY_P1, FE_STATUS_KEY_P2, FE_STATUS_COVER_OPEN, FE_STATUS_MAGNET };
-	uint16_t inputs = 0;
-	if (kind == 7) {   /* a button: the board's input lines, held by the model */
-		if (param < 1 || param > 4)
-			xsRangeError("metro event button 1..4");
-		kind = FE_EV_TAMPER;
-		inputs = keys[param - 1];
-		phase = 0;
-	}
-	else if (kind == FE_EV_TAMPER && param >= 1 && param <= 3)
-		inputs = (uint16_t)((uint32_t)param << 8);
-	if (kind < FE_EV_LOAD_STEP || kind > FE_EV_TAMPER)
-		xsRangeError("metro event type 1..7");
-	if (phase < 0 || phase > METRO_PHASES)
-		xsRangeError("metro event phase 0..%d", METRO_PHASES);
-	if (dur < 1 || dur > 3600000 || delay < 0 || delay > 60000)
-		xsRangeError("metro event duration 1..3600000 ms, delay 0..60000 ms");
-	if ((kind == FE_EV_LOAD_STEP && (param < 0 || param > 10000)) ||
-	    (kind == FE_EV_SAG && (param < 0 || param > 1000)) ||
-	    (kind == FE_EV_SWELL && (param < 1000 || param > 2000)) ||
-	    (kind == FE_EV_TAMPER && !inputs))
-		xsRangeError("metro event param");
-	mx_start(the);
-	fe_model_t *m = &mx.model;
-	unsigned k;
-	for (k = 0; k < m->scn.n_events; k++)   /* reuse a finished event's slot */
-		if (m->ev_end[k] <= m->n)
-			break;
-	if (k >= FE_EVENTS_MAX)
-		xsUnknownError("metro event table full (%d)", FE_EVENTS_MAX);
-	uint32_t fs = m->fs;
-	ev.kind = (uint8_t)kind;
-	ev.phase_mask = (uint8_t)(phase ? 1u << (phase - 1) : (1u << METRO_PHASES) - 1);
-	ev.flags = inputs;
-	ev.factor = (float)param / 1000.0f;
-	uint32_t start = m->n + (uint32_t)((uint64_t)delay * fs / 1000u);
-	ev.start_s = (float)((double)start / fs);
-	ev.duration_s = (float)dur / 1000.0f;
-	m->scn.ev[k] = ev;
-	m->ev_start[k] = start;
-	m->ev_end[k] = start + (uint32_t)((uint64_t)dur * fs / 1000u);
-	if (k == m->scn.n_events)
-		m->scn.n_events++;
-	xsResult = xsNumber((double)delay);
-}
-
 /* quality(vnom mV, sag, swell, interruption, hysteresis; per mille of vnom): thresholds of
  * the voltage events (pq.h); vnom 0 disables them. */
 void xs_metro_quality(xsMachine *the)
@@ -628,7 +410,7 @@ void xs_metro_voltage_events(xsMachine *the)
 	xsResult = xsInteger(0);
 #else
 	unsigned max = (unsigned)(length / (5 * sizeof(double))), n = 0;
-	uint32_t fs = fe_model_driver.sample_rate(&mx.model);
+	uint32_t fs = mx.fe->sample_rate(mx.fe_ctx);
 	while (n < max && pq_pop(&mx.pq, &ev)) {
 		mx_put(data, 5 * n, ev.kind);
 		mx_put(data, 5 * n + 1, ev.phase);

@@ -1,5 +1,5 @@
 /* XS binding of the NVRAM driver (nvram.h) for GENERIC's driver object "nvram"
- * (modules/generic/nvram.ts), granted to LEGAL only. */
+ * (drivers/nvram/nvram.ts), granted to LEGAL only. */
 #include "xsruntime.h"
 #include "nvram.h"
 
@@ -27,6 +27,13 @@ void xs_nvram_write(xsMachine *the)
 	runtime_buffer(the, &xsArg(1), &data, &length);
 	if (offset < 0 || nvram_write((uint32_t)offset, data, length) < 0)
 		xsRangeError("nvram write %d+%d", offset, (int)length);
+}
+
+/* capacity() -> bytes of the NVRAM (0: absent) */
+void xs_nvram_capacity(xsMachine *the)
+{
+	nvram_init();
+	xsResult = xsInteger((xsIntegerValue)nvram_info()->size);
 }
 
 /* info() -> "kind=<none|volatile|file> size=<n> reads=<n> writes=<n> bytes=<n> errors=<n>" */

@@ -12,7 +12,8 @@ import * as platform from './platform.js';
 import { dispatch, listen } from './io.js';
 import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
-import { metro } from './metro-driver.js';
+import { metro } from 'drivers/metrology/metro-driver';
+import { gridModel } from 'drivers/gridmodel/gridmodel';
 import { CLOCK_MAX, CLOCK_MIN } from './shared/messages.js';
 
 lockdown();
@@ -25,7 +26,7 @@ interface FirmwareConfig {
   readonly bench?: boolean;
   readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (below)
   readonly dlms?: boolean;
-  readonly flash?: import('./flash.js').FlashConfig | false;
+  readonly flash?: import('drivers/spinor/flash').FlashConfig | false;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -60,12 +61,17 @@ function versions(): readonly PartVersion[] {
 
 // Granted per part by the manifest. The DLMS drivers (crypto, optical) load before the parts
 // start, only where config.dlms asks for them. The NVRAM is bound on every role, split into one
-// area per part; LEGAL's metrology additions only where its event log is enabled (their natives
+// area per part; LEGAL's metrology and grid-model additions only where its event log is enabled (their natives
 // and bytecode cost RAM). The whole table is hardened before any part runs.
-const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro };
+const drivers: { [name: string]: unknown } = { crc: { CRC8, CRC16, CRC32 }, metro, gridmodel: gridModel };
 const eventLog = (cfg.parts.legal as { readonly eventLog?: boolean } | undefined)?.eventLog !== false;
-const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./metro-legal.js') : undefined]).then(([n, m]) => {
+const legalDrivers = Promise.all([
+  import('drivers/nvram/nvram'),
+  eventLog ? import('drivers/metrology/metro-legal') : undefined,
+  eventLog ? import('drivers/gridmodel/grid-events') : undefined,
+]).then(([n, m, g]) => {
   if (m) drivers.metro = { ...metro, ...m.metroLegal };
+  if (g) drivers.gridmodel = { ...gridModel, ...g.gridEvents };
   // LEGAL's records, PLC's frame counter and NON-LEGAL's counters share the FRAM, each in its own area
   const areas = n.nvramAreas(n.nvram);
   drivers.nvram = areas.legal;
@@ -77,7 +83,7 @@ const legalDrivers = Promise.all([import('./nvram.js'), eventLog ? import('./met
 // part granted its own as driver "flash". (flash.ts is not in the STM32F405's archive: its
 // names would grow that board's key table.)
 const flashDrivers = cfg.flash
-  ? import('./flash.js').then((f) => f.startFlash(cfg.flash || undefined, drivers, shell, trace, PART_ORDER))
+  ? import('drivers/spinor/flash').then((f) => f.startFlash(cfg.flash || undefined, drivers, shell, trace, PART_ORDER))
   : undefined;
 // Where the manifest sets config.flash false (the STM32F405: its RAM holds no area table) only
 // the chip's bring-up check: erase the 4 KB sector at addr, program 12 bytes of value across the
@@ -293,7 +299,7 @@ async function startParts() {
   await flashDrivers?.catch((e) => trace.log(TraceLevel.Error, 'GENERIC', `flash: ${e instanceof Error ? e.message : String(e)}`));
   if (cfg.dlms) {
     try {
-      const [c, o] = await Promise.all([import('./crypto-driver.js'), import('./optical-driver.js')]);
+      const [c, o] = await Promise.all([import('drivers/crypto/crypto-driver'), import('./optical-driver.js')]);
       drivers.crypto = harden(c.dlmsCrypto);
       drivers.optical = harden(o.opticalPort);
     } catch (e) {
@@ -304,7 +310,7 @@ async function startParts() {
   // (config.parts.nonlegal.headend: the concentrator on boards with a backhaul UART)
   if ((cfg.parts.nonlegal as { headend?: unknown } | undefined)?.headend) {
     try {
-      const [d, b] = await Promise.all([import('./deflate-driver.js'), import('./backhaul-driver.js')]);
+      const [d, b] = await Promise.all([import('drivers/deflate/deflate-driver'), import('./backhaul-driver.js')]);
       drivers.deflate = harden(d.deflate);
       drivers.backhaul = harden(b.backhaulPort);
     } catch (e) {
@@ -313,7 +319,8 @@ async function startParts() {
   }
   // PLC drivers only where the manifest runs the G3 stack (not on the STM32F405, for RAM),
   // loaded before native() goes (plcmodem.ts)
-  if ((cfg.parts.plc as { stack?: boolean } | undefined)?.stack) Object.assign(drivers, await (await import('./plcmodem.js')).plcDrivers());
+  if ((cfg.parts.plc as { stack?: boolean } | undefined)?.stack)
+    Object.assign(drivers, await (await import('drivers/plcmodem/plcmodem')).plcDrivers());
   harden(drivers);
   sealGlobals();
   const legal = images[PART_INDEX.legal]!;

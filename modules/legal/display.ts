@@ -2,9 +2,8 @@
 // up, P2 down through active, reactive and apparent energy and power; the text is refreshed
 // every second with the last measured values. TPA (terminal cover) and TPB (magnetic field)
 // are the tamper switches: main.ts journals them.
-// Offsets in the metrology output (generic/metro-driver.ts).
-const TOTAL = 24,
-  ENERGY = 27;
+// Offsets in the metrology output (one definition: generic/shared/metro-record.ts).
+import { MX_TOTAL as TOTAL, MX_ENERGY as ENERGY } from '../generic/shared/metro-record.js';
 
 // label, unit, offset, scale (to the unit), decimals; energy registers are micro-units
 const ITEMS: readonly (readonly [string, number, number, number])[] = [

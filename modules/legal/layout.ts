@@ -1,4 +1,4 @@
-// Where LEGAL's records sit in its NVRAM area (generic/nvram.ts nvramAreas, granted as "nvram"),
+// Where LEGAL's records sit in its NVRAM area (drivers/nvram/nvram.ts nvramAreas, granted as "nvram"),
 // and the layout version that says so. Layout 2 (bytes, area of `size` bytes, little-endian):
 //   0           billing copy A (BILL_SIZE)          records.ts
 //   96          layout header, copy 0 (16)

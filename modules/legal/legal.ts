@@ -21,8 +21,9 @@ import { X_METRO_EVENTS, X_METRO_CLOCK, X_METRO_RELAY_STATE } from '../generic/i
 import { accept, CLOCK_MIN, CLOCK_MAX, type MalformedCounts } from '../generic/shared/messages.js';
 import { METRO_RELAY, METRO_GET_EVENTS, METRO_SET_CLOCK } from '../generic/shared/metro-requests.js';
 import type { RunServiceFn } from '../generic/services.js';
-import type { MetroDriver } from '../generic/metro-driver.js';
-import type { MetroLegal } from '../generic/metro-legal.js';
+import type { MetroDriver } from 'drivers/metrology/metro-driver';
+import type { MetroLegal } from 'drivers/metrology/metro-legal';
+import type { GridEvents } from 'drivers/gridmodel/grid-events';
 import type { Message } from '../generic/kernel.js';
 import { BillingStore, type Nvram, type Crc32 } from './records.js';
 import { EventLog, EVENT_NAMES } from './eventlog.js';
@@ -30,10 +31,8 @@ import { prepareArea, NO_AREA } from './layout.js';
 import { SustainedDetector, REVERSE, type VoltageConfig } from './detect.js';
 import { OpenEvents, OPEN_SLOTS } from './openevents.js';
 import { Display, BUTTONS, BUTTON_NAMES } from './display.js';
+import { MX_PHASE_FIELDS as PHASE, MX_ENERGY as ENERGY, MX_SECOND as SECOND, MX_TOTAL as TOTAL } from '../generic/shared/metro-record.js';
 
-const ENERGY = 27,
-  SECOND = 34,
-  TOTAL = 24;
 const POWER_FAIL = 1,
   POWER_RESTORE = 2,
   COVER = 9,
@@ -74,7 +73,7 @@ export function start(
   const crcs = RunService('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 };
   const crc = new crcs.CRC32(0x04c11db7, 0xffffffff, true, true, 0xffffffff);
   const info = nv.info();
-  const size = Number(/size=(\d+)/.exec(info)![1]);
+  const size = nv.capacity();
   const persistent = info.startsWith('kind=file');
   let area: ReturnType<typeof prepareArea> | undefined;
   try {
@@ -213,7 +212,7 @@ export function start(
     [4, 5],
     '<type 1..6> <phase 0..3> <param> <duration ms> [<delay ms>] - front-end model event',
     (p, out) => {
-      const delay = driver.event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
+      const delay = (RunService('driver.get', 'gridmodel') as GridEvents).event(p[0]!, p[1]!, p[2]!, p[3]!, p[4] ?? 0);
       out(
         `METRO EVENT ${p[0]} L${p[1]} from second=${measured ? now[SECOND]! + 1 : 0} delay=${delay} duration=${p[3]}${measured ? ` start=${lastT + delay}` : ''}\r\n`,
       );
@@ -278,8 +277,8 @@ export function start(
         if (pq[5 * k + 3]! < 0) begin(type, phase, start, value);
         else finish(type, phase, start, pq[5 * k + 3]!, value);
       }
-      const reverse = ((now[7]! | now[15]! | now[23]!) & 8) !== 0;
-      sustained.second(t, [now[0]!, now[8]!, now[16]!], now[TOTAL]!, reverse);
+      const reverse = ((now[PHASE - 1]! | now[2 * PHASE - 1]! | now[3 * PHASE - 1]!) & 8) !== 0; // DSP flags
+      sustained.second(t, [now[0]!, now[PHASE]!, now[2 * PHASE]!], now[TOTAL]!, reverse);
       display.refresh(now, reverse ? 'REV' : '');
     },
     message(m, task, malformed) {

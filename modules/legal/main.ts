@@ -9,19 +9,23 @@ import { X_SYS_PING, X_SYS_PONG, X_METRO_SET_DATA, X_METRO_INSTANT, X_METRO_RELA
 import { accept, formatMalformed, METRO_GET_DATA_MAX, type MalformedCounts } from '../generic/shared/messages.js';
 import { METRO_GET_DATA, METRO_GET_INSTANT, METRO_RELAY } from '../generic/shared/metro-requests.js';
 import type { RunServiceFn } from '../generic/services.js';
-import type { MetroDriver } from '../generic/metro-driver.js';
+import type { MetroDriver } from 'drivers/metrology/metro-driver';
+import type { GridModel } from 'drivers/gridmodel/gridmodel';
 import { MetroDataStore } from './store.js';
 import type { Legal } from './legal.js';
 import type { VoltageConfig } from './detect.js';
 import { setupFrontEnd } from './scenario.js';
+// Offsets in the driver's output: phase p at p * PHASE, then these (one definition, metro-record.ts)
+import {
+  MX_PHASE_FIELDS as PHASE,
+  MX_TOTAL as TOTAL,
+  MX_ENERGY as ENERGY,
+  MX_SECOND as SECOND,
+  MX_NEUTRAL as NEUTRAL,
+  MX_PHASES as PHASES,
+  MX_FIELDS as FIELDS,
+} from '../generic/shared/metro-record.js';
 
-// Offsets in the driver's output (generic/metro-driver.ts): phase p at p * 8, then these.
-const TOTAL = 24,
-  ENERGY = 27,
-  SECOND = 34,
-  NEUTRAL = 35,
-  PHASES = 36,
-  FIELDS = 37;
 const PHASE_KEYS = ['V', 'I', 'P', 'Q', 'S', 'PF', 'F'];
 const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP']; // Wh, varh, VAh
 
@@ -31,7 +35,8 @@ export function entryPoint(RunService: RunServiceFn): void {
     | undefined;
   const store = new MetroDataStore(cfg?.ringCapacity ?? 16);
   const driver = RunService('driver.get', 'metro') as MetroDriver;
-  setupFrontEnd(RunService, driver);
+  const grid = RunService('driver.get', 'gridmodel') as GridModel;
+  setupFrontEnd(RunService, driver, grid);
   const now = new Float64Array(FIELDS); // the last measured second
   let time = -1; // its capture time, ms (-1: none yet)
   let legal: Legal | undefined; // registers in NVRAM, event log, display (legal.ts)
@@ -111,8 +116,8 @@ export function entryPoint(RunService: RunServiceFn): void {
     [4, 5],
     '<phase 1..3> <Vrms mV> <Irms mA> <angle centidegrees, + inductive> [<f mHz>]',
     (p, out) => {
-      driver.load(p[0]!, p[1]!, p[2]!, p[3]!);
-      if (p.length > 4) driver.frequency(p[4]!);
+      grid.load(p[0]!, p[1]!, p[2]!, p[3]!);
+      if (p.length > 4) grid.frequency(p[4]!);
       out(`METRO LOAD L${p[0]} from second=${time < 0 ? 0 : now[SECOND]! + 1}\r\n`);
     },
   );
@@ -126,7 +131,7 @@ export function entryPoint(RunService: RunServiceFn): void {
       if (time < 0) throw new Error('no second measured yet');
       let text = `time=${time}\r\nsecond=${now[SECOND]}\r\n`;
       for (let k = 0; k < 7 * now[PHASES]!; k++)
-        text += `L${((k / 7) | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[((k / 7) | 0) * 8 + (k % 7)]!.toFixed(4)}\r\n`;
+        text += `L${((k / 7) | 0) + 1}.${PHASE_KEYS[k % 7]}=${now[((k / 7) | 0) * PHASE + (k % 7)]!.toFixed(4)}\r\n`;
       text += `N.I=${now[NEUTRAL]!.toFixed(4)}\r\nP=${now[TOTAL]!.toFixed(4)}\r\nQ=${now[TOTAL + 1]!.toFixed(4)}\r\nS=${now[TOTAL + 2]!.toFixed(4)}\r\n`;
       for (let k = 0; k < 7; k++) text += `${ENERGY_KEYS[k]}=${(now[ENERGY + k]! / 1e6).toFixed(6)}\r\n`;
       out(text);

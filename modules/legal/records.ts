@@ -1,4 +1,4 @@
-// Power-fail-safe records in the NVRAM (generic/nvram.ts, an FRAM model whose multi-byte
+// Power-fail-safe records in the NVRAM (drivers/nvram/nvram.ts, an FRAM model whose multi-byte
 // writes a power cut can tear): their sizes and magics here, their places in layout.ts.
 //   billing record (BILL_SIZE)     the registers, the LED counts and the meter clock, in two
 //                                   copies written alternately (a torn write damages only the copy

@@ -4,7 +4,7 @@
 // boolean `connect` changes nothing and reports the state. Where LEGAL keeps its registers in
 // NVRAM (legal.ts) it answers X_METRO_RELAY itself and keeps the state across resets; this
 // module serves only where it does not (no event log, e.g. the STM32F405): closed after a reset.
-import type { MetroDriver } from '../generic/metro-driver.js';
+import type { MetroDriver } from 'drivers/metrology/metro-driver';
 
 let connected = true;
 

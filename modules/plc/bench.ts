@@ -7,7 +7,7 @@
 // Each row prints elapsed uptime ms for n frames; both sides' outputs are compared first.
 // decode-call: the native decode call alone (fields into a Uint32Array, no frame object).
 import type { RunServiceFn } from '../generic/services.js';
-import type { MacFrameDriver } from '../generic/macframe.js';
+import type { MacFrameDriver } from 'drivers/macframe/macframe';
 import type { ShellPrint } from '../generic/shell.js';
 import { bytesEqual } from './bytes.js';
 import { KEY_ID_MODE_INDEX, MacFrameType, SEC_LEVEL_ENC_MIC_32 } from './mac-const.js';

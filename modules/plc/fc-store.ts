@@ -1,5 +1,5 @@
 // The G3 MAC frame counter (mac.ts pib.macFrameCounter) kept over power cuts in the PLC part's
-// NVRAM area (GENERIC driver "plcstore": 32 bytes just before NON-LEGAL's, generic/nvram.ts).
+// NVRAM area (GENERIC driver "plcstore": 32 bytes just before NON-LEGAL's, drivers/nvram/nvram.ts).
 // A frame counter must never repeat under one key (G.9903 MAC security, after IEEE 802.15.4:
 // CCM*'s nonce is the source address and the counter, so a repeat reuses the key stream), and a
 // node's neighbours drop every secured frame whose counter is not above the last one they took

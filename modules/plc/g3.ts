@@ -2,7 +2,7 @@
 // driver, bootstrap (LBP device and agent on a meter, LBP server on the concentrator), ICMPv6
 // echo, and the PLC shell commands. Loaded by main.ts only where the manifest runs the stack.
 import type { RunServiceFn } from '../generic/services.js';
-import type { ModemMessage, PlcModemDriver } from '../generic/plcmodem.js';
+import type { ModemMessage, PlcModemDriver } from 'drivers/plcmodem/plcmodem';
 import type { ShellPrint } from '../generic/shell.js';
 import { G3Node } from './netstack.js';
 import type { MacTx } from './mac.js';
@@ -16,7 +16,7 @@ import { DecodeError, NeedMoreData } from './errors.js';
 import { parseProvisioning, type Provisioning } from './provision.js';
 import { plcCrypto, seededRandom, type CryptoDriver } from './native-crypto.js';
 import type { PlcCrypto, RandomSource } from './crypto.js';
-import type { MacFrameDriver } from '../generic/macframe.js';
+import type { MacFrameDriver } from 'drivers/macframe/macframe';
 import { NativeMacCodec } from './mac-native.js';
 import { frameCounterStore, type FrameCounterStore } from './fc-store.js';
 

@@ -3,7 +3,7 @@
 // reference the tests and `PLC BENCH` compare it with). The driver's reason numbers become
 // DecodeError (named as the TypeScript decoder names them) or NeedMoreData; encode refusals
 // become EncodeError. Secured frames are sealed and opened in one native call (CCM*, mbed TLS).
-import type { MacFrameDriver } from '../generic/macframe.js';
+import type { MacFrameDriver } from 'drivers/macframe/macframe';
 import { DecodeError, EncodeError, NeedMoreData } from './errors.js';
 import { AddrMode, MAC_MAX_FRAME_LENGTH, type MacFrameType } from './mac-const.js';
 import { headerShape, type DecodedMacFrame, type MacCodec, type MacDecoderOptions, type MacFrame } from './mac-frame.js';

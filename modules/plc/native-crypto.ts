@@ -4,7 +4,7 @@
 // jitter (a CTR-DRBG-style generator: unpredictable without the seed, never repeating).
 import type { PlcCrypto, RandomSource } from './crypto.js';
 
-import type { PlcCryptoDriver as CryptoDriver } from '../generic/crypto.js';
+import type { PlcCryptoDriver as CryptoDriver } from 'drivers/crypto/crypto';
 export type { CryptoDriver };
 
 type Bytes = Uint8Array;

@@ -1,11 +1,11 @@
-// Flash areas (modules/generic/flash.ts): the manifest's table is valid for every role and
+// Flash areas (drivers/spinor/flash.ts): the manifest's table is valid for every role and
 // platform and checked at boot (overlap, alignment, inside the device); each part gets only its
 // own areas, offsets are area-relative and bounded.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 // @ts-expect-error: build tool in plain JavaScript
 import { loadManifest } from '../../tools/manifest.mjs';
-import type { FlashAreaConfig, FlashConfig, SpiNor } from '../../modules/generic/flash.js';
+import type { FlashAreaConfig, FlashConfig, SpiNor } from '../../drivers/spinor/flash.js';
 import { makeRunService, type ServiceContext } from '../../modules/generic/services.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -14,7 +14,7 @@ const MB16 = 16 * 1024 * 1024;
 (globalThis as { native?: unknown }).native = () => () => {
   throw new Error('native called outside XS');
 };
-const flash = await import('../../modules/generic/flash.js');
+const flash = await import('../../drivers/spinor/flash.js');
 
 const cfgOf = (role: string, platform: string): FlashConfig =>
   (loadManifest(ROOT, role, platform) as { config: { flash: FlashConfig } }).config.flash;

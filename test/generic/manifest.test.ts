@@ -32,3 +32,44 @@ describe("manifest: roles override their manifest's defaults", () => {
     });
   }
 });
+
+describe('manifest: driver fragments keep each board to its modules', () => {
+  const specifiers = (role: string, platform: string): string[] =>
+    (loadManifest(ROOT, role, platform) as { modules: { specifier: string }[] }).modules.map((m) => m.specifier);
+  // not on the STM32F405 (its RAM): DLMS and head-end drivers, PLC bindings, flash areas, benches
+  const big = [
+    'generic/optical-driver',
+    'generic/backhaul-driver',
+    'generic/bench/dsp-ts',
+    'drivers/crypto/crypto',
+    'drivers/crypto/crypto-driver',
+    'drivers/deflate/deflate-driver',
+    'drivers/macframe/macframe',
+    'drivers/plcmodem/plcmodem',
+    'drivers/spinor/flash',
+  ];
+
+  for (const role of ['meter', 'concentrator'])
+    it(`the stm32f405 ${role} has none of them, mps2-an386 has them all`, () => {
+      assert.deepEqual(
+        big.filter((s) => specifiers(role, 'stm32f405').includes(s)),
+        [],
+      );
+      assert.deepEqual(
+        big.filter((s) => !specifiers(role, 'mps2-an386').includes(s)),
+        [],
+      );
+    });
+
+  it("every driver folder's C is built on lin, from its own folder", () => {
+    const c = (loadManifest(ROOT, 'meter', 'lin') as { c: string[] }).c.map((f) => f.slice(ROOT.length + 1));
+    for (const f of [
+      'drivers/nvram/lin/nvram.c',
+      'drivers/spinor/lin/spinor.c',
+      'drivers/metrology/xs_metro.c',
+      'drivers/gridmodel/xs_gridmodel.c',
+    ])
+      assert.ok(c.includes(f), f);
+    assert.ok(!c.some((f) => f.includes('cortex-m4')), 'no Cortex-M4 C on lin');
+  });
+});

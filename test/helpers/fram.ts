@@ -32,6 +32,9 @@ export class FramModel implements Nvram {
       this.mem.set(b.subarray(k, k + this.burst), off + k);
     }
   }
+  capacity(): number {
+    return this.size;
+  }
   info(): string {
     return `kind=${this.kind} size=${this.size} reads=0 writes=0 bytes=0 errors=0`;
   }

@@ -4,7 +4,7 @@
 // is counted per sector. A power cut after `budget` more operations (programs and erases) leaves
 // the operation it falls on torn, as the model's injector does: a prefix of the program's bytes
 // programmed, or a prefix of the sector erased (a fraction drawn from `rng`, or half), then throws.
-import type { FlashArea } from '../../modules/generic/flash.js';
+import type { FlashArea } from '../../drivers/spinor/flash.js';
 
 export const SECTOR = 4096;
 

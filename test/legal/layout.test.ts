@@ -13,7 +13,7 @@ import { OpenEvents } from '../../modules/legal/openevents.js';
 import { TwoSlotRecord } from '../../modules/generic/shared/nvrecord.js';
 import { start } from '../../modules/legal/legal.js';
 
-const SIZE = 7648; // LEGAL's area of the 8 KB FRAM (generic/nvram.ts nvramAreas)
+const SIZE = 7648; // LEGAL's area of the 8 KB FRAM (drivers/nvram/nvram.ts nvramAreas)
 const layout = legalLayout(SIZE);
 const crc = new NodeCrc32();
 const energy = (x: number) => Float64Array.from([x, 0, x / 2, 0, 0, 0, x * 1.1]);

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { OUT, SRC } from './harness.js';
+import { GRID, OUT, SRC } from './harness.js';
 
 const M4 = ['-std=c99', '-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-Os', '-Wall', '-Wextra', '-Werror', '-c'];
-const FILES = ['dsp.c', 'fe_model.c', 'test/dsp_bench.c'];
+const FILES = [join(SRC, 'dsp.c'), join(GRID, 'fe_model.c'), join(SRC, 'test/dsp_bench.c')];
 
 describe('metrology C build', function () {
   this.timeout(20000);
@@ -18,8 +18,8 @@ describe('metrology C build', function () {
       if (!haveArm) this.skip();
       mkdirSync(join(OUT, 'm4'), { recursive: true });
       for (const f of FILES) {
-        const obj = join(OUT, 'm4', f.replace(/\W/g, '_') + phases + '.o');
-        execFileSync('arm-none-eabi-gcc', [...M4, `-DMETRO_PHASES=${phases}`, join(SRC, f), '-o', obj]);
+        const obj = join(OUT, 'm4', f.slice(f.lastIndexOf('/') + 1).replace(/\W/g, '_') + phases + '.o');
+        execFileSync('arm-none-eabi-gcc', [...M4, `-DMETRO_PHASES=${phases}`, `-I${SRC}`, f, '-o', obj]);
       }
       // the DSP hot path must not pull in software double precision
       const syms = execFileSync('arm-none-eabi-nm', ['-u', join(OUT, 'm4', `dsp_c${phases}.o`)], { encoding: 'utf8' });
@@ -36,8 +36,9 @@ describe('metrology C build', function () {
       '-Werror',
       '-DMETRO_BENCH_MAIN',
       join(SRC, 'test', 'dsp_bench.c'),
+      `-I${SRC}`,
       join(SRC, 'dsp.c'),
-      join(SRC, 'fe_model.c'),
+      join(GRID, 'fe_model.c'),
       '-lm',
       '-o',
       exe,

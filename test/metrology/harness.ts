@@ -8,6 +8,8 @@ import { type Scenario, scenarioText, truth, UWH_PER_J } from './truth.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SRC = join(ROOT, 'drivers', 'metrology');
+/** The grid model (fe_model.c, stpm_model.c), built against the metering's headers (-I SRC). */
+export const GRID = join(ROOT, 'drivers', 'gridmodel');
 export const OUT = join(ROOT, 'build', 'test', 'metrology');
 
 export function buildHarness(defines: string[] = []): string {
@@ -20,11 +22,12 @@ export function buildHarness(defines: string[] = []): string {
     '-Wextra',
     '-Werror',
     ...defines.map((d) => '-D' + d),
+    `-I${SRC}`,
     '-o',
     exe,
     join(SRC, 'test', 'metro_check.c'),
     join(SRC, 'dsp.c'),
-    join(SRC, 'fe_model.c'),
+    join(GRID, 'fe_model.c'),
     '-lm',
   ]);
   return exe;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { OUT, SRC } from './harness.js';
+import { GRID, OUT, SRC } from './harness.js';
 
 function build(): string {
   mkdirSync(OUT, { recursive: true });
@@ -16,13 +16,14 @@ function build(): string {
     '-Wall',
     '-Wextra',
     '-Werror',
+    `-I${SRC}`,
     '-o',
     exe,
     join(SRC, 'test', 'link_check.c'),
     join(SRC, 'stpm_link.c'),
-    join(SRC, 'stpm_model.c'),
+    join(GRID, 'stpm_model.c'),
     join(SRC, 'dsp.c'),
-    join(SRC, 'fe_model.c'),
+    join(GRID, 'fe_model.c'),
     '-lm',
   ]);
   return exe;

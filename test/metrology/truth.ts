@@ -1,5 +1,5 @@
 // Independent truth for the metrology tests: exact integrals of the scenario's
-// waveforms, written from the definitions in drivers/metrology/fe_model.h
+// waveforms, written from the definitions in drivers/gridmodel/fe_model.h
 // (not from its C code), plus the scenario text the C harness reads.
 
 export interface Harmonic {

@@ -189,6 +189,9 @@ class Fram {
     this.mem.set(b.subarray(0, n), o);
     if (n < b.length) throw new Error('power cut');
   }
+  capacity() {
+    return this.mem.length;
+  }
   info() {
     return 'kind=file size=256';
   }

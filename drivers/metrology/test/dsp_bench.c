@@ -3,7 +3,7 @@
  * Blocks are synthesised once by the model (noise on, so no block is trivially
  * repeated) and replayed, so only the DSP is measured.
  *
- * Host:     gcc -O2 -DMETRO_BENCH_MAIN dsp_bench.c ../dsp.c ../fe_model.c -lm; ./a.out 60
+ * Host:     gcc -O2 -DMETRO_BENCH_MAIN dsp_bench.c ../dsp.c ../../gridmodel/fe_model.c -lm; ./a.out 60
  * Cortex-M4 under qemu -icount: call dsp_bench_run(0) and dsp_bench_run(N)
  * from the board's main and difference the instruction counts (or cycles):
  * cost per 3-phase sample = delta / (N * 4000).
@@ -12,7 +12,7 @@
 #define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c99 */
 #endif
 #include "../dsp.h"
-#include "../fe_model.h"
+#include "../../gridmodel/fe_model.h"
 
 #define BENCH_BLOCKS 5  /* distinct blocks replayed; 5 x 2.2 KB of RAM */
 

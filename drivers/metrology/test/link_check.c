@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fe_model.h"
+#include "../../gridmodel/fe_model.h"
 #include "../stpm_link.h"
-#include "../stpm_model.h"
+#include "../../gridmodel/stpm_model.h"
 
 static fe_model_t model;
 static fe_block_t blk;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "../dsp.h"
-#include "../fe_model.h"
+#include "../../gridmodel/fe_model.h"
 
 static fe_model_t model;
 static dsp_t dsp;

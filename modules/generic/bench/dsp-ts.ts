@@ -9,7 +9,7 @@
 // is exact and a sum stays exact up to 2^53 (beyond, a relative rounding of 1e-16). No energy
 // registers, LED pulses or flags: those run once per second, not per sample.
 // Loaded by `BENCH DSP` with a dynamic import only when the command runs (no RAM at boot).
-import { metroSamples } from '../metro-driver.js';
+import { gridSamples } from 'drivers/gridmodel/gridmodel';
 import { cycles } from '../platform.js';
 
 const PHASES = 3;
@@ -275,7 +275,7 @@ export function bench(seconds: number, out: (text: string) => void): void {
   let spent = 0,
     samples = 0;
   while (samples < seconds * FS) {
-    const n = metroSamples(buf, samples === 0 ? 1 : 0);
+    const n = gridSamples(buf, samples === 0 ? 1 : 0);
     const t0 = cycles();
     dsp.process(buf, n);
     spent += cycles() - t0;

@@ -1,4 +1,4 @@
-// Power-fail-safe records in the NVRAM (generic/nvram.ts: an FRAM model whose multi-byte writes a
+// Power-fail-safe records in the NVRAM (drivers/nvram/nvram.ts: an FRAM model whose multi-byte writes a
 // power cut can tear, in 16-byte bursts), shared by every part that keeps state there: LEGAL's
 // billing and open-event records and journal, NON-LEGAL's invocation counters and DRBG seed, the
 // PLC part's MAC frame counter. Each part reaches only its own NVRAM area (nvramArea), so sharing
@@ -22,6 +22,8 @@ import type { RunServiceFn } from '../services.js';
 export interface Nvram {
   read(offset: number, view: ArrayBufferView): void;
   write(offset: number, view: ArrayBufferView): void;
+  /** Bytes of the area. */
+  capacity(): number;
   info(): string;
 }
 export interface Crc32 {

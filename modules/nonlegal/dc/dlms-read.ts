@@ -35,7 +35,7 @@ import { WrapperClientLink, type ByteTransport } from '../dlms/link.js';
 import { ClassId } from '../cosem/cosem-const.js';
 import { items, num, octets, dateTimeOf } from '../cosem/data.js';
 import type { Tcpip } from '../net/tcpip.js';
-import type { CryptoDriver } from '../../generic/crypto-driver.js';
+import type { CryptoDriver } from 'drivers/crypto/crypto-driver';
 import { fromDateTime } from '../cosem/clock.js';
 
 export const REPLY_TIMEOUT_MS = 30000;

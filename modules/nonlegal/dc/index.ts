@@ -4,7 +4,7 @@
 // devices.ts), polled every discovery period; config.dc in the manifest sets every bound.
 import type { RunServiceFn } from '../../generic/services.js';
 import type { TimerModule } from '../../generic/timer.js';
-import type { FlashDriver } from '../../generic/flash.js';
+import type { FlashDriver } from 'drivers/spinor/flash';
 import { type Crc32, persistentArea } from '../../generic/shared/nvrecord.js';
 import type { UplinkSink } from './headend/records.js';
 import { METRO_GET_INSTANT } from '../../generic/shared/metro-requests.js';

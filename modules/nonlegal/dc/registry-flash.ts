@@ -13,7 +13,7 @@
 // Record (32 bytes, little-endian): EUI-64 (8), short (u16), state (u8), kind 0x4D 'M' (u8),
 // profile cursor (u32 unix s), event cursor (u32 unix s), sequence (u32), 0 (u32), CRC-32 of 0..27.
 // A record with a bad CRC-32 or fields out of range is dropped and counted (dropped).
-import type { FlashArea } from '../../generic/flash.js';
+import type { FlashArea } from 'drivers/spinor/flash';
 import { type Crc32, crcOf } from '../../generic/shared/nvrecord.js';
 import { STATES, type MeterStore, type PersistedMeter } from './registry.js';
 

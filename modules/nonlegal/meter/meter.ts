@@ -17,7 +17,7 @@ import { toDateTime, fromDateTime } from '../cosem/clock.js';
 import { drbg, keyStore, receivedCounter, serverCounter } from './ic-store.js';
 import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
-import type { CryptoDriver } from '../../generic/crypto-driver.js';
+import type { CryptoDriver } from 'drivers/crypto/crypto-driver';
 import { AlarmState, alarmObjects } from './push.js';
 
 export interface MeterConfig {

@@ -10,7 +10,7 @@ import { ByteReader, ByteWriter } from '../dlms/bytes.js';
 import { obis, st, arr, u32, dt } from '../cosem/data.js';
 import { toDateTime } from '../cosem/clock.js';
 import { createMeter, type Meter, type MeterConfig } from '../meter/meter.js';
-import type { CryptoDriver } from '../../generic/crypto-driver.js';
+import type { CryptoDriver } from 'drivers/crypto/crypto-driver';
 import type { Instant } from '../../generic/shared/messages.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';
 

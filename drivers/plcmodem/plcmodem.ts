@@ -2,8 +2,8 @@
 // (manifest config.grants "driver.plcmodem"). Framing, CRC, resync and the bounded receive
 // queue are native; this module turns queued messages into objects for the PLC task, from the
 // runtime's onReadable hook (interrupts never run script). Protocol: emulator/medium/PROTOCOL.md.
-import { listen, unlisten } from './io.js';
-import { UART_MODEM, sysInfo } from './platform.js';
+import { listen, unlisten } from 'generic/io';
+import { UART_MODEM, sysInfo } from 'generic/platform';
 
 const open = native<() => void>('xs_plcmodem_open');
 const poll = native<() => number>('xs_plcmodem_poll');
@@ -128,10 +128,10 @@ export const plcmodem: PlcModemDriver = {
   stats: () => stats(),
 };
 
-/** The PLC part's drivers: modem port, provisioning record, crypto (modules/generic/crypto.ts),
- * MAC frame codec (modules/generic/macframe.ts). */
+/** The PLC part's drivers: modem port, provisioning record, crypto (drivers/crypto/crypto.ts),
+ * MAC frame codec (drivers/macframe/macframe.ts). */
 export async function plcDrivers(): Promise<{ [name: string]: unknown }> {
-  const [crypto, mac] = await Promise.all([import('./crypto.js'), import('./macframe.js')]);
-  const plccrypto: import('./crypto.js').PlcCryptoDriver & { [name: string]: unknown } = { ...crypto };
+  const [crypto, mac] = await Promise.all([import('drivers/crypto/crypto'), import('drivers/macframe/macframe')]);
+  const plccrypto: import('drivers/crypto/crypto').PlcCryptoDriver & { [name: string]: unknown } = { ...crypto };
   return { plcmodem, provision, plccrypto, macframe: mac.macframe };
 }

@@ -3,8 +3,8 @@
 // found (inside the device, 4 KB aligned, no overlap) and each part is granted, as driver
 // "flash", only the areas it owns: offsets are area-relative and bounded, alignment and erased
 // value are queried from the area, never assumed. docs/spi-nor.md.
-import type { Shell } from './shell.js';
-import { type Trace, TraceLevel } from './trace.js';
+import type { Shell } from 'generic/shell';
+import { type Trace, TraceLevel } from 'generic/trace';
 
 /** One area of the manifest's table. */
 export interface FlashAreaConfig {

@@ -1,19 +1,16 @@
 // LEGAL's additions to driver "metro" (drivers/metrology/xs_metro.c): registers restored from
-// NVRAM, LED pulse counts, model events and voltage-event timing (pq.h). A module of its own so
+// NVRAM, LED pulse counts and voltage-event timing (pq.h). A module of its own so
 // that GENERIC binds these natives only where the manifest enables LEGAL's event log
 // (config.parts.legal.eventLog; not on the STM32F405, whose RAM they would take).
 
 export interface MetroLegal {
-  /** Before the first second: registers (7, micro-units, METRO_FIELDS order) then the active
+  /** Before the first second: registers (7, micro-units, the record's MX_ENERGY order) then the active
    * and reactive LED pulse counts, as saved in NVRAM; the DSP continues from them. */
   restore(values: Float64Array): void;
   /** `led.active=<n> imp/kWh=<c> led.reactive=<n> imp/kvarh=<c>\r\n` */
   pulses(): string;
   /** The two LED pulse counts into out[0], out[1]. */
   counts(out: Float64Array): void;
-  /** Schedules a front-end model event (kind 1..6, phase 0..3, param, duration ms, delay ms
-   * after the next measured second starts); see xs_metro.c. */
-  event(kind: number, phase: number, param: number, durationMs: number, delayMs: number): number;
   /** Voltage-event thresholds: declared voltage mV, sag, swell, interruption, hysteresis in
    * per mille of it (drivers/metrology/pq.h). */
   quality(mV: number, sag: number, swell: number, interruption: number, hysteresis: number): void;
@@ -31,7 +28,6 @@ export const metroLegal: MetroLegal = {
   restore: native<(values: Float64Array) => void>('xs_metro_restore'),
   pulses: native<() => string>('xs_metro_pulses'),
   counts: native<(out: Float64Array) => void>('xs_metro_counts'),
-  event: native<(kind: number, phase: number, param: number, durationMs: number, delayMs: number) => number>('xs_metro_event'),
   quality: native<(mV: number, sag: number, swell: number, interruption: number, hysteresis: number) => void>('xs_metro_quality'),
   voltageEvents: native<(out: Float64Array) => number>('xs_metro_voltage_events'),
   voltageDropped: native<() => number>('xs_metro_voltage_dropped'),

@@ -9,13 +9,16 @@ export interface NvramDriver {
   read(offset: number, view: ArrayBufferView): void;
   /** Writes view's bytes at offset. */
   write(offset: number, view: ArrayBufferView): void;
-  /** `kind=<none|volatile|file> size=<n> reads=<n> writes=<n> bytes=<n> errors=<n>` */
+  /** Bytes of the NVRAM (of the area, for an area); 0 where there is none. */
+  capacity(): number;
+  /** `kind=<none|volatile|file> size=<n> reads=<n> writes=<n> bytes=<n> errors=<n>` (display) */
   info(): string;
 }
 
 export const nvram: NvramDriver = {
   read: native<(offset: number, view: ArrayBufferView) => void>('xs_nvram_read'),
   write: native<(offset: number, view: ArrayBufferView) => void>('xs_nvram_write'),
+  capacity: native<() => number>('xs_nvram_capacity'),
   info: native<() => string>('xs_nvram_info'),
 };
 
@@ -40,6 +43,7 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
       check(offset, view);
       d.write(base + offset, view);
     },
+    capacity: () => size,
     info: () => d.info().replace(/size=\d+/, `size=${size}`),
   };
 }
@@ -52,7 +56,7 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
  * (No constant for PLC's size: every name costs a key on the STM32F405.)
  */
 export function nvramAreas(d: NvramDriver): { legal: NvramDriver; plc: NvramDriver; nonlegal: NvramDriver } {
-  const total = Number(/size=(\d+)/.exec(d.info())?.[1] ?? 0);
+  const total = d.capacity();
   const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0,
     plc = nl ? 32 : 0;
   const legal = total - nl - plc;
