@@ -11,7 +11,7 @@ import { decodeMacFrame, encodeMacFrame, decodeBeaconPayload, type MacFrame } fr
 import { decodeAdpFrame, encodeMeshHeader, encodeBroadcastHeader, encodeFragHeader, encodeEsc } from '../modules/plc/adp.js';
 import { decodeIpv6, decompressIphc, parseEcho } from '../modules/plc/iphc.js';
 import { decodeLoadng, encodeLoadng } from '../modules/plc/loadng.js';
-import { decodeLbp, encodeLbp, decodeParams, encodeParams } from '../modules/plc/lbp.js';
+import { decodeLbp, encodeLbp, decodeParams, encodeParams } from '../modules/plc/lbp-codec.js';
 import { decodeEap, encodeEap, decodePsk, encodePsk } from '../modules/plc/eap-psk.js';
 import { parsePacket } from '../modules/nonlegal/ipv6.js';
 import { App, APP_PORT } from '../modules/nonlegal/app.js';
@@ -314,7 +314,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'lbp',
     kind: 'ts',
-    what: 'modules/plc/lbp.ts: LBP messages and their parameter lists',
+    what: 'modules/plc/lbp-codec.ts: LBP messages and their parameter lists',
     maxLength: 300,
     seeds: () =>
       payloadSeeds()

@@ -11,5 +11,7 @@ export * from './loadng-const.js';
 export * from './loadng.js';
 export * from './lbp-const.js';
 export * from './eap-psk.js';
-export * from './lbp.js';
+export * from './lbp-codec.js';
+export * from './lbp-device.js';
+export * from './lbp-server.js';
 export * from './netstack.js';

@@ -17,7 +17,7 @@ import { decodeAdpFrame } from '../../modules/plc/adp.js';
 import { decodeIpv6, decompressIphc, parseEcho } from '../../modules/plc/iphc.js';
 import { decodeLoadng } from '../../modules/plc/loadng.js';
 import { decodeEap, decodePsk } from '../../modules/plc/eap-psk.js';
-import { decodeLbp, decodeParams } from '../../modules/plc/lbp.js';
+import { decodeLbp, decodeParams } from '../../modules/plc/lbp-codec.js';
 import { MacFrameType } from '../../modules/plc/mac-const.js';
 import { encodeMacFrame } from '../../modules/plc/mac-frame.js';
 import { G3Node } from '../../modules/plc/netstack.js';

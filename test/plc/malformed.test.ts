@@ -9,7 +9,9 @@ import { decodeLoadng, encodeLoadng, LoadngRouter } from '../../modules/plc/load
 import { LoadngType } from '../../modules/plc/loadng-const.js';
 import { decodeEap, decodePsk, encodeEap, encodePsk, PskPeer, PskServer } from '../../modules/plc/eap-psk.js';
 import { EapCode, LbpCode, PskResult } from '../../modules/plc/lbp-const.js';
-import { decodeLbp, decodeParams, encodeLbp, encodeParams, LbpDevice, LbpServer, param } from '../../modules/plc/lbp.js';
+import { decodeLbp, decodeParams, encodeLbp, encodeParams, param } from '../../modules/plc/lbp-codec.js';
+import { LbpDevice } from '../../modules/plc/lbp-device.js';
+import { LbpServer } from '../../modules/plc/lbp-server.js';
 import { G3Node } from '../../modules/plc/netstack.js';
 import { concat } from '../../modules/plc/bytes.js';
 import { assertOnlyDecodeErrors, assertDecodeFailure, eui, hex, nodeCrypto, prng, seededRandom } from './helpers.js';
