@@ -14,7 +14,17 @@ import {
   PSK_EXT_G3_PARAMS,
   PskResult,
 } from './lbp-const.js';
-import { decodeLbp, decodeParams, encodeLbp, encodeParams, fromServer, isParams, param, type LbpParam } from './lbp-codec.js';
+import {
+  decodeLbp,
+  decodeParams,
+  encodeLbp,
+  encodeParams,
+  fromServer,
+  isParams,
+  param,
+  type LbpMessage,
+  type LbpParam,
+} from './lbp-codec.js';
 
 // ---------------- device (LBD) ----------------
 
@@ -275,10 +285,10 @@ export class LbpDevice {
 /**
  * Relay rule of an LBA (G.9903 annex E): a T=0 message from a one-hop LBD (extended address,
  * unsecured) goes to the LBS; a T=1 message from the LBS whose A_LBD is not us goes to that LBD
- * by its extended address.
+ * by its extended address. Takes the message's bytes, or the message the caller decoded.
  */
-export function agentRelay(bytes: Uint8Array, selfEui: Uint8Array): { toServer: boolean; lbd: Uint8Array } | null {
-  const m = decodeLbp(bytes);
+export function agentRelay(message: Uint8Array | LbpMessage, selfEui: Uint8Array): { toServer: boolean; lbd: Uint8Array } | null {
+  const m = message instanceof Uint8Array ? decodeLbp(message) : message;
   if (!fromServer(m.code)) return { toServer: true, lbd: m.lbd };
   if (toHex(m.lbd) === toHex(selfEui)) return null;
   return { toServer: false, lbd: m.lbd };

@@ -18,7 +18,8 @@ import {
   encodeMeshHeader,
   fragment,
 } from './adp.js';
-import { compressIphc, decompressIphc, echoReplyFor, type IphcOptions, type LinkAddr } from './iphc.js';
+import { compressIphc, decompressIphc, type IphcOptions, type LinkAddr } from './iphc.js';
+import { echoReplyFor } from './icmpv6.js';
 import { LoadngRouter, type LoadngParams } from './loadng.js';
 import { concat } from './bytes.js';
 

@@ -21,7 +21,7 @@ import {
 } from '../../modules/generic/ids.js';
 import { buildUdp, linkLocal, parsePacket, checksum, ALL_NODES } from '../../modules/nonlegal/ipv6.js';
 import { AdpService } from '../../modules/plc/adp-service.js';
-import type { G3Stack } from '../../modules/plc/g3.js';
+import type { G3Stack } from '../../modules/plc/stack.js';
 import { startTcpip } from '../../modules/nonlegal/tcpip.js';
 import { startApp, APP_PORT } from '../../modules/nonlegal/app.js';
 

@@ -10,16 +10,15 @@ import {
   fragment,
 } from '../../modules/plc/adp.js';
 import {
-  buildEcho,
   buildUdp,
   compressIphc,
   decompressIphc,
   iidFromLink,
   linkLocalFromLink,
-  parseEcho,
   type IphcOptions,
   type LinkAddr,
 } from '../../modules/plc/iphc.js';
+import { buildEcho, parseEcho } from '../../modules/plc/icmpv6.js';
 import { concat } from '../../modules/plc/bytes.js';
 import { eui, hex, toH } from './helpers.js';
 
