@@ -32,6 +32,7 @@ import {
   parseDataSet,
 } from '../modules/nonlegal/dlms/iec62056-21.js';
 import { Shell } from '../modules/generic/shell.js';
+import { frame } from '../emulator/medium/port.js';
 import { macSeeds, payloadSeeds } from '../test/fixtures/plc-frames/generate.js';
 
 export interface NativeTarget {
@@ -78,22 +79,7 @@ function roundTrip<T>(v: T, encode: (v: T) => Uint8Array, decode: (b: Uint8Array
 
 // ---- PLC frames, on the modem port ----
 
-function portFrame(type: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + payload.length + 4);
-  out[0] = 0x7e;
-  out[1] = type;
-  out[2] = payload.length >> 8;
-  out[3] = payload.length & 0xff;
-  out.set(payload, 4);
-  let c = 0xffffffff;
-  for (let i = 1; i < 4 + payload.length; i++) {
-    c ^= out[i]!;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  c = (c ^ 0xffffffff) >>> 0;
-  out.set([c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff], 4 + payload.length);
-  return out;
-}
+const portFrame = frame;
 
 /** DATA_INDICATION payload: lqi, modulation, time (u64), then the MPDU. */
 export function indication(mpdu: Uint8Array): Uint8Array {
@@ -141,8 +127,8 @@ const nativeTargets: NativeTarget[] = [
     name: 'simclock-tap',
     kind: 'native',
     what: "hosts/lin/simclock.c sim_clock_tap: the lin host's filter of the modem port (READY/TIME)",
-    sources: ['hosts/lin/simclock.c'],
-    includes: ['hosts/lin', 'hosts/common'],
+    sources: ['hosts/lin/simclock.c', 'drivers/plcmodem/plcmodem.c', 'drivers/crc/crc.c'],
+    includes: ['hosts/lin', 'hosts/common', 'drivers/plcmodem', 'drivers/crc'],
     seeds: () => [
       concat(
         Uint8Array.of(0),
@@ -349,7 +335,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'ipv6-udp',
     kind: 'ts',
-    what: 'modules/plc/iphc.ts decodeIpv6, parseEcho; modules/nonlegal/ipv6.ts parsePacket (IPv6, UDP, ICMPv6)',
+    what: 'modules/plc/iphc.ts decodeIpv6, modules/plc/icmpv6.ts parseEcho; modules/nonlegal/ipv6.ts parsePacket (IPv6, UDP, ICMPv6)',
     maxLength: 600,
     seeds: () => payloadSeeds().filter((p) => p[0] === 0x60),
     check: (b) => {
