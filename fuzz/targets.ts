@@ -9,10 +9,11 @@ import fc from 'fast-check';
 import { DecodeError, NeedMoreData } from '../modules/generic/shared/errors.js';
 import { decodeMacFrame, encodeMacFrame, decodeBeaconPayload, type MacFrame } from '../modules/plc/mac-frame.js';
 import { decodeAdpFrame, encodeMeshHeader, encodeBroadcastHeader, encodeFragHeader, encodeEsc } from '../modules/plc/adp.js';
-import { decompressIphc, parseEcho } from '../modules/plc/iphc.js';
+import { decompressIphc } from '../modules/plc/iphc.js';
+import { parseEcho } from '../modules/plc/icmpv6.js';
 import { decodeIpv6 } from '../modules/generic/shared/ipv6.js';
 import { decodeLoadng, encodeLoadng } from '../modules/plc/loadng.js';
-import { decodeLbp, encodeLbp, decodeParams, encodeParams } from '../modules/plc/lbp.js';
+import { decodeLbp, encodeLbp, decodeParams, encodeParams } from '../modules/plc/lbp-codec.js';
 import { decodeEap, encodeEap, decodePsk, encodePsk } from '../modules/plc/eap-psk.js';
 import { parsePacket } from '../modules/generic/shared/ipv6.js';
 import { App, APP_PORT } from '../modules/nonlegal/app/app.js';
@@ -32,6 +33,7 @@ import {
   parseDataSet,
 } from '../modules/nonlegal/dlms/iec62056-21.js';
 import { Shell } from '../modules/generic/shell.js';
+import { frame } from '../emulator/medium/port.js';
 import { macSeeds, payloadSeeds } from '../test/fixtures/plc-frames/generate.js';
 
 export interface NativeTarget {
@@ -78,22 +80,7 @@ function roundTrip<T>(v: T, encode: (v: T) => Uint8Array, decode: (b: Uint8Array
 
 // ---- PLC frames, on the modem port ----
 
-function portFrame(type: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + payload.length + 4);
-  out[0] = 0x7e;
-  out[1] = type;
-  out[2] = payload.length >> 8;
-  out[3] = payload.length & 0xff;
-  out.set(payload, 4);
-  let c = 0xffffffff;
-  for (let i = 1; i < 4 + payload.length; i++) {
-    c ^= out[i]!;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  c = (c ^ 0xffffffff) >>> 0;
-  out.set([c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff], 4 + payload.length);
-  return out;
-}
+const portFrame = frame;
 
 /** DATA_INDICATION payload: lqi, modulation, time (u64), then the MPDU. */
 export function indication(mpdu: Uint8Array): Uint8Array {
@@ -141,8 +128,8 @@ const nativeTargets: NativeTarget[] = [
     name: 'simclock-tap',
     kind: 'native',
     what: "hosts/lin/simclock.c sim_clock_tap: the lin host's filter of the modem port (READY/TIME)",
-    sources: ['hosts/lin/simclock.c'],
-    includes: ['hosts/lin', 'hosts/common'],
+    sources: ['hosts/lin/simclock.c', 'drivers/plcmodem/plcmodem.c', 'drivers/crc/crc.c'],
+    includes: ['hosts/lin', 'hosts/common', 'drivers/plcmodem', 'drivers/crc'],
     seeds: () => [
       concat(
         Uint8Array.of(0),
@@ -315,7 +302,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'lbp',
     kind: 'ts',
-    what: 'modules/plc/lbp.ts: LBP messages and their parameter lists',
+    what: 'modules/plc/lbp-codec.ts: LBP messages and their parameter lists',
     maxLength: 300,
     seeds: () =>
       payloadSeeds()
@@ -349,7 +336,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'ipv6-udp',
     kind: 'ts',
-    what: 'modules/generic/shared/ipv6.ts decodeIpv6, parsePacket; modules/plc/iphc.ts parseEcho (IPv6, UDP, ICMPv6)',
+    what: 'modules/generic/shared/ipv6.ts decodeIpv6, parsePacket; modules/plc/icmpv6.ts parseEcho (IPv6, UDP, ICMPv6)',
     maxLength: 600,
     seeds: () => payloadSeeds().filter((p) => p[0] === 0x60),
     check: (b) => {

@@ -308,62 +308,6 @@ int crypto_eax_decrypt(const uint8_t key[16], const uint8_t *nonce, size_t nonce
 	return ret;
 }
 
-/* ---- EAP-PSK (RFC 4764) ----
- * The "modified counter mode": one block X, then E(K, X ^ ci) for consecutive i; the
- * counters used here fit in the last byte. */
-static int psk_blocks(mbedtls_aes_context *aes, const uint8_t x[16], uint8_t first, uint8_t count, uint8_t *out)
-{
-	uint8_t blk[16];
-	int ret = 0;
-	uint8_t i;
-	for (i = 0; i < count && ret == 0; i++) {
-		memcpy(blk, x, 16);
-		blk[15] ^= (uint8_t)(first + i);
-		ret = mbedtls_aes_crypt_ecb(aes, MBEDTLS_AES_ENCRYPT, blk, out + 16u * i);
-	}
-	mbedtls_platform_zeroize(blk, sizeof(blk));
-	return ret;
-}
-
-int crypto_eap_psk_key_setup(const uint8_t psk[16], uint8_t ak[16], uint8_t kdk[16])
-{
-	mbedtls_aes_context aes;
-	uint8_t x[16] = { 0 };
-	int ret;
-	mbedtls_aes_init(&aes);
-	ret = mbedtls_aes_setkey_enc(&aes, psk, 128);
-	if (ret == 0)
-		ret = mbedtls_aes_crypt_ecb(&aes, MBEDTLS_AES_ENCRYPT, x, x);
-	if (ret == 0)
-		ret = psk_blocks(&aes, x, 1, 1, ak);
-	if (ret == 0)
-		ret = psk_blocks(&aes, x, 2, 1, kdk);
-	mbedtls_aes_free(&aes);
-	mbedtls_platform_zeroize(x, sizeof(x));
-	return status(ret);
-}
-
-int crypto_eap_psk_derive(const uint8_t kdk[16], const uint8_t rand_p[16],
-                          uint8_t tek[16], uint8_t msk[64], uint8_t emsk[64])
-{
-	mbedtls_aes_context aes;
-	uint8_t x[16];
-	int ret;
-	mbedtls_aes_init(&aes);
-	ret = mbedtls_aes_setkey_enc(&aes, kdk, 128);
-	if (ret == 0)
-		ret = mbedtls_aes_crypt_ecb(&aes, MBEDTLS_AES_ENCRYPT, rand_p, x);
-	if (ret == 0 && tek != NULL)
-		ret = psk_blocks(&aes, x, 1, 1, tek);
-	if (ret == 0 && msk != NULL)
-		ret = psk_blocks(&aes, x, 2, 4, msk);
-	if (ret == 0 && emsk != NULL)
-		ret = psk_blocks(&aes, x, 6, 4, emsk);
-	mbedtls_aes_free(&aes);
-	mbedtls_platform_zeroize(x, sizeof(x));
-	return status(ret);
-}
-
 /* ---- GCM ---- */
 static int gcm_check(size_t iv_len, size_t tag_len)
 {

@@ -2,7 +2,6 @@
  *   CCM*   IEEE 802.15.4-2006 7.6.3 / G3-PLC MAC security: 13-byte nonce, levels 0..7
  *   CMAC   RFC 4493 (= OMAC1)
  *   EAX    Bellare-Rogaway-Wagner, built here from AES-CTR + CMAC (EAP-PSK channel, RFC 4764 5.3)
- *   EAP-PSK key derivation, RFC 4764 3.1 and 3.2
  *   GCM    DLMS security suite 0 (IEC 62056-5-3 9.2.3.3): 12-byte IV, 12-byte tag; GMAC
  *   SHA-256 one-shot and incremental
  * Every key schedule lives on the stack or in the driver's static pool (mbed TLS's calloc is
@@ -68,16 +67,6 @@ int crypto_eax_encrypt(const uint8_t key[16], const uint8_t *nonce, size_t nonce
 int crypto_eax_decrypt(const uint8_t key[16], const uint8_t *nonce, size_t nonce_len,
                        const uint8_t *header, size_t header_len,
                        const uint8_t *in, size_t len, uint8_t *out, const uint8_t *tag, size_t tag_len);
-
-/* ---- EAP-PSK (RFC 4764) ---- */
-#define CRYPTO_EAP_PSK_MSK_LEN  64
-#define CRYPTO_EAP_PSK_EMSK_LEN 64
-/* 3.1: AK = E(PSK, E(PSK, 0) ^ c1), KDK = E(PSK, E(PSK, 0) ^ c2), ci = i as a 128-bit integer. */
-int crypto_eap_psk_key_setup(const uint8_t psk[16], uint8_t ak[16], uint8_t kdk[16]);
-/* 3.2: with B = E(KDK, RAND_P): TEK = E(KDK, B ^ c1), MSK = blocks c2..c5, EMSK = blocks c6..c9.
- * msk or emsk may be NULL when not wanted. */
-int crypto_eap_psk_derive(const uint8_t kdk[16], const uint8_t rand_p[16],
-                          uint8_t tek[16], uint8_t msk[64], uint8_t emsk[64]);
 
 /* ---- GCM (NIST SP 800-38D), DLMS suite 0 ---- */
 #define CRYPTO_GCM_IV_LEN      12

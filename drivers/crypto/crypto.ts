@@ -16,8 +16,6 @@ const eaxEncryptNative =
   native<(key: Bytes, nonce: Bytes, header: Bytes, plaintext: Bytes, tagLength: number) => ArrayBuffer>('xs_crypto_eax_encrypt');
 const eaxDecryptNative =
   native<(key: Bytes, nonce: Bytes, header: Bytes, ciphertext: Bytes, tag: Bytes) => ArrayBuffer | undefined>('xs_crypto_eax_decrypt');
-const pskKeySetup = native<(psk: Bytes) => ArrayBuffer>('xs_crypto_eap_psk_key_setup');
-const pskDerive = native<(kdk: Bytes, randP: Bytes) => ArrayBuffer>('xs_crypto_eap_psk_derive');
 const gcmEncryptNative =
   native<(key: Bytes, iv: Bytes, aad: Bytes, plaintext: Bytes, tagLength: number) => ArrayBuffer>('xs_crypto_gcm_encrypt');
 const gcmDecryptNative =
@@ -102,34 +100,6 @@ export function eaxEncrypt(key: Bytes, nonce: Bytes, header: Bytes, plaintext: B
 }
 export function eaxDecrypt(key: Bytes, nonce: Bytes, header: Bytes, ciphertext: Bytes, tag: Bytes): Bytes | undefined {
   return opt(eaxDecryptNative(key, nonce, header, ciphertext, tag));
-}
-
-// ---- EAP-PSK (RFC 4764) ----
-export interface EapPskKeys {
-  ak: Bytes;
-  kdk: Bytes;
-}
-export interface EapPskSessionKeys {
-  tek: Bytes;
-  msk: Bytes;
-  emsk: Bytes;
-}
-
-/** RFC 4764 3.1: AK and KDK from the PSK. */
-export function eapPskKeySetup(psk: Bytes): EapPskKeys {
-  const b = new Uint8Array(pskKeySetup(psk));
-  return { ak: b.subarray(0, 16), kdk: b.subarray(16, 32) };
-}
-/** RFC 4764 3.2: TEK (16), MSK (64) and EMSK (64) from KDK and RAND_P. */
-export function eapPskDerive(kdk: Bytes, randP: Bytes): EapPskSessionKeys {
-  const b = new Uint8Array(pskDerive(kdk, randP));
-  return { tek: b.subarray(0, 16), msk: b.subarray(16, 80), emsk: b.subarray(80, 144) };
-}
-/** EAX nonce of the EAP-PSK protected channel (5.3): the 32-bit Nonce, zero-padded to 16 bytes. */
-export function eapPskChannelNonce(nonce: number): Bytes {
-  const n = new Uint8Array(16);
-  new DataView(n.buffer).setUint32(12, nonce >>> 0);
-  return n;
 }
 
 // ---- GCM / GMAC: DLMS security suite 0, 12-byte IV (system title || invocation counter) ----

@@ -155,23 +155,6 @@ void xs_crypto_eax_decrypt(xsMachine *the)
 	check(the, ret);
 }
 
-/* (psk) -> AK || KDK */
-void xs_crypto_eap_psk_key_setup(xsMachine *the)
-{
-	arg_len(the, 0, 16, "psk");
-	uint8_t *out = result(the, 32);
-	check(the, crypto_eap_psk_key_setup(arg(the, 0).p, out, out + 16));
-}
-
-/* (kdk, randP) -> TEK || MSK || EMSK */
-void xs_crypto_eap_psk_derive(xsMachine *the)
-{
-	arg_len(the, 0, 16, "kdk");
-	arg_len(the, 1, 16, "RAND_P");
-	uint8_t *out = result(the, 16 + CRYPTO_EAP_PSK_MSK_LEN + CRYPTO_EAP_PSK_EMSK_LEN);
-	check(the, crypto_eap_psk_derive(arg(the, 0).p, arg(the, 1).p, out, out + 16, out + 16 + CRYPTO_EAP_PSK_MSK_LEN));
-}
-
 /* (key, iv, aad, plaintext, tagLength) -> ciphertext || tag */
 void xs_crypto_gcm_encrypt(xsMachine *the)
 {

@@ -12,8 +12,7 @@ void plcm_init(plcm_t *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Payload length bounds of the messages a node receives; 0 = not a modem -> node type. */
-static int bounds(uint8_t type, size_t *min, size_t *max)
+int plcm_bounds(uint8_t type, size_t *min, size_t *max)
 {
 	switch (type) {
 	case PLCM_READY:           *min = 10; *max = 10; return 1;
@@ -73,7 +72,7 @@ static void parse(plcm_t *m)
 		if (m->fill < PLCM_HEADER)
 			return;
 		size_t min, max, len = (size_t)m->buf[2] << 8 | m->buf[3];
-		if (!bounds(m->buf[1], &min, &max)) {
+		if (!plcm_bounds(m->buf[1], &min, &max)) {
 			reject(m, &m->stats.unknown_type);
 			continue;
 		}

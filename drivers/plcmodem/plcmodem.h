@@ -61,6 +61,11 @@ typedef struct {
 	plcm_stats_t stats;
 } plcm_t;
 
+/* Payload length bounds of a modem -> node message type: 1 and *min, *max set, or 0 when the
+ * type is not one a node receives. A header is checked against them before its payload is
+ * awaited (the driver's parser, and the lin host's clock tap, hosts/lin/simclock.c). */
+int plcm_bounds(uint8_t type, size_t *min, size_t *max);
+
 void plcm_init(plcm_t *m);
 /* Parses up to len bytes; returns how many it consumed (fewer when the queue is full). */
 size_t plcm_feed(plcm_t *m, const uint8_t *data, size_t len);

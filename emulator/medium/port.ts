@@ -121,17 +121,21 @@ export class DecodeError extends Error {
 
 // ---------------------------------------------------------------- encoder
 
+/** One frame around a payload as it is: SOF, type, u16 length, payload, CRC-32 (PROTOCOL.md). */
+export function frame(type: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(PORT_HEADER_BYTES + payload.length + PORT_CRC_BYTES);
+  const v = new DataView(out.buffer);
+  out[0] = PORT_SOF;
+  out[1] = type;
+  v.setUint16(2, payload.length);
+  out.set(payload, PORT_HEADER_BYTES);
+  v.setUint32(PORT_HEADER_BYTES + payload.length, crc32(out, 1, PORT_HEADER_BYTES + payload.length));
+  return out;
+}
+
 export class Encoder {
   encode(msg: PortMessage): Uint8Array {
-    const payload = this.payload(msg);
-    const out = new Uint8Array(PORT_HEADER_BYTES + payload.length + PORT_CRC_BYTES);
-    const v = new DataView(out.buffer);
-    out[0] = PORT_SOF;
-    out[1] = msg.type;
-    v.setUint16(2, payload.length);
-    out.set(payload, PORT_HEADER_BYTES);
-    v.setUint32(PORT_HEADER_BYTES + payload.length, crc32(out, 1, PORT_HEADER_BYTES + payload.length));
-    return out;
+    return frame(msg.type, this.payload(msg));
   }
 
   private payload(msg: PortMessage): Uint8Array {

@@ -8,6 +8,7 @@
 #include "board.h"
 #include "ringbuf.h"
 #include "simclock.h"
+#include "plcmodem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,14 @@ static int connect_unix(const char *path)
 	return fd;
 }
 
+static void uart_write_raw(unsigned port, const void *data, size_t len);
+
+/* the simulated clock's output on the modem port (IDLE, and what it held) */
+static void modem_write_raw(const void *data, size_t len)
+{
+	uart_write_raw(BOARD_UART_MODEM, data, len);
+}
+
 int lin_uart_attach(unsigned port, const char *path)
 {
 	if (port >= BOARD_UART_MAX)
@@ -82,7 +91,7 @@ int lin_uart_attach(unsigned port, const char *path)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uarts[port].in = uarts[port].out = fd;
 	if (port == BOARD_UART_MODEM)
-		sim_clock_attach_modem(fd);
+		sim_clock_attach_modem(fd, modem_write_raw);
 	return 0;
 }
 
@@ -246,14 +255,14 @@ void board_uart_write(unsigned port, const void *data, size_t len)
 	/* on the simulated clock, what a sleeping node sends waits for its next TIME */
 	/* a RESET (SOF, type 0x04, length 0: sent whole by the driver) opens a new handshake */
 	const uint8_t *b = data;
-	if (port == BOARD_UART_MODEM && len == 8 && b[0] == 0x7E && b[1] == 0x04 && b[2] == 0 && b[3] == 0)
+	if (port == BOARD_UART_MODEM && len == PLCM_HEADER + PLCM_CRC && b[0] == PLCM_SOF && b[1] == PLCM_RESET && b[2] == 0 && b[3] == 0)
 		sim_clock_node_reset();
 	if (port == BOARD_UART_MODEM && sim_clock_hold(data, len))
 		return;
-	lin_uart_write_raw(port, data, len);
+	uart_write_raw(port, data, len);
 }
 
-void lin_uart_write_raw(unsigned port, const void *data, size_t len)
+static void uart_write_raw(unsigned port, const void *data, size_t len)
 {
 	if (port >= BOARD_UART_MAX || uarts[port].out < 0)
 		return;

@@ -32,6 +32,8 @@
 #define _GNU_SOURCE
 #include "board.h"
 #include "simclock.h"
+#include "plcmodem.h"   /* the port's framing: one with the driver's (drivers/plcmodem) */
+#include "crc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -40,11 +42,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PORT_SOF 0x7E
-#define PORT_IDLE 0x05
-#define PORT_READY 0x80
-#define PORT_TIME 0x83
-#define PORT_MAX_PAYLOAD 1024u
 #define TIME_NEVER UINT64_MAX
 
 enum { MODE_REAL, MODE_WAIT, MODE_SIM };
@@ -58,6 +55,7 @@ static int owe_idle;            /* a TIME was consumed and not yet answered */
 static int handshake_open;      /* a READY is expected: the port was attached or the node sent RESET */
 static uint64_t announced = TIME_NEVER; /* the deadline (us) of the last IDLE sent */
 static int modem_fd = -1;
+static sim_clock_write_t modem_write; /* the port's output, as it is (the host's UART) */
 static sim_clock_stats_t stats;
 
 /* output held while asleep */
@@ -66,7 +64,7 @@ static uint8_t held[SIM_HOLD_SIZE];
 static size_t held_len;
 
 /* tap state */
-static uint8_t head[4 + 10 + 4]; /* the longest frame the tap keeps: READY */
+static uint8_t head[PLCM_HEADER + 10 + PLCM_CRC]; /* the longest frame the tap keeps: READY */
 static unsigned have;
 static uint32_t skip;
 
@@ -102,9 +100,10 @@ static void go_real(void)
 	owe_idle = 0;
 }
 
-void sim_clock_attach_modem(int fd)
+void sim_clock_attach_modem(int fd, sim_clock_write_t write)
 {
 	modem_fd = fd;
+	modem_write = write;
 	/* attached at power-up, before the runtime starts: the node's time begins at 0 */
 	base_us = 0;
 	mode = MODE_WAIT;
@@ -176,35 +175,12 @@ int lin_gettimeofday(struct timeval *tv, void *tz)
 	return 0;
 }
 
-static uint32_t crc32_update(uint32_t c, const uint8_t *p, size_t n)
-{
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-	}
-	return c;
-}
-
 static uint64_t be64(const uint8_t *p)
 {
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
 		v = (v << 8) | p[i];
 	return v;
-}
-
-/* Payload bounds by message type (modem to node only; PROTOCOL.md): -1 when unknown. */
-static int bounds(uint8_t type, uint32_t *min, uint32_t *max)
-{
-	switch (type) {
-	case 0x80: *min = 10; *max = 10; return 0;              /* READY */
-	case 0x81: *min = 11; *max = 11; return 0;              /* DATA_CONFIRM */
-	case 0x82: *min = 11; *max = PORT_MAX_PAYLOAD; return 0; /* DATA_INDICATION */
-	case 0x83: *min = 8; *max = 8; return 0;                /* TIME */
-	case 0x8F: *min = 1; *max = PORT_MAX_PAYLOAD; return 0;  /* ERROR */
-	default: return -1;
-	}
 }
 
 /* Returns 1 when the READY is the handshake's (then forwarded to the driver), 0 when refused. */
@@ -250,7 +226,7 @@ static void on_time(const uint8_t *payload)
 	base_us = now;
 	owe_idle = 1;
 	if (held_len) {
-		lin_uart_write_raw(BOARD_UART_MODEM, held, held_len);
+		modem_write(held, held_len);
 		held_len = 0;
 	}
 }
@@ -262,7 +238,7 @@ int sim_clock_hold(const void *data, size_t len)
 	if (len > SIM_HOLD_SIZE - held_len) {
 		stats.hold_overflow++;
 		/* keep the stream in order: what is held goes first */
-		lin_uart_write_raw(BOARD_UART_MODEM, held, held_len);
+		modem_write(held, held_len);
 		held_len = 0;
 		return 0;
 	}
@@ -283,7 +259,7 @@ static void tap_byte(uint8_t b, uint8_t *out, size_t *o)
 		return;
 	}
 	if (have == 0) {
-		if (b == PORT_SOF)
+		if (b == PLCM_SOF)
 			head[have++] = b;
 		else
 			out[(*o)++] = b;
@@ -293,32 +269,32 @@ static void tap_byte(uint8_t b, uint8_t *out, size_t *o)
 	if (have < 4)
 		return;
 	uint8_t type = head[1];
-	uint32_t len = ((uint32_t)head[2] << 8) | head[3], min, max;
-	if (have == 4) {
-		if (bounds(type, &min, &max) < 0 || len < min || len > max) {
+	size_t len = ((size_t)head[2] << 8) | head[3], min, max;
+	if (have == PLCM_HEADER) {
+		if (!plcm_bounds(type, &min, &max) || len < min || len > max) {
 			stats.resync++;
 			goto rescan;
 		}
-		if (type != PORT_TIME && type != PORT_READY) {
+		if (type != PLCM_TIME && type != PLCM_READY) {
 			/* not the clock's: forward, with the frame's body untouched */
 			memcpy(out + *o, head, have);
 			*o += have;
 			have = 0;
-			skip = len + 4;
+			skip = (uint32_t)(len + PLCM_CRC);
 		}
 		return;
 	}
-	if (have < 4 + len + 4)
+	if (have < PLCM_HEADER + len + PLCM_CRC)
 		return;
-	uint32_t crc = ((uint32_t)head[4 + len] << 24) | ((uint32_t)head[5 + len] << 16) |
-		((uint32_t)head[6 + len] << 8) | head[7 + len];
-	if ((crc32_update(0xFFFFFFFFu, head + 1, 3 + len) ^ 0xFFFFFFFFu) != crc) {
+	const uint8_t *c = head + PLCM_HEADER + len;
+	uint32_t crc = ((uint32_t)c[0] << 24) | ((uint32_t)c[1] << 16) | ((uint32_t)c[2] << 8) | c[3];
+	if (crc32_ieee(0, head + 1, 3 + len) != crc) {
 		stats.bad_crc++;
 		goto rescan;
 	}
-	if (type == PORT_TIME)
-		on_time(head + 4);   /* consumed: the clock's, not the driver's */
-	else if (on_ready(head + 4)) {
+	if (type == PLCM_TIME)
+		on_time(head + PLCM_HEADER);   /* consumed: the clock's, not the driver's */
+	else if (on_ready(head + PLCM_HEADER)) {
 		memcpy(out + *o, head, have);
 		*o += have;
 	}
@@ -346,7 +322,7 @@ size_t sim_clock_tap(const uint8_t *in, size_t n, uint8_t *out)
 
 void sim_clock_settled(int armed, uint32_t deadline_ms)
 {
-	uint8_t frame[4 + 8 + 4];
+	uint8_t idle[8], frame[PLCM_HEADER + sizeof(idle) + PLCM_CRC];
 	if (!owe_idle || modem_fd < 0)
 		return;
 	owe_idle = 0;
@@ -354,15 +330,7 @@ void sim_clock_settled(int armed, uint32_t deadline_ms)
 	uint64_t until = armed ? (uint64_t)deadline_ms * 1000u : TIME_NEVER;
 	/* PROTOCOL.md: a deadline not after the current time means the next microsecond */
 	announced = !armed ? TIME_NEVER : until > base_us ? until : base_us + 1;
-	frame[0] = PORT_SOF;
-	frame[1] = PORT_IDLE;
-	frame[2] = 0;
-	frame[3] = 8;
-	for (int i = 0; i < 8; i++)
-		frame[4 + i] = (uint8_t)(until >> (56 - 8 * i));
-	uint32_t crc = crc32_update(0xFFFFFFFFu, frame + 1, 11) ^ 0xFFFFFFFFu;
-	for (int i = 0; i < 4; i++)
-		frame[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
-	lin_uart_write_raw(BOARD_UART_MODEM, frame, sizeof(frame));
+	size_t n = plcm_encode(PLCM_IDLE, idle, plcm_idle(idle, until), frame, sizeof(frame));
+	modem_write(frame, n);
 	stats.idles++;
 }

@@ -33,8 +33,10 @@ typedef struct {
 void sim_clock_init(void);
 /* Microseconds since reset on the current clock; never goes backwards. */
 uint64_t sim_clock_us(void);
-/* The modem port is connected (fd): time stands still until the medium's READY. */
-void sim_clock_attach_modem(int fd);
+/* Writes bytes to the modem port as they are, past the hold (the host's UART, board.c). */
+typedef void (*sim_clock_write_t)(const void *data, size_t len);
+/* The modem port is connected (fd, written with write): time stands still until the medium's READY. */
+void sim_clock_attach_modem(int fd, sim_clock_write_t write);
 void sim_clock_modem_closed(void);
 /* The node sent RESET on the modem port: the READY that answers it is expected. */
 void sim_clock_node_reset(void);
@@ -55,6 +57,5 @@ const sim_clock_stats_t *sim_clock_stats(void);
  * next TIME): held and sent when the next TIME wakes the node, so the medium only ever receives
  * requests from awake nodes (PROTOCOL.md: stamped with the TIME they follow). Returns 1 when held. */
 int sim_clock_hold(const void *data, size_t len);
-void lin_uart_write_raw(unsigned port, const void *data, size_t len);
 
 #endif

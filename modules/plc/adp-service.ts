@@ -23,7 +23,7 @@ import {
 } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { Message } from '../generic/kernel.js';
-import type { G3Stack } from './g3.js';
+import type { G3Stack } from './stack.js';
 import { ADP_MAX_DATAGRAM, IPV6_HEADER_LENGTH, UDP_HEADER_LENGTH } from './adp-const.js';
 import { linkLocalFromLink, shortFromAddress } from '../generic/shared/g3-address.js';
 import { bytesEqual } from './bytes.js';

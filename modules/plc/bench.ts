@@ -14,7 +14,8 @@ import { KEY_ID_MODE_INDEX, MacFrameType, SEC_LEVEL_ENC_MIC_32 } from './mac-con
 import { nonceSourceFromShort, tsMacCodec, type MacCodec, type MacFrame } from './mac-frame.js';
 import { NativeMacCodec } from './mac-native.js';
 import { openInSteps, sealInSteps } from './mac.js';
-import { plcCrypto, type CryptoDriver } from './native-crypto.js';
+import { plcCrypto } from './native-crypto.js';
+import type { PlcCryptoDriver } from 'drivers/crypto/crypto';
 
 const PAN = 0x781d;
 const PAYLOAD = 100;
@@ -24,7 +25,7 @@ export function bench(rs: RunServiceFn, n: number, out: ShellPrint): void {
   const drv = rs('driver.get', 'macframe') as MacFrameDriver;
   const native = new NativeMacCodec(drv);
   const ts = tsMacCodec();
-  const crypto = plcCrypto(rs('driver.get', 'plccrypto') as CryptoDriver);
+  const crypto = plcCrypto(rs('driver.get', 'plccrypto') as PlcCryptoDriver);
   const key = new Uint8Array(16).map((_, i) => 0xc0 + i);
   const nonceSource = nonceSourceFromShort(PAN, 1);
   const payload = new Uint8Array(PAYLOAD).map((_, i) => i);

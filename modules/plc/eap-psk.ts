@@ -154,7 +154,11 @@ export interface PskKeys {
   kdk: Uint8Array;
 }
 
-/** AK and KDK from the PSK: AES(PSK, AES(PSK, 0^128) XOR c), c = 1 for AK, 2 for KDK. */
+/**
+ * AK and KDK from the PSK (RFC 4764 3.1): AES(PSK, AES(PSK, 0^128) XOR c), c = 1 for AK, 2 for KDK.
+ * This and deriveSessionKeys are the firmware's only EAP-PSK key derivation (over the native AES
+ * block), checked against the RFC's construction and hostap's values (test/crypto/eap-psk.test.ts).
+ */
 export function deriveAkKdk(c: PlcCrypto, psk: Uint8Array): PskKeys {
   if (psk.length !== 16) throw new EncodeError('eap-psk: PSK is 16 bytes');
   const z = c.aesBlock(psk, new Uint8Array(16));

@@ -1,9 +1,9 @@
-// PLC part entry: the G3 task, and the G3-PLC stack (g3.ts) where the manifest runs it
+// PLC part entry: the G3 task, and the G3-PLC stack (start.ts) where the manifest runs it
 // (config.parts.plc.stack; off on the STM32F405, whose RAM cannot hold it yet). The stack's
 // modules load on demand, so a board without it keeps only this file in RAM.
 import { X_SYS_PING, X_SYS_PONG } from '../generic/ids.js';
 import type { RunServiceFn } from '../generic/services.js';
-import type { PlcConfig } from './g3.js';
+import type { PlcConfig } from './stack-context.js';
 
 export function entryPoint(RunService: RunServiceFn): void {
   const g3 = RunService('task.create', {
@@ -33,7 +33,7 @@ export function entryPoint(RunService: RunServiceFn): void {
   );
   // the stack, then the ADP data service NON-LEGAL's IPv6 uses over it (adp-service.ts)
   // (loaded once the stack runs: a board without a provisioned stack never loads it)
-  import('./g3.js').then(
+  import('./start.js').then(
     (m) => {
       const stack = m.startStack(RunService, cfg);
       if (stack) {

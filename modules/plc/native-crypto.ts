@@ -3,9 +3,7 @@
 // source: AES-CMAC keyed with the provisioned seed over a counter, the uptime and the runtime's
 // jitter (a CTR-DRBG-style generator: unpredictable without the seed, never repeating).
 import type { PlcCrypto, RandomSource } from './crypto.js';
-
-import type { PlcCryptoDriver as CryptoDriver } from 'drivers/crypto/crypto';
-export type { CryptoDriver };
+import type { PlcCryptoDriver } from 'drivers/crypto/crypto';
 
 type Bytes = Uint8Array;
 
@@ -25,7 +23,7 @@ function encLevel(micLen: number): number {
   }
 }
 
-export function plcCrypto(c: CryptoDriver): PlcCrypto {
+export function plcCrypto(c: PlcCryptoDriver): PlcCrypto {
   return {
     ccmStarEncrypt(key, nonce, aad, plaintext, micLen) {
       return c.ccmSeal(key, nonce, encLevel(micLen), aad, plaintext).subarray(aad.length);
@@ -42,7 +40,7 @@ export function plcCrypto(c: CryptoDriver): PlcCrypto {
   };
 }
 
-export function seededRandom(c: CryptoDriver, seed: Bytes, jitter: () => number): RandomSource {
+export function seededRandom(c: PlcCryptoDriver, seed: Bytes, jitter: () => number): RandomSource {
   const key = seed.slice();
   let counter = 0;
   return (n) => {

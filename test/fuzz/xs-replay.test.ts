@@ -23,7 +23,7 @@ import { arbitrary, target, type TsTarget } from '../../fuzz/targets.js';
 import { savedInputs } from '../../fuzz/run.js';
 import { encodeMacFrame, type MacFrame } from '../../modules/plc/mac-frame.js';
 import { encodeEsc } from '../../modules/plc/adp.js';
-import { encodeLbp } from '../../modules/plc/lbp.js';
+import { encodeLbp } from '../../modules/plc/lbp-codec.js';
 import { LbpCode } from '../../modules/plc/lbp-const.js';
 import { encodeHdlcFrame, HdlcFrameReader, serverAddress, type HdlcFrame } from '../../modules/nonlegal/dlms/hdlc.js';
 import { fromHex } from '../../modules/nonlegal/dlms/bytes.js';

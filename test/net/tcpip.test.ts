@@ -22,7 +22,7 @@ import {
 import { buildUdp, parsePacket, upperLayerChecksum as checksum } from '../../modules/generic/shared/ipv6.js';
 import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
 import { AdpService } from '../../modules/plc/adp-service.js';
-import type { G3Stack } from '../../modules/plc/g3.js';
+import type { G3Stack } from '../../modules/plc/stack.js';
 import { ALL_NODES, startTcpip } from '../../modules/nonlegal/net/tcpip.js';
 import { startApp, APP_PORT } from '../../modules/nonlegal/app/app.js';
 

@@ -9,7 +9,8 @@ import {
   encodeMeshHeader,
   fragment,
 } from '../../modules/plc/adp.js';
-import { buildEcho, compressIphc, decompressIphc, parseEcho, type IphcOptions } from '../../modules/plc/iphc.js';
+import { compressIphc, decompressIphc, type IphcOptions } from '../../modules/plc/iphc.js';
+import { buildEcho, parseEcho } from '../../modules/plc/icmpv6.js';
 import { buildUdp } from '../../modules/generic/shared/ipv6.js';
 import { iidFromLink, linkLocalFromLink, type LinkAddr } from '../../modules/generic/shared/g3-address.js';
 import { concat } from '../../modules/plc/bytes.js';

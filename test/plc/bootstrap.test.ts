@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { PskPeer, PskServer, decodeEap, deriveAkKdk, encodePsk, decodePsk } from '../../modules/plc/eap-psk.js';
 import { EapCode, LbpCode, PskResult } from '../../modules/plc/lbp-const.js';
-import {
-  LbpDevice,
-  LbpServer,
-  agentRelay,
-  decodeLbp,
-  decodeParams,
-  encodeLbp,
-  encodeParams,
-  param,
-  type JoinResult,
-  type LbsOutput,
-} from '../../modules/plc/lbp.js';
+import { decodeLbp, decodeParams, encodeLbp, encodeParams, param } from '../../modules/plc/lbp-codec.js';
+import { LbpDevice, agentRelay, type JoinResult } from '../../modules/plc/lbp-device.js';
+import { LbpServer, type LbsOutput } from '../../modules/plc/lbp-server.js';
 import { eui, hex, nodeCrypto, seededRandom, toH } from './helpers.js';
 
 const PSK = hex('ab10341145111bc3c12de8ff11142204');

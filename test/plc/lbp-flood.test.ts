@@ -4,7 +4,9 @@
 // go through a token bucket, and what it held back is counted.
 import assert from 'node:assert/strict';
 import { LbpCode } from '../../modules/plc/lbp-const.js';
-import { LbpDevice, LbpServer, decodeLbp, encodeLbp, type LbsOutput, type LbsOptions } from '../../modules/plc/lbp.js';
+import { decodeLbp, encodeLbp } from '../../modules/plc/lbp-codec.js';
+import { LbpDevice } from '../../modules/plc/lbp-device.js';
+import { LbpServer, type LbsOutput, type LbsOptions } from '../../modules/plc/lbp-server.js';
 import { eui, hex, nodeCrypto, seededRandom, toH } from './helpers.js';
 
 const PSK = hex('ab10341145111bc3c12de8ff11142204');

@@ -9,7 +9,6 @@
  *   nonce  EUI64 COUNTER LEVEL           -> NONCE (COUNTER and LEVEL decimal)
  *   ccms   KEY NONCE LEVEL HDR PAYLOAD   -> FRAME MIC    (FRAME = header || secured payload)
  *   ccmo   KEY NONCE LEVEL HDR PAYLOAD MIC -> PAYLOAD|AUTH
- *   psk    PSK                           -> AK KDK       pskd KDK RAND_P -> TEK MSK EMSK
  *   gcme   KEY IV AAD PT TAGLEN          -> CT TAG       gcmd KEY IV AAD CT TAG -> PT|AUTH
  *   gmac   KEY IV AAD TAGLEN             -> TAG          gmacv KEY IV AAD TAG -> OK|AUTH
  *   sha    MSG                           -> DIGEST       shai MSG CHUNK -> DIGEST (CHUNK decimal)
@@ -66,7 +65,7 @@ static int fail(int ret)
 }
 
 static buf_t a, b, c, d, e;
-static uint8_t out[MAX], tag[16], msk[64], emsk[64];
+static uint8_t out[MAX], tag[16];
 
 static int need16(const buf_t *k)
 {
@@ -132,17 +131,6 @@ static int run(int argc, char **v)
 			if ((ret = crypto_ccm_star_seal(a.b, b.b, level, out, c.n, d.n, tag))) return fail(ret);
 			put(out, c.n + d.n, " "); put(tag, crypto_ccm_mic_len(level), "\n");
 		}
-	} else if (!strcmp(op, "psk")) {
-		uint8_t ak[16], kdk[16];
-		ARGS(1); HEX(1, a);
-		if (need16(&a)) return fail(CRYPTO_E_PARAM);
-		if ((ret = crypto_eap_psk_key_setup(a.b, ak, kdk))) return fail(ret);
-		put(ak, 16, " "); put(kdk, 16, "\n");
-	} else if (!strcmp(op, "pskd")) {
-		ARGS(2); HEX(1, a); HEX(2, b);
-		if (need16(&a) || b.n != 16) return fail(CRYPTO_E_PARAM);
-		if ((ret = crypto_eap_psk_derive(a.b, b.b, tag, msk, emsk))) return fail(ret);
-		put(tag, 16, " "); put(msk, 64, " "); put(emsk, 64, "\n");
 	} else if (!strcmp(op, "gcme")) {
 		size_t tl;
 		ARGS(5); HEX(1, a); HEX(2, b); HEX(3, c); HEX(4, d);
