@@ -1,0 +1,76 @@
+// Candidate images for the runtime swap tests: the lin meter's own NON-LEGAL part image, with a
+// small visible change (its version), signed with the build's development keys (keys/, made by
+// the firmware build when empty), written into the SPI NOR file's nonlegal-slot before boot.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../emulator/node.js';
+// @ts-expect-error: plain JavaScript build tool without declarations
+import { crc32 } from '../../tools/image.mjs';
+// @ts-expect-error: plain JavaScript build tool without declarations
+import { signImage } from '../../tools/mcuboot.mjs';
+
+export const BUILD = join(ROOT, 'build', 'lin', 'meter');
+export const KEYS = join(ROOT, 'keys');
+export const NOR_SIZE = 16 * 1024 * 1024;
+export const NOR_STORE = NOR_SIZE + 4096 * 4;
+export const SLOT = { plc: 0x080000, nonlegal: 0x100000 } as const; // manifest.json config.flash.areas
+
+export const built = (): boolean => existsSync(join(BUILD, 'nonlegal.img')) && existsSync(join(KEYS, 'nonlegal.pem'));
+
+/** A part image of the build with its MFWI version changed (header CRC recomputed). */
+export function withVersion(part: 'plc' | 'nonlegal', version: [number, number, number]): Buffer {
+  const b = Buffer.from(readFileSync(join(BUILD, `${part}.img`)));
+  b.writeUInt32LE(((version[0] << 16) | (version[1] << 8) | version[2]) >>> 0, 8);
+  return fixHeader(b);
+}
+
+/** Header CRC-32 over bytes 0..55 again (after an edit). */
+export function fixHeader(b: Buffer): Buffer {
+  b.writeUInt32LE(crc32(b.subarray(0, 56)) >>> 0, 56);
+  return b;
+}
+
+/** A module path renamed in the directory (same length): the image loads, its entry is missing. */
+export function renameModule(b: Buffer, from: string, to: string): Buffer {
+  if (from.length !== to.length) throw new Error('same length only');
+  const c = Buffer.from(b);
+  const at = c.indexOf(Buffer.from(`${from}\0`), 64);
+  if (at < 0) throw new Error(`${from} not in the image`);
+  c.write(to, at, 'latin1');
+  const payloadSize = c.readUInt32LE(12);
+  createHash('sha256')
+    .update(c.subarray(64, 64 + payloadSize))
+    .digest()
+    .copy(c, 16);
+  return fixHeader(c);
+}
+
+export function sign(
+  image: Buffer,
+  o: { key?: string; securityCounter?: number; role?: string; version?: string; keyPem?: string } = {},
+): Buffer {
+  const keyPem = o.keyPem ?? readFileSync(join(KEYS, `${o.key ?? 'nonlegal'}.pem`), 'utf8');
+  return signImage({ image, keyPem, role: o.role ?? 'meter', version: o.version, securityCounter: o.securityCounter ?? 0 }).bytes;
+}
+
+export const tmp = (): string => mkdtempSync(join(tmpdir(), 'meterfw-fw-'));
+
+/** An SPI NOR store file (erased, no wear) with bytes at the slot's offset. */
+export function norWith(dir: string, slot: number, bytes: Buffer): string {
+  const f = Buffer.alloc(NOR_STORE, 0xff);
+  f.fill(0, NOR_SIZE);
+  bytes.copy(f, slot);
+  const path = join(dir, 'nor.bin');
+  writeFileSync(path, f);
+  return path;
+}
+
+/** Writes bytes into the slot of an existing store file (erasing the slot's first bytes first). */
+export function putInSlot(path: string, slot: number, bytes: Buffer): void {
+  const f = readFileSync(path);
+  f.fill(0xff, slot, slot + 512 * 1024);
+  bytes.copy(f, slot);
+  writeFileSync(path, f);
+}
