@@ -725,19 +725,12 @@ void xs_runtime_part_unload(xsMachine *the)
 	txSlot *realm = mxModuleInstanceInternal(mxProgram.value.reference)->value.module.realm;
 	txSlot *modules = mxOwnModules(realm)->value.reference;
 	int forgotten = 0;
-	for (;;) {
-		txID id = XS_NO_ID;
-		for (txSlot *p = modules->next; p; p = p->next) {
-			txString name = p->ID != XS_NO_ID ? fxGetKeyName(the, p->ID) : NULL;
-			if (name && module_part(name) == part) {
-				id = p->ID;
-				break;
-			}
-		}
-		if (id == XS_NO_ID)
-			break;
-		mxBehaviorDeleteProperty(the, modules, id, 0);
-		forgotten++;
+	/* the next link is kept before a delete unlinks the property (its slot lives until the collector runs) */
+	for (txSlot *p = modules->next, *next; p; p = next) {
+		next = p->next;
+		txString name = p->ID != XS_NO_ID ? fxGetKeyName(the, p->ID) : NULL;
+		if (name && module_part(name) == part && mxBehaviorDeleteProperty(the, modules, p->ID, 0))
+			forgotten++;
 	}
 	images[part].status = IMAGE_ABSENT;
 	xsResult = xsInteger(forgotten);

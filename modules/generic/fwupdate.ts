@@ -30,7 +30,8 @@ export type FwPart = 'plc' | 'nonlegal';
 
 /** What main.ts lends: stopping and starting a part, its image table entry. */
 export interface FwHost {
-  stopPart(part: FwPart): void;
+  /** Deletes its tasks and timers, unregisters its commands, closes its ports; returns the tasks deleted. */
+  stopPart(part: FwPart): number;
   /** Runs the part's entryPoint; undefined, or why it failed. */
   startPart(part: FwPart): Promise<string | undefined>;
   /** Reads the part's image table entry again. */
@@ -199,6 +200,14 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
     await runSwap(st.swap!);
   }
 
+  // The part's tasks go (messages to them are discarded and counted), then its modules leave
+  // the module map: the next import evaluates the image the swap puts in the region.
+  function stop(part: FwPart) {
+    const tasks = host.stopPart(part);
+    const modules = partUnload(INDEX[part]);
+    say(TraceLevel.Info, `${TITLE[INDEX[part]]} stopped: tasks=${tasks} modules=${modules}`);
+  }
+
   function loadImage(n: number): ImageInfo {
     partLoad(n);
     return host.refreshImage(n);
@@ -255,8 +264,7 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
     try {
       say(TraceLevel.Warning, `${TITLE[n]} reverting: ${FW_HEALTH_TEXT[healthArg]}${detail ? `: ${detail}` : ''}`);
       record(FwKind.HealthFail, n, healthArg);
-      host.stopPart(part);
-      partUnload(n);
+      stop(part);
       await swap(n, FwPurpose.Revert, partState(n).sectors, 0);
       const img = loadImage(n);
       const why = img.status === 'ok' ? await host.startPart(part) : `image ${img.status}`;
@@ -292,8 +300,7 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
       }
       const count = Math.ceil(used / SECTOR);
       say(TraceLevel.Info, `${TITLE[n]} swap ${r.version} securityCounter=${r.securityCounter} sectors=${count}`);
-      host.stopPart(part);
-      partUnload(n);
+      stop(part);
       await swap(n, FwPurpose.Install, count, r.securityCounter);
       await startAndCheck(part);
     } finally {

@@ -93,7 +93,7 @@ const flashDrivers = cfg.flash
               shell.unregisterOwner(part);
               if (part === 'nonlegal') closeOptical?.();
               partStatus[PART_TITLES[part]] = 'stopped';
-              trace.log(TraceLevel.Info, 'GENERIC', `${PART_TITLES[part]} stopped: ${tasks} tasks deleted`);
+              return tasks;
             },
             startPart: runPart,
             refreshImage: (index) => {

@@ -32,12 +32,17 @@ export function fixHeader(b: Buffer): Buffer {
   return b;
 }
 
-/** A module path renamed in the directory (same length): the image loads, its entry is missing. */
-export function renameModule(b: Buffer, from: string, to: string): Buffer {
+/**
+ * A NUL-terminated string of the image (a module path in the directory, a string literal in the
+ * bytecode) replaced by another of the same length; the payload's SHA-256 and the header CRC
+ * are made again, as a build of the changed source would.
+ */
+export function replaceString(b: Buffer, from: string, to: string): Buffer {
   if (from.length !== to.length) throw new Error('same length only');
   const c = Buffer.from(b);
-  const at = c.indexOf(Buffer.from(`${from}\0`), 64);
-  if (at < 0) throw new Error(`${from} not in the image`);
+  const needle = Buffer.from(`${from}\0`, 'latin1');
+  const at = c.indexOf(needle, 64);
+  if (at < 0 || c.indexOf(needle, at + 1) >= 0) throw new Error(`${JSON.stringify(from)} not once in the image`);
   c.write(to, at, 'latin1');
   const payloadSize = c.readUInt32LE(12);
   createHash('sha256')
@@ -46,6 +51,9 @@ export function renameModule(b: Buffer, from: string, to: string): Buffer {
     .copy(c, 16);
   return fixHeader(c);
 }
+
+/** The NON-LEGAL of the build as 1.2.3 whose APP PING answers print "pong" for "PONG". */
+export const changedNonlegal = (): Buffer => replaceString(withVersion('nonlegal', [1, 2, 3]), 'PONG ', 'pong ');
 
 export function sign(
   image: Buffer,

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirmwareNode } from '../../emulator/node.js';
-import { norWith, renameModule, SLOT, sign, tmp, withVersion } from './images.js';
+import { changedNonlegal, norWith, replaceString, SLOT, sign, tmp, withVersion } from './images.js';
 
 /** Writes the slot's bytes into the running node's NOR file (the model reads through to the file). */
 function upload(nor: string, bytes: Buffer) {
@@ -54,12 +54,15 @@ describe('fwupdate: runtime swap of NON-LEGAL (lin meter)', function () {
 
   it('swaps in a signed 1.2.3, confirms it by its health check, keeps the 1 Hz ring gapless, keeps it across a reboot', async () => {
     const dir = tmp();
-    const nor = norWith(dir, SLOT.nonlegal, sign(withVersion('nonlegal', [1, 2, 3]), { securityCounter: 1 }));
+    const nor = norWith(dir, SLOT.nonlegal, sign(changedNonlegal(), { securityCounter: 1 }));
     const flash = join(dir, 'flash.bin');
     let node = await start(nor, flash);
     try {
       await node.waitFor(/^PARTS started$/, 60000);
       assert.match(await versionOf(node), /^NON-LEGAL 0\.1\.0 [0-9a-f]{64} running$/);
+      node.skip();
+      node.send('APP PING');
+      await node.waitFor(/^PONG NON-LEGAL from task/, 30000);
       const ring: Ring = { times: [], energy: [], overwritten: 0 };
       await readRing(node, ring); // drained: what comes next was measured after this
       ring.times.length = 0;
@@ -73,6 +76,9 @@ describe('fwupdate: runtime swap of NON-LEGAL (lin meter)', function () {
       node.skip();
       node.send('FW SWAP NONLEGAL');
       assert.match(await node.waitFor(/^FW NON-LEGAL swap/, 30000), /^FW NON-LEGAL swap 1\.2\.3\+0 securityCounter=1 sectors=\d+$/);
+      // its tasks deleted, its modules out of XS's module map (evaluated again from the new image)
+      const stopped = /^FW NON-LEGAL stopped: tasks=(\d+) modules=(\d+)$/.exec(await node.waitFor(/^FW NON-LEGAL stopped/, 30000))!;
+      assert.ok(Number(stopped[1]) >= 2 && Number(stopped[2]) >= 10, stopped[0]);
       await node.waitFor(/^PART NON-LEGAL 1\.2\.3 started$/, 120000);
       await node.waitFor(/^FW NON-LEGAL confirmed \(health check passed\) securityCounter=1$/, 60000);
       const u1 = await uptime(node);
@@ -91,9 +97,10 @@ describe('fwupdate: runtime swap of NON-LEGAL (lin meter)', function () {
       assert.deepEqual(await node.command('FW STATUS', /^FW journal/, 30000).then((l) => l.filter((x) => x.startsWith('FW NON-LEGAL'))), [
         'FW NON-LEGAL 1.2.3 running state=confirmed securityCounter=1',
       ]);
+      // the new image's code runs: its APP PING prints "pong"
       node.skip();
       node.send('APP PING');
-      await node.waitFor(/^PONG NON-LEGAL from task/, 30000);
+      await node.waitFor(/^pong NON-LEGAL from task/, 30000);
       const tasks = await node.command('SYS TASKS', /^discarded=/, 30000);
       assert.ok(
         tasks.some((l) => / APP DELETED discarded=\d+$/.test(l)),
@@ -111,6 +118,9 @@ describe('fwupdate: runtime swap of NON-LEGAL (lin meter)', function () {
     try {
       await node.waitFor(/^PARTS started$/, 60000);
       assert.match(await versionOf(node), /^NON-LEGAL 1\.2\.3 [0-9a-f]{64} running$/);
+      node.skip();
+      node.send('APP PING');
+      await node.waitFor(/^pong NON-LEGAL from task/, 30000);
       // the previous image is in the slot now; an image below the security counter is refused
       upload(nor, sign(withVersion('nonlegal', [1, 0, 0]), { securityCounter: 0 }));
       assert.deepEqual(await fwLines(node, 'FW VERIFY 3'), ['FW NON-LEGAL refused: rollback']);
@@ -178,7 +188,7 @@ describe('fwupdate: runtime swap of NON-LEGAL (lin meter)', function () {
 
   it('reverts an image whose part fails to start, and the previous NON-LEGAL runs again', async () => {
     const dir = tmp();
-    const broken = renameModule(withVersion('nonlegal', [1, 3, 0]), 'nonlegal/main', 'nonlegal/mai_');
+    const broken = replaceString(withVersion('nonlegal', [1, 3, 0]), 'nonlegal/main', 'nonlegal/mai_');
     const nor = norWith(dir, SLOT.nonlegal, sign(broken, { securityCounter: 2 }));
     const node = await start(nor, join(dir, 'flash.bin'));
     try {
