@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../emulator/node.js';
 // @ts-expect-error: plain JavaScript build tool without declarations
-import { crc32 } from '../../tools/image.mjs';
+import { crc32, packImage, unpackVersion } from '../../tools/image.mjs';
 // @ts-expect-error: plain JavaScript build tool without declarations
 import { signImage } from '../../tools/mcuboot.mjs';
 
@@ -52,8 +52,39 @@ export function replaceString(b: Buffer, from: string, to: string): Buffer {
   return fixHeader(c);
 }
 
-/** The NON-LEGAL of the build as 1.2.3 whose APP PING answers print "pong" for "PONG". */
-export const changedNonlegal = (): Buffer => replaceString(withVersion('nonlegal', [1, 2, 3]), 'PONG ', 'pong ');
+/**
+ * The image packed again with one more module, never imported, whose name sorts first: every
+ * module's code moves 4 KB further into the payload, as a rebuilt part's code moves. (Code of
+ * the old image left running would then execute other bytes.)
+ */
+export function shifted(b: Buffer): Buffer {
+  const payload = b.subarray(64, 64 + b.readUInt32LE(12));
+  const count = b.readUInt32LE(52);
+  const modules = [];
+  for (let i = 0; i < count; i++) {
+    const e = payload.subarray(i * 28, i * 28 + 28);
+    const at = (k: number) => e.readUInt32LE(k);
+    const path = payload.subarray(at(0), payload.indexOf(0, at(0))).toString('utf8');
+    modules.push({
+      specifier: path,
+      symbols: payload.subarray(at(4), at(4) + at(8)),
+      code: payload.subarray(at(12), at(12) + at(16)),
+      ...(at(24) ? { ids: payload.subarray(at(20), at(20) + 2 * at(24)) } : {}),
+    });
+  }
+  const part = ['generic', 'legal', 'plc', 'nonlegal'][b[6]!];
+  modules.push({ specifier: `${part}/0-pad`, symbols: Buffer.alloc(2), code: Buffer.alloc(4096, 0x5a) });
+  const xs = b.readUInt32LE(48);
+  return packImage({
+    part,
+    version: unpackVersion(b.readUInt32LE(8)),
+    xs: { major: xs >>> 16, minor: (xs >>> 8) & 255, patch: xs & 255 },
+    modules,
+  });
+}
+
+/** The NON-LEGAL of the build as 1.2.3, its code moved, whose APP PING answers print "pong" for "PONG". */
+export const changedNonlegal = (): Buffer => replaceString(shifted(withVersion('nonlegal', [1, 2, 3])), 'PONG ', 'pong ');
 
 export function sign(
   image: Buffer,
