@@ -131,19 +131,22 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
   const partState = (n: number) => st.parts[n] ?? { counter: 0, test: false, testCounter: 0, sectors: 0 };
   const yieldLoop = () => new Promise<void>((r) => Timer.set(() => r(), 0));
 
-  // The pongs of the health check come to this task.
-  const fwTask = kernel.createTask({
-    name: 'FW',
-    owner: 'generic',
-    priority: 1,
-    queue: 4,
-    handler: (m: Message) => {
-      if (m.id !== X_SYS_PONG) return;
-      const p = (m.payload as { readonly part?: string } | undefined)?.part;
-      for (const part of ['plc', 'nonlegal'] as const)
-        if (p === TITLE[INDEX[part]] && health[part] && partState(INDEX[part]).test) confirm(part, 'health check passed');
-    },
-  });
+  // The pongs of the health check come to this task, created at the first health check (SYS TASKS
+  // lists only what runs).
+  let fwTask = 0;
+  const healthTask = () =>
+    (fwTask ||= kernel.createTask({
+      name: 'FW',
+      owner: 'generic',
+      priority: 1,
+      queue: 4,
+      handler: (m: Message) => {
+        if (m.id !== X_SYS_PONG) return;
+        const p = (m.payload as { readonly part?: string } | undefined)?.part;
+        for (const part of ['plc', 'nonlegal'] as const)
+          if (p === TITLE[INDEX[part]] && health[part] && partState(INDEX[part]).test) confirm(part, 'health check passed');
+      },
+    }));
 
   function verify(part: FwPart): VerifyResult {
     const slot = slotOf(part);
@@ -234,7 +237,7 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
         return;
       }
       const to = kernel.findTask(HEALTH_TASK[part]);
-      if (to !== undefined) kernel.send(fwTask, to, X_SYS_PING);
+      if (to !== undefined) kernel.send(healthTask(), to, X_SYS_PING);
       h.timer = Timer.set(check, healthPoll);
     };
     check();
