@@ -174,10 +174,11 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
     const slot = slotOf(partOf(sw.part));
     for (let i = 0; i < sw.count; i++) {
       const at = i * SECTOR;
+      const via = (i % (scratch.size / SECTOR)) * SECTOR; // wear spread over the scratch area's sectors
       if (sw.done[i]! < 1) {
-        scratch.erase(0);
+        scratch.erase(via);
         slot.read(at, buf);
-        scratch.program(0, buf);
+        scratch.program(via, buf);
         journal.mark(sw.table, i, 0);
       }
       if (sw.done[i]! < 2) {
@@ -187,7 +188,7 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
         journal.mark(sw.table, i, 1);
       }
       if (sw.done[i]! < 3) {
-        scratch.read(0, buf);
+        scratch.read(via, buf);
         regionWrite(sw.part, at, buf);
         journal.mark(sw.table, i, 2);
       }
