@@ -82,6 +82,11 @@ describe('fwupdate: runtime swap of NON-LEGAL (lin meter)', function () {
       await node.waitFor(/^PART NON-LEGAL 1\.2\.3 started$/, 120000);
       await node.waitFor(/^FW NON-LEGAL confirmed \(health check passed\) securityCounter=1$/, 60000);
       const u1 = await uptime(node);
+      const wear = await node.command('FLASH WEAR', /^WEAR chip /, 30000);
+      const erases = (name: string) => /total=(\d+)/.exec(wear.find((l) => l.startsWith(`WEAR ${name} `))!)![1];
+      console.log(
+        `      swap to confirmed: ${u1 - u0} ms uptime, ${stopped[0]}, erases: nonlegal-slot ${erases('nonlegal-slot')} scratch ${erases('scratch')} swap-state ${erases('swap-state')}`,
+      );
       // the ring's records (t: uptime ms at the end of each second) until one past the confirmation
       while ((ring.times.at(-1) ?? 0) < u1 + 1000) await readRing(node, ring);
       // one record per second from before the swap to after it, none lost to the reader
@@ -210,6 +215,26 @@ describe('fwupdate: runtime swap of NON-LEGAL (lin meter)', function () {
         log.some((l) => / REVERT NON-LEGAL why=part failed to start$/.test(l)),
         log.join('\n'),
       );
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('on mps2-an386 (QEMU) too: the swapped NON-LEGAL runs its new code and is confirmed', async () => {
+    const dir = tmp();
+    const nor = norWith(dir, SLOT.nonlegal, sign(changedNonlegal(), { securityCounter: 1 }));
+    const node = await FirmwareNode.start({ platform: 'mps2-an386', role: 'meter', spinor: nor, readyTimeout: 120000 });
+    try {
+      await node.waitFor(/^PARTS started$/, 120000);
+      node.skip();
+      node.send('FW SWAP 3');
+      await node.waitFor(/^FW NON-LEGAL stopped: tasks=\d+ modules=\d+$/, 120000);
+      await node.waitFor(/^PART NON-LEGAL 1\.2\.3 started$/, 300000);
+      await node.waitFor(/^FW NON-LEGAL confirmed \(health check passed\) securityCounter=1$/, 120000);
+      assert.match(await versionOf(node), /^NON-LEGAL 1\.2\.3 [0-9a-f]{64} running$/);
+      node.skip();
+      node.send('APP PING');
+      await node.waitFor(/^pong NON-LEGAL from task/, 60000);
     } finally {
       await node.stop();
     }
