@@ -26,6 +26,14 @@ typedef union {
 static pool_slot_t pool[CRYPTO_POOL_SLOTS];
 static uint8_t pool_used[CRYPTO_POOL_SLOTS];
 static crypto_pool_stats_t pool_stats;
+static void *(*arena_calloc)(size_t);
+static int (*arena_free)(void *);
+
+void crypto_pool_arena(void *(*calloc_fn)(size_t), int (*free_fn)(void *))
+{
+	arena_calloc = calloc_fn;
+	arena_free = free_fn;
+}
 
 void *crypto_pool_calloc(size_t count, size_t size)
 {
@@ -33,6 +41,8 @@ void *crypto_pool_calloc(size_t count, size_t size)
 	if (count != 0 && size > (size_t)-1 / count)
 		return NULL;
 	size *= count;
+	if (arena_calloc)
+		return arena_calloc(size);
 	if (size > sizeof(pool_slot_t)) {
 		/* not a crypto context: some other mbed TLS user; let the C heap have it */
 		pool_stats.heap_fallbacks++;
@@ -54,7 +64,7 @@ void *crypto_pool_calloc(size_t count, size_t size)
 void crypto_pool_free(void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr, base = (uintptr_t)pool;
-	if (ptr == NULL)
+	if (ptr == NULL || (arena_free && arena_free(ptr)))
 		return;
 	if (p >= base && p < base + sizeof(pool)) {
 		unsigned i = (unsigned)((p - base) / sizeof(pool_slot_t));

@@ -100,4 +100,8 @@ int crypto_ct_compare(const uint8_t *a, const uint8_t *b, size_t len);
 typedef struct { unsigned in_use, peak, heap_fallbacks, exhausted; } crypto_pool_stats_t;
 void crypto_pool_stats(crypto_pool_stats_t *stats);
 
+/* An arena that takes every mbed TLS allocation while calloc_fn is set (the signed-image verifier's,
+ * drivers/fwimage/xs_fwimage.c); free_fn returns 1 for a pointer it owns. NULL, free_fn ends it. */
+void crypto_pool_arena(void *(*calloc_fn)(size_t), int (*free_fn)(void *));
+
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 static image_t images[IMAGE_PART_COUNT];
+static runtime_config_t regions;   /* where each part's image lives: checked again after a swap */
 static txMachine *machine;
 static xsSlot hooks;              /* { onTimer(now), onReadable(port, count) } from script */
 static int hooks_attached;
@@ -45,6 +46,39 @@ static size_t xs_stack_peak(txMachine *the)
 	while (s > the->stackBottom && !slot_painted(s - 1))
 		s--;
 	return (size_t)(the->stackTop - s);
+}
+
+const uint8_t *runtime_region(unsigned part, size_t *size)
+{
+	*size = part > IMAGE_PART_GENERIC && part < IMAGE_PART_COUNT ? regions.region_size[part] : 0;
+	return *size ? regions.region[part] : NULL;
+}
+
+__attribute__((weak)) int board_region_writable(void)
+{
+	return 0;
+}
+
+__attribute__((weak)) int board_region_write(unsigned part, uint32_t offset, const void *data, size_t length)
+{
+	(void)part, (void)offset, (void)data, (void)length;
+	return -1;
+}
+
+/* A region holds a part image (MFWI), or a signed one (MCUboot header in front, as the runtime
+ * swap leaves it: docs/firmware-update.md): the MFWI then starts ih_hdr_size bytes in. */
+static void check_region(unsigned part)
+{
+	const uint8_t *base = regions.region[part];
+	size_t size = regions.region_size[part];
+	if (base && size >= 32 && base[0] == 0x3d && base[1] == 0xb8 && base[2] == 0xf3 && base[3] == 0x96) {
+		size_t hdr = (size_t)(base[8] | base[9] << 8);
+		if (hdr >= 32 && hdr < size) {
+			base += hdr;
+			size -= hdr;
+		}
+	}
+	image_check(&images[part], (uint8_t)part, base, size);
 }
 
 const image_t *runtime_image(unsigned part)
@@ -267,31 +301,36 @@ static int id_matches(txMachine *the, const image_module_t *m, int i, txID id)
 	return (txID)rd16(m->ids + 2 * i) == id;
 }
 
+/* Registers a part's linked symbols and decides how its code runs (in place, relocated, bad). */
+static void link_part(txMachine *the, int part)
+{
+	const image_t *image = &images[part];
+	part_code[part] = CODE_RAM;
+	if (image->status != IMAGE_OK)
+		return;
+	int linked = 0, match = 1;
+	for (uint32_t i = 0; i < image->module_count; i++) {
+		image_module_t m;
+		image_module(image, i, &m);
+		if (!m.ids)
+			continue;
+		linked = 1;
+		int r = walk_symbols(the, &m, id_matches);
+		if (r < 0) {
+			part_code[part] = CODE_BAD;
+			break;
+		}
+		if (r == 0)
+			match = 0;
+	}
+	if (linked && part_code[part] != CODE_BAD)
+		part_code[part] = match ? CODE_FLASH : CODE_RELOCATE;
+}
+
 static void register_linked_symbols(txMachine *the)
 {
-	for (int part = 0; part < IMAGE_PART_COUNT; part++) {
-		const image_t *image = &images[part];
-		part_code[part] = CODE_RAM;
-		if (image->status != IMAGE_OK)
-			continue;
-		int linked = 0, match = 1;
-		for (uint32_t i = 0; i < image->module_count; i++) {
-			image_module_t m;
-			image_module(image, i, &m);
-			if (!m.ids)
-				continue;
-			linked = 1;
-			int r = walk_symbols(the, &m, id_matches);
-			if (r < 0) {
-				part_code[part] = CODE_BAD;
-				break;
-			}
-			if (r == 0)
-				match = 0;
-		}
-		if (linked && part_code[part] != CODE_BAD)
-			part_code[part] = match ? CODE_FLASH : CODE_RELOCATE;
-	}
+	for (int part = 0; part < IMAGE_PART_COUNT; part++)
+		link_part(the, part);
 }
 
 typedef struct { txID linked, actual; } id_pair_t;
@@ -665,6 +704,46 @@ void xs_sys_images(xsMachine *the)
 	}
 }
 
+/* ---- the runtime swap of a part (modules/generic/fwupdate.ts) ----
+ * unload(part): the part's modules leave the program realm's module map, so that its next
+ * import evaluates them afresh from the image then in its region (the one XS machine keeps
+ * running: LEGAL and GENERIC are untouched), and the image is marked absent while its region
+ * is rewritten. load(part): checks the region again (image table entry: version, hash, status)
+ * and registers the new image's linked symbols (in place when the ids match, else relocated);
+ * returns the status text. */
+static int swap_part(xsMachine *the)
+{
+	int part = xsToInteger(xsArg(0));
+	if (part <= IMAGE_PART_LEGAL || part >= IMAGE_PART_COUNT)
+		xsRangeError("part %d is not PLC or NON-LEGAL", part);
+	return part;
+}
+
+void xs_runtime_part_unload(xsMachine *the)
+{
+	int part = swap_part(the);
+	txSlot *realm = mxModuleInstanceInternal(mxProgram.value.reference)->value.module.realm;
+	txSlot *modules = mxOwnModules(realm)->value.reference;
+	int forgotten = 0;
+	/* the next link is kept before a delete unlinks the property (its slot lives until the collector runs) */
+	for (txSlot *p = modules->next, *next; p; p = next) {
+		next = p->next;
+		txString name = p->ID != XS_NO_ID ? fxGetKeyName(the, p->ID) : NULL;
+		if (name && module_part(name) == part && mxBehaviorDeleteProperty(the, modules, p->ID, 0))
+			forgotten++;
+	}
+	images[part].status = IMAGE_ABSENT;
+	xsResult = xsInteger(forgotten);
+}
+
+void xs_runtime_part_load(xsMachine *the)
+{
+	int part = swap_part(the);
+	check_region((unsigned)part);
+	link_part(the, part);
+	xsResult = xsString(image_status_text(images[part].status));
+}
+
 void xs_sys_info(xsMachine *the)
 {
 	xsResult = xsNewObject();
@@ -808,8 +887,9 @@ int runtime_main(const runtime_config_t *config)
 		runtime_print("\r\n");
 		board_fatal(3);
 	}
+	regions = *config;
 	for (int part = IMAGE_PART_LEGAL; part < IMAGE_PART_COUNT; part++)
-		image_check(&images[part], (uint8_t)part, config->region[part], config->region_size[part]);
+		check_region((unsigned)part);
 
 	xsCreation creation = build_creation;
 	machine = xsCreateMachine(&creation, "meterfw", NULL);

@@ -33,6 +33,14 @@ typedef struct {
 
 int runtime_main(const runtime_config_t *config);
 
+/* A part's region (internal flash) and its size; NULL for GENERIC or a part without one. */
+const uint8_t *runtime_region(unsigned part, size_t *size);
+
+/* Hosts whose part regions can be rewritten at run time (the runtime swap, docs/firmware-update.md)
+ * define both: writable() 1, write() 0 on success. The defaults (xsruntime.c) refuse. */
+int board_region_writable(void);
+int board_region_write(unsigned part, uint32_t offset, const void *data, size_t length);
+
 /* Image table after the boot check, for the SYS natives. */
 const image_t *runtime_image(unsigned part);
 

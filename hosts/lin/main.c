@@ -7,9 +7,12 @@
 #include "simclock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LIN_REGION_SIZE (512 * 1024)
 
@@ -25,6 +28,52 @@ void lin_spinor_cut(const char *spec);
 void lin_entropy_seed(uint64_t seed);
 
 static uint8_t regions[IMAGE_PART_COUNT][LIN_REGION_SIZE];
+
+/* --flash FILE: the internal flash of the LEGAL, PLC and NON-LEGAL regions, in that order, kept
+ * across runs as the board's flash is (the runtime swap rewrites a region: docs/firmware-update.md).
+ * Created from the built-in images when missing or empty; every region write goes to it at once. */
+#define LIN_FLASH_SIZE ((IMAGE_PART_COUNT - 1) * LIN_REGION_SIZE)
+static int flash_fd = -1;
+
+static int open_flash(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_size != 0 && st.st_size != LIN_FLASH_SIZE)) {
+		fprintf(stderr, "firmware: cannot use flash file %s: %s (%u bytes, or an empty file)\n", path,
+			fd < 0 ? strerror(errno) : "bad size", (unsigned)LIN_FLASH_SIZE);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (int i = IMAGE_PART_LEGAL; i < IMAGE_PART_COUNT; i++) {
+		off_t at = (off_t)(i - 1) * LIN_REGION_SIZE;
+		ssize_t n = st.st_size ? pread(fd, regions[i], LIN_REGION_SIZE, at) : pwrite(fd, regions[i], LIN_REGION_SIZE, at);
+		if (n != LIN_REGION_SIZE) {
+			fprintf(stderr, "firmware: flash file %s: %s failed\n", path, st.st_size ? "read" : "write");
+			close(fd);
+			return -1;
+		}
+	}
+	flash_fd = fd;
+	return 0;
+}
+
+int board_region_writable(void)
+{
+	return 1;
+}
+
+int board_region_write(unsigned part, uint32_t offset, const void *data, size_t length)
+{
+	if (part < IMAGE_PART_LEGAL || part >= IMAGE_PART_COUNT || offset > LIN_REGION_SIZE || length > LIN_REGION_SIZE - offset)
+		return -1;
+	if (regions[part] + offset != data)
+		memcpy(regions[part] + offset, data, length);
+	if (flash_fd >= 0 && pwrite(flash_fd, data, length, (off_t)(part - 1) * LIN_REGION_SIZE + offset) != (ssize_t)length)
+		return -1;
+	return 0;
+}
 
 /* PLC provisioning record (drivers/plcmodem/xs_provision.c checks it): --provision FILE. */
 #define LIN_PROVISION_SIZE (16 * 1024)
@@ -66,8 +115,11 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: firmware [--image legal|plc|nonlegal=FILE]... [--uart1 SOCKET] [--modem SOCKET]\n"
 		"                [--nvram FILE] [--provision FILE] [--seed N] [--sim-clock] [--backhaul-port PORT]\n"
-		"                [--spinor FILE] [--spinor-cut N|random:SEED]\n"
+		"                [--spinor FILE] [--spinor-cut N|random:SEED] [--flash FILE]\n"
 		"  --image PART=FILE  program PART's flash region with FILE (an image from the build)\n"
+		"  --flash FILE       keep the internal flash of the part regions (3 x 512 KB) in FILE;\n"
+		"                     created from the built-in images if missing or empty; --image\n"
+		"                     then programs it\n"
 		"  --uart1 SOCKET     connect UART1 (optical port / host link) to a Unix socket\n"
 		"  --modem SOCKET     connect the PLC modem port (UART2) to a Unix socket; time stands\n"
 		"                     still until the medium's READY, then follows the medium's\n"
@@ -118,7 +170,9 @@ int main(int argc, char **argv)
 	runtime_config_t config;
 	const uint8_t *builtin[IMAGE_PART_COUNT] = { NULL, part_image_legal, part_image_plc, part_image_nonlegal };
 	const uint32_t builtin_size[IMAGE_PART_COUNT] = { 0, part_image_legal_size, part_image_plc_size, part_image_nonlegal_size };
-	const char *uart1 = NULL, *modem = NULL, *nvram = NULL, *backhaul = NULL;
+	const char *uart1 = NULL, *modem = NULL, *nvram = NULL, *backhaul = NULL, *flash = NULL;
+	const char *image_specs[2 * IMAGE_PART_COUNT];
+	int image_count = 0;
 
 	board_init();
 	lin_board_args(argc, argv);
@@ -135,7 +189,7 @@ int main(int argc, char **argv)
 		}
 		if ((!strcmp(arg, "--image") || !strcmp(arg, "--uart1") || !strcmp(arg, "--modem") ||
 		     !strcmp(arg, "--nvram") || !strcmp(arg, "--spinor") || !strcmp(arg, "--spinor-cut") ||
-		     !strcmp(arg, "--backhaul-port") ||
+		     !strcmp(arg, "--backhaul-port") || !strcmp(arg, "--flash") ||
 		     !strcmp(arg, "--provision") || !strcmp(arg, "--seed")) && i + 1 >= argc) {
 			fprintf(stderr, "firmware: %s needs a value\n", arg);
 			return 2;
@@ -148,9 +202,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "firmware: --image expects legal|plc|nonlegal=FILE, got '%s'\n", spec);
 				return 2;
 			}
-			if (program_region(part, eq + 1) < 0)
+			if (image_count == (int)(sizeof(image_specs) / sizeof(image_specs[0]))) {
+				fprintf(stderr, "firmware: too many --image options\n");
 				return 2;
+			}
+			image_specs[image_count++] = spec;
 		}
+		else if (!strcmp(arg, "--flash"))
+			flash = argv[++i];
 		else if (!strcmp(arg, "--sim-clock"))
 			sim_clock_wait_unlimited();
 		else if (!strcmp(arg, "--uart1"))
@@ -220,6 +279,15 @@ int main(int argc, char **argv)
 	}
 	if (nvram && lin_nvram_open(nvram, NVRAM_SIZE) < 0)
 		return 2;
+	/* the flash file holds what was programmed before; --image programs over it */
+	if (flash && open_flash(flash) < 0)
+		return 2;
+	for (int k = 0; k < image_count; k++) {
+		const char *eq = strchr(image_specs[k], '=');
+		int part = part_index(image_specs[k], (size_t)(eq - image_specs[k]));
+		if (program_region(part, eq + 1) < 0 || board_region_write((unsigned)part, 0, regions[part], LIN_REGION_SIZE) < 0)
+			return 2;
+	}
 	config.region[IMAGE_PART_GENERIC] = NULL;
 	config.region_size[IMAGE_PART_GENERIC] = 0;
 	for (int i = IMAGE_PART_LEGAL; i < IMAGE_PART_COUNT; i++) {

@@ -5,6 +5,7 @@
 #include "board.h"
 #include "cm4.h"
 
+#include <string.h>
 
 #define CPU_HZ      25000000u
 #define UART_BAUD   115200u
@@ -165,4 +166,23 @@ const board_data_region_t *board_data_regions(void)
 {
 	static const board_data_region_t none[] = { { 0, 0, 0 } };
 	return none;
+}
+
+/* The part regions are RAM on this board (the slots keep the default read-write map above): the
+ * runtime swap (docs/firmware-update.md) writes them as the board's flash programming would.
+ * QEMU loads them from the ELF again at each start, so a swap lasts until the next boot. */
+int board_region_writable(void)
+{
+	return 1;
+}
+
+int board_region_write(unsigned part, uint32_t offset, const void *data, size_t length)
+{
+	/* IMAGE_PART_* order (hosts/common/image.h); declared in xsruntime.h, which needs XS */
+	static const char *const names[] = { NULL, "legal", "plc", "nonlegal" };
+	const board_region_t *r = part < sizeof names / sizeof names[0] && names[part] ? board_region(names[part]) : NULL;
+	if (!r || offset > r->size || length > r->size - offset)
+		return -1;
+	memcpy((uint8_t *)r->address + offset, data, length);
+	return 0;
 }

@@ -27,6 +27,7 @@ interface FirmwareConfig {
   readonly clockBench?: boolean; // BENCH MASK, BENCH HANG (below)
   readonly dlms?: boolean;
   readonly flash?: import('drivers/spinor/flash').FlashConfig | false;
+  readonly fwupdate?: import('./fwupdate.js').FwUpdateConfig;
 }
 const cfg = config as unknown as FirmwareConfig;
 
@@ -82,8 +83,37 @@ const legalDrivers = Promise.all([
 // The SPI NOR's flash areas (config.flash, flash.ts): checked against the chip at boot, each
 // part granted its own as driver "flash". (flash.ts is not in the STM32F405's archive: its
 // names would grow that board's key table.)
+// The runtime swap of PLC and NON-LEGAL from their slots (fwupdate.ts) comes with them.
+let fw: import('./fwupdate.js').FwUpdate | undefined;
+let closeOptical: (() => number) | undefined;
 const flashDrivers = cfg.flash
-  ? import('drivers/spinor/flash').then((f) => f.startFlash(cfg.flash || undefined, drivers, shell, trace, PART_ORDER))
+  ? import('drivers/spinor/flash')
+      // GENERIC's own areas (swap-state, scratch) as drivers['flash.generic']: no part is granted it
+      .then((f) => f.startFlash(cfg.flash || undefined, drivers, shell, trace, [...PART_ORDER, 'generic']))
+      .then(() => import('./fwupdate.js'))
+      .then((u) => {
+        fw = u.startFwUpdate(
+          cfg.fwupdate,
+          {
+            stopPart: (part) => {
+              const tasks = kernel.deleteOwner(part);
+              shell.unregisterOwner(part);
+              if (part === 'nonlegal') closeOptical?.();
+              partStatus[PART_TITLES[part]] = 'stopped';
+              return tasks;
+            },
+            startPart: runPart,
+            refreshImage: (index) => {
+              images[index] = platform.sysImages()[index]!;
+              delete partStatus[images[index]!.part];
+              return images[index]!;
+            },
+            image: (index) => ({ ...images[index]!, status: partStatus[images[index]!.part] ?? images[index]!.status }),
+            versionText: platform.versionText,
+          },
+          { kernel, shell, trace, print, drivers },
+        );
+      })
   : undefined;
 // Where the manifest sets config.flash false (the STM32F405: its RAM holds no area table) only
 // the chip's bring-up check: erase the 4 KB sector at addr, program 12 bytes of value across the
@@ -302,6 +332,7 @@ async function startParts() {
       const [c, o] = await Promise.all([import('drivers/crypto/crypto-driver'), import('./optical-driver.js')]);
       drivers.crypto = harden(c.dlmsCrypto);
       drivers.optical = harden(o.opticalPort);
+      closeOptical = o.closeOpticalPorts;
     } catch (e) {
       trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -329,6 +360,11 @@ async function startParts() {
     return;
   }
   for (const part of PART_ORDER) {
+    // a swap cut by a power loss, or an image left in test state, is settled before they start
+    if (part !== 'legal')
+      await fw
+        ?.recover()
+        .catch((e) => trace.log(TraceLevel.Error, 'GENERIC', `fw: recover: ${e instanceof Error ? e.message : String(e)}`));
     const img = images[PART_INDEX[part]]!;
     const title = PART_TITLES[part];
     if (img.status !== 'ok') {
@@ -337,25 +373,34 @@ async function startParts() {
       trace.log(TraceLevel.Error, 'GENERIC', `${title} image ${img.status}`);
       continue;
     }
-    try {
-      const runService = makeRunService(part, cfg.grants[part] ?? [], ctx);
-      await startPart(part, runService);
-      partStatus[img.part] = 'running';
-      print(`PART ${title} ${platform.versionText(img.version)} started\r\n`);
-    } catch (e) {
-      const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      partStatus[img.part] = 'failed';
-      kernel.deleteOwner(part);
-      shell.unregisterOwner(part);
-      if (part === 'legal') {
-        safeState(`LEGAL entryPoint failed: ${why}`);
-        return;
-      }
-      print(`PART ${title} failed: ${why}\r\n`);
+    const why = await runPart(part);
+    if (why && part === 'legal') {
+      safeState(`LEGAL entryPoint failed: ${why}`);
+      return;
     }
   }
   partsCycles = platform.cycles();
   print('PARTS started\r\n');
+}
+
+// Runs a part's entryPoint (at boot, and again after a runtime swap): undefined, or why it failed.
+async function runPart(part: PartName): Promise<string | undefined> {
+  const img = images[PART_INDEX[part]]!;
+  const title = PART_TITLES[part];
+  try {
+    const runService = makeRunService(part, cfg.grants[part] ?? [], ctx);
+    await startPart(part, runService);
+    partStatus[img.part] = 'running';
+    print(`PART ${title} ${platform.versionText(img.version)} started\r\n`);
+    return undefined;
+  } catch (e) {
+    const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    partStatus[img.part] = 'failed';
+    kernel.deleteOwner(part);
+    shell.unregisterOwner(part);
+    if (part !== 'legal') print(`PART ${title} failed: ${why}\r\n`);
+    return why;
+  }
 }
 
 // Legal metrology cannot run: nothing else starts, the shell stays up to say why.

@@ -15,6 +15,22 @@ export interface OpticalDriver {
   open(options: { baud: number; onReadable: (bytes: number) => void }): OpticalSerial;
 }
 
+// The ports a part opened: GENERIC closes them when it stops the part (fwupdate.ts).
+const opened: OpticalSerial[] = [];
+
+/** Closes every port opened through the driver; returns how many. */
+export function closeOpticalPorts(): number {
+  const n = opened.length;
+  for (const s of opened.splice(0)) {
+    try {
+      s.close();
+    } catch {
+      // closed by its part already
+    }
+  }
+  return n;
+}
+
 export const opticalPort: OpticalDriver = {
   open: (o) => {
     const onReadable = o.onReadable;
@@ -25,6 +41,7 @@ export const opticalPort: OpticalDriver = {
       format: 'buffer',
       onReadable: (n: number) => onReadable(n),
     } as unknown as ConstructorParameters<typeof Serial>[0]);
+    opened.push(s as unknown as OpticalSerial);
     return s as unknown as OpticalSerial;
   },
 };
