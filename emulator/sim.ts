@@ -31,8 +31,11 @@ import {
   heapTrend,
   SOAK_MAX_CHUNKS_PER_DAY,
   SOAK_MAX_SLOTS_PER_DAY,
+  SOAK_NOISE_CHUNKS,
+  SOAK_NOISE_SLOTS,
   soakScenario,
   soakTiming,
+  trendFailures,
 } from './soak.js';
 
 export interface SimOptions {
@@ -427,7 +430,7 @@ export interface SimSummary {
 }
 
 export interface SoakVerdict {
-  thresholds: { slotsPerDay: number; chunksPerDay: number };
+  thresholds: { slotsPerDay: number; chunksPerDay: number; noiseSlots: number; noiseChunks: number };
   heap: Record<string, ReturnType<typeof heapTrend>>;
   maxSlotsPerDay: number | null;
   maxChunksPerDay: number | null;
@@ -981,11 +984,7 @@ async function soakVerdict(nodes: SimNode[], db: Db, he: SimSummary['headend'], 
     heap[n.name] = t;
     if (t.slotsPerDay !== null) maxSlots = Math.max(maxSlots ?? -Infinity, t.slotsPerDay);
     if (t.chunksPerDay !== null) maxChunks = Math.max(maxChunks ?? -Infinity, t.chunksPerDay);
-    if (t.slotsPerDay !== null && t.slotsPerDay > SOAK_MAX_SLOTS_PER_DAY)
-      failures.push(`${n.name}: XS slots grow ${t.slotsPerDay}/day (> ${SOAK_MAX_SLOTS_PER_DAY})`);
-    if (t.chunksPerDay !== null && t.chunksPerDay > SOAK_MAX_CHUNKS_PER_DAY)
-      failures.push(`${n.name}: XS chunks grow ${t.chunksPerDay} bytes/day (> ${SOAK_MAX_CHUNKS_PER_DAY})`);
-    if (t.samples < 3) failures.push(`${n.name}: ${t.samples} heap samples after warm-up: no trend`);
+    failures.push(...trendFailures(n.name, t));
     // every boot prints PARTS started once; the last boot's may be the one still running
     const extra = Math.max(0, n.starts - n.boots) + n.fatals + (n.exited !== undefined && !n.off ? 1 : 0);
     if (extra) {
@@ -1005,7 +1004,12 @@ async function soakVerdict(nodes: SimNode[], db: Db, he: SimSummary['headend'], 
     if (behind.length) failures.push(`head-end: ${behind.length} meters not read up to the end (${behind.slice(0, 4).join(' ')})`);
   } else failures.push('head-end: no totals');
   return {
-    thresholds: { slotsPerDay: SOAK_MAX_SLOTS_PER_DAY, chunksPerDay: SOAK_MAX_CHUNKS_PER_DAY },
+    thresholds: {
+      slotsPerDay: SOAK_MAX_SLOTS_PER_DAY,
+      chunksPerDay: SOAK_MAX_CHUNKS_PER_DAY,
+      noiseSlots: SOAK_NOISE_SLOTS,
+      noiseChunks: SOAK_NOISE_CHUNKS,
+    },
     heap,
     maxSlotsPerDay: maxSlots,
     maxChunksPerDay: maxChunks,

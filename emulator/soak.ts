@@ -22,6 +22,14 @@ export const SOAK_WARMUP_S = 2 * 3600;
  */
 export const SOAK_MAX_SLOTS_PER_DAY = 160;
 export const SOAK_MAX_CHUNKS_PER_DAY = 640;
+/**
+ * ... and when the growth that slope makes over the sampled span is beyond the heap's
+ * sample-to-sample range in a steady network (reads, sessions and queues in flight when a sample
+ * is taken: up to about 900 slots and 8 KB of chunks in the 8-meter run), so that a short run's
+ * noise is not taken for a trend while a week's leak of more than the threshold is.
+ */
+export const SOAK_NOISE_SLOTS = 1000;
+export const SOAK_NOISE_CHUNKS = 16384;
 /** Outages last this long and start 300 s past a 15-minute boundary (no profile capture falls in one). */
 const OUTAGE_S = 120;
 const PERIOD_S = 900;
@@ -107,6 +115,8 @@ export function heapTrend(
   warmupS = SOAK_WARMUP_S,
 ): {
   samples: number;
+  /** Simulated seconds between the first and the last sample that count. */
+  spanS: number;
   slotsPerDay: number | null;
   chunksPerDay: number | null;
   slots: { first: number; last: number; max: number } | null;
@@ -114,6 +124,7 @@ export function heapTrend(
   const used = samples.filter((s) => s.upS >= warmupS);
   return {
     samples: used.length,
+    spanS: used.length ? used.at(-1)!.tS - used[0]!.tS : 0,
     slotsPerDay: round(slopePerDay(used, (s) => s.slots)),
     chunksPerDay: round(slopePerDay(used, (s) => s.chunks)),
     slots: used.length ? { first: used[0]!.slots, last: used.at(-1)!.slots, max: Math.max(...used.map((s) => s.slots)) } : null,
@@ -121,3 +132,17 @@ export function heapTrend(
 }
 
 const round = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
+
+/** Why a node's heap trend fails the soak: nothing when it passes. */
+export function trendFailures(name: string, t: ReturnType<typeof heapTrend>): string[] {
+  const out: string[] = [];
+  const days = t.spanS / 86400;
+  if (t.samples < 3) out.push(`${name}: ${t.samples} heap samples after warm-up: no trend`);
+  if (t.slotsPerDay !== null && t.slotsPerDay > SOAK_MAX_SLOTS_PER_DAY && t.slotsPerDay * days > SOAK_NOISE_SLOTS)
+    out.push(`${name}: XS slots grow ${t.slotsPerDay}/day (> ${SOAK_MAX_SLOTS_PER_DAY}), ${Math.round(t.slotsPerDay * days)} over the run`);
+  if (t.chunksPerDay !== null && t.chunksPerDay > SOAK_MAX_CHUNKS_PER_DAY && t.chunksPerDay * days > SOAK_NOISE_CHUNKS)
+    out.push(
+      `${name}: XS chunks grow ${t.chunksPerDay} bytes/day (> ${SOAK_MAX_CHUNKS_PER_DAY}), ${Math.round(t.chunksPerDay * days)} over the run`,
+    );
+  return out;
+}

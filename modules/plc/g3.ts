@@ -25,6 +25,8 @@ export interface PlcConfig {
   maxDevices: number;
   maxNeighbours: number;
   maxRoutes: number;
+  /** 6LoWPAN datagrams reassembled at once (default ADP_DEFAULT_MAX_REASSEMBLIES). */
+  maxReassemblies?: number;
   /** LBS (concentrator): half-open JOININGs kept at once and how long; DECLINE token bucket (docs/lbp-flood.md). */
   lbpMaxHalfOpen?: number;
   lbpHalfOpenTimeoutMs?: number;
@@ -147,6 +149,7 @@ export class G3Stack {
       maxNeighbours: cfg.maxNeighbours,
       maxRoutes: cfg.maxRoutes,
       maxSources: 2 * cfg.maxDevices,
+      ...(cfg.maxReassemblies ? { maxReassemblies: cfg.maxReassemblies } : {}),
     });
     // the MAC frame counter restarts above every one used before a reset (fc-store.ts)
     const fc = (this.fc = frameCounterStore(rs, () => new DataView(this.random(4).buffer).getUint32(0)));
