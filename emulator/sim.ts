@@ -1169,7 +1169,14 @@ async function main(): Promise<void> {
   }
   const wall = Date.now();
   const cpu0 = cpuSeconds();
-  const summary = await runSim(o);
+  // kill -TERM <pid>: the run stops at the current simulated time and still prints its summary
+  // (and a soak its verdict on what ran)
+  const stop = new AbortController();
+  process.once('SIGTERM', () => {
+    process.stderr.write('sim: SIGTERM: stopping at the current simulated time\n');
+    stop.abort();
+  });
+  const summary = await runSim({ ...o, signal: stop.signal });
   const cpu = cpuSeconds();
   const text = JSON.stringify(
     { ...summary, wallS: (Date.now() - wall) / 1000, cpu: cpuFigures(cpu0, cpu, o.meters + 1, summary.stoppedAtS) },

@@ -34,6 +34,8 @@ export function entryPoint(RunService: RunServiceFn): void {
         readonly optical?: unknown;
         readonly dlmsClient?: unknown;
         readonly udpInactivityMs?: number;
+        readonly udpMaxSessions?: number;
+        readonly udpMaxQueue?: number;
         readonly dc?: unknown;
         readonly push?: unknown;
         readonly alarms?: unknown;
@@ -61,7 +63,11 @@ export function entryPoint(RunService: RunServiceFn): void {
     const meter = import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig));
     Promise.all([meter, net, cfg?.net ? import('./wrapper-udp.js') : undefined, cfg?.net && cfg.push ? import('./push.js') : undefined])
       .then(async ([m, ip, w, push]) => {
-        if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
+        if (ip && w)
+          w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs, {
+            maxSessions: cfg?.udpMaxSessions,
+            maxQueue: cfg?.udpMaxQueue,
+          });
         // alarms pushed to the concentrator (push.ts), where the manifest configures them (config.push)
         if (ip && push) {
           const s = await import('./ic-store.js');
