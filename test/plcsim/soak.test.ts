@@ -6,14 +6,7 @@
 // other figures.
 import assert from 'node:assert/strict';
 import { runSim } from '../../emulator/sim.js';
-import {
-  type HeapSample,
-  heapTrend,
-  SOAK_MAX_SLOTS_PER_DAY,
-  slopePerDay,
-  soakScenario,
-  trendFailures,
-} from '../../emulator/soak.js';
+import { type HeapSample, heapTrend, SOAK_MAX_SLOTS_PER_DAY, slopePerDay, soakScenario, trendFailures } from '../../emulator/soak.js';
 
 const METERS = 8;
 const HOURS = 2;
