@@ -36,6 +36,8 @@ export function entryPoint(RunService: RunServiceFn): void {
         readonly udpInactivityMs?: number;
         readonly udpMaxSessions?: number;
         readonly udpMaxQueue?: number;
+        readonly tcpipMaxSockets?: number;
+        readonly tcpipMaxInFlight?: number;
         readonly dc?: unknown;
         readonly push?: unknown;
         readonly alarms?: unknown;
@@ -45,7 +47,7 @@ export function entryPoint(RunService: RunServiceFn): void {
   if (cfg?.net) {
     net = Promise.all([import('./tcpip.js'), import('./app.js')]).then(
       ([t, a]) => {
-        const ip = t.startTcpip(RunService);
+        const ip = t.startTcpip(RunService, { maxSockets: cfg?.tcpipMaxSockets, maxInFlight: cfg?.tcpipMaxInFlight });
         udp = a.startApp(RunService, app, ip);
         return ip;
       },
