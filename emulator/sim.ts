@@ -27,6 +27,17 @@ import {
   stormScenario,
 } from './scenario.js';
 import { TransformerModel } from './transformer.js';
+import {
+  type HeapSample,
+  heapTrend,
+  SOAK_MAX_CHUNKS_PER_DAY,
+  SOAK_MAX_SLOTS_PER_DAY,
+  SOAK_NOISE_CHUNKS,
+  SOAK_NOISE_SLOTS,
+  soakScenario,
+  soakTiming,
+  trendFailures,
+} from './soak.js';
 
 export interface SimOptions {
   meters: number;
@@ -44,6 +55,8 @@ export interface SimOptions {
   scenario?: string;
   /** Simulated second at which every meter loses its supply (back STORM_OUTAGE_S later). */
   stormAt?: number;
+  /** The soak (emulator/soak.ts, docs/soak.md): its scenario, hourly heap samples and the verdict. */
+  soak?: boolean;
   /** Programmatic only (the bench): stop after this many simulated seconds whatever --until says. */
   limitS?: number;
   /** Programmatic only (npm start): more scenario events, merged with --scenario's. */
@@ -101,6 +114,9 @@ export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [-
                       outage, off, on, noise, kick, shell
   --storm-at S        every meter loses its supply at simulated second S and gets it back
                       ${STORM_OUTAGE_S} s later, all at the same instant
+  --soak              the soak (docs/soak.md): outages, noise, a kick, a rekey every 6 simulated
+                      hours; every node's XS heap sampled hourly; exit status 1 on a heap growth
+                      trend, a reset or a lost record (needs --hours or --until S)
   --headend FILE      run the head-end receiver on the concentrator's backhaul port, storing in
                       the SQLite database FILE; the summary gets its totals (headend)
   --pcap FILE         write every frame on the line to FILE (802.15.4 with FCS, pcap)
@@ -124,6 +140,11 @@ export function parseSimArgs(argv: string[]): SimOptions {
   const int = intArg;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === '--soak') {
+      if (o.soak) throw new UsageError('--soak given twice');
+      o.soak = true;
+      continue;
+    }
     if (
       ![
         '--meters',
@@ -192,6 +213,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (o.meters === undefined) throw new UsageError('--meters is required');
   if (seen.has('--hours') && seen.has('--until')) throw new UsageError('--hours and --until are the same limit: give one');
   if (o.board! > o.meters) throw new UsageError(`--board ${o.board} is more than --meters ${o.meters}`);
+  if (o.soak && (o.until === 'joined' || o.board)) throw new UsageError('--soak runs lin meters for --hours H or --until S');
   return o as SimOptions;
 }
 
@@ -218,6 +240,7 @@ export function loadScenario(o: SimOptions): Scenario {
     }
   }
   if (o.stormAt !== undefined) events.push(...stormScenario(o.stormAt, STORM_OUTAGE_S).events);
+  if (o.soak && o.until !== 'joined') events.push(...soakScenario(o.meters, o.until / 3600));
   return {
     events: events
       .map((e, i) => ({ e, i }))
@@ -342,6 +365,13 @@ interface SimNode {
   agent?: number;
   exited?: number | null;
   signal?: string;
+  /** Medium time (us) of its latest boot. */
+  bootUs: number;
+  /** `PARTS started` lines (one per boot of the firmware) and `FATAL` lines printed. */
+  starts: number;
+  fatals: number;
+  /** --soak: its XS heap in use (SYS MEM) every SOAK_SAMPLE_S. */
+  heap: HeapSample[];
 }
 
 export interface SimSummary {
@@ -406,10 +436,27 @@ export interface SimSummary {
    * in JSON, its interval lines and its summary line; `undeclared`: meters whose phase it was not told.
    */
   balance?: { rows: Record<string, unknown>[]; end: Record<string, unknown> | null; undeclared: number };
+  /**
+   * --soak: every node's heap trend (least-squares slope per simulated day, after warm-up), its
+   * resets beyond the scenario's power cuts, the head-end's records, and the verdict.
+   */
+  soak?: SoakVerdict;
   /** Simulated clock: node wake-ups (TIME messages) and instants time stopped at. */
   wakeUps: number;
   instants: number;
   pan?: string;
+}
+
+export interface SoakVerdict {
+  thresholds: { slotsPerDay: number; chunksPerDay: number; noiseSlots: number; noiseChunks: number };
+  heap: Record<string, ReturnType<typeof heapTrend>>;
+  maxSlotsPerDay: number | null;
+  maxChunksPerDay: number | null;
+  /** Boots and FATAL lines the scenario's power cuts do not explain (a watchdog reset, a crash). */
+  resets: Record<string, number>;
+  records: { meters: number; missing: number; duplicates: number; behind: string[] } | null;
+  failures: string[];
+  passed: boolean;
 }
 
 export async function runSim(o: SimOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SimSummary> {
@@ -432,7 +479,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
   const nodes: SimNode[] = [];
   // the head-end: a receiver in this process on the concentrator's backhaul port, on the
   // simulated clock (its stored times and alarm latencies are in the nodes' time)
-  const backhaulPort = o.headend ? await freePort() : undefined;
+  // the soak judges lost records in the head-end's database: one in the run's folder if none given
+  const headendFile = o.headend ?? (o.soak ? join(dir, 'soak-headend.db') : undefined);
+  const backhaulPort = headendFile ? await freePort() : undefined;
   let headend: { db: Db; server: { stop(): Promise<void> } } | undefined;
   const wallStart = Date.now();
   try {
@@ -461,6 +510,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       // the store file it falls back to the NVRAM record and its 7 meters (docs/concentrator.md)
       const spinor = role === 'concentrator' ? join(dir, `${name}.nor`) : undefined;
       n.boots++;
+      n.bootUs = Math.max(0, medium.time);
       const outPath = join(dir, n.boots === 1 ? `${name}.out` : `${name}.${n.boots}.out`);
       const w = openSync(outPath, 'w');
       let child: ChildProcess;
@@ -529,14 +579,14 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       });
     };
     const spawnNode = (eui: bigint, role: 'meter' | 'concentrator', kind: 'lin' | 'board', name: string): void => {
-      const n = { eui, name, kind, role, boots: 0, off: false, read: 0, partial: '' } as SimNode;
+      const n = { eui, name, kind, role, boots: 0, off: false, read: 0, partial: '', starts: 0, fatals: 0, heap: [] } as unknown as SimNode;
       launch(n);
       nodes.push(n);
     };
     spawnNode(CONCENTRATOR_EUI, 'concentrator', concentratorKind, 'concentrator');
-    if (o.headend) {
-      const db = await openSqlite(resolve(o.headend));
-      const opts = parseHeadend(['serve', '--db', resolve(o.headend), '--connect', `127.0.0.1:${backhaulPort}`]);
+    if (headendFile) {
+      const db = await openSqlite(resolve(headendFile));
+      const opts = parseHeadend(['serve', '--db', resolve(headendFile), '--connect', `127.0.0.1:${backhaulPort}`]);
       const now = sim ? () => SIM_EPOCH_S + medium.time / 1e6 : undefined;
       const server = serveHeadend(db, { ...opts, ...(now ? { now } : {}) }, (line) => {
         if (/failed|refused|malformed/.test(line)) log(`sim: headend: ${line}`);
@@ -708,6 +758,25 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           at(e.at, () => command(ns, cmd!, /^(METRO (LOAD|EVENT)|ERROR)/m));
       }
     }
+    // --soak: every live node's XS heap in use, after the GC that SYS MEM forces, every hour
+    const sampleHeap = async (tS: number): Promise<void> => {
+      const live = nodes.filter((n) => !n.off && n.exited === undefined);
+      await Promise.all(
+        live.map(async (n) => {
+          const text = await shellQuery(n, 'SYS MEM', /xs\.slots=\d+ /);
+          const c = text && /xs\.chunks=(\d+)/.exec(text);
+          const sl = text && /xs\.slots=(\d+)/.exec(text);
+          if (c && sl) n.heap.push({ tS, boot: n.boots, upS: tS - n.bootUs / 1e6, chunks: Number(c[1]), slots: Number(sl[1]) });
+        }),
+      );
+    };
+    if (o.soak && o.until !== 'joined') {
+      const { sampleS, offsetS } = soakTiming(o.until / 3600);
+      for (let t = offsetS; t < o.until; t += sampleS) {
+        const tS = t;
+        at(tS, () => sampleHeap(tS));
+      }
+    }
     steps.sort((a, b) => a.atUs - b.atUs);
     for (const st of steps) if (sim) medium.mark(st.atUs);
     const runDue = async (now: number): Promise<void> => {
@@ -757,7 +826,11 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             n.child.stdin!.write(`SYS TIME ${s}\r\nMETRO CLOCK ${s}\r\n`);
           }
         }
-        if (/^FATAL /.test(line)) log(`sim: ${n.name}: ${line}`);
+        if (/^FATAL /.test(line)) {
+          n.fatals++;
+          log(`sim: ${n.name}: ${line}`);
+        }
+        if (/^PARTS started/.test(line)) n.starts++;
       }
     };
     const limitUs = Math.min(o.until === 'joined' ? Infinity : Math.round(o.until * 1e6), o.limitS ? Math.round(o.limitS * 1e6) : Infinity);
@@ -873,7 +946,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     // the head-end: what the concentrator still holds is sent (its batch closed now, acks awaited
     // while time stands still), then the database's totals
     let headendTotals: SimSummary['headend'];
-    if (headend && o.headend) {
+    if (headend && headendFile) {
       let uplink: string | null = null;
       if (concentrator.exited === undefined) {
         await shellQuery(concentrator, 'HE FLUSH', /^HE STATS/m);
@@ -885,8 +958,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           await new Promise((r) => setTimeout(r, 200));
         }
       }
-      headendTotals = { file: resolve(o.headend), uplink, ...(await headendSummary(headend.db, { periodS: 900 })) };
+      headendTotals = { file: resolve(headendFile), uplink, ...(await headendSummary(headend.db, { periodS: 900 })) };
     }
+    const soak = o.soak && headend ? await soakVerdict(nodes, headend.db, headendTotals, o.meters, stoppedAt / 1e6) : undefined;
     // every node's PLC STATS: the concentrator's, and the meters' summed (what the traffic was);
     // and its clock's mode and counters
     const stats = await Promise.all(nodes.map((n) => (n.exited === undefined ? plcStats(n) : undefined)));
@@ -975,6 +1049,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       ...(scenario.events.length ? { scenario: { ...acted, rejoins: meters.reduce((a, n) => a + (n.rejoins ?? 0), 0) } } : {}),
       ...(headendTotals ? { headend: headendTotals } : {}),
       ...(balance ? { balance } : {}),
+      ...(soak ? { soak } : {}),
       wakeUps: st.wakeUps,
       instants: st.steps,
       ...(pan ? { pan: `0x${pan}` } : {}),
@@ -994,6 +1069,54 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     if (process.env.SIM_KEEP) log(`sim: node output kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The soak's verdict (docs/soak.md): heap trends, resets, records. */
+async function soakVerdict(nodes: SimNode[], db: Db, he: SimSummary['headend'], meters: number, stopS: number): Promise<SoakVerdict> {
+  const failures: string[] = [];
+  const heap: SoakVerdict['heap'] = {};
+  const resets: Record<string, number> = {};
+  let maxSlots: number | null = null;
+  let maxChunks: number | null = null;
+  for (const n of nodes) {
+    const t = heapTrend(n.heap, soakTiming(stopS / 3600).warmupS);
+    heap[n.name] = t;
+    if (t.slotsPerDay !== null) maxSlots = Math.max(maxSlots ?? -Infinity, t.slotsPerDay);
+    if (t.chunksPerDay !== null) maxChunks = Math.max(maxChunks ?? -Infinity, t.chunksPerDay);
+    failures.push(...trendFailures(n.name, t));
+    // every boot prints PARTS started once; the last boot's may be the one still running
+    const extra = Math.max(0, n.starts - n.boots) + n.fatals + (n.exited !== undefined && !n.off ? 1 : 0);
+    if (extra) {
+      resets[n.name] = extra;
+      failures.push(`${n.name}: ${extra} reset(s) or crash(es) the scenario did not make`);
+    }
+  }
+  let records: SoakVerdict['records'] = null;
+  if (he) {
+    // every aligned interval of every meter stored once, none missing, each meter read up to
+    // the last two intervals before the stop
+    const last = await db.all('SELECT meter, MAX(capture_s) AS t FROM intervals WHERE capture_s % 900 = 0 GROUP BY meter');
+    const behind = last.filter((r) => Number(r.t) < SIM_EPOCH_S + stopS - 1800).map((r) => String(r.meter));
+    records = { meters: he.meters, missing: he.missing, duplicates: he.duplicates, behind };
+    if (he.meters !== meters) failures.push(`head-end: ${he.meters} of ${meters} meters`);
+    if (he.missing || he.duplicates) failures.push(`head-end: ${he.missing} missing, ${he.duplicates} duplicate intervals`);
+    if (behind.length) failures.push(`head-end: ${behind.length} meters not read up to the end (${behind.slice(0, 4).join(' ')})`);
+  } else failures.push('head-end: no totals');
+  return {
+    thresholds: {
+      slotsPerDay: SOAK_MAX_SLOTS_PER_DAY,
+      chunksPerDay: SOAK_MAX_CHUNKS_PER_DAY,
+      noiseSlots: SOAK_NOISE_SLOTS,
+      noiseChunks: SOAK_NOISE_CHUNKS,
+    },
+    heap,
+    maxSlotsPerDay: maxSlots,
+    maxChunksPerDay: maxChunks,
+    resets,
+    records,
+    failures,
+    passed: failures.length === 0,
+  };
 }
 
 /**
@@ -1055,6 +1178,39 @@ async function plcStats(n: SimNode): Promise<Record<string, number> | undefined>
   return out;
 }
 
+/**
+ * CPU seconds used so far by this process (the medium, the head-end) and by its children that
+ * have exited and been reaped (the nodes: runSim waits for every one), from /proc/self/stat.
+ */
+export function cpuSeconds(): { self: number; children: number } {
+  const u = process.cpuUsage();
+  let children = 0;
+  try {
+    // fields after the command's closing parenthesis; cutime and cstime are the 14th and 15th
+    const f = readFileSync('/proc/self/stat', 'latin1').split(')').pop()!.trim().split(/\s+/);
+    children = (Number(f[13]) + Number(f[14])) / 100; // clock ticks (USER_HZ 100)
+  } catch {
+    children = Number.NaN; // not Linux
+  }
+  return { self: (u.user + u.system) / 1e6, children };
+}
+
+/** What a run cost: CPU seconds of the medium and of the nodes, and CPU milliseconds per node per simulated second. */
+export function cpuFigures(
+  a: { self: number; children: number },
+  b: { self: number; children: number },
+  nodes: number,
+  simS: number,
+): { mediumS: number; nodesS: number; msPerNodeSecond: number | null } {
+  const mediumS = Math.round((b.self - a.self) * 10) / 10;
+  const nodesS = Math.round((b.children - a.children) * 10) / 10;
+  return {
+    mediumS,
+    nodesS,
+    msPerNodeSecond: simS > 0 ? Math.round(((mediumS + nodesS) * 1e6) / (nodes * simS)) / 1000 : null,
+  };
+}
+
 /** Writes the provisioning record into a board ELF's provisioning flash region. */
 function reflashProvision(elf: string, record: Buffer, outPath: string): string {
   const image = Buffer.from(readFileSync(elf));
@@ -1111,11 +1267,25 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const wall = Date.now();
-  const summary = await runSim(o);
-  const text = JSON.stringify({ ...summary, wallS: (Date.now() - wall) / 1000 }, null, 2);
+  const cpu0 = cpuSeconds();
+  // kill -TERM <pid>: the run stops at the current simulated time and still prints its summary
+  // (and a soak its verdict on what ran)
+  const stop = new AbortController();
+  process.once('SIGTERM', () => {
+    process.stderr.write('sim: SIGTERM: stopping at the current simulated time\n');
+    stop.abort();
+  });
+  const summary = await runSim({ ...o, signal: stop.signal });
+  const cpu = cpuSeconds();
+  const text = JSON.stringify(
+    { ...summary, wallS: (Date.now() - wall) / 1000, cpu: cpuFigures(cpu0, cpu, o.meters + 1, summary.stoppedAtS) },
+    null,
+    2,
+  );
   if (o.json) writeFileSync(o.json, text + '\n');
   process.stdout.write(text + '\n');
-  process.exit(summary.allJoined || o.until !== 'joined' ? 0 : 1);
+  if (summary.soak && !summary.soak.passed) for (const f of summary.soak.failures) process.stderr.write(`sim: soak: ${f}\n`);
+  process.exit((summary.allJoined || o.until !== 'joined') && summary.soak?.passed !== false ? 0 : 1);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(ROOT, 'emulator', 'sim.ts')) {

@@ -34,6 +34,10 @@ export function entryPoint(RunService: RunServiceFn): void {
         readonly optical?: unknown;
         readonly dlmsClient?: unknown;
         readonly udpInactivityMs?: number;
+        readonly udpMaxSessions?: number;
+        readonly udpMaxQueue?: number;
+        readonly tcpipMaxSockets?: number;
+        readonly tcpipMaxInFlight?: number;
         readonly dc?: unknown;
         readonly push?: unknown;
         readonly alarms?: unknown;
@@ -43,7 +47,7 @@ export function entryPoint(RunService: RunServiceFn): void {
   if (cfg?.net) {
     net = Promise.all([import('./net/tcpip.js'), import('./app/app.js')]).then(
       ([t, a]) => {
-        const ip = t.startTcpip(RunService);
+        const ip = t.startTcpip(RunService, { maxSockets: cfg?.tcpipMaxSockets, maxInFlight: cfg?.tcpipMaxInFlight });
         udp = a.startApp(RunService, app, ip);
         return ip;
       },
@@ -66,7 +70,11 @@ export function entryPoint(RunService: RunServiceFn): void {
       cfg?.net && cfg.push ? import('./meter/push.js') : undefined,
     ])
       .then(async ([m, ip, w, push]) => {
-        if (ip && w) w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs);
+        if (ip && w)
+          w.startWrapperUdp(RunService, ip, m.server, cfg?.udpInactivityMs, {
+            maxSessions: cfg?.udpMaxSessions,
+            maxQueue: cfg?.udpMaxQueue,
+          });
         // alarms pushed to the concentrator (meter/push.ts), where the manifest configures them (config.push)
         if (ip && push) {
           const s = await import('./meter/ic-store.js');

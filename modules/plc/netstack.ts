@@ -39,6 +39,8 @@ export interface G3NodeOptions {
   maxNeighbours?: number;
   maxSources?: number;
   maxRoutes?: number;
+  /** 6LoWPAN datagrams reassembled at once (manifest config.parts.plc.maxReassemblies). */
+  maxReassemblies?: number;
   loadng?: Partial<LoadngParams>;
   trace?: Trace;
   /** MAC frame codec (default: the TypeScript one). */
@@ -110,7 +112,7 @@ export class G3Node {
         this.queue.delete(dst);
       }
     };
-    this.reassembler = new Reassembler({ trace: o.trace });
+    this.reassembler = new Reassembler({ trace: o.trace, ...(o.maxReassemblies ? { maxReassemblies: o.maxReassemblies } : {}) });
     this.mac.onData = (ind) => this.onMacData(ind);
   }
 

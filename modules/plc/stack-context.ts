@@ -11,6 +11,8 @@ export interface PlcConfig {
   maxDevices: number;
   maxNeighbours: number;
   maxRoutes: number;
+  /** 6LoWPAN datagrams reassembled at once (default ADP_DEFAULT_MAX_REASSEMBLIES). */
+  maxReassemblies?: number;
   /** LBS (concentrator): half-open JOININGs kept at once and how long; DECLINE token bucket (docs/lbp-flood.md). */
   lbpMaxHalfOpen?: number;
   lbpHalfOpenTimeoutMs?: number;

@@ -86,6 +86,7 @@ export class G3Stack {
       maxNeighbours: cfg.maxNeighbours,
       maxRoutes: cfg.maxRoutes,
       maxSources: 2 * cfg.maxDevices,
+      ...(cfg.maxReassemblies ? { maxReassemblies: cfg.maxReassemblies } : {}),
     });
     // the MAC frame counter restarts above every one used before a reset (fc-store.ts)
     const fc = (this.fc = frameCounterStore(rs, () => new DataView(this.random(4).buffer).getUint32(0)));

@@ -287,3 +287,16 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     assert.equal(adpM.counters.sent >= 1, true);
   });
 });
+
+describe('TCPIP socket table bound from the manifest (parts.nonlegal.tcpipMaxSockets)', () => {
+  it('a bind beyond the configured table is refused', () => {
+    const w = world();
+    const task = w.rs('task.create', { name: 'T', priority: 1, queue: 4, onMessage: () => {} }) as number;
+    const ip = startTcpip(w.rs, { maxSockets: 1 });
+    ip.bind(100, task);
+    assert.throws(() => ip.bind(101, task), /socket table full/);
+    const wide = startTcpip(world().rs, { maxSockets: 2 });
+    wide.bind(100, task);
+    wide.bind(101, task);
+  });
+});

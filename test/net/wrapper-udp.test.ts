@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 const AARQ = '601DA109060760857405080101BE10040E01000000065F1F0400001E1DFFFF';
 const GET_CLOCK = 'C001C100080000010000FF0200';
 
-function rig(opts: { inactivityMs?: number } = {}) {
+function rig(opts: { inactivityMs?: number; maxSessions?: number; maxQueue?: number } = {}) {
   const m = makeMeter();
   let now = 0;
   const sent: { dst: number; port: number; data: Uint8Array }[] = [];
@@ -239,5 +239,21 @@ describe('invocation counter persisted as a reserved bound (ic-store)', () => {
     assert.equal(rec.load(), undefined);
     assert.equal(rec.status, 'corrupt');
     assert.equal(storedCounter(fram, crc, 1, () => 777).start(), 777);
+  });
+});
+
+describe('UDP wrapper bounds from the manifest (parts.nonlegal.udpMaxSessions, udpMaxQueue)', () => {
+  it('sessions beyond the configured number are refused and counted sessionsFull', async () => {
+    const r = rig({ maxSessions: 2 });
+    for (let k = 0; k < 2; k++) await udpClient(r, 0x10 + k, 4059, 16).associate();
+    assert.equal(r.w.open, 2);
+    assert.equal(await r.feed(0x20, 4059, '000100100001001F' + AARQ), undefined);
+    assert.equal(r.w.drops.sessionsFull, 1);
+  });
+
+  it('datagrams beyond the configured queue are dropped and counted queueFull', () => {
+    const r = rig({ maxQueue: 2 });
+    for (let k = 0; k < 5; k++) r.w.input(0x10, 4059, hex('000100100001000D' + GET_CLOCK));
+    assert.equal(r.w.drops.queueFull, 3);
   });
 });

@@ -21,7 +21,7 @@ const CFG: PortConfig = {
   hdlcInterOctetMs: 25,
 };
 
-function rig() {
+function rig(cfg: PortConfig = CFG) {
   let now = 0,
     nextId = 1;
   const timers = new Map<number, { at: number; cb: TimerCallback; h: TimerHandle }>();
@@ -64,7 +64,7 @@ function rig() {
     io,
     makeMeter().server,
     fake,
-    CFG,
+    cfg,
     async () => [],
     () => {},
     () => now,
@@ -149,5 +149,16 @@ describe('optical port HDLC time-outs (fake UART and timers)', () => {
     assert.equal(r.tx.length, n + 1);
     assert.equal(decodeHdlcFrame(r.tx.at(-1)!).type, 'UA');
     assert.equal(r.port.hdlc!.reader.drops.timeout, 1);
+  });
+});
+
+describe('optical port input bound (manifest parts.nonlegal.optical.queueMax)', () => {
+  it('bytes beyond the configured queue are dropped and counted overflow', async () => {
+    const r = rig({ ...CFG, queueMax: 16 });
+    await r.feed(new Uint8Array(40).fill(0x55));
+    assert.equal(r.port.stats.overflow, 40);
+    const ok = rig({ ...CFG, queueMax: 64 });
+    await ok.feed(new Uint8Array(40).fill(0x55));
+    assert.equal(ok.port.stats.overflow, 0);
   });
 });

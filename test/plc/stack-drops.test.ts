@@ -158,3 +158,20 @@ describe('plc stack refusals (two nodes, frame by frame)', () => {
     assert.equal(p.b.reassembler.active, 0);
   });
 });
+
+describe('plc reassembly bound (manifest parts.plc.maxReassemblies)', () => {
+  it('datagrams beyond the configured number at once are refused and counted busy', () => {
+    const n = new G3Node({
+      eui64: eui(3),
+      crypto: nodeCrypto,
+      now: () => 0,
+      panId: PAN,
+      shortAddress: 3,
+      send: () => {},
+      maxReassemblies: 1,
+    });
+    for (let tag = 0; tag < 3; tag++) n.reassembler.input(1, 3, { first: false, datagramSize: 200, tag, offset: 5 }, new Uint8Array(16), 0);
+    assert.equal(n.reassembler.active, 1);
+    assert.equal(n.reassembler.drops.busy, 2);
+  });
+});

@@ -28,6 +28,8 @@ describe('npm run sim: command line', () => {
     [['--meters', '5', '--meters', '6'], /^sim: --meters given twice/],
     [['--meters', '5', '--hours', '0'], /^sim: --hours expects simulated hours/],
     [['--meters', '5', '--hours', '1', '--until', '60'], /^sim: --hours and --until are the same limit/],
+    [['--meters', '5', '--soak'], /^sim: --soak runs lin meters for --hours H or --until S/],
+    [['--meters', '5', '--hours', '1', '--soak', '--soak'], /^sim: --soak given twice/],
   ];
   for (const [args, error] of cases) {
     it(`${args.join(' ') || '(nothing)'}: one line, exit 2`, () => {
@@ -51,6 +53,7 @@ describe('npm run sim: command line', () => {
       json: 'b',
     });
     assert.throws(() => parseSimArgs(['--meters', '1e3']), UsageError);
+    assert.equal(parseSimArgs(['--meters', '8', '--soak', '--hours', '2']).soak, true);
   });
 });
 

@@ -27,9 +27,16 @@ import { SHORT_NONE, linkLocalFromLink, shortFromAddress } from '../../generic/s
 export const LOOPBACK = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 export const ALL_NODES = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 
+/** Defaults of the manifest's parts.nonlegal.tcpipMaxSockets and tcpipMaxInFlight. */
 export const MAX_SOCKETS = 4;
 /** Packets handed to ADP and not yet confirmed. */
 export const MAX_IN_FLIGHT = 8;
+
+/** Socket table and packets in flight (manifest config.parts.nonlegal.tcpipMaxSockets, tcpipMaxInFlight). */
+export interface TcpipBounds {
+  maxSockets?: number | undefined;
+  maxInFlight?: number | undefined;
+}
 const CONFIRM_TIMEOUT_MS = 5000;
 const REGISTER_RETRY_MS = 1000;
 const REGISTER_TRIES = 60;
@@ -88,7 +95,10 @@ export class Tcpip {
     notJoined: 0,
   };
 
-  constructor(private readonly rs: RunServiceFn) {
+  constructor(
+    private readonly rs: RunServiceFn,
+    private readonly bounds: TcpipBounds = {},
+  ) {
     this.task = rs('task.create', { name: 'TCPIP', priority: 4, queue: 16, onMessage: (m) => this.onMessage(m) });
     const t = rs('timer.create', {
       name: 'TCPIP',
@@ -113,7 +123,7 @@ export class Tcpip {
   bind(port: number, task: number): void {
     if (!(Number.isInteger(port) && port >= 1 && port <= 0xffff)) throw new RangeError('port 1..65535');
     if (this.sockets.has(port)) throw new RangeError(`port ${port} in use`);
-    if (this.sockets.size >= MAX_SOCKETS) throw new RangeError('socket table full');
+    if (this.sockets.size >= (this.bounds.maxSockets || MAX_SOCKETS)) throw new RangeError('socket table full');
     this.sockets.set(port, task);
   }
 
@@ -151,7 +161,7 @@ export class Tcpip {
         this.drops.txLost++;
       }
     }
-    if (this.inFlight.size >= MAX_IN_FLIGHT || this.adp === undefined) {
+    if (this.inFlight.size >= (this.bounds.maxInFlight || MAX_IN_FLIGHT) || this.adp === undefined) {
       this.drops.txBusy++;
       return 'busy';
     }
@@ -275,8 +285,8 @@ export class Tcpip {
   }
 }
 
-export function startTcpip(rs: RunServiceFn): Tcpip {
-  const t = new Tcpip(rs);
+export function startTcpip(rs: RunServiceFn, bounds: TcpipBounds = {}): Tcpip {
+  const t = new Tcpip(rs, bounds);
   rs('shell.register', 'TCPIP', 'STATS', 0, '- IPv6/UDP/ICMPv6 state, counters and drops by reason', (_p, out) => out(t.stats()));
   rs('shell.register', 'TCPIP', 'LOOPBACK', 1, '<0|1> - deliver every UDP datagram sent back to this node (::1)', (p, out) => {
     if (p[0] !== 0 && p[0] !== 1) throw new RangeError('0 or 1');

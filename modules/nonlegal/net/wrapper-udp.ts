@@ -40,6 +40,9 @@ export interface WrapperUdpOptions {
   maxApdu?: number;
   /** A session without traffic for this long is closed, ms. */
   inactivityMs?: number;
+  /** Sessions at once and datagrams waiting (manifest config.parts.nonlegal.udpMaxSessions, udpMaxQueue). */
+  maxSessions?: number;
+  maxQueue?: number;
 }
 
 interface Session {
@@ -57,7 +60,7 @@ interface Datagram {
 export class WrapperUdpServer {
   readonly counters = { rx: 0, tx: 0, sessions: 0, timeouts: 0 };
   readonly drops = { malformed: 0, wPort: 0, sessionsFull: 0, queueFull: 0, sendFailed: 0, noReply: 0 };
-  private readonly slots: (Session | null)[] = new Array<Session | null>(WRAPPER_SESSIONS).fill(null);
+  private readonly slots: (Session | null)[];
   private readonly queue: Datagram[] = [];
   private running = false;
   readonly wPort: number;
@@ -68,6 +71,7 @@ export class WrapperUdpServer {
     this.wPort = o.wPort ?? WPort.MANAGEMENT_LOGICAL_DEVICE;
     this.maxApdu = o.maxApdu ?? 2048;
     this.inactivityMs = o.inactivityMs ?? 120000;
+    this.slots = new Array<Session | null>(o.maxSessions ?? WRAPPER_SESSIONS).fill(null);
   }
 
   get open(): number {
@@ -77,7 +81,7 @@ export class WrapperUdpServer {
   /** One UDP datagram to port 4059. Never throws. */
   input(src: number, port: number, data: Uint8Array): void {
     this.counters.rx++;
-    if (this.queue.length >= WRAPPER_QUEUE) {
+    if (this.queue.length >= (this.o.maxQueue ?? WRAPPER_QUEUE)) {
       this.drops.queueFull++;
       return;
     }
@@ -160,19 +164,25 @@ export class WrapperUdpServer {
         .map((k) => `${k}=${o[k]}`)
         .join(' ');
     return (
-      `dlms.udp port=${DLMS_UDP_PORT} wport=${this.wPort} open=${this.open}/${WRAPPER_SESSIONS} ${kv(this.counters)}\r\n` +
+      `dlms.udp port=${DLMS_UDP_PORT} wport=${this.wPort} open=${this.open}/${this.slots.length} ${kv(this.counters)}\r\n` +
       `dlms.udp.drop ${kv(this.drops)}\r\n`
     );
   }
 }
 
 /** Binds UDP 4059 on the meter and feeds the COSEM server; `DLMS UDP` prints the counters. */
-export function startWrapperUdp(rs: RunServiceFn, ip: Tcpip, server: WrapperCosemServer, inactivityMs?: number): WrapperUdpServer {
+export function startWrapperUdp(
+  rs: RunServiceFn,
+  ip: Tcpip,
+  server: WrapperCosemServer,
+  inactivityMs?: number,
+  bounds: { maxSessions?: number | undefined; maxQueue?: number | undefined } = {},
+): WrapperUdpServer {
   let w: WrapperUdpServer | undefined;
   const task = rs('task.create', {
     name: 'DLMSUDP',
     priority: 3,
-    queue: WRAPPER_QUEUE,
+    queue: bounds.maxQueue ?? WRAPPER_QUEUE,
     onMessage: (m: Message) => {
       const p = m.payload as { readonly [k: string]: unknown } | undefined;
       if (m.id !== X_APP_RX_EVENT || m.from !== ip.task || !p) return;
@@ -188,6 +198,8 @@ export function startWrapperUdp(rs: RunServiceFn, ip: Tcpip, server: WrapperCose
     now: () => rs('misc.uptime'),
     send: (dst, port, data) => ip.sendUdp(dst, DLMS_UDP_PORT, port, data),
     ...(inactivityMs ? { inactivityMs } : {}),
+    ...(bounds.maxSessions ? { maxSessions: bounds.maxSessions } : {}),
+    ...(bounds.maxQueue ? { maxQueue: bounds.maxQueue } : {}),
   });
   ip.bind(DLMS_UDP_PORT, task);
   const t = rs('timer.create', { name: 'DLMSUDP', period: 5000, repeat: true, onTimer: () => w!.tick() });

@@ -34,6 +34,8 @@ export interface PortConfig {
   hdlcTimeoutMs: number;
   /** HDLC inter-octet time-out, ms: a partial frame whose bytes stop coming is abandoned (62056-46; default 25). */
   hdlcInterOctetMs?: number;
+  /** Bytes from UART1 waiting for the port task; more are dropped and counted `overflow` (default 2,048). */
+  queueMax?: number;
 }
 
 const IDLE = 0,
@@ -43,7 +45,7 @@ const IDLE = 0,
 export const STATE_NAMES = ['idle', 'sign-on', 'option', 'hdlc'];
 const SLASH = 0x2f;
 const MAX_LINE = 48; // "/?" + 32-character address + "!" CR LF, with room
-const QUEUE_MAX = 2048; // bytes waiting for the port task
+const QUEUE_MAX = 2048; // bytes waiting for the port task (default of the manifest's queueMax)
 
 function ascii(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
@@ -80,7 +82,7 @@ export class OpticalPort {
       const b = this.io.read(Math.min(left, 512));
       if (!b || b.byteLength === 0) break;
       left -= b.byteLength;
-      if (this.queued + b.byteLength > QUEUE_MAX) {
+      if (this.queued + b.byteLength > (this.cfg.queueMax ?? QUEUE_MAX)) {
         this.stats.overflow += b.byteLength;
         continue;
       }
