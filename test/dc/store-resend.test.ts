@@ -14,7 +14,7 @@ import { MirroredCounters, RecordLog } from '../../modules/nonlegal/dc/store-fla
 
 const crc = new NodeCrc32();
 const T0 = 1_800_000_000;
-const eui = (n: number) => `4D465700000000${n.toString(16).padStart(2, '0').toUpperCase()}`;
+const eui = (n: number) => `4D4657000000${n.toString(16).padStart(4, '0').toUpperCase()}`;
 
 /** A model uplink: batches of up to 16 tags, at most 4 unacknowledged uploads; ack() settles the oldest. */
 class ModelUplink {
@@ -24,10 +24,11 @@ class ModelUplink {
   sent = 0;
   bulkRoom = () => this.uploads.length < 4;
   alarmRoom = () => true;
+  constructor(readonly batchRecords = 16) {}
   recordTagged(r: UplinkRecord, tag: number): boolean {
     this.batch.recs.push(r);
     this.batch.tags.push(tag);
-    if (this.batch.tags.length >= 16) this.close();
+    if (this.batch.tags.length >= this.batchRecords) this.close();
     return true;
   }
   alarmTagged(a: UplinkAlarm, tag: number): boolean {
@@ -71,8 +72,8 @@ interface Flash {
 }
 const all = (f: Flash) => [f.p, f.e, f.a, f.b];
 
-function boot(f: Flash): { s: DcStore; up: ModelUplink } {
-  const up = new ModelUplink();
+function boot(f: Flash, batchRecords = 16): { s: DcStore; up: ModelUplink } {
+  const up = new ModelUplink(batchRecords);
   const s = new DcStore(
     new RecordLog(f.p, crc, 512, 7 * 86400, () => T0),
     new RecordLog(f.e, crc, 0, 7 * 86400, () => T0),
@@ -220,5 +221,57 @@ describe('DC store: the durable uplink across power cuts', () => {
       `      ${want.size} records and alarms taken, all at the head-end once; ${he.arrivals} arrivals (${he.arrivals - he.rows.size} resent, stored once)`,
     );
     assert.ok(cuts > 120, `cuts=${cuts}`);
+  });
+
+  it('figures: bytes programmed and erases per simulated day, 256 meters (manifest areas and batch)', function () {
+    this.timeout(300000);
+    // manifest.json config.flash: profiles 4 MB, events 1 MB, counters-a/-b 4 KB each
+    const f: Flash = {
+      p: new NorArea(4 * 1024 * 1024, 'profiles'),
+      e: new NorArea(1024 * 1024, 'events'),
+      a: new NorArea(SECTOR, 'counters-a'),
+      b: new NorArea(SECTOR, 'counters-b'),
+    };
+    const { s, up } = boot(f, 64); // headend.batchRecords
+    const he = new HeadEnd();
+    const METERS = 256,
+      DAYS = 4;
+    const perDay: string[] = [];
+    let bytes0 = 0,
+      erases0 = 0;
+    const sum = (n: NorArea) => n.erases.reduce((a, x) => a + x, 0);
+    for (let day = 0; day < DAYS; day++) {
+      for (let k = 0; k < 96; k++) {
+        const t = T0 + day * 86400 + k * 900;
+        for (let m = 1; m <= METERS; m++) {
+          // the cycle's profile interval (A+, A-, R+, R-), then the cursor save: a flush per meter
+          s.record({ kind: 'profile', meter: eui(m), obis: '1.0.99.1.0.255', captureS: t, values: [m * 1e6 + k, 0, k, 0] });
+          if (k === 0)
+            for (const o of ['1.0.1.8.0.255', '1.0.2.8.0.255', '1.0.3.8.0.255', '1.0.4.8.0.255'])
+              s.record({ kind: 'register', meter: eui(m), obis: o, captureS: t, values: [m * 1e6 + day] });
+          if (m % 64 === 0) s.record({ kind: 'event', meter: eui(m), obis: '0.0.99.98.0.255', captureS: t, values: [1] });
+          s.flush();
+        }
+        for (;;) {
+          up.close();
+          if (!up.ack(he)) break;
+        }
+      }
+      const bytes = all(f).reduce((a, n) => a + n.bytesProgrammed, 0),
+        erases = all(f).reduce((a, n) => a + sum(n), 0);
+      perDay.push(
+        `day ${day + 1}: ${((bytes - bytes0) / 1e6).toFixed(2)} MB programmed, ${erases - erases0} erases (profiles ${sum(f.p)}, events ${sum(f.e)}, counters ${sum(f.a) + sum(f.b)} so far)`,
+      );
+      bytes0 = bytes;
+      erases0 = erases;
+    }
+    const pe = [...f.p.erases];
+    console.log(`      ${METERS} meters, ${DAYS} simulated days: ${he.rows.size} records at the head-end`);
+    for (const l of perDay) console.log(`        ${l}`);
+    console.log(
+      `        profiles sectors: erases min ${Math.min(...pe)} max ${Math.max(...pe)} after ${DAYS} days; counters records ${s.counters.gen}`,
+    );
+    assert.equal(he.rows.size, DAYS * (96 * METERS + 4 * METERS + 96 * (METERS / 64)));
+    assert.ok(Math.max(...pe) - Math.min(...pe) <= 1, 'wear spread over the profiles sectors');
   });
 });

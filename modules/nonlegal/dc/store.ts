@@ -68,6 +68,8 @@ export class DcStore implements UplinkSink {
   /** records the uplink refused as invalid (settled, not sent) */
   invalid = 0;
   private pumping = false;
+  /** After the power-loss signal every counters record carries the shutdown marker. */
+  private stopping = false;
 
   constructor(
     profiles: RecordLog,
@@ -96,7 +98,7 @@ export class DcStore implements UplinkSink {
   }
 
   private save(clean: boolean): void {
-    this.counters.save(this.state(clean));
+    this.counters.save(this.state(clean || this.stopping));
   }
 
   record(r: UplinkRecord): boolean {
@@ -135,6 +137,7 @@ export class DcStore implements UplinkSink {
 
   /** The power-loss signal: flush, then the shutdown marker. */
   powerFail(): void {
+    this.stopping = true;
     this.profiles.log.flush();
     this.events.log.flush();
     this.save(true);
@@ -268,6 +271,10 @@ export function startStore(rs: RunServiceFn, up: Uplink, c: Partial<StoreConfig>
   );
   rs('shell.register', 'DC', 'POWERFAIL', 0, '- the power-loss signal: flush the logs, write the shutdown marker', (_p, out) => {
     store.powerFail();
+    out(line());
+  });
+  rs('shell.register', 'DC', 'SYNC', 0, '- program the records the logs gathered now (as before a cursor save)', (_p, out) => {
+    store.flush();
     out(line());
   });
   const t = rs('timer.create', { name: 'DCSTORE', period: cfg.flushMs, repeat: true, onTimer: () => store.flush() });
