@@ -10,6 +10,10 @@
 // flash before a saved cursor moves past it. powerFail() (the power-loss signal) flushes and writes
 // the shutdown marker; boot says whether the last stop was clean.
 import type { FlashDriver } from '../../generic/flash.js';
+import { METRO_INSTANT } from '../../generic/shared/metro-answers.js';
+import { METRO_GET_INSTANT } from '../../generic/shared/metro-requests.js';
+import type { TimerModule } from '../../generic/timer.js';
+import { LegalLink } from '../optical/legal.js';
 import type { RunServiceFn } from '../../generic/services.js';
 import type { Crc32 } from '../../generic/shared/nvrecord.js';
 import type { UplinkAlarm, UplinkRecord, UplinkSink } from '../headend/records.js';
@@ -25,12 +29,16 @@ export interface StoreConfig {
   retentionS: number;
   /** profile records gathered are programmed at least this often, ms */
   flushMs: number;
+  /** how often LEGAL's last measured second is read to detect a loss of supply, ms (0: never) */
+  supplyPollMs: number;
+  /** below this voltage on every phase (V) the supply is lost: flush and shutdown marker */
+  supplyLossV: number;
 }
 
 export const STORE_AREAS = ['profiles', 'events', 'counters-a', 'counters-b'] as const;
 
 export function storeConfig(c: Partial<StoreConfig> | undefined): StoreConfig {
-  const o: StoreConfig = { batchBytes: 512, retentionS: 7 * 86400, flushMs: 5000, ...c };
+  const o: StoreConfig = { batchBytes: 512, retentionS: 7 * 86400, flushMs: 5000, supplyPollMs: 1000, supplyLossV: 100, ...c };
   const check = (k: keyof StoreConfig, lo: number, hi: number) => {
     const v = o[k];
     if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new RangeError(`dc.store.${k}: ${lo}..${hi}, got ${String(v)}`);
@@ -38,6 +46,8 @@ export function storeConfig(c: Partial<StoreConfig> | undefined): StoreConfig {
   check('batchBytes', 0, 4080);
   check('retentionS', 3600, 366 * 86400);
   check('flushMs', 100, 600000);
+  check('supplyPollMs', 0, 60000);
+  check('supplyLossV', 1, 400);
   return o;
 }
 
@@ -69,7 +79,9 @@ export class DcStore implements UplinkSink {
   invalid = 0;
   private pumping = false;
   /** After the power-loss signal every counters record carries the shutdown marker. */
-  private stopping = false;
+  stopping = false;
+  /** LEGAL's supply as last read: 'unknown' until measured (or no poll), 'seen', 'lost'. */
+  supply: 'unknown' | 'seen' | 'lost' = 'unknown';
 
   constructor(
     profiles: RecordLog,
@@ -143,6 +155,13 @@ export class DcStore implements UplinkSink {
     this.save(true);
   }
 
+  /** The supply came back before the power went (a dip): the marker is cleared. */
+  powerRestored(): void {
+    if (!this.stopping) return;
+    this.stopping = false;
+    this.save(false);
+  }
+
   /** Feeds the uplink from the logs while it has room: the journal (alarms, events) first. */
   pump(): void {
     if (this.pumping) return;
@@ -211,7 +230,7 @@ export class DcStore implements UplinkSink {
 
   /** `DC STORE` fields. */
   fields(): Record<string, string | number> {
-    const o: Record<string, string | number> = { lastStop: this.lastStop, boots: this.boots };
+    const o: Record<string, string | number> = { lastStop: this.lastStop, boots: this.boots, supply: this.supply };
     for (const [k, f] of [
       ['profiles', this.profiles],
       ['events', this.events],
@@ -279,6 +298,7 @@ export function startStore(rs: RunServiceFn, up: Uplink, c: Partial<StoreConfig>
   });
   const t = rs('timer.create', { name: 'DCSTORE', period: cfg.flushMs, repeat: true, onTimer: () => store.flush() });
   rs('timer.start', t);
+  if (cfg.supplyPollMs) watchSupply(rs, store, cfg);
   const p = store.profiles.log,
     e = store.events.log;
   rs(
@@ -287,4 +307,45 @@ export function startStore(rs: RunServiceFn, up: Uplink, c: Partial<StoreConfig>
     `DC STORE boot ${store.boots}: last stop ${store.lastStop}; unacked profiles=${p.unacked} events=${e.unacked}, resent from seq ${p.acked + 1}/${e.acked + 1}`,
   );
   return store;
+}
+
+/**
+ * The power-loss signal on the concentrator: its LEGAL part measures the supply (the transformer's
+ * phases); NON-LEGAL reads the last measured second every supplyPollMs and, when every phase is
+ * below supplyLossV after the supply was seen, flushes and writes the shutdown marker (the time
+ * the hold-up gives). There is no power-fail interrupt on lin or the boards (docs/alarms.md).
+ */
+function watchSupply(rs: RunServiceFn, store: DcStore, cfg: StoreConfig): void {
+  const timers = rs('timer.module') as TimerModule;
+  const legal = new LegalLink(rs, timers, cfg.supplyPollMs);
+  legal.task = rs('task.create', { name: 'DCPWR', priority: 3, queue: 4, onMessage: (m) => void legal.onMessage(m) });
+  let seen = false,
+    busy = false;
+  const poll = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const r = (await legal.request(METRO_GET_INSTANT, {}, METRO_INSTANT))?.instant;
+      if (!r || r.time < 0 || !r.phases.length) return;
+      let v = 0;
+      for (const ph of r.phases) if (ph.v > v) v = ph.v;
+      if (v >= cfg.supplyLossV) {
+        if (!seen) rs('trace', 3, `DC STORE supply seen (${Math.round(v)} V)`);
+        seen = true;
+        store.supply = 'seen';
+        if (store.stopping) {
+          store.powerRestored();
+          rs('trace', 2, `DC STORE supply back (${Math.round(v)} V): shutdown marker cleared`);
+        }
+      } else if (seen && !store.stopping) {
+        store.supply = 'lost';
+        store.powerFail();
+        rs('trace', 2, `DC STORE supply lost (${Math.round(v)} V): logs flushed, shutdown marker written`);
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  const t = rs('timer.create', { name: 'DCPWR', period: cfg.supplyPollMs, repeat: true, onTimer: () => void poll() });
+  rs('timer.start', t);
 }
