@@ -103,15 +103,7 @@ export function entryPoint(RunService: RunServiceFn): void {
         if (!ip) return;
         const c = client as import('./dc/dlms-read.js').DlmsClientConfig;
         const dlms = d.startDlmsClient(RunService, ip, c, s.clientSecurity(RunService, fromHex(c.systemTitle)));
-        const upLink = await uplink;
-        // the concentrator's durable store on the SPI NOR (dc/store.ts): records and alarms go to the
-        // flash first and the uplink is fed from there, where the board has the flash areas
-        const store =
-          upLink && cfg?.dc && !cfg.optical
-            ? (await import('./dc/store.js')).startStore(RunService, upLink, (cfg.dc as import('./dc/index.js').DcConfig).store)
-            : undefined;
-        if (store && upLink) (upLink as import('./dc/headend/index.js').HeadendLink).testSink = store;
-        const up = store ?? upLink;
+        const up = await uplink;
         // meters' alarm pushes on the same socket (dc/alarms.ts), where the manifest configures them
         if (cfg?.alarms) {
           const a = await import('./dc/alarms.js');
@@ -124,7 +116,7 @@ export function entryPoint(RunService: RunServiceFn): void {
         // its records go to the head-end uplink, or (no backhaul on this board) are only counted
         if (cfg?.dc && !cfg.optical) {
           const dc = await import('./dc/index.js');
-          dc.startConcentrator(RunService, dlms, cfg.dc as import('./dc/index.js').DcConfig, up ?? dc.countingSink(), store);
+          dc.startConcentrator(RunService, dlms, cfg.dc as import('./dc/index.js').DcConfig, up ?? dc.countingSink());
         }
       })
       .catch((e: unknown) => RunService('trace', 1, `DLMS client: ${e instanceof Error ? e.message : String(e)}`));

@@ -27,8 +27,6 @@ export interface DcConfig extends Partial<RegistryConfig>, Partial<SchedulerConf
   discoveryS?: number;
   /** The energy balance (balance.ts); absent: none. */
   balance?: Partial<BalanceConfig>;
-  /** The durable store on the SPI NOR (store.ts). */
-  store?: Partial<import('./store.js').StoreConfig>;
 }
 
 export interface Concentrator {
@@ -82,43 +80,11 @@ function registryStore(rs: RunServiceFn): MeterStore | undefined {
   return area.kind === 'file' ? new RegistryStore(area.nv, area.crc) : undefined;
 }
 
-/**
- * The registry's store behind the durable store's flush: the records taken are on the flash
- * before a saved cursor moves past them (docs/dc-storage.md).
- */
-function flushedFirst(store: MeterStore | undefined, durable: { flush(): void } | undefined): MeterStore | undefined {
-  if (!store || !durable) return store;
-  return {
-    kind: store.kind,
-    get capacity() {
-      return store.capacity;
-    },
-    get status() {
-      return store.status;
-    },
-    get saves() {
-      return store.saves;
-    },
-    load: () => store.load(),
-    save: (m) => {
-      durable.flush();
-      store.save(m);
-    },
-    info: () => store.info(),
-  };
-}
-
-export function startConcentrator(
-  rs: RunServiceFn,
-  client: DlmsUdpClient,
-  cfg: DcConfig | undefined,
-  sink: UplinkSink,
-  durable?: { flush(): void },
-): Concentrator {
+export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: DcConfig | undefined, sink: UplinkSink): Concentrator {
   const timers = rs('timer.module') as TimerModule;
   const t = { set: (cb: () => void, ms: number) => timers.set(cb, ms), clear: (h: unknown) => timers.clear(h as never) };
   const now = () => rs('misc.time');
-  const store = flushedFirst(registryStore(rs), durable);
+  const store = registryStore(rs);
   // without the flash area the NVRAM record's 7 meters bound the registry, whatever the manifest asks
   let rcfg: Partial<RegistryConfig> | undefined = cfg;
   if (store?.kind !== 'flash' && (cfg?.maxMeters ?? 0) > STORE_CAPACITY) {

@@ -1,7 +1,7 @@
 // The head-end link on the concentrator: starts the uplink (uplink.ts) and its shell commands.
 // The scheduler (modules/nonlegal/dc/) hands its records and alarms to the returned sink.
 import type { RunServiceFn } from '../../../generic/services.js';
-import type { UplinkRecord, UplinkSink } from './records.js';
+import type { UplinkRecord } from './records.js';
 import { startUplink, statsLine, type Uplink, type UplinkConfig } from './uplink.js';
 
 const hex2 = (n: number) => (n < 16 ? '0' : '') + n.toString(16).toUpperCase();
@@ -10,14 +10,8 @@ export const testMeter = (n: number) => `4D465700000000${hex2(n)}`;
 /** HE TEST records made per event-loop turn */
 const TEST_SLICE = 8;
 
-/** The uplink, and where HE TEST records go: the uplink itself, or the durable store in front of it. */
-export interface HeadendLink extends Uplink {
-  testSink: UplinkSink;
-}
-
-export function startHeadend(rs: RunServiceFn, cfg: UplinkConfig): HeadendLink {
-  const up = startUplink(rs, cfg) as HeadendLink;
-  up.testSink = up;
+export function startHeadend(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
+  const up = startUplink(rs, cfg);
   rs('shell.register', 'HE', 'STATS', 0, '- head-end link: uploads queued, sent, acked, resent, dropped{...}, link up/down', (_p, out) =>
     out(statsLine(up.stats())),
   );
@@ -47,7 +41,7 @@ export function startHeadend(rs: RunServiceFn, cfg: UplinkConfig): HeadendLink {
         captureS: j.first + 900 * j.k,
         values: [j.m * 100000 + j.k * 250, 230],
       };
-      if (!up.testSink.record(r)) j.refused++;
+      if (!up.record(r)) j.refused++;
       if (++j.m > j.meters) {
         j.m = 1;
         j.k++;

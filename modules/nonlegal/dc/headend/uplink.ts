@@ -41,8 +41,6 @@ interface Upload {
   id: number;
   alarm: UplinkAlarm | undefined;
   records: number;
-  /** the callers' tags of what it carries (the durable store's seqs), given back when it settles */
-  tags: number[];
   frame: Uint8Array;
   sentAt: number | undefined;
 }
@@ -68,16 +66,6 @@ export interface Uplink extends UplinkSink {
   stats(): UplinkStats;
   /** Closes the current batch now (it is sent as soon as the window allows). */
   flush(): void;
-  /** A record with a tag (given back by onSettled); false when refused, as record(). */
-  recordTagged(r: UplinkRecord, tag: number): boolean;
-  /** An alarm with a tag; false when it was dropped at the bound (counted). */
-  alarmTagged(a: UplinkAlarm, tag: number): boolean;
-  /** Room for more batches without ever dropping one for an alarm (the durable store feeds while true). */
-  bulkRoom(): boolean;
-  /** Room for one more distinct alarm. */
-  alarmRoom(): boolean;
-  /** Called with the tags of an upload when the head-end acknowledged it (acked) or it was dropped. */
-  onSettled: ((tags: readonly number[], acked: boolean) => void) | undefined;
 }
 
 const BATCH_HEAD = 8;
@@ -103,7 +91,6 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
   const reader = new FrameReader(RX_BODY_MAX);
   const queue: Upload[] = []; // alarms first, then batches, each in id order
   let batch: UplinkRecord[] = [];
-  let batchTags: number[] = [];
   let batchBytes = 2;
   let batchAt = 0;
   let nextId = (rs('misc.random') * 0x7fffffff) >>> 0;
@@ -153,10 +140,9 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
           const k = queue.findIndex((u) => u.id === m.id);
           if (k < 0) s.rx.unknownAck++;
           else {
-            const [u] = queue.splice(k, 1);
+            queue.splice(k, 1);
             if (m.status === ACK_REJECTED) s.rejected++;
             else s.acked++;
-            if ((u as Upload).tags.length) self.onSettled?.((u as Upload).tags, true);
           }
           linkUp = true;
           timeouts = 0;
@@ -229,7 +215,6 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
     const [old] = queue.splice(k, 1);
     s.dropped.bulkUploads++;
     s.dropped.bulkRecords += (old as Upload).records;
-    if ((old as Upload).tags.length) self.onSettled?.((old as Upload).tags, false);
     return true;
   }
 
@@ -237,9 +222,7 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
     if (!batch.length) return;
     const raw = encodeRecords(batch);
     const records = batch.length;
-    const tags = batchTags;
     batch = [];
-    batchTags = [];
     batchBytes = 2;
     let data = raw;
     let encoding = ENC_RAW;
@@ -261,7 +244,6 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
       id,
       alarm: undefined,
       records,
-      tags,
       frame: encodeFrame(encodeMessage({ type: 'batch', id, encoding, rawLength: raw.length, data })),
       sentAt: undefined,
     });
@@ -277,20 +259,8 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
   });
   rs('timer.start', timer);
 
-  const bulkQueued = () => {
-    let n = 0;
-    for (const u of queue) if (u.alarm === undefined) n++;
-    return n;
-  };
-  const self: Uplink = {
-    onSettled: undefined,
-    bulkRoom: () => bulkQueued() + 2 <= cfg.maxUploads - cfg.maxAlarms,
-    alarmRoom: () => queue.filter((u) => u.alarm).length < cfg.maxAlarms,
-    record: (r) => self.recordTagged(r, -1),
-    alarm: (a) => {
-      self.alarmTagged(a, -1);
-    },
-    recordTagged(r, tag) {
+  return {
+    record(r) {
       try {
         checkRecord(r);
         if (2 + recordSize(r) > bodyMax) throw new RangeError('record larger than maxFrame');
@@ -301,12 +271,11 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
       if (batchBytes + recordSize(r) > bodyMax) close();
       if (!batch.length) batchAt = uptime();
       batch.push({ kind: r.kind, meter: r.meter.toUpperCase(), obis: r.obis, captureS: r.captureS, values: r.values.slice() });
-      if (tag >= 0) batchTags.push(tag);
       batchBytes += recordSize(r);
       if (batch.length >= cfg.batchRecords) close();
       return true;
     },
-    alarmTagged(a, tag) {
+    alarm(a) {
       const meter = typeof a.meter === 'string' ? a.meter.toUpperCase() : '';
       // a repeat of an alarm not yet sent is aggregated into it
       const same = queue.find((u) => u.alarm && u.sentAt === undefined && u.alarm.meter === meter && u.alarm.code === a.code);
@@ -318,30 +287,26 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
         frame = encodeFrame(encodeMessage({ type: 'alarm', id: same ? same.id : nextId, alarm }));
       } catch {
         s.dropped.invalid++;
-        if (tag >= 0) self.onSettled?.([tag], false);
-        return false;
+        return;
       }
       if (same) {
         same.alarm = alarm;
         same.frame = frame;
-        if (tag >= 0) same.tags.push(tag);
         s.aggregated++;
-        return true;
+        return;
       }
       if (queue.filter((u) => u.alarm).length >= cfg.maxAlarms || !makeRoom()) {
         s.dropped.alarms++;
-        if (tag >= 0) self.onSettled?.([tag], false);
-        return false;
+        return;
       }
       takeId();
       // ahead of every batch, behind the alarms already queued
       const k = queue.findIndex((u) => u.alarm === undefined);
-      const u: Upload = { id: (nextId - 1) >>> 0, alarm, records: 1, tags: tag >= 0 ? [tag] : [], frame, sentAt: undefined };
+      const u: Upload = { id: (nextId - 1) >>> 0, alarm, records: 1, frame, sentAt: undefined };
       if (k < 0) queue.push(u);
       else queue.splice(k, 0, u);
       // at once, even past a full window
       send(u);
-      return true;
     },
     flush: () => close(),
     stats: () => ({
@@ -353,7 +318,6 @@ export function startUplink(rs: RunServiceFn, cfg: UplinkConfig): Uplink {
       rx: { ...reader.counters, ...s.rx },
     }),
   };
-  return self;
 }
 
 /** `HE STATS` line */
