@@ -72,6 +72,16 @@ export interface SimOptions {
   signal?: AbortSignal;
   /** Programmatic only: called about once a second (and at the end) with the run's state. */
   onProgress?: (view: SimView) => void;
+  /** Programmatic only (npm start): the concentrator's shell. */
+  console?: SimConsole;
+}
+
+/** The concentrator's shell for a program that runs the simulation (npm start's live view). */
+export interface SimConsole {
+  /** Set by runSim once the concentrator runs: types one line on its shell. */
+  send?: (line: string) => void;
+  /** Every line the concentrator prints, as the simulator reads its output. */
+  onLine?: (line: string) => void;
 }
 
 /** What a live view shows of one meter (npm start). */
@@ -584,6 +594,13 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       nodes.push(n);
     };
     spawnNode(CONCENTRATOR_EUI, 'concentrator', concentratorKind, 'concentrator');
+    if (o.console) {
+      const c = nodes[0]!;
+      // on the simulated clock a lin node reads the line when it next wakes (within a second)
+      o.console.send = (line) => {
+        if (c.exited === undefined && !c.off) c.child.stdin!.write(`${line}\r\n`);
+      };
+    }
     if (headendFile) {
       const db = await openSqlite(resolve(headendFile));
       const opts = parseHeadend(['serve', '--db', resolve(headendFile), '--connect', `127.0.0.1:${backhaulPort}`]);
@@ -800,6 +817,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       n.partial = lines.pop()!;
       for (const raw of lines) {
         const line = raw.replace(/\r$/, '');
+        if (n.role === 'concentrator') o.console?.onLine?.(line);
         let m = /^PLC JOINED pan=0x([0-9a-f]{4}) short=0x([0-9a-f]{4}) agent=0x([0-9a-f]{4})/i.exec(line);
         if (m && n.role === 'meter' && n.joinedUs === undefined) {
           n.joinedUs = nowUs;

@@ -4,7 +4,7 @@
 import termkit from 'terminal-kit';
 import { type Db, openSqlite } from '../tools/headend/db.js';
 import { summary as headendSummary, type Summary as HeadendSummary } from '../tools/headend/store.js';
-import type { SimSummary, SimView } from './sim.js';
+import type { SimConsole, SimSummary, SimView } from './sim.js';
 import { DEMO_FIRST_READ_S, DEMO_READ_EVERY_S, dcMaxMeters, type StartOptions } from './start-options.js';
 
 /** Alarm codes (docs/alarms.md). */
@@ -197,6 +197,11 @@ export class PlainView implements View {
   }
 }
 
+/** Lines of the concentrator's output kept for its shell screen. */
+const SHELL_LINES_KEPT = 200;
+/** The shell's longest line (the firmware's shell.maxLine). */
+const SHELL_INPUT_MAX = 128;
+
 /** The terminal view: a header with a progress bar, the meters' table, counters; redrawn in place. */
 export class LiveView implements View {
   private term = termkit.terminal;
@@ -205,16 +210,56 @@ export class LiveView implements View {
   private last?: SimView;
   private phase = 'starting';
   private timer?: NodeJS.Timeout;
+  /** Tab switches between the network view and the concentrator's shell. */
+  private mode: 'view' | 'shell' = 'view';
+  private shellLines: string[] = [];
+  private input = '';
   constructor(
     private readonly o: StartOptions,
     db: string,
+    private readonly shell?: { console: SimConsole; stop: () => void },
   ) {
     this.he = new HeadendWatch(db);
+    if (shell)
+      shell.console.onLine = (line) => {
+        this.keepShellLine(line);
+        if (this.mode === 'shell') this.draw();
+      };
   }
   start(): void {
     this.term.fullscreen(true);
     this.term.hideCursor(true);
+    if (this.shell) {
+      // raw input: Ctrl-C arrives as a key, not as SIGINT
+      this.term.grabInput(true);
+      this.term.on('key', (name, _m, data) => this.key(name, data.isCharacter));
+    }
     this.timer = setInterval(() => this.draw(), 500);
+    this.draw();
+  }
+  private keepShellLine(line: string): void {
+    this.shellLines.push(line);
+    if (this.shellLines.length > SHELL_LINES_KEPT) this.shellLines.shift();
+  }
+  private key(name: string, isCharacter: boolean): void {
+    if (name === 'CTRL_C') {
+      this.shell!.stop();
+      return;
+    }
+    if (name === 'TAB') {
+      this.mode = this.mode === 'view' ? 'shell' : 'view';
+      this.term.hideCursor(this.mode === 'view');
+    } else if (this.mode === 'shell') {
+      if (name === 'ENTER') {
+        const line = this.input.trim();
+        this.input = '';
+        if (line) {
+          this.keepShellLine(`> ${line}`);
+          this.shell!.console.send?.(line);
+        }
+      } else if (name === 'BACKSPACE') this.input = this.input.slice(0, -1);
+      else if (isCharacter && this.input.length < SHELL_INPUT_MAX) this.input += name;
+    } else return;
     this.draw();
   }
   building(platforms: string[], s: number): void {
@@ -248,6 +293,7 @@ export class LiveView implements View {
     if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
+    if (this.shell) this.term.grabInput(false);
     this.term.hideCursor(false);
     this.term.fullscreen(false);
     void this.he.close();
@@ -272,8 +318,19 @@ export class LiveView implements View {
       else t(cut(s));
       t('\n');
     };
+    if (this.mode === 'shell') {
+      line(
+        `meterfw  the concentrator's shell (${o.concentrator === 'board' ? 'mps2-an386 board' : 'lin'}): type a command and Enter; Tab: back to the network view; Ctrl-C stops and writes the report`,
+        (s) => t.bold(s),
+      );
+      const room = Math.max(1, t.height - 3);
+      for (const l of this.shellLines.slice(-room)) line(l, l.startsWith('> ') ? (s) => t.cyan(s) : undefined);
+      line(`> ${this.input}`, (s) => t.cyan(s));
+      t.eraseDisplayBelow();
+      return;
+    }
     line(
-      `meterfw  npm start: concentrator ${o.concentrator === 'board' ? 'board' : 'lin'}, ${o.meters} meters (${o.meters - o.boards} lin, ${o.boards} boards), seed ${o.seed}, ${o.speed === 'fast' ? 'simulated clock' : 'real time'}, until ${o.until === undefined ? 'Ctrl-C' : `${o.until} s`}   Ctrl-C stops and writes the report`,
+      `meterfw  npm start: concentrator ${o.concentrator === 'board' ? 'board' : 'lin'}, ${o.meters} meters (${o.meters - o.boards} lin, ${o.boards} boards), seed ${o.seed}, ${o.speed === 'fast' ? 'simulated clock' : 'real time'}, until ${o.until === undefined ? 'Ctrl-C' : `${o.until} s`}   ${this.shell ? "Tab: the concentrator's shell   " : ''}Ctrl-C stops and writes the report`,
       (s) => t.bold(s),
     );
     line(scheduleLine(o), (s) => t.yellow(s));

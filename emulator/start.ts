@@ -15,6 +15,7 @@ import {
   loadScenario,
   meterEui,
   runSim,
+  type SimConsole,
   type SimOptions,
   type SimSummary,
   UsageError,
@@ -305,9 +306,13 @@ async function network(o: StartOptions): Promise<number> {
   const reportDir = resolve(o.report);
   if (!o.topology) writeFileSync(join(reportDir, 'topology.json'), `${JSON.stringify(topology, null, 2)}\n`);
   const tty = o.tty && process.stdout.isTTY === true;
-  const view: View = tty ? new LiveView(o, files.db) : new PlainView(o, files.db);
   const stop = new AbortController();
   let stopping = '';
+  // the live view takes the keyboard: Tab switches to the concentrator's shell, Ctrl-C stops
+  const simConsole: SimConsole = {};
+  const view: View = tty
+    ? new LiveView(o, files.db, process.stdin.isTTY ? { console: simConsole, stop: () => onSignal('SIGINT') } : undefined)
+    : new PlainView(o, files.db);
   const onSignal = (sig: string): void => {
     if (stopping) return;
     stopping = sig;
@@ -337,6 +342,7 @@ async function network(o: StartOptions): Promise<number> {
       detached: true,
       signal: stop.signal,
       onProgress: (v) => view.progress(v),
+      console: simConsole,
       ...(o.topology ? { topology: o.topology } : {}),
       ...(o.scenario ? { scenario: o.scenario } : {}),
     };

@@ -19,7 +19,7 @@ declare module 'terminal-kit' {
     cyan: Terminal;
     brightBlack: Terminal;
     grabInput(on: boolean | object): void;
-    on(event: 'key', fn: (name: string) => void): void;
+    on(event: 'key', fn: (name: string, matches: string[], data: { isCharacter: boolean }) => void): void;
     on(event: 'resize', fn: (width: number, height: number) => void): void;
   }
   const termkit: { terminal: Terminal };

@@ -227,6 +227,45 @@ describe('npm start: a run', function () {
     assert.ok(existsSync(join(report, 'index.html')));
   });
 
+  it("on a terminal: Tab shows the concentrator's shell, a typed command is answered there, Tab goes back, Ctrl-C stops", async function () {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      console.log('    (util-linux script is not installed: it gives the run a terminal)');
+      this.skip();
+    }
+    const report = join(dir, 'report');
+    const cmd = `stty rows 40 cols 160; exec ${process.execPath} ${START.join(' ')} --no-build --speed fast --meters 2 --seed 2 --report ${report}`;
+    const r = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    r.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exit = new Promise<number | null>((res) => r.once('exit', (c) => res(c)));
+    const waitFor = async (re: RegExp, from: number): Promise<number> => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const m = re.exec(out.slice(from));
+        if (m) return from + m.index + m[0].length;
+        if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${out.slice(from).slice(-3000)}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    };
+    let at = await waitFor(/joined 2\/2/, 0);
+    at = await waitFor(/Tab: the concentrator's shell/, 0);
+    r.stdin.write('\t');
+    at = await waitFor(/the concentrator's shell \(lin\): type a command/, at);
+    r.stdin.write('SYS CLOCK\r');
+    at = await waitFor(/> SYS CLOCK/, at);
+    at = await waitFor(/clock mode=sim /, at);
+    r.stdin.write('\t');
+    at = await waitFor(/head-end /, at);
+    r.stdin.write('\x03'); // Ctrl-C: a key in the live view's raw input
+    assert.equal(await exit, 0, out.slice(-2000));
+    assert.match(out.slice(at), /SIGINT: stopping every node/);
+    assert.match(out.slice(at), /start: stopped at t=[\d.]+ s \(simulated\)/);
+    assert.ok(existsSync(join(report, 'summary.json')));
+    assert.equal(JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8')).stoppedBy, 'SIGINT');
+  });
+
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     it(`${sig} mid-run stops every node process, writes the report and exits 0`, async () => {
       const report = join(dir, 'report');
