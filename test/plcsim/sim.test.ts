@@ -31,9 +31,9 @@ describe('npm run sim: command line', () => {
     [['--meters', '5', '--soak'], /^sim: --soak runs lin meters for --hours H or --until S/],
     [['--meters', '5', '--hours', '1', '--soak', '--soak'], /^sim: --soak given twice/],
     [['--meters', '5', '--renode', 'two'], /^sim: --renode expects an integer 0\.\.1000, got 'two'/],
-    [['--meters', '5', '--board', '3', '--renode', '3'], /^sim: --board 3 and --renode 3 are more than --meters 5/],
+    [['--meters', '5', '--renode', '1'], /^sim: --renode: the STM32F405 meter image has no PLC stack .*, so it cannot join;/],
     [['--meters', '5', '--concentrator', 'qemu'], /^sim: --concentrator expects lin, board or renode, got 'qemu'/],
-    [['--meters', '5', '--hours', '1', '--soak', '--renode', '1'], /^sim: --soak runs lin meters for --hours H or --until S/],
+    [['--meters', '5', '--hours', '1', '--soak', '--concentrator', 'renode'], /^sim: --soak runs lin meters for --hours H or --until S/],
   ];
   for (const [args, error] of cases) {
     it(`${args.join(' ') || '(nothing)'}: one line, exit 2`, () => {
@@ -57,10 +57,10 @@ describe('npm run sim: command line', () => {
       json: 'b',
     });
     assert.throws(() => parseSimArgs(['--meters', '1e3']), UsageError);
-    assert.deepEqual(parseSimArgs(['--meters', '3', '--renode', '2', '--concentrator', 'renode']), {
+    assert.deepEqual(parseSimArgs(['--meters', '3', '--renode', '0', '--concentrator', 'renode']), {
       meters: 3,
       board: 0,
-      renode: 2,
+      renode: 0,
       concentrator: 'renode',
       seed: 1,
       until: 'joined',
