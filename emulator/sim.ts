@@ -1,8 +1,8 @@
 // npm run sim: a concentrator and N meters on the emulated power-line medium, until every meter
 // has joined the PAN (or a given simulated time), with a JSON summary. README.md ("Network
 // simulation") describes it. Lin nodes only: the medium's simulated clock (deterministic for a
-// seed); with emulated boards (--board K on QEMU, --renode K on Renode) the whole network runs in
-// real time.
+// seed); with emulated boards (--board K and --concentrator board on QEMU, --concentrator renode
+// on Renode) the whole network runs in real time.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
