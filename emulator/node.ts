@@ -48,6 +48,7 @@ export interface NodeOptions {
   uart1?: boolean; // attach UART1 (optical port) to a socket: node.uart1
   repl?: string; // Renode: this platform description instead of the board's (a variant of it)
   monitor?: string[]; // Renode: monitor commands run once the board is loaded, before it starts
+  modem?: string; // Renode: the PLC modem port (USART3) piped to the medium's Unix socket at this path
   // the concentrator's backhaul UART (3) on a TCP server at 127.0.0.1:PORT, the head-end's far
   // end (npm run headend -- serve --connect): lin --backhaul-port, QEMU the fourth -serial
   backhaulPort?: number;
@@ -196,6 +197,7 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
     return { cmd: fw, args: [...args, ...(o.args ?? [])] };
   }
   if (o.repl) throw new Error('repl is a Renode option (emulator: renode)');
+  if (o.modem) throw new Error("modem is a Renode option (emulator: renode): lin takes args ['--modem', path]");
   if (o.monitor) throw new Error('monitor is a Renode option (emulator: renode)');
   if (o.platform === 'stm32f429') throw new Error("stm32f429 runs on Renode only (emulator: 'renode'): QEMU has no F429 board");
   // Like `-nographic`, but UART0 on a plain stdio chardev without the monitor multiplexer, so
@@ -238,13 +240,14 @@ export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args
 // Renode's command line: the board and the image loaded, USART1 on a TCP server socket (no
 // telnet negotiation: `false`), the emulation not started yet (FirmwareNode starts it through
 // the monitor on stdin once the socket is connected, so no byte of the boot is lost).
-export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; args: string[] } {
+export function renodeCommandLine(o: NodeOptions, port: number, modemPort?: number): { cmd: string; args: string[] } {
   const found = findRenode();
   if (!found) throw new Error(RENODE_INSTALL);
   const repl = o.repl ?? RENODE_PLATFORMS[o.platform];
   if (!repl) throw new Error(`no Renode platform for ${o.platform} (renode/platforms)`);
   if (o.uart1 || o.nvram || o.spinor || o.spinorCut || o.icount || o.args?.length)
     throw new Error('uart1, nvram, spinor, spinorCut, icount and args are QEMU and lin options, not Renode ones');
+  if (o.modem !== undefined && modemPort === undefined) throw new Error('modem: no port for USART3');
   if (o.backhaulPort !== undefined && o.platform !== 'stm32f429')
     throw new Error('backhaulPort on Renode: the stm32f429 concentrator only (its UART5)');
   const fw = firmwarePath(o.platform, o.role);
@@ -258,6 +261,10 @@ export function renodeCommandLine(o: NodeOptions, port: number): { cmd: string; 
     `macro reset "sysbus LoadELF @${elf}"`,
     `emulation CreateServerSocketTerminal ${port} "shell" false`,
     'connector Connect sysbus.usart1 shell',
+    // the PLC modem port on a TCP server socket, piped to the medium by the harness
+    ...(modemPort !== undefined
+      ? [`emulation CreateServerSocketTerminal ${modemPort} "modem" false`, 'connector Connect sysbus.usart3 modem']
+      : []),
     // the backhaul UART on a TCP server socket, as lin's --backhaul-port: the head-end connects
     ...(o.backhaulPort !== undefined
       ? [`emulation CreateServerSocketTerminal ${o.backhaulPort} "backhaul" false`, 'connector Connect sysbus.uart5 backhaul']
@@ -281,7 +288,7 @@ export function freePort(): Promise<number> {
 
 // Connects to Renode's socket terminal; it listens once the monitor has run the script, so
 // refused attempts are retried until the deadline or Renode's exit.
-async function connectTerminal(port: number, child: ChildProcess, timeoutMs: number, log: () => string): Promise<Socket> {
+export async function connectTerminal(port: number, child: ChildProcess, timeoutMs: number, log: () => string): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Renode exited before its shell socket opened\n${log()}`);
@@ -299,6 +306,31 @@ async function connectTerminal(port: number, child: ChildProcess, timeoutMs: num
       await new Promise<void>((r) => setTimeout(r, 200)); // retry interval
     }
   }
+}
+
+/**
+ * Pipes a board's modem UART (its socket terminal) to the power-line medium's Unix socket, byte
+ * for byte both ways, as QEMU's socket chardev does; either end closing closes the other.
+ */
+export async function pipeToMedium(modem: Socket, path: string): Promise<Socket> {
+  const medium = await new Promise<Socket>((resolveSocket, reject) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.removeAllListeners('error');
+      resolveSocket(s);
+    });
+    s.once('error', reject);
+  });
+  modem.pipe(medium);
+  medium.pipe(modem);
+  for (const s of [modem, medium]) {
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      modem.destroy();
+      medium.destroy();
+    });
+  }
+  return medium;
 }
 
 export class FirmwareNode {
@@ -380,7 +412,8 @@ export class FirmwareNode {
   // so stop() ends the launcher and Mono together by the group's id.
   private static async startRenode(options: NodeOptions): Promise<FirmwareNode> {
     const port = await freePort();
-    const { cmd, args } = renodeCommandLine(options, port);
+    const modemPort = options.modem !== undefined ? await freePort() : undefined;
+    const { cmd, args } = renodeCommandLine(options, port, modemPort);
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let log = '';
     const onLog = (d: Buffer) => {
@@ -391,6 +424,11 @@ export class FirmwareNode {
     let terminal: Socket;
     try {
       terminal = await connectTerminal(port, child, options.readyTimeout ?? 60000, () => log);
+      if (modemPort !== undefined) {
+        const modem = await connectTerminal(modemPort, child, options.readyTimeout ?? 60000, () => log);
+        const medium = await pipeToMedium(modem, options.modem!);
+        child.once('exit', () => medium.destroy());
+      }
     } catch (e) {
       FirmwareNode.killGroup(child);
       throw e;

@@ -1,10 +1,12 @@
 // npm run sim: a concentrator and N meters on the emulated power-line medium, until every meter
 // has joined the PAN (or a given simulated time), with a JSON summary. README.md ("Network
 // simulation") describes it. Lin nodes only: the medium's simulated clock (deterministic for a
-// seed); with emulated boards (--board K) the whole network runs in real time.
+// seed); with emulated boards (--board K and --concentrator board on QEMU, --concentrator renode
+// on Renode) the whole network runs in real time.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -15,6 +17,7 @@ import { type Db, openSqlite } from '../tools/headend/db.js';
 import { parse as parseHeadend, serve as serveHeadend } from '../tools/headend/main.js';
 import { summary as headendSummary, type Summary as HeadendSummary } from '../tools/headend/store.js';
 import { firmwarePath, freePort, MACHINES, type Role, reflash, ROOT } from './node.js';
+import { startRenodeBoard } from './renode-board.js';
 import {
   meterCommand,
   noiseBursts,
@@ -42,8 +45,13 @@ import {
 export interface SimOptions {
   meters: number;
   board: number;
-  /** Where the concentrator runs: a lin process (default) or an emulated mps2-an386 board (QEMU, real time). */
-  concentrator?: 'lin' | 'board';
+  /** Meters on Renode STM32F405 boards (real time, docs/renode.md), after the QEMU boards; 0 if absent. */
+  renode?: number;
+  /**
+   * Where the concentrator runs: a lin process (default), an emulated mps2-an386 board (QEMU, real
+   * time) or the STM32F429 board on Renode (real time).
+   */
+  concentrator?: 'lin' | 'board' | 'renode';
   seed: number;
   topology?: string;
   until: 'joined' | number;
@@ -88,7 +96,7 @@ export interface SimConsole {
 export interface SimMeterView {
   name: string;
   eui: string;
-  kind: 'lin' | 'board';
+  kind: NodeKind;
   state: 'booting' | 'joined' | 'off' | 'exited';
   joinedS: number | null;
   short: number | null;
@@ -96,6 +104,15 @@ export interface SimMeterView {
   boots: number;
   rejoins: number;
 }
+
+/** How a node runs: a lin process, a QEMU board (mps2-an386), a Renode board (STM32F405 meter, STM32F429 concentrator). */
+export type NodeKind = 'lin' | 'board' | 'renode';
+
+/**
+ * The clock a node ran on: the medium's simulated clock (lin --sim-clock), the host's clock (lin
+ * in real time, QEMU boards), or Renode's virtual time (paced by the host: docs/renode.md).
+ */
+export type NodeClock = 'simulated' | 'host' | 'renode-virtual';
 
 /** The run's state for a live view (npm start): simulated time, meters, the medium's counters. */
 export interface SimView {
@@ -110,12 +127,15 @@ export interface SimView {
 /** The storm's outage (`--storm-at`): long enough for every meter to see a power failure. */
 export const STORM_OUTAGE_S = 60;
 
-export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [--topology FILE] [--until joined|<seconds>] [--pcap FILE] [--json FILE]
+export const USAGE = `usage: npm run sim -- --meters N [--board K] [--renode K] [--seed S] [--topology FILE] [--until joined|<seconds>] [--pcap FILE] [--json FILE]
   --meters N          meters on the PAN (1..${1000}), with one concentrator
   --board K           K of them on emulated mps2-an386 boards (real time), the rest lin (default 0)
-  --concentrator lin|board
-                      the concentrator as a lin process (default) or on an emulated mps2-an386
-                      board (QEMU: the network then runs in real time)
+  --renode K          K more of them on Renode STM32F405 boards: refused for K > 0 until that
+                      image has a PLC stack (docs/renode.md)
+  --concentrator lin|board|renode
+                      the concentrator as a lin process (default), on an emulated mps2-an386
+                      board (QEMU) or on the STM32F429 board on Renode (the network then runs in
+                      real time)
   --seed S            seed of the medium, the generated topology and the keys (default 1)
   --topology FILE     topology JSON (emulator/medium/topology.example.json); generated if absent
   --until joined|S    stop when every meter has joined (default), or after S simulated seconds
@@ -134,6 +154,14 @@ export const USAGE = `usage: npm run sim -- --meters N [--board K] [--seed S] [-
 `;
 
 const MAX_METERS = 1000;
+
+/**
+ * Why `--renode K` (K > 0) is refused: the STM32F405 meter image carries no PLC stack (manifest
+ * platforms.stm32f405, modules/plc/main.ts: its 128 KB of SRAM cannot hold it yet), so a meter on
+ * that board could never join. docs/renode.md, "Renode boards on the power line".
+ */
+export const RENODE_METER_NO_PLC =
+  '--renode: the STM32F405 meter image has no PLC stack (its 128 KB of SRAM cannot hold it yet), so it cannot join; --concentrator renode puts the concentrator on the Renode STM32F429';
 
 export class UsageError extends Error {}
 
@@ -159,6 +187,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
       ![
         '--meters',
         '--board',
+        '--renode',
         '--concentrator',
         '--seed',
         '--topology',
@@ -184,8 +213,12 @@ export function parseSimArgs(argv: string[]): SimOptions {
       case '--board':
         o.board = int(flag, v, 0, MAX_METERS);
         break;
+      case '--renode':
+        o.renode = int(flag, v, 0, MAX_METERS);
+        if (o.renode > 0) throw new UsageError(RENODE_METER_NO_PLC);
+        break;
       case '--concentrator':
-        if (v !== 'lin' && v !== 'board') throw new UsageError(`--concentrator expects lin or board, got '${v}'`);
+        if (v !== 'lin' && v !== 'board' && v !== 'renode') throw new UsageError(`--concentrator expects lin, board or renode, got '${v}'`);
         o.concentrator = v;
         break;
       case '--seed':
@@ -223,7 +256,8 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (o.meters === undefined) throw new UsageError('--meters is required');
   if (seen.has('--hours') && seen.has('--until')) throw new UsageError('--hours and --until are the same limit: give one');
   if (o.board! > o.meters) throw new UsageError(`--board ${o.board} is more than --meters ${o.meters}`);
-  if (o.soak && (o.until === 'joined' || o.board)) throw new UsageError('--soak runs lin meters for --hours H or --until S');
+  if (o.soak && (o.until === 'joined' || o.board || o.concentrator === 'renode'))
+    throw new UsageError('--soak runs lin meters for --hours H or --until S');
   return o as SimOptions;
 }
 
@@ -357,9 +391,13 @@ export function provisionRecord(
 interface SimNode {
   eui: bigint;
   name: string;
-  kind: 'lin' | 'board';
+  kind: NodeKind;
   role: 'meter' | 'concentrator';
   child: ChildProcess;
+  /** Its shell's input: the process's stdin, or a Renode board's shell socket. */
+  input: Writable;
+  /** Ends its process (a Renode board: its whole process group). */
+  kill: (signal: NodeJS.Signals) => void;
   out: number; // stdout file descriptor (read side)
   outPath: string;
   read: number; // bytes consumed
@@ -388,11 +426,15 @@ export interface SimSummary {
   meters: number;
   lin: number;
   boards: number;
-  /** Where the concentrator ran: a lin process or an emulated mps2-an386 board. */
-  concentratorKind: 'lin' | 'board';
+  /** Meters on Renode STM32F405 boards. */
+  renode: number;
+  /** Where the concentrator ran: a lin process, an emulated mps2-an386 board (QEMU) or the STM32F429 on Renode. */
+  concentratorKind: NodeKind;
   seed: number;
   clock: 'simulated' | 'real';
   clockNote?: string;
+  /** The clock each node ran on, by name (concentrator, meter-1 ...). */
+  nodeClockOf: Record<string, NodeClock>;
   until: 'joined' | number;
   stoppedAtS: number;
   joined: number;
@@ -471,7 +513,9 @@ export interface SoakVerdict {
 
 export async function runSim(o: SimOptions, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SimSummary> {
   const concentratorKind = o.concentrator ?? 'lin';
-  const sim = o.board === 0 && concentratorKind === 'lin' && !o.realTime;
+  const renodeMeters = o.renode ?? 0;
+  if (renodeMeters > 0) throw new Error(RENODE_METER_NO_PLC);
+  const sim = o.board === 0 && renodeMeters === 0 && concentratorKind === 'lin' && !o.realTime;
   const topology: Topology = o.topology ? (JSON.parse(readFileSync(o.topology, 'utf8')) as Topology) : generateTopology(o.meters, o.seed);
   const scenario = loadScenario(o);
   const bursts = noiseBursts(scenario, o.meters, (i) => formatEui64(meterEui(i)));
@@ -507,7 +551,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     };
     // Starts (or, after a power cut, starts again) a node's process: the same provisioning record
     // and NVRAM file each time, its output in <name>.out, <name>.2.out ... (one file per boot).
-    const launch = (n: SimNode): void => {
+    const launch = async (n: SimNode): Promise<void> => {
       const { eui, role, kind, name } = n;
       const rec =
         role === 'concentrator'
@@ -524,7 +568,27 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       const outPath = join(dir, n.boots === 1 ? `${name}.out` : `${name}.${n.boots}.out`);
       const w = openSync(outPath, 'w');
       let child: ChildProcess;
-      if (kind === 'lin') {
+      let input: Writable | undefined;
+      let kill: ((signal: NodeJS.Signals) => void) | undefined;
+      if (kind === 'renode') {
+        // the STM32F405 meter, the STM32F429 concentrator; no NVRAM file (Renode serves no
+        // semihosting) and its SPI NOR lives in the Renode process: a power cut is a new chip
+        const platform = role === 'concentrator' ? 'stm32f429' : 'stm32f405';
+        const elf = reflashProvision(reflash(firmwarePath(platform, firmwareRole(eui, role)), {}), rec, join(dir, `${name}.elf`));
+        const board = await startRenodeBoard({
+          platform,
+          elf,
+          name,
+          medium: sock,
+          outPath,
+          logPath: outPath.replace(/\.out$/, '.renode.log'),
+          ...(role === 'concentrator' && backhaulPort ? { backhaulPort } : {}),
+          onError: (e) => log(`sim: ${name}: ${e.message.split('\n')[0]}`),
+        });
+        child = board.child;
+        input = board.input;
+        kill = () => board.kill();
+      } else if (kind === 'lin') {
         // the emulated node's entropy from the run's seed too: the same seed, the same run
         const entropy = BigInt.asUintN(64, (BigInt(o.seed) * 0x9e3779b97f4a7c15n) ^ eui ^ BigInt(n.boots - 1)).toString();
         // --sim-clock: wait for the medium's READY however long booting 257 processes on a
@@ -580,7 +644,17 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       }
       closeSync(w);
       if (n.boots > 1) closeSync(n.out);
-      Object.assign(n, { child, out: openSync(outPath, 'r'), outPath, read: 0, partial: '', exited: undefined, signal: undefined });
+      Object.assign(n, {
+        child,
+        input: input ?? child.stdin!,
+        kill: kill ?? ((signal: NodeJS.Signals) => child.kill(signal)),
+        out: openSync(outPath, 'r'),
+        outPath,
+        read: 0,
+        partial: '',
+        exited: undefined,
+        signal: undefined,
+      });
       child.stdin!.on('error', () => undefined);
       child.on('exit', (code, signal) => {
         if (n.child !== child) return;
@@ -588,17 +662,17 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         if (signal) n.signal = signal;
       });
     };
-    const spawnNode = (eui: bigint, role: 'meter' | 'concentrator', kind: 'lin' | 'board', name: string): void => {
+    const spawnNode = async (eui: bigint, role: 'meter' | 'concentrator', kind: NodeKind, name: string): Promise<void> => {
       const n = { eui, name, kind, role, boots: 0, off: false, read: 0, partial: '', starts: 0, fatals: 0, heap: [] } as unknown as SimNode;
-      launch(n);
+      await launch(n);
       nodes.push(n);
     };
-    spawnNode(CONCENTRATOR_EUI, 'concentrator', concentratorKind, 'concentrator');
+    await spawnNode(CONCENTRATOR_EUI, 'concentrator', concentratorKind, 'concentrator');
     if (o.console) {
       const c = nodes[0]!;
       // on the simulated clock a lin node reads the line when it next wakes (within a second)
       o.console.send = (line) => {
-        if (c.exited === undefined && !c.off) c.child.stdin!.write(`${line}\r\n`);
+        if (c.exited === undefined && !c.off) c.input.write(`${line}\r\n`);
       };
     }
     if (headendFile) {
@@ -610,9 +684,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       });
       headend = { db, server };
     }
-    meterEuis.forEach((eui, i) => {
-      spawnNode(eui, 'meter', i < o.board ? 'board' : 'lin', `meter-${i + 1}`);
-    });
+    for (const [i, eui] of meterEuis.entries()) {
+      await spawnNode(eui, 'meter', i < o.board ? 'board' : i < o.board + renodeMeters ? 'renode' : 'lin', `meter-${i + 1}`);
+    }
     const meters = nodes.filter((n) => n.role === 'meter');
     const byShort = new Map<number, SimNode>();
     // route hops along the bootstrap path: agent 0x0000 is the concentrator (1 hop)
@@ -653,7 +727,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
             new Promise<void>((res) => {
               n.off = true;
               n.child.once('exit', () => res());
-              n.child.kill('SIGKILL');
+              n.kill('SIGKILL');
             }),
         ),
       );
@@ -667,7 +741,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
       const hello = helloOf(new Set(back.map((n) => n.eui)));
       for (const n of back) {
         n.off = false;
-        launch(n);
+        await launch(n);
       }
       await hello;
       acted.powerOns += back.length;
@@ -839,9 +913,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
           // A board's clock starts at the epoch (no battery-backed RTC): the date comes from the
           // Host Unit, played here as soon as the concentrator runs: its system clock (what the
           // scheduler reads) and its LEGAL clock. lin nodes take the host's or the medium's date.
-          if (n.kind === 'board') {
+          if (n.kind !== 'lin') {
             const s = Math.floor(Date.now() / 1000);
-            n.child.stdin!.write(`SYS TIME ${s}\r\nMETRO CLOCK ${s}\r\n`);
+            n.input.write(`SYS TIME ${s}\r\nMETRO CLOCK ${s}\r\n`);
           }
         }
         if (/^FATAL /.test(line)) {
@@ -1021,8 +1095,9 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     const lostTotal = Object.values(st.lost).reduce((a, b) => a + b, 0);
     const summary: SimSummary = {
       meters: o.meters,
-      lin: o.meters - o.board,
+      lin: o.meters - o.board - renodeMeters,
       boards: o.board,
+      renode: renodeMeters,
       concentratorKind,
       seed: o.seed,
       clock: sim ? 'simulated' : 'real',
@@ -1030,10 +1105,16 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
         ? {}
         : {
             clockNote:
-              o.board || concentratorKind === 'board'
+              o.board || renodeMeters || concentratorKind !== 'lin'
                 ? 'emulated boards run in real time, so the whole network ran in real time (not reproducible)'
                 : 'real time was asked for (npm start --speed real): not reproducible',
           }),
+      nodeClockOf: Object.fromEntries(
+        nodes.map((n): [string, NodeClock] => [
+          n.name,
+          n.kind === 'renode' ? 'renode-virtual' : sim && n.kind === 'lin' ? 'simulated' : 'host',
+        ]),
+      ),
       until: o.until,
       stoppedAtS: stoppedAt / 1e6,
       joined,
@@ -1075,7 +1156,7 @@ export async function runSim(o: SimOptions, log: (line: string) => void = (l) =>
     return summary;
   } finally {
     for (const n of nodes) {
-      if (n.exited === undefined) n.child.kill('SIGTERM');
+      if (n.exited === undefined) n.kill('SIGTERM');
     }
     await Promise.all(nodes.map((n) => (n.exited !== undefined ? undefined : new Promise((r) => n.child.once('exit', r)))));
     for (const n of nodes) closeSync(n.out);
@@ -1144,7 +1225,7 @@ async function soakVerdict(nodes: SimNode[], db: Db, he: SimSummary['headend'], 
  */
 async function shellQuery(n: SimNode, command: string, end: RegExp, timeoutMs = 120_000): Promise<string | undefined> {
   const from = fstatSync(n.out).size;
-  n.child.stdin!.write(`${command}\r\n`);
+  n.input.write(`${command}\r\n`);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && n.exited === undefined) {
     const size = fstatSync(n.out).size;

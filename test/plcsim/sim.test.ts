@@ -30,6 +30,10 @@ describe('npm run sim: command line', () => {
     [['--meters', '5', '--hours', '1', '--until', '60'], /^sim: --hours and --until are the same limit/],
     [['--meters', '5', '--soak'], /^sim: --soak runs lin meters for --hours H or --until S/],
     [['--meters', '5', '--hours', '1', '--soak', '--soak'], /^sim: --soak given twice/],
+    [['--meters', '5', '--renode', 'two'], /^sim: --renode expects an integer 0\.\.1000, got 'two'/],
+    [['--meters', '5', '--renode', '1'], /^sim: --renode: the STM32F405 meter image has no PLC stack .*, so it cannot join;/],
+    [['--meters', '5', '--concentrator', 'qemu'], /^sim: --concentrator expects lin, board or renode, got 'qemu'/],
+    [['--meters', '5', '--hours', '1', '--soak', '--concentrator', 'renode'], /^sim: --soak runs lin meters for --hours H or --until S/],
   ];
   for (const [args, error] of cases) {
     it(`${args.join(' ') || '(nothing)'}: one line, exit 2`, () => {
@@ -53,6 +57,14 @@ describe('npm run sim: command line', () => {
       json: 'b',
     });
     assert.throws(() => parseSimArgs(['--meters', '1e3']), UsageError);
+    assert.deepEqual(parseSimArgs(['--meters', '3', '--renode', '0', '--concentrator', 'renode']), {
+      meters: 3,
+      board: 0,
+      renode: 0,
+      concentrator: 'renode',
+      seed: 1,
+      until: 'joined',
+    });
     assert.equal(parseSimArgs(['--meters', '8', '--soak', '--hours', '2']).soak, true);
   });
 });
