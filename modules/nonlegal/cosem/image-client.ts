@@ -26,31 +26,36 @@ export async function imageStatus(c: DlmsClient, ln = IMAGE_TRANSFER_LN): Promis
   return num(await c.get(ClassId.IMAGE_TRANSFER, ln, 6)) ?? -1;
 }
 
+/** An image the client reads block by block (from RAM, or from flash on the concentrator). */
+export interface ImageSource {
+  readonly size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+const source = (b: Uint8Array | ImageSource): ImageSource =>
+  b instanceof Uint8Array ? { size: b.length, read: (o, n) => b.subarray(o, o + n) } : b;
+
 /**
  * Initiates the transfer of image (the same identifier and size resume the one in progress) and
  * sends the blocks the server does not hold; onBlock after each one sent.
  */
 export async function sendImage(
   c: DlmsClient,
-  image: Uint8Array,
+  image: Uint8Array | ImageSource,
   identifier: Uint8Array,
   onBlock?: (n: number, sent: number) => void | Promise<void>,
   ln = IMAGE_TRANSFER_LN,
 ): Promise<ImageSendResult> {
+  const img = source(image);
   const blockSize = num(await c.get(ClassId.IMAGE_TRANSFER, ln, 2)) ?? 0;
   if (blockSize < 1) throw new RangeError(`image_block_size ${blockSize}`);
-  await c.action(ClassId.IMAGE_TRANSFER, ln, 1, st(os(identifier), u32(image.length)));
-  const blocks = Math.ceil(image.length / blockSize);
+  await c.action(ClassId.IMAGE_TRANSFER, ln, 1, st(os(identifier), u32(img.size)));
+  const blocks = Math.ceil(img.size / blockSize);
   const held = await c.get(ClassId.IMAGE_TRANSFER, ln, 3);
   let sent = 0;
   for (let n = 0; n < blocks; n++) {
     if (bitSet(held, n)) continue;
-    await c.action(
-      ClassId.IMAGE_TRANSFER,
-      ln,
-      2,
-      st(u32(n), os(image.subarray(n * blockSize, Math.min(image.length, (n + 1) * blockSize)))),
-    );
+    const at = n * blockSize;
+    await c.action(ClassId.IMAGE_TRANSFER, ln, 2, st(u32(n), os(img.read(at, Math.min(img.size - at, blockSize)))));
     sent++;
     await onBlock?.(n, sent);
   }
