@@ -142,10 +142,13 @@ describe('DC FOTA: a campaign by a lin concentrator to 2 lin meters on the simul
       ring.set(m, r);
     };
     for (const m of meters) await readRing(m);
+    const uptime = async () => Number(/uptime\.ms=(\d+)/.exec((await conc.command('SYS CLOCK', /^clock /, 60000)).at(-1)!)![1]);
+    const u0 = await uptime();
     const { rows, end } = await runCampaign(runner, 'all', async () => {
       for (const m of meters) await readRing(m);
     });
-    console.log(`      campaign: ${JSON.stringify(rows)}`);
+    const u1 = await uptime();
+    console.log(`      campaign of ${METERS.length} meters: ${((u1 - u0) / 1000).toFixed(1)} s simulated, ${JSON.stringify(rows)}`);
     assert.equal(end.done, METERS.length, JSON.stringify(end));
     assert.equal(end.failed, 0);
     for (const r of rows) {
