@@ -76,7 +76,14 @@ export function createImageStore(
   yieldLoop: () => Promise<void>,
   trace: (level: number, text: string) => void,
 ): ImageStore | undefined {
-  const flash = rs('driver.get', 'flash') as FlashDriver;
+  let flash: FlashDriver;
+  try {
+    flash = rs('driver.get', 'flash') as FlashDriver;
+  } catch {
+    // no SPI NOR on this board (or its table refused): said once by GENERIC's flash trace
+    trace(3, 'image transfer: no flash areas: no Image transfer object');
+    return undefined;
+  }
   if (!flash.areas().includes('image-transfer') || !flash.areas().includes('nonlegal-slot')) {
     trace(2, 'image transfer: no image-transfer or nonlegal-slot area');
     return undefined;
