@@ -299,7 +299,7 @@ export function startFota(
     if (!fd.areas().includes(FOTA_AREA)) throw new Error(`no flash area ${FOTA_AREA}`);
     area = fd.open(FOTA_AREA);
   } catch (e) {
-    rs('trace', 2, `DC FOTA off: ${e instanceof Error ? e.message : String(e)}`);
+    rs('trace', 3, `DC FOTA off: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }
   const timers = rs('timer.module') as TimerModule;
