@@ -33,7 +33,7 @@ export function parseDcArgs(argv: string[]): { words: string[]; json: boolean; h
 
 type Line = Record<string, unknown> & { dc?: string };
 
-class ShellLink {
+export class ShellLink {
   private buf = '';
   private waiters: ((l: string) => void)[] = [];
   private lines: string[] = [];

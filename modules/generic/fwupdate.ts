@@ -24,6 +24,8 @@ export interface FwUpdateConfig {
   readonly healthTimeoutMs?: number;
   /** Interval of the health check's pings, ms (default 500). */
   readonly healthPollMs?: number;
+  /** Delay between fw.activate (DLMS image_activate) and the swap, so the answer goes out first, ms (default 1000). */
+  readonly activateDelayMs?: number;
 }
 
 export type FwPart = 'plc' | 'nonlegal';
@@ -102,6 +104,10 @@ export interface FwServices {
 export interface FwUpdate {
   /** At boot, before PLC and NON-LEGAL start: finishes a cut swap, reverts an image left in test state. */
   recover(): Promise<void>;
+  /** fw.verify for a part's own slot (RunService, services.ts). */
+  verify(part: string): { ok: boolean; reason: string; version: string };
+  /** fw.activate: the swap of the verified slot, after activateDelayMs; why not, or undefined. */
+  activate(part: string): string | undefined;
 }
 
 export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv: FwServices): FwUpdate | undefined {
@@ -413,7 +419,29 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
     },
   });
 
+  const own = (part: string): FwPart | undefined => (part === 'plc' || part === 'nonlegal' ? part : undefined);
+  const activateDelay = cfg?.activateDelayMs ?? 1000;
   return {
+    verify(name) {
+      const part = own(name);
+      if (!part) return { ok: false, reason: `part ${name} has no slot`, version: '' };
+      if (busy) return { ok: false, reason: `busy: ${busy}`, version: '' };
+      const r = verify(part);
+      return { ok: !r.reason, reason: r.reason ? r.text : '', version: r.version };
+    },
+    activate(name) {
+      const part = own(name);
+      if (!part) return `part ${name} has no slot`;
+      if (busy) return `busy: ${busy}`;
+      if (partState(INDEX[part]).test) return `${TITLE[INDEX[part]]} is in test state`;
+      busy = `activate ${TITLE[INDEX[part]]}`;
+      say(TraceLevel.Info, `${TITLE[INDEX[part]]} activation asked: swap in ${activateDelay} ms`);
+      Timer.set(() => {
+        busy = '';
+        run(part, install(part));
+      }, activateDelay);
+      return undefined;
+    },
     async recover() {
       busy = 'recover';
       const changed = new Set<number>();

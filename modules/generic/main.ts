@@ -113,6 +113,8 @@ const flashDrivers = cfg.flash
           },
           { kernel, shell, trace, print, drivers },
         );
+        // the fw services (RunService fw.verify, fw.activate: the DLMS image transfer)
+        if (fw) ctx.fw = fw;
       })
   : undefined;
 // Where the manifest sets config.flash false (the STM32F405: its RAM holds no area table) only

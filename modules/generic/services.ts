@@ -61,6 +61,23 @@ export interface Services {
   'misc.versions'(): readonly PartVersion[];
   config(): unknown;
   'driver.get'(name: string): unknown;
+  /** Verifies the caller's candidate slot (fwupdate.ts): ok, or why not; the image's version. */
+  'fw.verify'(): FwCheck;
+  /** Swaps the caller's verified candidate in, after config.fwupdate.activateDelayMs; why not, or undefined. */
+  'fw.activate'(): string | undefined;
+}
+
+/** What fw.verify answers. */
+export interface FwCheck {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly version: string;
+}
+
+/** GENERIC's firmware update as the fw services reach it (set once fwupdate.ts runs). */
+export interface FwService {
+  verify(part: PartName): FwCheck;
+  activate(part: PartName): string | undefined;
 }
 
 export type ServiceName = keyof Services;
@@ -80,6 +97,8 @@ export interface ServiceContext {
   timerModule(owner: string): TimerModule;
   drivers: { readonly [name: string]: unknown }; // hardened driver objects by name
   config: { readonly [part: string]: unknown };
+  /** The fw services' side; undefined where fwupdate.ts does not run (yet). */
+  fw?: FwService;
 }
 
 export class ServiceError extends Error {
@@ -142,6 +161,8 @@ function makeTable(ctx: ServiceContext): Impl {
       if (d === undefined) throw new ServiceError(`no driver ${name}`);
       return d;
     },
+    'fw.verify': (c) => (ctx.fw ? ctx.fw.verify(c.part) : { ok: false, reason: 'no firmware update on this board', version: '' }),
+    'fw.activate': (c) => (ctx.fw ? ctx.fw.activate(c.part) : 'no firmware update on this board'),
   };
 }
 

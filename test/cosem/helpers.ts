@@ -77,6 +77,7 @@ export function makeMeter(
     clients?: ClientConfig[];
     rows?: DlmsData[][];
     security?: Partial<MeterProviders['security']>;
+    extra?: MeterProviders['extra'];
   } = {},
 ): Meter {
   const events: [SecurityEventKind, string][] = [];
@@ -119,6 +120,7 @@ export function makeMeter(
     deviceName: 'MMM0000012345678',
     deviceId: '12345678',
     clients: opts.clients ?? [...DEFAULT_CLIENTS, { sap: 32, role: 0, mechanism: 1, secret: new TextEncoder().encode('12345678') }],
+    ...(opts.extra ? { extra: opts.extra } : {}),
   };
   const server = new CosemServer({
     objects: createMeterObjects(providers),

@@ -91,7 +91,16 @@ describe('flash: areas from the manifest', () => {
     const owners = cfg.areas.map((a) => a.owner);
     const nonlegal = flash.flashDriver(areas, owners, 'nonlegal');
     const legal = flash.flashDriver(areas, owners, 'legal');
-    assert.deepEqual(nonlegal.areas(), ['nonlegal-slot', 'profiles', 'events', 'counters-a', 'counters-b', 'dc-registry']);
+    assert.deepEqual(nonlegal.areas(), [
+      'nonlegal-slot',
+      'profiles',
+      'events',
+      'counters-a',
+      'counters-b',
+      'dc-registry',
+      'image-transfer',
+      'fota-image',
+    ]);
     assert.deepEqual(legal.areas(), ['legal-slot']);
     assert.throws(() => legal.open('profiles'), /flash area profiles not granted to legal/);
     assert.throws(() => flash.flashDriver(areas, owners, 'plc').open('swap-state'), /not granted to plc/);

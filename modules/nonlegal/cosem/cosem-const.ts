@@ -8,6 +8,7 @@ export const ClassId = Object.freeze({
   PROFILE_GENERIC: 7,
   CLOCK: 8,
   ASSOCIATION_LN: 15,
+  IMAGE_TRANSFER: 18,
   PUSH_SETUP: 40,
   SECURITY_SETUP: 64,
   DISCONNECT_CONTROL: 70,

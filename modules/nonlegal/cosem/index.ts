@@ -10,3 +10,5 @@ export * from './association.js';
 export * from './server.js';
 export * from './client.js';
 export * from './clock.js';
+export * from './image-transfer.js';
+export * from './image-client.js';

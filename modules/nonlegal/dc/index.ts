@@ -20,6 +20,7 @@ import { FlashRegistryStore } from './registry-flash.js';
 import { Scheduler, schedulerConfig, type SchedulerConfig } from './scheduler.js';
 import { Prng, Sessions, sessionLimits, type SessionLimits } from './session.js';
 import { DcShell } from './shell.js';
+import { type Campaign, type FotaConfig, startFota } from './fota.js';
 
 export interface DcConfig extends Partial<RegistryConfig>, Partial<SchedulerConfig> {
   session?: Partial<SessionLimits>;
@@ -27,6 +28,8 @@ export interface DcConfig extends Partial<RegistryConfig>, Partial<SchedulerConf
   discoveryS?: number;
   /** The energy balance (balance.ts); absent: none. */
   balance?: Partial<BalanceConfig>;
+  /** Firmware campaigns (fota.ts, DC FOTA); absent: none. */
+  fota?: Partial<FotaConfig>;
 }
 
 export interface Concentrator {
@@ -35,6 +38,7 @@ export interface Concentrator {
   scheduler: Scheduler;
   shell: DcShell;
   balance: Balance | undefined;
+  fota: Campaign | undefined;
 }
 
 /** A sink that counts records (main.ts passes it until the head-end uplink is wired). */
@@ -159,6 +163,23 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
     shell.balance = b;
   }
   shell.register(rs);
+  // firmware campaigns to the meters (DLMS image transfer), where the manifest configures them
+  const fota = cfg?.fota
+    ? startFota(
+        rs,
+        client,
+        registry,
+        shell,
+        cfg.fota,
+        new (rs('driver.get', 'crc') as { CRC32: new (p: number, i: number, ri: boolean, ro: boolean, x: number) => Crc32 }).CRC32(
+          0x04c11db7,
+          0xffffffff,
+          true,
+          true,
+          0xffffffff,
+        ),
+      )
+    : undefined;
   // meters from PLC's device table: index 0.. until ADP says there is no such device
   const discoveryS = cfg?.discoveryS ?? 60;
   if (!(Number.isInteger(discoveryS) && discoveryS >= 10 && discoveryS <= 3600)) throw new RangeError('dc.discoveryS: 10..3600');
@@ -194,5 +215,5 @@ export function startConcentrator(rs: RunServiceFn, client: DlmsUdpClient, cfg: 
     3,
     `DC started: ${restored} meters restored (registry ${registry.storeStatus}, ${registry.storeInfo()}, max ${registry.cfg.maxMeters}), profile every ${scheduler.cfg.profileMin} min`,
   );
-  return { registry, sessions, scheduler, shell, balance };
+  return { registry, sessions, scheduler, shell, balance, fota };
 }

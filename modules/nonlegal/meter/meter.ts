@@ -19,6 +19,8 @@ import type { LegalLink } from './legal.js';
 import type { TimerModule, TimerHandle } from '../../generic/timer.js';
 import type { CryptoDriver } from 'drivers/crypto/crypto-driver';
 import { AlarmState, alarmObjects } from './push.js';
+import { ImageTransfer } from '../cosem/image-transfer.js';
+import { createImageStore, type ImageTransferConfig } from './image-store.js';
 
 export interface MeterConfig {
   deviceName: string;
@@ -38,6 +40,8 @@ export interface MeterConfig {
   instantCacheMs: number;
   /** Deepest nesting of arrays/structures accepted in client Data (optical and UDP). Default 8. */
   maxDataDepth?: number;
+  /** The Image transfer object (0.0.44.0.0.255) and its bounds; absent: no such object. */
+  imageTransfer?: ImageTransferConfig;
 }
 
 const MAX_EVENTS = METRO_GET_EVENTS_MAX; // entries of each event log read from LEGAL (its newest)
@@ -108,6 +112,8 @@ export interface Meter {
   onSecurity: ((kind: SecurityEventKind) => void) | undefined;
   pushSend: (apdu: Uint8Array) => boolean;
   gcm: Gcm;
+  /** The Image transfer object, where the manifest configures it and the flash areas exist. */
+  image?: ImageTransfer;
 }
 
 export function createMeter(
@@ -237,6 +243,11 @@ export function createMeter(
     pushSend: () => false,
     gcm,
   };
+  // DLMS image transfer into NON-LEGAL's candidate slot (image-store.ts); the management client only
+  const imageStore = cfg.imageTransfer
+    ? createImageStore(rs, cfg.imageTransfer, () => new Promise<void>((r) => timer.set(() => r(), 0)), trace)
+    : undefined;
+  if (imageStore) meter.image = new ImageTransfer('0.0.44.0.0.255', ['', 'rrrrbrr', '', 'xxxx'], imageStore);
   const objects = createMeterObjects({
     clock: {
       now: () => toDateTime(now()),
@@ -299,7 +310,7 @@ export function createMeter(
       return true;
     },
     clients: DEFAULT_CLIENTS.map((c) => ({ ...c })),
-    extra: alarmObjects(meter.alarms, (apdu) => meter.pushSend(apdu)),
+    extra: [...alarmObjects(meter.alarms, (apdu) => meter.pushSend(apdu)), ...(meter.image ? [meter.image] : [])],
   });
   meter.server = new CosemServer({
     objects,

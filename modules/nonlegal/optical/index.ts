@@ -92,6 +92,20 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
   );
   meter.push = (apdu) => (port as OpticalPort).push(apdu);
 
+  // the Image transfer object (0.0.44.0.0.255): the transfer's state as a DLMS client sees it
+  RunService('shell.register', 'DLMS', 'IMAGE', 0, '- the DLMS image transfer: status, blocks held, refusals', (_p, out) => {
+    const o = meter.image;
+    if (!o) {
+      out('IMAGE none\r\n');
+      return;
+    }
+    const st = o.store.state();
+    const r = o.refused;
+    out(
+      `IMAGE status=${st?.status ?? 0} size=${st?.size ?? 0} blocks=${st?.blocks ?? 0} firstMissing=${o.firstMissing(st)} blockSize=${o.store.blockSize} enabled=${o.store.enabled ? 1 : 0} received=${o.blocksReceived} version=${st?.version || '-'} reason=${st?.reason || '-'}\r\n`,
+    );
+    out(`IMAGE refused disabled=${r.disabled} state=${r.state} bounds=${r.bounds} type=${r.type} store=${r.store}\r\n`);
+  });
   RunService('shell.register', 'DLMS', 'STATS', 0, '- optical port, HDLC, COSEM and security counters', (_p, out) => {
     const p = port as OpticalPort,
       s = p.stats,
