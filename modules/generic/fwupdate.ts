@@ -108,6 +108,8 @@ export interface FwUpdate {
   verify(part: string): { ok: boolean; reason: string; version: string };
   /** fw.activate: the swap of the verified slot, after activateDelayMs; why not, or undefined. */
   activate(part: string): string | undefined;
+  /** fw.testing: whether the part's running image is still in test state (not yet confirmed). */
+  testing(part: string): boolean;
 }
 
 export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv: FwServices): FwUpdate | undefined {
@@ -422,6 +424,10 @@ export function startFwUpdate(cfg: FwUpdateConfig | undefined, host: FwHost, sv:
   const own = (part: string): FwPart | undefined => (part === 'plc' || part === 'nonlegal' ? part : undefined);
   const activateDelay = cfg?.activateDelayMs ?? 1000;
   return {
+    testing(name) {
+      const part = own(name);
+      return !!part && partState(INDEX[part]).test;
+    },
     verify(name) {
       const part = own(name);
       if (!part) return { ok: false, reason: `part ${name} has no slot`, version: '' };

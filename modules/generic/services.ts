@@ -65,6 +65,8 @@ export interface Services {
   'fw.verify'(): FwCheck;
   /** Swaps the caller's verified candidate in, after config.fwupdate.activateDelayMs; why not, or undefined. */
   'fw.activate'(): string | undefined;
+  /** Whether the caller's running image is still in test state (its slot then holds the image a revert needs). */
+  'fw.testing'(): boolean;
 }
 
 /** What fw.verify answers. */
@@ -78,6 +80,7 @@ export interface FwCheck {
 export interface FwService {
   verify(part: PartName): FwCheck;
   activate(part: PartName): string | undefined;
+  testing(part: PartName): boolean;
 }
 
 export type ServiceName = keyof Services;
@@ -163,6 +166,7 @@ function makeTable(ctx: ServiceContext): Impl {
     },
     'fw.verify': (c) => (ctx.fw ? ctx.fw.verify(c.part) : { ok: false, reason: 'no firmware update on this board', version: '' }),
     'fw.activate': (c) => (ctx.fw ? ctx.fw.activate(c.part) : 'no firmware update on this board'),
+    'fw.testing': (c) => (ctx.fw ? ctx.fw.testing(c.part) : false),
   };
 }
 

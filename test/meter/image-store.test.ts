@@ -11,7 +11,7 @@ import { NorArea } from '../helpers/nor.js';
 const CFG = { blockSize: 512, maxImageSize: 64 * 1024, maxIdentifier: 32 };
 const image = (n: number) => new Uint8Array(n).map((_, i) => (i * 31 + 7) & 0xff);
 
-function rsOf(slot: NorArea, state: NorArea, verdict = { ok: true, reason: '', version: '1.2.3+0' }) {
+function rsOf(slot: NorArea, state: NorArea, verdict = { ok: true, reason: '', version: '1.2.3+0' }, testing = false) {
   const calls: string[] = [];
   const rs = ((name: string) => {
     calls.push(name);
@@ -19,6 +19,7 @@ function rsOf(slot: NorArea, state: NorArea, verdict = { ok: true, reason: '', v
     if (name === 'misc.versions') return [{ part: 'NON-LEGAL', version: '0.1.0', sha256: '', status: 'running' }];
     if (name === 'fw.verify') return verdict;
     if (name === 'fw.activate') return undefined;
+    if (name === 'fw.testing') return testing;
     throw new Error(`service ${name}`);
   }) as unknown as RunServiceFn;
   return { rs, calls };
@@ -32,6 +33,25 @@ const open = (slot: NorArea, state: NorArea) =>
   )!;
 
 describe('meter image store (flash areas in memory)', () => {
+  it('refuses a new transfer while the running image is in test state: the slot holds what a revert needs', async () => {
+    const slot = new NorArea(512 * 1024, 'nonlegal-slot');
+    slot.mem.fill(0x5a, 0, 8192); // the previous image, swapped out
+    const state = new NorArea(4096, 'image-transfer');
+    const s = createImageStore(
+      rsOf(slot, state, undefined, true).rs,
+      CFG,
+      () => Promise.resolve(),
+      () => {},
+    )!;
+    assert.match(String(await s.initiate(Uint8Array.of(1), 1000)), /test state/);
+    assert.equal(s.state(), undefined);
+    assert.ok(
+      slot.mem.subarray(0, 8192).every((b) => b === 0x5a),
+      'the slot is untouched',
+    );
+    assert.equal(slot.erases[0], 0);
+  });
+
   it('keeps the blocks and the bitmap across a restart; verify and activate marks', async () => {
     const slot = new NorArea(512 * 1024, 'nonlegal-slot');
     const state = new NorArea(4096, 'image-transfer');

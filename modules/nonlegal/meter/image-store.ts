@@ -171,6 +171,8 @@ export function createImageStore(
       )
         return undefined;
       if (activating) return 'activation in progress';
+      // the slot holds the previous image until the running one is confirmed: a revert needs it
+      if (rs('fw.testing')) return 'the running image is in test state: confirm it first';
       area.erase(0);
       changed();
       await yieldLoop();
