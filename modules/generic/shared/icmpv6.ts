@@ -4,7 +4,7 @@
 // task's port-unreachable. Under generic/shared/, so any part may import it: its exports are hardened.
 import { ByteReader } from './bytes.js';
 import { HOP_LIMIT, NH_ICMPV6, decodeIpv6, encodeIpv6, upperLayerChecksum, type Ipv6Header } from './ipv6.js';
-import { seal } from './messages.js';
+import { seal } from './errors.js';
 
 export const ICMPV6_DEST_UNREACHABLE = 1;
 export const ICMPV6_PORT_UNREACHABLE = 4; // code of DEST_UNREACHABLE

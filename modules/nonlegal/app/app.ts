@@ -22,6 +22,7 @@ import type { RunServiceFn } from '../../generic/services.js';
 import type { Message } from '../../generic/kernel.js';
 import type { ShellPrint } from '../../generic/shell.js';
 import type { Tcpip } from '../net/tcpip.js';
+import { formatCounters } from '../../generic/shared/format.js';
 
 /** 0xF0B1: in the 0xF0B0..0xF0BF range that RFC 6282 NHC compresses to 4 bits per port. */
 export const APP_PORT = 0xf0b1;
@@ -308,9 +309,7 @@ export class App {
   }
 
   stats(): string {
-    return `app port=${APP_PORT} ${Object.keys(this.counters)
-      .map((k) => `${k}=${this.counters[k as keyof App['counters']]}`)
-      .join(' ')} dropped{${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed })}}\r\n`;
+    return `app port=${APP_PORT} ${formatCounters(this.counters)} dropped{${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed })}}\r\n`;
   }
 }
 

@@ -29,6 +29,7 @@ import {
   echoReplyFor,
 } from '../../generic/shared/icmpv6.js';
 import { SHORT_NONE, linkLocalFromLink, shortFromAddress } from '../../generic/shared/g3-address.js';
+import { formatCounters } from '../../generic/shared/format.js';
 
 export const LOOPBACK = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 export const ALL_NODES = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
@@ -281,10 +282,7 @@ export class Tcpip {
   }
 
   stats(): string {
-    const kv = (o: { [k: string]: number }): string =>
-      Object.keys(o)
-        .map((k) => `${k}=${o[k]}`)
-        .join(' ');
+    const kv = formatCounters;
     return (
       `tcpip registered=${this.registered ? 1 : 0} joined=${this.joined ? 1 : 0} short=0x${this.short.toString(16).padStart(4, '0')} ` +
       `loopback=${this.loopback ? 1 : 0} inflight=${this.inFlight.size} sockets=${this.sockets.size}\r\n` +
