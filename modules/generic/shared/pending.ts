@@ -6,6 +6,12 @@ import type { TimerHandle, TimerModule } from '../timer.js';
 import { seal } from './errors.js';
 import { RequestIds } from './request-ids.js';
 
+/** A table bound from the manifest: an integer 1..65535 (request ids are 16-bit), or a RangeError naming `what`. */
+export function boundOf(v: number, what: string): number {
+  if (!(Number.isInteger(v) && v >= 1 && v <= 0xffff)) throw new RangeError(`${what} 1..65535: ${v}`);
+  return v;
+}
+
 export class PendingRequests<W> {
   private readonly waiting = new Map<number, { readonly w: W; readonly timer: TimerHandle }>();
   private readonly ids = new RequestIds();
@@ -56,3 +62,4 @@ export class PendingRequests<W> {
   }
 }
 seal(PendingRequests);
+seal(boundOf);

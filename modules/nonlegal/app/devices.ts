@@ -4,7 +4,7 @@
 // matched by request id; a malformed or unmatched one is dropped and counted.
 import { ADP_SUCCESS, ADP_NO_DEVICE, ADP_NOT_COORDINATOR } from '../../generic/ids.js';
 import { accept, type MalformedCounts } from '../../generic/shared/messages.js';
-import { PendingRequests } from '../../generic/shared/pending.js';
+import { PendingRequests, boundOf } from '../../generic/shared/pending.js';
 import { ADP_DEVICE_REQUEST, ADP_DEVICE_CONFIRM } from '../../generic/shared/net-messages.js';
 import type { RunServiceFn } from '../../generic/services.js';
 import type { Message } from '../../generic/kernel.js';
@@ -12,8 +12,8 @@ import type { TimerModule } from '../../generic/timer.js';
 
 /** How long PLC's ADP task may take to answer, ms. */
 const DEVICE_TIMEOUT_MS = 5000;
-/** Lookups waiting at once (one per running operation; room for a few). */
-const MAX_WAITING = 4;
+/** Default of the lookups waiting at once (manifest parts.nonlegal.deviceLookupMax): one per running operation, room for a few. */
+export const LOOKUP_MAX_WAITING = 4;
 
 /** True for a short address 1..0x7FFF, or -i for the i-th device of `PLC DEVICES` (1-based). */
 export function validMeter(meter: number): boolean {
@@ -38,8 +38,9 @@ export class DeviceLookup {
     private readonly rs: RunServiceFn,
     private readonly task: number,
     timers: TimerModule,
+    maxWaiting = LOOKUP_MAX_WAITING,
   ) {
-    this.waiting = new PendingRequests(timers, MAX_WAITING, DEVICE_TIMEOUT_MS);
+    this.waiting = new PendingRequests(timers, boundOf(maxWaiting, 'deviceLookupMax'), DEVICE_TIMEOUT_MS);
   }
 
   /** The index-th device of ADP's device table (0-based): its short address, EUI-64 and the table's size. */

@@ -7,15 +7,15 @@ import type { RunServiceFn } from '../../generic/services.js';
 import type { Message, Payload } from '../../generic/kernel.js';
 import type { TimerModule } from '../../generic/timer.js';
 import type { Contract, MalformedCounts } from '../../generic/shared/messages.js';
-import { PendingRequests } from '../../generic/shared/pending.js';
+import { PendingRequests, boundOf } from '../../generic/shared/pending.js';
 
 interface Waiter {
   answer: Contract<unknown>;
   resolve: (payload: unknown) => void;
 }
 
-/** At most this many requests wait for LEGAL at a time; more resolve undefined. */
-const MAX_WAITING = 8;
+/** Default of the requests waiting for LEGAL at a time (manifest parts.nonlegal.optical.legalMaxWaiting); more resolve undefined. */
+export const LEGAL_MAX_WAITING = 8;
 
 export class LegalLink {
   readonly stats = { requests: 0, timeouts: 0, refused: 0, stray: 0 };
@@ -27,8 +27,9 @@ export class LegalLink {
     private readonly rs: RunServiceFn,
     timer: TimerModule,
     timeoutMs: number,
+    maxWaiting = LEGAL_MAX_WAITING,
   ) {
-    this.waiting = new PendingRequests(timer, MAX_WAITING, timeoutMs);
+    this.waiting = new PendingRequests(timer, boundOf(maxWaiting, 'legalMaxWaiting'), timeoutMs);
   }
 
   /** The owning task's handler: true when the message was an answer this link waited for. */

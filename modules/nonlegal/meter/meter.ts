@@ -38,6 +38,10 @@ export interface MeterConfig {
   instantCacheMs: number;
   /** Deepest nesting of arrays/structures accepted in client Data (optical and UDP). Default 8. */
   maxDataDepth?: number;
+  /** Open associations at once (manifest parts.nonlegal.optical.maxAssociations). Default 8. */
+  maxAssociations?: number;
+  /** Requests waiting for LEGAL at once (manifest parts.nonlegal.optical.legalMaxWaiting). Default 8. */
+  legalMaxWaiting?: number;
 }
 
 const MAX_EVENTS = METRO_GET_EVENTS_MAX; // entries of each event log read from LEGAL (its newest)
@@ -312,6 +316,7 @@ export function createMeter(
     },
     maxPduSize: 1024,
     ...(cfg.maxDataDepth === undefined ? {} : { maxDataDepth: cfg.maxDataDepth }),
+    ...(cfg.maxAssociations === undefined ? {} : { maxAssociations: cfg.maxAssociations }),
   });
   return meter;
 }
