@@ -10,7 +10,7 @@ import { DecodeError, NeedMoreData } from '../modules/generic/shared/errors.js';
 import { decodeMacFrame, encodeMacFrame, decodeBeaconPayload, type MacFrame } from '../modules/plc/mac-frame.js';
 import { decodeAdpFrame, encodeMeshHeader, encodeBroadcastHeader, encodeFragHeader, encodeEsc } from '../modules/plc/adp.js';
 import { decompressIphc } from '../modules/plc/iphc.js';
-import { parseEcho } from '../modules/plc/icmpv6.js';
+import { parseEcho } from '../modules/generic/shared/icmpv6.js';
 import { decodeIpv6 } from '../modules/generic/shared/ipv6.js';
 import { decodeLoadng, encodeLoadng } from '../modules/plc/loadng.js';
 import { decodeLbp, encodeLbp, decodeParams, encodeParams } from '../modules/plc/lbp-codec.js';
@@ -336,7 +336,7 @@ const tsTargets: TsTarget[] = [
   {
     name: 'ipv6-udp',
     kind: 'ts',
-    what: 'modules/generic/shared/ipv6.ts decodeIpv6, parsePacket; modules/plc/icmpv6.ts parseEcho (IPv6, UDP, ICMPv6)',
+    what: 'modules/generic/shared/ipv6.ts decodeIpv6, parsePacket; modules/generic/shared/icmpv6.ts parseEcho (IPv6, UDP, ICMPv6)',
     maxLength: 600,
     seeds: () => payloadSeeds().filter((p) => p[0] === 0x60),
     check: (b) => {

@@ -40,6 +40,11 @@ void board_settled(int armed, uint32_t deadline_ms);
 /* SYS CLOCK: the time source's mode and counters, one line ("mode=real" where time is the
  * board's own; lin adds the simulated clock's counters). */
 const char *board_clock_text(void);
+/* The wall clock that Date reads (SYS TIME sets it): board_set_time_ms makes it read now_ms from
+ * this moment on; board_time_offset_ms is what the host adds to its own clock (a board's time
+ * since reset from the epoch; lin's system or simulated clock). */
+void board_set_time_ms(int64_t now_ms);
+int64_t board_time_offset_ms(void);
 
 /* Bench (BENCH MASK): interrupts masked for ms milliseconds of real time, as a driver that
  * masks them too long would; the boards lose SysTick interrupts meanwhile. */

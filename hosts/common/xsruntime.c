@@ -587,6 +587,22 @@ void xs_runtime_millis(xsMachine *the)
 	xsResult = xsNumber(board_millis());
 }
 
+/* SYS TIME <unix s>: sets the host's wall clock, which Date reads (every part, and LEGAL at its
+ * start); returns what the host now adds to its own clock, ms. */
+void xs_sys_set_time(xsMachine *the)
+{
+	double ms = xsToNumber(xsArg(0));
+	if (!(ms >= 0 && ms < 9.0e15))
+		xsRangeError("time %g ms", ms);
+	board_set_time_ms((int64_t)ms);
+	xsResult = xsNumber((double)board_time_offset_ms());
+}
+
+void xs_sys_time_offset(xsMachine *the)
+{
+	xsResult = xsNumber((double)board_time_offset_ms());
+}
+
 void xs_uart_listen(xsMachine *the)
 {
 	int port = xsToInteger(xsArg(0));

@@ -162,17 +162,40 @@ const char *board_clock_text(void)
 
 #define SIM_EPOCH_S 1767225600u   /* 2026-01-01T00:00:00Z */
 
+/* What SYS TIME added to the clock below (board_set_time_ms), ms. */
+static int64_t time_offset_ms;
+
+/* The host's own clock, us since 1970: the system's, or the simulated one */
+static int64_t host_time_us(void)
+{
+	/* with --sim-clock the wait for READY is part of the simulated run: its date too (what the
+	 * node draws from Date.now() while it boots must not depend on when it booted) */
+	if (mode != MODE_SIM && !(mode == MODE_WAIT && wait_unlimited)) {
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	}
+	return (int64_t)SIM_EPOCH_S * 1000000 + (int64_t)base_us;
+}
+
 int lin_gettimeofday(struct timeval *tv, void *tz)
 {
 	(void)tz;
-	/* with --sim-clock the wait for READY is part of the simulated run: its date too (what the
-	 * node draws from Date.now() while it boots must not depend on when it booted) */
-	if (mode != MODE_SIM && !(mode == MODE_WAIT && wait_unlimited))
-		return gettimeofday(tv, NULL);
-	uint64_t us = base_us;
-	tv->tv_sec = (time_t)(SIM_EPOCH_S + us / 1000000u);
-	tv->tv_usec = (suseconds_t)(us % 1000000u);
+	int64_t us = host_time_us() + time_offset_ms * 1000;
+	tv->tv_sec = (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
 	return 0;
+}
+
+/* SYS TIME: Date reads now_ms from this moment on (the boards' equivalent is in syscalls.c). */
+void board_set_time_ms(int64_t now_ms)
+{
+	time_offset_ms = now_ms - host_time_us() / 1000;
+}
+
+int64_t board_time_offset_ms(void)
+{
+	return time_offset_ms;
 }
 
 static uint64_t be64(const uint8_t *p)

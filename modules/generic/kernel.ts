@@ -143,6 +143,11 @@ export class Kernel {
     private clock: Clock,
     limits: Partial<KernelLimits> = {},
   ) {
+    // the firmware's come from the manifest (config.kernel, generic/system.ts): refused at start if not sane
+    for (const k of Object.keys(limits) as (keyof KernelLimits)[]) {
+      const v = limits[k];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`kernel.${k}: ${v}`);
+    }
     this.limits = { ...defaultLimits, ...limits };
   }
 

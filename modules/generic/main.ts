@@ -132,11 +132,12 @@ if (cfg.flash === false) {
   });
 }
 
-// The system's wall clock: the platform's (the host's on lin, the medium's on its simulated
-// clock; on a board, the time since reset from the epoch, as an RTC without a backup battery)
-// plus the offset SYS TIME sets: a concentrator on a board learns the date from its Host Unit.
-let wallOffsetMs = 0;
-const wallClock = (): number => Date.now() + wallOffsetMs;
+// The system's wall clock is the platform's, what Date reads (the host's on lin, the medium's on
+// its simulated clock; on a board, the time since reset from the epoch, as an RTC without a
+// backup battery). SYS TIME sets it in the host (board_set_time_ms), not as an offset here, so
+// every part sees it, through misc.time or Date: a concentrator on a board learns the date from
+// its Host Unit.
+const wallClock = (): number => Date.now();
 
 const ctx: ServiceContext = {
   kernel,
@@ -232,9 +233,9 @@ shell.register({
     if (p.length) {
       const ms = p[0]! * 1000;
       if (!(ms >= CLOCK_MIN && ms < CLOCK_MAX)) throw new RangeError('unix seconds 946684800..4102444799');
-      wallOffsetMs = ms - Date.now();
+      platform.sysSetTime(ms);
     }
-    out(`time=${Math.floor(wallClock() / 1000)} previous=${Math.floor(previous / 1000)} offset.ms=${wallOffsetMs}\r\n`);
+    out(`time=${Math.floor(wallClock() / 1000)} previous=${Math.floor(previous / 1000)} offset.ms=${platform.sysTimeOffset()}\r\n`);
   },
 });
 shell.register({

@@ -57,6 +57,9 @@ export const wake = native<(when: number | undefined) => void>('xs_runtime_wake'
 export const cycles = native<() => number>('xs_runtime_cycles');
 export const cycleHz = native<() => number>('xs_runtime_cycle_hz');
 export const millis = native<() => number>('xs_runtime_millis');
+/** Sets the host's wall clock (Date); returns what the host adds to its own clock, ms. */
+export const sysSetTime = native<(ms: number) => number>('xs_sys_set_time');
+export const sysTimeOffset = native<() => number>('xs_sys_time_offset');
 export const uartListen = native<(port: number, on: boolean) => void>('xs_uart_listen');
 export const uartRead = native<(port: number, max: number) => ArrayBuffer>('xs_uart_read');
 export const uartWrite = native<(port: number, data: string | BufferLike) => void>('xs_uart_write');

@@ -38,6 +38,8 @@ export function entryPoint(RunService: RunServiceFn): void {
         readonly udpMaxQueue?: number;
         readonly tcpipMaxSockets?: number;
         readonly tcpipMaxInFlight?: number;
+        readonly appMetroPendingMax?: number;
+        readonly deviceLookupMax?: number;
         readonly dc?: unknown;
         readonly push?: unknown;
         readonly alarms?: unknown;
@@ -48,7 +50,7 @@ export function entryPoint(RunService: RunServiceFn): void {
     net = Promise.all([import('./net/tcpip.js'), import('./app/app.js')]).then(
       ([t, a]) => {
         const ip = t.startTcpip(RunService, { maxSockets: cfg?.tcpipMaxSockets, maxInFlight: cfg?.tcpipMaxInFlight });
-        udp = a.startApp(RunService, app, ip);
+        udp = a.startApp(RunService, app, ip, { metroPendingMax: cfg?.appMetroPendingMax, deviceLookupMax: cfg?.deviceLookupMax });
         return ip;
       },
       (e: unknown) => {

@@ -62,5 +62,5 @@ export const IPV6_HEADER_LENGTH = 40;
 export const UDP_HEADER_LENGTH = 8;
 export const NEXT_HEADER_UDP = 17;
 export const NEXT_HEADER_ICMPV6 = 58;
-export const ICMPV6_ECHO_REQUEST = 128;
-export const ICMPV6_ECHO_REPLY = 129;
+// The ICMPv6 echo types: the one ICMPv6 codec's (generic/shared/icmpv6.ts).
+export { ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY } from '../generic/shared/icmpv6.js';

@@ -27,6 +27,7 @@ import type { G3Stack } from './stack.js';
 import { ADP_MAX_DATAGRAM, IPV6_HEADER_LENGTH, UDP_HEADER_LENGTH } from './adp-const.js';
 import { linkLocalFromLink, shortFromAddress } from '../generic/shared/g3-address.js';
 import { bytesEqual } from './bytes.js';
+import { formatCounters } from '../generic/shared/format.js';
 
 const BROADCAST = 0xffff;
 /** ff02::1, all nodes (the only multicast destination this service carries). */
@@ -226,10 +227,7 @@ export class AdpService {
   }
 
   stats(out: (s: string) => void): void {
-    const kv = (o: { [k: string]: number }): string =>
-      Object.keys(o)
-        .map((k) => `${k}=${o[k]}`)
-        .join(' ');
+    const kv = formatCounters;
     out(`adp.service client=${this.client} ${kv(this.counters)}\r\nadp.refused ${kv(this.refused)}\r\n`);
   }
 }

@@ -7,7 +7,7 @@ export * from './mac.js';
 export * from './adp-const.js';
 export * from './adp.js';
 export * from './iphc.js';
-export * from './icmpv6.js';
+export * from '../generic/shared/icmpv6.js';
 export * from './loadng-const.js';
 export * from './loadng.js';
 export * from './lbp-const.js';

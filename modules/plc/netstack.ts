@@ -19,7 +19,7 @@ import {
   fragment,
 } from './adp.js';
 import { compressIphc, decompressIphc, type IphcOptions } from './iphc.js';
-import { echoReplyFor } from './icmpv6.js';
+import { echoReplyFor } from '../generic/shared/icmpv6.js';
 import { SHORT_NONE, shortFromAddress, type LinkAddr } from '../generic/shared/g3-address.js';
 import { LoadngRouter, type LoadngParams } from './loadng.js';
 import { concat } from './bytes.js';

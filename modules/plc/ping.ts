@@ -4,7 +4,7 @@ import type { ShellPrint } from '../generic/shell.js';
 import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, IPV6_HEADER_LENGTH, NEXT_HEADER_ICMPV6 } from './adp-const.js';
 import { hex4 } from './bytes.js';
 import { DecodeError, NeedMoreData } from './errors.js';
-import { buildEcho, parseEcho, type Echo } from './icmpv6.js';
+import { buildEcho, parseEcho, type Echo } from '../generic/shared/icmpv6.js';
 import { linkLocalFromLink } from '../generic/shared/g3-address.js';
 import type { G3Node } from './netstack.js';
 import { SHORT_NONE } from './stack-context.js';

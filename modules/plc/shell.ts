@@ -4,6 +4,7 @@ import type { RunServiceFn } from '../generic/services.js';
 import type { ShellPrint } from '../generic/shell.js';
 import { hex4, toHex } from './bytes.js';
 import type { G3Stack } from './stack.js';
+import { formatCounters } from '../generic/shared/format.js';
 
 const MODULATIONS = ['ROBO', 'DBPSK', 'DQPSK', 'D8PSK'] as const;
 
@@ -27,10 +28,7 @@ function routes(g3: G3Stack, out: ShellPrint, now: number): void {
 }
 
 function stats(g3: G3Stack, out: ShellPrint): void {
-  const kv = (o: { [k: string]: number }): string =>
-    Object.keys(o)
-      .map((k) => `${k}=${o[k]}`)
-      .join(' ');
+  const kv = formatCounters;
   const c = g3.counters;
   const node = g3.node;
   const mac = node.mac;

@@ -36,3 +36,33 @@ describe('SYS TIME on the mps2-an386 concentrator', function () {
     assert.ok((await nowOf()) >= 1800000000);
   });
 });
+
+// On the meters the wall clock is the host's (board_set_time_ms, lin's equivalent): SYS TIME sets
+// it there, and what the host adds to its own clock is the offset.ms printed.
+for (const platform of ['lin', 'mps2-an386'] as const) {
+  describe(`SYS TIME sets the host's clock on the ${platform} meter`, function () {
+    this.timeout(90000);
+    let node: FirmwareNode;
+    before(async () => {
+      node = await FirmwareNode.start({ platform, role: 'meter' });
+      await node.waitFor(/^PARTS started$/);
+    });
+    after(async () => {
+      await node.stop();
+    });
+
+    it('the clock read back is the one set plus the time elapsed; offset.ms is what the host adds', async () => {
+      const set = (await node.command('SYS TIME 1800000000', /^time=/)).at(-1)!;
+      const m = /^time=(\d+) previous=(\d+) offset\.ms=(-?\d+)$/.exec(set);
+      assert.ok(m, set);
+      assert.ok(Number(m[1]) >= 1800000000 && Number(m[1]) < 1800000005, set);
+      // offset.ms = the date set minus the host's own clock when it was set (previous, before any earlier set)
+      const own = Number(m[2]) * 1000;
+      assert.ok(Math.abs(1800000000 * 1000 - Number(m[3]) - own) < 2000, set);
+      const read = (await node.command('SYS TIME', /^time=/)).at(-1)!;
+      const t = Number(/^time=(\d+)/.exec(read)![1]);
+      assert.ok(t >= 1800000000 && t < 1800000030, read);
+      assert.match(read, new RegExp(` offset\\.ms=${m[3]}$`), 'the offset stays');
+    });
+  });
+}

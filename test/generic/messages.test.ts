@@ -16,6 +16,7 @@ const CONTRACTS = ([...Object.values(requests), ...Object.values(answers), ...Ob
   (v): v is Contract<unknown> => typeof v === 'object' && v !== null && 'valid' in v,
 );
 import { LegalLink } from '../../modules/nonlegal/meter/legal.js';
+import { PendingRequests } from '../../modules/generic/shared/pending.js';
 import type { RunServiceFn } from '../../modules/generic/services.js';
 import type { TimerModule, TimerHandle } from '../../modules/generic/timer.js';
 
@@ -141,5 +142,42 @@ describe('LegalLink matches LEGAL answers by request id', () => {
     timers[0]!();
     assert.equal(await r, undefined);
     assert.equal(l.stats.timeouts, 1);
+  });
+});
+
+describe('PendingRequests: requests waiting for the answer with their id (generic/shared/pending.ts)', () => {
+  it('bounded, matched by id, timed out once, and a taken request never times out', () => {
+    const armed = new Map<TimerHandle, () => void>();
+    const timers: TimerModule = {
+      set: (cb) => {
+        const h = { id: armed.size + 1 };
+        armed.set(h, cb as () => void);
+        return h;
+      },
+      repeat: () => ({ id: 0 }),
+      schedule: () => {},
+      clear: (h) => void (h && armed.delete(h)),
+      delay: () => {},
+    };
+    const p = new PendingRequests<string>(timers, 2, 1000);
+    const timedOut: string[] = [];
+    const a = p.open('a', (w) => timedOut.push(w));
+    const b = p.open('b', (w) => timedOut.push(w));
+    assert.ok(a > 0 && b > 0 && a !== b);
+    assert.equal(p.full, true);
+    assert.equal(
+      p.open('c', () => {}),
+      0,
+      'refused at the bound',
+    );
+    assert.equal(p.peek(b), 'b');
+    assert.equal(p.peek('x'), undefined);
+    assert.equal(p.take(b), 'b');
+    assert.equal(p.take(b), undefined, 'a second answer finds nothing');
+    assert.equal(armed.size, 1, "b's time-out stopped");
+    for (const cb of [...armed.values()]) cb();
+    assert.deepEqual(timedOut, ['a']);
+    assert.equal(p.size, 0);
+    assert.equal(p.take(a), undefined);
   });
 });

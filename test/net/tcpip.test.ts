@@ -21,6 +21,7 @@ import {
 } from '../../modules/generic/ids.js';
 import { buildUdp, parsePacket, upperLayerChecksum as checksum } from '../../modules/generic/shared/ipv6.js';
 import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
+import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, buildEcho, parseEcho } from '../../modules/generic/shared/icmpv6.js';
 import { AdpService } from '../../modules/plc/adp-service.js';
 import type { G3Stack } from '../../modules/plc/stack.js';
 import { ALL_NODES, startTcpip } from '../../modules/nonlegal/net/tcpip.js';
@@ -285,6 +286,16 @@ describe('NON-LEGAL TCPIP and APP over a fake ADP link', () => {
     assert.equal(tcpM.drops.noPort, 2);
     assert.equal(tcpM.counters.icmpErrorsOut, 1); // none for a multicast destination
     assert.equal(adpM.counters.sent >= 1, true);
+    // ICMPv6 echo: answered with the shared echo codec's reply, from the address asked
+    meter.sent.length = 0;
+    const data = Uint8Array.of(1, 2, 3);
+    tcpM.input(buildEcho(src, dst, { type: ICMPV6_ECHO_REQUEST, identifier: 0x1234, sequence: 7, data }), 0, false);
+    w.run();
+    assert.equal(meter.sent.length, 1);
+    const pong = parseEcho(meter.sent[0]!);
+    assert.deepEqual(pong.echo, { type: ICMPV6_ECHO_REPLY, identifier: 0x1234, sequence: 7, data });
+    assert.deepEqual([pong.ip.src, pong.ip.dst, pong.ip.hopLimit], [dst, src, 64]);
+    assert.deepEqual([tcpM.counters.echoIn, tcpM.counters.echoOut], [1, 1]);
   });
 });
 

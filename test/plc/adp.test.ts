@@ -10,7 +10,7 @@ import {
   fragment,
 } from '../../modules/plc/adp.js';
 import { compressIphc, decompressIphc, type IphcOptions } from '../../modules/plc/iphc.js';
-import { buildEcho, parseEcho } from '../../modules/plc/icmpv6.js';
+import { buildEcho, parseEcho } from '../../modules/generic/shared/icmpv6.js';
 import { buildUdp } from '../../modules/generic/shared/ipv6.js';
 import { iidFromLink, linkLocalFromLink, type LinkAddr } from '../../modules/generic/shared/g3-address.js';
 import { concat } from '../../modules/plc/bytes.js';

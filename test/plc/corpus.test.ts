@@ -15,7 +15,7 @@ import { decodeBeaconPayload, decodeMacFrame, type DecodedMacFrame, type MacAddr
 import { MAC_REASONS } from '../../modules/plc/mac-native.js';
 import { decodeAdpFrame } from '../../modules/plc/adp.js';
 import { decompressIphc } from '../../modules/plc/iphc.js';
-import { parseEcho } from '../../modules/plc/icmpv6.js';
+import { parseEcho } from '../../modules/generic/shared/icmpv6.js';
 import { decodeIpv6 } from '../../modules/generic/shared/ipv6.js';
 import { decodeLoadng } from '../../modules/plc/loadng.js';
 import { decodeEap, decodePsk } from '../../modules/plc/eap-psk.js';

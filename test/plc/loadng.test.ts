@@ -3,7 +3,7 @@ import { LoadngType } from '../../modules/plc/loadng-const.js';
 import { decodeLoadng, encodeLoadng, linkCost, LoadngRouter, type LoadngParams } from '../../modules/plc/loadng.js';
 import { G3Node } from '../../modules/plc/netstack.js';
 import type { MacTx } from '../../modules/plc/mac.js';
-import { buildEcho, parseEcho } from '../../modules/plc/icmpv6.js';
+import { buildEcho, parseEcho } from '../../modules/generic/shared/icmpv6.js';
 import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
 import { eui, hex, nodeCrypto, toH } from './helpers.js';
 

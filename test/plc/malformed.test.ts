@@ -5,7 +5,7 @@ import { MacFrameType } from '../../modules/plc/mac-const.js';
 import { decodeBeaconPayload, decodeMacFrame, encodeBeaconRequest, encodeMacFrame } from '../../modules/plc/mac-frame.js';
 import { decodeAdpFrame, encodeEsc, encodeFragHeader, encodeMeshHeader } from '../../modules/plc/adp.js';
 import { compressIphc, decompressIphc } from '../../modules/plc/iphc.js';
-import { buildEcho, parseEcho } from '../../modules/plc/icmpv6.js';
+import { buildEcho, parseEcho } from '../../modules/generic/shared/icmpv6.js';
 import { buildUdp, decodeIpv6 } from '../../modules/generic/shared/ipv6.js';
 import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
 import { decodeLoadng, encodeLoadng, LoadngRouter } from '../../modules/plc/loadng.js';

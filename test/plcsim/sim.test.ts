@@ -10,7 +10,7 @@ import { Medium } from '../../emulator/medium/medium.js';
 import { MsgType, AddrMode } from '../../emulator/medium/port.js';
 import { generateTopology, parseSimArgs, runSim, UsageError } from '../../emulator/sim.js';
 import { compressIphc } from '../../modules/plc/iphc.js';
-import { buildEcho } from '../../modules/plc/icmpv6.js';
+import { buildEcho } from '../../modules/generic/shared/icmpv6.js';
 import { linkLocalFromLink } from '../../modules/generic/shared/g3-address.js';
 import { encodeMacFrame } from '../../modules/plc/mac-frame.js';
 import { MacFrameType } from '../../modules/plc/mac-const.js';

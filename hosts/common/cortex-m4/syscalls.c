@@ -91,7 +91,7 @@ int _getpid(void)
 }
 
 /* Wall clock for Date: milliseconds since reset plus an offset that clock synchronisation sets
- * (board_set_time_ms). Until then the meter's time starts at the epoch, as an RTC without a
+ * (board_set_time_ms: SYS TIME, through xs_sys_set_time). Until then the meter's time starts at the epoch, as an RTC without a
  * backup battery would. */
 #include <sys/time.h>
 static int64_t time_offset_ms;
@@ -99,6 +99,11 @@ static int64_t time_offset_ms;
 void board_set_time_ms(int64_t now_ms)
 {
 	time_offset_ms = now_ms - (int64_t)board_millis();
+}
+
+int64_t board_time_offset_ms(void)
+{
+	return time_offset_ms;
 }
 
 int _gettimeofday(struct timeval *tv, void *tz)

@@ -2,7 +2,7 @@
 // (big-endian) for 6LoWPAN, LOADng, LBP, EAP, DLMS; little-endian for 802.15.4 MAC fields.
 // Under generic/shared/, so any part may import it: the classes are hardened (instances are
 // each codec's own).
-import { DecodeError, NeedMoreData } from './errors.js';
+import { DecodeError, NeedMoreData, seal } from './errors.js';
 
 export class ByteReader {
   readonly bytes: Uint8Array;
@@ -176,12 +176,5 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-const seal: (v: object) => void =
-  typeof harden === 'function'
-    ? harden
-    : (v) => {
-        Object.freeze(v);
-        Object.freeze((v as { prototype?: object }).prototype);
-      };
 seal(ByteReader);
 seal(ByteWriter);

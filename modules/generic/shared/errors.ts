@@ -36,7 +36,11 @@ export class EncodeError extends Error {
   override name = 'EncodeError';
 }
 
-const seal: (v: object) => void =
+/**
+ * harden() on XS (after lockdown); a freeze of the value and its prototype on Node. The one
+ * sealing of generic/shared/: every module here seals its exports with it.
+ */
+export const seal: (v: object) => void =
   typeof harden === 'function'
     ? harden
     : (v) => {
@@ -46,3 +50,4 @@ const seal: (v: object) => void =
 seal(DecodeError);
 seal(NeedMoreData);
 seal(EncodeError);
+seal(seal);

@@ -3,6 +3,7 @@
 // node's link-local address is fe80::PAN:00ff:fe00:XXXX; an EUI-64 gives its IID with the U/L bit
 // inverted. The one home of this rule for PLC (IPHC, ADP, MAC nonce) and NON-LEGAL (TCPIP).
 // Under generic/shared/, so any part may import it: its exports are hardened.
+import { seal } from './errors.js';
 
 /** Link-layer address as seen by ADP: short (16-bit) or EUI-64 (most significant byte first). */
 export type LinkAddr = number | Uint8Array;
@@ -58,11 +59,4 @@ export function shortFromAddress(a: Uint8Array): number {
   return ((a[14] as number) << 8) | (a[15] as number);
 }
 
-const seal: (v: object) => void =
-  typeof harden === 'function'
-    ? harden
-    : (v) => {
-        Object.freeze(v);
-        Object.freeze((v as { prototype?: object }).prototype);
-      };
 for (const f of [panShortBytes, iidFromLink, addressFromPrefix, linkLocalFromLink, shortFromAddress]) seal(f);

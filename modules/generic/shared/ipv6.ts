@@ -5,7 +5,7 @@
 // checked). Addresses: generic/shared/g3-address.ts. Under generic/shared/, so any part may
 // import it: its exports are hardened.
 import { ByteReader, ByteWriter } from './bytes.js';
-import { EncodeError } from './errors.js';
+import { EncodeError, seal } from './errors.js';
 
 export const IPV6_HEADER = 40;
 export const UDP_HEADER = 8;
@@ -116,11 +116,4 @@ export function parsePacket(p: Uint8Array): Ipv6Packet | Ipv6Drop {
   return { nh, src, dst, upper };
 }
 
-const seal: (v: object) => void =
-  typeof harden === 'function'
-    ? harden
-    : (v) => {
-        Object.freeze(v);
-        Object.freeze((v as { prototype?: object }).prototype);
-      };
 for (const f of [encodeIpv6, decodeIpv6, upperLayerChecksum, buildUdp, parsePacket]) seal(f);

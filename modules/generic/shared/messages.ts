@@ -6,6 +6,8 @@
 // queue order. The contracts themselves are in metro-requests.ts, metro-answers.ts and
 // net-messages.ts, so that a part loads only the checks it uses (RAM on the STM32F405).
 // Importable by every part (generic/shared/): its exports are hardened.
+import { seal } from './errors.js';
+import { formatCounters } from './format.js';
 
 // ---- payload types ----
 
@@ -131,19 +133,7 @@ export function accept<T>(
   return undefined;
 }
 
-/** "name=count ..." of the non-zero counts, for a stats line ("" when none). */
-export function formatMalformed(malformed: MalformedCounts): string {
-  return Object.keys(malformed)
-    .map((k) => `${k}=${malformed[k]}`)
-    .join(' ');
-}
+/** "name=count ..." of the non-zero counts, for a stats line ("" when none): the counters formatter. */
+export const formatMalformed: (malformed: MalformedCounts) => string = formatCounters;
 
-/** harden() on XS (after lockdown); a freeze of the value and its prototype on Node. */
-export const seal: (v: object) => void =
-  typeof harden === 'function'
-    ? harden
-    : (v) => {
-        Object.freeze(v);
-        Object.freeze((v as { prototype?: object }).prototype);
-      };
-for (const f of [isObj, isInt, isReq, contract, accept, formatMalformed, seal]) seal(f);
+for (const f of [isObj, isInt, isReq, contract, accept]) seal(f);

@@ -3,7 +3,6 @@
 import { X_METRO_SET_DATA, X_METRO_INSTANT, X_METRO_EVENTS, X_METRO_CLOCK, X_METRO_RELAY_STATE } from '../ids.js';
 import {
   contract,
-  seal,
   isObj,
   isReq,
   METRO_GET_DATA_MAX,
@@ -14,6 +13,7 @@ import {
   type MetroClock,
   type MetroRelayState,
 } from './messages.js';
+import { seal } from './errors.js';
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
 const allNum = (o: unknown, keys: readonly string[]): boolean => isObj(o) && keys.every((k) => isNum(o[k]));

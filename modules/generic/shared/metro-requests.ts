@@ -3,7 +3,6 @@
 import { X_METRO_GET_DATA, X_METRO_GET_INSTANT, X_METRO_GET_EVENTS, X_METRO_SET_CLOCK, X_METRO_RELAY } from '../ids.js';
 import {
   contract,
-  seal,
   isObj,
   isInt,
   isReq,
@@ -15,6 +14,7 @@ import {
   type MetroSetClock,
   type MetroRelay,
 } from './messages.js';
+import { seal } from './errors.js';
 
 export const METRO_GET_DATA = contract<MetroGetData>(
   X_METRO_GET_DATA,

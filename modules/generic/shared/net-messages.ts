@@ -15,7 +15,6 @@ import {
 } from '../ids.js';
 import {
   contract,
-  seal,
   isObj,
   isInt,
   isReq,
@@ -30,6 +29,7 @@ import {
   type AdpDeviceConfirm,
   type AppRxEvent,
 } from './messages.js';
+import { seal } from './errors.js';
 
 /** IPv6 packets on the ADP service: a 40-byte header and an 8-byte UDP header at least, 1280 at most. */
 export const ADP_PACKET_MIN = 48;

@@ -1,5 +1,5 @@
 // Request ids for messages that expect an answer (messages.ts): the answer echoes `req`.
-import { seal } from './messages.js';
+import { seal } from './errors.js';
 
 /** Request ids: 1..0xFFFF, wrapping, never 0 (0 is free for unsolicited messages). */
 export class RequestIds {

@@ -22,6 +22,8 @@ import type { RunServiceFn } from '../../generic/services.js';
 import type { Message } from '../../generic/kernel.js';
 import type { ShellPrint } from '../../generic/shell.js';
 import type { Tcpip } from '../net/tcpip.js';
+import { formatCounters } from '../../generic/shared/format.js';
+import { boundOf } from '../../generic/shared/pending.js';
 
 /** 0xF0B1: in the 0xF0B0..0xF0BF range that RFC 6282 NHC compresses to 4 bits per port. */
 export const APP_PORT = 0xf0b1;
@@ -42,8 +44,14 @@ const DATASET = 56;
 const DATA_HEADER = 5;
 const TEST_HEADER = 5;
 const TEST_MAX = 1024;
-/** METRO requests waiting for their X_METRO_SET_DATA. */
+/** Default of the METRO requests waiting for their X_METRO_SET_DATA (manifest parts.nonlegal.appMetroPendingMax). */
 const METRO_PENDING_MAX = 4;
+
+/** APP's bounds (manifest parts.nonlegal.appMetroPendingMax, deviceLookupMax); defaults above and in devices.ts. */
+export interface AppBounds {
+  metroPendingMax?: number | undefined;
+  deviceLookupMax?: number | undefined;
+}
 const TIMEOUT_MS = 30000;
 const FIELDS = ['P', 'Q', 'A+', 'A-', 'R+', 'R-'];
 
@@ -74,6 +82,7 @@ export class App {
   private op: Op | null = null;
   private id = 0;
   private readonly metroWait: Pending[] = [];
+  private readonly metroPendingMax: number;
   private readonly metroIds = new RequestIds();
   private lookup: DeviceLookup | undefined; // created on the first lookup by index
   readonly malformedMessages: MalformedCounts = {};
@@ -85,7 +94,9 @@ export class App {
     private readonly rs: RunServiceFn,
     readonly task: number,
     private readonly ip: Tcpip,
+    private readonly bounds: AppBounds = {},
   ) {
+    this.metroPendingMax = boundOf(bounds.metroPendingMax ?? METRO_PENDING_MAX, 'appMetroPendingMax');
     ip.bind(APP_PORT, task);
     this.timer = rs('timer.create', { name: 'APP', period: TIMEOUT_MS, repeat: false, onTimer: () => this.timeout() });
     this.dispatch.set(APP_FW_UPDATE_REQUEST, (s, p, d) => this.fwUpdate(s, p, d));
@@ -150,7 +161,7 @@ export class App {
     const status =
       metro === undefined
         ? APP_NO_METROLOGY
-        : this.metroWait.length >= METRO_PENDING_MAX
+        : this.metroWait.length >= this.metroPendingMax
           ? APP_BUSY
           : this.rs('msg.send', this.task, metro, METRO_GET_DATA.id, { req, n }) !== 0
             ? APP_BUSY
@@ -200,7 +211,7 @@ export class App {
     this.op = op;
     this.rs('timer.start', this.timer, TIMEOUT_MS);
     if (meter > 0) return this.go();
-    (this.lookup ??= new DeviceLookup(this.rs, this.task, this.rs('timer.module'))).resolve(meter).then(
+    (this.lookup ??= new DeviceLookup(this.rs, this.task, this.rs('timer.module'), this.bounds.deviceLookupMax)).resolve(meter).then(
       (short) => {
         if (this.op !== op) return; // timed out meanwhile
         op.meter = short;
@@ -308,9 +319,7 @@ export class App {
   }
 
   stats(): string {
-    return `app port=${APP_PORT} ${Object.keys(this.counters)
-      .map((k) => `${k}=${this.counters[k as keyof App['counters']]}`)
-      .join(' ')} dropped{${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed })}}\r\n`;
+    return `app port=${APP_PORT} ${formatCounters(this.counters)} dropped{${formatMalformed({ ...this.malformedMessages, ...this.lookup?.malformed })}}\r\n`;
   }
 }
 
@@ -318,8 +327,8 @@ function hex4(v: number): string {
   return (v & 0xffff).toString(16).padStart(4, '0');
 }
 
-export function startApp(rs: RunServiceFn, task: number, ip: Tcpip): App {
-  const app = new App(rs, task, ip);
+export function startApp(rs: RunServiceFn, task: number, ip: Tcpip, bounds: AppBounds = {}): App {
+  const app = new App(rs, task, ip, bounds);
   rs(
     'shell.register',
     'APP',

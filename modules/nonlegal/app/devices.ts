@@ -4,16 +4,16 @@
 // matched by request id; a malformed or unmatched one is dropped and counted.
 import { ADP_SUCCESS, ADP_NO_DEVICE, ADP_NOT_COORDINATOR } from '../../generic/ids.js';
 import { accept, type MalformedCounts } from '../../generic/shared/messages.js';
-import { RequestIds } from '../../generic/shared/request-ids.js';
+import { PendingRequests, boundOf } from '../../generic/shared/pending.js';
 import { ADP_DEVICE_REQUEST, ADP_DEVICE_CONFIRM } from '../../generic/shared/net-messages.js';
 import type { RunServiceFn } from '../../generic/services.js';
 import type { Message } from '../../generic/kernel.js';
-import type { TimerModule, TimerHandle } from '../../generic/timer.js';
+import type { TimerModule } from '../../generic/timer.js';
 
 /** How long PLC's ADP task may take to answer, ms. */
 const DEVICE_TIMEOUT_MS = 5000;
-/** Lookups waiting at once (one per running operation; room for a few). */
-const MAX_WAITING = 4;
+/** Default of the lookups waiting at once (manifest parts.nonlegal.deviceLookupMax): one per running operation, room for a few. */
+export const LOOKUP_MAX_WAITING = 4;
 
 /** True for a short address 1..0x7FFF, or -i for the i-th device of `PLC DEVICES` (1-based). */
 export function validMeter(meter: number): boolean {
@@ -27,20 +27,21 @@ interface Waiter {
   whole?: (c: { short: number; eui64: Uint8Array; count: number }) => void;
   reject: (e: Error) => void;
   meter: number;
-  timer: TimerHandle;
 }
 
 export class DeviceLookup {
   readonly malformed: MalformedCounts = {};
   stray = 0;
-  private readonly waiting = new Map<number, Waiter>();
-  private readonly ids = new RequestIds();
+  private readonly waiting: PendingRequests<Waiter>;
 
   constructor(
     private readonly rs: RunServiceFn,
     private readonly task: number,
-    private readonly timers: TimerModule,
-  ) {}
+    timers: TimerModule,
+    maxWaiting = LOOKUP_MAX_WAITING,
+  ) {
+    this.waiting = new PendingRequests(timers, boundOf(maxWaiting, 'deviceLookupMax'), DEVICE_TIMEOUT_MS);
+  }
 
   /** The index-th device of ADP's device table (0-based): its short address, EUI-64 and the table's size. */
   entry(index: number): Promise<{ short: number; eui64: Uint8Array; count: number }> {
@@ -63,16 +64,12 @@ export class DeviceLookup {
   ): void {
     const adp = this.rs('task.find', 'ADP');
     if (adp === undefined) return reject(new Error('no PLC device table'));
-    if (this.waiting.size >= MAX_WAITING) return reject(new Error('PLC device table busy'));
-    const req = this.ids.next();
-    const timer = this.timers.set(() => {
-      this.waiting.delete(req);
-      reject(new Error('PLC device table did not answer'));
-    }, DEVICE_TIMEOUT_MS);
-    this.waiting.set(req, { resolve, reject, meter, timer, ...(whole ? { whole } : {}) });
+    const req = this.waiting.open({ resolve, reject, meter, ...(whole ? { whole } : {}) }, () =>
+      reject(new Error('PLC device table did not answer')),
+    );
+    if (req === 0) return reject(new Error('PLC device table busy'));
     if (this.rs('msg.send', this.task, adp, ADP_DEVICE_REQUEST.id, { req, index: -meter - 1 }) !== 0) {
-      this.timers.clear(timer);
-      this.waiting.delete(req);
+      this.waiting.take(req);
       reject(new Error('PLC device table busy'));
     }
   }
@@ -81,13 +78,11 @@ export class DeviceLookup {
   onMessage(m: Message): boolean {
     if (m.id !== ADP_DEVICE_CONFIRM.id) return false;
     const p = accept(ADP_DEVICE_CONFIRM, m, this.malformed);
-    const w = p ? this.waiting.get(p.req) : undefined;
+    const w = p ? this.waiting.take(p.req) : undefined;
     if (!p || !w) {
       if (p) this.stray++;
       return true;
     }
-    this.waiting.delete(p.req);
-    this.timers.clear(w.timer);
     if (p.status === ADP_SUCCESS) {
       if (w.whole) w.whole({ short: p.short, eui64: p.eui64, count: p.count });
       else w.resolve(p.short);

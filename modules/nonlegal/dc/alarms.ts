@@ -24,6 +24,7 @@ import { items, num, octets, lnKey, obis } from '../cosem/data.js';
 import { fromDateTime } from '../cosem/clock.js';
 import type { UplinkAlarm, UplinkSink } from './headend/records.js';
 import { DEFAULT_ALARM_FILTER } from '../cosem/cosem-const.js';
+import { formatCounters } from '../../generic/shared/format.js';
 
 /** The meters' alarm Push setup (push.ts): its LN is the body's second element. */
 const ALARM_PUSH_LN = lnKey(obis('0.4.25.9.0.255'));
@@ -317,10 +318,7 @@ export class AlarmCenter {
   }
 
   stats(): string {
-    const kv = (o: { [k: string]: number }) =>
-      Object.keys(o)
-        .map((k) => `${k}=${o[k]}`)
-        .join(' ');
+    const kv = formatCounters;
     return `DC ALARMS STATS ${kv(this.counters)} entries=${this.entries.size}/${this.cfg.maxMeters * this.cfg.maxCodes} waiting=${this.waiting} dropped{${kv(this.drops)}}\r\n`;
   }
 }

@@ -37,6 +37,7 @@ import { items, num, octets, dateTimeOf } from '../cosem/data.js';
 import type { Tcpip } from '../net/tcpip.js';
 import type { CryptoDriver } from 'drivers/crypto/crypto-driver';
 import { fromDateTime } from '../cosem/clock.js';
+import { formatCounters } from '../../generic/shared/format.js';
 
 export const REPLY_TIMEOUT_MS = 30000;
 /**
@@ -396,9 +397,7 @@ export function startDlmsClient(rs: RunServiceFn, ip: Tcpip, cfg: DlmsClientConf
   );
   rs('shell.register', 'DLMS', 'CLIENT', 0, '- DLMS client over UDP 4059: datagrams, APDU bytes, stale replies, time-outs', (_p, out) => {
     out(
-      `dlms.client port=${WPort.UDP_PORT} ${Object.keys(c.counters)
-        .map((k) => `${k}=${c.counters[k as keyof DlmsUdpClient['counters']]}`)
-        .join(' ')} dropped{${formatMalformed({ ...c.malformed, ...c.devices.malformed })}}\r\n`,
+      `dlms.client port=${WPort.UDP_PORT} ${formatCounters(c.counters)} dropped{${formatMalformed({ ...c.malformed, ...c.devices.malformed })}}\r\n`,
     );
   });
   return c;

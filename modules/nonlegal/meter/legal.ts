@@ -5,37 +5,38 @@
 // contract, or matches no request, is dropped and counted.
 import type { RunServiceFn } from '../../generic/services.js';
 import type { Message, Payload } from '../../generic/kernel.js';
-import type { TimerModule, TimerHandle } from '../../generic/timer.js';
+import type { TimerModule } from '../../generic/timer.js';
 import type { Contract, MalformedCounts } from '../../generic/shared/messages.js';
-import { RequestIds } from '../../generic/shared/request-ids.js';
+import { PendingRequests, boundOf } from '../../generic/shared/pending.js';
 
 interface Waiter {
   answer: Contract<unknown>;
   resolve: (payload: unknown) => void;
-  timer: TimerHandle;
 }
 
-/** At most this many requests wait for LEGAL at a time; more resolve undefined. */
-const MAX_WAITING = 8;
+/** Default of the requests waiting for LEGAL at a time (manifest parts.nonlegal.optical.legalMaxWaiting); more resolve undefined. */
+export const LEGAL_MAX_WAITING = 8;
 
 export class LegalLink {
   readonly stats = { requests: 0, timeouts: 0, refused: 0, stray: 0 };
   readonly malformed: MalformedCounts = {};
   task = 0;
-  private readonly waiting = new Map<number, Waiter>();
-  private readonly ids = new RequestIds();
+  private readonly waiting: PendingRequests<Waiter>;
 
   constructor(
     private readonly rs: RunServiceFn,
-    private readonly timer: TimerModule,
-    private readonly timeoutMs: number,
-  ) {}
+    timer: TimerModule,
+    timeoutMs: number,
+    maxWaiting = LEGAL_MAX_WAITING,
+  ) {
+    this.waiting = new PendingRequests(timer, boundOf(maxWaiting, 'legalMaxWaiting'), timeoutMs);
+  }
 
   /** The owning task's handler: true when the message was an answer this link waited for. */
   onMessage(m: Message): boolean {
     const p = m.payload as { readonly req?: unknown } | null | undefined;
     const req = typeof p === 'object' && p !== null ? p.req : undefined;
-    const w = typeof req === 'number' ? this.waiting.get(req) : undefined;
+    const w = this.waiting.peek(req);
     if (!w || w.answer.id !== m.id) {
       this.stats.stray++;
       return false;
@@ -44,8 +45,7 @@ export class LegalLink {
       this.malformed[w.answer.name] = (this.malformed[w.answer.name] ?? 0) + 1;
       return true; // dropped: the request times out
     }
-    this.waiting.delete(req as number);
-    this.timer.clear(w.timer);
+    this.waiting.take(req as number);
     w.resolve(p);
     return true;
   }
@@ -57,21 +57,16 @@ export class LegalLink {
     answer: Contract<A>,
   ): Promise<A | undefined> {
     const metro = this.rs('task.find', 'METRO');
-    if (metro === undefined || this.waiting.size >= MAX_WAITING) {
+    if (metro === undefined || this.waiting.full) {
       this.stats.refused++;
       return Promise.resolve(undefined);
     }
-    const req = this.ids.next();
     this.stats.requests++;
     return new Promise((resolve) => {
-      this.waiting.set(req, {
-        answer: answer as Contract<unknown>,
-        resolve: resolve as (payload: unknown) => void,
-        timer: this.timer.set(() => {
-          this.waiting.delete(req);
-          this.stats.timeouts++;
-          resolve(undefined);
-        }, this.timeoutMs),
+      const waiter: Waiter = { answer: answer as Contract<unknown>, resolve: resolve as (payload: unknown) => void };
+      const req = this.waiting.open(waiter, () => {
+        this.stats.timeouts++;
+        resolve(undefined);
       });
       this.rs('msg.send', this.task, metro, request.id, { ...payload, req } as unknown as Payload);
     });

@@ -42,6 +42,10 @@ export interface MeterConfig {
   maxDataDepth?: number;
   /** The Image transfer object (0.0.44.0.0.255) and its bounds; absent: no such object. */
   imageTransfer?: ImageTransferConfig;
+  /** Open associations at once (manifest parts.nonlegal.optical.maxAssociations). Default 8. */
+  maxAssociations?: number;
+  /** Requests waiting for LEGAL at once (manifest parts.nonlegal.optical.legalMaxWaiting). Default 8. */
+  legalMaxWaiting?: number;
 }
 
 const MAX_EVENTS = METRO_GET_EVENTS_MAX; // entries of each event log read from LEGAL (its newest)
@@ -323,6 +327,7 @@ export function createMeter(
     },
     maxPduSize: 1024,
     ...(cfg.maxDataDepth === undefined ? {} : { maxDataDepth: cfg.maxDataDepth }),
+    ...(cfg.maxAssociations === undefined ? {} : { maxAssociations: cfg.maxAssociations }),
   });
   return meter;
 }

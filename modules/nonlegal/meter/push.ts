@@ -21,6 +21,7 @@ import { CosemData, PushSetup, def, type CosemObject } from '../cosem/objects.js
 import { os, u16, u32, obis, lnKey } from '../cosem/data.js';
 import type { SecurityEventKind } from '../cosem/cosem-const.js';
 import { toDateTime } from '../cosem/clock.js';
+import { formatCounters } from '../../generic/shared/format.js';
 
 export const ALARM_PUSH = '0.4.25.9.0.255';
 export const ALARM_REGISTER = '0.0.97.98.0.255';
@@ -219,10 +220,7 @@ export class AlarmPusher {
   }
 
   stats(): string {
-    const kv = (o: { [k: string]: number }) =>
-      Object.keys(o)
-        .map((k) => `${k}=${o[k]}`)
-        .join(' ');
+    const kv = formatCounters;
     return `push ${ALARM_PUSH} queue=${this.queue.length}/${this.capacity}${this.waitingForNetwork ? ' network=down' : ''} register=0x${this.state.register.toString(16)} ${kv(this.counters)} dropped{${kv(this.drops)}}\r\n`;
   }
 }

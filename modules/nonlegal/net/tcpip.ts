@@ -21,8 +21,15 @@ import type { AdpStatus, AdpDataConfirm, AdpDataIndication } from '../../generic
 import { ADP_REGISTER_CONFIRM, ADP_NETWORK_INDICATION, ADP_DATA_CONFIRM, ADP_DATA_INDICATION } from '../../generic/shared/net-messages.js';
 import { IPV6_HEADER, IPV6_MTU, NH_ICMPV6, UDP_HEADER, buildUdp, parsePacket } from '../../generic/shared/ipv6.js';
 import { bytesEqual } from '../../generic/shared/bytes.js';
-import { ICMPV6_DEST_UNREACHABLE, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_PORT_UNREACHABLE, buildIcmp } from './icmpv6.js';
+import {
+  ICMPV6_DEST_UNREACHABLE,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_PORT_UNREACHABLE,
+  buildIcmp,
+  echoReplyFor,
+} from '../../generic/shared/icmpv6.js';
 import { SHORT_NONE, linkLocalFromLink, shortFromAddress } from '../../generic/shared/g3-address.js';
+import { formatCounters } from '../../generic/shared/format.js';
 
 export const LOOPBACK = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 export const ALL_NODES = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
@@ -237,7 +244,9 @@ export class Tcpip {
     if (ip.nh === NH_ICMPV6) {
       if (u[0] === ICMPV6_ECHO_REQUEST && u[1] === 0 && !looped && ip.dst[0] !== 0xff) {
         this.counters.echoIn++;
-        if (!this.toAdp(from, buildIcmp(ip.dst, ip.src, ICMPV6_ECHO_REPLY, 0, u.subarray(4, 8), u.subarray(8)))) this.counters.echoOut++;
+        // parsePacket checked the header, length and checksum: the echo codec finds nothing more to refuse
+        const reply = echoReplyFor(packet, ip.dst) as Uint8Array;
+        if (!this.toAdp(from, reply)) this.counters.echoOut++;
       } else this.drops.icmpOther++; // replies and errors: nobody here asked
       return;
     }
@@ -273,10 +282,7 @@ export class Tcpip {
   }
 
   stats(): string {
-    const kv = (o: { [k: string]: number }): string =>
-      Object.keys(o)
-        .map((k) => `${k}=${o[k]}`)
-        .join(' ');
+    const kv = formatCounters;
     return (
       `tcpip registered=${this.registered ? 1 : 0} joined=${this.joined ? 1 : 0} short=0x${this.short.toString(16).padStart(4, '0')} ` +
       `loopback=${this.loopback ? 1 : 0} inflight=${this.inFlight.size} sockets=${this.sockets.size}\r\n` +

@@ -12,6 +12,7 @@ import type { Message } from '../../generic/kernel.js';
 import { decodeWrapperDatagram, encodeWrapper, WPort, type WrapperPdu } from '../dlms/wrapper.js';
 import { ApduTag } from '../dlms/xdlms-const.js';
 import type { Tcpip } from './tcpip.js';
+import { formatCounters } from '../../generic/shared/format.js';
 
 export const DLMS_UDP_PORT = WPort.UDP_PORT;
 /** Remote (address, port) pairs served at once. */
@@ -159,10 +160,7 @@ export class WrapperUdpServer {
   }
 
   stats(): string {
-    const kv = (o: { [k: string]: number }): string =>
-      Object.keys(o)
-        .map((k) => `${k}=${o[k]}`)
-        .join(' ');
+    const kv = formatCounters;
     return (
       `dlms.udp port=${DLMS_UDP_PORT} wport=${this.wPort} open=${this.open}/${this.slots.length} ${kv(this.counters)}\r\n` +
       `dlms.udp.drop ${kv(this.drops)}\r\n`

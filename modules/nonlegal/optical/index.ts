@@ -67,7 +67,7 @@ export function readoutLines(cfg: OpticalConfig, i: Instant | undefined, now: nu
 
 export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
   const timer = RunService('timer.module') as TimerModule;
-  const legal = new LegalLink(RunService, timer, cfg.legalTimeoutMs);
+  const legal = new LegalLink(RunService, timer, cfg.legalTimeoutMs, cfg.legalMaxWaiting);
   legal.task = RunService('task.create', {
     name: 'DLMS',
     priority: 3,
