@@ -14,6 +14,7 @@ import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
 import { metro } from 'drivers/metrology/metro-driver';
 import { gridModel } from 'drivers/gridmodel/gridmodel';
+import { gridShell } from 'drivers/gridmodel/shell';
 import { CLOCK_MAX, CLOCK_MIN } from './shared/messages.js';
 
 lockdown();
@@ -378,6 +379,9 @@ async function startParts() {
       safeState(`LEGAL entryPoint failed: ${why}`);
       return;
     }
+    // the grid model's commands (METRO LOAD, and HARM, NOISE, LINK unless config.parts.legal
+    // scenario is false), once LEGAL has set the front-end's layout
+    if (part === 'legal') gridShell(shell, gridModel, (cfg.parts.legal as { readonly scenario?: boolean } | undefined)?.scenario !== false);
   }
   partsCycles = platform.cycles();
   print('PARTS started\r\n');
