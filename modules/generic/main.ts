@@ -330,7 +330,7 @@ async function startParts() {
   await flashDrivers?.catch((e) => trace.log(TraceLevel.Error, 'GENERIC', `flash: ${e instanceof Error ? e.message : String(e)}`));
   if (cfg.dlms) {
     try {
-      const [c, o] = await Promise.all([import('drivers/crypto/crypto-driver'), import('./optical-driver.js')]);
+      const [c, o] = await Promise.all([import('drivers/crypto/crypto-driver'), import('drivers/uart/optical')]);
       drivers.crypto = harden(c.dlmsCrypto);
       drivers.optical = harden(o.opticalPort);
       closeOptical = o.closeOpticalPorts;
@@ -342,7 +342,7 @@ async function startParts() {
   // (config.parts.nonlegal.headend: the concentrator on boards with a backhaul UART)
   if ((cfg.parts.nonlegal as { headend?: unknown } | undefined)?.headend) {
     try {
-      const [d, b] = await Promise.all([import('drivers/deflate/deflate-driver'), import('./backhaul-driver.js')]);
+      const [d, b] = await Promise.all([import('drivers/deflate/deflate-driver'), import('drivers/uart/backhaul')]);
       drivers.deflate = harden(d.deflate);
       drivers.backhaul = harden(b.backhaulPort);
     } catch (e) {
