@@ -562,9 +562,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   );
   if (tcName === 'cm4')
     hostFiles.push(
-      ...['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c', 'dataram.c', 'main.c'].map((f) =>
-        join(root, 'hosts', 'common', 'cortex-m4', f),
-      ),
+      ...['cm4.c', 'syscalls.c', 'systick.c', 'regions.c', 'dataram.c', 'main.c'].map((f) => join(root, 'hosts', 'common', 'cortex-m4', f)),
     );
   const commonFiles = ['xsruntime.c', 'image.c'].map((f) => join(root, 'hosts', 'common', f));
   const mbedFiles = [

@@ -1,11 +1,13 @@
 // Driver "gridmodel": the grid model behind driver "metro" on lin and the emulated boards
 // (drivers/gridmodel/xs_gridmodel.c: the front-end model and the STPM34-like second device),
-// granted to LEGAL (manifest config.grants "driver.gridmodel"), whose METRO LOAD, HARM, NOISE and
-// LINK commands shape it. A board with real metering silicon has no such driver.
+// granted to LEGAL (manifest config.grants "driver.gridmodel") for METRO EVENT (grid-events.ts);
+// its METRO LOAD, HARM, NOISE and LINK commands are shell.ts, GENERIC's. A board with real
+// metering silicon has no such driver.
 
 export interface GridModel {
-  /** Scenario of one phase (1..3): Vrms mV, Irms mA, current lag centidegrees (+ inductive). */
-  load(phase: number, mV: number, mA: number, centidegrees: number): void;
+  /** Scenario of one phase (1..3): Vrms mV, Irms mA, current lag centidegrees (+ inductive).
+   * Returns the DSP second it applies from (METRO's record second + 1; 0 before the first). */
+  load(phase: number, mV: number, mA: number, centidegrees: number): number;
   /** Grid frequency of every phase, mHz (45000..55000). */
   frequency(mHz: number): void;
   /** Harmonic of the model (phase, order 2..15, V and I rms per mille of the fundamental,
@@ -20,7 +22,7 @@ export interface GridModel {
 }
 
 export const gridModel: GridModel = {
-  load: native<(phase: number, mV: number, mA: number, centidegrees: number) => void>('xs_gridmodel_load'),
+  load: native<(phase: number, mV: number, mA: number, centidegrees: number) => number>('xs_gridmodel_load'),
   frequency: native<(mHz: number) => void>('xs_gridmodel_frequency'),
   harmonic:
     native<(phase: number, order: number, vPermille: number, iPermille: number, centidegrees: number) => void>('xs_gridmodel_harmonic'),

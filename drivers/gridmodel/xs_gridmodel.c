@@ -86,7 +86,8 @@ static void gm_reload(xsMachine *the)
 		xsUnknownError("metro reload");
 }
 
-/* load(phase 1..METRO_PHASES, Vrms mV, Irms mA, angle centidegrees, + inductive) */
+/* load(phase 1..METRO_PHASES, Vrms mV, Irms mA, angle centidegrees, + inductive) -> the DSP
+ * second the scenario applies from (METRO LOAD's `from second=`; metro_seconds()). */
 void xs_gridmodel_load(xsMachine *the)
 {
 	int phase = xsToInteger(xsArg(0));
@@ -107,6 +108,7 @@ void xs_gridmodel_load(xsMachine *the)
 	p->irms = (float)ma / 1000.0f;
 	p->angle_deg = (float)cdeg / 100.0f;
 	gm_reload(the);
+	xsResult = xsNumber((double)metro_seconds());
 }
 
 /* frequency(mHz): the grid frequency of every phase. */

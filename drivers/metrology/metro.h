@@ -8,4 +8,8 @@
  * the layout's phases. */
 uint8_t metro_start(xsMachine *the);
 
+/* The seconds measured since boot: the DSP second the next measured second carries (METRO's
+ * record second + 1; 0 before the first). METRO LOAD's `from second=`. */
+uint32_t metro_seconds(void);
+
 #endif

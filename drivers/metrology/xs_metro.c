@@ -94,6 +94,11 @@ static void mx_start(xsMachine *the)
 	mx.ready = 1;
 }
 
+uint32_t metro_seconds(void)
+{
+	return mx.dsp.second;
+}
+
 uint8_t metro_start(xsMachine *the)
 {
 	mx_start(the);

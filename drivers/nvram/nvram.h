@@ -15,10 +15,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "nvram_areas.h"             /* generated from modules/generic/shared/nvram-areas.ts */
 
-#ifndef NVRAM_SIZE
-#define NVRAM_SIZE 8192u            /* bytes, as a 64-kbit FRAM */
-#endif
+#define NVRAM_SIZE ((uint32_t)NV_SIZE)  /* bytes, as a 64-kbit FRAM; the areas' split is NV_* */
 #ifndef NVRAM_VOLATILE_SIZE
 #define NVRAM_VOLATILE_SIZE NVRAM_SIZE
 #endif

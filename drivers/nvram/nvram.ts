@@ -2,7 +2,9 @@
 // into one area per part (nvramAreas): LEGAL's is granted as "nvram", PLC's as "plcstore",
 // NON-LEGAL's as "nvstore" (manifest config.grants). Offsets are bytes from 0;
 // a write may be torn by a power cut (in 16-byte bursts), so callers keep their records
-// power-fail safe. info() says whether it is backed by a file, volatile, or absent.
+// power-fail safe. info() says whether it is backed by a file, volatile, or absent. The areas'
+// sizes have one definition, generic/shared/nvram-areas.ts (C: gen/nvram_areas.h).
+import { NV_NONLEGAL, NV_PLC, NV_SPLIT_MIN } from 'generic/shared/nvram-areas';
 
 export interface NvramDriver {
   /** Fills view with the bytes at offset; RangeError outside the NVRAM. */
@@ -21,9 +23,6 @@ export const nvram: NvramDriver = {
   capacity: native<() => number>('xs_nvram_capacity'),
   info: native<() => string>('xs_nvram_info'),
 };
-
-/** Bytes at the end of the NVRAM kept for NON-LEGAL (driver "nvstore"): invocation counters, DRBG seed, transferred keys. */
-export const NONLEGAL_NVRAM = 512;
 
 /**
  * A window [base, base + size) of the NVRAM as a driver of its own: offsets are area-relative and
@@ -50,15 +49,14 @@ export function nvramArea(d: NvramDriver, base: number, size: number): NvramDriv
 
 /**
  * From one NVRAM: LEGAL's area (the billing records and the event journal) from 0, then PLC's
- * (driver "plcstore", 32 bytes: the MAC frame counter's record, two 16-byte copies, plc/fc-store.ts;
- * taken from LEGAL's journal, whose records are 32 bytes: one record fewer, the least LEGAL can
- * give), then NON-LEGAL's at the end. An NVRAM under 2 KB (none: size 0) stays LEGAL's whole.
- * (No constant for PLC's size: every name costs a key on the STM32F405.)
+ * (driver "plcstore", NV_PLC bytes: taken from LEGAL's journal, whose records are 32 bytes: one
+ * record fewer, the least LEGAL can give), then NON-LEGAL's NV_NONLEGAL at the end. An NVRAM under
+ * NV_SPLIT_MIN bytes (none: size 0) stays LEGAL's whole.
  */
 export function nvramAreas(d: NvramDriver): { legal: NvramDriver; plc: NvramDriver; nonlegal: NvramDriver } {
   const total = d.capacity();
-  const nl = total >= 4 * NONLEGAL_NVRAM ? NONLEGAL_NVRAM : 0,
-    plc = nl ? 32 : 0;
+  const nl = total >= NV_SPLIT_MIN ? NV_NONLEGAL : 0,
+    plc = nl ? NV_PLC : 0;
   const legal = total - nl - plc;
   return { legal: nvramArea(d, 0, legal), plc: nvramArea(d, legal, plc), nonlegal: nvramArea(d, total - nl, nl) };
 }

@@ -26,6 +26,8 @@ export interface FlashConfig {
 /** The chip's side (xs_spinor.c). */
 export interface SpiNor {
   info(): string;
+  /** Bytes of the chip found, 0 where none answered (a number: never parsed from info()). */
+  capacity(): number;
   read(addr: number, view: ArrayBufferView): void;
   program(addr: number, view: ArrayBufferView): void;
   erase(addr: number): void;
@@ -34,6 +36,7 @@ export interface SpiNor {
 
 export const spinor: SpiNor = {
   info: native<() => string>('xs_spinor_info'),
+  capacity: native<() => number>('xs_spinor_capacity'),
   read: native<(addr: number, view: ArrayBufferView) => void>('xs_spinor_read'),
   program: native<(addr: number, view: ArrayBufferView) => void>('xs_spinor_program'),
   erase: native<(addr: number) => void>('xs_spinor_erase'),
@@ -171,7 +174,7 @@ export function startFlash(
 ): void {
   const PART_ORDER = parts;
   const chip = spinor.info();
-  const size = Number(/size=(\d+)/.exec(chip)?.[1] ?? 0);
+  const size = spinor.capacity();
   const bad = chip.startsWith('absent') ? `SPI NOR ${chip}` : checkAreas(cfg, size);
   const areas = bad ? [] : cfg!.areas.map((a) => flashArea(spinor, a));
   if (bad) trace.log(TraceLevel.Warning, 'GENERIC', `flash: ${bad}; no flash areas`);

@@ -23,6 +23,14 @@ void xs_spinor_info(xsMachine *the)
 	xsResult = xsString(text);
 }
 
+/* capacity() -> bytes of the chip found (0 where none answered): the number, not info()'s text. */
+void xs_spinor_capacity(xsMachine *the)
+{
+	spinor_init();
+	const spinor_info_t *i = spinor_info();
+	xsResult = xsNumber(i->present ? (double)i->size : 0);
+}
+
 static uint32_t address(xsMachine *the)
 {
 	int addr = xsToInteger(xsArg(0));

@@ -24,7 +24,7 @@ uint32_t board_millis(void);
 uint64_t board_cycles(void);
 uint32_t board_cycle_hz(void);
 
-/* UARTs: blocking transmit; receive drains a ring buffer that the RX interrupt fills.
+/* UARTs (drivers/uart, per board): blocking transmit; receive drains a ring buffer that the RX interrupt fills.
  * Bytes that arrive while the ring is full are dropped and counted. */
 void board_uart_write(unsigned port, const void *data, size_t len);
 size_t board_uart_read(unsigned port, void *buf, size_t max);

@@ -4,6 +4,7 @@
 #include "xsAll.h"
 #include "board.h"
 #include "xsruntime.h"
+#include "uart.h"   /* drivers/uart: xs_uart.c, uart_listening() */
 
 #include <malloc.h>
 #include <string.h>
@@ -15,7 +16,6 @@ static xsSlot hooks;              /* { onTimer(now), onReadable(port, count) } f
 static int hooks_attached;
 static uint32_t wake_at;
 static int wake_armed;
-static uint8_t listening[BOARD_UART_MAX];
 static uint32_t rejections, callback_errors;
 
 /* XS stack high-water: the unused part of the stack is painted once the machine exists. The
@@ -603,55 +603,6 @@ void xs_sys_time_offset(xsMachine *the)
 	xsResult = xsNumber((double)board_time_offset_ms());
 }
 
-void xs_uart_listen(xsMachine *the)
-{
-	int port = xsToInteger(xsArg(0));
-	if (port < 0 || port >= BOARD_UART_MAX)
-		xsRangeError("uart %d", port);
-	listening[port] = xsTest(xsArg(1));
-}
-
-void xs_uart_read(xsMachine *the)
-{
-	int port = xsToInteger(xsArg(0));
-	int max = xsToInteger(xsArg(1));
-	if (port < 0 || port >= BOARD_UART_MAX)
-		xsRangeError("uart %d", port);
-	if (max < 0 || max > 4096)
-		max = 4096;
-	size_t available = board_uart_available(port);
-	if ((size_t)max > available)
-		max = (int)available;
-	xsResult = xsArrayBuffer(NULL, max);
-	size_t got = board_uart_read(port, xsToArrayBuffer(xsResult), max);
-	if (got < (size_t)max)
-		xsSetArrayBufferLength(xsResult, (xsIntegerValue)got);
-}
-
-void xs_uart_write(xsMachine *the)
-{
-	int port = xsToInteger(xsArg(0));
-	if (port < 0 || port >= BOARD_UART_MAX)
-		xsRangeError("uart %d", port);
-	if (xsTypeOf(xsArg(1)) == xsStringType) {
-		const char *s = xsToString(xsArg(1));
-		board_uart_write(port, s, strlen(s));
-		return;
-	}
-	void *data;
-	size_t length;
-	runtime_buffer(the, &xsArg(1), &data, &length);
-	board_uart_write(port, data, length);
-}
-
-void xs_uart_dropped(xsMachine *the)
-{
-	int port = xsToInteger(xsArg(0));
-	if (port < 0 || port >= BOARD_UART_MAX)
-		xsRangeError("uart %d", port);
-	xsResult = xsNumber(board_uart_dropped(port));
-}
-
 void xs_sys_mem(xsMachine *the)
 {
 	xsResult = xsNewObject();
@@ -866,7 +817,7 @@ static void loop(txMachine *the)
 		int busy = 0;
 		if (hooks_attached) {
 			for (int port = 0; port < BOARD_UART_MAX; port++) {
-				size_t n = listening[port] ? board_uart_available(port) : 0;
+				size_t n = uart_listening((unsigned)port) ? board_uart_available(port) : 0;
 				if (n) {
 					call_hook(the, "onReadable", 2, port, (double)n);
 					busy = 1;

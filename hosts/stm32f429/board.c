@@ -6,8 +6,8 @@
  * RAM, the PLC provisioning area, and at the end of board_init the FMC SDRAM (sdram.c), which
  * holds the C heap (link.ld), and UART4/UART5.
  * UARTs: USART1 shell, USART2 optical port (unused by the concentrator), USART3 PLC modem
- * (board.c's ports 0-2); UART5 the head-end link, serial port 3 where the manifest gives the
- * concentrator its backhaul (BOARD_UART_MAX 4, board.c); UART4 the Host Unit link, set up at
+ * (drivers/uart/stm32/uart.c's ports 0-2); UART5 the head-end link, serial port 3 where the manifest gives the
+ * concentrator its backhaul (BOARD_UART_MAX 4, drivers/uart/stm32/uart.c); UART4 the Host Unit link, set up at
  * the chip's baud rate from PCLK1 but not carrying traffic yet. */
 #include <stdint.h>
 #include "board.h"
@@ -72,7 +72,7 @@ static void link_uart_init(void)
 	static const struct { uint32_t base, apb1; uint8_t tx_port, tx, rx_port, rx; } links[] = {
 		{ 0x40004C00u, 1u << 19, 2, 10, 2, 11 },
 #if BOARD_UART_MAX <= 3
-		{ 0x40005000u, 1u << 20, 2, 12, 3, 2 },   /* else serial port 3 (board.c) */
+		{ 0x40005000u, 1u << 20, 2, 12, 3, 2 },   /* else serial port 3 (drivers/uart/stm32/uart.c) */
 #endif
 	};
 	for (unsigned i = 0; i < sizeof links / sizeof links[0]; i++) {

@@ -14,6 +14,7 @@ import { CRC8, CRC16, CRC32 } from 'crc';
 import Timer from 'timer';
 import { metro } from 'drivers/metrology/metro-driver';
 import { gridModel } from 'drivers/gridmodel/gridmodel';
+import { gridShell } from 'drivers/gridmodel/shell';
 import { CLOCK_MAX, CLOCK_MIN } from './shared/messages.js';
 
 lockdown();
@@ -332,7 +333,7 @@ async function startParts() {
   await flashDrivers?.catch((e) => trace.log(TraceLevel.Error, 'GENERIC', `flash: ${e instanceof Error ? e.message : String(e)}`));
   if (cfg.dlms) {
     try {
-      const [c, o] = await Promise.all([import('drivers/crypto/crypto-driver'), import('./optical-driver.js')]);
+      const [c, o] = await Promise.all([import('drivers/crypto/crypto-driver'), import('drivers/uart/optical')]);
       drivers.crypto = harden(c.dlmsCrypto);
       drivers.optical = harden(o.opticalPort);
       closeOptical = o.closeOpticalPorts;
@@ -344,7 +345,7 @@ async function startParts() {
   // (config.parts.nonlegal.headend: the concentrator on boards with a backhaul UART)
   if ((cfg.parts.nonlegal as { headend?: unknown } | undefined)?.headend) {
     try {
-      const [d, b] = await Promise.all([import('drivers/deflate/deflate-driver'), import('./backhaul-driver.js')]);
+      const [d, b] = await Promise.all([import('drivers/deflate/deflate-driver'), import('drivers/uart/backhaul')]);
       drivers.deflate = harden(d.deflate);
       drivers.backhaul = harden(b.backhaulPort);
     } catch (e) {
@@ -381,6 +382,9 @@ async function startParts() {
       safeState(`LEGAL entryPoint failed: ${why}`);
       return;
     }
+    // the grid model's commands (METRO LOAD, and HARM, NOISE, LINK unless config.parts.legal
+    // scenario is false), once LEGAL has set the front-end's layout
+    if (part === 'legal') gridShell(shell, gridModel, (cfg.parts.legal as { readonly scenario?: boolean } | undefined)?.scenario !== false);
   }
   partsCycles = platform.cycles();
   print('PARTS started\r\n');

@@ -10,11 +10,9 @@ import { accept, formatMalformed, METRO_GET_DATA_MAX, type MalformedCounts } fro
 import { METRO_GET_DATA, METRO_GET_INSTANT, METRO_RELAY } from '../generic/shared/metro-requests.js';
 import type { RunServiceFn } from '../generic/services.js';
 import type { MetroDriver } from 'drivers/metrology/metro-driver';
-import type { GridModel } from 'drivers/gridmodel/gridmodel';
 import { MetroDataStore } from './store.js';
 import type { Legal } from './legal.js';
 import type { VoltageConfig } from './detect.js';
-import { setupFrontEnd } from './scenario.js';
 // Offsets in the driver's output: phase p at p * PHASE, then these (one definition, metro-record.ts)
 import {
   MX_PHASE_FIELDS as PHASE,
@@ -31,12 +29,14 @@ const ENERGY_KEYS = ['A+', 'A-', 'R.Q1', 'R.Q2', 'R.Q3', 'R.Q4', 'AP']; // Wh, v
 
 export function entryPoint(RunService: RunServiceFn): void {
   const cfg = RunService('config') as
-    | { readonly ringCapacity?: number; readonly eventLog?: boolean; readonly voltage?: VoltageConfig }
+    | { readonly ringCapacity?: number; readonly eventLog?: boolean; readonly voltage?: VoltageConfig; readonly phases?: number }
     | undefined;
   const store = new MetroDataStore(cfg?.ringCapacity ?? 16);
   const driver = RunService('driver.get', 'metro') as MetroDriver;
-  const grid = RunService('driver.get', 'gridmodel') as GridModel;
-  setupFrontEnd(RunService, driver, grid);
+  // The front-end layout (config phases, default 3: L1 and the neutral on the main chip, L2 and L3
+  // on the STPM34-like second device; 1 = single-phase meter), before the first second. The grid
+  // model's commands (METRO LOAD, HARM, NOISE, LINK) are drivers/gridmodel/shell.ts, GENERIC's.
+  driver.layout(cfg?.phases ?? 3);
   const now = new Float64Array(FIELDS); // the last measured second
   let time = -1; // its capture time, ms (-1: none yet)
   let legal: Legal | undefined; // registers in NVRAM, event log, display (legal.ts)
@@ -109,18 +109,6 @@ export function entryPoint(RunService: RunServiceFn): void {
       });
   }
 
-  RunService(
-    'shell.register',
-    'METRO',
-    'LOAD',
-    [4, 5],
-    '<phase 1..3> <Vrms mV> <Irms mA> <angle centidegrees, + inductive> [<f mHz>]',
-    (p, out) => {
-      grid.load(p[0]!, p[1]!, p[2]!, p[3]!);
-      if (p.length > 4) grid.frequency(p[4]!);
-      out(`METRO LOAD L${p[0]} from second=${time < 0 ? 0 : now[SECOND]! + 1}\r\n`);
-    },
-  );
   RunService(
     'shell.register',
     'METRO',

@@ -60,11 +60,15 @@ export function entryPoint(RunService: RunServiceFn): void {
     );
   } else RunService('trace', 3, 'TCPIP/APP not run on this board (config parts.nonlegal.net)');
   RunService('trace', 3, 'APP task started');
-  // DLMS/COSEM server on the optical port, where the manifest enables it (config.optical), and
-  // on UDP 4059 over the PLC network where TCPIP runs too (net/wrapper-udp.ts).
+  // The meter's DLMS application (meter/index.ts, its own task), where the manifest enables it
+  // (config.optical), served on the optical port (optical/index.ts) and on UDP 4059 over the PLC
+  // network where TCPIP runs too (net/wrapper-udp.ts).
   const optical = cfg?.optical;
   if (optical) {
-    const meter = import('./optical/index.js').then((m) => m.start(RunService, optical as import('./optical/index.js').OpticalConfig));
+    const o = optical as import('./optical/index.js').OpticalConfig;
+    const meter = Promise.all([import('./meter/index.js'), import('./optical/index.js')]).then(([a, p]) =>
+      p.start(RunService, a.startMeter(RunService, o), o),
+    );
     Promise.all([
       meter,
       net,

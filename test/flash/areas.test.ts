@@ -25,6 +25,7 @@ function fakeNor(size: number): SpiNor & { mem: Uint8Array } {
   return {
     mem,
     info: () => `id=20ba18 size=${size}`,
+    capacity: () => size,
     read: (addr, view) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(mem.subarray(addr, addr + view.byteLength)),
     program: (addr, view) => {
       new Uint8Array(view.buffer, view.byteOffset, view.byteLength).forEach((b, i) => {

@@ -15,6 +15,7 @@ import { readLayout } from './layout.js';
 const MBEDTLS = join(ROOT, 'deps', 'mbedtls-2.28.3');
 const BOARD = join(ROOT, 'hosts', 'mps2-an386');
 const CM4 = join(ROOT, 'hosts', 'common', 'cortex-m4');
+const UART = join(ROOT, 'drivers', 'uart'); // the board's UARTs (drivers/uart/manifest.json)
 
 /** Runs QEMU until the program exits; its console lines, or an error on a time-out. */
 function runQemu(elf: string, timeoutMs: number): Promise<string[]> {
@@ -95,6 +96,7 @@ describe('fwimage verifier on Cortex-M4 (mps2-an386, qemu -icount)', function ()
       `-I${BOARD}`,
       `-I${join(ROOT, 'hosts', 'common')}`,
       `-I${CM4}`,
+      `-I${UART}`,
       `-I${join(ROOT, 'drivers', 'fwimage')}`,
       `-I${join(ROOT, 'drivers', 'crc')}`,
       `-I${join(MBEDTLS, 'include')}`,
@@ -104,7 +106,11 @@ describe('fwimage verifier on Cortex-M4 (mps2-an386, qemu -icount)', function ()
       '-DBOARD_UART_RX_SIZE=512',
     ];
     const board = ['startup.c', 'board.c'].map((f) => join(BOARD, f));
-    const common = ['cm4.c', 'syscalls.c', 'systick.c', 'uart_rx.c', 'regions.c'].map((f) => join(CM4, f));
+    const common = [
+      ...['cm4.c', 'syscalls.c', 'systick.c', 'regions.c'].map((f) => join(CM4, f)),
+      join(UART, 'cortex-m4', 'uart_rx.c'),
+      join(UART, 'mps2-an386', 'uart.c'),
+    ];
     const mbed = ['sha256', 'platform_util', 'bignum', 'ecp', 'ecp_curves', 'ecdsa', 'asn1parse', 'asn1write', 'constant_time'].map((f) =>
       join(MBEDTLS, 'library', `${f}.c`),
     );

@@ -38,8 +38,8 @@ describe('manifest: driver fragments keep each board to its modules', () => {
     (loadManifest(ROOT, role, platform) as { modules: { specifier: string }[] }).modules.map((m) => m.specifier);
   // not on the STM32F405 (its RAM): DLMS and head-end drivers, PLC bindings, flash areas, benches
   const big = [
-    'generic/optical-driver',
-    'generic/backhaul-driver',
+    'drivers/uart/optical',
+    'drivers/uart/backhaul',
     'generic/bench/dsp-ts',
     'drivers/crypto/crypto',
     'drivers/crypto/crypto-driver',
@@ -68,6 +68,8 @@ describe('manifest: driver fragments keep each board to its modules', () => {
       'drivers/spinor/lin/spinor.c',
       'drivers/metrology/xs_metro.c',
       'drivers/gridmodel/xs_gridmodel.c',
+      'drivers/uart/xs_uart.c',
+      'drivers/uart/lin/uart.c',
     ])
       assert.ok(c.includes(f), f);
     assert.ok(!c.some((f) => f.includes('cortex-m4')), 'no Cortex-M4 C on lin');

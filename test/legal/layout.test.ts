@@ -12,8 +12,9 @@ import { EventLog } from '../../modules/legal/eventlog.js';
 import { OpenEvents } from '../../modules/legal/openevents.js';
 import { TwoSlotRecord } from '../../modules/generic/shared/nvrecord.js';
 import { start } from '../../modules/legal/legal.js';
+import { NV_LEGAL } from '../../modules/generic/shared/nvram-areas.js';
 
-const SIZE = 7648; // LEGAL's area of the 8 KB FRAM (drivers/nvram/nvram.ts nvramAreas)
+const SIZE = NV_LEGAL; // LEGAL's area of the 8 KB FRAM, 7,648 bytes (generic/shared/nvram-areas.ts)
 const layout = legalLayout(SIZE);
 const crc = new NodeCrc32();
 const energy = (x: number) => Float64Array.from([x, 0, x / 2, 0, 0, 0, x * 1.1]);

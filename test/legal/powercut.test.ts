@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { FirmwareNode, type Platform } from '../../emulator/node.js';
 import { logOf, showAt, nvramFile } from './helpers.js';
 import { legalLayout } from '../../modules/legal/layout.js';
+import { NV_LEGAL, NV_SIZE } from '../../modules/generic/shared/nvram-areas.js';
 
-const LEGAL = legalLayout(7648); // LEGAL's area of the 8 KB FRAM: 214 journal records
+const LEGAL = legalLayout(NV_LEGAL); // LEGAL's area of the 8 KB FRAM (7,648 bytes): 214 journal records
 
 const LOAD_W = 230 * 10; // METRO LOAD 1 230000 10000 0: 2300 W, all active
 let bound = 0; // Wh the load could add between the last reading and the cut
@@ -36,7 +37,7 @@ for (const [platform, cuts] of [
       for (let cut = 0; cut <= cuts; cut++) {
         const { node, banner } = await boot(platform, file);
         try {
-          if (cut > 0) assert.match(banner, /^NVRAM file size=7648 registers=restored seq=\d+ /);
+          if (cut > 0) assert.match(banner, new RegExp(`^NVRAM file size=${NV_LEGAL} registers=restored seq=\\d+ `));
           const first = await showAt(node, 0);
           // before this boot's first second the registers hold what was saved; that second
           // adds nothing (the scenario starts at 0 A after a restart)
@@ -141,7 +142,7 @@ describe('legal: NVRAM content and options', function () {
 
   it('random bytes in the NVRAM: clean recovery, counted drops, a trace, logged NVRAM and REGISTERS_LOST events', async () => {
     const file = nvramFile('random.bin');
-    writeFileSync(file, randomBytes(8192));
+    writeFileSync(file, randomBytes(NV_SIZE));
     const node = await FirmwareNode.start({ platform: 'lin', role: 'meter', nvram: file });
     try {
       const banner = await node.waitFor(/^NVRAM /);
@@ -200,7 +201,7 @@ describe('legal: NVRAM content and options', function () {
     const file = nvramFile('small.bin');
     writeFileSync(file, Buffer.alloc(100));
     for (const [args, why] of [
-      [['--nvram', file], /has 100 bytes, expected 8192/],
+      [['--nvram', file], new RegExp(`has 100 bytes, expected ${NV_SIZE}`)],
       [['--nvram', '/nonexistent/dir/x.bin'], /cannot open NVRAM file/],
       [['--nvram'], /--nvram needs a value/],
     ] as const) {

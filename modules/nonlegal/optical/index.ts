@@ -1,16 +1,10 @@
-// NON-LEGAL's DLMS/COSEM server on the optical port (UART1): the DLMS task (replies from LEGAL),
-// the COSEM server and its objects (meter.ts), the port (port.ts) and the DLMS shell commands.
-// Loaded by main.ts only where the manifest's config enables it (not on the STM32F405: RAM).
+// The meter's optical port (UART1): IEC 62056-21 and HDLC (port.ts) in front of the meter's
+// DLMS application (meter/index.ts, started by main.ts as its own task), the Mode C readout and
+// DLMS STATS. Loaded by main.ts only where the manifest's config enables it (not on the STM32F405: RAM).
 import type { RunServiceFn } from '../../generic/services.js';
 import type { TimerModule } from '../../generic/timer.js';
-import { LegalLink } from '../meter/legal.js';
-import { encodeApdu, decodeApdu, type Apdu } from '../dlms/xdlms.js';
-import { AxdrDecoder, AxdrEncoder, type DlmsData } from '../dlms/axdr.js';
-import { ByteReader, ByteWriter } from '../dlms/bytes.js';
-import { obis, st, arr, u32, dt } from '../cosem/data.js';
-import { toDateTime } from '../cosem/clock.js';
-import { createMeter, type Meter, type MeterConfig } from '../meter/meter.js';
-import type { CryptoDriver } from 'drivers/crypto/crypto-driver';
+import type { Meter, MeterConfig } from '../meter/meter.js';
+import type { MeterApp } from '../meter/index.js';
 import type { Instant } from '../../generic/shared/messages.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';
 
@@ -65,20 +59,10 @@ export function readoutLines(cfg: OpticalConfig, i: Instant | undefined, now: nu
   return lines;
 }
 
-export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
+export function start(RunService: RunServiceFn, app: MeterApp, cfg: OpticalConfig): Meter {
   const timer = RunService('timer.module') as TimerModule;
-  const legal = new LegalLink(RunService, timer, cfg.legalTimeoutMs, cfg.legalMaxWaiting);
-  legal.task = RunService('task.create', {
-    name: 'DLMS',
-    priority: 3,
-    queue: 16,
-    onMessage: (m) => {
-      legal.onMessage(m);
-    },
-  });
   const trace = (level: number, text: string) => RunService('trace', level, text);
-  const crypto = RunService('driver.get', 'crypto') as CryptoDriver;
-  const meter = createMeter(RunService, legal, timer, crypto, cfg, trace);
+  const { meter, legal } = app;
   let port: OpticalPort | undefined;
   const serial = (RunService('driver.get', 'optical') as OpticalDriver).open({ baud: cfg.baud, onReadable: (n) => port?.onReadable(n) });
   port = new OpticalPort(
@@ -92,20 +76,6 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
   );
   meter.push = (apdu) => (port as OpticalPort).push(apdu);
 
-  // the Image transfer object (0.0.44.0.0.255): the transfer's state as a DLMS client sees it
-  RunService('shell.register', 'DLMS', 'IMAGE', 0, '- the DLMS image transfer: status, blocks held, refusals', (_p, out) => {
-    const o = meter.image;
-    if (!o) {
-      out('IMAGE none\r\n');
-      return;
-    }
-    const st = o.store.state();
-    const r = o.refused;
-    out(
-      `IMAGE status=${st?.status ?? 0} size=${st?.size ?? 0} blocks=${st?.blocks ?? 0} firstMissing=${o.firstMissing(st)} blockSize=${o.store.blockSize} enabled=${o.store.enabled ? 1 : 0} received=${o.blocksReceived} version=${st?.version || '-'} reason=${st?.reason || '-'}\r\n`,
-    );
-    out(`IMAGE refused disabled=${r.disabled} state=${r.state} bounds=${r.bounds} type=${r.type} store=${r.store}\r\n`);
-  });
   RunService('shell.register', 'DLMS', 'STATS', 0, '- optical port, HDLC, COSEM and security counters', (_p, out) => {
     const p = port as OpticalPort,
       s = p.stats,
@@ -131,60 +101,6 @@ export function start(RunService: RunServiceFn, cfg: OpticalConfig): Meter {
       `profile entries=${f.used} depth=${f.depth} captures=${f.captures} missed=${f.missed} legal.requests=${l.requests} legal.timeouts=${l.timeouts}\r\n`,
     );
   });
-  RunService('shell.register', 'DLMS', 'CAPTURE', 0, '- capture one load profile entry now', (_p, out) => {
-    void meter
-      .captureNow()
-      .then((ok) => out(ok ? `profile entries=${meter.profile.used}\r\n` : 'ERROR DLMS CAPTURE: LEGAL did not answer\r\n'));
-  });
-  RunService(
-    'shell.register',
-    'DLMS',
-    'BENCH',
-    1,
-    '<n 20..10000> - encode and decode n GET requests and n/20 one-day profile responses (and the profile by the reference A-XDR walkers), elapsed ms',
-    (p, out) => {
-      const n = p[0]!;
-      if (!(n >= 20 && n <= 10000)) throw new RangeError('n 20..10000');
-      const invoke = { invokeId: 1, confirmed: true, highPriority: true };
-      const rows = [];
-      for (let k = 0; k < 96; k++)
-        rows.push(st(dt(toDateTime(Date.UTC(2026, 0, 1) + k * 900000)), u32(1000 + k), u32(k), u32(500 + k), u32(2 * k)));
-      const cases: [string, Apdu, number][] = [
-        [
-          'get-request',
-          { kind: 'get-request-normal', invoke, attribute: { classId: 3, instance: obis('1.0.1.8.0.255'), attributeId: 2 } },
-          p[0]!,
-        ],
-        ['profile-96', { kind: 'get-response-normal', invoke, result: { data: arr(rows) } }, Math.floor(p[0]! / 20)],
-      ];
-      for (const [name, apdu, n] of cases) {
-        let bytes = encodeApdu(apdu);
-        const t0 = RunService('misc.uptime');
-        for (let k = 0; k < n; k++) bytes = encodeApdu(apdu);
-        const t1 = RunService('misc.uptime');
-        for (let k = 0; k < n; k++) decodeApdu(bytes);
-        const t2 = RunService('misc.uptime');
-        out(`bench ${name} bytes=${bytes.length} n=${n} encode.ms=${t1 - t0} decode.ms=${t2 - t1}\r\n`);
-      }
-      // The same day of profile as Data alone through the plain reference walkers
-      // (AxdrEncoder.encodeReference, AxdrDecoder.readReference): the cost before the lean path.
-      const data: DlmsData = arr(rows);
-      const enc = new AxdrEncoder();
-      const dec = new AxdrDecoder();
-      const m = Math.floor(n / 20);
-      let bytes: Uint8Array = new Uint8Array(0);
-      const t0 = RunService('misc.uptime');
-      for (let k = 0; k < m; k++) {
-        const w = new ByteWriter();
-        enc.encodeReference(w, data);
-        bytes = w.finish();
-      }
-      const t1 = RunService('misc.uptime');
-      for (let k = 0; k < m; k++) dec.readReference(new ByteReader(bytes));
-      const t2 = RunService('misc.uptime');
-      out(`bench profile-96-generic bytes=${bytes.length} n=${m} encode.ms=${t1 - t0} decode.ms=${t2 - t1}\r\n`);
-    },
-  );
   RunService('trace', 3, `DLMS optical port on UART1, HDLC ${cfg.hdlcLogical}/${cfg.hdlcPhysical}`);
   return meter;
 }

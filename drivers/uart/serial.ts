@@ -1,7 +1,9 @@
 // ECMA-419 serial, module "embedded:io/serial": one UART, bytes in ArrayBuffers, onReadable
 // when data arrives. Port 0 is the shell's; ports 1 (optical/host link), 2 (PLC modem) and 3
 // (the concentrator's backhaul, where the board has it: BOARD_UART_MAX 4) are free for the stacks. Transmit is synchronous, so onWritable is not used.
-// Named module: GENERIC internals are imported by their absolute names.
+// The UARTs' C is this folder's (drivers/uart: xs_uart.c, a subfolder per board); the natives are
+// bound in GENERIC's platform.ts, whose console shares them. Named module (drivers/uart's fragment):
+// GENERIC internals are imported by their absolute names.
 import { uartRead, uartWrite, uartDropped } from 'generic/platform';
 import { listen, unlisten } from 'generic/io';
 

@@ -1,7 +1,7 @@
 /* The receive side of the boards' UARTs, the same on every Cortex-M4 board: one ring per port
  * filled by the board's RX interrupt, receive flow control (the interrupt is masked while the
  * ring is full, leaving the byte in the UART, and unmasked once the main loop made room), and
- * the drop counters. The board's ISR only talks to its UART registers and calls these. */
+ * the drop counters. The board's ISR (drivers/uart/<board>/uart.c) only talks to its UART registers and calls these. */
 #include "board.h"
 #include "cm4.h"
 #include "ringbuf.h"

@@ -1,9 +1,9 @@
 // Driver "backhaul": the concentrator's head-end link, board UART3 (BOARD_UART_BACKHAUL: lin
 // --backhaul-port, the fourth -serial on QEMU mps2-an386), opened as an ECMA-419 serial port
-// (embedded:io/serial) whose port number the part cannot choose. Granted by config.grants
+// (embedded:io/serial, drivers/uart/serial.ts) whose port number the part cannot choose. Granted by config.grants
 // "driver.backhaul"; modules/nonlegal/dc/headend/uplink.ts speaks the head-end protocol on it.
 import Serial from 'embedded:io/serial';
-import type { OpticalSerial } from './optical-driver.js';
+import type { OpticalSerial } from './optical.js';
 
 export interface BackhaulDriver {
   open(options: { baud: number; onReadable: (bytes: number) => void }): OpticalSerial;

@@ -1,5 +1,5 @@
 // Driver "optical": the meter's optical port, board UART1 (BOARD_UART_AUX), opened as an ECMA-419
-// serial port (embedded:io/serial, modules/generic/serial.ts) whose port number the part cannot
+// serial port (embedded:io/serial, drivers/uart/serial.ts) whose port number the part cannot
 // choose. Granted by config.grants "driver.optical".
 import Serial from 'embedded:io/serial';
 
@@ -15,7 +15,7 @@ export interface OpticalDriver {
   open(options: { baud: number; onReadable: (bytes: number) => void }): OpticalSerial;
 }
 
-// The ports a part opened: GENERIC closes them when it stops the part (fwupdate.ts).
+// The ports a part opened: GENERIC closes them when it stops the part (generic/main.ts, fwupdate.ts).
 const opened: OpticalSerial[] = [];
 
 /** Closes every port opened through the driver; returns how many. */
