@@ -264,14 +264,19 @@ export class AxdrTable {
     return 1 + lengthSize(rows) + rows * this.wireSize;
   }
 
-  /** Writes the table (array of `rows` structures from `records`) after the bytes in `w`. */
-  encodeInto(w: ByteWriter, records: Uint8Array, rows: number): void {
+  /** Writes the table (array of `rows` structures from `records`) at out[at..]: the offset after it. */
+  encodeAt(out: Uint8Array, at: number, records: Uint8Array, rows: number): number {
     if (!Number.isInteger(rows) || rows < 0 || rows > 0xffffff) throw new EncodeError(`table: ${rows} rows`);
-    const n = this.size(rows);
-    const buf = w.room(n);
-    const end = this.codec.encode(this.layout, records, rows, buf, w.length);
-    if (end < 0) throw new EncodeError(`table: reason ${-end} (${rows} rows, ${records.length} record bytes)`);
-    w.length = end;
+    const end = this.codec.encode(this.layout, records, rows, out, at);
+    if (end < 0)
+      throw new EncodeError(`table: reason ${-end} (${rows} rows, ${records.length} record bytes, ${out.length - at} bytes of room)`);
+    return end;
+  }
+
+  /** Writes the table after the bytes in `w`. */
+  encodeInto(w: ByteWriter, records: Uint8Array, rows: number): void {
+    const buf = w.room(this.size(rows));
+    w.length = this.encodeAt(buf, w.length, records, rows);
   }
 
   /**
@@ -438,16 +443,18 @@ function putField(tag: number, size: number, d: DlmsData, rec: Uint8Array, dv: D
 const INT_BY_TYPE: Record<string, number> = {};
 for (const [tag, type] of Object.entries(INT_TYPE)) INT_BY_TYPE[type] = Number(tag);
 
-/** A GET.response-normal (Green Book 9.5) whose data is a table: the whole APDU. */
-export function encodeGetResponseTable(
-  invoke: InvokeIdAndPriority,
-  table: AxdrTable,
-  records: Uint8Array,
-  rows: number,
-  w: ByteWriter,
-): void {
-  w.u8(ApduTag.GET_RESPONSE).u8(GetResponseType.NORMAL).u8(encodeInvoke(invoke)).u8(0);
-  table.encodeInto(w, records, rows);
+/**
+ * A GET.response-normal (Green Book 9.5) whose data is a table: the whole APDU, in one buffer of
+ * its exact size (the bytes encodeApdu() gives for the same rows as a Data tree).
+ */
+export function encodeGetResponseTable(invoke: InvokeIdAndPriority, table: AxdrTable, records: Uint8Array, rows: number): Uint8Array {
+  const out = new Uint8Array(4 + table.size(rows));
+  out[0] = ApduTag.GET_RESPONSE;
+  out[1] = GetResponseType.NORMAL;
+  out[2] = encodeInvoke(invoke);
+  out[3] = 0; // Get-Data-Result: data
+  table.encodeAt(out, 4, records, rows);
+  return out;
 }
 
 /**
