@@ -149,6 +149,32 @@ const nativeTargets: NativeTarget[] = [
     seeds: () => [new Uint8Array(24 * 6).fill(0x11)],
   },
   {
+    name: 'axdr-table',
+    kind: 'native',
+    what: 'drivers/axdr: the native A-XDR table codec (a load profile buffer: decode, re-encode, decode again)',
+    sources: ['drivers/axdr/axdr.c'],
+    includes: ['drivers/axdr'],
+    seeds: () => [
+      // clock (octet-string 12) and four double-long-unsigned, two rows
+      concat(
+        hex('0610 090c 06 06 06 06'),
+        hex('0102'),
+        ...[1, 2].map((k) =>
+          hex(`0205 090c 07ea010104000000000000${k.toString(16).padStart(2, '0')}00 06000003e8 0600000001 06000001f4 0600000002`),
+        ),
+      ),
+      // every fixed-size tag once, one row
+      concat(
+        hex('0e10 00 03 05 06 0d 0f 10 11 12 14 15 16 19 1a'),
+        hex('0101 020e 00 0301 0500000001 0600000002 0d12 0ffe 10ff00 1101 120102'),
+        hex('140000000000000001 150000000000000002 1601 19000102030405060708090a0b 1a0001020304'),
+      ),
+      // long-form row count, and a row bound of 8 below the count
+      concat(hex('0210 0611'), hex('018100')),
+      concat(hex('4210 0611'), hex('0109 0202 0600000001 1101'.repeat(1))),
+    ],
+  },
+  {
     name: 'fwimage',
     kind: 'native',
     what: 'drivers/fwimage/fwimage_parse.c: the header and TLV parser of signed images (MCUboot format)',

@@ -13,7 +13,9 @@ export default {
     `xDLMS APDU encode/decode on ${PLATFORM} (XS, qemu -icount shift=0), guest instructions per APDU:\n` +
     'get-request = GET.request-normal of 1.0.1.8.0.255; profile-96 = GET.response-normal with one day of\n' +
     'load profile (96 entries of clock + 4 registers); profile-96-generic = the same day as Data alone through\n' +
-    'the plain reference walkers (AxdrEncoder.encodeReference, AxdrDecoder.readReference), i.e. the cost before the lean path',
+    'the plain reference walkers (AxdrEncoder.encodeReference, AxdrDecoder.readReference), i.e. the cost before the lean path;\n' +
+    'profile-96-table-ts / profile-96-native = the same GET.response from and to flat records (modules/nonlegal/dlms/axdr-table.ts)\n' +
+    'by the TypeScript table codec / the native driver "axdr" (drivers/axdr), same boot, bytes checked equal to profile-96',
   order: 30,
   columns: [
     { header: 'APDU', key: true, align: 'left', value: (r) => r.apdu },
@@ -26,7 +28,7 @@ export default {
   async run(ctx) {
     if (!ctx.platforms.includes(PLATFORM)) return [];
     try {
-      const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `DLMS BENCH ${N}`, /^bench profile-96-generic /);
+      const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `DLMS BENCH ${N}`, /^bench profile-96-native /);
       const rows = got.map(({ name, figures: f }) => ({
         apdu: name,
         bytes: f.bytes,
@@ -34,7 +36,8 @@ export default {
         encode: (f['encode.ms'] * 1e6) / f.n,
         decode: (f['decode.ms'] * 1e6) / f.n,
       }));
-      if (rows.length !== 3) throw new Error(`DLMS BENCH: ${lines.join(' | ')}`);
+      if (rows.length !== 5 || got.some((g) => g.figures.n === undefined || g.figures.same === 0))
+        throw new Error(`DLMS BENCH: ${lines.join(' | ')}`);
       return rows;
     } catch (e) {
       return [{ apdu: 'error', error: String(e.message ?? e).trimEnd() }];

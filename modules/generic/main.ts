@@ -340,6 +340,14 @@ async function startParts() {
     } catch (e) {
       trace.log(TraceLevel.Error, 'GENERIC', `dlms drivers: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // The native A-XDR table codec (drivers/axdr): absent from an image without its binding
+    // (the STM32F405's), where NON-LEGAL runs the TypeScript table codec instead.
+    await import('drivers/axdr/axdr').then(
+      (a) => {
+        drivers.axdr = harden(a.axdr);
+      },
+      () => undefined,
+    );
   }
   // The head-end link's drivers (deflate, backhaul UART) where the manifest configures it
   // (config.parts.nonlegal.headend: the concentrator on boards with a backhaul UART)
