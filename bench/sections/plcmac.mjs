@@ -10,6 +10,7 @@
 // CCM* open, indication) and transmit (MHR + CCM* seal) of the secured frame: native = the one
 // call of drivers/macframe/macrx.c, TypeScript = mac.ts over the TypeScript codec; each rx-path
 // frame is copied into the receive buffer and the source table cleared first, on both sides.
+// Rows rx-call / tx-call: the native call alone, what bounds rx-path / tx-path.
 import { benchCommand } from '../lib.mjs';
 
 const PLATFORM = 'mps2-an386';
@@ -43,7 +44,7 @@ export default {
           ts = f['ts.ms'] == null ? null : (f['ts.ms'] * 1e6) / f.n;
         return { operation: name, bytes: f.bytes, n: f.n, native, ts, ratio: ts == null ? null : ts / native, resolution: 1e6 / f.n };
       });
-      if (rows.length !== 7) throw new Error(`PLC BENCH: ${lines.join(' | ')}`);
+      if (rows.length !== 9) throw new Error(`PLC BENCH: ${lines.join(' | ')}`);
       return rows;
     } catch (e) {
       return [{ operation: 'error', error: String(e.message ?? e).trimEnd() }];

@@ -10,14 +10,15 @@
 // CCM* open, the indication) and transmit (MHR, CCM* seal) of that secured frame, the one-call
 // native path (drivers/macframe/macrx.c) against the TypeScript one (mac.ts with the TypeScript
 // codec); each rx-path frame is first copied into the receive buffer and the source table
-// cleared (else it would be a replay), on both sides.
+// cleared (else it would be a replay), on both sides. rx-call / tx-call: the native call alone
+// (rx-call with the same copy and table reset), i.e. what bounds rx-path and tx-path.
 import type { RunServiceFn } from '../generic/services.js';
 import type { MacFrameDriver, MacRxTxDriver } from 'drivers/macframe/macframe';
 import type { ShellPrint } from '../generic/shell.js';
 import { bytesEqual } from './bytes.js';
 import { KEY_ID_MODE_INDEX, MacFrameType, SEC_LEVEL_ENC_MIC_32 } from './mac-const.js';
 import { nonceSourceFromShort, tsMacCodec, type MacCodec, type MacFrame } from './mac-frame.js';
-import { NativeMacCodec } from './mac-native.js';
+import { NativeMacCodec, type NativeMacPath, R_PAYLOAD_OFFSET, RX_DATA, TX_ACK_REQUEST, TX_SECURE } from './mac-native.js';
 import { MacLayer, openInSteps, sealInSteps } from './mac.js';
 import { plcCrypto } from './native-crypto.js';
 import type { PlcCryptoDriver } from 'drivers/crypto/crypto';
@@ -133,6 +134,18 @@ export function bench(rs: RunServiceFn, n: number, out: ShellPrint): void {
     () => receive(rxN),
     () => receive(rxT),
   );
+  // what bounds rx-path: the native receive call alone (with the same copy and table reset)
+  const nat = rxN.native as NativeMacPath;
+  const callOnce = (): number => {
+    work.set(sealed);
+    drv.clear(nat.state);
+    return drv.receive(nat.state, work, nat.result, nat.ext, 1, PAN, 2, rxN.pib.macExtendedAddress, false, 5000);
+  };
+  const tc = time(callOnce);
+  const okCall = callOnce() === RX_DATA;
+  const at = nat.result[R_PAYLOAD_OFFSET] as number;
+  const sameCall = okCall && bytesEqual(work.subarray(at, at + PAYLOAD), payload);
+  out(`bench rx-call bytes=${sealed.length} n=${n} same=${sameCall ? 1 : 0} native.ms=${tc}\r\n`);
   const txN = layer(true, 1),
     txT = layer(false, 1);
   const send = (m: MacLayer): Uint8Array => m.dataRequest({ dst: 2, payload });
@@ -142,6 +155,11 @@ export function bench(rs: RunServiceFn, n: number, out: ShellPrint): void {
   }
   const a = send(txN),
     b = send(txT);
+  const txCall = (): Uint8Array | number =>
+    drv.transmit(nat.state, payload, 0x42, PAN, 2, undefined, 1, undefined, TX_ACK_REQUEST | TX_SECURE, 0x1234, 0);
+  const tt = time(txCall);
+  const tx1 = txCall();
+  out(`bench tx-call bytes=${sealed.length} n=${n} same=${typeof tx1 !== 'number' && bytesEqual(tx1, sealed) ? 1 : 0} native.ms=${tt}\r\n`);
   row(
     'tx-path',
     a.length,

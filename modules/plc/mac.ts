@@ -344,18 +344,18 @@ export class MacLayer {
       const fc = p.macFrameCounter;
       this.reserveFrameCounter?.(fc);
       p.macFrameCounter = fc + 1;
-      const f = {
-        type: MacFrameType.DATA,
-        seq,
-        dstPan,
-        dst: req.dst,
-        src,
-        ackRequest,
-        payload: new Uint8Array(0),
-        security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: fc, keyIndex: this.activeKey },
-      };
       if (this.native) frame = this.transmitNative(req, seq, dstPan, src, ackRequest, fc, this.activeKey);
       else {
+        const f = {
+          type: MacFrameType.DATA,
+          seq,
+          dstPan,
+          dst: req.dst,
+          src,
+          ackRequest,
+          payload: new Uint8Array(0),
+          security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: fc, keyIndex: this.activeKey },
+        };
         const nonceSource = this.nonceSource(src, dstPan);
         frame = this.codec.seal
           ? this.codec.seal(f, key, nonceSource, req.payload)

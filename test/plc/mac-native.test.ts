@@ -17,7 +17,7 @@ for (const platform of ['lin', 'mps2-an386'] as const) {
         const lines = (await node.command('PLC BENCH 10', /^bench tx-path |^ERROR/)).filter((l) => l.startsWith('bench '));
         assert.deepEqual(
           lines.map((l) => l.split(' ')[1]),
-          ['encode', 'decode', 'decode-call', 'secure', 'unsecure', 'rx-path', 'tx-path'],
+          ['encode', 'decode', 'decode-call', 'secure', 'unsecure', 'rx-path', 'rx-call', 'tx-call', 'tx-path'],
         );
         for (const l of lines) assert.match(l, /^bench [\w-]+ bytes=1[01]9 n=10 same=1 native\.ms=\d+( ts\.ms=\d+)?$/, l);
         const bad = await node.command('PLC BENCH 5', /^ERROR/);
