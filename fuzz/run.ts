@@ -77,6 +77,7 @@ export function buildNative(t: NativeTarget): string {
     '-fsanitize=fuzzer,address,undefined',
     '-fno-sanitize-recover=all',
     ...t.includes.map((i) => `-I${join(ROOT, i)}`),
+    ...(t.defines ?? []).map((d) => `-D${d}`),
   ];
   // rebuilt when the flags or a source or header it may include changed
   const h = createHash('sha1').update(flags.join(' '));

@@ -43,6 +43,8 @@ export interface NativeTarget {
   /** C sources besides the harness, relative to the repository. */
   sources: string[];
   includes: string[];
+  /** Preprocessor definitions (NAME=value), for every source. */
+  defines?: string[];
   /** Seed inputs (libFuzzer's input format of the harness). */
   seeds: () => Uint8Array[];
 }
@@ -111,6 +113,25 @@ const nativeTargets: NativeTarget[] = [
     sources: ['drivers/macframe/macframe.c', 'drivers/crc/crc.c'],
     includes: ['drivers/macframe', 'drivers/crc'],
     seeds: () => macSeeds().flatMap((f) => [concat(Uint8Array.of(0), f), concat(Uint8Array.of(1), f, fcsOf(f))]),
+  },
+  {
+    name: 'macrx',
+    kind: 'native',
+    what: 'drivers/macframe/macrx.c: the one-call MAC receive (decode, filters, duplicate, replay, CCM* open) and transmit paths',
+    sources: [
+      'drivers/macframe/macrx.c',
+      'drivers/macframe/macframe.c',
+      'drivers/crc/crc.c',
+      'drivers/crypto/crypto.c',
+      ...['aes', 'ccm', 'gcm', 'cmac', 'cipher', 'cipher_wrap', 'constant_time', 'sha256', 'platform_util', 'platform'].map(
+        (f) => `deps/mbedtls-2.28.3/library/${f}.c`,
+      ),
+    ],
+    includes: ['drivers/macframe', 'drivers/crc', 'drivers/crypto', 'hosts/common', 'deps/mbedtls-2.28.3/include'],
+    defines: ['MBEDTLS_CONFIG_FILE="mbedtls-config.h"'],
+    // config byte: 8 sources, GMK 0 set; then length-prefixed frames (each seed frame twice: the
+    // second is a duplicate)
+    seeds: () => macSeeds().map((f) => concat(Uint8Array.of(0x0f), ...[0, 1].map(() => concat(Uint8Array.of(Math.min(f.length, 255)), f)))),
   },
   {
     name: 'plcmodem',

@@ -33,9 +33,87 @@ export interface MacFrameDriver {
   open(frame: Bytes, key: Bytes, nonceSource: Bytes, headerLength: number, level: number, frameCounter: number): Bytes | undefined;
 }
 
+const stateSizeNative = native<(maxSources: number, capacity: number) => number>('xs_macrx_state_size');
+const initNative = native<(state: ArrayBuffer, maxSources: number, maxLength: number) => number>('xs_macrx_init');
+const setKeyNative = native<(state: ArrayBuffer, index: number, key: Bytes | undefined) => number>('xs_macrx_set_key');
+const countersNative = native<(state: ArrayBuffer, out: Uint32Array) => number>('xs_macrx_counters');
+const clearNative = native<(state: ArrayBuffer) => number>('xs_macrx_clear');
+const receiveNative =
+  native<
+    (
+      state: ArrayBuffer,
+      frame: Bytes,
+      result: Uint32Array,
+      ext: Bytes,
+      now: number,
+      pan: number,
+      short: number,
+      ourExt: Bytes,
+      promiscuous: boolean,
+      dupTtl: number,
+    ) => number
+  >('xs_macrx_receive');
+const transmitNative =
+  native<
+    (
+      state: ArrayBuffer,
+      payload: Bytes,
+      seq: number,
+      dstPan: number,
+      dst: number,
+      dstExt: Bytes | undefined,
+      src: number,
+      srcExt: Bytes | undefined,
+      flags: number,
+      frameCounter: number,
+      keyIndex: number,
+    ) => ArrayBuffer | number
+  >('xs_macrx_transmit');
+
+/** The receive and transmit paths in one call each (drivers/macframe/macrx.h): the state (keys,
+ * drop counters, the per-source replay and duplicate table) is an ArrayBuffer the script owns. */
+export interface MacRxTxDriver {
+  /** Bytes of a state holding `capacity` of at most `maxSources` sources. */
+  stateSize(maxSources: number, capacity: number): number;
+  /** 0 or a reason. */
+  init(state: ArrayBuffer, maxSources: number, maxLength: number): number;
+  setKey(state: ArrayBuffer, index: number, key: Bytes | undefined): number;
+  /** Drops by reason (MacDropReason order), then the number of sources. */
+  counters(state: ArrayBuffer, out: Uint32Array): number;
+  clear(state: ArrayBuffer): number;
+  /** A status (MACRX_* in macrx.h); result and ext get the fields; a secured frame is opened in place. */
+  receive(
+    state: ArrayBuffer,
+    frame: Bytes,
+    result: Uint32Array,
+    ext: Bytes,
+    now: number,
+    pan: number,
+    short: number,
+    ourExt: Bytes,
+    promiscuous: boolean,
+    dupTtl: number,
+  ): number;
+  /** The frame (MHR, payload, MIC; sealed when flags & 2), or a reason number. dst/src: short
+   * address, -1 = the EUI-64 in dstExt/srcExt, -2 = none. */
+  transmit(
+    state: ArrayBuffer,
+    payload: Bytes,
+    seq: number,
+    dstPan: number,
+    dst: number,
+    dstExt: Bytes | undefined,
+    src: number,
+    srcExt: Bytes | undefined,
+    flags: number,
+    frameCounter: number,
+    keyIndex: number,
+  ): Bytes | number;
+}
+
 const bytesOr = (r: ArrayBuffer | number): Bytes | number => (typeof r === 'number' ? r : new Uint8Array(r));
 
-export const macframe: MacFrameDriver = {
+export const macframe: MacFrameDriver & MacRxTxDriver = {
   decode: (frame, fields, ext, fcs, maxLength) => decodeNative(frame, fields, ext, fcs, maxLength),
   encode: (fields, ext, payload, mic, fcs, maxLength) => bytesOr(encodeNative(fields, ext, payload, mic, fcs, maxLength)),
   seal: (fields, ext, key, nonceSource, payload, maxLength) => bytesOr(sealNative(fields, ext, key, nonceSource, payload, maxLength)),
@@ -43,4 +121,12 @@ export const macframe: MacFrameDriver = {
     const r = openNative(frame, key, nonceSource, headerLength, level, frameCounter);
     return r === undefined ? undefined : new Uint8Array(r);
   },
+  stateSize: (maxSources, capacity) => stateSizeNative(maxSources, capacity),
+  init: (state, maxSources, maxLength) => initNative(state, maxSources, maxLength),
+  setKey: (state, index, key) => setKeyNative(state, index, key),
+  counters: (state, out) => countersNative(state, out),
+  clear: (state) => clearNative(state),
+  receive: receiveNative,
+  transmit: (state, payload, seq, dstPan, dst, dstExt, src, srcExt, flags, frameCounter, keyIndex) =>
+    bytesOr(transmitNative(state, payload, seq, dstPan, dst, dstExt, src, srcExt, flags, frameCounter, keyIndex)),
 };

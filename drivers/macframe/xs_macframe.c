@@ -10,6 +10,7 @@
 #include "xs.h"
 #include "xsruntime.h"
 #include "macframe.h"
+#include "macrx.h"
 #include "crypto.h"
 
 enum {
@@ -181,4 +182,140 @@ void xs_macframe_open(xsMachine *the)
 		xsUnknownError("macframe: CCM* failed");
 	memmove(work, work + h, pl);
 	xsSetArrayBufferLength(xsResult, (xsIntegerValue)pl);
+}
+
+/* ---- the receive and transmit paths in one call each (macrx.h) ----
+ * The state is a script-owned ArrayBuffer (modules/plc/mac-native.ts MacRxTx): its pointer is
+ * taken after the last allocation of a call and never kept. */
+
+static double number_arg(xsMachine *the, int i, double max, const char *what)
+{
+	double d = xsToNumber(xsArg(i));
+	if (!(d >= 0 && d <= max))
+		xsRangeError("macrx: %s out of range", what);
+	return d;
+}
+
+/* (maxSources, capacity) -> bytes of a state */
+void xs_macrx_state_size(xsMachine *the)
+{
+	unsigned max = (unsigned)number_arg(the, 0, MACRX_MAX_SOURCES, "maxSources");
+	unsigned cap = (unsigned)number_arg(the, 1, MACRX_MAX_SOURCES, "capacity");
+	xsResult = xsInteger((xsIntegerValue)macrx_state_size(max, cap));
+}
+
+/* (state, maxSources, maxLength) -> reason */
+void xs_macrx_init(xsMachine *the)
+{
+	unsigned max = (unsigned)number_arg(the, 1, MACRX_MAX_SOURCES, "maxSources");
+	unsigned len = (unsigned)number_arg(the, 2, MACFRAME_MAX_LENGTH, "maxLength");
+	bytes_t s = arg(the, 0, 0, "state");
+	xsResult = xsInteger(macrx_init(s.p, s.n, max, len));
+}
+
+/* (state, index, key | undefined) -> reason */
+void xs_macrx_set_key(xsMachine *the)
+{
+	unsigned index = (unsigned)number_arg(the, 1, 255, "key index");
+	const uint8_t *key = NULL;
+	if (xsTypeOf(xsArg(2)) != xsUndefinedType) {
+		bytes_t k = arg(the, 2, 0, "key");
+		if (k.n != CRYPTO_KEY_LEN)
+			xsRangeError("macrx: key is 16 bytes");
+		key = k.p;
+	}
+	bytes_t s = arg(the, 0, 0, "state");
+	xsResult = xsInteger(macrx_set_key(s.p, s.n, index, key));
+}
+
+/* (state, out: Uint32Array of MACRX_D_COUNT + 2) -> reason: drops by reason, sources, evictions */
+void xs_macrx_counters(xsMachine *the)
+{
+	bytes_t s = arg(the, 0, 0, "state");
+	const uint32_t *d = macrx_drops(s.p, s.n);
+	bytes_t o = arg(the, 1, (MACRX_D_COUNT + 1) * sizeof(uint32_t), "counters");
+	if (!d) {
+		xsResult = xsInteger(MACFRAME_E_PARAM);
+		return;
+	}
+	uint32_t v[MACRX_D_COUNT + 1];
+	memcpy(v, d, MACRX_D_COUNT * sizeof(uint32_t));
+	v[MACRX_D_COUNT] = macrx_sources(s.p, s.n);
+	memcpy(o.p, v, sizeof v);
+	xsResult = xsInteger(MACFRAME_OK);
+}
+
+/* (state) -> reason */
+void xs_macrx_clear(xsMachine *the)
+{
+	bytes_t s = arg(the, 0, 0, "state");
+	xsResult = xsInteger(macrx_clear_sources(s.p, s.n));
+}
+
+/* (state, frame, result: Uint32Array(MACRX_R_COUNT), ext: Uint8Array(16), now, pan, short,
+ *  ourExt: Uint8Array(8), promiscuous, dupTtl) -> status (macrx.h). The frame is decrypted in
+ * place; nothing is allocated. */
+void xs_macrx_receive(xsMachine *the)
+{
+	macrx_pib_t pib;
+	double now = xsToNumber(xsArg(4));
+	pib.pan = (uint16_t)xsToInteger(xsArg(5));
+	pib.short_addr = (uint16_t)xsToInteger(xsArg(6));
+	pib.promiscuous = (uint8_t)xsToBoolean(xsArg(8));
+	double ttl = xsToNumber(xsArg(9));
+	pib.dup_ttl_ms = ttl >= 4294967295.0 ? 0xFFFFFFFFu : ttl > 0 ? (uint32_t)ttl : 0;
+	memcpy(pib.ext, arg(the, 7, 8, "our EUI-64").p, 8);
+	bytes_t r = arg(the, 2, MACRX_R_COUNT * sizeof(uint32_t), "result");
+	bytes_t x = arg(the, 3, 16, "ext");
+	bytes_t f = arg(the, 1, 0, "frame");
+	bytes_t s = arg(the, 0, 0, "state");
+	uint32_t res[MACRX_R_COUNT];
+	int st = macrx_receive(s.p, s.n, &pib, now > 0 && now < 9007199254740992.0 ? (uint64_t)now : 0, f.p, f.n, res, x.p);
+	if (st < 0)
+		xsRangeError("macrx: not a receive state");
+	memcpy(r.p, res, sizeof res);
+	xsResult = xsInteger(st);
+}
+
+static void address_arg(xsMachine *the, int i, int ext_i, uint8_t *mode, uint16_t *short_addr, uint8_t ext[8])
+{
+	xsIntegerValue a = xsToInteger(xsArg(i));
+	if (a >= 0 && a <= 0xFFFF) {
+		*mode = MACFRAME_ADDR_SHORT;
+		*short_addr = (uint16_t)a;
+	} else if (a == -1) {
+		*mode = MACFRAME_ADDR_EXT;
+		memcpy(ext, arg(the, ext_i, 8, "EUI-64").p, 8);
+	} else
+		*mode = MACFRAME_ADDR_NONE;
+}
+
+/* (state, payload, seq, dstPan, dst, dstExt, src, srcExt, flags, frameCounter, keyIndex) ->
+ * ArrayBuffer | reason. dst/src: a short address, -1 for the EUI-64 in dstExt/srcExt, -2 for
+ * none; flags: 1 ACK request, 2 secured (ENC-MIC-32, key id mode 1, the state's key). */
+void xs_macrx_transmit(xsMachine *the)
+{
+	macrx_tx_t tx;
+	memset(&tx, 0, sizeof tx);
+	tx.seq = (uint8_t)xsToInteger(xsArg(2));
+	tx.dst_pan = (uint16_t)xsToInteger(xsArg(3));
+	address_arg(the, 4, 5, &tx.dst_mode, &tx.dst_short, tx.dst_ext);
+	address_arg(the, 6, 7, &tx.src_mode, &tx.src_short, tx.src_ext);
+	xsIntegerValue flags = xsToInteger(xsArg(8));
+	tx.ack_request = (flags & 1) != 0;
+	tx.secure = (flags & 2) != 0;
+	tx.frame_counter = (uint32_t)number_arg(the, 9, 4294967295.0, "frame counter");
+	tx.key_index = (uint8_t)number_arg(the, 10, 255, "key index");
+	size_t n, total = macrx_tx_length(&tx, arg(the, 1, 0, "payload").n);
+	if (total == 0 || total > MACFRAME_MAX_LENGTH) {
+		xsResult = xsInteger(MACFRAME_E_PARAM);
+		return;
+	}
+	xsResult = xsArrayBuffer(NULL, (xsIntegerValue)total);
+	uint8_t *out = xsToArrayBuffer(xsResult);
+	bytes_t p = arg(the, 1, 0, "payload");
+	bytes_t s = arg(the, 0, 0, "state");
+	int e = macrx_transmit(s.p, s.n, &tx, p.p, p.n, out, total, &n);
+	if (e != MACFRAME_OK)
+		xsResult = xsInteger(e);
 }

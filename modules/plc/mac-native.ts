@@ -3,7 +3,7 @@
 // reference the tests and `PLC BENCH` compare it with). The driver's reason numbers become
 // DecodeError (named as the TypeScript decoder names them) or NeedMoreData; encode refusals
 // become EncodeError. Secured frames are sealed and opened in one native call (CCM*, mbed TLS).
-import type { MacFrameDriver } from 'drivers/macframe/macframe';
+import type { MacFrameDriver, MacRxTxDriver } from 'drivers/macframe/macframe';
 import { DecodeError, EncodeError, NeedMoreData } from './errors.js';
 import { AddrMode, MAC_MAX_FRAME_LENGTH, type MacFrameType } from './mac-const.js';
 import { headerShape, type DecodedMacFrame, type MacCodec, type MacDecoderOptions, type MacFrame } from './mac-frame.js';
@@ -182,5 +182,91 @@ export class NativeMacCodec implements MacCodec {
     const s = f.security;
     if (!s) return null;
     return this.drv.open(bytes, key, nonceSource, f.headerLength, s.level, s.frameCounter) ?? null;
+  }
+}
+
+/** Statuses of the one-call receive (drivers/macframe/macrx.h MACRX_*); a drop is RX_DROP + its
+ * index in MacDropReason order (mac.ts). */
+export const RX_DATA = 0,
+  RX_ACK = 1,
+  RX_BEACON_REQUEST = 2,
+  RX_BEACON = 3,
+  RX_GROW = 4,
+  RX_DROP = 0x10;
+/** Result fields of the one-call receive (macrx.h MACRX_R_*). */
+export const R_TYPE = 0,
+  R_SEQ = 1,
+  R_SRC_MODE = 2,
+  R_SRC_SHORT = 3,
+  R_SRC_PAN = 4,
+  R_DST_MODE = 5,
+  R_DST_SHORT = 6,
+  R_DST_PAN = 7,
+  R_LEVEL = 8,
+  R_KEY_ID_MODE = 9,
+  R_KEY_INDEX = 10,
+  R_FRAME_COUNTER = 11,
+  R_PREV_COUNTER = 12,
+  R_PAYLOAD_OFFSET = 13,
+  R_PAYLOAD_LENGTH = 14,
+  R_REASON = 15,
+  R_ERROR_AT = 16,
+  R_EVICTED = 17,
+  R_COUNT = 18;
+/** Transmit address arguments besides a short address, and flags (xs_macrx_transmit). */
+export const TX_EXT = -1,
+  TX_NONE = -2,
+  TX_ACK_REQUEST = 1,
+  TX_SECURE = 2;
+/** Drop counters the state keeps (MacDropReason order), then the number of sources. */
+export const RX_DROP_REASONS = 10;
+/** Sources the state holds before it first grows (it doubles up to the manifest bound). */
+const INITIAL_SOURCES = 8;
+
+/**
+ * The MAC layer's receive and transmit paths in one native call each (drivers/macframe/macrx.c):
+ * the keys, the drop counters and the per-source table of frame counters and sequence numbers
+ * (replay and duplicate checks) live in `state`, an ArrayBuffer this object owns and grows (by
+ * doubling, up to `maxSources`, the manifest bound) when the call asks for it. The call fills
+ * `result` (R_*) and `ext` (destination EUI-64, source EUI-64) and builds no object.
+ */
+export class NativeMacPath {
+  state: ArrayBuffer;
+  readonly result = new Uint32Array(R_COUNT);
+  readonly ext = new Uint8Array(16);
+  private capacity: number;
+
+  constructor(
+    readonly drv: MacRxTxDriver,
+    readonly maxSources: number,
+    readonly maxLength: number = MAC_MAX_FRAME_LENGTH,
+  ) {
+    if (!(maxSources >= 1 && maxSources <= 0xfffe)) throw new RangeError('mac: sources 1..65534');
+    this.capacity = Math.min(INITIAL_SOURCES, maxSources);
+    this.state = new ArrayBuffer(drv.stateSize(maxSources, this.capacity));
+    if (drv.init(this.state, maxSources, maxLength) !== 0) throw new RangeError('mac: native state refused');
+  }
+
+  /** Doubles the table (up to maxSources), keeping every entry where it is. */
+  grow(): void {
+    this.capacity = Math.min(this.capacity * 2, this.maxSources);
+    const next = new ArrayBuffer(this.drv.stateSize(this.maxSources, this.capacity));
+    new Uint8Array(next).set(new Uint8Array(this.state));
+    this.state = next;
+  }
+
+  setKey(index: number, key: Uint8Array | undefined): void {
+    if (this.drv.setKey(this.state, index, key) !== 0) throw new RangeError(`mac: GMK ${index} refused`);
+  }
+
+  /** Drops by reason (MacDropReason order), then the number of sources held. */
+  counters(): Uint32Array {
+    const out = new Uint32Array(RX_DROP_REASONS + 1);
+    this.drv.counters(this.state, out);
+    return out;
+  }
+
+  clearSources(): void {
+    this.drv.clear(this.state);
   }
 }

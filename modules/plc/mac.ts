@@ -1,8 +1,9 @@
 // G3-PLC upper MAC (the part above the modem's real-time MAC): PIB, key table, outgoing
 // security (CCM*, ENC-MIC-32, key id mode 1), incoming filtering, replay and duplicate
 // rejection, neighbour table. I/O-free: frames leave through `send`, time comes from `now`.
+import type { MacRxTxDriver } from 'drivers/macframe/macframe';
 import type { PlcCrypto, Trace } from './crypto.js';
-import { DecodeError, NeedMoreData } from './errors.js';
+import { DecodeError, EncodeError, NeedMoreData } from './errors.js';
 import {
   KEY_ID_MODE_INDEX,
   MAC_DEFAULT_DUPLICATE_WINDOW_MS,
@@ -11,6 +12,7 @@ import {
   MAC_DEFAULT_MAX_NEIGHBOURS,
   MAC_DEFAULT_NEIGHBOUR_TTL_MS,
   MAC_DEFAULT_TONE_MAP_TTL_MS,
+  MAC_MAX_FRAME_LENGTH,
   MIC_LENGTH,
   MacFrameType,
   PAN_BROADCAST,
@@ -34,6 +36,35 @@ import {
   tsMacCodec,
 } from './mac-frame.js';
 import { hex4 } from './bytes.js';
+import {
+  MAC_REASONS,
+  NativeMacPath,
+  R_DST_MODE,
+  R_DST_SHORT,
+  R_ERROR_AT,
+  R_EVICTED,
+  R_FRAME_COUNTER,
+  R_KEY_ID_MODE,
+  R_KEY_INDEX,
+  R_LEVEL,
+  R_PAYLOAD_LENGTH,
+  R_PAYLOAD_OFFSET,
+  R_PREV_COUNTER,
+  R_REASON,
+  R_SEQ,
+  R_SRC_MODE,
+  R_SRC_PAN,
+  R_SRC_SHORT,
+  RX_ACK,
+  RX_BEACON,
+  RX_BEACON_REQUEST,
+  RX_DROP,
+  RX_GROW,
+  TX_ACK_REQUEST,
+  TX_EXT,
+  TX_NONE,
+  TX_SECURE,
+} from './mac-native.js';
 
 /** MAC PIB attributes this layer owns (G.9903 MAC PIB table). */
 export interface MacPib {
@@ -73,7 +104,8 @@ export type MacDropReason =
   | 'counterOverflow';
 
 export interface MacIndication {
-  frame: DecodedMacFrame;
+  /** The decoded frame (TypeScript path only: the native path builds no frame object). */
+  frame?: DecodedMacFrame;
   /** Plaintext MSDU. */
   payload: Uint8Array;
   secured: boolean;
@@ -127,6 +159,13 @@ export interface MacOptions {
   maxFrameLength?: number;
   /** Frame codec: the native one on the device (mac-native.ts); default the TypeScript one. */
   codec?: MacCodec;
+  /**
+   * The receive and transmit paths in one native call each (drivers/macframe/macrx.c), where the
+   * driver is present: data frames are then received and sent through it, with the replay and
+   * duplicate table (bounded by maxDevices) and the keys in its state; `codec` still serves the
+   * beacons and the beacon request.
+   */
+  rxtx?: MacRxTxDriver;
 }
 
 interface SourceState {
@@ -137,6 +176,19 @@ interface SourceState {
 }
 
 const KEY_SLOTS = 2;
+/** Drop reasons in the order the native path numbers them (drivers/macframe/macrx.h MACRX_D_*). */
+const DROP_REASONS: readonly MacDropReason[] = [
+  'malformed',
+  'truncated',
+  'notForUs',
+  'wrongPan',
+  'duplicate',
+  'replay',
+  'micFailure',
+  'unknownKey',
+  'unsupportedSecurity',
+  'counterOverflow',
+];
 
 /** CCM* sealing of a secured frame in steps (MHR, nonce, CCM*, frame), for a codec without `seal`. */
 export function sealInSteps(
@@ -211,6 +263,8 @@ export class MacLayer {
   private readonly maxNeighbours: number;
   private readonly maxDevices: number;
   private readonly codec: MacCodec;
+  /** The one-call native paths, when the driver is present (null: the TypeScript path). */
+  readonly native: NativeMacPath | null;
   private handle = 0;
 
   constructor(o: MacOptions) {
@@ -222,6 +276,7 @@ export class MacLayer {
     this.maxNeighbours = o.maxNeighbours ?? MAC_DEFAULT_MAX_NEIGHBOURS;
     this.maxDevices = o.maxDevices ?? MAC_DEFAULT_MAX_DEVICES;
     this.codec = o.codec ?? tsMacCodec({ maxLength: o.maxFrameLength });
+    this.native = o.rxtx ? new NativeMacPath(o.rxtx, this.maxDevices, o.maxFrameLength ?? MAC_MAX_FRAME_LENGTH) : null;
     this.pib = {
       macPANId: o.panId ?? PAN_BROADCAST,
       macShortAddress: o.shortAddress ?? SHORT_NONE,
@@ -243,11 +298,13 @@ export class MacLayer {
   setKey(index: number, key: Uint8Array): void {
     if (index < 0 || index >= KEY_SLOTS || key.length !== 16) throw new RangeError('GMK index 0/1, 16 bytes');
     this.keys[index] = key.slice();
+    this.native?.setKey(index, key);
     this.trace(`mac: GMK ${index} set`);
   }
   removeKey(index: number): void {
     if (index === this.activeKey) throw new RangeError('cannot remove the active GMK');
     this.keys[index] = null;
+    this.native?.setKey(index, undefined);
     this.trace(`mac: GMK ${index} removed`);
   }
   activateKey(index: number): void {
@@ -287,25 +344,59 @@ export class MacLayer {
       const fc = p.macFrameCounter;
       this.reserveFrameCounter?.(fc);
       p.macFrameCounter = fc + 1;
-      const f = {
-        type: MacFrameType.DATA,
-        seq,
-        dstPan,
-        dst: req.dst,
-        src,
-        ackRequest,
-        payload: new Uint8Array(0),
-        security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: fc, keyIndex: this.activeKey },
-      };
-      const nonceSource = this.nonceSource(src, dstPan);
-      frame = this.codec.seal
-        ? this.codec.seal(f, key, nonceSource, req.payload)
-        : sealInSteps(this.codec, this.crypto, f, key, nonceSource, req.payload);
+      if (this.native) frame = this.transmitNative(req, seq, dstPan, src, ackRequest, fc, this.activeKey);
+      else {
+        const f = {
+          type: MacFrameType.DATA,
+          seq,
+          dstPan,
+          dst: req.dst,
+          src,
+          ackRequest,
+          payload: new Uint8Array(0),
+          security: { level: SEC_LEVEL_ENC_MIC_32, keyIdMode: KEY_ID_MODE_INDEX, frameCounter: fc, keyIndex: this.activeKey },
+        };
+        const nonceSource = this.nonceSource(src, dstPan);
+        frame = this.codec.seal
+          ? this.codec.seal(f, key, nonceSource, req.payload)
+          : sealInSteps(this.codec, this.crypto, f, key, nonceSource, req.payload);
+      }
+    } else if (this.native) {
+      frame = this.transmitNative(req, seq, dstPan, src, ackRequest, -1, 0);
     } else {
       frame = this.codec.encode({ type: MacFrameType.DATA, seq, dstPan, dst: req.dst, src, ackRequest, payload: req.payload });
     }
     this.emit(frame, req.dst, ackRequest);
     return frame;
+  }
+
+  /** One native call: MHR + payload (+ CCM* with GMK keyIndex when fc >= 0). */
+  private transmitNative(
+    req: MacDataRequest,
+    seq: number,
+    dstPan: number,
+    src: MacAddr,
+    ack: boolean,
+    fc: number,
+    keyIndex: number,
+  ): Uint8Array {
+    const n = this.native as NativeMacPath;
+    const dst = req.dst;
+    const r = n.drv.transmit(
+      n.state,
+      req.payload,
+      seq,
+      dstPan,
+      typeof dst === 'number' ? dst : dst === null ? TX_NONE : TX_EXT,
+      dst instanceof Uint8Array ? dst : undefined,
+      typeof src === 'number' ? src : TX_EXT,
+      src instanceof Uint8Array ? src : undefined,
+      (ack ? TX_ACK_REQUEST : 0) | (fc >= 0 ? TX_SECURE : 0),
+      Math.max(fc, 0),
+      keyIndex,
+    );
+    if (typeof r === 'number') throw new EncodeError(`mac: frame refused (${MAC_REASONS[r] ?? r})`);
+    return r;
   }
 
   sendBeaconRequest(): Uint8Array {
@@ -355,8 +446,10 @@ export class MacLayer {
     return true;
   }
 
-  /** MCPS-DATA.indication from the modem: the MPDU without FCS, its LQI and modulation. */
+  /** MCPS-DATA.indication from the modem: the MPDU without FCS, its LQI and modulation. On the
+   * native path a secured frame is decrypted in place: the MAC consumes `bytes`. */
   indication(bytes: Uint8Array, lqi: number, modulation = 0): MacIndication | null {
+    if (this.native) return this.indicationNative(this.native, bytes, lqi, modulation);
     let f: DecodedMacFrame;
     try {
       f = this.codec.decode(bytes);
@@ -418,6 +511,111 @@ export class MacLayer {
     const ind: MacIndication = { frame: f, payload, secured: !!f.security, keyIndex, lqi, modulation, src: f.src, dst: f.dst };
     this.onData?.(ind);
     return ind;
+  }
+
+  /** The native receive path: one call decodes, filters, checks duplicates, the security header
+   * and replay, and opens the frame; the same drops, counters and traces as the TypeScript path. */
+  private indicationNative(n: NativeMacPath, bytes: Uint8Array, lqi: number, modulation: number): MacIndication | null {
+    const p = this.pib;
+    const now = this.now();
+    let st = n.drv.receive(
+      n.state,
+      bytes,
+      n.result,
+      n.ext,
+      now,
+      p.macPANId,
+      p.macShortAddress,
+      p.macExtendedAddress,
+      p.macPromiscuousMode,
+      p.macDuplicateDetectionTTLms,
+    );
+    while (st === RX_GROW) {
+      n.grow();
+      st = n.drv.receive(
+        n.state,
+        bytes,
+        n.result,
+        n.ext,
+        now,
+        p.macPANId,
+        p.macShortAddress,
+        p.macExtendedAddress,
+        p.macPromiscuousMode,
+        p.macDuplicateDetectionTTLms,
+      );
+    }
+    const r = n.result;
+    if (st >= RX_DROP && r[R_REASON] !== 0) return this.decodeDrop(bytes, st - RX_DROP, r[R_REASON] as number, r[R_ERROR_AT] as number);
+    this.stats.received++;
+    const sm = r[R_SRC_MODE] as number;
+    const src: MacAddr = sm === 2 ? (r[R_SRC_SHORT] as number) : sm === 3 ? n.ext.slice(8, 16) : null;
+    if (st >= RX_DROP) {
+      const reason = DROP_REASONS[st - RX_DROP] as MacDropReason;
+      if (reason === 'notForUs') {
+        this.drops.notForUs++;
+        return null;
+      }
+      const srcKey = macAddrKey(src);
+      const fc = r[R_FRAME_COUNTER] as number;
+      const detail =
+        reason === 'duplicate'
+          ? `${srcKey} dsn ${r[R_SEQ]}`
+          : reason === 'replay'
+            ? `${srcKey} fc ${fc} <= ${r[R_PREV_COUNTER]}`
+            : reason === 'unknownKey'
+              ? `GMK ${r[R_KEY_INDEX]}`
+              : reason === 'unsupportedSecurity'
+                ? `level ${r[R_LEVEL]} mode ${r[R_KEY_ID_MODE]}`
+                : reason === 'malformed'
+                  ? 'beacon source'
+                  : srcKey;
+      return this.drop(reason, detail);
+    }
+    if (st === RX_ACK) return null;
+    if (st === RX_BEACON_REQUEST) {
+      this.onBeaconRequest?.(lqi);
+      return null;
+    }
+    const at = r[R_PAYLOAD_OFFSET] as number;
+    const payload = bytes.subarray(at, at + (r[R_PAYLOAD_LENGTH] as number));
+    if (st === RX_BEACON) {
+      try {
+        const b = decodeBeaconPayload(payload);
+        this.onBeacon?.({ panId: r[R_SRC_PAN] as number, src: src as number, lqi, rcCoord: b.rcCoord, panCoordinator: b.panCoordinator });
+      } catch (e) {
+        if (e instanceof DecodeError || e instanceof NeedMoreData) return this.drop('malformed', e.message);
+        throw e;
+      }
+      return null;
+    }
+    if (r[R_EVICTED]) this.stats.evictedSources++;
+    if (typeof src === 'number') this.updateNeighbour(src, lqi, modulation, now);
+    const dm = r[R_DST_MODE] as number;
+    const dst: MacAddr = dm === 2 ? (r[R_DST_SHORT] as number) : dm === 3 ? n.ext.slice(0, 8) : null;
+    const secured = (r[R_LEVEL] as number) !== 0;
+    const ind: MacIndication = { payload, secured, keyIndex: secured ? (r[R_KEY_INDEX] as number) : -1, lqi, modulation, src, dst };
+    this.onData?.(ind);
+    return ind;
+  }
+
+  /** A frame the native decoder refused: counted as the TypeScript decoder's fault, traced
+   * with its message (the TypeScript decoder names the fault; the native one numbers it). */
+  private decodeDrop(bytes: Uint8Array, index: number, reason: number, at: number): null {
+    const why = DROP_REASONS[index] as MacDropReason;
+    try {
+      this.codec.decode(bytes);
+    } catch (e) {
+      if (e instanceof NeedMoreData || e instanceof DecodeError) return this.drop(why, e.message);
+      throw e;
+    }
+    return this.drop(why, `${MAC_REASONS[reason] ?? reason} at ${at}`);
+  }
+
+  /** Forgets every source's frame counter and sequence number (both paths). */
+  clearSources(): void {
+    this.sources.clear();
+    this.native?.clearSources();
   }
 
   private remember(srcKey: string, f: DecodedMacFrame, now: number): void {

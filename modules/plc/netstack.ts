@@ -1,6 +1,7 @@
 // One G3-PLC node's protocol stack without I/O (Contiki-style netstack wiring): upper MAC ->
 // ADP (mesh/broadcast/fragment headers, IPHC) -> LOADng routing, plus LBP hand-off. Frames to
 // the modem leave through `send`; modem indications enter through `indication`.
+import type { MacRxTxDriver } from 'drivers/macframe/macframe';
 import type { PlcCrypto, Trace } from './crypto.js';
 import { DecodeError, NeedMoreData } from './errors.js';
 import { hex4 } from './bytes.js';
@@ -45,6 +46,8 @@ export interface G3NodeOptions {
   trace?: Trace;
   /** MAC frame codec (default: the TypeScript one). */
   macCodec?: MacCodec;
+  /** The MAC's one-call native receive and transmit paths, where the driver is present. */
+  macRxTx?: MacRxTxDriver;
 }
 
 export type NetDrop = 'unsecured' | 'malformed' | 'noRoute' | 'queueFull' | 'broadcastDuplicate' | 'notIpv6Addressable';
@@ -86,6 +89,7 @@ export class G3Node {
       shortAddress: o.shortAddress,
       trace: o.trace,
       codec: o.macCodec,
+      ...(o.macRxTx ? { rxtx: o.macRxTx } : {}),
       ...(o.maxNeighbours ? { maxNeighbours: o.maxNeighbours } : {}),
       ...(o.maxSources ? { maxDevices: o.maxSources } : {}),
     });

@@ -5,7 +5,7 @@
 // timer armed for the earliest deadline. Built by start.ts; its shell commands are shell.ts.
 import type { RunServiceFn } from '../generic/services.js';
 import type { PlcModemDriver } from 'drivers/plcmodem/plcmodem';
-import type { MacFrameDriver } from 'drivers/macframe/macframe';
+import type { MacFrameDriver, MacRxTxDriver } from 'drivers/macframe/macframe';
 import type { PlcCryptoDriver } from 'drivers/crypto/crypto';
 import type { ShellPrint } from '../generic/shell.js';
 import { G3Node } from './netstack.js';
@@ -64,7 +64,7 @@ export class G3Stack {
     private readonly prov: Provisioning,
     modem: PlcModemDriver,
     cryptoDriver: PlcCryptoDriver,
-    macDriver: MacFrameDriver,
+    macDriver: MacFrameDriver & MacRxTxDriver,
   ) {
     this.crypto = plcCrypto(cryptoDriver);
     this.random = seededRandom(cryptoDriver, prov.seed, () => rs('misc.random'));
@@ -82,6 +82,8 @@ export class G3Stack {
       send: (tx) => adapter.transmit(tx),
       maxAdpFrame: 100,
       macCodec: new NativeMacCodec(macDriver),
+      // the receive and transmit paths in one native call each (drivers/macframe/macrx.c)
+      macRxTx: macDriver,
       // the concentrator's tables hold every device (manifest: bounds per role)
       maxNeighbours: cfg.maxNeighbours,
       maxRoutes: cfg.maxRoutes,

@@ -4,7 +4,7 @@
 import type { RunServiceFn } from '../generic/services.js';
 import type { PlcModemDriver } from 'drivers/plcmodem/plcmodem';
 import type { PlcCryptoDriver } from 'drivers/crypto/crypto';
-import type { MacFrameDriver } from 'drivers/macframe/macframe';
+import type { MacFrameDriver, MacRxTxDriver } from 'drivers/macframe/macframe';
 import { parseProvisioning, type Provisioning } from './provision.js';
 import { registerPlcShell } from './shell.js';
 import { G3Stack } from './stack.js';
@@ -26,7 +26,7 @@ export function startStack(rs: RunServiceFn, cfg: PlcConfig): G3Stack | null {
   }
   const modem = rs('driver.get', 'plcmodem') as PlcModemDriver;
   const crypto = rs('driver.get', 'plccrypto') as PlcCryptoDriver;
-  const g3 = new G3Stack(rs, cfg, prov, modem, crypto, rs('driver.get', 'macframe') as MacFrameDriver);
+  const g3 = new G3Stack(rs, cfg, prov, modem, crypto, rs('driver.get', 'macframe') as MacFrameDriver & MacRxTxDriver);
   registerPlcShell(rs, g3);
   g3.start();
   return g3;
