@@ -94,17 +94,19 @@ function flagValues(name) {
   return out;
 }
 const quiet = args.includes('--quiet');
+// --prepare: the XS machine prepared at build time and linked into flash (docs/xs-preparation.md)
+const prepareAll = args.includes('--prepare');
 const jobs = Number(flagValues('--jobs')[0] ?? cpus().length) || 2;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
-  if (a === '--quiet') continue;
+  if (a === '--quiet' || a === '--prepare') continue;
   if (['--platform', '--role', '--jobs'].includes(a)) {
     i++;
     continue;
   }
   if (a === '--help' || a === '-h') {
     process.stdout.write(
-      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405|stm32f429]... [--role meter|meter-1p|concentrator]... [--quiet] [--jobs N]\n',
+      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405|stm32f429]... [--role meter|meter-1p|concentrator]... [--prepare] [--quiet] [--jobs N]\n',
     );
     process.exit(0);
   }
@@ -278,6 +280,34 @@ async function buildXsc(xs) {
   return exe;
 }
 
+// ---- the preparation writer (tools/xsprep/xsprep.c, docs/xs-preparation.md) ----
+// Built for the build machine with the firmware engine's own defines (with or without the
+// parser, as the role's engine), exported symbols so that it can name the engine's callbacks.
+async function buildXsprep(xs, parser) {
+  const tc = TOOLCHAINS.host;
+  const dir = join(BUILD, 'host', parser ? 'xsprep-parser' : 'xsprep');
+  const flags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
+  // without the parser, the source-map reader (which needs it) is left out, as --gc-sections
+  // leaves it out of the firmware: -rdynamic would otherwise keep its references
+  const engine = xsEngineFiles(xs, parser).filter((f) => parser || !f.endsWith('xsSourceMap.c'));
+  const srcs = [...engine, join(root, 'tools', 'xsprep', 'xsprep.c')];
+  const objs = await pool(
+    srcs.map((s) => compileTask(tc, s, objName(dir, s), flags)),
+    jobs,
+  );
+  const exe = join(dir, 'xsprep');
+  const ldflags = ['-rdynamic', ...tc.ldflags, '-ldl'];
+  const cmdline = [tc.cc, ...objs, '-o', exe, ...ldflags].join(' ');
+  if (!existsSync(exe) || readFileSync(exe + '.cmd', 'utf8') !== cmdline || objs.some((o) => mtime(o) > mtime(exe))) {
+    await exec(tc.cc, [...objs, '-o', exe, ...ldflags]);
+    writeFileSync(exe + '.cmd', cmdline);
+  }
+  return exe;
+}
+// Keys the preparation creates after the built-ins (lockdown looks up "harden"): the linker
+// gives module symbols the ids that follow them.
+const PREPARED_KEYS = ['harden'];
+
 // ---- record layouts shared by C and TypeScript ----
 // A manifest's "headers" maps a header name to the module (specifier) holding the one definition
 // of a record layout; the header goes to build/gen/, on the include path of every C file.
@@ -383,16 +413,17 @@ function prune(manifest, modules) {
 // Links a role's modules for execution in place from flash (tools/xsc/xsc.c --link): symbols
 // are registered in the order the firmware registers them at boot (parts in PARTS order, each
 // in image directory order), so the code can hold final key ids and *_ARCHIVE opcodes.
-async function linkModules(xsc, out, modules) {
+async function linkModules(xsc, out, modules, prepared) {
   const dir = mkdirp(join(out, 'link'));
   const ordered = PARTS.flatMap((part) => sortModules(modules.filter((m) => m.part === part)));
-  const key = sha256(ordered.map((m) => m.specifier + ':' + m.xsb).join('\n') + sha256(readFileSync(xsc)));
+  const keys = prepared ? ['--keys', PREPARED_KEYS.join(',')] : [];
+  const key = sha256(ordered.map((m) => m.specifier + ':' + m.xsb).join('\n') + keys.join(' ') + sha256(readFileSync(xsc)));
   const stamp = join(dir, 'stamp');
   ordered.forEach((m, i) => {
     m.xsl = join(dir, `${i}.xsl`);
   });
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== key) {
-    await exec(xsc, ['--link', ...ordered.flatMap((m) => [m.xsb, m.xsl])]);
+    await exec(xsc, ['--link', ...keys, ...ordered.flatMap((m) => [m.xsb, m.xsl])]);
     writeFileSync(stamp, key);
   }
   writeIfChanged(
@@ -503,7 +534,9 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const pruned = prune(manifest, modules);
   modules.splice(0, modules.length, ...modules.filter((m) => !pruned.includes(m)));
   await compileModules(xsc, modules);
-  await linkModules(xsc, out, modules);
+  // the XS machine prepared at build time (--prepare, or "prepare": true in a manifest)
+  const prepared = prepareAll || manifest.prepare === true;
+  await linkModules(xsc, out, modules, prepared);
 
   const images = PARTS.map((part) => {
     const mods = modules.filter((m) => m.part === part);
@@ -541,11 +574,23 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     `-I${ZLIB}`,
   ];
   const parser = manifest.parser === true;
+  if (prepared) {
+    const xsprep = await buildXsprep(xs, parser);
+    const c = manifest.creation;
+    const prepC = join(gen, 'xs_prepared.c');
+    const argv = [prepC + '.tmp', 262144, 16384, 4096, 2048, c.keys.name, c.keys.symbol].map(String);
+    const { err } = await exec(xsprep, argv);
+    const text = readFileSync(prepC + '.tmp', 'utf8');
+    rmSync(prepC + '.tmp');
+    writeIfChanged(prepC, text);
+    log(err.trim());
+  } else rmSync(join(gen, 'xs_prepared.c'), { force: true });
   const engineFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
   const engineDir = join(BUILD, 'obj', tcName, parser ? 'xs-parser' : 'xs');
   const appFlags = [
     ...XS_DEFINES,
     ...(parser ? ['-DmxParse=1'] : []),
+    ...(prepared ? ['-DMETERFW_PREPARED=1'] : []),
     ...includes,
     ...versionDefs,
     ...defines,
@@ -600,6 +645,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ...[...commonFiles, ...hostFiles, ...cFiles].map((s) => compileTask(tc, s, objName(appDir, s), appFlags)),
     ...['natives.c', 'config.c'].map((f) => compileTask(tc, join(gen, f), join(gen, f.replace('.c', '.o')), appFlags)),
     compileTask(tc, join(gen, 'fwimage_keys.c'), join(gen, 'fwimage_keys.o'), appFlags), // drivers/fwimage's keys
+    ...(prepared ? [compileTask(tc, join(gen, 'xs_prepared.c'), join(gen, 'xs_prepared.o'), engineFlags)] : []),
   ];
   const objs = await pool(tasks, jobs);
   const exe = join(out, platform === 'lin' ? 'firmware' : 'firmware.elf');
@@ -623,6 +669,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     bss: size[2],
     creation: manifest.creation,
     parser,
+    prepared,
     images: Object.fromEntries(images.map((i) => [i.part, { bytes: i.bytes.length, modules: i.modules }])),
     natives: natives.length,
     pruned: pruned.map((m) => m.specifier).sort(),
