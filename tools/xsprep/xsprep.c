@@ -531,7 +531,16 @@ static void string_literal(const char *s)
 /* Instances that can still change get an alias index from 1 (0 is XS_NO_ID: "never aliased",
  * which fxShare also gives the first instance it numbers); so do closures whose variable can be
  * set. The rules are fxShare's: an instance is frozen when it cannot be extended and none of
- * its properties (nor array items) can be set or deleted. */
+ * its properties (nor array items) can be set or deleted; but a hardened function's own
+ * internal parts (its C callback or code, its home object), which no script can reach and the
+ * engine writes only while building it, do not make it changeable: without this every
+ * built-in function would cost an alias pointer in RAM. The firmware tests on lin check it: a
+ * write to a prepared slot there is a write to read-only memory, a crash. */
+static int function_part(const txSlot *property)
+{
+	return property->kind == XS_CALLBACK_KIND || property->kind == XS_CODE_KIND || property->kind == XS_CODE_X_KIND || property->kind == XS_HOME_KIND;
+}
+
 static int frozen(txMachine *the, txSlot *instance)
 {
 	if (!(instance->flag & XS_DONT_PATCH_FLAG))
@@ -547,6 +556,8 @@ static int frozen(txMachine *the, txSlot *instance)
 					return 0;
 			}
 		}
+		else if ((instance->flag & XS_DONT_MARSHALL_FLAG) && (property->flag & XS_INTERNAL_FLAG) && function_part(property))
+			continue;
 		else {
 			if (property->kind != XS_ACCESSOR_KIND && !(property->flag & XS_DONT_SET_FLAG))
 				return 0;
@@ -567,8 +578,15 @@ static int number_aliases(txMachine *the)
 	}
 	for (int i = 0; i < heap_count; i++) {
 		txSlot *slot = heap[i];
-		if (slot->kind == XS_INSTANCE_KIND)
+		if (slot->kind == XS_INSTANCE_KIND) {
 			slot->ID = frozen(the, slot) ? XS_NO_ID : (txID)count++;
+			if (getenv("XSPREP_DEBUG") && slot->ID) {
+				fprintf(stderr, "alias %d flag %x:", slot->ID, (txU1)slot->flag);
+				for (txSlot *p = slot->next; p; p = p->next)
+					fprintf(stderr, " %d/%x/%d", p->kind, (txU1)p->flag, p->ID);
+				fprintf(stderr, "\n");
+			}
+		}
 		else if (slot->kind == XS_CLOSURE_KIND && slot->value.closure && !(slot->value.closure->flag & XS_DONT_SET_FLAG)) {
 			if (slot->value.closure->ID == XS_NO_ID)
 				slot->value.closure->ID = (txID)count++;
