@@ -83,6 +83,9 @@ const TOOLCHAINS = {
     ldflags: ['-Wl,--gc-sections', '--specs=nano.specs', '-nostartfiles', '-lm'],
   },
 };
+// Platforms whose firmware boots a machine prepared at build time unless told otherwise: those
+// where the firmware tests pass with it (docs/xs-preparation.md).
+const PREPARED_PLATFORMS = [];
 const PLATFORM_TOOLCHAIN = { lin: 'lin', 'mps2-an386': 'cm4', stm32f405: 'cm4', stm32f429: 'cm4' };
 
 const args = process.argv.slice(2);
@@ -94,19 +97,21 @@ function flagValues(name) {
   return out;
 }
 const quiet = args.includes('--quiet');
-// --prepare: the XS machine prepared at build time and linked into flash (docs/xs-preparation.md)
-const prepareAll = args.includes('--prepare');
+// --prepare / --no-prepare: the XS machine prepared at build time and linked into flash
+// (docs/xs-preparation.md), or built in RAM at boot; without either, the manifest's "prepare"
+// decides, then PREPARED_PLATFORMS
+const prepareFlag = args.includes('--prepare') ? true : args.includes('--no-prepare') ? false : null;
 const jobs = Number(flagValues('--jobs')[0] ?? cpus().length) || 2;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
-  if (a === '--quiet' || a === '--prepare') continue;
+  if (a === '--quiet' || a === '--prepare' || a === '--no-prepare') continue;
   if (['--platform', '--role', '--jobs'].includes(a)) {
     i++;
     continue;
   }
   if (a === '--help' || a === '-h') {
     process.stdout.write(
-      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405|stm32f429]... [--role meter|meter-1p|concentrator]... [--prepare] [--quiet] [--jobs N]\n',
+      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405|stm32f429]... [--role meter|meter-1p|concentrator]... [--prepare|--no-prepare] [--quiet] [--jobs N]\n',
     );
     process.exit(0);
   }
@@ -304,8 +309,9 @@ async function buildXsprep(xs, parser) {
   }
   return exe;
 }
-// Keys the preparation creates after the built-ins (lockdown looks up "harden"): the linker
-// gives module symbols the ids that follow them.
+// Keys the machine holds after the built-ins, before any module symbol: lockdown looks up
+// "harden" (the preparation runs lockdown; the firmware without one registers it first), so the
+// linker gives module symbols the ids that follow, prepared or not.
 const PREPARED_KEYS = ['harden'];
 
 // ---- record layouts shared by C and TypeScript ----
@@ -413,10 +419,10 @@ function prune(manifest, modules) {
 // Links a role's modules for execution in place from flash (tools/xsc/xsc.c --link): symbols
 // are registered in the order the firmware registers them at boot (parts in PARTS order, each
 // in image directory order), so the code can hold final key ids and *_ARCHIVE opcodes.
-async function linkModules(xsc, out, modules, prepared) {
+async function linkModules(xsc, out, modules) {
   const dir = mkdirp(join(out, 'link'));
   const ordered = PARTS.flatMap((part) => sortModules(modules.filter((m) => m.part === part)));
-  const keys = prepared ? ['--keys', PREPARED_KEYS.join(',')] : [];
+  const keys = ['--keys', PREPARED_KEYS.join(',')];
   const key = sha256(ordered.map((m) => m.specifier + ':' + m.xsb).join('\n') + keys.join(' ') + sha256(readFileSync(xsc)));
   const stamp = join(dir, 'stamp');
   ordered.forEach((m, i) => {
@@ -534,9 +540,9 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const pruned = prune(manifest, modules);
   modules.splice(0, modules.length, ...modules.filter((m) => !pruned.includes(m)));
   await compileModules(xsc, modules);
-  // the XS machine prepared at build time (--prepare, or "prepare": true in a manifest)
-  const prepared = prepareAll || manifest.prepare === true;
-  await linkModules(xsc, out, modules, prepared);
+  // the XS machine prepared at build time (docs/xs-preparation.md)
+  const prepared = prepareFlag ?? manifest.prepare ?? PREPARED_PLATFORMS.includes(platform);
+  await linkModules(xsc, out, modules);
 
   const images = PARTS.map((part) => {
     const mods = modules.filter((m) => m.part === part);
@@ -590,7 +596,6 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const appFlags = [
     ...XS_DEFINES,
     ...(parser ? ['-DmxParse=1'] : []),
-    ...(prepared ? ['-DMETERFW_PREPARED=1'] : []),
     ...includes,
     ...versionDefs,
     ...defines,
@@ -611,7 +616,11 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
         join(root, 'hosts', 'common', 'cortex-m4', f),
       ),
     );
-  const commonFiles = ['xsruntime.c', 'image.c'].map((f) => join(root, 'hosts', 'common', f));
+  const commonFiles = ['image.c'].map((f) => join(root, 'hosts', 'common', f));
+  // the runtime twice where the machine is prepared: with the preparation (the firmware) and
+  // without it (firmware-unprepared, the same image otherwise: test/xs/prepared.test.ts compares them)
+  const runtime = join(root, 'hosts', 'common', 'xsruntime.c');
+  const runtimeObj = (variant) => objName(appDir, runtime).replace(/\.o$/, `.${variant}.o`);
   const mbedFiles = [
     'sha256.c',
     'platform_util.c',
@@ -645,12 +654,24 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ...[...commonFiles, ...hostFiles, ...cFiles].map((s) => compileTask(tc, s, objName(appDir, s), appFlags)),
     ...['natives.c', 'config.c'].map((f) => compileTask(tc, join(gen, f), join(gen, f.replace('.c', '.o')), appFlags)),
     compileTask(tc, join(gen, 'fwimage_keys.c'), join(gen, 'fwimage_keys.o'), appFlags), // drivers/fwimage's keys
-    ...(prepared ? [compileTask(tc, join(gen, 'xs_prepared.c'), join(gen, 'xs_prepared.o'), engineFlags)] : []),
   ];
-  const objs = await pool(tasks, jobs);
+  const variantTasks = [compileTask(tc, runtime, runtimeObj('plain'), appFlags)];
+  if (prepared)
+    variantTasks.push(
+      compileTask(tc, runtime, runtimeObj('prepared'), [...appFlags, '-DMETERFW_PREPARED=1']),
+      compileTask(tc, join(gen, 'xs_prepared.c'), join(gen, 'xs_prepared.o'), engineFlags),
+    );
+  const [objs, variantObjs] = await Promise.all([pool(tasks, jobs), pool(variantTasks, jobs)]);
   const exe = join(out, platform === 'lin' ? 'firmware' : 'firmware.elf');
-  const ld = platform === 'lin' ? [] : [`-T${join(root, 'hosts', platform, 'link.ld')}`, `-Wl,-Map=${join(out, 'firmware.map')}`];
-  await exec(tc.cc, [...tc.flags, ...objs, ...ld, '-o', exe, ...tc.ldflags]);
+  const unprepared = join(out, platform === 'lin' ? 'firmware-unprepared' : 'firmware-unprepared.elf');
+  const ld = (map) => (platform === 'lin' ? [] : [`-T${join(root, 'hosts', platform, 'link.ld')}`, `-Wl,-Map=${join(out, map)}`]);
+  if (prepared) {
+    await exec(tc.cc, [...tc.flags, ...objs, ...variantObjs.slice(1), ...ld('firmware.map'), '-o', exe, ...tc.ldflags]);
+    await exec(tc.cc, [...tc.flags, ...objs, variantObjs[0], ...ld('firmware-unprepared.map'), '-o', unprepared, ...tc.ldflags]);
+  } else {
+    await exec(tc.cc, [...tc.flags, ...objs, variantObjs[0], ...ld('firmware.map'), '-o', exe, ...tc.ldflags]);
+    rmSync(unprepared, { force: true });
+  }
   if (platform !== 'lin') {
     execFileSync('arm-none-eabi-objcopy', ['-O', 'binary', exe, join(out, 'firmware.bin')]);
   }

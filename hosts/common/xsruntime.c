@@ -917,7 +917,12 @@ int runtime_main(const runtime_config_t *config)
 	}
 	txMachine *the = machine;
 	paint_xs_stack(the);
-	register_linked_symbols(the);   /* first: before anything creates a key */
+#ifndef METERFW_PREPARED
+	/* the key lockdown looks up, where a prepared machine has it: linked ids follow it either way
+	 * (tools/build.mjs PREPARED_KEYS) */
+	fxNewNameX(the, "harden");
+#endif
+	register_linked_symbols(the);   /* first: before anything else creates a key */
 	xsBeginHost(the);
 	{
 		xsTry {
