@@ -13,8 +13,10 @@ import { makeImage } from '../firmware/images.js';
 
 const PLATFORMS: Platform[] = ['lin'];
 
-function prepared(platform: Platform): boolean {
-  return existsSync(join(ROOT, 'build', platform, 'meter', platform === 'lin' ? 'firmware-unprepared' : 'firmware-unprepared.elf'));
+// lin builds a prepared machine by default (tools/build.mjs PREPARED_PLATFORMS): its build has
+// both variants, or the build is not the default one
+function unpreparedPath(platform: Platform): string {
+  return firmwarePath(platform, 'meter').replace(/firmware(\.elf)?$/, 'firmware-unprepared$1');
 }
 
 async function run(platform: Platform, variant: 'unprepared' | undefined, command: string, end: RegExp, prefix: string) {
@@ -40,11 +42,8 @@ async function run(platform: Platform, variant: 'unprepared' | undefined, comman
 for (const platform of PLATFORMS) {
   describe(`xs: the machine prepared at build time, ${platform} meter`, function () {
     this.timeout(120000);
-    before(function () {
-      if (!prepared(platform)) {
-        console.log(`      ${firmwarePath(platform, 'meter')} is not prepared: build with --prepare`);
-        this.skip();
-      }
+    before(() => {
+      assert.ok(existsSync(unpreparedPath(platform)), `${unpreparedPath(platform)} missing: the build did not prepare the machine`);
     });
 
     it('a part sees the same built-ins as on the machine built at boot, with fewer slots in RAM', async () => {
@@ -100,11 +99,8 @@ describe('xs: a preparation compiles only against the engine it was written for'
   this.timeout(60000);
   const gen = join(ROOT, 'build', 'lin', 'meter', 'gen', 'xs_prepared.c');
   const tmp = join(ROOT, 'build', 'test', 'xs-prepared-stamp');
-  before(function () {
-    if (!existsSync(gen)) {
-      console.log('      build/lin/meter is not prepared: build with --prepare');
-      this.skip();
-    }
+  before(() => {
+    assert.ok(existsSync(gen), `${gen} missing: the build did not prepare the machine`);
   });
   const compile = (xs: string, platformHeader: string) => {
     try {
