@@ -580,12 +580,6 @@ static int number_aliases(txMachine *the)
 		txSlot *slot = heap[i];
 		if (slot->kind == XS_INSTANCE_KIND) {
 			slot->ID = frozen(the, slot) ? XS_NO_ID : (txID)count++;
-			if (getenv("XSPREP_DEBUG") && slot->ID) {
-				fprintf(stderr, "alias %d flag %x:", slot->ID, (txU1)slot->flag);
-				for (txSlot *p = slot->next; p; p = p->next)
-					fprintf(stderr, " %d/%x/%d", p->kind, (txU1)p->flag, p->ID);
-				fprintf(stderr, "\n");
-			}
 		}
 		else if (slot->kind == XS_CLOSURE_KIND && slot->value.closure && !(slot->value.closure->flag & XS_DONT_SET_FLAG)) {
 			if (slot->value.closure->ID == XS_NO_ID)
