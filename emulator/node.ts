@@ -52,6 +52,9 @@ export interface NodeOptions {
   // the concentrator's backhaul UART (3) on a TCP server at 127.0.0.1:PORT, the head-end's far
   // end (npm run headend -- serve --connect): lin --backhaul-port, QEMU the fourth -serial
   backhaulPort?: number;
+  // another build of the same platform and role: 'unprepared' runs firmware-unprepared, the
+  // build's variant whose XS machine is built in RAM at boot (docs/xs-preparation.md)
+  variant?: 'unprepared';
 }
 
 // The test's end of a node's UART1: a Unix socket the firmware (lin: --uart1) or QEMU (a socket
@@ -183,7 +186,9 @@ export function reflash(elf: string, images: Partial<Record<PartName | 'provisio
 }
 
 export function commandLine(o: NodeOptions, uart1?: string): { cmd: string; args: string[] } {
-  const fw = firmwarePath(o.platform, o.role);
+  const fw = o.variant
+    ? firmwarePath(o.platform, o.role).replace(/firmware(\.elf)?$/, `firmware-${o.variant}$1`)
+    : firmwarePath(o.platform, o.role);
   if (!existsSync(fw)) throw new Error(`${fw} missing: run npm run build`);
   if (o.platform === 'lin') {
     const args: string[] = [];

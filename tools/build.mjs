@@ -83,6 +83,9 @@ const TOOLCHAINS = {
     ldflags: ['-Wl,--gc-sections', '--specs=nano.specs', '-nostartfiles', '-lm'],
   },
 };
+// Platforms whose firmware boots a machine prepared at build time unless told otherwise: those
+// where the firmware tests pass with it (docs/xs-preparation.md).
+export const PREPARED_PLATFORMS = ['lin'];
 const PLATFORM_TOOLCHAIN = { lin: 'lin', 'mps2-an386': 'cm4', stm32f405: 'cm4', stm32f429: 'cm4' };
 
 const args = process.argv.slice(2);
@@ -94,17 +97,21 @@ function flagValues(name) {
   return out;
 }
 const quiet = args.includes('--quiet');
+// --prepare / --no-prepare: the XS machine prepared at build time and linked into flash
+// (docs/xs-preparation.md), or built in RAM at boot; without either, the manifest's "prepare"
+// decides, then PREPARED_PLATFORMS
+const prepareFlag = args.includes('--prepare') ? true : args.includes('--no-prepare') ? false : null;
 const jobs = Number(flagValues('--jobs')[0] ?? cpus().length) || 2;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
-  if (a === '--quiet') continue;
+  if (a === '--quiet' || a === '--prepare' || a === '--no-prepare') continue;
   if (['--platform', '--role', '--jobs'].includes(a)) {
     i++;
     continue;
   }
   if (a === '--help' || a === '-h') {
     process.stdout.write(
-      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405|stm32f429]... [--role meter|meter-1p|concentrator]... [--quiet] [--jobs N]\n',
+      'usage: node tools/build.mjs [--platform lin|mps2-an386|stm32f405|stm32f429]... [--role meter|meter-1p|concentrator]... [--prepare|--no-prepare] [--quiet] [--jobs N]\n',
     );
     process.exit(0);
   }
@@ -278,6 +285,35 @@ async function buildXsc(xs) {
   return exe;
 }
 
+// ---- the preparation writer (tools/xsprep/xsprep.c, docs/xs-preparation.md) ----
+// Built for the build machine with the firmware engine's own defines (with or without the
+// parser, as the role's engine), exported symbols so that it can name the engine's callbacks.
+async function buildXsprep(xs, parser) {
+  const tc = TOOLCHAINS.host;
+  const dir = join(BUILD, 'host', parser ? 'xsprep-parser' : 'xsprep');
+  const flags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
+  // without the parser, the source-map reader (which needs it) is left out, as --gc-sections
+  // leaves it out of the firmware: -rdynamic would otherwise keep its references
+  const engine = xsEngineFiles(xs, parser).filter((f) => parser || !f.endsWith('xsSourceMap.c'));
+  const srcs = [...engine, join(root, 'tools', 'xsprep', 'xsprep.c')];
+  const objs = await pool(
+    srcs.map((s) => compileTask(tc, s, objName(dir, s), flags)),
+    jobs,
+  );
+  const exe = join(dir, 'xsprep');
+  const ldflags = ['-rdynamic', ...tc.ldflags, '-ldl'];
+  const cmdline = [tc.cc, ...objs, '-o', exe, ...ldflags].join(' ');
+  if (!existsSync(exe) || readFileSync(exe + '.cmd', 'utf8') !== cmdline || objs.some((o) => mtime(o) > mtime(exe))) {
+    await exec(tc.cc, [...objs, '-o', exe, ...ldflags]);
+    writeFileSync(exe + '.cmd', cmdline);
+  }
+  return exe;
+}
+// Keys the machine holds after the built-ins, before any module symbol: lockdown looks up
+// "harden" (the preparation runs lockdown; the firmware without one registers it first), so the
+// linker gives module symbols the ids that follow, prepared or not.
+const PREPARED_KEYS = ['harden'];
+
 // ---- record layouts shared by C and TypeScript ----
 // A manifest's "headers" maps a header name to the module (specifier) holding the one definition
 // of a record layout; the header goes to build/gen/, on the include path of every C file.
@@ -386,13 +422,14 @@ function prune(manifest, modules) {
 async function linkModules(xsc, out, modules) {
   const dir = mkdirp(join(out, 'link'));
   const ordered = PARTS.flatMap((part) => sortModules(modules.filter((m) => m.part === part)));
-  const key = sha256(ordered.map((m) => m.specifier + ':' + m.xsb).join('\n') + sha256(readFileSync(xsc)));
+  const keys = ['--keys', PREPARED_KEYS.join(',')];
+  const key = sha256(ordered.map((m) => m.specifier + ':' + m.xsb).join('\n') + keys.join(' ') + sha256(readFileSync(xsc)));
   const stamp = join(dir, 'stamp');
   ordered.forEach((m, i) => {
     m.xsl = join(dir, `${i}.xsl`);
   });
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== key) {
-    await exec(xsc, ['--link', ...ordered.flatMap((m) => [m.xsb, m.xsl])]);
+    await exec(xsc, ['--link', ...keys, ...ordered.flatMap((m) => [m.xsb, m.xsl])]);
     writeFileSync(stamp, key);
   }
   writeIfChanged(
@@ -503,6 +540,8 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
   const pruned = prune(manifest, modules);
   modules.splice(0, modules.length, ...modules.filter((m) => !pruned.includes(m)));
   await compileModules(xsc, modules);
+  // the XS machine prepared at build time (docs/xs-preparation.md)
+  const prepared = prepareFlag ?? manifest.prepare ?? PREPARED_PLATFORMS.includes(platform);
   await linkModules(xsc, out, modules);
 
   const images = PARTS.map((part) => {
@@ -541,6 +580,17 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     `-I${ZLIB}`,
   ];
   const parser = manifest.parser === true;
+  if (prepared) {
+    const xsprep = await buildXsprep(xs, parser);
+    const c = manifest.creation;
+    const prepC = join(gen, 'xs_prepared.c');
+    const argv = [prepC + '.tmp', 262144, 16384, 4096, 2048, c.keys.name, c.keys.symbol].map(String);
+    const { err } = await exec(xsprep, argv);
+    const text = readFileSync(prepC + '.tmp', 'utf8');
+    rmSync(prepC + '.tmp');
+    writeIfChanged(prepC, text);
+    log(err.trim());
+  } else rmSync(join(gen, 'xs_prepared.c'), { force: true });
   const engineFlags = [...XS_DEFINES, ...(parser ? ['-DmxParse=1'] : []), ...xsIncludes(xs), ...XS_WARNINGS];
   const engineDir = join(BUILD, 'obj', tcName, parser ? 'xs-parser' : 'xs');
   const appFlags = [
@@ -564,7 +614,11 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     hostFiles.push(
       ...['cm4.c', 'syscalls.c', 'systick.c', 'regions.c', 'dataram.c', 'main.c'].map((f) => join(root, 'hosts', 'common', 'cortex-m4', f)),
     );
-  const commonFiles = ['xsruntime.c', 'image.c'].map((f) => join(root, 'hosts', 'common', f));
+  const commonFiles = ['image.c'].map((f) => join(root, 'hosts', 'common', f));
+  // the runtime twice where the machine is prepared: with the preparation (the firmware) and
+  // without it (firmware-unprepared, the same image otherwise: test/xs/prepared.test.ts compares them)
+  const runtime = join(root, 'hosts', 'common', 'xsruntime.c');
+  const runtimeObj = (variant) => objName(appDir, runtime).replace(/\.o$/, `.${variant}.o`);
   const mbedFiles = [
     'sha256.c',
     'platform_util.c',
@@ -599,10 +653,23 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     ...['natives.c', 'config.c'].map((f) => compileTask(tc, join(gen, f), join(gen, f.replace('.c', '.o')), appFlags)),
     compileTask(tc, join(gen, 'fwimage_keys.c'), join(gen, 'fwimage_keys.o'), appFlags), // drivers/fwimage's keys
   ];
-  const objs = await pool(tasks, jobs);
+  const variantTasks = [compileTask(tc, runtime, runtimeObj('plain'), appFlags)];
+  if (prepared)
+    variantTasks.push(
+      compileTask(tc, runtime, runtimeObj('prepared'), [...appFlags, '-DMETERFW_PREPARED=1']),
+      compileTask(tc, join(gen, 'xs_prepared.c'), join(gen, 'xs_prepared.o'), engineFlags),
+    );
+  const [objs, variantObjs] = await Promise.all([pool(tasks, jobs), pool(variantTasks, jobs)]);
   const exe = join(out, platform === 'lin' ? 'firmware' : 'firmware.elf');
-  const ld = platform === 'lin' ? [] : [`-T${join(root, 'hosts', platform, 'link.ld')}`, `-Wl,-Map=${join(out, 'firmware.map')}`];
-  await exec(tc.cc, [...tc.flags, ...objs, ...ld, '-o', exe, ...tc.ldflags]);
+  const unprepared = join(out, platform === 'lin' ? 'firmware-unprepared' : 'firmware-unprepared.elf');
+  const ld = (map) => (platform === 'lin' ? [] : [`-T${join(root, 'hosts', platform, 'link.ld')}`, `-Wl,-Map=${join(out, map)}`]);
+  if (prepared) {
+    await exec(tc.cc, [...tc.flags, ...objs, ...variantObjs.slice(1), ...ld('firmware.map'), '-o', exe, ...tc.ldflags]);
+    await exec(tc.cc, [...tc.flags, ...objs, variantObjs[0], ...ld('firmware-unprepared.map'), '-o', unprepared, ...tc.ldflags]);
+  } else {
+    await exec(tc.cc, [...tc.flags, ...objs, variantObjs[0], ...ld('firmware.map'), '-o', exe, ...tc.ldflags]);
+    rmSync(unprepared, { force: true });
+  }
   if (platform !== 'lin') {
     execFileSync('arm-none-eabi-objcopy', ['-O', 'binary', exe, join(out, 'firmware.bin')]);
   }
@@ -621,6 +688,7 @@ async function buildRole(xs, xsc, platform, role, _tsModules, version) {
     bss: size[2],
     creation: manifest.creation,
     parser,
+    prepared,
     images: Object.fromEntries(images.map((i) => [i.part, { bytes: i.bytes.length, modules: i.modules }])),
     natives: natives.length,
     pruned: pruned.map((m) => m.specifier).sort(),

@@ -101,7 +101,7 @@ export function loadManifest(root, role, platform) {
   }
   function pick(m) {
     const out = {};
-    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'nativeLengths', 'roots', 'headers'])
+    for (const k of ['defines', 'config', 'creation', 'parts', 'version', 'main', 'parser', 'prepare', 'nativeLengths', 'roots', 'headers'])
       if (k in m) out[k] = m[k];
     return out;
   }

@@ -844,6 +844,20 @@ static void loop(txMachine *the)
 	}
 }
 
+#ifdef METERFW_PREPARED
+/* The machine prepared at build time (tools/xsprep, docs/xs-preparation.md): lockdown ran when
+ * it was prepared, so the intrinsics in flash are frozen already. lockdown() keeps its contract:
+ * the first call succeeds, a second one is refused, as XS's own. */
+extern const txPreparation xsPreparation;
+
+static void xs_lockdown_prepared(xsMachine *the)
+{
+	if (mxProgram.value.reference->flag & XS_DONT_MARSHALL_FLAG)
+		mxTypeError("lockdown already called");
+	mxProgram.value.reference->flag |= XS_DONT_MARSHALL_FLAG;
+}
+#endif
+
 int runtime_main(const runtime_config_t *config)
 {
 	/* GENERIC first: without it there is nothing to run. */
@@ -859,14 +873,23 @@ int runtime_main(const runtime_config_t *config)
 		check_region((unsigned)part);
 
 	xsCreation creation = build_creation;
+#ifdef METERFW_PREPARED
+	machine = fxPrepareMachine(&creation, (txPreparation *)&xsPreparation, "meterfw", NULL, NULL);
+#else
 	machine = xsCreateMachine(&creation, "meterfw", NULL);
+#endif
 	if (!machine) {
 		runtime_print("FATAL xs: cannot create the machine\r\n");
 		board_fatal(4);
 	}
 	txMachine *the = machine;
 	paint_xs_stack(the);
-	register_linked_symbols(the);   /* first: before anything creates a key */
+#ifndef METERFW_PREPARED
+	/* the key lockdown looks up, where a prepared machine has it: linked ids follow it either way
+	 * (tools/build.mjs PREPARED_KEYS) */
+	fxNewNameX(the, "harden");
+#endif
+	register_linked_symbols(the);   /* first: before anything else creates a key */
 	xsBeginHost(the);
 	{
 		xsTry {
@@ -874,9 +897,14 @@ int runtime_main(const runtime_config_t *config)
 			xsVar(0) = xsNewHostFunction(xs_native, 1);
 			xsDefine(xsGlobal, xsID("native"), xsVar(0), xsDontEnum);
 			/* SES-style freezing of the intrinsics before any part runs (XS's mxLockdown) */
+#ifdef METERFW_PREPARED
+			/* harden is the prepared global's (lockdown hardened it): inherited */
+			xsVar(0) = xsNewHostFunction(xs_lockdown_prepared, 0);
+#else
 			xsVar(0) = xsNewHostFunction(fx_harden, 1);
 			xsDefine(xsGlobal, xsID("harden"), xsVar(0), xsDontEnum);
 			xsVar(0) = xsNewHostFunction(fx_lockdown, 0);
+#endif
 			xsDefine(xsGlobal, xsID("lockdown"), xsVar(0), xsDontEnum);
 			xsResult = xsAwaitImport(build_main_module, XS_IMPORT_NAMESPACE);
 		}

@@ -6,7 +6,9 @@
  * usage: xsc IN.js OUT.xsb [IN.js OUT.xsb]...
  * OUT.xsb: "XSB1", u32 symbolsSize, u32 codeSize, u8 version[4], symbols, code (little-endian).
  *
- * usage: xsc --link IN.xsb OUT.xsl [IN.xsb OUT.xsl]...
+ * usage: xsc --link [--keys NAME,...] IN.xsb OUT.xsl [IN.xsb OUT.xsl]...
+ * --keys: names the firmware's machine holds after its built-ins before any module symbol (a
+ * prepared machine: tools/xsprep, docs/xs-preparation.md), registered first, in that order.
  * Links compiled modules for execution in place from flash (see hosts/common/xsruntime.c,
  * "linked images"). A machine is created exactly as the firmware creates it; the symbols of
  * every module are registered in the order given (the order the firmware registers them at
@@ -167,7 +169,7 @@ static void archive_opcodes(txByte *code, txSize size)
 
 static uint32_t get32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
 
-static int link_all(int count, char **paths)
+static int link_all(int count, char **paths, char *keys)
 {
 	txCreation creation = { 256 * 1024, 64 * 1024, 16 * 1024, 1024, 1024, 2048, 256, 1993, 127, 32 * 1024, 1993, 0 };
 	txMachine *machine = fxCreateMachine(&creation, "xsc", NULL, XS_NO_ID);
@@ -177,6 +179,8 @@ static int link_all(int count, char **paths)
 	}
 	txMachine *the = machine;
 	int failed = 0;
+	for (char *name = keys ? strtok(keys, ",") : NULL; name; name = strtok(NULL, ","))
+		fxNewNameC(the, name);
 	for (int k = 0; k < count && !failed; k++) {
 		const char *in = paths[2 * k], *out = paths[2 * k + 1];
 		size_t size;
@@ -230,11 +234,17 @@ static int link_all(int count, char **paths)
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "--link")) {
+		char *keys = NULL;
+		if (argc >= 4 && !strcmp(argv[2], "--keys")) {
+			keys = argv[3];
+			argv += 2;
+			argc -= 2;
+		}
 		if ((argc - 2) % 2) {
-			fprintf(stderr, "usage: xsc --link IN.xsb OUT.xsl [IN.xsb OUT.xsl]...\n");
+			fprintf(stderr, "usage: xsc --link [--keys NAME,...] IN.xsb OUT.xsl [IN.xsb OUT.xsl]...\n");
 			return 2;
 		}
-		return link_all((argc - 2) / 2, argv + 2) ? 1 : 0;
+		return link_all((argc - 2) / 2, argv + 2, keys) ? 1 : 0;
 	}
 	if (argc < 3 || (argc - 1) % 2) {
 		fprintf(stderr, "usage: xsc IN.js OUT.xsb [IN.js OUT.xsb]...\n");
