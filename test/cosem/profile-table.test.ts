@@ -8,6 +8,7 @@ import { DataTag } from '../../modules/nonlegal/dlms/axdr-const.js';
 import { AxdrTable, tsTable, type TableColumn } from '../../modules/nonlegal/dlms/axdr-table.js';
 import { Mechanism } from '../../modules/nonlegal/dlms/xdlms-const.js';
 import { ClassId, def, items, type ProfileBuffer } from './exports.js';
+import { LoadProfile } from '../../modules/nonlegal/meter/meter.js';
 import { buffer, client, dateTime, linkTo, loadProfileRows, makeMeter, type Transport } from './helpers.js';
 
 const LP = '1.0.99.1.0.255';
@@ -131,3 +132,27 @@ for (const kind of ['udp', 'hdlc'] as Transport[]) {
     });
   });
 }
+
+describe("the meter's LoadProfile as records", () => {
+  it('gives the bytes of read() (dates from 1970 to 9999, values up to 2^32-1), and -1 for a value a record cannot hold', () => {
+    const lp = new LoadProfile(300);
+    const t = new AxdrTable(COLUMNS);
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const regs = (v: number) => ({ aImp: v, aExp: v / 3, rQ1: v / 7, rQ2: 1, rQ3: 0.4, rQ4: v / 11, app: 0 });
+    for (const ms of [0, 951782400000, 951868800000, 4107542400000, 253402300799999, 1767225600000 + 899999]) lp.add(ms, regs(4294967295));
+    for (let k = 0; k < 294; k++) lp.add(Math.floor(rnd() * 253402300800000), regs(Math.floor(rnd() * 4294967296)));
+    const rec = new Uint8Array(300 * t.recordSize),
+      want = new Uint8Array(rec.length);
+    assert.equal(lp.records(0, 300, rec), 300);
+    const rows = lp.read(0, 300);
+    assert.equal(t.fromData({ type: 'array', items: rows.map((r) => ({ type: 'structure', items: r })) }, want), 300);
+    assert.deepEqual(rec, want);
+    assert.equal(lp.records(290, 16, rec), 10);
+    lp.add(1767225600000, regs(-1));
+    assert.equal(lp.records(299, 1, rec), -1);
+  });
+});

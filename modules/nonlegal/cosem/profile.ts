@@ -214,9 +214,20 @@ export class ProfileGeneric extends CosemObject {
       rs = all.recordSize,
       ps = pick.recordSize;
     const room = Math.max(0, Math.min(last - first + 1, max));
-    const rec = new Uint8Array(room * ps),
-      chunk = new Uint8Array(CHUNK * rs);
+    const rec = new Uint8Array(room * ps);
     let n = 0;
+    if (!cols && !keyOf) {
+      // every column of entries first..last: the records straight into the table's area
+      if (last - first + 1 > max) return undefined; // get() answers (OTHER_REASON past maxRows)
+      for (let i = first; i <= last; i += CHUNK) {
+        const got = await t.records(i, Math.min(CHUNK, last - i + 1), rec.subarray(n * rs));
+        if (got < 0) return undefined;
+        if (got === 0) break;
+        n += got;
+      }
+      return this.encodeTable(all, rec, n);
+    }
+    const chunk = new Uint8Array(CHUNK * rs);
     for (let i = first; i <= last; i += CHUNK) {
       const got = await t.records(i, Math.min(CHUNK, last - i + 1), chunk);
       if (got < 0) return undefined;
@@ -241,8 +252,11 @@ export class ProfileGeneric extends CosemObject {
       }
       if (got === 0) break;
     }
-    const out = new Uint8Array(pick.size(n));
-    pick.encodeAt(out, 0, rec, n);
+    return this.encodeTable(pick, rec, n);
+  }
+  private encodeTable(t: AxdrTable, rec: Uint8Array, rows: number): Uint8Array {
+    const out = new Uint8Array(t.size(rows));
+    t.encodeAt(out, 0, rec, rows);
     return out;
   }
   private all: AxdrTable | undefined;

@@ -116,7 +116,7 @@ export class LoadProfile implements ProfileBuffer {
     let q = 0;
     for (let k = first; k < Math.min(first + n, this.used); k++) {
       const o = ((this.head - this.used + k + this.depth) % this.depth) * COLUMNS;
-      out.set(encodeDateTime(toDateTime(this.rows[o]!)), q);
+      putDateTime(out, q, this.rows[o]!);
       for (let c = 1; c < COLUMNS; c++) {
         const v = Math.round(this.rows[o + c]!);
         if (!(v >= 0 && v <= 0xffffffff)) return -1; // read()'s u32 would not encode either
@@ -133,6 +133,42 @@ export class LoadProfile implements ProfileBuffer {
   }
   /** Profile generic method capture (2): set by the meter. */
   capture?: () => Promise<boolean>;
+}
+
+const DAY_MS = 86400000;
+const YEAR_10000 = 253402300800000; // Date.UTC(10000, 0, 1)
+
+/**
+ * encodeDateTime(toDateTime(ms)) written at out[q..q+12), for 0 <= ms < year 10000 without a Date
+ * (civil date from days, the proleptic Gregorian calendar); other times through toDateTime().
+ */
+function putDateTime(out: Uint8Array, q: number, ms: number): void {
+  if (!(Number.isInteger(ms) && ms >= 0 && ms < YEAR_10000)) {
+    out.set(encodeDateTime(toDateTime(ms)), q);
+    return;
+  }
+  const days = Math.floor(ms / DAY_MS),
+    s = Math.floor((ms - days * DAY_MS) / 1000);
+  const z = days + 719468, // days since 0000-03-01
+    era = Math.floor(z / 146097),
+    doe = z - era * 146097,
+    yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365),
+    doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)),
+    mp = Math.floor((5 * doy + 2) / 153),
+    month = mp < 10 ? mp + 3 : mp - 9,
+    year = era * 400 + yoe + (month <= 2 ? 1 : 0);
+  out[q] = year >> 8;
+  out[q + 1] = year & 0xff;
+  out[q + 2] = month;
+  out[q + 3] = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  out[q + 4] = ((days + 3) % 7) + 1; // 1970-01-01 was a Thursday (4); Monday is 1
+  out[q + 5] = Math.floor(s / 3600);
+  out[q + 6] = Math.floor(s / 60) % 60;
+  out[q + 7] = s % 60;
+  out[q + 8] = Math.floor((ms % 1000) / 10);
+  out[q + 9] = 0; // deviation 0, clock status 0 (toDateTime: the meter keeps UTC)
+  out[q + 10] = 0;
+  out[q + 11] = 0;
 }
 
 export interface Meter {
