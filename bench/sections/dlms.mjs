@@ -15,7 +15,9 @@ export default {
     'load profile (96 entries of clock + 4 registers); profile-96-generic = the same day as Data alone through\n' +
     'the plain reference walkers (AxdrEncoder.encodeReference, AxdrDecoder.readReference), i.e. the cost before the lean path;\n' +
     'profile-96-table-ts / profile-96-native = the same GET.response from and to flat records (modules/nonlegal/dlms/axdr-table.ts)\n' +
-    'by the TypeScript table codec / the native driver "axdr" (drivers/axdr), same boot, bytes checked equal to profile-96',
+    'by the TypeScript table codec / the native driver "axdr" (drivers/axdr), same boot, bytes checked equal to profile-96;\n' +
+    'profile-96-read-data / -read-ts / -read-native = the Profile generic buffer read as the COSEM server reads it (profile.ts over\n' +
+    'a LoadProfile holding the day): get() + encodeData() (the Data path), encoded() by the TypeScript / native table codec, same bytes',
   order: 30,
   columns: [
     { header: 'APDU', key: true, align: 'left', value: (r) => r.apdu },
@@ -28,15 +30,15 @@ export default {
   async run(ctx) {
     if (!ctx.platforms.includes(PLATFORM)) return [];
     try {
-      const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `DLMS BENCH ${N}`, /^bench profile-96-native /);
+      const { rows: got, lines } = await benchCommand(ctx, PLATFORM, `DLMS BENCH ${N}`, /^bench profile-96-read-native /);
       const rows = got.map(({ name, figures: f }) => ({
         apdu: name,
         bytes: f.bytes,
         n: f.n,
         encode: (f['encode.ms'] * 1e6) / f.n,
-        decode: (f['decode.ms'] * 1e6) / f.n,
+        decode: f['decode.ms'] === undefined ? null : (f['decode.ms'] * 1e6) / f.n,
       }));
-      if (rows.length !== 5 || got.some((g) => g.figures.n === undefined || g.figures.same === 0))
+      if (rows.length !== 8 || got.some((g) => g.figures.n === undefined || g.figures.same === 0))
         throw new Error(`DLMS BENCH: ${lines.join(' | ')}`);
       return rows;
     } catch (e) {

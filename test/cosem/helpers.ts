@@ -76,6 +76,8 @@ export function makeMeter(
   opts: Partial<CosemServerOptions> & {
     clients?: ClientConfig[];
     rows?: DlmsData[][];
+    /** The load profile's buffer (default: buffer(rows), Data only). */
+    loadProfile?: MeterProviders['loadProfile'];
     security?: Partial<MeterProviders['security']>;
     extra?: MeterProviders['extra'];
   } = {},
@@ -98,7 +100,7 @@ export function makeMeter(
     energy: (o) => ({ '1.0.1.8.0.255': 123456, '1.0.2.8.0.255': 42, '1.0.3.8.0.255': 7, '1.0.4.8.0.255': 8 })[o] ?? 0,
     instant: (o) =>
       o.startsWith('1.0.32') || o.startsWith('1.0.52') || o.startsWith('1.0.72') ? 2301 : o.startsWith('1.0.14') ? 5000 : 1500,
-    loadProfile: buffer(rows),
+    loadProfile: opts.loadProfile ?? buffer(rows),
     eventLog: buffer([[dt(dateTime(1, 0, 5)), { type: 'unsigned', value: 1 }]]),
     powerQualityLog: buffer([]),
     relay: {

@@ -229,6 +229,8 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       for (;;) {
         if (num(await c.get(7, '1.0.99.1.0.255', 7))! >= 4) break;
       }
+      // both reads go through the native table codec (profile.ts encoded(), drivers/axdr)
+      const encoded = (await stats(node))['cosem.encoded']!;
       const all = await c.readProfileByEntry('1.0.99.1.0.255', 1);
       assert.ok(all.length >= 4);
       const times = all.map((row) => fromDateTime(dateTimeOf(items(row)![0])!)!);
@@ -241,6 +243,8 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       const e1 = num(items(sel[0])![1])!,
         e2 = num(items(sel[1])![1])!;
       assert.ok(e2 >= e1 && e1 > 0);
+      assert.equal((await stats(node))['cosem.encoded'], encoded + 2);
+      assert.ok((await node.command('DLMS STATS', /^profile /)).some((l) => / codec=native /.test(l)));
       await c.set(7, '1.0.99.1.0.255', 4, u32(900));
       await c.release();
     });

@@ -81,6 +81,13 @@ export abstract class CosemObject {
     return attr === 1 ? os(this.ln) : this.read(attr, ctx, sel);
   }
   protected abstract read(attr: number, ctx: Ctx, sel?: AccessSelection): Outcome;
+  /**
+   * An attribute already A-XDR encoded (the bytes encodeData() gives for get()'s Data), where the
+   * object has a cheaper path (profile.ts: the table codec); undefined: get() answers it.
+   */
+  encoded(_attr: number, _ctx: Ctx, _sel?: AccessSelection): Maybe<Uint8Array | undefined> {
+    return undefined;
+  }
   set(_attr: number, _v: DlmsData, _ctx: Ctx): Maybe<number> {
     return DENIED;
   }

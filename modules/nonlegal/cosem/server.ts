@@ -23,6 +23,7 @@ import {
   Conformance,
   DataAccessResult,
   DLMS_VERSION,
+  GetResponseType,
   InitiateError,
   Mechanism,
   ServiceError,
@@ -40,6 +41,7 @@ import {
   type AttributeDescriptor,
   type GetDataResult,
   type InvokeIdAndPriority,
+  encodeInvoke,
 } from '../dlms/xdlms.js';
 import {
   AssociationStatus,
@@ -101,7 +103,7 @@ interface Assoc extends AssociationInfo {
   lset?: { attr: AttributeDescriptor; parts: Uint8Array[]; size: number; block: number } | undefined;
 }
 
-type Reply = Apdu | number; // number: service-error of an exception-response
+type Reply = Apdu | Uint8Array | number; // Uint8Array: the APDU encoded; number: service-error of an exception-response
 
 export class CosemServer implements ServerApi {
   readonly objects: readonly CosemObject[];
@@ -109,6 +111,8 @@ export class CosemServer implements ServerApi {
   readonly security: SecuritySetup;
   /** Dropped or refused input by reason (readable from the shell). */
   readonly drops = { malformed: 0, unassociated: 0, deciphering: 0, replay: 0, rejected: 0, internal: 0, tooLong: 0 };
+  /** GET results the object encoded itself (CosemObject.encoded(): a profile buffer by the table codec). */
+  readonly encodedGets = { count: 0 };
   private readonly byLn = new Map<string, CosemObject>();
   private readonly assocs = new Map<number, Assoc>();
   private readonly maxPdu: number;
@@ -229,7 +233,7 @@ export class CosemServer implements ServerApi {
     }
     const r = await this.service(a, ctx, req, sc >= 0);
     if (typeof r === 'number') return exception(StateError.SERVICE_UNKNOWN, r);
-    let out = encodeApdu(r);
+    let out = r instanceof Uint8Array ? r : encodeApdu(r);
     if (sc >= 0) out = encryptApdu(this.opts.gcm, this.security.keys, this.security.serverTitle, sc, this.security.nextIc(), out);
     this.security.commit(ctx);
     return out;
@@ -428,6 +432,20 @@ export class CosemServer implements ServerApi {
     return this.readAttribute(d.classId, d.instance, d.attributeId, ctx, sel);
   }
 
+  /** The attribute as the object encodes it (CosemObject.encoded()), or undefined: get() answers. */
+  private async encoded(a: Assoc, ctx: Ctx, d: AttributeDescriptor, sel?: AccessSelection): Promise<Uint8Array | undefined> {
+    const o = this.target(d.classId, d.instance, d.attributeId, false);
+    if (typeof o === 'number' || !(attributeAccess(o.rights, a.role, d.attributeId) & 1)) return undefined;
+    if (sel && !(a.conformance & Conformance.SELECTIVE_ACCESS)) return undefined;
+    try {
+      const r = await o.encoded(d.attributeId, ctx, sel);
+      if (r) this.encodedGets.count++;
+      return r;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async set(a: Assoc, ctx: Ctx, d: AttributeDescriptor, v: DlmsData): Promise<number> {
     const o = this.target(d.classId, d.instance, d.attributeId, false);
     if (typeof o === 'number') return o;
@@ -451,6 +469,16 @@ export class CosemServer implements ServerApi {
     switch (q.kind) {
       case 'get-request-normal': {
         if (!(c & Conformance.GET)) break;
+        const e = await this.encoded(a, ctx, q.attribute, q.access);
+        if (e)
+          return this.blocks(
+            a,
+            q.invoke,
+            e,
+            withHeader([ApduTag.GET_RESPONSE, GetResponseType.NORMAL, encodeInvoke(q.invoke), 0], e),
+            4,
+            ciphered,
+          );
         const r = await this.get(a, ctx, q.attribute, q.access);
         if (typeof r === 'number') return { kind: 'get-response-normal', invoke: q.invoke, result: { error: r } };
         return this.blocks(a, q.invoke, encodeData(r), { kind: 'get-response-normal', invoke: q.invoke, result: { data: r } }, 4, ciphered);
@@ -461,7 +489,14 @@ export class CosemServer implements ServerApi {
         const results: GetDataResult[] = [];
         const w = new ByteWriter();
         writeLength(w, q.attributes.length);
+        let encoded = false;
         for (const x of q.attributes) {
+          const e = await this.encoded(a, ctx, x.attribute, x.access);
+          if (e) {
+            encoded = true;
+            w.u8(0).bytes(e);
+            continue;
+          }
           const r = await this.get(a, ctx, x.attribute, x.access);
           if (typeof r === 'number') {
             results.push({ error: r });
@@ -471,7 +506,12 @@ export class CosemServer implements ServerApi {
             w.u8(0).bytes(encodeData(r));
           }
         }
-        return this.blocks(a, q.invoke, w.finish(), { kind: 'get-response-with-list', invoke: q.invoke, results }, 3, ciphered);
+        const raw = w.finish();
+        // with a result encoded by its object, the whole APDU is the list's bytes after the header
+        const whole: Apdu | Uint8Array = encoded
+          ? withHeader([ApduTag.GET_RESPONSE, GetResponseType.WITH_LIST, encodeInvoke(q.invoke)], raw)
+          : { kind: 'get-response-with-list', invoke: q.invoke, results };
+        return this.blocks(a, q.invoke, raw, whole, 3, ciphered);
       }
       case 'get-request-next': {
         const l = a.long;
@@ -556,7 +596,14 @@ export class CosemServer implements ServerApi {
   }
 
   /** Sends `whole` if it fits the client's PDU size, else starts GET block transfer of `raw`. */
-  private blocks(a: Assoc, invoke: InvokeIdAndPriority, raw: Uint8Array, whole: Apdu, header: number, ciphered: boolean): Apdu {
+  private blocks(
+    a: Assoc,
+    invoke: InvokeIdAndPriority,
+    raw: Uint8Array,
+    whole: Apdu | Uint8Array,
+    header: number,
+    ciphered: boolean,
+  ): Apdu | Uint8Array {
     const room = a.maxSend - this.overhead(ciphered);
     if (raw.length + header <= room) return whole;
     const size = room - BLOCK_HEADER;
@@ -580,6 +627,14 @@ export class CosemServer implements ServerApi {
 /** Association table key: SAPs are below 0x10000, peers are small non-negative integers. */
 function key(sap: number, peer: number): number {
   return peer * 0x10000 + (sap & 0xffff);
+}
+
+/** `header` then `body`, in one buffer. */
+function withHeader(header: number[], body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
 }
 
 function exception(stateError: number, serviceError: number, invocationCounter?: number): Uint8Array {

@@ -14,7 +14,12 @@ import type { AxdrTableDriver } from 'drivers/axdr/axdr';
 import { obis, st, arr, u32, dt } from '../cosem/data.js';
 import { toDateTime } from '../cosem/clock.js';
 import { LegalLink } from './legal.js';
-import { createMeter, type Meter, type MeterConfig } from './meter.js';
+import { createMeter, LoadProfile, type Meter, type MeterConfig } from './meter.js';
+import { ProfileGeneric } from '../cosem/profile.js';
+import { def } from '../cosem/objects.js';
+import { ClassId } from '../cosem/cosem-const.js';
+import { ENERGY_REGISTERS } from './meter-objects.js';
+import { encodeData } from '../dlms/axdr.js';
 
 /** The meter and its link to LEGAL (the port's DLMS STATS prints the link's counters). */
 export interface MeterApp {
@@ -146,6 +151,38 @@ export function startMeter(RunService: RunServiceFn, cfg: MeterConfig): MeterApp
         const same = bytesEqual(apdu, want) && rows?.rows === 96 && bytesEqual(back, rec) ? 1 : 0;
         out(`bench ${name} bytes=${apdu.length} n=${reps} same=${same} encode.ms=${t1 - t0} decode.ms=${t2 - t1}\r\n`);
       }
+      // The profile attribute read as the COSEM server reads it (profile.ts over a LoadProfile of
+      // the same day, in its own ring, not the meter's): get() then encodeData() (the Data path),
+      // and encoded() by the TypeScript and the native table codec; same=1: the Data path's bytes.
+      void (async () => {
+        const capture = [def(ClassId.CLOCK, '0.0.1.0.0.255'), ...ENERGY_REGISTERS.map(([o]) => def(ClassId.REGISTER, o))];
+        let ref: Uint8Array | undefined;
+        for (const [name, codec] of [
+          ['profile-96-read-data', tsTable],
+          ['profile-96-read-ts', tsTable],
+          ['profile-96-read-native', drv],
+        ] as const) {
+          if (!codec) {
+            out(`bench ${name} unavailable\r\n`);
+            continue;
+          }
+          const lp = new LoadProfile(96, codec);
+          for (let k = 0; k < 96; k++)
+            lp.add(Date.UTC(2026, 0, 1) + k * 900000, { aImp: 1000 + k, aExp: k, rQ1: 500 + k, rQ2: 0, rQ3: 2 * k, rQ4: 0, app: 0 });
+          const pg = new ProfileGeneric('1.0.99.1.0.255', ['', 'rrrrrrrr'], { buffer: lp, capture, period: 900, depth: 96 });
+          const data = name === 'profile-96-read-data';
+          const read = async () =>
+            data ? encodeData((await pg.get(2, undefined as never)) as DlmsData) : await pg.encoded(2, undefined as never);
+          const reps = codec === drv ? n : m;
+          let bytes = await read();
+          const t0 = RunService('misc.uptime');
+          for (let k = 0; k < reps; k++) bytes = await read();
+          const t1 = RunService('misc.uptime');
+          ref ??= bytes;
+          const same = bytes && ref && bytesEqual(bytes, ref) ? 1 : 0;
+          out(`bench ${name} bytes=${bytes?.length ?? 0} n=${reps} same=${same} encode.ms=${t1 - t0}\r\n`);
+        }
+      })().catch((e: unknown) => out(`ERROR DLMS BENCH: ${e instanceof Error ? e.message : String(e)}\r\n`));
     },
   );
   return { meter, legal };

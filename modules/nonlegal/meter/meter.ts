@@ -10,7 +10,11 @@ import { fromHex } from '../dlms/bytes.js';
 import { CosemServer } from '../cosem/server.js';
 import { createMeterObjects, DEFAULT_CLIENTS } from './meter-objects.js';
 import { dt, u32, u16 } from '../cosem/data.js';
-import type { ProfileBuffer } from '../cosem/profile.js';
+import type { ProfileBuffer, ProfileRecords } from '../cosem/profile.js';
+import { DataTag } from '../dlms/axdr-const.js';
+import { encodeDateTime } from '../dlms/axdr.js';
+import { tsTable, type TableColumn } from '../dlms/axdr-table.js';
+import type { AxdrTableDriver } from 'drivers/axdr/axdr';
 import type { SecurityEventKind } from '../cosem/cosem-const.js';
 import type { AesBlock } from '../cosem/keywrap.js';
 import { toDateTime, fromDateTime } from '../cosem/clock.js';
@@ -50,6 +54,15 @@ export interface MeterConfig {
 
 const MAX_EVENTS = METRO_GET_EVENTS_MAX; // entries of each event log read from LEGAL (its newest)
 const COLUMNS = 5; // load profile: clock, +A, -A, +R, -R
+/** The load profile's column types: the clock (date-time as octet-string(12)), four registers. */
+const PROFILE_COLUMNS: readonly TableColumn[] = [
+  { tag: DataTag.OCTET_STRING, size: 12 },
+  { tag: DataTag.DOUBLE_LONG_UNSIGNED },
+  { tag: DataTag.DOUBLE_LONG_UNSIGNED },
+  { tag: DataTag.DOUBLE_LONG_UNSIGNED },
+  { tag: DataTag.DOUBLE_LONG_UNSIGNED },
+];
+const RECORD = 28; // bytes of one entry as a record (PROFILE_COLUMNS)
 
 /** Load profile ring: [time ms, A+ Wh, A- Wh, R+ varh (Q1+Q2), R- varh (Q3+Q4)] per entry. */
 export class LoadProfile implements ProfileBuffer {
@@ -58,8 +71,12 @@ export class LoadProfile implements ProfileBuffer {
   used = 0;
   captures = 0;
   missed = 0;
-  constructor(readonly depth: number) {
+  constructor(
+    readonly depth: number,
+    codec: AxdrTableDriver = tsTable,
+  ) {
     this.rows = new Float64Array(depth * COLUMNS);
+    this.table = { columns: PROFILE_COLUMNS, codec, records: (first, n, out) => this.records(first, n, out) };
   }
   add(time: number, r: Instant['registers']): void {
     const o = this.head * COLUMNS;
@@ -89,6 +106,26 @@ export class LoadProfile implements ProfileBuffer {
     }
     return out;
   }
+  /**
+   * The entries as records for the A-XDR table codec (the values read() gives, as their wire
+   * bytes); `codec` is the native driver "axdr" where granted (createMeter), else tsTable.
+   */
+  readonly table: ProfileRecords;
+  records(first: number, n: number, out: Uint8Array): number {
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    let q = 0;
+    for (let k = first; k < Math.min(first + n, this.used); k++) {
+      const o = ((this.head - this.used + k + this.depth) % this.depth) * COLUMNS;
+      putDateTime(out, q, this.rows[o]!);
+      for (let c = 1; c < COLUMNS; c++) {
+        const v = Math.round(this.rows[o + c]!);
+        if (!(v >= 0 && v <= 0xffffffff)) return -1; // read()'s u32 would not encode either
+        dv.setUint32(q + 8 + 4 * c, v);
+      }
+      q += RECORD;
+    }
+    return q / RECORD;
+  }
   reset(): boolean {
     this.used = 0;
     this.head = 0;
@@ -96,6 +133,42 @@ export class LoadProfile implements ProfileBuffer {
   }
   /** Profile generic method capture (2): set by the meter. */
   capture?: () => Promise<boolean>;
+}
+
+const DAY_MS = 86400000;
+const YEAR_10000 = 253402300800000; // Date.UTC(10000, 0, 1)
+
+/**
+ * encodeDateTime(toDateTime(ms)) written at out[q..q+12), for 0 <= ms < year 10000 without a Date
+ * (civil date from days, the proleptic Gregorian calendar); other times through toDateTime().
+ */
+function putDateTime(out: Uint8Array, q: number, ms: number): void {
+  if (!(Number.isInteger(ms) && ms >= 0 && ms < YEAR_10000)) {
+    out.set(encodeDateTime(toDateTime(ms)), q);
+    return;
+  }
+  const days = Math.floor(ms / DAY_MS),
+    s = Math.floor((ms - days * DAY_MS) / 1000);
+  const z = days + 719468, // days since 0000-03-01
+    era = Math.floor(z / 146097),
+    doe = z - era * 146097,
+    yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365),
+    doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)),
+    mp = Math.floor((5 * doy + 2) / 153),
+    month = mp < 10 ? mp + 3 : mp - 9,
+    year = era * 400 + yoe + (month <= 2 ? 1 : 0);
+  out[q] = year >> 8;
+  out[q + 1] = year & 0xff;
+  out[q + 2] = month;
+  out[q + 3] = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  out[q + 4] = ((days + 3) % 7) + 1; // 1970-01-01 was a Thursday (4); Monday is 1
+  out[q + 5] = Math.floor(s / 3600);
+  out[q + 6] = Math.floor(s / 60) % 60;
+  out[q + 7] = s % 60;
+  out[q + 8] = Math.floor((ms % 1000) / 10);
+  out[q + 9] = 0; // deviation 0, clock status 0 (toDateTime: the meter keeps UTC)
+  out[q + 10] = 0;
+  out[q + 11] = 0;
 }
 
 export interface Meter {
@@ -157,7 +230,13 @@ export function createMeter(
   }
 
   // ---- load profile: captured at clock multiples of the period ----
-  const profile = new LoadProfile(Math.max(1, cfg.profileDepth | 0));
+  let codec: AxdrTableDriver = tsTable;
+  try {
+    codec = rs('driver.get', 'axdr') as AxdrTableDriver; // granted on lin and mps2-an386
+  } catch {
+    codec = tsTable; // no binding in this image (the STM32F405's), or not granted
+  }
+  const profile = new LoadProfile(Math.max(1, cfg.profileDepth | 0), codec);
   let period = cfg.profilePeriod;
   let captureTimer: TimerHandle | undefined;
   async function captureNow(): Promise<boolean> {

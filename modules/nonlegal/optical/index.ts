@@ -7,6 +7,7 @@ import type { Meter, MeterConfig } from '../meter/meter.js';
 import type { MeterApp } from '../meter/index.js';
 import type { Instant } from '../../generic/shared/messages.js';
 import { OpticalPort, STATE_NAMES, type OpticalSerial, type PortConfig } from './port.js';
+import { tsTable } from '../dlms/axdr-table.js';
 
 export type OpticalConfig = MeterConfig & PortConfig & { baud: number };
 
@@ -92,13 +93,13 @@ export function start(RunService: RunServiceFn, app: MeterApp, cfg: OpticalConfi
         `hdlc state=${h.state} address=${h.drops.address} sequence=${h.drops.sequence} llc=${h.drops.llc} reassembly=${h.drops.reassembly} params=${h.drops.params} fcs=${h.reader.drops.fcs} hcs=${h.reader.drops.hcs} garbage=${h.reader.drops.garbage} timeout=${h.reader.drops.timeout} resync=${h.reader.drops.resync} frames=${h.received}\r\n`,
       );
     out(
-      `cosem malformed=${d.malformed} unassociated=${d.unassociated} deciphering=${d.deciphering} replay=${d.replay} rejected=${d.rejected} tooLong=${d.tooLong} internal=${d.internal}\r\n`,
+      `cosem malformed=${d.malformed} unassociated=${d.unassociated} deciphering=${d.deciphering} replay=${d.replay} rejected=${d.rejected} tooLong=${d.tooLong} internal=${d.internal} encoded=${meter.server.encodedGets.count}\r\n`,
     );
     out(
       `security authentication=${e['authentication-failure']} deciphering=${e['deciphering-failure']} replay=${e.replay} rejected=${e['association-rejected']} keys=${e['key-changed']}\r\n`,
     );
     out(
-      `profile entries=${f.used} depth=${f.depth} captures=${f.captures} missed=${f.missed} legal.requests=${l.requests} legal.timeouts=${l.timeouts}\r\n`,
+      `profile entries=${f.used} depth=${f.depth} captures=${f.captures} missed=${f.missed} codec=${f.table.codec === tsTable ? 'ts' : 'native'} legal.requests=${l.requests} legal.timeouts=${l.timeouts}\r\n`,
     );
   });
   RunService('trace', 3, `DLMS optical port on UART1, HDLC ${cfg.hdlcLogical}/${cfg.hdlcPhysical}`);
