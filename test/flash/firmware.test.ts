@@ -21,7 +21,7 @@ for (const platform of ['lin', 'mps2-an386'] as Platform[]) {
       let node = await FirmwareNode.start({ platform, role: 'meter', spinor, readyTimeout: 60000 });
       try {
         await node.waitFor(/^PARTS started$/, 60000);
-        const info = await node.command('FLASH INFO', /^AREA id=9 /, 60000);
+        const info = await node.command('FLASH INFO', /^AREA id=11 /, 60000);
         // one read at boot: the swap-state journal (docs/firmware-update.md); nothing written
         assert.match(info[0]!, /^FLASH id=20ba18 size=16777216 bus=model reads=1 programs=0 erases=0 errors=0 /);
         assert.ok(
