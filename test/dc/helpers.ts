@@ -35,5 +35,5 @@ export class ManualTimers implements DcTimers {
 }
 
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 200; i++) await Promise.resolve();
+  for (let i = 0; i < 20; i++) await Promise.resolve();
 }

@@ -1,7 +1,6 @@
 // The concentrator's scheduler over a model of 3 meters (Node, manual clock): profiles read by
 // range from each meter's cursor (no interval twice, a gap filled after a meter was away), clock
-// sync within 5 s, on-demand reads ahead of bulk work, meters read depth-first, and the DC shell's
-// JSON lines.
+// sync within 5 s, on-demand reads ahead of bulk work, and the DC shell's JSON lines.
 import assert from 'node:assert/strict';
 import type { UplinkRecord } from '../../modules/nonlegal/dc/headend/records.js';
 import { type MeterEntry, Registry, registryConfig } from '../../modules/nonlegal/dc/registry.js';
@@ -162,19 +161,6 @@ describe('DC scheduler', () => {
     const i = s.model.order.indexOf('4:reg 1.0.1.8.0.255');
     const firstProfile = s.model.order.indexOf('2:profile');
     assert.ok(i >= 0 && i < firstProfile, s.model.order.join(' '));
-  });
-
-  it('reads meters depth-first: a meter is read to its end before a lane takes the next one', async () => {
-    const s = setup();
-    assert.equal(s.scheduler.lanes(), 2, 'the global window (1) plus one');
-    await s.scheduler.runCycle();
-    const o = s.model.order;
-    const lastOf2 = o.lastIndexOf('2:reg 1.0.4.8.0.255');
-    const firstOf4 = o.indexOf('4:id');
-    assert.ok(lastOf2 >= 0 && firstOf4 > lastOf2, o.join(' '));
-    // meters 2 and 3 share the window, each from its identification on
-    assert.deepEqual(o.slice(0, 2), ['2:id', '3:id']);
-    assert.equal(o.filter((x) => x.endsWith(':id')).length, 3);
   });
 
   it('answers DC commands as one JSON object per line, and bad arguments with one error', async () => {

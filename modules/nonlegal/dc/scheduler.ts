@@ -136,22 +136,14 @@ export class Scheduler {
     }, this.nextInS() * 1000);
   }
 
-  /**
-   * One cycle over every meter; resolves when each meter's bulk work is done or failed. Meters are
-   * taken depth-first: `lanes()` meters at a time, each read to its end (identify, clock, profile,
-   * events, billing) before its lane takes the next one, so the first meters' rows reach the
-   * uplink after a few requests rather than after every meter's first step.
-   */
+  /** One cycle over every meter; resolves when each meter's bulk work is done or failed. */
   runCycle(): Promise<void> {
     if (this.cycle) return this.cycle;
     this.counters.cycles++;
-    const meters = this.registry.list().filter((m) => m.state !== 'suspended' && m.state !== 'left');
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < meters.length) await this.meterCycle(meters[next++]!);
-    };
-    const work: Promise<void>[] = [];
-    for (let i = Math.min(this.lanes(), meters.length); i > 0; i--) work.push(lane());
+    const work = this.registry
+      .list()
+      .filter((m) => m.state !== 'suspended' && m.state !== 'left')
+      .map((m) => this.meterCycle(m));
     const n = this.counters.cycles;
     this.cycle = Promise.all(work).then(() => {
       this.cycle = undefined;
@@ -159,14 +151,6 @@ export class Scheduler {
       this.onCycle?.(n);
     });
     return this.cycle;
-  }
-
-  /**
-   * Meters read at once in a cycle: one more than the sessions' global window, so that while one
-   * meter waits out a retry's backoff (its window slot is free then) another meter's requests use it.
-   */
-  lanes(): number {
-    return this.sessions.limits.globalWindow + 1;
   }
 
   private async meterCycle(m: MeterEntry): Promise<void> {
