@@ -518,20 +518,9 @@ export class MacLayer {
   private indicationNative(n: NativeMacPath, bytes: Uint8Array, lqi: number, modulation: number): MacIndication | null {
     const p = this.pib;
     const now = this.now();
-    let st = n.drv.receive(
-      n.state,
-      bytes,
-      n.result,
-      n.ext,
-      now,
-      p.macPANId,
-      p.macShortAddress,
-      p.macExtendedAddress,
-      p.macPromiscuousMode,
-      p.macDuplicateDetectionTTLms,
-    );
-    while (st === RX_GROW) {
-      n.grow();
+    let st: number;
+    // the table grows in place when the call asks for room (RX_GROW), then the frame is taken again
+    for (;;) {
       st = n.drv.receive(
         n.state,
         bytes,
@@ -544,6 +533,8 @@ export class MacLayer {
         p.macPromiscuousMode,
         p.macDuplicateDetectionTTLms,
       );
+      if (st !== RX_GROW) break;
+      n.grow();
     }
     const r = n.result;
     if (st >= RX_DROP && r[R_REASON] !== 0) return this.decodeDrop(bytes, st - RX_DROP, r[R_REASON] as number, r[R_ERROR_AT] as number);
